@@ -1,0 +1,39 @@
+# Set-up on a fresh machine is two commands: `make run` and `make test`. Both create .venv when it is
+# missing and (re)install the project when pyproject.toml changed.
+PYTHON ?= $(shell for p in python3.12 python3.11 python3.10 python3; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not ((3,10) <= sys.version_info[:2] <= (3,12)))' 2>/dev/null; \
+	then echo $$p; break; fi; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint bench screenshots clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.10-3.12 is required"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/faceswap-desktop
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check faceswap_desktop tests benchmarks scripts
+	$(BIN)/lint-imports
+	$(BIN)/mypy faceswap_desktop/core faceswap_desktop/inference faceswap_desktop/app
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_photo.py
+
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/screenshots.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
