@@ -1,0 +1,69 @@
+"""Typed errors raised by the core and the layers above it.
+
+Every user-facing failure is one of these. The CLI maps ``exit_code`` to its process exit status and
+prints ``str(error)`` as a one-line message; the GUI shows the same message in a notification.
+"""
+
+from __future__ import annotations
+
+
+class FaceswapError(Exception):
+    """Base class of every expected, user-explainable failure."""
+
+    exit_code: int = 1
+
+
+class BadInput(FaceswapError):
+    """The user gave an input that cannot be used (exit code 2)."""
+
+    exit_code = 2
+
+
+class UnreadableFile(BadInput):
+    """A file is missing, unreadable, or its content is not a decodable image/video."""
+
+
+class UnsupportedMedia(BadInput):
+    """The file's content is of a format the app does not accept."""
+
+
+class ImageTooLarge(BadInput):
+    """The image's header declares dimensions above the safety limits."""
+
+
+class OutputConflict(BadInput):
+    """The output path would overwrite an input, or has an unsupported extension."""
+
+
+class NoFaceFound(FaceswapError):
+    """No usable face in a source or target image (exit code 3)."""
+
+    exit_code = 3
+
+
+class FaceIndexOutOfRange(NoFaceFound):
+    """The requested face index does not exist in the target."""
+
+
+class UnknownComponent(FaceswapError):
+    """A detector/swapper/recognizer id that is not registered."""
+
+    exit_code = 2
+
+
+class ModelIntegrityError(FaceswapError):
+    """A model file failed size/hash verification; it is never loaded."""
+
+    exit_code = 4
+
+
+class ModelMissing(FaceswapError):
+    """A model the user selected is not installed; the message names what to download."""
+
+    exit_code = 4
+
+
+class Cancelled(FaceswapError):
+    """A job was cancelled by the user."""
+
+    exit_code = 130
