@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
+import numpy as np
+
 from .errors import UnknownComponent
 from .settings import SwapSettings
 from .types import FloatArray, Face, Image
@@ -43,10 +45,23 @@ class SourcePhoto:
 
 @dataclass(frozen=True)
 class SwapOutput:
-    """A frame with one face swapped, and the float32 [0, 1] mask of the pixels the swap changed."""
+    """A frame with one face swapped, and the float32 [0, 1] mask of the pixels the swap changed.
+
+    ``mask`` covers ``region`` = (x0, y0, x1, y1) of the frame; ``region=None`` means the whole frame.
+    """
 
     frame: Image
     mask: FloatArray
+    region: tuple[int, int, int, int] | None = None
+
+    def full_mask(self) -> FloatArray:
+        """The mask at frame size."""
+        if self.region is None:
+            return self.mask
+        full = np.zeros(self.frame.shape[:2], dtype=np.float32)
+        x0, y0, x1, y1 = self.region
+        full[y0:y1, x0:x1] = self.mask
+        return full
 
 
 @runtime_checkable

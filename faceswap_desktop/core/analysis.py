@@ -1,0 +1,207 @@
+"""Face analysis with MediaPipe's bundled models: detection (full-range BlazeFace) + 478-point FaceMesh.
+
+The detector finds every face in the whole image; FaceMesh then runs on a square crop around each
+detection, so group photos get landmarks for all faces (FaceMesh alone misses small faces) and each face's
+landmarks are computed at a useful resolution.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+
+# MediaPipe/TFLite log noise to stderr is not useful to users.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import cv2  # noqa: E402
+import mediapipe as mp  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .geometry import keypoints_from_mesh  # noqa: E402
+from .types import Face, FloatArray, Image  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+MESH_CROP_SCALE = 1.7
+"""Side of the square crop given to FaceMesh, relative to the detection box's larger side."""
+
+TILE_WHEN_FACES_BELOW = 0.2
+"""Scan tiles when the largest face found is smaller than this fraction of the image's shorter side."""
+
+MESH_INPUT_MAX = 512
+"""Crops larger than this are downscaled before FaceMesh (its network input is 192 px anyway)."""
+
+
+@dataclass(frozen=True)
+class AnalyserOptions:
+    """Detector thresholds; defaults suit photos and video frames alike."""
+
+    min_detection_confidence: float = 0.5
+    min_face_px: int = 24
+    max_faces: int = 32
+    tiled: bool = True
+    """Also scan overlapping tiles: BlazeFace sees the image at 192 px, so faces under ~8% of the image
+    side are missed on the whole-image pass alone (measured on the shared group photos)."""
+
+
+class MediaPipeFaceAnalyser:
+    """Detector role with landmarks: finds every face and fits 478 landmarks to each.
+
+    MediaPipe graphs are not thread-safe, so calls are serialised by a lock; create one analyser per
+    worker thread for parallelism.
+    """
+
+    name = "mediapipe"
+
+    def __init__(self, options: AnalyserOptions | None = None) -> None:
+        self.options = options or AnalyserOptions()
+        self._lock = threading.Lock()
+        confidence = self.options.min_detection_confidence
+        # Full-range for far/small faces, short-range for close-ups (full-range misses some portraits).
+        self._full_range = mp.solutions.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=confidence
+        )
+        self._short_range = mp.solutions.face_detection.FaceDetection(
+            model_selection=0, min_detection_confidence=confidence
+        )
+        self._mesh = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=True, max_num_faces=1, refine_landmarks=True, min_detection_confidence=0.3
+        )
+
+    def close(self) -> None:
+        """Release the MediaPipe graphs."""
+        with self._lock:
+            self._full_range.close()
+            self._short_range.close()
+            self._mesh.close()
+
+    def detect_faces(self, image: Image) -> list[Face]:
+        """Every face with box, score, 478 landmarks and 5 keypoints, ordered left-to-right."""
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        with self._lock:
+            boxes = self._detect_boxes(rgb)
+            faces = [face for box, score in boxes if (face := self._fit_mesh(rgb, box, score)) is not None]
+        faces.sort(key=lambda face: face.center[0])
+        return faces
+
+    def landmarks_in_box(self, image: Image, box: tuple[float, float, float, float], score: float = 1.0) -> Face | None:
+        """Fit landmarks around a known box (used by video tracking to skip detection)."""
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        with self._lock:
+            return self._fit_mesh(rgb, box, score)
+
+    def _detect_boxes(self, rgb: Image) -> list[tuple[tuple[float, float, float, float], float]]:
+        height, width = rgb.shape[:2]
+        boxes = self._run_detector(self._full_range, rgb, 0, 0)
+        boxes += self._run_detector(self._short_range, rgb, 0, 0)
+        largest = max((min(b[2] - b[0], b[3] - b[1]) for b, _ in boxes), default=0.0)
+        # Tiles cost ~6 more detector runs; a frame whose faces are all big (a portrait, a close-up video)
+        # does not need them. Small or no faces suggest a group or a wide shot where BlazeFace misses some.
+        if self.options.tiled and max(height, width) >= 480 and largest < TILE_WHEN_FACES_BELOW * min(height, width):
+            for tx, ty, side in _tile_grid(width, height):
+                tile = np.ascontiguousarray(rgb[ty : ty + side, tx : tx + side])
+                boxes += self._run_detector(self._full_range, tile, tx, ty)
+        boxes = [b for b in boxes if min(b[0][2] - b[0][0], b[0][3] - b[0][1]) >= self.options.min_face_px]
+        return non_max_suppression(boxes, iou_threshold=0.3)[: self.options.max_faces]
+
+    @staticmethod
+    def _run_detector(
+        detector: object, rgb: Image, offset_x: int, offset_y: int
+    ) -> list[tuple[tuple[float, float, float, float], float]]:
+        height, width = rgb.shape[:2]
+        result = detector.process(rgb)  # type: ignore[attr-defined]
+        boxes: list[tuple[tuple[float, float, float, float], float]] = []
+        for detection in result.detections or []:
+            rel = detection.location_data.relative_bounding_box
+            x0, y0 = rel.xmin * width + offset_x, rel.ymin * height + offset_y
+            x1, y1 = x0 + rel.width * width, y0 + rel.height * height
+            boxes.append(((x0, y0, x1, y1), float(detection.score[0])))
+        return boxes
+
+    def _fit_mesh(self, rgb: Image, box: tuple[float, float, float, float], score: float) -> Face | None:
+        height, width = rgb.shape[:2]
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        side = max(box[2] - box[0], box[3] - box[1]) * MESH_CROP_SCALE
+        x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+        side_px = max(int(round(side)), 8)
+        # Pad instead of clamping so the face stays centred in the crop near image borders.
+        crop = _padded_crop(rgb, x0, y0, side_px)
+        scale = 1.0
+        if side_px > MESH_INPUT_MAX:
+            scale = MESH_INPUT_MAX / side_px
+            crop = cv2.resize(crop, (MESH_INPUT_MAX, MESH_INPUT_MAX), interpolation=cv2.INTER_AREA)
+        result = self._mesh.process(crop)
+        if not result.multi_face_landmarks:
+            log.debug("FaceMesh found no face in the crop of a detection at %s", box)
+            return None
+        crop_side = crop.shape[0]
+        points = np.array([(p.x, p.y, p.z) for p in result.multi_face_landmarks[0].landmark], dtype=np.float32)
+        landmarks = np.empty_like(points)
+        landmarks[:, 0] = points[:, 0] * crop_side / scale + x0
+        landmarks[:, 1] = points[:, 1] * crop_side / scale + y0
+        landmarks[:, 2] = points[:, 2] * crop_side / scale
+        if not _landmarks_match_box(landmarks, box):
+            return None
+        mesh_box = _box_of(landmarks, width, height)
+        return Face(box=mesh_box, score=score, keypoints_5=keypoints_from_mesh(landmarks), landmarks_478=landmarks)
+
+
+def _tile_grid(width: int, height: int) -> list[tuple[int, int, int]]:
+    """Overlapping square tiles of 60% of the longer side covering the image: (x, y, side)."""
+    side = int(max(width, height) * 0.6)
+    side = min(side, max(width, height))
+    xs = _tile_starts(width, side)
+    ys = _tile_starts(height, side)
+    return [(x, y, side) for y in ys for x in xs]
+
+
+def _tile_starts(length: int, side: int) -> list[int]:
+    if length <= side:
+        return [0]
+    count = int(np.ceil((length - side) / (side * 0.5))) + 1
+    return [int(round(i * (length - side) / (count - 1))) for i in range(count)]
+
+
+def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def non_max_suppression(
+    boxes: list[tuple[tuple[float, float, float, float], float]], iou_threshold: float
+) -> list[tuple[tuple[float, float, float, float], float]]:
+    """Greedy NMS by score; a box that overlaps a kept one by more than the threshold is dropped."""
+    kept: list[tuple[tuple[float, float, float, float], float]] = []
+    for box, score in sorted(boxes, key=lambda item: -item[1]):
+        if all(_iou(box, other) <= iou_threshold for other, _ in kept):
+            kept.append((box, score))
+    return kept
+
+
+def _padded_crop(rgb: Image, x0: int, y0: int, side: int) -> Image:
+    height, width = rgb.shape[:2]
+    crop = np.zeros((side, side, 3), dtype=np.uint8)
+    sx0, sy0 = max(x0, 0), max(y0, 0)
+    sx1, sy1 = min(x0 + side, width), min(y0 + side, height)
+    if sx1 > sx0 and sy1 > sy0:
+        crop[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
+    return crop
+
+
+def _landmarks_match_box(landmarks: FloatArray, box: tuple[float, float, float, float]) -> bool:
+    """Reject a mesh fitted to a different face than the detection (possible in crowded crops)."""
+    cx, cy = landmarks[:, 0].mean(), landmarks[:, 1].mean()
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    return bool(abs(cx - (box[0] + box[2]) / 2) < bw * 0.6 and abs(cy - (box[1] + box[3]) / 2) < bh * 0.6)
+
+
+def _box_of(landmarks: FloatArray, width: int, height: int) -> tuple[float, float, float, float]:
+    x0, y0 = float(landmarks[:, 0].min()), float(landmarks[:, 1].min())
+    x1, y1 = float(landmarks[:, 0].max()), float(landmarks[:, 1].max())
+    return (max(x0, 0.0), max(y0, 0.0), min(x1, float(width)), min(y1, float(height)))

@@ -1,0 +1,201 @@
+"""Reading and writing images safely.
+
+Images are read from bytes (so paths in any script work on every OS, unlike ``cv2.imread``), their size
+is checked from the header *before* decoding, formats are recognised by content, and EXIF orientation is
+applied. Writes go to a temporary file in the destination folder and are renamed only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import struct
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import ImageTooLarge, OutputConflict, UnreadableFile, UnsupportedMedia
+from .types import Image
+
+MAX_IMAGE_SIDE = 16_384
+MAX_IMAGE_PIXELS = 89_500_000
+MAX_IMAGE_FILE_BYTES = 512 * 1024 * 1024
+
+WRITE_EXTENSIONS: dict[str, str] = {".png": ".png", ".jpg": ".jpg", ".jpeg": ".jpg", ".webp": ".webp"}
+
+
+def sniff_image_format(head: bytes) -> str | None:
+    """The image format from magic bytes: 'jpeg', 'png', 'webp', 'bmp', or None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head.startswith(b"BM"):
+        return "bmp"
+    return None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            pos += 1
+            continue
+        marker = data[pos + 1]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
+            pos += 1 if marker == 0xFF else 2
+            continue
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        # SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC) carry the frame size.
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            if pos + 9 > len(data):
+                return None
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+            return width, height
+        pos += 2 + length
+    return None
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    chunk = data[12:16]
+    if chunk == b"VP8 " and len(data) >= 30:
+        width, height = struct.unpack("<HH", data[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L" and len(data) >= 25:
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X" and len(data) >= 30:
+        width = int.from_bytes(data[24:27], "little") + 1
+        height = int.from_bytes(data[27:30], "little") + 1
+        return width, height
+    return None
+
+
+def image_size_from_header(data: bytes) -> tuple[str, int, int]:
+    """(format, width, height) read from the header only; raises for unknown or unparsable headers."""
+    fmt = sniff_image_format(data[:16])
+    if fmt is None:
+        raise UnsupportedMedia("not a supported image (JPEG, PNG, WebP or BMP expected)")
+    size: tuple[int, int] | None = None
+    if fmt == "png" and len(data) >= 24:
+        size = struct.unpack(">II", data[16:24])
+    elif fmt == "jpeg":
+        size = _jpeg_size(data)
+    elif fmt == "webp":
+        size = _webp_size(data)
+    elif fmt == "bmp" and len(data) >= 26:
+        width, height = struct.unpack("<ii", data[18:26])
+        size = (abs(width), abs(height))
+    if size is None:
+        raise UnreadableFile(f"the {fmt.upper()} header is truncated or corrupt")
+    return fmt, int(size[0]), int(size[1])
+
+
+def check_image_dimensions(width: int, height: int) -> None:
+    """Raise :class:`ImageTooLarge` above the side or pixel-count limits (before any decoding)."""
+    if width <= 0 or height <= 0:
+        raise UnreadableFile(f"the header declares an empty image ({width}x{height})")
+    if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
+        raise ImageTooLarge(
+            f"image is {width}x{height}; the limit is {MAX_IMAGE_SIDE} px a side and "
+            f"{MAX_IMAGE_PIXELS / 1e6:.1f} M pixels"
+        )
+
+
+def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a file, with typed errors for missing, unreadable or oversized files."""
+    file_path = Path(path)
+    try:
+        size = file_path.stat().st_size
+        if not file_path.is_file():
+            raise UnreadableFile(f"not a file: {file_path.name}")
+        if size > MAX_IMAGE_FILE_BYTES:
+            raise ImageTooLarge(f"{file_path.name} is {size / 2**20:.0f} MiB; the limit is 512 MiB")
+        return file_path.read_bytes()
+    except FileNotFoundError:
+        raise UnreadableFile(f"file not found: {file_path}") from None
+    except PermissionError:
+        raise UnreadableFile(f"permission denied: {file_path}") from None
+    except IsADirectoryError:
+        raise UnreadableFile(f"not a file: {file_path}") from None
+    except OSError as error:
+        raise UnreadableFile(f"cannot read {file_path.name}: {error.strerror or error}") from None
+
+
+def decode_image(data: bytes, name: str = "image") -> Image:
+    """Decode image bytes to BGR uint8 after the header size check; EXIF orientation is applied."""
+    _fmt, width, height = image_size_from_header(data)
+    check_image_dimensions(width, height)
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    # IMREAD_COLOR converts greyscale/palette/16-bit to 8-bit BGR and applies EXIF orientation.
+    image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise UnreadableFile(f"{name} could not be decoded (corrupt or truncated)")
+    return np.ascontiguousarray(image)
+
+
+def read_image(path: str | os.PathLike[str]) -> Image:
+    """Read an image file as BGR uint8 (EXIF-rotated), with size checked before decoding."""
+    return decode_image(read_file_bytes(path), Path(path).name)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    with contextlib.suppress(OSError):
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    return os.path.normcase(str(a.resolve())) == os.path.normcase(str(b.resolve()))
+
+
+def check_output_path(output: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]]) -> Path:
+    """Validate an output image path: supported extension, existing folder, not one of the inputs."""
+    out = Path(output)
+    if out.suffix.lower() not in WRITE_EXTENSIONS:
+        raise OutputConflict(f"output must end in {', '.join(sorted(WRITE_EXTENSIONS))}: {out.name}")
+    if not out.parent.resolve().is_dir():
+        raise OutputConflict(f"output folder does not exist: {out.parent}")
+    for item in inputs:
+        if _same_file(out, Path(item)):
+            raise OutputConflict(f"output would overwrite an input: {out}")
+    return out
+
+
+def encode_image(image: Image, extension: str, jpeg_quality: int = 95) -> bytes:
+    """Encode to PNG/JPEG/WebP bytes by extension."""
+    ext = WRITE_EXTENSIONS.get(extension.lower())
+    if ext is None:
+        raise OutputConflict(f"unsupported output extension {extension!r}")
+    params: list[int] = []
+    if ext == ".jpg":
+        params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality]
+    elif ext == ".webp":
+        params = [cv2.IMWRITE_WEBP_QUALITY, jpeg_quality]
+    ok, buffer = cv2.imencode(ext, image, params)
+    if not ok:
+        raise OutputConflict(f"could not encode the image as {ext}")
+    return bytes(buffer.tobytes())
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write to a temporary file beside ``path``, fsync, then rename: never a half-written final file."""
+    target = Path(path)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+
+
+def write_image(path: str | os.PathLike[str], image: Image) -> None:
+    """Encode by the path's extension and write atomically."""
+    write_bytes_atomic(path, encode_image(image, Path(path).suffix))

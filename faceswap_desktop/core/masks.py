@@ -1,0 +1,50 @@
+"""Face masks: hull of the mesh, grown/eroded and feathered in proportion to the face size."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .types import FloatArray
+from .warp import Roi
+
+Polygon = FloatArray
+
+
+def polygon_mask(polygon: Polygon, roi: Roi) -> FloatArray:
+    """A float32 {0, 1} ROI-sized mask of a filled convex hull of ``polygon`` (frame pixel coords)."""
+    mask = np.zeros((roi.height, roi.width), dtype=np.uint8)
+    pts = np.round((polygon[:, :2] - (roi.x0, roi.y0)) * 16).astype(np.int32)
+    hull = cv2.convexHull(pts)
+    cv2.fillConvexPoly(mask, hull, 255, lineType=cv2.LINE_AA, shift=4)
+    return (mask.astype(np.float32) / 255.0).astype(np.float32)
+
+
+def ring_mask(ring: Polygon, roi: Roi, grow_px: float = 0.0) -> FloatArray:
+    """A filled (not necessarily convex) polygon in ROI coords, optionally grown by ``grow_px``."""
+    mask = np.zeros((roi.height, roi.width), dtype=np.uint8)
+    pts = np.round((ring[:, :2] - (roi.x0, roi.y0)) * 16).astype(np.int32)
+    cv2.fillPoly(mask, [pts], 255, lineType=cv2.LINE_AA, shift=4)
+    if grow_px >= 1:
+        size = int(round(grow_px)) * 2 + 1
+        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    return (mask.astype(np.float32) / 255.0).astype(np.float32)
+
+
+def grow_or_erode(mask: FloatArray, pixels: float) -> FloatArray:
+    """Dilate (pixels > 0) or erode (pixels < 0) a {0,1} mask by an elliptical element."""
+    radius = int(round(abs(pixels)))
+    if radius < 1:
+        return mask
+    element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    op = cv2.dilate if pixels > 0 else cv2.erode
+    return op(mask, element)
+
+
+def feather(mask: FloatArray, radius_px: float) -> FloatArray:
+    """Soften the edge inward: erode by the radius, then blur, so nothing leaks past the original edge."""
+    if radius_px < 0.5:
+        return mask
+    inner = grow_or_erode(mask, -radius_px)
+    sigma = max(radius_px / 2.0, 0.5)
+    return cv2.GaussianBlur(inner, (0, 0), sigmaX=sigma, sigmaY=sigma).astype(np.float32)

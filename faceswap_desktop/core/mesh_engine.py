@@ -1,0 +1,182 @@
+"""The offline "mesh" swap engine: the source's face texture warped onto the target's 478-point mesh.
+
+Geometry comes from the target (so its pose and expression are kept); texture comes from the source and
+is colour-matched to the target's skin, then blended in. Everything outside MediaPipe is numpy/OpenCV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .blend import blend_into_frame
+from .color import transfer_colour
+from .errors import NoFaceFound
+from .geometry import estimate_similarity, head_pose_proxies
+from .masks import feather, grow_or_erode, polygon_mask, ring_mask
+from .mesh_topology import (
+    INNER_LIPS_RING,
+    LEFT_EYE_RING,
+    RIGHT_EYE_RING,
+    face_oval_indices,
+    mesh_triangles,
+    opening_triangles,
+    with_mouth_hub,
+)
+from .roles import SourcePhoto, SwapOutput
+from .settings import SwapSettings
+from .types import Face, FloatArray, Image
+from .warp import (
+    Roi,
+    WorkGrid,
+    grid_for_face,
+    rasterise_piecewise_affine,
+    remap,
+    roi_around,
+    similarity_maps,
+    triangle_areas,
+)
+
+STRETCH_FADE_START = 3.0
+STRETCH_FADE_END = 6.0
+"""A triangle whose area grows this much more than the face's overall scale fades out of the mask."""
+
+MOUTH_OPEN_RATIO = 0.08
+"""Inner-lip gap over mouth width above which the mouth counts as open (teeth/tongue visible)."""
+
+
+@dataclass(frozen=True)
+class MeshSource:
+    """The prepared source: the chosen texture photo (cropped around the face) and its landmarks."""
+
+    texture: Image
+    landmarks: FloatArray
+    chosen_index: int
+    pose_scores: tuple[float, ...]
+
+
+def pose_score(face: Face) -> float:
+    """How far from frontal a face is: |yaw| + |pitch| + |roll|/90 (0 is frontal; lower is better)."""
+    roll, yaw, pitch = head_pose_proxies(face.keypoints_5)
+    return abs(yaw) + abs(pitch) + abs(roll) / 90.0
+
+
+def choose_texture_photo(photos: Sequence[SourcePhoto]) -> int:
+    """The best-posed photo: the lowest :func:`pose_score`; ties (within 0.02) go to the larger face.
+
+    A frontal photo shows both cheeks and both eyes, so the warp never has to sample hidden surface.
+    """
+    scores = [pose_score(p.face) for p in photos]
+    best = min(scores)
+    candidates = [i for i, s in enumerate(scores) if s <= best + 0.02]
+    return max(candidates, key=lambda i: photos[i].face.size)
+
+
+def mouth_is_open(landmarks: FloatArray) -> bool:
+    """True when the inner lips are apart by more than :data:`MOUTH_OPEN_RATIO` of the mouth width."""
+    gap = float(np.linalg.norm(landmarks[13, :2] - landmarks[14, :2]))
+    width = float(np.linalg.norm(landmarks[61, :2] - landmarks[291, :2])) + 1e-6
+    return gap / width > MOUTH_OPEN_RATIO
+
+
+class MeshSwapper:
+    """Swapper role implemented with a dense piecewise-affine warp of the 478-point mesh."""
+
+    name = "mesh"
+
+    def prepare_source(self, photos: Sequence[SourcePhoto]) -> MeshSource:
+        """Pick the texture photo and crop it around the face (keeps memory small for video jobs)."""
+        usable = [p for p in photos if p.face.landmarks_478 is not None]
+        if not usable:
+            raise NoFaceFound("the mesh engine needs 478 landmarks on a source face")
+        index = choose_texture_photo(usable)
+        photo = usable[index]
+        assert photo.face.landmarks_478 is not None
+        landmarks = photo.face.landmarks_478.copy()
+        height, width = photo.image.shape[:2]
+        roi = roi_around(landmarks, margin=photo.face.size * 0.4, width=width, height=height)
+        texture = np.ascontiguousarray(photo.image[roi.slices])
+        landmarks[:, 0] -= roi.x0
+        landmarks[:, 1] -= roi.y0
+        return MeshSource(
+            texture=texture,
+            landmarks=landmarks,
+            chosen_index=index,
+            pose_scores=tuple(pose_score(p.face) for p in usable),
+        )
+
+    def swap(self, frame: Image, target: Face, prepared: MeshSource, settings: SwapSettings) -> SwapOutput:
+        """Swap one target face; returns the new frame and the mask of the changed region."""
+        if target.landmarks_478 is None:
+            raise NoFaceFound("the mesh engine needs 478 landmarks on the target face")
+        dst = with_mouth_hub(target.landmarks_478)
+        src = with_mouth_hub(prepared.landmarks)
+        face_size = target.size
+        height, width = frame.shape[:2]
+        margin = face_size * (0.05 + max(settings.mask_padding, 0) / 100.0)
+        roi = roi_around(dst, margin=margin, width=width, height=height)
+        if roi.width < 4 or roi.height < 4:
+            raise NoFaceFound("the target face is outside the frame")
+
+        grid = grid_for_face(roi, face_size)
+        warped, reliability = self._warp_texture(prepared.texture, src, dst, grid, settings)
+        grid_mask = self._face_mask(grid.to_grid(dst), grid.grid_roi, face_size / grid.step, settings)
+        mask = grid.upsample(grid_mask * reliability)
+        target_roi = frame[roi.slices]
+        coloured = transfer_colour(settings.color_transfer, warped, target_roi, (mask > 0.5).astype(np.float32),
+                                   face_size)
+        blended = blend_into_frame(settings.blend_mode, coloured, target_roi, mask, settings.strength / 100.0)
+        out = frame.copy()
+        out[roi.slices] = blended
+        return SwapOutput(frame=out, mask=mask * (settings.strength / 100.0), region=(roi.x0, roi.y0, roi.x1, roi.y1))
+
+    @staticmethod
+    def _warp_texture(
+        texture: Image, src: FloatArray, dst: FloatArray, grid: WorkGrid, settings: SwapSettings
+    ) -> tuple[Image, FloatArray]:
+        """The source texture in the target's geometry (ROI-sized) and a grid-sized reliability map.
+
+        Reliability fades to 0 on triangles the warp must stretch far more than the face as a whole
+        (surface the source photo sees edge-on): showing the target there beats smeared texture.
+        """
+        # Outside the mesh (padding ring) fall back to one similarity transform fitted on all points, so
+        # the texture stays continuous where the piecewise warp stops.
+        dst_grid = grid.to_grid(dst)
+        similarity = estimate_similarity(dst_grid, src[:, :2])
+        roi = grid.grid_roi
+        map_x, map_y = similarity_maps(similarity, roi)
+        openings = opening_triangles()
+        triangles = [mesh_triangles(), openings["mouth"]]
+        if settings.eyes == "source":
+            triangles += [openings["right_eye"], openings["left_eye"]]
+        all_triangles = np.concatenate(triangles)
+        scale2 = float(np.linalg.det(similarity[:, :2].astype(np.float64)))  # grid->source area ratio
+        stretch = triangle_areas(dst_grid, all_triangles) * scale2 / (triangle_areas(src, all_triangles) + 1e-3)
+        tri_reliability = np.clip((STRETCH_FADE_END - stretch) / (STRETCH_FADE_END - STRETCH_FADE_START), 0, 1)
+        reliability = np.ones((roi.height, roi.width), dtype=np.float32)
+        rasterise_piecewise_affine(
+            dst_grid, src, all_triangles, roi, map_x, map_y, depth=dst[:, 2],
+            triangle_values=tri_reliability.astype(np.float32), values_out=reliability,
+        )
+        reliability = cv2.GaussianBlur(reliability, (0, 0), 2.0)
+        return remap(texture, grid.upsample(map_x), grid.upsample(map_y)), reliability
+
+    @staticmethod
+    def _face_mask(dst: FloatArray, roi: Roi, face_size: float, settings: SwapSettings) -> FloatArray:
+        mask = polygon_mask(dst[face_oval_indices()], roi)
+        mask = grow_or_erode(mask, settings.mask_padding / 100.0 * face_size)
+        holes = np.zeros_like(mask)
+        if settings.eyes == "target":
+            grow = face_size * 0.012
+            holes = np.maximum(holes, ring_mask(dst[list(RIGHT_EYE_RING)], roi, grow))
+            holes = np.maximum(holes, ring_mask(dst[list(LEFT_EYE_RING)], roi, grow))
+        if settings.keep_target_mouth and mouth_is_open(dst):
+            holes = np.maximum(holes, ring_mask(dst[list(INNER_LIPS_RING)], roi, face_size * 0.005))
+        if holes.any():
+            # Holes get a small feather of their own so the target's eyes/mouth blend without a ring.
+            soft_holes = cv2.GaussianBlur(holes, (0, 0), max(face_size * 0.006, 0.5))
+            mask = mask * (1.0 - np.clip(soft_holes * 1.5, 0.0, 1.0))
+        return feather(mask, settings.mask_feather / 100.0 * face_size * 0.5)

@@ -1,0 +1,188 @@
+"""Piecewise-affine warping as one vectorised rasterisation plus a single ``cv2.remap``.
+
+For every destination pixel inside a destination triangle we compute its barycentric coordinates and
+the matching source position; no Python loop runs per triangle. Candidate (triangle, pixel) pairs come
+from each triangle's bounding box, generated with ``np.repeat`` arithmetic, so the work is proportional
+to the face's area (about twice it), not to image size times triangle count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from .types import FloatArray, Image
+
+
+@dataclass(frozen=True)
+class Roi:
+    """An integer pixel rectangle [x0, x1) x [y0, y1)."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    @property
+    def slices(self) -> tuple[slice, slice]:
+        return slice(self.y0, self.y1), slice(self.x0, self.x1)
+
+
+def roi_around(points: FloatArray, margin: float, width: int, height: int) -> Roi:
+    """The bounding rectangle of points grown by ``margin`` px, clipped to the image."""
+    x0 = int(np.floor(points[:, 0].min() - margin))
+    y0 = int(np.floor(points[:, 1].min() - margin))
+    x1 = int(np.ceil(points[:, 0].max() + margin)) + 1
+    y1 = int(np.ceil(points[:, 1].max() + margin)) + 1
+    return Roi(max(x0, 0), max(y0, 0), min(x1, width), min(y1, height))
+
+
+@dataclass(frozen=True)
+class WorkGrid:
+    """A coarse sampling grid over a frame ROI: grid cell (j, i) sits at frame pixel (x0 + j*step, y0 + i*step).
+
+    Piecewise-affine maps and feathered masks are smooth, so they are computed on this grid and upsampled
+    exactly by :meth:`upsample`; the cost of the warp then no longer grows with the face's pixel area.
+    """
+
+    roi: Roi
+    step: int
+
+    @property
+    def width(self) -> int:
+        return (self.roi.width - 1) // self.step + 1
+
+    @property
+    def height(self) -> int:
+        return (self.roi.height - 1) // self.step + 1
+
+    @property
+    def grid_roi(self) -> Roi:
+        return Roi(0, 0, self.width, self.height)
+
+    def to_grid(self, points: FloatArray) -> FloatArray:
+        """Frame pixel coordinates -> grid coordinates (x, y only)."""
+        return ((points[:, :2] - (self.roi.x0, self.roi.y0)) / self.step).astype(np.float32)
+
+    def upsample(self, values: FloatArray) -> FloatArray:
+        """Grid-sized float32 array -> ROI-sized, bilinear, exact alignment with :meth:`to_grid`."""
+        if self.step == 1:
+            return values
+        matrix = np.array([[1.0 / self.step, 0, 0], [0, 1.0 / self.step, 0]], dtype=np.float64)
+        return cv2.warpAffine(
+            values, matrix, (self.roi.width, self.roi.height),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
+        )
+
+
+def grid_for_face(roi: Roi, face_size: float, cells_per_face: float = 160.0) -> WorkGrid:
+    """A grid with about ``cells_per_face`` cells across the face (step 1 for small faces)."""
+    return WorkGrid(roi, max(1, int(face_size // cells_per_face)))
+
+
+def similarity_maps(inverse: FloatArray, roi: Roi) -> tuple[FloatArray, FloatArray]:
+    """Remap grids for a global affine: each ROI pixel maps through the 2x3 ``inverse`` (dst -> src)."""
+    xs = np.arange(roi.x0, roi.x1, dtype=np.float32)
+    ys = np.arange(roi.y0, roi.y1, dtype=np.float32)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    map_x = inverse[0, 0] * grid_x + inverse[0, 1] * grid_y + inverse[0, 2]
+    map_y = inverse[1, 0] * grid_x + inverse[1, 1] * grid_y + inverse[1, 2]
+    return map_x.astype(np.float32), map_y.astype(np.float32)
+
+
+def rasterise_piecewise_affine(
+    dst_points: FloatArray,
+    src_points: FloatArray,
+    triangles: NDArray[np.int32],
+    roi: Roi,
+    map_x: FloatArray,
+    map_y: FloatArray,
+    depth: FloatArray | None = None,
+    triangle_values: FloatArray | None = None,
+    values_out: FloatArray | None = None,
+) -> NDArray[np.bool_]:
+    """Write, into ``map_x``/``map_y`` (ROI-sized), the source position of every pixel covered by a triangle.
+
+    ``dst_points``/``src_points`` are (N, 2) pixel positions of the same vertices in the destination and
+    source images. With ``depth`` (per vertex, smaller is nearer) far triangles are written first so the
+    nearer surface wins where a turned face folds over itself. With ``triangle_values`` (one per triangle)
+    each covered pixel of ``values_out`` gets its triangle's value. Returns the coverage mask (ROI-sized).
+    """
+    if depth is not None:
+        order = np.argsort(-depth[triangles].mean(axis=1), kind="stable")
+        triangles = triangles[order]
+        if triangle_values is not None:
+            triangle_values = triangle_values[order]
+    a, b, c = (dst_points[triangles[:, k], :2].astype(np.float64) for k in range(3))
+    e1, e2 = b - a, c - a
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    keep = np.abs(det) > 1e-6
+    triangles, a, e1, e2, det = triangles[keep], a[keep], e1[keep], e2[keep], det[keep]
+    if triangle_values is not None:
+        triangle_values = triangle_values[keep]
+    tri = np.stack([dst_points[triangles[:, k], :2] for k in range(3)], axis=1)
+
+    bx0 = np.clip(np.floor(tri[:, :, 0].min(1)).astype(np.int64), roi.x0, roi.x1)
+    by0 = np.clip(np.floor(tri[:, :, 1].min(1)).astype(np.int64), roi.y0, roi.y1)
+    bx1 = np.clip(np.ceil(tri[:, :, 0].max(1)).astype(np.int64) + 1, roi.x0, roi.x1)
+    by1 = np.clip(np.ceil(tri[:, :, 1].max(1)).astype(np.int64) + 1, roi.y0, roi.y1)
+    widths, heights = bx1 - bx0, by1 - by0
+    counts = widths * heights
+    coverage = np.zeros((roi.height, roi.width), dtype=bool)
+    total = int(counts.sum())
+    if total == 0:
+        return coverage
+
+    tri_index = np.repeat(np.arange(len(triangles)), counts)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    local = np.arange(total, dtype=np.int64) - starts
+    px = bx0[tri_index] + local % widths[tri_index]
+    py = by0[tri_index] + local // widths[tri_index]
+
+    # Barycentric coordinates by Cramer's rule on the triangle's two edge vectors.
+    dx = px - a[tri_index, 0]
+    dy = py - a[tri_index, 1]
+    inv_det = 1.0 / det[tri_index]
+    l1 = (dx * e2[tri_index, 1] - dy * e2[tri_index, 0]) * inv_det
+    l2 = (e1[tri_index, 0] * dy - e1[tri_index, 1] * dx) * inv_det
+    l0 = 1.0 - l1 - l2
+    eps = -1e-4
+    inside = (l0 >= eps) & (l1 >= eps) & (l2 >= eps)
+    tri_index, px, py = tri_index[inside], px[inside], py[inside]
+    l0, l1, l2 = l0[inside], l1[inside], l2[inside]
+
+    src = src_points[:, :2].astype(np.float64)
+    sa, sb, sc = (src[triangles[tri_index, k]] for k in range(3))
+    sx = l0 * sa[:, 0] + l1 * sb[:, 0] + l2 * sc[:, 0]
+    sy = l0 * sa[:, 1] + l1 * sb[:, 1] + l2 * sc[:, 1]
+    rows, cols = py - roi.y0, px - roi.x0
+    # Plain fancy assignment: with repeated indices the last write wins, i.e. the nearest triangle.
+    map_x[rows, cols] = sx
+    map_y[rows, cols] = sy
+    coverage[rows, cols] = True
+    if triangle_values is not None and values_out is not None:
+        values_out[rows, cols] = triangle_values[tri_index]
+    return coverage
+
+
+def triangle_areas(points: FloatArray, triangles: NDArray[np.int32]) -> FloatArray:
+    """Absolute area of each triangle (N, 3 indices) over (M, 2+) points."""
+    a, b, c = (points[triangles[:, k], :2].astype(np.float64) for k in range(3))
+    cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+    return (np.abs(cross) / 2.0).astype(np.float32)
+
+
+def remap(source: Image, map_x: FloatArray, map_y: FloatArray) -> Image:
+    """Sample ``source`` at the given positions (bilinear, replicated border)."""
+    return cv2.remap(source, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
