@@ -74,13 +74,6 @@ class SwapSettings:
         "Feathered alpha, Poisson seamless clone, or multi-band (Laplacian pyramid) blending.",
     )
     strength: int = _int("Strength", 0, 100, 100, "How much of the swapped face is blended in.")
-    shape_transfer: int = _int(
-        "Face shape",
-        0,
-        100,
-        60,
-        "Move the target's face geometry toward the source person's proportions (pose and expression kept).",
-    )
     keep_target_mouth: bool = _bool(
         "Keep target mouth", True, "Keep the target's mouth interior (teeth, tongue) when its mouth is open."
     )

@@ -1,0 +1,1 @@
+"""Application services: context, pipeline factory, photo jobs. No Qt."""

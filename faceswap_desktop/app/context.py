@@ -1,0 +1,90 @@
+"""The application context: registries of every role, built once in ``main()`` and passed around."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.analysis import MediaPipeFaceAnalyser
+from ..core.errors import ModelMissing
+from ..core.identity import DEFAULT_CALIBRATIONS, CalibrationTable
+from ..core.mesh_engine import MeshSwapper
+from ..core.pipeline import FacePipeline
+from ..core.roles import ComponentRegistry, Detector, Recognizer, Swapper
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ENGINE = "mesh"
+DEFAULT_JUDGE = "dlib"
+DEFAULT_DETECTOR = "mediapipe"
+
+MOBILEFACENET_ENV = "FACESWAP_MOBILEFACENET"
+"""Path of the small MobileFaceNet ONNX judge, when the user or the tests have it."""
+
+
+def _mobilefacenet() -> Recognizer:
+    from ..inference.onnx_recognizer import OnnxRecognizer
+
+    path = os.environ.get(MOBILEFACENET_ENV, "")
+    if not path or not Path(path).is_file():
+        raise ModelMissing(f"the MobileFaceNet judge needs its ONNX file; set {MOBILEFACENET_ENV} to its path")
+    return OnnxRecognizer(path, "MobileFaceNet PaddleX (128-d)", mean=127.5, std=128.0)
+
+
+def _dlib() -> Recognizer:
+    from ..inference.dlib_recognizer import DlibRecognizer
+
+    return DlibRecognizer()
+
+
+@dataclass
+class AppContext:
+    """Role registries and a cache of created components (one per id; components serialise their own use)."""
+
+    detectors: ComponentRegistry[Detector] = field(default_factory=lambda: ComponentRegistry("detector"))
+    swappers: ComponentRegistry[Swapper] = field(default_factory=lambda: ComponentRegistry("engine"))
+    recognizers: ComponentRegistry[Recognizer] = field(default_factory=lambda: ComponentRegistry("judge"))
+    calibrations: CalibrationTable = field(default_factory=lambda: CalibrationTable(DEFAULT_CALIBRATIONS))
+    _instances: dict[tuple[str, str], object] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _get(self, role: str, component_id: str, create: Callable[[str], object]) -> object:
+        key = (role, component_id)
+        with self._lock:
+            if key not in self._instances:
+                self._instances[key] = create(component_id)
+            return self._instances[key]
+
+    def detector(self, detector_id: str = DEFAULT_DETECTOR) -> Detector:
+        return self._get("detector", detector_id, self.detectors.create)  # type: ignore[return-value]
+
+    def swapper(self, engine_id: str = DEFAULT_ENGINE) -> Swapper:
+        return self._get("engine", engine_id, self.swappers.create)  # type: ignore[return-value]
+
+    def recognizer(self, judge_id: str = DEFAULT_JUDGE) -> Recognizer:
+        return self._get("judge", judge_id, self.recognizers.create)  # type: ignore[return-value]
+
+    def build_pipeline(
+        self, engine: str = DEFAULT_ENGINE, judge: str | None = DEFAULT_JUDGE, detector: str = DEFAULT_DETECTOR
+    ) -> FacePipeline:
+        """A pipeline with the chosen engine and judge (``judge=None`` skips scoring)."""
+        return FacePipeline(
+            detector=self.detector(detector),
+            swapper=self.swapper(engine),
+            judge=self.recognizer(judge) if judge else None,
+            calibrations=self.calibrations,
+        )
+
+
+def create_context() -> AppContext:
+    """The context with every built-in component registered; called once by ``main()`` or a test."""
+    context = AppContext()
+    context.detectors.register("mediapipe", MediaPipeFaceAnalyser)
+    context.swappers.register("mesh", MeshSwapper)
+    context.recognizers.register("dlib", _dlib)
+    context.recognizers.register("mobilefacenet", _mobilefacenet)
+    return context

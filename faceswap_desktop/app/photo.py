@@ -1,0 +1,108 @@
+"""Photo swap service: load inputs, run the one pipeline, write the output safely, summarise."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import BadInput, OutputConflict
+from ..core.image_io import check_output_path, read_image, write_image
+from ..core.pipeline import FaceSelection, FrameResult
+from ..core.settings import SwapSettings
+from .context import DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
+
+
+@dataclass(frozen=True)
+class PhotoSwapRequest:
+    """An immutable description of one photo swap (what a CLI call or an export job carries)."""
+
+    sources: tuple[Path, ...]
+    target: Path
+    output: Path
+    settings: SwapSettings = field(default_factory=SwapSettings)
+    selection: FaceSelection = field(default_factory=FaceSelection)
+    engine: str = DEFAULT_ENGINE
+    judge: str | None = DEFAULT_JUDGE
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class PhotoSwapResult:
+    """The written output and a JSON-ready summary."""
+
+    output: Path
+    frame_result: FrameResult
+    summary: dict[str, Any]
+
+
+def validate_request(request: PhotoSwapRequest) -> None:
+    """Checks that need no decoding: inputs given, output path usable and not an input."""
+    if not request.sources:
+        raise BadInput("at least one source photo is needed")
+    check_output_path(request.output, [*request.sources, request.target])
+    if request.output.exists() and not request.overwrite:
+        raise OutputConflict(f"output exists: {request.output} (pass --overwrite to replace it)")
+
+
+def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapResult:
+    """Swap the source identity onto the selected faces of the target photo and write the result."""
+    validate_request(request)
+    started = time.perf_counter()
+    load_start = time.perf_counter()
+    source_images = [read_image(path) for path in request.sources]
+    target_image = read_image(request.target)
+    load_ms = (time.perf_counter() - load_start) * 1000
+
+    pipeline = context.build_pipeline(engine=request.engine, judge=request.judge)
+    prepared = pipeline.prepare_source(source_images)
+    result = pipeline.process_frame(target_image, prepared, request.settings, request.selection, score="with_baseline")
+
+    write_start = time.perf_counter()
+    write_image(request.output, result.frame)
+    timings = {"load": load_ms, **result.timings.ms, "write": (time.perf_counter() - write_start) * 1000}
+    timings["total"] = (time.perf_counter() - started) * 1000
+    summary = summarise(request, result, timings, texture_photo=getattr(prepared.swapper_data, "chosen_index", None))
+    return PhotoSwapResult(output=request.output, frame_result=result, summary=summary)
+
+
+def summarise(
+    request: PhotoSwapRequest, result: FrameResult, timings_ms: dict[str, float], texture_photo: int | None
+) -> dict[str, Any]:
+    """The JSON summary printed by the CLI and kept with finished jobs."""
+    faces: list[dict[str, Any]] = []
+    for swapped in result.swapped:
+        entry: dict[str, Any] = {"index": swapped.index, "box": [round(v, 1) for v in swapped.face.box]}
+        if swapped.similarity is not None:
+            entry["similarity"] = swapped.similarity.to_dict()
+        if swapped.baseline is not None:
+            entry["target_before"] = swapped.baseline.to_dict()
+        faces.append(entry)
+    return {
+        "output": str(request.output),
+        "engine": request.engine,
+        "source_photos": len(request.sources),
+        "texture_photo": texture_photo,
+        "faces_detected": len(result.faces),
+        "faces_swapped": len(result.swapped),
+        "faces": faces,
+        "settings": request.settings.to_dict(),
+        "timings_ms": {k: round(v, 1) for k, v in timings_ms.items()},
+    }
+
+
+def describe_faces(summary: dict[str, Any]) -> Sequence[str]:
+    """One human-readable line per swapped face."""
+    lines = []
+    for face in summary["faces"]:
+        sim = face.get("similarity")
+        if sim:
+            lines.append(
+                f"face {face['index']}: {sim['percent']:.0f}% {sim['verdict']} "
+                f"(cosine {sim['cosine']:.3f}, {sim['model']})"
+            )
+        else:
+            lines.append(f"face {face['index']}: swapped (not scored)")
+    return lines

@@ -1,0 +1,171 @@
+"""The one frame pipeline: detect -> landmarks -> swap (align, warp/generate, mask, blend) -> score.
+
+Live preview, photo export, video export and the CLI all call :class:`FacePipeline`; nothing else
+re-implements the loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .errors import FaceIndexOutOfRange, NoFaceFound
+from .identity import CalibrationTable, mean_identity
+from .roles import Detector, Enhancer, Recognizer, SourcePhoto, Swapper
+from .settings import SwapSettings
+from .types import Face, Identity, Image, Similarity, StageTimings
+
+
+@dataclass(frozen=True)
+class FaceSelection:
+    """Which target faces to swap: explicit left-to-right indices, or all of them."""
+
+    indices: tuple[int, ...] = (0,)
+    all_faces: bool = False
+
+    def pick(self, faces: Sequence[Face]) -> list[int]:
+        """Indices of ``faces`` to swap; an index that does not exist is an error naming the count."""
+        if self.all_faces:
+            return list(range(len(faces)))
+        for index in self.indices:
+            if not 0 <= index < len(faces):
+                raise FaceIndexOutOfRange(
+                    f"face index {index} does not exist: the target has {len(faces)} face(s) (0..{len(faces) - 1})"
+                )
+        return list(dict.fromkeys(self.indices))
+
+
+@dataclass(frozen=True)
+class PreparedSource:
+    """Everything derived from the source photos once: faces, identity, the swapper's own preparation."""
+
+    photos: tuple[SourcePhoto, ...]
+    identity: Identity | None
+    swapper_data: Any
+    swapper_name: str
+
+
+@dataclass(frozen=True)
+class SwappedFace:
+    """One swapped face and how much it now looks like the source person."""
+
+    index: int
+    face: Face
+    similarity: Similarity | None
+    baseline: Similarity | None = None
+    """The untouched target face against the source identity, for comparison."""
+
+
+@dataclass
+class FrameResult:
+    """A processed frame with per-face results and per-stage timings (ms)."""
+
+    frame: Image
+    faces: list[Face]
+    swapped: list[SwappedFace]
+    timings: StageTimings = field(default_factory=StageTimings)
+
+
+class _Stopwatch:
+    def __init__(self, timings: StageTimings, stage: str) -> None:
+        self.timings, self.stage = timings, stage
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.timings.add(self.stage, (time.perf_counter() - self.start) * 1000.0)
+
+
+class FacePipeline:
+    """Runs the stages with injected role implementations; holds no per-request state."""
+
+    def __init__(
+        self,
+        detector: Detector,
+        swapper: Swapper,
+        judge: Recognizer | None,
+        calibrations: CalibrationTable,
+        enhancer: Enhancer | None = None,
+    ) -> None:
+        self.detector = detector
+        self.swapper = swapper
+        self.judge = judge
+        self.calibrations = calibrations
+        self.enhancer = enhancer
+
+    def prepare_source(self, images: Sequence[Image], timings: StageTimings | None = None) -> PreparedSource:
+        """Analyse every source photo (largest face each), embed them, and let the swapper prepare."""
+        timings = timings or StageTimings()
+        photos: list[SourcePhoto] = []
+        for number, image in enumerate(images):
+            with _Stopwatch(timings, "source_detect"):
+                faces = self.detector.detect_faces(image)
+            if not faces:
+                raise NoFaceFound(f"no face found in source photo {number + 1} of {len(images)}")
+            photos.append(SourcePhoto(image=image, face=max(faces, key=lambda f: f.width * f.height)))
+        identity = None
+        if self.judge is not None:
+            with _Stopwatch(timings, "source_embed"):
+                embeddings = [self.judge.embed(p.image, p.face) for p in photos]
+            identity = mean_identity(embeddings, self.judge.name)
+        with _Stopwatch(timings, "source_prepare"):
+            data = self.swapper.prepare_source(photos)
+        return PreparedSource(tuple(photos), identity, data, self.swapper.name)
+
+    def detect(self, frame: Image, timings: StageTimings | None = None) -> list[Face]:
+        """Faces of a target frame, left to right."""
+        with _Stopwatch(timings or StageTimings(), "detect"):
+            return self.detector.detect_faces(frame)
+
+    def process_frame(
+        self,
+        frame: Image,
+        source: PreparedSource,
+        settings: SwapSettings,
+        selection: FaceSelection,
+        faces: Sequence[Face] | None = None,
+        score: Literal["none", "result", "with_baseline"] = "result",
+        enhance_amount: float = 0.0,
+    ) -> FrameResult:
+        """Swap the selected faces of one frame and score each result against the source identity."""
+        timings = StageTimings()
+        if faces is None:
+            faces = self.detect(frame, timings)
+        if not faces:
+            raise NoFaceFound("no face found in the target")
+        indices = selection.pick(faces)
+        result = frame
+        for index in indices:
+            with _Stopwatch(timings, "swap"):
+                result = self.swapper.swap(result, faces[index], source.swapper_data, settings).frame
+            if self.enhancer is not None and enhance_amount > 0:
+                with _Stopwatch(timings, "enhance"):
+                    result = self.enhancer.enhance(result, faces[index], enhance_amount)
+        swapped = [self._score(frame, result, index, faces[index], source, score, timings) for index in indices]
+        return FrameResult(frame=result, faces=list(faces), swapped=swapped, timings=timings)
+
+    def _score(
+        self,
+        original: Image,
+        result: Image,
+        index: int,
+        face: Face,
+        source: PreparedSource,
+        score: str,
+        timings: StageTimings,
+    ) -> SwappedFace:
+        if score == "none" or self.judge is None or source.identity is None:
+            return SwappedFace(index, face, None)
+        # The swapped face keeps the target's geometry, so the target's keypoints locate it in the result.
+        with _Stopwatch(timings, "score"):
+            similarity = self.calibrations.similarity(self.judge.embed(result, face), source.identity)
+            baseline = None
+            if score == "with_baseline":
+                baseline = self.calibrations.similarity(self.judge.embed(original, face), source.identity)
+        return SwappedFace(index, face, similarity, baseline)
+
+
+ProgressCallback = Callable[[float], None]

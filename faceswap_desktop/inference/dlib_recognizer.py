@@ -1,0 +1,58 @@
+"""The embedded identity judge: dlib's ResNet face descriptor (128-d), weights from PyPI.
+
+dlib documents 99.38% on LFW with a Euclidean threshold of 0.6. Its descriptors are close to unit
+length; we L2-normalise them and compare by cosine like every other recognizer.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import dlib
+import face_recognition_models
+import numpy as np
+
+from ..core.types import Face, FloatArray, Image
+
+DLIB_MODEL_NAME = "dlib ResNet-34 (128-d)"
+
+
+class DlibRecognizer:
+    """Recognizer role backed by dlib: 5-point shape fit inside our face box, aligned 150 px chip."""
+
+    name = DLIB_MODEL_NAME
+
+    def __init__(self) -> None:
+        self._shape_predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())
+        self._encoder = dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location())
+        # dlib's networks keep scratch buffers per object; serialise calls from several workers.
+        self._lock = threading.Lock()
+
+    def embed(self, image: Image, face: Face) -> FloatArray:
+        """L2-normalised 128-d descriptor of ``face`` in ``image`` (BGR)."""
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        rect = _dlib_box(face, image.shape[1], image.shape[0])
+        with self._lock:
+            shape = self._shape_predictor(rgb, rect)
+            chip = dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
+            descriptor = np.array(self._encoder.compute_face_descriptor(chip), dtype=np.float32)
+        return descriptor / max(float(np.linalg.norm(descriptor)), 1e-9)
+
+
+def _dlib_box(face: Face, width: int, height: int) -> dlib.rectangle:
+    """A box shaped like dlib's own detector output (brows to chin), built from the 5 keypoints.
+
+    dlib's shape predictor was trained on its HOG detector's boxes; a box from the 5 keypoints matches
+    them more consistently across detectors than the mesh's forehead-to-chin bounds.
+    """
+    kps = face.keypoints_5
+    eyes = (kps[0] + kps[1]) / 2
+    mouth = (kps[3] + kps[4]) / 2
+    centre = eyes * 0.45 + mouth * 0.55
+    side = float(np.linalg.norm(mouth - eyes)) * 2.6
+    x0 = int(np.clip(centre[0] - side / 2, 0, width - 1))
+    y0 = int(np.clip(centre[1] - side / 2, 0, height - 1))
+    x1 = int(np.clip(centre[0] + side / 2, x0 + 1, width))
+    y1 = int(np.clip(centre[1] + side / 2, y0 + 1, height))
+    return dlib.rectangle(x0, y0, x1, y1)
