@@ -31,7 +31,9 @@ def _mobilefacenet() -> Recognizer:
 
     path = os.environ.get(MOBILEFACENET_ENV, "")
     if not path or not Path(path).is_file():
-        raise ModelMissing(f"the MobileFaceNet judge needs its ONNX file; set {MOBILEFACENET_ENV} to its path")
+        raise ModelMissing(
+            f"the MobileFaceNet judge needs its ONNX file; set {MOBILEFACENET_ENV} to its path"
+        )
     return OnnxRecognizer(path, "MobileFaceNet PaddleX (128-d)", mean=127.5, std=128.0)
 
 
@@ -69,7 +71,10 @@ class AppContext:
         return self._get("judge", judge_id, self.recognizers.create)  # type: ignore[return-value]
 
     def build_pipeline(
-        self, engine: str = DEFAULT_ENGINE, judge: str | None = DEFAULT_JUDGE, detector: str = DEFAULT_DETECTOR
+        self,
+        engine: str = DEFAULT_ENGINE,
+        judge: str | None = DEFAULT_JUDGE,
+        detector: str = DEFAULT_DETECTOR,
     ) -> FacePipeline:
         """A pipeline with the chosen engine and judge (``judge=None`` skips scoring)."""
         return FacePipeline(

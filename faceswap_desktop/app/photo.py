@@ -58,13 +58,17 @@ def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapR
 
     pipeline = context.build_pipeline(engine=request.engine, judge=request.judge)
     prepared = pipeline.prepare_source(source_images)
-    result = pipeline.process_frame(target_image, prepared, request.settings, request.selection, score="with_baseline")
+    result = pipeline.process_frame(
+        target_image, prepared, request.settings, request.selection, score="with_baseline"
+    )
 
     write_start = time.perf_counter()
     write_image(request.output, result.frame)
     timings = {"load": load_ms, **result.timings.ms, "write": (time.perf_counter() - write_start) * 1000}
     timings["total"] = (time.perf_counter() - started) * 1000
-    summary = summarise(request, result, timings, texture_photo=getattr(prepared.swapper_data, "chosen_index", None))
+    summary = summarise(
+        request, result, timings, texture_photo=getattr(prepared.swapper_data, "chosen_index", None)
+    )
     return PhotoSwapResult(output=request.output, frame_result=result, summary=summary)
 
 

@@ -13,9 +13,7 @@ from .. import __version__
 from ..core.errors import FaceswapError
 from ..core.settings import SETTING_SPECS, SettingSpec, settings_from_mapping
 
-CONSENT_REMINDER = (
-    "faceswap-desktop: only swap faces of people who have given their consent."
-)
+CONSENT_REMINDER = "faceswap-desktop: only swap faces of people who have given their consent."
 
 
 def _option_name(name: str) -> str:
@@ -26,7 +24,10 @@ def _add_setting_option(parser: argparse.ArgumentParser, spec: SettingSpec) -> N
     """One CLI option per setting, with range and help from the single settings definition."""
     if spec.kind == "int":
         parser.add_argument(
-            _option_name(spec.name), type=int, default=None, metavar=f"{spec.minimum}..{spec.maximum}",
+            _option_name(spec.name),
+            type=int,
+            default=None,
+            metavar=f"{spec.minimum}..{spec.maximum}",
             help=f"{spec.help}",
         )
     elif spec.kind == "choice":
@@ -44,16 +45,27 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     swap = commands.add_parser("swap", help="swap a source face onto a target photo")
-    swap.add_argument("--source", action="append", required=True, type=Path,
-                      help="source photo (repeat for several photos of the same person)")
+    swap.add_argument(
+        "--source",
+        action="append",
+        required=True,
+        type=Path,
+        help="source photo (repeat for several photos of the same person)",
+    )
     swap.add_argument("--target", required=True, type=Path, help="target photo")
     swap.add_argument("--output", required=True, type=Path, help="output image (.png, .jpg or .webp)")
     faces = swap.add_mutually_exclusive_group()
-    faces.add_argument("--face-index", type=int, action="append",
-                       help="target face to swap, left to right from 0 (repeatable; default 0)")
+    faces.add_argument(
+        "--face-index",
+        type=int,
+        action="append",
+        help="target face to swap, left to right from 0 (repeatable; default 0)",
+    )
     faces.add_argument("--all-faces", action="store_true", help="swap every face of the target")
     swap.add_argument("--engine", default="mesh", help="swap engine id (default: mesh, offline)")
-    swap.add_argument("--judge", default="dlib", help="identity model for the similarity score (default: dlib)")
+    swap.add_argument(
+        "--judge", default="dlib", help="identity model for the similarity score (default: dlib)"
+    )
     swap.add_argument("--no-score", action="store_true", help="skip the identity score")
     swap.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     swap.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -70,10 +82,17 @@ def _run_swap(args: argparse.Namespace) -> int:
 
     values = {name: getattr(args, name) for name in SETTING_SPECS if getattr(args, name) is not None}
     settings = settings_from_mapping(values)
-    selection = FaceSelection(all_faces=True) if args.all_faces else FaceSelection(tuple(args.face_index or [0]))
+    selection = (
+        FaceSelection(all_faces=True) if args.all_faces else FaceSelection(tuple(args.face_index or [0]))
+    )
     request = PhotoSwapRequest(
-        sources=tuple(args.source), target=args.target, output=args.output, settings=settings,
-        selection=selection, engine=args.engine, judge=None if args.no_score else args.judge,
+        sources=tuple(args.source),
+        target=args.target,
+        output=args.output,
+        settings=settings,
+        selection=selection,
+        engine=args.engine,
+        judge=None if args.no_score else args.judge,
         overwrite=args.overwrite,
     )
     result = run_photo_swap(create_context(), request)
@@ -90,7 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the process exit code (0 ok, 2 bad input, 3 no face, 4 model)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
     print(CONSENT_REMINDER, file=sys.stderr)
     try:
         if args.command == "swap":

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import cv2  # noqa: E402
-import mediapipe as mp  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import mediapipe as mp
+import numpy as np
 
-from .geometry import keypoints_from_mesh  # noqa: E402
-from .types import Face, FloatArray, Image  # noqa: E402
+from .geometry import keypoints_from_mesh
+from .types import Face, FloatArray, Image
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,9 @@ class MediaPipeFaceAnalyser:
         faces.sort(key=lambda face: face.center[0])
         return faces
 
-    def landmarks_in_box(self, image: Image, box: tuple[float, float, float, float], score: float = 1.0) -> Face | None:
+    def landmarks_in_box(
+        self, image: Image, box: tuple[float, float, float, float], score: float = 1.0
+    ) -> Face | None:
         """Fit landmarks around a known box (used by video tracking to skip detection)."""
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         with self._lock:
@@ -100,7 +102,11 @@ class MediaPipeFaceAnalyser:
         largest = max((min(b[2] - b[0], b[3] - b[1]) for b, _ in boxes), default=0.0)
         # Tiles cost ~6 more detector runs; a frame whose faces are all big (a portrait, a close-up video)
         # does not need them. Small or no faces suggest a group or a wide shot where BlazeFace misses some.
-        if self.options.tiled and max(height, width) >= 480 and largest < TILE_WHEN_FACES_BELOW * min(height, width):
+        if (
+            self.options.tiled
+            and max(height, width) >= 480
+            and largest < TILE_WHEN_FACES_BELOW * min(height, width)
+        ):
             for tx, ty, side in _tile_grid(width, height):
                 tile = np.ascontiguousarray(rgb[ty : ty + side, tx : tx + side])
                 boxes += self._run_detector(self._full_range, tile, tx, ty)
@@ -138,7 +144,9 @@ class MediaPipeFaceAnalyser:
             log.debug("FaceMesh found no face in the crop of a detection at %s", box)
             return None
         crop_side = crop.shape[0]
-        points = np.array([(p.x, p.y, p.z) for p in result.multi_face_landmarks[0].landmark], dtype=np.float32)
+        points = np.array(
+            [(p.x, p.y, p.z) for p in result.multi_face_landmarks[0].landmark], dtype=np.float32
+        )
         landmarks = np.empty_like(points)
         landmarks[:, 0] = points[:, 0] * crop_side / scale + x0
         landmarks[:, 1] = points[:, 1] * crop_side / scale + y0
@@ -146,7 +154,9 @@ class MediaPipeFaceAnalyser:
         if not _landmarks_match_box(landmarks, box):
             return None
         mesh_box = _box_of(landmarks, width, height)
-        return Face(box=mesh_box, score=score, keypoints_5=keypoints_from_mesh(landmarks), landmarks_478=landmarks)
+        return Face(
+            box=mesh_box, score=score, keypoints_5=keypoints_from_mesh(landmarks), landmarks_478=landmarks
+        )
 
 
 def _tile_grid(width: int, height: int) -> list[tuple[int, int, int]]:

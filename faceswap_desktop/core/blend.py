@@ -43,7 +43,7 @@ def _pyramid_levels(height: int, width: int, requested: int) -> int:
 
 def blend_multiband(foreground: Image, background: Image, mask: FloatArray, levels: int = 5) -> Image:
     """Laplacian-pyramid blending: low frequencies mix over wide regions, fine detail over narrow ones."""
-    count = _pyramid_levels(*mask.shape, levels)
+    count = _pyramid_levels(mask.shape[0], mask.shape[1], levels)
     fg, bg = foreground.astype(np.float32), background.astype(np.float32)
     gauss_mask = [mask.astype(np.float32)]
     gauss_fg, gauss_bg = [fg], [bg]
@@ -51,7 +51,9 @@ def blend_multiband(foreground: Image, background: Image, mask: FloatArray, leve
         gauss_mask.append(cv2.pyrDown(gauss_mask[-1]))
         gauss_fg.append(cv2.pyrDown(gauss_fg[-1]))
         gauss_bg.append(cv2.pyrDown(gauss_bg[-1]))
-    blended = gauss_fg[count] * gauss_mask[count][..., None] + gauss_bg[count] * (1 - gauss_mask[count][..., None])
+    blended = gauss_fg[count] * gauss_mask[count][..., None] + gauss_bg[count] * (
+        1 - gauss_mask[count][..., None]
+    )
     for level in range(count - 1, -1, -1):
         size = (gauss_fg[level].shape[1], gauss_fg[level].shape[0])
         lap_fg = gauss_fg[level] - cv2.pyrUp(gauss_fg[level + 1], dstsize=size)
@@ -64,7 +66,9 @@ def blend_multiband(foreground: Image, background: Image, mask: FloatArray, leve
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
-def blend_into_frame(mode: str, foreground: Image, background: Image, mask: FloatArray, strength: float) -> Image:
+def blend_into_frame(
+    mode: str, foreground: Image, background: Image, mask: FloatArray, strength: float
+) -> Image:
     """Dispatch by the ``blend_mode`` setting's value; ``strength`` in [0, 1] scales the swap's weight."""
     if mode == "alpha":
         return blend_alpha(foreground, background, mask * strength)

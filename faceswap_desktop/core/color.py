@@ -9,7 +9,7 @@ from .errors import BadInput
 from .types import FloatArray, Image
 
 
-def _masked_pixels(image: np.ndarray, mask: FloatArray) -> np.ndarray:
+def _masked_pixels(image: Image, mask: FloatArray) -> Image:
     return image[mask > 0.5]
 
 

@@ -15,9 +15,46 @@ ARCFACE_TEMPLATE_112: FloatArray = np.array(
 )
 """InsightFace's 5-point template for a 112x112 crop (subject's right eye first)."""
 
-# MediaPipe FaceMesh indices behind the 5 ArcFace keypoints: iris centres (refine_landmarks), nose tip,
-# mouth corners. 468 is the subject's right iris (image left on a frontal face).
-MESH_KEYPOINT_INDICES: tuple[int, int, int, int, int] = (468, 473, 1, 61, 291)
+# MediaPipe FaceMesh indices behind the 5 ArcFace keypoints. Eye keypoints are the centres of the eyelid
+# contours (not the irises): they do not move with gaze, so alignment and pose proxies stay steady when
+# the eyes look around. 33..133 is the subject's right eye (image left on a frontal face).
+RIGHT_EYE_CONTOUR: tuple[int, ...] = (
+    33,
+    246,
+    161,
+    160,
+    159,
+    158,
+    157,
+    173,
+    133,
+    155,
+    154,
+    153,
+    145,
+    144,
+    163,
+    7,
+)
+LEFT_EYE_CONTOUR: tuple[int, ...] = (
+    362,
+    398,
+    384,
+    385,
+    386,
+    387,
+    388,
+    466,
+    263,
+    249,
+    390,
+    373,
+    374,
+    380,
+    381,
+    382,
+)
+NOSE_TIP, MOUTH_RIGHT, MOUTH_LEFT = 1, 61, 291
 
 
 def arcface_template(size: int) -> FloatArray:
@@ -34,7 +71,16 @@ def arcface_template(size: int) -> FloatArray:
 
 def keypoints_from_mesh(landmarks_478: FloatArray) -> FloatArray:
     """The 5 ArcFace keypoints from 478 FaceMesh landmarks (pixels)."""
-    return landmarks_478[list(MESH_KEYPOINT_INDICES), :2].astype(np.float32)
+    points = landmarks_478[:, :2]
+    return np.stack(
+        [
+            points[list(RIGHT_EYE_CONTOUR)].mean(0),
+            points[list(LEFT_EYE_CONTOUR)].mean(0),
+            points[NOSE_TIP],
+            points[MOUTH_RIGHT],
+            points[MOUTH_LEFT],
+        ]
+    ).astype(np.float32)
 
 
 def estimate_similarity(src: FloatArray, dst: FloatArray) -> FloatArray:
@@ -65,7 +111,9 @@ def estimate_similarity(src: FloatArray, dst: FloatArray) -> FloatArray:
 def align_face(image: Image, keypoints_5: FloatArray, size: int) -> tuple[Image, FloatArray]:
     """Warp the face to the ArcFace template at ``size`` px; returns the crop and its 2x3 matrix."""
     matrix = estimate_similarity(keypoints_5, arcface_template(size))
-    crop = cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    crop = cv2.warpAffine(
+        image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     return crop, matrix
 
 

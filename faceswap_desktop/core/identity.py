@@ -83,7 +83,8 @@ def fit_calibration(model: str, same: Sequence[float], different: Sequence[float
     median_same = float(np.median(same_arr))
     if median_same - centre > 1e-6:
         needs.append(logit_90 / (median_same - centre))
-    return Calibration(model=model, centre=round(centre, 4), slope=round(max(needs), 1))
+    # Round the slope up, never down: rounding down would break the rules it was fitted to meet.
+    return Calibration(model=model, centre=centre, slope=math.ceil(max(needs) * 10) / 10)
 
 
 def cosine(a: FloatArray, b: FloatArray) -> float:
@@ -98,8 +99,11 @@ def mean_identity(embeddings: Sequence[FloatArray], model: str) -> Identity:
     """The source identity: L2-normalised mean of the L2-normalised embeddings of all source photos."""
     stacked = np.stack([e / max(float(np.linalg.norm(e)), 1e-12) for e in embeddings])
     mean = stacked.mean(axis=0)
-    return Identity(embedding=(mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32), model=model,
-                    photo_count=len(embeddings))
+    return Identity(
+        embedding=(mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32),
+        model=model,
+        photo_count=len(embeddings),
+    )
 
 
 class CalibrationTable:

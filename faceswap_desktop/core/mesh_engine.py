@@ -28,6 +28,7 @@ from .mesh_topology import (
 )
 from .roles import SourcePhoto, SwapOutput
 from .settings import SwapSettings
+from .shape import outer_ring_triangles, transfer_shape
 from .types import Face, FloatArray, Image
 from .warp import (
     Roi,
@@ -75,6 +76,54 @@ def choose_texture_photo(photos: Sequence[SourcePhoto]) -> int:
     return max(candidates, key=lambda i: photos[i].face.size)
 
 
+def frontal_weight(face: Face) -> float:
+    """1 for a frontal face, falling to 0 at |yaw proxy| >= 0.35 (three-quarter view and beyond).
+
+    Shape transfer aligns the meshes in 3D; on strongly turned faces MediaPipe's far-side depth is a
+    guess and moving those vertices creates visible folds, so the effect fades out with yaw.
+    """
+    _roll, yaw, _pitch = head_pose_proxies(face.keypoints_5)
+    return float(np.clip((0.35 - abs(yaw)) / 0.2, 0.0, 1.0))
+
+
+def _anchor_ring(points: FloatArray, face_size: float) -> FloatArray:
+    """Fixed points on a rectangle around the face: the liquify's displacement falls to zero there."""
+    x0, y0 = points[:, 0].min() - face_size * 0.3, points[:, 1].min() - face_size * 0.3
+    x1, y1 = points[:, 0].max() + face_size * 0.3, points[:, 1].max() + face_size * 0.3
+    t = np.linspace(0.0, 1.0, 6, endpoint=False)
+    top = np.stack([x0 + (x1 - x0) * t, np.full_like(t, y0)], 1)
+    right = np.stack([np.full_like(t, x1), y0 + (y1 - y0) * t], 1)
+    bottom = np.stack([x1 - (x1 - x0) * t, np.full_like(t, y1)], 1)
+    left = np.stack([np.full_like(t, x0), y1 - (y1 - y0) * t], 1)
+    return np.concatenate([top, right, bottom, left]).astype(np.float32)
+
+
+def _liquify(
+    frame: Image, original: FloatArray, moved: FloatArray, anchors: FloatArray, grid: WorkGrid
+) -> tuple[Image, FloatArray]:
+    """The target ROI with its face region pushed from ``original`` to ``moved`` geometry, and the
+    ROI-sized {0, 1} mask of pixels displaced by more than half a pixel.
+
+    A piecewise-affine warp over the mesh plus a ring of triangles out to fixed anchors, so the
+    surroundings (jaw line, hair, background) move with the new face shape and no old contour shows.
+    """
+    roi = grid.roi
+    to_frame = np.array([[grid.step, 0, roi.x0], [0, grid.step, roi.y0]], dtype=np.float32)
+    map_x, map_y = similarity_maps(to_frame, grid.grid_roi)
+    oval = face_oval_indices()
+    ring = outer_ring_triangles(moved[:, :2], oval, anchors)
+    openings = opening_triangles()
+    triangles = np.concatenate(
+        [mesh_triangles(), openings["mouth"], openings["right_eye"], openings["left_eye"], ring]
+    )
+    dst_points = grid.to_grid(np.concatenate([moved[:, :2], anchors]))
+    src_points = np.concatenate([original[:, :2], anchors]).astype(np.float32)
+    identity_x, identity_y = map_x.copy(), map_y.copy()
+    rasterise_piecewise_affine(dst_points, src_points, triangles, grid.grid_roi, map_x, map_y)
+    displaced = (np.hypot(map_x - identity_x, map_y - identity_y) > 0.5).astype(np.float32)
+    return remap(frame, grid.upsample(map_x), grid.upsample(map_y)), grid.upsample(displaced)
+
+
 def mouth_is_open(landmarks: FloatArray) -> bool:
     """True when the inner lips are apart by more than :data:`MOUTH_OPEN_RATIO` of the mouth width."""
     gap = float(np.linalg.norm(landmarks[13, :2] - landmarks[14, :2]))
@@ -112,26 +161,39 @@ class MeshSwapper:
         """Swap one target face; returns the new frame and the mask of the changed region."""
         if target.landmarks_478 is None:
             raise NoFaceFound("the mesh engine needs 478 landmarks on the target face")
-        dst = with_mouth_hub(target.landmarks_478)
-        src = with_mouth_hub(prepared.landmarks)
         face_size = target.size
+        original = with_mouth_hub(target.landmarks_478)
+        amount = settings.shape_transfer / 100 * frontal_weight(target)
+        dst = with_mouth_hub(transfer_shape(target.landmarks_478, prepared.landmarks, amount))
+        src = with_mouth_hub(prepared.landmarks)
         height, width = frame.shape[:2]
+        anchors = _anchor_ring(np.concatenate([original, dst]), face_size) if amount > 0 else None
         margin = face_size * (0.05 + max(settings.mask_padding, 0) / 100.0)
-        roi = roi_around(dst, margin=margin, width=width, height=height)
+        roi = roi_around(
+            dst if anchors is None else np.concatenate([dst[:, :2], anchors]), margin, width, height
+        )
         if roi.width < 4 or roi.height < 4:
             raise NoFaceFound("the target face is outside the frame")
 
         grid = grid_for_face(roi, face_size)
+        # The liquify's displacement is smoother still than the texture warp: a coarser grid is enough.
+        coarse = WorkGrid(roi, grid.step * 2)
+        background, moved = frame[roi.slices], None
+        if anchors is not None:
+            background, moved = _liquify(frame, original, dst, anchors, coarse)
         warped, reliability = self._warp_texture(prepared.texture, src, dst, grid, settings)
         grid_mask = self._face_mask(grid.to_grid(dst), grid.grid_roi, face_size / grid.step, settings)
         mask = grid.upsample(grid_mask * reliability)
-        target_roi = frame[roi.slices]
-        coloured = transfer_colour(settings.color_transfer, warped, target_roi, (mask > 0.5).astype(np.float32),
-                                   face_size)
-        blended = blend_into_frame(settings.blend_mode, coloured, target_roi, mask, settings.strength / 100.0)
+        coloured = transfer_colour(
+            settings.color_transfer, warped, background, (mask > 0.5).astype(np.float32), face_size
+        )
+        blended = blend_into_frame(settings.blend_mode, coloured, background, mask, settings.strength / 100.0)
         out = frame.copy()
         out[roi.slices] = blended
-        return SwapOutput(frame=out, mask=mask * (settings.strength / 100.0), region=(roi.x0, roi.y0, roi.x1, roi.y1))
+        changed = mask * (settings.strength / 100.0)
+        if moved is not None:
+            changed = np.maximum(changed, moved)
+        return SwapOutput(frame=out, mask=changed.astype(np.float32), region=(roi.x0, roi.y0, roi.x1, roi.y1))
 
     @staticmethod
     def _warp_texture(
@@ -154,12 +216,23 @@ class MeshSwapper:
             triangles += [openings["right_eye"], openings["left_eye"]]
         all_triangles = np.concatenate(triangles)
         scale2 = float(np.linalg.det(similarity[:, :2].astype(np.float64)))  # grid->source area ratio
-        stretch = triangle_areas(dst_grid, all_triangles) * scale2 / (triangle_areas(src, all_triangles) + 1e-3)
-        tri_reliability = np.clip((STRETCH_FADE_END - stretch) / (STRETCH_FADE_END - STRETCH_FADE_START), 0, 1)
+        stretch = (
+            triangle_areas(dst_grid, all_triangles) * scale2 / (triangle_areas(src, all_triangles) + 1e-3)
+        )
+        tri_reliability = np.clip(
+            (STRETCH_FADE_END - stretch) / (STRETCH_FADE_END - STRETCH_FADE_START), 0, 1
+        )
         reliability = np.ones((roi.height, roi.width), dtype=np.float32)
         rasterise_piecewise_affine(
-            dst_grid, src, all_triangles, roi, map_x, map_y, depth=dst[:, 2],
-            triangle_values=tri_reliability.astype(np.float32), values_out=reliability,
+            dst_grid,
+            src,
+            all_triangles,
+            roi,
+            map_x,
+            map_y,
+            depth=dst[:, 2],
+            triangle_values=tri_reliability.astype(np.float32),
+            values_out=reliability,
         )
         reliability = cv2.GaussianBlur(reliability, (0, 0), 2.0)
         return remap(texture, grid.upsample(map_x), grid.upsample(map_y)), reliability

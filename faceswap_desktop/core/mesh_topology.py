@@ -14,16 +14,35 @@ import mediapipe as mp
 import numpy as np
 from numpy.typing import NDArray
 
+from .geometry import LEFT_EYE_CONTOUR, RIGHT_EYE_CONTOUR
+
 IntArray = NDArray[np.int32]
 
 # Ordered rings (MediaPipe indices) walking around each opening.
 INNER_LIPS_RING: tuple[int, ...] = (
-    78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95,
+    78,
+    191,
+    80,
+    81,
+    82,
+    13,
+    312,
+    311,
+    310,
+    415,
+    308,
+    324,
+    318,
+    402,
+    317,
+    14,
+    87,
+    178,
+    88,
+    95,
 )
-RIGHT_EYE_RING: tuple[int, ...] = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
-LEFT_EYE_RING: tuple[int, ...] = (
-    362, 398, 384, 385, 386, 387, 388, 466, 263, 249, 390, 373, 374, 380, 381, 382,
-)
+RIGHT_EYE_RING: tuple[int, ...] = RIGHT_EYE_CONTOUR
+LEFT_EYE_RING: tuple[int, ...] = LEFT_EYE_CONTOUR
 RIGHT_IRIS: tuple[int, ...] = (468, 469, 470, 471, 472)
 LEFT_IRIS: tuple[int, ...] = (473, 474, 475, 476, 477)
 MOUTH_CENTRE_PAIR = (13, 14)
@@ -76,4 +95,6 @@ def with_mouth_hub(landmarks: NDArray[np.float32]) -> NDArray[np.float32]:
 @functools.lru_cache(maxsize=1)
 def face_oval_indices() -> IntArray:
     """Vertex indices on the face's outer contour (MediaPipe FACEMESH_FACE_OVAL)."""
-    return np.array(sorted({i for edge in mp.solutions.face_mesh.FACEMESH_FACE_OVAL for i in edge}), dtype=np.int32)
+    return np.array(
+        sorted({i for edge in mp.solutions.face_mesh.FACEMESH_FACE_OVAL for i in edge}), dtype=np.int32
+    )

@@ -32,7 +32,8 @@ class FaceSelection:
         for index in self.indices:
             if not 0 <= index < len(faces):
                 raise FaceIndexOutOfRange(
-                    f"face index {index} does not exist: the target has {len(faces)} face(s) (0..{len(faces) - 1})"
+                    f"face index {index} does not exist: the target has {len(faces)} face(s) "
+                    f"(0..{len(faces) - 1})"
                 )
         return list(dict.fromkeys(self.indices))
 
@@ -144,7 +145,9 @@ class FacePipeline:
             if self.enhancer is not None and enhance_amount > 0:
                 with _Stopwatch(timings, "enhance"):
                     result = self.enhancer.enhance(result, faces[index], enhance_amount)
-        swapped = [self._score(frame, result, index, faces[index], source, score, timings) for index in indices]
+        swapped = [
+            self._score(frame, result, index, faces[index], source, score, timings) for index in indices
+        ]
         return FrameResult(frame=result, faces=list(faces), swapped=swapped, timings=timings)
 
     def _score(

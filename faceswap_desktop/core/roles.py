@@ -14,12 +14,12 @@ import numpy as np
 
 from .errors import UnknownComponent
 from .settings import SwapSettings
-from .types import FloatArray, Face, Image
+from .types import Face, FloatArray, Image
 
 
 @runtime_checkable
 class Detector(Protocol):
-    """Finds faces; returns them ordered left-to-right, each with 5 keypoints (and 478 landmarks if it can)."""
+    """Finds faces, ordered left-to-right, each with 5 keypoints (and 478 landmarks if it can)."""
 
     name: str
 

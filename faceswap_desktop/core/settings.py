@@ -45,7 +45,9 @@ def _int(label: str, lo: int, hi: int, default: int, help_: str, suffix: str = "
 
 
 def _choice(label: str, choices: tuple[str, ...], default: str, help_: str) -> Any:
-    return field(default=default, metadata={"spec": dict(label=label, help=help_, kind="choice", choices=choices)})
+    return field(
+        default=default, metadata={"spec": dict(label=label, help=help_, kind="choice", choices=choices)}
+    )
 
 
 def _bool(label: str, default: bool, help_: str) -> Any:
@@ -59,7 +61,7 @@ class SwapSettings:
     mask_padding: int = _int(
         "Mask padding", -20, 20, 0, "Grow (+) or erode (-) the face mask, in % of the face size."
     )
-    mask_feather: int = _int("Mask feather", 0, 30, 8, "Softness of the mask edge, in % of the face size.")
+    mask_feather: int = _int("Mask feather", 0, 30, 5, "Softness of the mask edge, in % of the face size.")
     color_transfer: str = _choice(
         "Colour transfer",
         COLOR_TRANSFER_CHOICES,
@@ -74,11 +76,23 @@ class SwapSettings:
         "Feathered alpha, Poisson seamless clone, or multi-band (Laplacian pyramid) blending.",
     )
     strength: int = _int("Strength", 0, 100, 100, "How much of the swapped face is blended in.")
+    shape_transfer: int = _int(
+        "Face shape",
+        0,
+        100,
+        70,
+        "Move the target's face outline and features toward the source person's proportions "
+        "(pose and expression are kept).",
+    )
     keep_target_mouth: bool = _bool(
         "Keep target mouth", True, "Keep the target's mouth interior (teeth, tongue) when its mouth is open."
     )
     eyes: str = _choice(
-        "Eyes", EYES_CHOICES, "target", "Whose eyeballs are shown: the target's (keeps gaze) or the source's."
+        "Eyes",
+        EYES_CHOICES,
+        "source",
+        "Whose eyes are shown inside the target's eyelids: the source's (more likeness; the iris is placed "
+        "where the target's is, so the gaze is kept) or the target's own.",
     )
 
     def replace(self, **changes: Any) -> SwapSettings:

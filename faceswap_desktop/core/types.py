@@ -69,8 +69,12 @@ class Similarity:
     model: str
 
     def to_dict(self) -> dict[str, float | str]:
-        return {"cosine": round(self.cosine, 4), "percent": round(self.percent, 1), "verdict": self.verdict,
-                "model": self.model}
+        return {
+            "cosine": round(self.cosine, 4),
+            "percent": round(self.percent, 1),
+            "verdict": self.verdict,
+            "model": self.model,
+        }
 
 
 @dataclass

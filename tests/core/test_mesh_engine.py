@@ -1,0 +1,85 @@
+"""The mesh engine on real faces: where it changes pixels, strength, mouth handling, source choice."""
+
+import numpy as np
+import pytest
+
+from faceswap_desktop.core.mesh_engine import MeshSwapper, choose_texture_photo, mouth_is_open, pose_score
+from faceswap_desktop.core.roles import SourcePhoto
+from faceswap_desktop.core.settings import SwapSettings
+
+
+@pytest.fixture(scope="module")
+def obama_source(analysed):
+    image, faces = analysed("identity/obama/obama.jpg")
+    return MeshSwapper().prepare_source([SourcePhoto(image, faces[0])])
+
+
+def test_swap_changes_the_face_and_nothing_far_from_it(analysed, obama_source) -> None:
+    frame, faces = analysed("identity/biden/biden2.jpg")
+    original = frame.copy()
+    out = MeshSwapper().swap(frame, faces[0], obama_source, SwapSettings())
+    assert np.array_equal(frame, original), "inputs are never mutated"
+    changed = np.abs(out.frame.astype(int) - frame).max(2) > 0
+    x0, y0, x1, y1 = out.region
+    outside = changed.copy()
+    outside[y0:y1, x0:x1] = False
+    assert not outside.any()
+    fx0, fy0, fx1, fy1 = (int(v) for v in faces[0].box)
+    inner = changed[
+        fy0 + (fy1 - fy0) // 4 : fy1 - (fy1 - fy0) // 4, fx0 + (fx1 - fx0) // 4 : fx1 - (fx1 - fx0) // 4
+    ]
+    assert inner.mean() > 0.9
+    assert out.full_mask().shape == frame.shape[:2]
+
+
+def test_zero_strength_returns_the_target_unchanged(analysed, obama_source) -> None:
+    frame, faces = analysed("identity/biden/biden2.jpg")
+    out = MeshSwapper().swap(frame, faces[0], obama_source, SwapSettings(strength=0, shape_transfer=0))
+    assert np.array_equal(out.frame, frame)
+
+
+def test_strength_scales_the_change(analysed, obama_source) -> None:
+    frame, faces = analysed("identity/biden/biden2.jpg")
+    swapper = MeshSwapper()
+    diffs = [
+        np.abs(
+            swapper.swap(
+                frame, faces[0], obama_source, SwapSettings(strength=s, shape_transfer=0)
+            ).frame.astype(int)
+            - frame
+        ).mean()
+        for s in (25, 50, 100)
+    ]
+    assert diffs[0] < diffs[1] < diffs[2]
+    assert diffs[1] == pytest.approx(diffs[2] / 2, rel=0.1)
+
+
+def test_open_target_mouth_is_kept(analysed, obama_source) -> None:
+    frame, faces = analysed("identity/obama/obama2.jpg")  # speaking, mouth open
+    landmarks = faces[0].landmarks_478
+    assert mouth_is_open(landmarks)
+    inner = landmarks[[13, 14]].mean(0).astype(int)
+    settings = SwapSettings(shape_transfer=0)
+    kept = MeshSwapper().swap(frame, faces[0], obama_source, settings).frame
+    replaced = (
+        MeshSwapper().swap(frame, faces[0], obama_source, settings.replace(keep_target_mouth=False)).frame
+    )
+    y, x = inner[1], inner[0]
+    patch = (slice(y - 2, y + 3), slice(x - 2, x + 3))
+    assert (
+        np.abs(kept[patch].astype(int) - frame[patch]).mean()
+        < np.abs(replaced[patch].astype(int) - frame[patch]).mean()
+    )
+
+
+def test_texture_comes_from_the_best_posed_photo(analysed) -> None:
+    frontal = SourcePhoto(*_first(analysed("identity/obama/obama.jpg")))
+    turned = SourcePhoto(*_first(analysed("misc/pose_left_face.jpeg")))
+    assert pose_score(turned.face) > pose_score(frontal.face)
+    assert choose_texture_photo([turned, frontal]) == 1
+    assert MeshSwapper().prepare_source([turned, frontal]).chosen_index == 1
+
+
+def _first(pair):
+    image, faces = pair
+    return image, faces[0]

@@ -1,0 +1,65 @@
+import cv2
+import numpy as np
+
+from faceswap_desktop.core.warp import Roi, WorkGrid, rasterise_piecewise_affine, remap, similarity_maps
+
+SQUARE = np.array([[10, 10], [90, 10], [90, 70], [10, 70]], dtype=np.float32)
+TRIANGLES = np.array([[0, 1, 2], [0, 2, 3]], dtype=np.int32)
+ROI = Roi(0, 0, 100, 80)
+
+
+def _empty_maps() -> tuple[np.ndarray, np.ndarray]:
+    return np.full((80, 100), -1, np.float32), np.full((80, 100), -1, np.float32)
+
+
+def test_identity_warp_maps_each_covered_pixel_to_itself() -> None:
+    map_x, map_y = _empty_maps()
+    coverage = rasterise_piecewise_affine(SQUARE, SQUARE, TRIANGLES, ROI, map_x, map_y)
+    ys, xs = np.nonzero(coverage)
+    np.testing.assert_allclose(map_x[ys, xs], xs, atol=1e-3)
+    np.testing.assert_allclose(map_y[ys, xs], ys, atol=1e-3)
+    # The square 10..90 x 10..70 inclusive is covered, nothing outside it.
+    assert coverage.sum() == 81 * 61
+    assert not coverage[:10].any() and not coverage[:, 91:].any()
+
+
+def test_piecewise_warp_reproduces_a_global_affine() -> None:
+    affine = np.array([[0.5, 0.1, 3.0], [-0.2, 0.8, 7.0]], dtype=np.float32)
+    src = SQUARE @ affine[:, :2].T + affine[:, 2]
+    map_x, map_y = _empty_maps()
+    coverage = rasterise_piecewise_affine(SQUARE, src, TRIANGLES, ROI, map_x, map_y)
+    ys, xs = np.nonzero(coverage)
+    np.testing.assert_allclose(map_x[ys, xs], affine[0, 0] * xs + affine[0, 1] * ys + affine[0, 2], atol=1e-3)
+    np.testing.assert_allclose(map_y[ys, xs], affine[1, 0] * xs + affine[1, 1] * ys + affine[1, 2], atol=1e-3)
+
+
+def test_nearer_triangle_wins_where_two_overlap() -> None:
+    points = np.array([[0, 0], [60, 0], [0, 60], [10, 10], [70, 10], [10, 70]], dtype=np.float32)
+    triangles = np.array([[0, 1, 2], [3, 4, 5]], dtype=np.int32)
+    src = points.copy()
+    src[3:] += 1000  # the second triangle samples far away: easy to tell which one wrote a pixel
+    for near_second, expected_offset in ((True, 1000), (False, 0)):
+        depth = np.array([5, 5, 5, 1, 1, 1] if near_second else [1, 1, 1, 5, 5, 5], dtype=np.float32)
+        map_x, map_y = _empty_maps()
+        rasterise_piecewise_affine(points, src, triangles, ROI, map_x, map_y, depth=depth)
+        assert abs(map_x[20, 20] - (20 + expected_offset)) < 1e-3
+
+
+def test_grid_upsample_is_exact_for_affine_maps() -> None:
+    roi = Roi(5, 7, 205, 157)
+    grid = WorkGrid(roi, 3)
+    inverse = np.array([[1.3, 0.2, -4.0], [-0.1, 0.9, 12.0]], dtype=np.float32)
+    to_frame = np.array([[3, 0, roi.x0], [0, 3, roi.y0]], dtype=np.float32)
+    combined = np.vstack([inverse, [0, 0, 1]]) @ np.vstack([to_frame, [0, 0, 1]])
+    coarse_x, _ = similarity_maps(combined[:2].astype(np.float32), grid.grid_roi)
+    fine_x, _ = similarity_maps(inverse, roi)
+    # OpenCV quantises bilinear weights to 1/32: 1.3 px per cell * 1/32 bounds the error at ~0.04 px.
+    np.testing.assert_allclose(grid.upsample(coarse_x)[:-3, :-3], fine_x[:-3, :-3], atol=0.05)
+
+
+def test_remap_samples_bilinearly() -> None:
+    image = np.tile(np.arange(100, dtype=np.uint8), (80, 1))[..., None].repeat(3, 2)
+    map_x, map_y = similarity_maps(np.array([[1, 0, 10.5], [0, 1, 0]], np.float32), Roi(0, 0, 50, 50))
+    out = remap(image, map_x, map_y)
+    assert abs(int(out[5, 5, 0]) - 15) <= 1
+    assert cv2.absdiff(out[:, :, 0], out[:, :, 1]).max() == 0

@@ -1,0 +1,39 @@
+"""The identity test that can fail (issue #2): swaps judged by the shared MobileFaceNet, not by the engine.
+
+Measured with the default settings on 2026-11-24 (benchmarks/bench_photo.py): identity ratio 0.72,
+pose kept on 29/30 pairs, every result closer to the held-out source photo than the untouched target.
+The floor sits a little under the measurement so that it catches regressions, not noise.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+from identity_eval import evaluate, load_people, summarise
+
+from faceswap_desktop.core.settings import SwapSettings
+
+IDENTITY_RATIO_FLOOR = 0.68
+POSE_KEPT_FLOOR = 0.9
+
+
+@pytest.fixture(scope="module")
+def people(context):
+    return load_people(context.build_pipeline(judge=None))
+
+
+def test_swaps_look_like_the_source_person(context, mobilefacenet, people) -> None:
+    results = evaluate(context.build_pipeline(judge=None), mobilefacenet, people, SwapSettings())
+    summary = summarise(results)
+    print({k: round(v, 3) for k, v in summary.items()})
+    assert summary["pairs"] == 30
+    for r in results:
+        assert r.cos_result_heldout > r.cos_target_heldout, (
+            f"{r.source} -> {r.target} not closer than the target"
+        )
+    assert summary["identity_ratio"] >= IDENTITY_RATIO_FLOOR
+    assert summary["pose_kept"] >= POSE_KEPT_FLOOR
+    assert summary["leakage"] < summary["mean_cos_result_heldout"]
