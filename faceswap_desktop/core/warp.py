@@ -205,7 +205,8 @@ def _triangle_coefficients(
 def triangle_areas(points: FloatArray, triangles: NDArray[np.int32]) -> FloatArray:
     """Absolute area of each triangle (N, 3 indices) over (M, 2+) points."""
     a, b, c = (points[triangles[:, k], :2].astype(np.float64) for k in range(3))
-    cross: NDArray[np.float64] = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+    e1, e2 = b - a, c - a
+    cross: NDArray[np.float64] = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
     return (np.abs(cross) / 2.0).astype(np.float32)
 
 
