@@ -98,11 +98,8 @@ def _anchor_ring(points: FloatArray, face_size: float) -> FloatArray:
     return np.concatenate([top, right, bottom, left]).astype(np.float32)
 
 
-def _liquify(
-    frame: Image, original: FloatArray, moved: FloatArray, anchors: FloatArray, grid: WorkGrid
-) -> tuple[Image, FloatArray]:
-    """The target ROI with its face region pushed from ``original`` to ``moved`` geometry, and the
-    ROI-sized {0, 1} mask of pixels displaced by more than half a pixel.
+def _liquify(frame: Image, original: FloatArray, moved: FloatArray, anchors: FloatArray, grid: WorkGrid) -> Image:
+    """The target ROI with its face region pushed from ``original`` to ``moved`` geometry.
 
     A piecewise-affine warp over the mesh plus a ring of triangles out to fixed anchors, so the
     surroundings (jaw line, hair, background) move with the new face shape and no old contour shows.
@@ -118,10 +115,8 @@ def _liquify(
     )
     dst_points = grid.to_grid(np.concatenate([moved[:, :2], anchors]))
     src_points = np.concatenate([original[:, :2], anchors]).astype(np.float32)
-    identity_x, identity_y = map_x.copy(), map_y.copy()
     rasterise_piecewise_affine(dst_points, src_points, triangles, grid.grid_roi, map_x, map_y)
-    displaced = (np.hypot(map_x - identity_x, map_y - identity_y) > 0.5).astype(np.float32)
-    return remap(frame, grid.upsample(map_x), grid.upsample(map_y)), grid.upsample(displaced)
+    return remap(frame, grid.upsample_map(map_x, map_y))
 
 
 def mouth_is_open(landmarks: FloatArray) -> bool:
@@ -178,9 +173,7 @@ class MeshSwapper:
         grid = grid_for_face(roi, face_size)
         # The liquify's displacement is smoother still than the texture warp: a coarser grid is enough.
         coarse = WorkGrid(roi, grid.step * 2)
-        background, moved = frame[roi.slices], None
-        if anchors is not None:
-            background, moved = _liquify(frame, original, dst, anchors, coarse)
+        background = frame[roi.slices] if anchors is None else _liquify(frame, original, dst, anchors, coarse)
         warped, reliability = self._warp_texture(prepared.texture, src, dst, grid, settings)
         grid_mask = self._face_mask(grid.to_grid(dst), grid.grid_roi, face_size / grid.step, settings)
         mask = grid.upsample(grid_mask * reliability)
@@ -190,10 +183,10 @@ class MeshSwapper:
         blended = blend_into_frame(settings.blend_mode, coloured, background, mask, settings.strength / 100.0)
         out = frame.copy()
         out[roi.slices] = blended
-        changed = mask * (settings.strength / 100.0)
-        if moved is not None:
-            changed = np.maximum(changed, moved)
-        return SwapOutput(frame=out, mask=changed.astype(np.float32), region=(roi.x0, roi.y0, roi.x1, roi.y1))
+        # The mask is the swapped face's blend weight; with shape transfer the liquify may also move pixels
+        # elsewhere in the region (never outside it).
+        weight = (mask * (settings.strength / 100.0)).astype(np.float32)
+        return SwapOutput(frame=out, mask=weight, region=(roi.x0, roi.y0, roi.x1, roi.y1))
 
     @staticmethod
     def _warp_texture(
@@ -235,7 +228,7 @@ class MeshSwapper:
             values_out=reliability,
         )
         reliability = cv2.GaussianBlur(reliability, (0, 0), 2.0)
-        return remap(texture, grid.upsample(map_x), grid.upsample(map_y)), reliability
+        return remap(texture, grid.upsample_map(map_x, map_y)), reliability
 
     @staticmethod
     def _face_mask(dst: FloatArray, roi: Roi, face_size: float, settings: SwapSettings) -> FloatArray:

@@ -93,6 +93,11 @@ class WorkGrid:
         )
 
 
+    def upsample_map(self, map_x: FloatArray, map_y: FloatArray) -> FloatArray:
+        """Both coordinate maps upsampled in one call, as the 2-channel map ``cv2.remap`` takes directly."""
+        return self.upsample(cv2.merge([map_x, map_y]))
+
+
 def grid_for_face(roi: Roi, face_size: float, cells_per_face: float = 128.0) -> WorkGrid:
     """A grid with about ``cells_per_face`` cells across the face (step 1 for small faces)."""
     return WorkGrid(roi, max(1, int(face_size // cells_per_face)))
@@ -210,6 +215,9 @@ def triangle_areas(points: FloatArray, triangles: NDArray[np.int32]) -> FloatArr
     return (np.abs(cross) / 2.0).astype(np.float32)
 
 
-def remap(source: Image, map_x: FloatArray, map_y: FloatArray) -> Image:
-    """Sample ``source`` at the given positions (bilinear, replicated border)."""
+def remap(source: Image, map_x: FloatArray, map_y: FloatArray | None = None) -> Image:
+    """Sample ``source`` at the given positions (bilinear, replicated border).
+
+    ``map_x`` alone may be a 2-channel (x, y) map, as :meth:`WorkGrid.upsample_map` returns.
+    """
     return cv2.remap(source, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
