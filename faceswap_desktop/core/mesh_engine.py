@@ -98,7 +98,9 @@ def _anchor_ring(points: FloatArray, face_size: float) -> FloatArray:
     return np.concatenate([top, right, bottom, left]).astype(np.float32)
 
 
-def _liquify(frame: Image, original: FloatArray, moved: FloatArray, anchors: FloatArray, grid: WorkGrid) -> Image:
+def _liquify(
+    frame: Image, original: FloatArray, moved: FloatArray, anchors: FloatArray, grid: WorkGrid
+) -> Image:
     """The target ROI with its face region pushed from ``original`` to ``moved`` geometry.
 
     A piecewise-affine warp over the mesh plus a ring of triangles out to fixed anchors, so the
