@@ -13,7 +13,8 @@ from .. import __version__
 from ..core.errors import FaceswapError
 from ..core.settings import SETTING_SPECS, SettingSpec, settings_from_mapping
 
-CONSENT_REMINDER = "faceswap-desktop: only swap faces of people who have given their consent."
+CONSENT_REMINDER = "faceswap-desktop: only swap faces of people who have given their consent; outputs are labelled "
+    "as synthetic media (XMP DigitalSourceType)."
 
 
 def _option_name(name: str) -> str:

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from .errors import ImageTooLarge, OutputConflict, UnreadableFile, UnsupportedMedia
+from .provenance import label_encoded_image
 from .types import Image
 
 MAX_IMAGE_SIDE = 16_384
@@ -196,6 +197,10 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
         raise
 
 
-def write_image(path: str | os.PathLike[str], image: Image) -> None:
-    """Encode by the path's extension and write atomically."""
-    write_bytes_atomic(path, encode_image(image, Path(path).suffix))
+def write_image(path: str | os.PathLike[str], image: Image, label_synthetic: bool = True) -> None:
+    """Encode by the path's extension, label as synthetic media (XMP), and write atomically."""
+    extension = Path(path).suffix.lower()
+    data = encode_image(image, extension)
+    if label_synthetic:
+        data = label_encoded_image(data, WRITE_EXTENSIONS[extension], image.shape[1], image.shape[0])
+    write_bytes_atomic(path, data)

@@ -108,3 +108,25 @@ def test_failed_encode_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(OutputConflict):
         write_image(tmp_path / "x.tiff", np.zeros((4, 4, 3), np.uint8))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("extension", [".png", ".jpg", ".webp"])
+def test_exports_are_labelled_synthetic_and_still_decode(tmp_path: Path, extension: str) -> None:
+    from faceswap_desktop.core.provenance import DIGITAL_SOURCE_TYPE, read_digital_source_type
+
+    image = np.random.default_rng(5).integers(0, 255, (64, 96, 3), dtype=np.uint8)
+    path = tmp_path / f"labelled{extension}"
+    write_image(path, image)
+    data = path.read_bytes()
+    assert read_digital_source_type(data) == DIGITAL_SOURCE_TYPE
+    decoded = read_image(path)
+    assert decoded.shape == image.shape
+    if extension == ".png":
+        assert np.array_equal(decoded, image)  # lossless container edit
+    # OpenCV's strict decoders accept the edited container, and so does a second, independent parser.
+    assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) is not None
+    import av
+
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+        assert (frame.width, frame.height) == (96, 64)
