@@ -13,8 +13,10 @@ from .. import __version__
 from ..core.errors import FaceswapError
 from ..core.settings import SETTING_SPECS, SettingSpec, settings_from_mapping
 
-CONSENT_REMINDER = "faceswap-desktop: only swap faces of people who have given their consent; outputs are labelled "
-    "as synthetic media (XMP DigitalSourceType)."
+CONSENT_REMINDER = (
+    "faceswap-desktop: only swap faces of people who have given their consent; "
+    "outputs are labelled as synthetic media."
+)
 
 
 def _option_name(name: str) -> str:
