@@ -1,0 +1,1 @@
+"""Model runtimes: the only layer that imports onnxruntime (and dlib)."""
