@@ -18,14 +18,16 @@ from .conftest import SCRFD_MODEL
 
 
 def _model_with(inits: list[onnx.TensorProto], path: Path) -> Path:
-    graph = helper.make_graph([], "g", [], [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])], inits)
+    output = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+    graph = helper.make_graph([], "g", [], [output], inits)
     onnx.save(helper.make_model(graph), str(path))
     return path
 
 
 def test_last_initializer_matches_onnx_for_raw_float32(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
-    first, last = rng.normal(size=(512, 512)).astype(np.float32), rng.normal(size=(512, 512)).astype(np.float32)
+    first = rng.normal(size=(512, 512)).astype(np.float32)
+    last = rng.normal(size=(512, 512)).astype(np.float32)
     path = _model_with([numpy_helper.from_array(first, "a"), numpy_helper.from_array(last, "emap")],
                        tmp_path / "m.onnx")
     got = read_last_initializer(path)
