@@ -28,8 +28,9 @@ def test_last_initializer_matches_onnx_for_raw_float32(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     first = rng.normal(size=(512, 512)).astype(np.float32)
     last = rng.normal(size=(512, 512)).astype(np.float32)
-    path = _model_with([numpy_helper.from_array(first, "a"), numpy_helper.from_array(last, "emap")],
-                       tmp_path / "m.onnx")
+    path = _model_with(
+        [numpy_helper.from_array(first, "a"), numpy_helper.from_array(last, "emap")], tmp_path / "m.onnx"
+    )
     got = read_last_initializer(path)
     assert got.dtype == np.float32 and got.shape == (512, 512)
     np.testing.assert_array_equal(got, last)
@@ -62,8 +63,9 @@ def test_real_scrfd_model_parses_without_external_data() -> None:
     reference = onnx.load(str(SCRFD_MODEL)).graph.initializer
     assert [h.name for h in headers] == [t.name for t in reference]
     assert external_data_locations(SCRFD_MODEL) == []
-    np.testing.assert_array_equal(read_last_initializer(SCRFD_MODEL),
-                                  numpy_helper.to_array(reference[-1]).astype(np.float32))
+    np.testing.assert_array_equal(
+        read_last_initializer(SCRFD_MODEL), numpy_helper.to_array(reference[-1]).astype(np.float32)
+    )
 
 
 def test_garbage_is_a_format_error(tmp_path: Path) -> None:

@@ -44,8 +44,14 @@ def test_unknown_id_raises_unknown_component() -> None:
 
 def _entry(**changes: object) -> dict[str, object]:
     entry: dict[str, object] = {
-        "id": "m", "role": "detector", "file": "m.onnx", "urls": ["https://example.org/m.onnx"],
-        "sha256": "0" * 64, "input_size": 640, "mean": [0, 0, 0], "std": [1, 1, 1],
+        "id": "m",
+        "role": "detector",
+        "file": "m.onnx",
+        "urls": ["https://example.org/m.onnx"],
+        "sha256": "0" * 64,
+        "input_size": 640,
+        "mean": [0, 0, 0],
+        "std": [1, 1, 1],
     }
     entry.update(changes)
     return entry

@@ -27,9 +27,18 @@ CONTENT = np.random.default_rng(1).bytes(100_000)
 
 def _spec(content: bytes, urls: list[str], size: bool = True, file: str = "model.onnx") -> ModelSpec:
     return ModelSpec(
-        id="toy", role="detector", file=file, urls=tuple(urls), sha256=hashlib.sha256(content).hexdigest(),
-        licence="test", input_size=8, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), color_order="RGB",
-        layout="", size=len(content) if size else None,
+        id="toy",
+        role="detector",
+        file=file,
+        urls=tuple(urls),
+        sha256=hashlib.sha256(content).hexdigest(),
+        licence="test",
+        input_size=8,
+        mean=(0.0, 0.0, 0.0),
+        std=(1.0, 1.0, 1.0),
+        color_order="RGB",
+        layout="",
+        size=len(content) if size else None,
     )
 
 
@@ -213,8 +222,13 @@ def test_external_data_outside_the_store_is_refused(tmp_path: Path) -> None:
     tensor.ClearField("raw_data")
     entry = tensor.external_data.add()
     entry.key, entry.value = "location", "../../secret.bin"
-    graph = helper.make_graph([helper.make_node("Identity", ["w"], ["y"])], "g", [],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])], [tensor])
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["w"], ["y"])],
+        "g",
+        [],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])],
+        [tensor],
+    )
     source = tmp_path / "ext.onnx"
     onnx.save(helper.make_model(graph), str(source))
     content = source.read_bytes()

@@ -29,8 +29,13 @@ def _io(name: str, shape: list[int], dtype: int = TensorProto.FLOAT) -> onnx.Val
     return helper.make_tensor_value_info(name, dtype, shape)
 
 
-def inswapper_graph(path: Path, emap: np.ndarray, mode: str = "identity", colour_rgb=(0.0, 1.0, 0.0),
-                    decoy: np.ndarray | None = None) -> Path:
+def inswapper_graph(
+    path: Path,
+    emap: np.ndarray,
+    mode: str = "identity",
+    colour_rgb=(0.0, 1.0, 0.0),
+    decoy: np.ndarray | None = None,
+) -> Path:
     """inputs target [1,3,128,128], source [1,512]; output [1,3,128,128]; the emap is the LAST initializer.
 
     mode "identity": output = target; "constant": output = colour_rgb everywhere. Both also add
@@ -64,25 +69,42 @@ def inswapper_graph(path: Path, emap: np.ndarray, mode: str = "identity", colour
             helper.make_node("Add", ["coloured", "zero_total"], ["output"]),
         ]
     inits.append(numpy_helper.from_array(emap.astype(np.float32), "emap"))  # last, as in the real file
-    graph = helper.make_graph(nodes, "inswapper", [_io("target", [1, 3, 128, 128]), _io("source", [1, 512])],
-                              [_io("output", [1, 3, 128, 128])], inits)
+    graph = helper.make_graph(
+        nodes,
+        "inswapper",
+        [_io("target", [1, 3, 128, 128]), _io("source", [1, 512])],
+        [_io("output", [1, 3, 128, 128])],
+        inits,
+    )
     return _save(graph, path)
 
 
-def image_graph(path: Path, in_name: str, out_name: str, in_shape: list[int], out_shape: list[int],
-                constant: np.ndarray | None = None) -> Path:
+def image_graph(
+    path: Path,
+    in_name: str,
+    out_name: str,
+    in_shape: list[int],
+    out_shape: list[int],
+    constant: np.ndarray | None = None,
+) -> Path:
     """out = in (identity, same shapes) or out = constant + 0 * sum(in)."""
     if constant is None:
-        graph = helper.make_graph([helper.make_node("Identity", [in_name], [out_name])], "identity",
-                                  [_io(in_name, in_shape)], [_io(out_name, out_shape)])
+        graph = helper.make_graph(
+            [helper.make_node("Identity", [in_name], [out_name])],
+            "identity",
+            [_io(in_name, in_shape)],
+            [_io(out_name, out_shape)],
+        )
         return _save(graph, path)
     nodes = [
         helper.make_node("ReduceSum", [in_name], ["total"], keepdims=0),
         helper.make_node("Mul", ["total", "zero"], ["nothing"]),
         helper.make_node("Add", ["constant", "nothing"], [out_name]),
     ]
-    inits = [numpy_helper.from_array(np.zeros((), np.float32), "zero"),
-             numpy_helper.from_array(constant.astype(np.float32), "constant")]
+    inits = [
+        numpy_helper.from_array(np.zeros((), np.float32), "zero"),
+        numpy_helper.from_array(constant.astype(np.float32), "constant"),
+    ]
     graph = helper.make_graph(nodes, "constant", [_io(in_name, in_shape)], [_io(out_name, out_shape)], inits)
     return _save(graph, path)
 
