@@ -207,3 +207,27 @@ class LocalServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(5)
+
+
+def inswapper_fp16_graph(path: Path, emap: np.ndarray) -> Path:
+    """Like the converted inswapper_128.fp16.onnx: float16 inputs, output and emap; output = target."""
+    f16 = TensorProto.FLOAT16
+    nodes = [
+        helper.make_node("Cast", ["source"], ["source32"], to=TensorProto.FLOAT),
+        helper.make_node("Cast", ["emap"], ["emap32"], to=TensorProto.FLOAT),
+        helper.make_node("MatMul", ["source32", "emap32"], ["projected"]),
+        helper.make_node("ReduceSum", ["projected"], ["projected_sum"], keepdims=1),
+        helper.make_node("Mul", ["projected_sum", "zero"], ["nothing"]),
+        helper.make_node("Cast", ["target"], ["target32"], to=TensorProto.FLOAT),
+        helper.make_node("Add", ["target32", "nothing"], ["output32"]),
+        helper.make_node("Cast", ["output32"], ["output"], to=f16),
+    ]
+    inits = [
+        numpy_helper.from_array(np.zeros((1, 1), np.float32), "zero"),
+        numpy_helper.from_array(emap.astype(np.float16), "emap"),
+    ]
+    graph = helper.make_graph(
+        nodes, "inswapper_fp16", [_io("target", [1, 3, 128, 128], f16), _io("source", [1, 512], f16)],
+        [_io("output", [1, 3, 128, 128], f16)], inits,
+    )  # fmt: skip
+    return _save(graph, path)
