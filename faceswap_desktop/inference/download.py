@@ -1,0 +1,302 @@
+"""Resumable HTTP(S) downloads with urllib: Range resume, stall timeouts, retries, streaming sha256.
+
+TLS verification is always on (``ssl.create_default_context()``), redirects may not downgrade https to
+http, and plain http is accepted only for loopback hosts (local mirrors and tests). The caller verifies
+the digest this module returns; nothing here decides whether a file may be loaded.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.client
+import logging
+import re
+import ssl
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from faceswap_desktop.core.errors import Cancelled
+
+log = logging.getLogger(__name__)
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+_USER_AGENT = "faceswap-desktop-model-store/1"
+
+
+class CancelToken:
+    """Set from any thread to stop a download between chunks (and during back-off waits)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` unless cancelled first; raises :class:`Cancelled` when cancelled."""
+        if self._event.wait(seconds):
+            raise Cancelled("download cancelled")
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise Cancelled("download cancelled")
+
+
+@dataclass(frozen=True)
+class DownloadProgress:
+    """Bytes received so far of ``total`` (``None`` when the server does not say)."""
+
+    model_id: str
+    received: int
+    total: int | None
+    url: str
+
+
+ProgressCallback = Callable[[DownloadProgress], None]
+
+
+@dataclass(frozen=True)
+class DownloadPolicy:
+    """Timeouts in seconds, retry count per URL, back-off bounds and the read size."""
+
+    connect_timeout: float = 15.0
+    stall_timeout: float = 30.0
+    retries: int = 4
+    backoff_initial: float = 1.0
+    backoff_max: float = 30.0
+    chunk_size: int = 256 * 1024
+    max_unknown_size: int = 4 * 1024**3
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """The finished ``.part`` file's size and streaming sha256."""
+
+    size: int
+    sha256: str
+
+
+class RetryableError(Exception):
+    """A transient failure (timeout, reset, 5xx): the same URL may be tried again."""
+
+
+class FatalUrlError(Exception):
+    """This URL cannot give the file (404, wrong size, refused scheme): try the next mirror."""
+
+
+def check_url(url: str) -> None:
+    """Accept https everywhere and http only on loopback; raise :class:`FatalUrlError` otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK):
+        return
+    raise FatalUrlError(f"refusing insecure URL {url}")
+
+
+class _StallHTTPConnection(http.client.HTTPConnection):
+    """Connects under the connect timeout, then waits at most ``stall_timeout`` for each read."""
+
+    def __init__(self, *args: Any, stall_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stall_timeout = stall_timeout
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock.settimeout(self._stall_timeout)
+
+
+class _StallHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, stall_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stall_timeout = stall_timeout
+
+    def connect(self) -> None:
+        super().connect()  # TCP connect and TLS handshake happen under the connect timeout
+        self.sock.settimeout(self._stall_timeout)
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, stall_timeout: float) -> None:
+        super().__init__()
+        self._stall_timeout = stall_timeout
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        factory = functools.partial(_StallHTTPConnection, stall_timeout=self._stall_timeout)
+        return self.do_open(factory, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, stall_timeout: float, context: ssl.SSLContext) -> None:
+        super().__init__(context=context)
+        self._stall_timeout = stall_timeout
+        self._tls_context = context
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        factory = functools.partial(_StallHTTPSConnection, stall_timeout=self._stall_timeout)
+        return self.do_open(factory, req, context=self._tls_context)
+
+
+class _NoDowngradeRedirectHandler(urllib.request.HTTPRedirectHandler):
+    def redirect_request(
+        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        if urlsplit(req.full_url).scheme == "https" and urlsplit(newurl).scheme != "https":
+            raise FatalUrlError(f"refusing redirect from https to {newurl}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def build_opener(policy: DownloadPolicy) -> urllib.request.OpenerDirector:
+    """An opener with verified TLS, stall timeouts and no https->http redirects."""
+    context = ssl.create_default_context()
+    return urllib.request.build_opener(
+        _HTTPHandler(policy.stall_timeout),
+        _HTTPSHandler(policy.stall_timeout, context),
+        _NoDowngradeRedirectHandler(),
+    )
+
+
+def fetch_url(
+    url: str,
+    part: Path,
+    *,
+    label: str,
+    expected_size: int | None,
+    policy: DownloadPolicy,
+    opener: urllib.request.OpenerDirector,
+    cancel: CancelToken,
+    progress: ProgressCallback | None = None,
+) -> FetchResult:
+    """Download ``url`` into ``part``, resuming what is there, retrying transient failures.
+
+    Raises :class:`FatalUrlError` when this URL cannot work and :class:`RetryableError` when retries are
+    exhausted; the ``.part`` file is kept for a later resume unless its content is known to be wrong.
+    """
+    check_url(url)
+    delay = policy.backoff_initial
+    for attempt in range(policy.retries + 1):
+        cancel.raise_if_cancelled()
+        try:
+            return _fetch_once(url, part, label, expected_size, policy, opener, cancel, progress)
+        except RetryableError as error:
+            if attempt == policy.retries:
+                raise
+            log.warning("%s: %s (attempt %d of %d); retrying in %.1f s", label, error, attempt + 1,
+                        policy.retries + 1, delay)
+            cancel.sleep(delay)
+            delay = min(delay * 2.0, policy.backoff_max)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _hash_existing(part: Path, limit: int | None) -> tuple[int, Any]:
+    hasher = hashlib.sha256()
+    if not part.exists():
+        return 0, hasher
+    size = part.stat().st_size
+    if limit is not None and size > limit:
+        part.unlink()
+        return 0, hasher
+    with part.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            hasher.update(block)
+    return size, hasher
+
+
+def _fetch_once(
+    url: str,
+    part: Path,
+    label: str,
+    expected_size: int | None,
+    policy: DownloadPolicy,
+    opener: urllib.request.OpenerDirector,
+    cancel: CancelToken,
+    progress: ProgressCallback | None,
+) -> FetchResult:
+    offset, hasher = _hash_existing(part, expected_size)
+    if expected_size is not None and offset == expected_size:
+        return FetchResult(offset, hasher.hexdigest())
+    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"})
+    if offset:
+        request.add_header("Range", f"bytes={offset}-")
+    try:
+        response = opener.open(request, timeout=policy.connect_timeout)
+    except urllib.error.HTTPError as error:
+        if error.code == 416 and offset:
+            part.unlink()  # the server cannot resume from what we hold: start over
+            raise RetryableError("server refused to resume; restarting from zero") from error
+        if error.code in (408, 425, 429) or error.code >= 500:
+            raise RetryableError(f"HTTP {error.code}") from error
+        raise FatalUrlError(f"HTTP {error.code} from {url}") from error
+    except (OSError, http.client.HTTPException) as error:
+        raise RetryableError(f"cannot connect: {error}") from error
+    with response:
+        if response.status == 206:
+            match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+            if match is None or int(match.group(1)) != offset:
+                part.unlink()
+                raise RetryableError("server resumed at a different offset; restarting from zero")
+            total = None if match.group(3) == "*" else int(match.group(3))
+            mode = "ab"
+        elif response.status == 200:
+            if offset:
+                log.info("%s: server ignored the Range request; restarting from zero", label)
+            offset, hasher, mode = 0, hashlib.sha256(), "wb"
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+        else:
+            raise FatalUrlError(f"unexpected HTTP {response.status} from {url}")
+        if expected_size is not None and total is not None and total != expected_size:
+            raise FatalUrlError(f"{url} serves {total} bytes, expected {expected_size}")
+        limit = expected_size if expected_size is not None else policy.max_unknown_size
+        announced = total or expected_size
+
+        def report(received: int) -> None:
+            if progress is not None:
+                progress(DownloadProgress(label, received, announced, url))
+
+        received = _stream(response, part, mode, offset, limit, hasher, cancel, policy.chunk_size, report)
+    if total is not None and received < total:
+        raise RetryableError(f"connection closed after {received} of {total} bytes")
+    return FetchResult(received, hasher.hexdigest())
+
+
+def _stream(
+    response: http.client.HTTPResponse,
+    part: Path,
+    mode: str,
+    offset: int,
+    limit: int,
+    hasher: Any,
+    cancel: CancelToken,
+    chunk_size: int,
+    report: Callable[[int], None],
+) -> int:
+    received = offset
+    report(received)
+    with part.open(mode) as out:
+        while True:
+            cancel.raise_if_cancelled()
+            try:
+                chunk = response.read1(chunk_size)  # what has arrived: a stall keeps earlier bytes
+            except (OSError, http.client.HTTPException) as error:
+                raise RetryableError(f"transfer interrupted after {received} bytes: {error}") from error
+            if not chunk:
+                return received
+            received += len(chunk)
+            if received > limit:
+                out.close()
+                part.unlink()
+                raise FatalUrlError(f"the server sent more than the expected {limit} bytes")
+            out.write(chunk)
+            hasher.update(chunk)
+            report(received)
