@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -47,6 +48,7 @@ class PairResult:
     cos_result_target: float
     cos_target_heldout: float
     pose_kept: bool
+    seam: float
     result: Image | None = None
 
 
@@ -70,6 +72,26 @@ def pose_kept(result_face: Face | None, target_face: Face) -> bool:
     r_roll, r_yaw, r_pitch = head_pose_proxies(result_face.keypoints_5)
     t_roll, t_yaw, t_pitch = head_pose_proxies(target_face.keypoints_5)
     return abs(r_roll - t_roll) <= 6 and abs(r_yaw - t_yaw) <= 0.08 and abs(r_pitch - t_pitch) <= 0.08
+
+
+def seam_ratio(result: Image, target: Image, ring_px: int = 3) -> float:
+    """Mean gradient magnitude of the result on a thin ring around the region the swap changed, divided by
+    the target's on the same ring: about 1 when the edge of the swap is invisible, higher for a seam."""
+    changed = (np.abs(result.astype(np.int16) - target).max(axis=2) > 6).astype(np.uint8)
+    changed = cv2.morphologyEx(changed, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(changed)
+    if count <= 1:
+        return 1.0
+    region = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+    region = cv2.morphologyEx(region, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))
+    kernel = np.ones((2 * ring_px + 1, 2 * ring_px + 1), np.uint8)
+    ring = (cv2.dilate(region, kernel) - cv2.erode(region, kernel)) > 0
+
+    def gradient(image: Image) -> np.ndarray:
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        return np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+
+    return float(gradient(result)[ring].mean() / max(gradient(target)[ring].mean(), 1e-6))
 
 
 def evaluate(
@@ -109,6 +131,7 @@ def evaluate(
                     cos_result_target=cosine(result_embedding, target_person),
                     cos_target_heldout=cosine(embed(target_image, target_face), heldout),
                     pose_kept=pose_kept(result_face, target_face),
+                seam=seam_ratio(out.frame, target_image),
                     result=out.frame if keep_images else None,
                 )
             )
@@ -130,4 +153,7 @@ def summarise(results: list[PairResult]) -> dict[str, float]:
         "leakage": float(np.mean([r.cos_result_target for r in results])),
         "pose_kept": float(np.mean([r.pose_kept for r in results])),
         "closer_than_target": float(np.mean([r.cos_result_heldout > r.cos_target_heldout for r in results])),
+        "seam": float(np.mean([r.seam for r in results])),
+        "success_rate": float(np.mean([r.pose_kept and r.cos_result_heldout > r.cos_target_heldout
+                                       and r.seam <= 1.25 for r in results])),
     }

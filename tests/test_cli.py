@@ -132,3 +132,22 @@ def test_user_errors_give_exit_codes_and_one_line_messages(media: Path, tmp_path
     error_lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1
     assert (out.read_bytes() if out.exists() else None) == before, "nothing written or replaced on error"
+
+
+@pytest.mark.slow
+def test_a_missing_downloadable_model_names_the_command(media: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("FACESWAP_DATA_DIR", str(tmp_path / "data"))
+    proc = run_cli(
+        "swap",
+        "--source",
+        media / OBAMA,
+        "--target",
+        media / BIDEN,
+        "--output",
+        tmp_path / "o.png",
+        "--engine",
+        "inswapper",
+    )
+    assert proc.returncode == 4, proc.stderr
+    assert "faceswap-desktop models download w600k_r50" in proc.stderr
+    assert not (tmp_path / "o.png").exists()

@@ -14,7 +14,7 @@ from ..core.errors import ModelMissing
 from ..core.identity import DEFAULT_CALIBRATIONS, CalibrationTable
 from ..core.mesh_engine import MeshSwapper
 from ..core.pipeline import FacePipeline
-from ..core.roles import ComponentRegistry, Detector, Recognizer, Swapper
+from ..core.roles import ComponentRegistry, Detector, Enhancer, Masker, Recognizer, Swapper
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,14 @@ class AppContext:
     detectors: ComponentRegistry[Detector] = field(default_factory=lambda: ComponentRegistry("detector"))
     swappers: ComponentRegistry[Swapper] = field(default_factory=lambda: ComponentRegistry("engine"))
     recognizers: ComponentRegistry[Recognizer] = field(default_factory=lambda: ComponentRegistry("judge"))
+    enhancers: ComponentRegistry[Enhancer] = field(default_factory=lambda: ComponentRegistry("restorer"))
+    maskers: ComponentRegistry[Masker] = field(default_factory=lambda: ComponentRegistry("masker"))
     calibrations: CalibrationTable = field(default_factory=lambda: CalibrationTable(DEFAULT_CALIBRATIONS))
+    models: object = None
+    """The :class:`~faceswap_desktop.app.models.ModelServices` (store + sessions) once registered."""
     _instances: dict[tuple[str, str], object] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Re-entrant: creating one component may need another (inswapper needs its ArcFace encoder).
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def _get(self, role: str, component_id: str, create: Callable[[str], object]) -> object:
         key = (role, component_id)
@@ -70,26 +75,56 @@ class AppContext:
     def recognizer(self, judge_id: str = DEFAULT_JUDGE) -> Recognizer:
         return self._get("judge", judge_id, self.recognizers.create)  # type: ignore[return-value]
 
+    def enhancer(self, restorer_id: str) -> Enhancer:
+        return self._get("restorer", restorer_id, self.enhancers.create)  # type: ignore[return-value]
+
+    def masker(self, masker_id: str) -> Masker:
+        return self._get("masker", masker_id, self.maskers.create)  # type: ignore[return-value]
+
+    def independent_judge(self, engine: str, judge: str | None) -> str | None:
+        """The judge to use: ``judge``, unless it is the encoder that conditions ``engine`` (that would
+        flatter the score), in which case the embedded dlib judge takes over."""
+        from .models import CONDITIONING_JUDGE
+
+        if judge is not None and CONDITIONING_JUDGE.get(engine) == judge and judge != DEFAULT_JUDGE:
+            log.warning(
+                "judge %s conditions engine %s; scoring with %s instead", judge, engine, DEFAULT_JUDGE
+            )
+            return DEFAULT_JUDGE
+        return judge
+
     def build_pipeline(
         self,
         engine: str = DEFAULT_ENGINE,
         judge: str | None = DEFAULT_JUDGE,
         detector: str = DEFAULT_DETECTOR,
+        restorer: str | None = None,
+        masker: str | None = None,
     ) -> FacePipeline:
-        """A pipeline with the chosen engine and judge (``judge=None`` skips scoring)."""
+        """A pipeline with the chosen components (``judge=None`` skips scoring)."""
+        judge = self.independent_judge(engine, judge)
         return FacePipeline(
             detector=self.detector(detector),
             swapper=self.swapper(engine),
             judge=self.recognizer(judge) if judge else None,
             calibrations=self.calibrations,
+            enhancer=self.enhancer(restorer) if restorer else None,
+            masker=self.masker(masker) if masker else None,
         )
 
 
-def create_context() -> AppContext:
-    """The context with every built-in component registered; called once by ``main()`` or a test."""
+def create_context(provider: str = "auto") -> AppContext:
+    """The context with every built-in and downloadable component registered; called once by ``main()``.
+
+    ``provider`` picks the ONNX Runtime execution provider ("auto", "cpu", "cuda", "dml", "coreml"...).
+    """
+    from .models import ModelServices, register_onnx_models
+
     context = AppContext()
     context.detectors.register("mediapipe", MediaPipeFaceAnalyser)
     context.swappers.register("mesh", MeshSwapper)
     context.recognizers.register("dlib", _dlib)
     context.recognizers.register("mobilefacenet", _mobilefacenet)
+    context.models = ModelServices(provider)
+    register_onnx_models(context, context.models)
     return context

@@ -12,7 +12,7 @@ from ..core.errors import BadInput, OutputConflict
 from ..core.image_io import check_output_path, read_image, write_image
 from ..core.pipeline import FaceSelection, FrameResult
 from ..core.settings import SwapSettings
-from .context import DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
+from .context import DEFAULT_DETECTOR, DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,10 @@ class PhotoSwapRequest:
     selection: FaceSelection = field(default_factory=FaceSelection)
     engine: str = DEFAULT_ENGINE
     judge: str | None = DEFAULT_JUDGE
+    detector: str = DEFAULT_DETECTOR
+    restorer: str | None = None
+    restorer_amount: float = 0.8
+    masker: str | None = None
     overwrite: bool = False
 
 
@@ -56,10 +60,21 @@ def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapR
     target_image = read_image(request.target)
     load_ms = (time.perf_counter() - load_start) * 1000
 
-    pipeline = context.build_pipeline(engine=request.engine, judge=request.judge)
+    pipeline = context.build_pipeline(
+        engine=request.engine,
+        judge=request.judge,
+        detector=request.detector,
+        restorer=request.restorer,
+        masker=request.masker,
+    )
     prepared = pipeline.prepare_source(source_images)
     result = pipeline.process_frame(
-        target_image, prepared, request.settings, request.selection, score="with_baseline"
+        target_image,
+        prepared,
+        request.settings,
+        request.selection,
+        score="with_baseline",
+        enhance_amount=request.restorer_amount if request.restorer else 0.0,
     )
 
     write_start = time.perf_counter()

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import __version__
-from ..core.errors import FaceswapError
+from ..core.errors import BadInput, FaceswapError
 from ..core.settings import SETTING_SPECS, SettingSpec, settings_from_mapping
+from .models_cmd import add_models_parser
 
 CONSENT_REMINDER = (
     "faceswap-desktop: only swap faces of people who have given their consent; "
@@ -65,9 +66,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="target face to swap, left to right from 0 (repeatable; default 0)",
     )
     faces.add_argument("--all-faces", action="store_true", help="swap every face of the target")
-    swap.add_argument("--engine", default="mesh", help="swap engine id (default: mesh, offline)")
     swap.add_argument(
-        "--judge", default="dlib", help="identity model for the similarity score (default: dlib)"
+        "--engine",
+        default="mesh",
+        help="swap engine: mesh (offline, default) or inswapper (download: faceswap-desktop models)",
+    )
+    swap.add_argument(
+        "--judge",
+        default="dlib",
+        help="identity model for the score: dlib (offline, default), arcface, mobilefacenet",
+    )
+    swap.add_argument(
+        "--detector", default="mediapipe", help="face detector: mediapipe (default), scrfd, scrfd_10g"
+    )
+    swap.add_argument("--restorer", choices=["gfpgan"], help="face restorer applied after the swap")
+    swap.add_argument(
+        "--restorer-amount", type=int, default=80, metavar="0..100", help="restorer blend amount"
+    )
+    swap.add_argument(
+        "--mask-model",
+        choices=["occluder", "xseg", "faceparser"],
+        help="keep occluders (hands, hair, glasses) in front of the swapped face",
+    )
+    swap.add_argument(
+        "--provider",
+        default="auto",
+        help="ONNX Runtime execution provider: auto, cpu, cuda, tensorrt, dml, coreml",
     )
     swap.add_argument("--no-score", action="store_true", help="skip the identity score")
     swap.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
@@ -75,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     blend = swap.add_argument_group("blend settings")
     for spec in SETTING_SPECS.values():
         _add_setting_option(blend, spec)
+    add_models_parser(commands)
     return parser
 
 
@@ -88,6 +113,8 @@ def _run_swap(args: argparse.Namespace) -> int:
     selection = (
         FaceSelection(all_faces=True) if args.all_faces else FaceSelection(tuple(args.face_index or [0]))
     )
+    if not 0 <= args.restorer_amount <= 100:
+        raise BadInput(f"--restorer-amount {args.restorer_amount} is outside 0..100")
     request = PhotoSwapRequest(
         sources=tuple(args.source),
         target=args.target,
@@ -97,8 +124,12 @@ def _run_swap(args: argparse.Namespace) -> int:
         engine=args.engine,
         judge=None if args.no_score else args.judge,
         overwrite=args.overwrite,
+        detector=args.detector,
+        restorer=args.restorer,
+        restorer_amount=args.restorer_amount / 100,
+        masker=args.mask_model,
     )
-    result = run_photo_swap(create_context(), request)
+    result = run_photo_swap(create_context(args.provider), request)
     if args.json:
         print(json.dumps(result.summary, indent=2))
     else:
@@ -119,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "swap":
             return _run_swap(args)
+        if args.command == "models":
+            return int(args.handler(args))
         parser.error(f"unknown command {args.command}")
     except FaceswapError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -11,11 +11,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
+
 from .errors import FaceIndexOutOfRange, NoFaceFound
 from .identity import CalibrationTable, mean_identity
-from .roles import Detector, Enhancer, Recognizer, SourcePhoto, Swapper
+from .roles import Detector, Enhancer, Masker, Recognizer, SourcePhoto, Swapper
 from .settings import SwapSettings
-from .types import Face, Identity, Image, Similarity, StageTimings
+from .types import Face, FloatArray, Identity, Image, Similarity, StageTimings
 
 
 @dataclass(frozen=True)
@@ -90,12 +92,14 @@ class FacePipeline:
         judge: Recognizer | None,
         calibrations: CalibrationTable,
         enhancer: Enhancer | None = None,
+        masker: Masker | None = None,
     ) -> None:
         self.detector = detector
         self.swapper = swapper
         self.judge = judge
         self.calibrations = calibrations
         self.enhancer = enhancer
+        self.masker = masker
 
     def prepare_source(self, images: Sequence[Image], timings: StageTimings | None = None) -> PreparedSource:
         """Analyse every source photo (largest face each), embed them, and let the swapper prepare."""
@@ -140,11 +144,15 @@ class FacePipeline:
         indices = selection.pick(faces)
         result = frame
         for index in indices:
+            before = result
             with _Stopwatch(timings, "swap"):
                 result = self.swapper.swap(result, faces[index], source.swapper_data, settings).frame
             if self.enhancer is not None and enhance_amount > 0:
                 with _Stopwatch(timings, "enhance"):
                     result = self.enhancer.enhance(result, faces[index], enhance_amount)
+            if self.masker is not None:
+                with _Stopwatch(timings, "occlusion"):
+                    result = keep_occluders(before, result, self.masker.face_mask(before, faces[index]))
         swapped = [
             self._score(frame, result, index, faces[index], source, score, timings) for index in indices
         ]
@@ -169,6 +177,13 @@ class FacePipeline:
             if score == "with_baseline":
                 baseline = self.calibrations.similarity(self.judge.embed(original, face), source.identity)
         return SwappedFace(index, face, similarity, baseline)
+
+
+def keep_occluders(before: Image, after: Image, visible: FloatArray) -> Image:
+    """Put back the pixels a masker says are not visible face (hands, hair, glasses in front of it)."""
+    weight = np.clip(visible, 0.0, 1.0).astype(np.float32)[..., None]
+    mixed = after.astype(np.float32) * weight + before.astype(np.float32) * (1.0 - weight)
+    return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
 
 
 ProgressCallback = Callable[[float], None]
