@@ -148,6 +148,8 @@ class JobQueue:
             info = self._jobs[job_id]
             if info.state.is_final:
                 return False
+            if self._tokens[job_id].cancelled:
+                return True  # already asked; do not notify again
             self._tokens[job_id].cancel()
             if info.state is JobState.QUEUED:
                 info = self._set(
