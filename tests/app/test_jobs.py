@@ -151,7 +151,9 @@ def test_default_output_path_never_collides(tmp_path: Path) -> None:
 def test_photo_export_job_writes_output(context: AppContext, media: Path, tmp_path: Path) -> None:
     output = tmp_path / "out.png"
     request = PhotoSwapRequest(
-        sources=(media / "identity/obama/obama.jpg",), target=media / "identity/biden/biden2.jpg", output=output
+        sources=(media / "identity/obama/obama.jpg",),
+        target=media / "identity/biden/biden2.jpg",
+        output=output,
     )
     queue = JobQueue()
     queue.submit("export", photo_export_job(context, request), request.settings, output)
@@ -167,7 +169,9 @@ def test_photo_export_job_refuses_existing_output(context: AppContext, media: Pa
     output = tmp_path / "exists.png"
     output.write_bytes(b"keep me")
     request = PhotoSwapRequest(
-        sources=(media / "identity/obama/obama.jpg",), target=media / "identity/biden/biden2.jpg", output=output
+        sources=(media / "identity/obama/obama.jpg",),
+        target=media / "identity/biden/biden2.jpg",
+        output=output,
     )
     with pytest.raises(OutputConflict):
         photo_export_job(context, request)

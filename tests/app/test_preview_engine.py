@@ -40,13 +40,15 @@ def test_render_swaps_only_selected_face(engine: PreviewEngine, media: Path) -> 
     target = media / "multi_face/two_people.jpg"
     analysis = engine.analyse_target(target)
     assert len(analysis.faces) >= 2
-    request = PreviewRequest((media / "identity/obama/obama.jpg",), target, SwapSettings(), FaceSelection((1,)))
+    request = PreviewRequest(
+        (media / "identity/obama/obama.jpg",), target, SwapSettings(), FaceSelection((1,))
+    )
     result = engine.render(request, generation=1)
     assert result is not None
     changed = np.any(result.frame != result.original, axis=2)
-    ys, xs = np.nonzero(changed)
+    _ys, xs = np.nonzero(changed)
     assert len(xs) > 100
-    x0, y0, x1, y1 = analysis.faces[1].box
+    x0, _y0, x1, _y1 = analysis.faces[1].box
     pad = 0.5 * (x1 - x0)
     assert xs.min() >= x0 - pad and xs.max() <= x1 + pad
     assert [s.index for s in result.swapped] == [1]

@@ -61,5 +61,7 @@ def test_presets(tmp_path: Path) -> None:
 
 def test_invalid_preset_entries_are_skipped(tmp_path: Path) -> None:
     store = UserSettingsStore(tmp_path)
-    store.presets_path.write_text(json.dumps({"version": 1, "presets": {"ok": {"strength": 5}, "bad": {"strength": 900}}}))
+    store.presets_path.write_text(
+        json.dumps({"version": 1, "presets": {"ok": {"strength": 5}, "bad": {"strength": 900}}})
+    )
     assert list(store.presets()) == ["ok"]
