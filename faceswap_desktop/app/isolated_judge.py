@@ -146,7 +146,9 @@ def isolated_pipeline_factory(context: AppContext, judges: dict[str, IsolatedRec
             recognizer = judges.setdefault(judge, IsolatedRecognizer(judge))
             recognizer.start()  # the pipeline reads the judge's name; a no-op once running
         return FacePipeline(
-            detector=context.detector(), swapper=context.swapper(engine), judge=recognizer,
+            detector=context.detector(),
+            swapper=context.swapper(engine),
+            judge=recognizer,
             calibrations=context.calibrations,
         )
 

@@ -207,7 +207,9 @@ class JobQueue:
             started = self._jobs[job_id].started_at or self._clock()
             fraction = min(max(progress.fraction, 0.0), 1.0)
             info = self._set(
-                job_id, fraction=fraction, message=progress.message or self._jobs[job_id].message,
+                job_id,
+                fraction=fraction,
+                message=progress.message or self._jobs[job_id].message,
                 eta_s=estimate_eta(self._clock() - started, fraction),
             )
         self._notify(info)

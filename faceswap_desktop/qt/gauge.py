@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..core.identity import VERDICTS
 from ..core.pipeline import SwappedFace
@@ -31,7 +31,7 @@ class SimilarityGaugeWidget(QWidget):
         super().__init__(parent)
         self.title = title
         self.similarity: Similarity | None = None
-        self.setMinimumSize(170, 190)
+        self.setMinimumSize(150, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip(
             "How much the swapped face looks like the source person, judged by an independent face "
@@ -109,7 +109,8 @@ class SimilarityPanel(QWidget):
         self.setObjectName("SimilarityPanel")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
-        self._row = QHBoxLayout()
+        self._row = QGridLayout()
+        self._row.setSpacing(4)
         layout.addLayout(self._row)
         self._hint = QLabel("The identity score of each swapped face appears here.")
         self._hint.setObjectName("MutedLabel")
@@ -120,12 +121,14 @@ class SimilarityPanel(QWidget):
 
     def set_faces(self, swapped: tuple[SwappedFace, ...] | list[SwappedFace]) -> None:
         """Show one gauge per swapped face (reusing widgets); an empty list shows the hint."""
-        while len(self.gauges) > len(swapped):
-            self.gauges.pop().deleteLater()
-        while len(self.gauges) < len(swapped):
-            gauge = SimilarityGaugeWidget(parent=self)
-            self.gauges.append(gauge)
-            self._row.addWidget(gauge)
+        if len(self.gauges) != len(swapped):
+            for gauge in self.gauges:
+                self._row.removeWidget(gauge)
+                gauge.deleteLater()
+            columns = 1 if len(swapped) <= 1 else 2
+            self.gauges = [SimilarityGaugeWidget(parent=self) for _ in swapped]
+            for number, gauge in enumerate(self.gauges):
+                self._row.addWidget(gauge, number // columns, number % columns)
         for gauge, face in zip(self.gauges, swapped, strict=True):
             gauge.title = f"Face {face.index + 1}"
             gauge.set_similarity(face.similarity)

@@ -133,7 +133,7 @@ class JobQueuePanel(QWidget):
                 row = JobRowWidget(info)
                 row.cancel_requested.connect(self.runner.cancel)
                 self.rows[info.job_id] = row
-                self._rows_layout.insertWidget(self._rows_layout.count() - 1, row)
+                self._rows_layout.insertWidget(0, row)  # newest first
             row.update_info(info)
         self.empty.setVisible(not self.rows)
         self.clear_button.setEnabled(any(info.state.is_final for info in jobs))

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QWidget,
 )
 
@@ -95,7 +96,7 @@ class MainWindow(QMainWindow):
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"{title.replace(' ', '')}Dock")
-            dock.setWidget(widget)
+            dock.setWidget(scrollable(widget) if widget is not self.jobs_panel else widget)
             dock.setFeatures(
                 QDockWidget.DockWidgetFeature.DockWidgetMovable
                 | QDockWidget.DockWidgetFeature.DockWidgetClosable
@@ -103,7 +104,9 @@ class MainWindow(QMainWindow):
             self.addDockWidget(where, dock)
             self.docks.append(dock)
         self.resizeDocks(self.docks[:1] + self.docks[2:4], [300, 330, 330], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks[4]], [150], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks[4]], [130], Qt.Orientation.Vertical)
+        self.resizeDocks(self.docks[:2], [220, 400], Qt.Orientation.Vertical)
+        self.resizeDocks(self.docks[2:4], [300, 420], Qt.Orientation.Vertical)
         self.toast = ToastWidget(self.preview_panel)
 
     def _build_status_bar(self) -> None:
@@ -287,5 +290,12 @@ class MainWindow(QMainWindow):
             log.warning("could not save user settings: %s", error)
 
 
-def dock_widgets(window: MainWindow) -> list[QWidget]:
-    return [dock.widget() for dock in window.docks]
+def scrollable(widget: QWidget) -> QScrollArea:
+    """Wrap a panel so a small window scrolls it instead of growing past the screen."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(widget)
+    area.setMinimumHeight(min(widget.minimumSizeHint().height(), 220))
+    return area

@@ -40,6 +40,7 @@ class PreviewPanel(QWidget):
         self.split_slider.setFixedWidth(180)
         self.split_slider.setToolTip("Where the split between original and result lies")
         self.split_slider.setEnabled(False)
+        self.split_slider.setVisible(False)
         self.busy_label = QLabel("")
         self.busy_label.setObjectName("MutedLabel")
         bar.addSpacing(12)
@@ -58,6 +59,7 @@ class PreviewPanel(QWidget):
         self.view.set_mode(mode)
         self.mode_buttons[mode].setChecked(True)
         self.split_slider.setEnabled(mode == "split")
+        self.split_slider.setVisible(mode == "split")
         self.mode_changed.emit(mode)
 
     def set_busy(self, busy: bool) -> None:

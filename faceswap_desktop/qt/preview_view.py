@@ -182,7 +182,10 @@ class PreviewView(QWidget):
                 pen.setStyle(Qt.PenStyle.DashLine)
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(box, 6, 6)
+            if chosen:
+                _draw_corners(painter, box)
+            else:
+                painter.drawRoundedRect(box, 6, 6)
             tag = QRectF(box.left(), box.top() - 20, 22, 18)
             painter.setBrush(accent if chosen else QColor(0, 0, 0, 150))
             painter.setPen(Qt.PenStyle.NoPen)
@@ -254,3 +257,16 @@ class PreviewView(QWidget):
         if paths:
             self.files_dropped.emit(paths)
             event.acceptProposedAction()
+
+
+def _draw_corners(painter: QPainter, box: QRectF) -> None:
+    """Corner brackets: mark a face without hiding it."""
+    arm = min(box.width(), box.height()) * 0.22
+    for cx, cy, dx, dy in (
+        (box.left(), box.top(), 1, 1),
+        (box.right(), box.top(), -1, 1),
+        (box.left(), box.bottom(), 1, -1),
+        (box.right(), box.bottom(), -1, -1),
+    ):
+        painter.drawLine(QPointF(cx, cy), QPointF(cx + dx * arm, cy))
+        painter.drawLine(QPointF(cx, cy), QPointF(cx, cy + dy * arm))

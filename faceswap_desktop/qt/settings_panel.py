@@ -122,7 +122,8 @@ class BlendSettingsPanel(QWidget):
             spin = QSpinBox()
             spin.setRange(spec.minimum, spec.maximum)
             spin.setSuffix(f" {spec.suffix}" if spec.suffix else "")
-            spin.setFixedWidth(72)
+            spin.setFixedWidth(64)
+            spin.setAlignment(Qt.AlignmentFlag.AlignRight)
             for widget in (slider, spin):
                 widget.setToolTip(spec.help)
             slider.valueChanged.connect(lambda value, n=spec.name: self._propose(n, value))

@@ -22,7 +22,7 @@ from .session import SessionModel
 from .source_panel import thumbnail_icon
 
 CHIP_ICON = 56
-CHIP_COLUMNS = 4
+CHIP_COLUMNS = 3
 
 
 class TargetPanel(QWidget):

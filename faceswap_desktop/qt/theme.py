@@ -61,6 +61,7 @@ QListWidget {{ background: {base}; border: 1px solid {border}; border-radius: 6p
 QListWidget::item:selected {{ background: {accent}; color: white; border-radius: 4px; }}
 QComboBox, QSpinBox {{ background: {base}; color: {text}; border: 1px solid {border}; border-radius: 5px;
                       padding: 3px 6px; }}
+QSpinBox::up-button, QSpinBox::down-button {{ width: 0px; border: none; }}
 QSlider::groove:horizontal {{ height: 4px; background: {track}; border-radius: 2px; }}
 QSlider::sub-page:horizontal {{ background: {accent}; border-radius: 2px; }}
 QSlider::handle:horizontal {{ background: white; border: 2px solid {accent}; width: 12px; height: 12px;

@@ -12,15 +12,15 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QThread, QThreadPool  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import pytest
+from PySide6.QtCore import QThread, QThreadPool
+from PySide6.QtWidgets import QApplication
+from qt_helpers import MEDIA
 
-from faceswap_desktop.app.context import AppContext, create_context  # noqa: E402
-from faceswap_desktop.app.user_settings import CONFIG_DIR_ENV, UserSettings, UserSettingsStore  # noqa: E402
-from faceswap_desktop.qt.main_window import MainWindow  # noqa: E402
-from faceswap_desktop.qt.theme import apply_theme  # noqa: E402
-from qt_helpers import MEDIA  # noqa: E402
+from faceswap_desktop.app.context import AppContext, create_context
+from faceswap_desktop.app.user_settings import CONFIG_DIR_ENV, UserSettings, UserSettingsStore
+from faceswap_desktop.qt.main_window import MainWindow
+from faceswap_desktop.qt.theme import apply_theme
 
 
 @pytest.fixture(autouse=True)
