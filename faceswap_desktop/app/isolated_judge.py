@@ -1,0 +1,155 @@
+"""The identity judge in a helper process, so its GIL-holding native code never stalls the GUI thread.
+
+dlib's ``compute_face_descriptor`` keeps the Python GIL for ~150 ms per face; run on a worker thread it
+still freezes the event loop for that long. :class:`IsolatedRecognizer` implements the Recognizer role by
+sending ``(image, face)`` to a child process that owns the real recognizer; the calling thread waits on a
+pipe with the GIL released. The pipeline is unchanged: :func:`isolated_pipeline_factory` builds the same
+:class:`FacePipeline` with this recognizer as its judge.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+
+from ..core.errors import FaceswapError, ModelMissing
+from ..core.pipeline import FacePipeline
+from ..core.types import Face, FloatArray, Image
+from .context import DEFAULT_JUDGE, AppContext
+
+log = logging.getLogger(__name__)
+
+PipelineFactory = Callable[[str, "str | None"], FacePipeline]
+"""``factory(engine, judge)`` -> a pipeline; ``AppContext.build_pipeline`` is one."""
+
+START_TIMEOUT_S = 60.0
+
+
+def serve(fd: int, judge_id: str) -> None:  # pragma: no cover - runs in the child
+    """Child process loop: embed every request arriving on socket ``fd`` until it closes."""
+    from .context import create_context
+
+    connection = Connection(fd)
+
+    try:
+        recognizer = create_context().recognizer(judge_id)
+        connection.send(("ready", recognizer.name))
+    except FaceswapError as error:
+        connection.send(("error", str(error)))
+        return
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        image, face = message
+        try:
+            connection.send(("ok", recognizer.embed(image, face)))
+        except Exception as error:  # report any failure to the parent rather than dying silently
+            connection.send(("error", f"identity judge failed: {error}"))
+
+
+class IsolatedRecognizer:
+    """A Recognizer whose ``embed`` runs in a child process; thread-safe (calls are serialised)."""
+
+    def __init__(self, judge_id: str = DEFAULT_JUDGE) -> None:
+        self.judge_id = judge_id
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._connection: Connection | None = None
+        self.name = ""
+        """The judge's model name, known once the child has started (see :meth:`start`)."""
+
+    def start(self) -> None:
+        """Start the child now (it takes a second or two) instead of on the first embed."""
+        with self._lock:
+            self._ensure_started()
+
+    def embed(self, image: Image, face: Face) -> FloatArray:
+        """The judge's embedding of ``face`` in ``image``, computed in the child process."""
+        with self._lock:
+            connection = self._ensure_started()
+            try:
+                connection.send((image, face))
+                status, value = connection.recv()
+            except (EOFError, OSError) as error:
+                self._stop_locked()
+                raise FaceswapError(f"the identity judge process stopped: {error}") from None
+        if status != "ok":
+            raise FaceswapError(str(value))
+        result: FloatArray = value
+        return result
+
+    def close(self) -> None:
+        """Stop the child process (it is started again on the next call)."""
+        with self._lock:
+            self._stop_locked()
+
+    def _ensure_started(self) -> Connection:
+        if self._connection is not None and self._process is not None and self._process.poll() is None:
+            return self._connection
+        self._stop_locked()
+        # A fresh interpreter rather than fork (never fork a process that runs Qt threads) and rather than
+        # multiprocessing's spawn, which re-imports the caller's __main__ module.
+        parent_socket, child_socket = socket.socketpair()
+        code = f"from {__name__} import serve; serve({child_socket.fileno()}, {self.judge_id!r})"
+        process = subprocess.Popen(
+            [sys.executable, "-c", code], pass_fds=(child_socket.fileno(),), stdin=subprocess.DEVNULL
+        )
+        child_socket.close()
+        parent = Connection(parent_socket.detach())
+        try:
+            if not parent.poll(START_TIMEOUT_S):
+                raise FaceswapError("the identity judge process did not start in time")
+            status, value = parent.recv()
+        except (EOFError, OSError, FaceswapError) as error:
+            process.kill()
+            process.wait(5)
+            parent.close()
+            raise FaceswapError(f"the identity judge process failed to start: {error}") from None
+        if status != "ready":
+            process.wait(5)
+            parent.close()
+            raise ModelMissing(str(value))
+        self._process, self._connection, self.name = process, parent, str(value)
+        log.info("identity judge %s runs in process %s", self.name, process.pid)
+        return parent
+
+    def _stop_locked(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._connection.send(None)
+            self._connection.close()
+        if self._process is not None:
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(5)
+        self._process, self._connection = None, None
+
+
+def isolated_pipeline_factory(context: AppContext, judges: dict[str, IsolatedRecognizer]) -> PipelineFactory:
+    """A pipeline factory whose judges run in child processes (one per judge id, created on demand)."""
+
+    def build(engine: str, judge: str | None) -> FacePipeline:
+        recognizer = None
+        if judge:
+            recognizer = judges.setdefault(judge, IsolatedRecognizer(judge))
+            recognizer.start()  # the pipeline reads the judge's name; a no-op once running
+        return FacePipeline(
+            detector=context.detector(),
+            swapper=context.swapper(engine),
+            judge=recognizer,
+            calibrations=context.calibrations,
+        )
+
+    return build

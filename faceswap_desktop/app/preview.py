@@ -1,0 +1,220 @@
+"""Live preview without Qt: immutable requests, latest-wins hand-off, and a caching render engine.
+
+The GUI turns every change (settings, sources, target, face choice) into a new :class:`PreviewRequest`
+and submits it to a :class:`LatestWins` slot; a single worker takes only the newest request, and
+:class:`PreviewEngine` checks between stages whether a newer request arrived, dropping stale work.
+Decoding, detection, source preparation and the swap all happen in the engine, on the worker thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import cv2
+import numpy as np
+
+from ..core.errors import NoFaceFound
+from ..core.image_io import read_image
+from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
+from ..core.settings import SwapSettings
+from ..core.types import Face, Image
+from .context import DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
+from .isolated_judge import PipelineFactory
+
+T = TypeVar("T")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class PreviewRequest:
+    """Everything one preview depends on: inputs by path, a settings snapshot and the face choice."""
+
+    sources: tuple[Path, ...]
+    target: Path
+    settings: SwapSettings = field(default_factory=SwapSettings)
+    selection: FaceSelection = field(default_factory=FaceSelection)
+    engine: str = DEFAULT_ENGINE
+    judge: str | None = DEFAULT_JUDGE
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    """A rendered preview: the untouched target, the swapped frame and the per-face scores."""
+
+    request: PreviewRequest
+    generation: int
+    original: Image
+    frame: Image
+    faces: tuple[Face, ...]
+    swapped: tuple[SwappedFace, ...]
+    elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class SourceAnalysis:
+    """One source photo: its pixels and its largest face (``None`` when no face was found)."""
+
+    path: Path
+    image: Image
+    face: Face | None
+
+
+@dataclass(frozen=True)
+class TargetAnalysis:
+    """The target photo and its faces, left to right."""
+
+    path: Path
+    image: Image
+    faces: tuple[Face, ...]
+
+
+class LatestWins(Generic[T]):
+    """A one-slot mailbox: submitting replaces the pending item, and older generations become stale."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._pending: tuple[int, T] | None = None
+
+    def submit(self, item: T) -> int:
+        """Make ``item`` the newest request; returns its generation number."""
+        with self._lock:
+            self._generation += 1
+            self._pending = (self._generation, item)
+            return self._generation
+
+    def take(self) -> tuple[int, T] | None:
+        """The newest pending request (removing it), or None."""
+        with self._lock:
+            pending, self._pending = self._pending, None
+            return pending
+
+    def invalidate(self) -> None:
+        """Drop the pending request and make every earlier generation stale."""
+        with self._lock:
+            self._generation += 1
+            self._pending = None
+
+    def is_current(self, generation: int) -> bool:
+        with self._lock:
+            return generation == self._generation
+
+
+class _LruCache(Generic[V]):
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[Hashable, V] = OrderedDict()
+
+    def get_or_create(self, key: Hashable, create: Callable[[], V]) -> V:
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        value = create()
+        self._items[key] = value
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+        return value
+
+
+def _file_key(path: Path) -> tuple[str, int, int]:
+    """A cache key that changes when the file is replaced or edited."""
+    try:
+        stat = path.stat()
+        return str(path.resolve()), stat.st_mtime_ns, stat.st_size
+    except OSError:
+        return str(path), 0, 0
+
+
+class PreviewEngine:
+    """Analyses inputs and renders previews with caches. Use it from one worker thread only."""
+
+    def __init__(
+        self, context: AppContext, build_pipeline: PipelineFactory | None = None, capacity: int = 8
+    ) -> None:
+        self.context = context
+        self._build_pipeline = build_pipeline or context.build_pipeline
+        self._sources: _LruCache[SourceAnalysis] = _LruCache(capacity * 2)
+        self._targets: _LruCache[TargetAnalysis] = _LruCache(capacity)
+        self._prepared: _LruCache[PreparedSource] = _LruCache(capacity)
+
+    def pipeline(self, request: PreviewRequest) -> FacePipeline:
+        return self._build_pipeline(request.engine, request.judge)
+
+    def analyse_source(self, path: Path) -> SourceAnalysis:
+        """Decode a source photo and find its largest face."""
+
+        def create() -> SourceAnalysis:
+            image = read_image(path)
+            faces = self.context.detector().detect_faces(image)
+            face = max(faces, key=lambda f: f.width * f.height) if faces else None
+            return SourceAnalysis(path, image, face)
+
+        return self._sources.get_or_create(_file_key(path), create)
+
+    def analyse_target(self, path: Path) -> TargetAnalysis:
+        """Decode the target photo and detect its faces."""
+
+        def create() -> TargetAnalysis:
+            image = read_image(path)
+            return TargetAnalysis(path, image, tuple(self.context.detector().detect_faces(image)))
+
+        return self._targets.get_or_create(_file_key(path), create)
+
+    def prepare(self, request: PreviewRequest) -> PreparedSource:
+        """The source identity of the request's photos that show a face (cached per photo set)."""
+        usable = tuple(path for path in request.sources if self.analyse_source(path).face is not None)
+        if not usable:
+            raise NoFaceFound("none of the source photos shows a detectable face")
+        key = (request.engine, request.judge, tuple(_file_key(path) for path in usable))
+        pipeline = self.pipeline(request)
+        return self._prepared.get_or_create(
+            key, lambda: pipeline.prepare_source([self.analyse_source(path).image for path in usable])
+        )
+
+    def render(
+        self, request: PreviewRequest, generation: int, is_stale: Callable[[], bool] = lambda: False
+    ) -> PreviewResult | None:
+        """Swap the request's faces; None when a newer request made this one stale mid-way."""
+        started = time.perf_counter()
+        prepared = self.prepare(request)
+        if is_stale():
+            return None
+        target = self.analyse_target(request.target)
+        if not target.faces:
+            raise NoFaceFound(f"no face found in the target {request.target.name}")
+        if is_stale():
+            return None
+        result = self.pipeline(request).process_frame(
+            target.image, prepared, request.settings, request.selection, faces=target.faces, score="result"
+        )
+        elapsed = (time.perf_counter() - started) * 1000
+        return PreviewResult(
+            request, generation, target.image, result.frame, target.faces, tuple(result.swapped), elapsed
+        )
+
+
+def face_crop(image: Image, face: Face, side: int = 96, margin: float = 0.25) -> Image:
+    """A square crop around ``face`` with a margin, resized to ``side`` pixels (for thumbnails and chips)."""
+    height, width = image.shape[:2]
+    cx, cy = face.center
+    half = max(face.width, face.height) * (0.5 + margin)
+    x0, y0 = max(int(cx - half), 0), max(int(cy - half), 0)
+    x1, y1 = min(int(cx + half), width), min(int(cy + half), height)
+    crop = image[y0:y1, x0:x1]
+    if crop.size == 0:
+        return np.zeros((side, side, 3), dtype=np.uint8)
+    return np.ascontiguousarray(cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA))
+
+
+def fit_thumbnail(image: Image, side: int = 96) -> Image:
+    """The whole image scaled so its longer side is ``side`` pixels."""
+    height, width = image.shape[:2]
+    scale = side / max(height, width)
+    size = (max(int(width * scale), 1), max(int(height * scale), 1))
+    return np.ascontiguousarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA))

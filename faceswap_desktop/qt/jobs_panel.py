@@ -1,0 +1,143 @@
+"""The job queue panel: one row per export with progress, ETA, state, cancel and open-folder buttons."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..app.jobs import JobInfo, JobState
+from .icons import icon
+from .workers import JobRunner
+
+STATE_WORDS = {
+    JobState.QUEUED: "Queued",
+    JobState.RUNNING: "Running",
+    JobState.DONE: "Done",
+    JobState.FAILED: "Failed",
+    JobState.CANCELLED: "Cancelled",
+}
+
+
+def describe_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 1:
+        return "under a second left"
+    if seconds < 90:
+        return f"about {seconds:.0f} s left"
+    return f"about {seconds / 60:.0f} min left"
+
+
+class JobRowWidget(QFrame):
+    """One job: title, progress bar, state/ETA line and its buttons."""
+
+    cancel_requested = Signal(int)
+
+    def __init__(self, info: JobInfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("JobRow")
+        self.job_id = info.job_id
+        self.info = info
+        self.title = QLabel(info.title)
+        self.status = QLabel()
+        self.status.setObjectName("MutedLabel")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setFixedHeight(8)
+        self.cancel_button = QPushButton(icon("mdi6.close-circle-outline"), "Cancel")
+        self.cancel_button.setToolTip("Stop this job")
+        self.open_button = QPushButton(icon("mdi6.folder-open-outline"), "Show")
+        self.open_button.setToolTip("Open the folder of the exported file")
+        text = QVBoxLayout()
+        text.setSpacing(3)
+        text.addWidget(self.title)
+        text.addWidget(self.progress)
+        text.addWidget(self.status)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.addLayout(text, 1)
+        layout.addWidget(self.cancel_button)
+        layout.addWidget(self.open_button)
+        self.cancel_button.clicked.connect(lambda: self.cancel_requested.emit(self.job_id))
+        self.open_button.clicked.connect(self._on_open_clicked)
+        self.update_info(info)
+
+    def update_info(self, info: JobInfo) -> None:
+        self.info = info
+        self.progress.setValue(int(info.fraction * 1000))
+        parts = [STATE_WORDS[info.state]]
+        if info.state is JobState.RUNNING:
+            parts += [f"{info.fraction * 100:.0f}%", info.message, describe_eta(info.eta_s)]
+        elif info.state is JobState.FAILED:
+            parts.append(info.error)
+        elif info.state is JobState.DONE and info.output is not None:
+            parts.append(str(info.output))
+        self.status.setText(" · ".join(p for p in parts if p))
+        self.status.setToolTip(self.status.text())
+        self.cancel_button.setVisible(not info.state.is_final)
+        self.open_button.setVisible(info.state is JobState.DONE and info.output is not None)
+
+    def _on_open_clicked(self) -> None:
+        if self.info.output is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.info.output.parent)))
+
+
+class JobQueuePanel(QWidget):
+    """Subscribes to the job runner's snapshots and keeps one row per job."""
+
+    def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("JobQueuePanel")
+        self.runner = runner
+        self.rows: dict[int, JobRowWidget] = {}
+        self.empty = QLabel("Exports you start appear here (Ctrl+E).")
+        self.empty.setObjectName("MutedLabel")
+        self.clear_button = QPushButton(icon("mdi6.broom"), "Clear finished")
+        self.clear_button.setToolTip("Remove finished, failed and cancelled jobs from the list")
+        body = QWidget()
+        self._rows_layout = QVBoxLayout(body)
+        self._rows_layout.setContentsMargins(0, 0, 0, 0)
+        self._rows_layout.setSpacing(6)
+        self._rows_layout.addWidget(self.empty)
+        self._rows_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        header = QHBoxLayout()
+        header.addStretch(1)
+        header.addWidget(self.clear_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 8)
+        layout.addLayout(header)
+        layout.addWidget(scroll, 1)
+        self.clear_button.clicked.connect(self._on_clear_clicked)
+        runner.jobs_changed.connect(self._on_jobs_changed)
+
+    def _on_jobs_changed(self, jobs: list[JobInfo]) -> None:
+        alive = {info.job_id for info in jobs}
+        for job_id in [j for j in self.rows if j not in alive]:
+            self.rows.pop(job_id).deleteLater()
+        for info in jobs:
+            row = self.rows.get(info.job_id)
+            if row is None:
+                row = JobRowWidget(info)
+                row.cancel_requested.connect(self.runner.cancel)
+                self.rows[info.job_id] = row
+                self._rows_layout.insertWidget(0, row)  # newest first
+            row.update_info(info)
+        self.empty.setVisible(not self.rows)
+        self.clear_button.setEnabled(any(info.state.is_final for info in jobs))
+
+    def _on_clear_clicked(self) -> None:
+        self.runner.queue.clear_finished()
+        self._on_jobs_changed(self.runner.queue.jobs())

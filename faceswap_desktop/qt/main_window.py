@@ -1,0 +1,301 @@
+"""The main window: wires the session model, the preview controller, the job runner and the panels."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QCloseEvent, QImage, QUndoStack
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QWidget,
+)
+
+from ..app.context import AppContext
+from ..app.export import default_output_path, photo_export_job
+from ..app.isolated_judge import IsolatedRecognizer, PipelineFactory, isolated_pipeline_factory
+from ..app.jobs import JobInfo, JobQueue, JobState
+from ..app.photo import PhotoSwapRequest
+from ..app.preview import PreviewEngine, PreviewResult
+from ..app.user_settings import UserSettings, UserSettingsStore
+from ..core.errors import FaceswapError
+from .actions import install_actions, refresh_icons
+from .drops import IMAGE_FILTER
+from .gauge import SimilarityPanel
+from .jobs_panel import JobQueuePanel
+from .preview_panel import PreviewPanel
+from .session import SessionModel
+from .settings_panel import BlendSettingsPanel
+from .source_panel import SourcePanel
+from .target_panel import TargetPanel
+from .theme import apply_theme
+from .toast import ToastWidget
+from .workers import JobRunner, PreviewController, SerialExecutor
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    """The photo workflow window. ``isolate_judge`` runs the identity judge in a helper process."""
+
+    def __init__(
+        self,
+        context: AppContext,
+        store: UserSettingsStore,
+        user_settings: UserSettings | None = None,
+        isolate_judge: bool = True,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("faceswap-desktop")
+        self.context, self.store = context, store
+        self.user_settings = user_settings or store.load()
+        self.judges: dict[str, IsolatedRecognizer] = {}
+        self.build_pipeline: PipelineFactory = (
+            isolated_pipeline_factory(context, self.judges) if isolate_judge else context.build_pipeline
+        )
+        self.analysis = SerialExecutor("analysis", self)
+        self.engine = PreviewEngine(context, self.build_pipeline)
+        self.session = SessionModel(self.engine, self.analysis, self.user_settings.blend_settings(), self)
+        self.controller = PreviewController(self.engine, self.analysis, self)
+        self.runner = JobRunner(JobQueue(), self)
+        self.undo_stack = QUndoStack(self)
+        self.last_result: PreviewResult | None = None
+        self._closed = False
+        self._build_panels()
+        self.actions_by_name = install_actions(self)
+        self._build_status_bar()
+        self._connect()
+        self._restore_geometry()
+
+    # -- construction --------------------------------------------------------------------------------
+    def _build_panels(self) -> None:
+        self.preview_panel = PreviewPanel(self)
+        self.preview = self.preview_panel.view
+        self.setCentralWidget(self.preview_panel)
+        self.source_panel = SourcePanel(self.session)
+        self.target_panel = TargetPanel(self.session)
+        self.similarity_panel = SimilarityPanel()
+        self.settings_panel = BlendSettingsPanel(self.session, self.undo_stack, self.store)
+        self.jobs_panel = JobQueuePanel(self.runner)
+        self.docks: list[QDockWidget] = []
+        area = Qt.DockWidgetArea
+        for title, widget, where in (
+            ("Source", self.source_panel, area.LeftDockWidgetArea),
+            ("Target", self.target_panel, area.LeftDockWidgetArea),
+            ("Similarity", self.similarity_panel, area.RightDockWidgetArea),
+            ("Blend settings", self.settings_panel, area.RightDockWidgetArea),
+            ("Jobs", self.jobs_panel, area.BottomDockWidgetArea),
+        ):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"{title.replace(' ', '')}Dock")
+            dock.setWidget(scrollable(widget) if widget is not self.jobs_panel else widget)
+            dock.setFeatures(
+                QDockWidget.DockWidgetFeature.DockWidgetMovable
+                | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            )
+            self.addDockWidget(where, dock)
+            self.docks.append(dock)
+        self.resizeDocks(self.docks[:1] + self.docks[2:4], [300, 330, 330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks[4]], [130], Qt.Orientation.Vertical)
+        self.resizeDocks(self.docks[:2], [220, 400], Qt.Orientation.Vertical)
+        self.resizeDocks(self.docks[2:4], [300, 420], Qt.Orientation.Vertical)
+        self.toast = ToastWidget(self.preview_panel)
+
+    def _build_status_bar(self) -> None:
+        self.status_label = QLabel("Add a source photo and a target photo to start.")
+        self.zoom_label = QLabel("Fit")
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+
+    def _connect(self) -> None:
+        s = self.session
+        s.preview_request_changed.connect(self.controller.request)
+        s.target_changed.connect(self._on_target_changed)
+        s.selection_changed.connect(lambda: self.preview.set_selected(s.selection))
+        s.error_raised.connect(self.show_error)
+        s.loading_changed.connect(self._on_loading_changed)
+        self.controller.preview_ready.connect(self._on_preview_ready)
+        self.controller.preview_failed.connect(lambda error: self.show_error(str(error)))
+        self.controller.busy_changed.connect(self._on_loading_changed)
+        self.runner.job_finished.connect(self._on_job_finished)
+        self.settings_panel.error_raised.connect(self.show_error)
+        self.source_panel.open_requested.connect(self.open_sources)
+        self.target_panel.open_requested.connect(self.open_target)
+        self.preview.files_dropped.connect(lambda paths: s.set_target(paths[0]))
+        self.preview.zoom_changed.connect(lambda scale: self.zoom_label.setText(f"Zoom {scale * 100:.0f}%"))
+        self.preview_panel.mode_changed.connect(self._on_mode_changed)
+
+    def _restore_geometry(self) -> None:
+        self.resize(1440, 900)
+        if self.user_settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(self.user_settings.window_geometry.encode()))
+        if self.user_settings.window_state:
+            self.restoreState(QByteArray.fromBase64(self.user_settings.window_state.encode()))
+
+    # -- commands ------------------------------------------------------------------------------------
+    def open_sources(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Add source photos", self.user_settings.last_folder, IMAGE_FILTER
+        )
+        if files:
+            self.user_settings = self.user_settings.with_changes(last_folder=str(Path(files[0]).parent))
+            self.session.add_sources([Path(f) for f in files])
+
+    def open_target(self) -> None:
+        file, _ = QFileDialog.getOpenFileName(
+            self, "Open target photo", self.user_settings.last_folder, IMAGE_FILTER
+        )
+        if file:
+            self.user_settings = self.user_settings.with_changes(last_folder=str(Path(file).parent))
+            self.session.set_target(Path(file))
+
+    def ask_output_path(self, default: Path) -> Path | None:
+        """Ask where to export; our own overwrite question follows, so the dialog does not ask."""
+        file, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export swapped photo",
+            str(default),
+            "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)",
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
+        return Path(file) if file else None
+
+    def confirm(self, title: str, question: str) -> bool:
+        answer = QMessageBox.question(self, title, question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def export(self) -> None:
+        """Ask for an output path (default ``<target>_swapped.png``) and queue an export job."""
+        if self.session.preview_request() is None or self.session.target is None:
+            self.show_error("Add a source photo with a face and a target photo first.", "warning")
+            return
+        taken = [job.output for job in self.runner.queue.jobs() if job.output and not job.state.is_final]
+        output = self.ask_output_path(default_output_path(self.session.target.path, taken))
+        if output is not None:
+            self.queue_export(output)
+
+    def queue_export(self, output: Path, overwrite: bool | None = None) -> JobInfo | None:
+        """Queue an export of the current state (its settings snapshot is taken now)."""
+        if output.exists() and overwrite is None:
+            overwrite = self.confirm("Replace file?", f"{output.name} already exists. Replace it?")
+            if not overwrite:
+                return None
+        request_state = self.session.preview_request()
+        if request_state is None:
+            return None
+        request = PhotoSwapRequest(
+            sources=request_state.sources,
+            target=request_state.target,
+            output=output,
+            settings=request_state.settings,
+            selection=request_state.selection,
+            overwrite=bool(overwrite),
+        )
+        try:
+            work = photo_export_job(self.context, request, self.build_pipeline)
+        except FaceswapError as error:
+            self.show_error(str(error))
+            return None
+        info = self.runner.queue.submit(f"Export {output.name}", work, request.settings, output)
+        self.runner.start_pending()
+        return info
+
+    def toggle_compare(self, checked: bool) -> None:
+        self.preview_panel.set_mode("split" if checked else "after")
+
+    def toggle_before(self, checked: bool) -> None:
+        self.preview_panel.set_mode("before" if checked else "after")
+
+    def set_theme(self, name: str) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, name)
+        self.user_settings = self.user_settings.with_changes(theme=name)
+        refresh_icons(self.actions_by_name)
+        self.update()
+
+    def show_error(self, message: str, level: str = "error") -> None:
+        """A non-blocking notification; also logged and shown in the status bar."""
+        log.warning("%s", message)
+        self.toast.show_message(message, level)
+        self.status_label.setText(message)
+
+    # -- events --------------------------------------------------------------------------------------
+    def _on_target_changed(self) -> None:
+        target = self.session.target
+        self.last_result = None
+        self.similarity_panel.set_faces([])
+        self.preview.set_target(target.image if target else None, target.faces if target else ())
+        self.preview.set_selected(self.session.selection)
+
+    def _on_preview_ready(self, result: PreviewResult, frame: QImage) -> None:
+        target = self.session.target
+        if target is None or result.request.target != target.path:
+            return
+        self.last_result = result
+        self.preview.set_result(frame)
+        self.similarity_panel.set_faces(result.swapped)
+        self.status_label.setText(f"Preview of {len(result.swapped)} face(s) in {result.elapsed_ms:.0f} ms")
+
+    def _on_loading_changed(self, _busy: bool) -> None:
+        busy = self.session.loading or self.controller.running
+        self.preview_panel.set_busy(busy)
+
+    def _on_mode_changed(self, mode: str) -> None:
+        self.actions_by_name["compare"].setChecked(mode == "split")
+        self.actions_by_name["before"].setChecked(mode == "before")
+
+    def _on_job_finished(self, info: JobInfo) -> None:
+        if info.state is JobState.DONE:
+            self.show_error(f"Exported {info.output}", "success")
+        elif info.state is JobState.FAILED:
+            self.show_error(f"Export failed: {info.error}")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        running = self.runner.queue.pending_count()
+        if running and not self.confirm(
+            "Quit?", f"{running} export job(s) are not finished. Cancel them and quit?"
+        ):
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Cancel jobs, stop the workers and the judge process, and save the user settings (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.controller.request(None)
+        self.runner.shutdown()
+        self.analysis.shutdown()
+        for judge in self.judges.values():
+            judge.close()
+        self.user_settings = self.user_settings.with_changes(
+            window_geometry=bytes(self.saveGeometry().toBase64().data()).decode(),
+            window_state=bytes(self.saveState().toBase64().data()).decode(),
+            swap_settings=self.session.settings.to_dict(),
+        )
+        try:
+            self.store.save(self.user_settings)
+        except OSError as error:
+            log.warning("could not save user settings: %s", error)
+
+
+def scrollable(widget: QWidget) -> QScrollArea:
+    """Wrap a panel so a small window scrolls it instead of growing past the screen."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(widget)
+    area.setMinimumHeight(min(widget.minimumSizeHint().height(), 220))
+    return area

@@ -1,0 +1,119 @@
+"""Render the real main window offscreen with shared media and save documentation screenshots.
+
+Usage: ``QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [--out docs/screenshots]``. Uses a
+throw-away config folder (consent pre-accepted) and writes exports to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from faceswap_desktop.app.context import create_context
+from faceswap_desktop.app.user_settings import CONFIG_DIR_ENV, UserSettings, UserSettingsStore
+from faceswap_desktop.qt.main_window import MainWindow
+from faceswap_desktop.qt.theme import apply_theme
+
+ROOT = Path(__file__).resolve().parents[1]
+MEDIA = ROOT.parent / "shared" / "media" / "images"
+log = logging.getLogger("screenshots")
+
+
+def wait_until(app: QApplication, condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the window did not reach the expected state")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def settle(app: QApplication, seconds: float = 0.4) -> None:
+    """Let queued events and repaints run for a moment."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def preview_current(window: MainWindow) -> bool:
+    result = window.last_result
+    return result is not None and result.request == window.session.preview_request()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args.out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="faceswap-shots-"))
+    os.environ[CONFIG_DIR_ENV] = str(work / "config")
+    store = UserSettingsStore()
+    store.save(UserSettings(consent_accepted=True))
+    store.save_preset("Soft edges", store.load().blend_settings().replace(mask_feather=16))
+
+    app = QApplication(sys.argv)
+    apply_theme(app, "dark")
+    window = MainWindow(create_context(), store)
+    window.resize(1440, 900)
+    window.show()
+    try:
+        window.session.add_sources([MEDIA / "identity/obama/obama.jpg"])
+        window.session.set_target(MEDIA / "identity/biden/biden2.jpg")
+        wait_until(app, lambda: preview_current(window))
+        settle(app)
+        save(window, args.out / "main_window.png")
+
+        window.session.set_target(MEDIA / "multi_face/insightface_t1.jpg")
+        wait_until(
+            app,
+            lambda: window.session.target is not None and "insightface" in window.session.target.path.name,
+        )
+        count = len(window.session.target.faces)  # type: ignore[union-attr]
+        window.session.set_selection(tuple(i for i in range(count) if i % 2 == 0))
+        wait_until(app, lambda: preview_current(window))
+        window.preview_panel.set_mode("split")
+        window.preview_panel.split_slider.setValue(380)
+        settle(app)
+        save(window, args.out / "multi_face.png")
+
+        window.preview_panel.set_mode("after")
+        for number in range(2):
+            window.queue_export(work / f"export_{number + 1}.png")
+        cancelled = window.queue_export(work / "export_cancelled.png")
+        if cancelled is not None:
+            window.runner.cancel(cancelled.job_id)
+        wait_until(app, lambda: window.runner.queue.jobs()[1].state.is_final)
+        window.queue_export(work / "export_latest.png")
+        wait_until(app, lambda: any(job.fraction > 0.3 for job in window.runner.queue.jobs()[-1:]))
+        window.resizeDocks([window.docks[4]], [300], Qt.Orientation.Vertical)
+        settle(app, 0.2)
+        save(window, args.out / "job_queue.png")
+        wait_until(app, lambda: window.runner.queue.pending_count() == 0)
+    finally:
+        window.shutdown()
+        window.close()
+    return 0
+
+
+def save(window: MainWindow, path: Path) -> None:
+    image = window.grab()
+    if not image.save(str(path)):
+        raise OSError(f"could not write {path}")
+    log.info("wrote %s (%dx%d)", path, image.width(), image.height())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Latest-wins hand-off and the preview engine on real media."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from faceswap_desktop.app.context import AppContext
+from faceswap_desktop.app.preview import LatestWins, PreviewEngine, PreviewRequest, face_crop
+from faceswap_desktop.core.errors import NoFaceFound
+from faceswap_desktop.core.pipeline import FaceSelection
+from faceswap_desktop.core.settings import SwapSettings
+
+
+def test_latest_wins_keeps_only_the_newest() -> None:
+    slot: LatestWins[str] = LatestWins()
+    first = slot.submit("a")
+    second = slot.submit("b")
+    assert not slot.is_current(first) and slot.is_current(second)
+    assert slot.take() == (second, "b")
+    assert slot.take() is None
+    slot.invalidate()
+    assert not slot.is_current(second)
+
+
+def test_request_is_immutable() -> None:
+    request = PreviewRequest(sources=(Path("a.jpg"),), target=Path("b.jpg"))
+    with pytest.raises(AttributeError):
+        request.target = Path("c.jpg")  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def engine(context: AppContext) -> PreviewEngine:
+    return PreviewEngine(context)
+
+
+def test_render_swaps_only_selected_face(engine: PreviewEngine, media: Path) -> None:
+    target = media / "multi_face/two_people.jpg"
+    analysis = engine.analyse_target(target)
+    assert len(analysis.faces) >= 2
+    request = PreviewRequest(
+        (media / "identity/obama/obama.jpg",), target, SwapSettings(), FaceSelection((1,))
+    )
+    result = engine.render(request, generation=1)
+    assert result is not None
+    changed = np.any(result.frame != result.original, axis=2)
+    _ys, xs = np.nonzero(changed)
+    assert len(xs) > 100
+    x0, _y0, x1, _y1 = analysis.faces[1].box
+    pad = 0.5 * (x1 - x0)
+    assert xs.min() >= x0 - pad and xs.max() <= x1 + pad
+    assert [s.index for s in result.swapped] == [1]
+    assert result.swapped[0].similarity is not None
+
+
+def test_stale_request_is_dropped(engine: PreviewEngine, media: Path) -> None:
+    request = PreviewRequest((media / "identity/obama/obama.jpg",), media / "identity/biden/biden2.jpg")
+    assert engine.render(request, generation=1, is_stale=lambda: True) is None
+
+
+def test_sources_without_faces_are_reported(engine: PreviewEngine, tmp_path: Path, media: Path) -> None:
+    import cv2
+
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((200, 200, 3), 127, np.uint8))
+    assert engine.analyse_source(blank).face is None
+    with pytest.raises(NoFaceFound):
+        engine.prepare(PreviewRequest((blank,), media / "identity/biden/biden2.jpg"))
+
+
+def test_face_crop_is_square(engine: PreviewEngine, media: Path) -> None:
+    source = engine.analyse_source(media / "identity/obama/obama.jpg")
+    assert source.face is not None
+    assert face_crop(source.image, source.face, 64).shape == (64, 64, 3)

@@ -1,0 +1,37 @@
+"""Helpers and media paths shared by the Qt tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from faceswap_desktop.app.preview import PreviewResult
+from faceswap_desktop.qt.main_window import MainWindow
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+MEDIA = SHARED / "media" / "images"
+OBAMA = MEDIA / "identity/obama/obama.jpg"
+BIDEN = MEDIA / "identity/biden/biden2.jpg"
+TWO_PEOPLE = MEDIA / "multi_face/two_people.jpg"
+PREVIEW_TIMEOUT_MS = 30_000
+
+
+def wait_for_preview(qtbot, window: MainWindow) -> PreviewResult:  # type: ignore[no-untyped-def]
+    """Wait until the shown preview matches the session's current request."""
+
+    def current() -> bool:
+        result = window.last_result
+        return result is not None and result.request == window.session.preview_request()
+
+    qtbot.waitUntil(current, timeout=PREVIEW_TIMEOUT_MS)
+    assert window.last_result is not None
+    return window.last_result
+
+
+def load_inputs(qtbot, window: MainWindow, sources: list[Path], target: Path) -> PreviewResult:  # type: ignore[no-untyped-def]
+    window.session.add_sources(sources)
+    window.session.set_target(target)
+    qtbot.waitUntil(
+        lambda: window.session.target is not None and len(window.session.sources) == len(sources),
+        timeout=PREVIEW_TIMEOUT_MS,
+    )
+    return wait_for_preview(qtbot, window)
