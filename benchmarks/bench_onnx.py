@@ -23,9 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from faceswap_desktop.inference.onnx_recognizer import OnnxRecognizer  # noqa: E402
-from faceswap_desktop.inference.scrfd import ScrfdDetector  # noqa: E402
-from faceswap_desktop.inference.sessions import SessionCache  # noqa: E402
+from faceswap_desktop.inference.onnx_recognizer import OnnxRecognizer
+from faceswap_desktop.inference.scrfd import ScrfdDetector
+from faceswap_desktop.inference.sessions import SessionCache
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

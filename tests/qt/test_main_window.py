@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QSlider, QWidget
 from qt_helpers import BIDEN, OBAMA, PREVIEW_TIMEOUT_MS, TWO_PEOPLE, load_inputs, wait_for_preview
 
 from faceswap_desktop.app.user_settings import UserSettingsStore
+from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.qt.main_window import MainWindow
 
 
@@ -141,7 +142,7 @@ def test_settings_and_geometry_are_persisted(qtbot, window: MainWindow, store: U
     window.settings_panel.save_preset("soft")
     assert "soft" in store.presets()
     window.settings_panel.reset_to_defaults()
-    assert window.session.settings.mask_feather == 8
+    assert window.session.settings.mask_feather == SwapSettings().mask_feather
     window.settings_panel.load_preset("soft")
     assert window.session.settings.mask_feather == 20
     window.set_theme("light")
