@@ -142,10 +142,10 @@ def _is_variable(pts: list[int]) -> bool:
 
 
 def _snap_rate(rate: Fraction) -> Fraction:
-    """A standard rate within 0.1% (containers with millisecond clocks blur 29.97 into 34500/1151)."""
-    for common in COMMON_RATES:
-        if abs(float(rate / common) - 1.0) < 1e-3:
-            return common
+    """The nearest standard rate within 0.02% (millisecond clocks blur 29.97 into 34500/1151)."""
+    nearest = min(COMMON_RATES, key=lambda common: abs(float(rate / common) - 1.0))
+    if abs(float(rate / nearest) - 1.0) < 2e-4:
+        return nearest
     return rate.limit_denominator(1001 * 1000)
 
 
