@@ -188,18 +188,9 @@ def main() -> None:
     )
 
     context = create_context()
-    session = VideoSession(context, clip)
-    session.set_source([read_image(SOURCE)])
-    session.choose_reference()
-    settings = SwapSettings()
-    random.seed(0)
-    latencies = [
-        session.preview(random.randrange(args.frames), settings).timings_ms["total"] for _ in range(30)
-    ]
-    session.close()
-    q = statistics.quantiles(latencies, n=20)
-    embedder = session.embedder.name if session.embedder else "none"
-    print(f"scrub preview (seek + swap, identity by {embedder}): p50 {q[9]:.0f} ms, p95 {q[18]:.0f} ms")
+    embedders = ["dlib", "none"] + (["mobilefacenet"] if os.environ.get("FACESWAP_MOBILEFACENET") else [])
+    for embedder_id in embedders:
+        scrub_latency(context, clip, args.frames, embedder_id)
 
     analyser = context.detector("mediapipe")
     motion_in, _ = jitter(clip, analyser)
