@@ -13,6 +13,7 @@ from .. import __version__
 from ..core.errors import BadInput, FaceswapError
 from ..core.settings import SETTING_SPECS, SettingSpec, settings_from_mapping
 from .models_cmd import add_models_parser
+from .video_cmd import add_video_options, is_video_target, run_video_swap
 
 CONSENT_REMINDER = (
     "faceswap-desktop: only swap faces of people who have given their consent; "
@@ -56,8 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="source photo (repeat for several photos of the same person)",
     )
-    swap.add_argument("--target", required=True, type=Path, help="target photo")
-    swap.add_argument("--output", required=True, type=Path, help="output image (.png, .jpg or .webp)")
+    swap.add_argument("--target", required=True, type=Path, help="target photo or video")
+    swap.add_argument(
+        "--output",
+        required=True,
+        type=Path,
+        help="output image (.png/.jpg/.webp) or video (.mp4/.mov/.mkv/.webm)",
+    )
     faces = swap.add_mutually_exclusive_group()
     faces.add_argument(
         "--face-index",
@@ -99,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     blend = swap.add_argument_group("blend settings")
     for spec in SETTING_SPECS.values():
         _add_setting_option(blend, spec)
+    add_video_options(swap)
     add_models_parser(commands)
     return parser
 
@@ -110,6 +117,8 @@ def _run_swap(args: argparse.Namespace) -> int:
 
     values = {name: getattr(args, name) for name in SETTING_SPECS if getattr(args, name) is not None}
     settings = settings_from_mapping(values)
+    if is_video_target(args.target):
+        return run_video_swap(args, settings)
     selection = (
         FaceSelection(all_faces=True) if args.all_faces else FaceSelection(tuple(args.face_index or [0]))
     )

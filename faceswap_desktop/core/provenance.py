@@ -89,3 +89,22 @@ def read_digital_source_type(data: bytes) -> str | None:
         return None
     end = data.find(b'"', start + len(marker))
     return data[start + len(marker) : end].decode("utf-8", "replace")
+
+
+SYNTHETIC_VIDEO_COMMENT = "synthetic media: face swapped by faceswap-desktop"
+VIDEO_SYNTHETIC_TAGS: dict[str, str] = {
+    "comment": SYNTHETIC_VIDEO_COMMENT,
+    "description": SYNTHETIC_VIDEO_COMMENT,
+    "synthetic_media": "compositeWithTrainedAlgorithmicMedia",
+    "digital_source_type": DIGITAL_SOURCE_TYPE,
+    "encoding_tool": f"faceswap-desktop {__version__}",
+}
+"""Container metadata of every exported video (MP4/MOV keep custom keys via ``use_metadata_tags``)."""
+
+
+def is_labelled_synthetic_video(metadata: dict[str, str]) -> bool:
+    """True when a video's container metadata carries our synthetic-media tags."""
+    lowered = {key.lower(): value for key, value in metadata.items()}
+    return lowered.get("synthetic_media") == VIDEO_SYNTHETIC_TAGS["synthetic_media"] or (
+        "synthetic media" in lowered.get("comment", "")
+    )

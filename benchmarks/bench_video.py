@@ -1,0 +1,214 @@
+"""Video benchmark on one 720p clip: transcode vs swap-export fps, peak memory, scrub latency, stability.
+
+Run: ``.venv/bin/python benchmarks/bench_video.py [--frames 90] [--workers 2]``. The shared
+``Obama_speaking.mp4`` (512x388) is scaled to fit 1280x720 (reflect-padded) and re-encoded with a
+keyframe every 2 s; a copy looped 10x measures whether memory grows with length. Prints numbers;
+asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from faceswap_desktop.app.context import create_context
+from faceswap_desktop.app.video import VideoExportJob, VideoExportRequest
+from faceswap_desktop.app.video_session import VideoSession
+from faceswap_desktop.core.identity import cosine
+from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.settings import SwapSettings
+from faceswap_desktop.core.video_io import VideoReader
+from faceswap_desktop.core.video_writer import EncodeOptions, VideoWriter
+
+SHARED = Path(os.environ.get("FACESWAP_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+CLIP = SHARED / "media" / "videos" / "Obama_speaking.mp4"
+SOURCE = SHARED / "media" / "images" / "identity" / "biden" / "biden2.jpg"
+
+
+def fit_720p(image: np.ndarray) -> np.ndarray:
+    h, w = image.shape[:2]
+    scale = min(1280 / w, 720 / h)
+    resized = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_CUBIC)
+    pad_x, pad_y = 1280 - resized.shape[1], 720 - resized.shape[0]
+    return cv2.copyMakeBorder(
+        resized, pad_y // 2, pad_y - pad_y // 2, pad_x // 2, pad_x - pad_x // 2, cv2.BORDER_REFLECT
+    )
+
+
+def make_clip(path: Path, frames: int, loops: int) -> None:
+    with VideoReader(CLIP) as reader:
+        images = [fit_720p(image) for _, image in reader.frames(0, frames)]
+    with av.open(str(path), "w") as output:
+        stream = output.add_stream("libx264", rate=30, options={"crf": "16", "preset": "veryfast", "g": "60"})
+        stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
+        for n in range(frames * loops):
+            frame = av.VideoFrame.from_ndarray(images[n % frames], format="bgr24")
+            frame.pts = n
+            for packet in stream.encode(frame):
+                output.mux(packet)
+        for packet in stream.encode(None):
+            output.mux(packet)
+
+
+def transcode_fps(clip: Path, out: Path) -> float:
+    """Decode + encode with the export's default encoder settings, decode and encode in two threads."""
+    import queue
+    import threading
+
+    started = time.perf_counter()
+    with VideoReader(clip) as reader:
+        info = reader.info
+        writer = VideoWriter(out, info.width, info.height, info.fps, reader.time_base, EncodeOptions())
+        frames: queue.Queue[object] = queue.Queue(8)
+
+        def decode() -> None:
+            for item in reader.frames():
+                frames.put(item)
+            frames.put(None)
+
+        thread = threading.Thread(target=decode)
+        thread.start()
+        while (item := frames.get()) is not None:
+            index, image = item  # type: ignore[misc]
+            writer.write(image, reader.pts_of(index), 0.0)
+        thread.join()
+        writer.close()
+        return info.frame_count / (time.perf_counter() - started)
+
+
+def export(clip: Path, out: Path, workers: int) -> tuple[float, dict[str, object]]:
+    request = VideoExportRequest(
+        sources=(SOURCE,), target=clip, output=out, overwrite=True, workers=workers, judge=None
+    )
+    job = VideoExportJob(create_context(), request)
+    started = time.perf_counter()
+    for _ in job.run():
+        pass
+    assert job.report is not None
+    return job.report.frames_done / (time.perf_counter() - started), job.report.to_dict(per_frame=False)
+
+
+def rss_child(clip: Path, out: Path, workers: int) -> None:
+    fps, _ = export(clip, out, workers)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"peak_rss_mib": peak_mib, "fps": fps}))
+
+
+def peak_rss(clip: Path, out: Path, workers: int) -> dict[str, float]:
+    cmd = [sys.executable, __file__, "--rss-child", str(clip), str(out), "--workers", str(workers)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def jitter(clip: Path, analyser: object) -> tuple[list[float], list[np.ndarray]]:
+    """Per-frame mean landmark motion (face sizes) of the largest face, and the faces per frame."""
+    motions, faces = [], []
+    previous = None
+    with VideoReader(clip) as reader:
+        for _, image in reader.frames():
+            found = analyser.detect_faces(image)  # type: ignore[attr-defined]
+            face = max(found, key=lambda f: f.width * f.height) if found else None
+            faces.append((image, face))
+            if face is not None and previous is not None:
+                step = np.linalg.norm(face.landmarks_478[:, :2] - previous.landmarks_478[:, :2], axis=1)
+                motions.append(float(step.mean() / face.size))
+            previous = face
+    return motions, faces
+
+
+def scrub_latency(context: object, clip: Path, frames: int, embedder_id: str) -> None:
+    """Random seeks, each followed by one swapped preview frame (identity checked by the embedder)."""
+    session = VideoSession(context, clip, embedder=embedder_id)  # type: ignore[arg-type]
+    session.set_source([read_image(SOURCE)])
+    session.choose_reference()
+    settings = SwapSettings()
+    random.seed(0)
+    latencies, seeks = [], []
+    for _ in range(30):
+        timings = session.preview(random.randrange(frames), settings).timings_ms
+        latencies.append(timings["total"])
+        seeks.append(timings["seek"])
+    session.close()
+    q, s = statistics.quantiles(latencies, n=20), statistics.quantiles(seeks, n=20)
+    print(
+        f"scrub preview, identity by {embedder_id}: p50 {q[9]:.0f} ms, p95 {q[18]:.0f} ms "
+        f"(of which seek p50 {s[9]:.0f} ms, p95 {s[18]:.0f} ms)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--frames", type=int, default=90)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rss-child", nargs=2, type=Path)
+    args = parser.parse_args()
+    if args.rss_child:
+        rss_child(args.rss_child[0], args.rss_child[1], args.workers)
+        return
+    work = Path(tempfile.mkdtemp(prefix="bench_video_"))
+    clip, looped = work / "clip720.mp4", work / "clip720_x10.mp4"
+    make_clip(clip, args.frames, 1)
+    make_clip(looped, args.frames, 10)
+    print(
+        f"cores: {len(os.sched_getaffinity(0))}; clip: 1280x720, {args.frames} frames; workers {args.workers}"
+    )
+
+    transcode = transcode_fps(clip, work / "transcode.mp4")
+    swap_fps, summary = export(clip, work / "swapped.mp4", args.workers)
+    loop_fps = float(summary["fps_processing"])  # type: ignore[arg-type]
+    print(
+        f"transcode fps {transcode:.1f}; swap export fps {swap_fps:.1f} incl. set-up, {loop_fps:.1f} in loop"
+    )
+    print(f"ratio swap/transcode {swap_fps / transcode:.2f} incl. set-up, {loop_fps / transcode:.2f} in loop")
+    print(f"export summary: {json.dumps(summary)}")
+
+    small, large = (
+        peak_rss(clip, work / "rss1.mp4", args.workers),
+        peak_rss(looped, work / "rss10.mp4", args.workers),
+    )
+    growth = large["peak_rss_mib"] / small["peak_rss_mib"] - 1
+    print(
+        f"peak RSS: clip {small['peak_rss_mib']:.0f} MiB, clip x10 {large['peak_rss_mib']:.0f} MiB "
+        f"(+{growth * 100:.1f}%); x10 export fps {large['fps']:.1f}"
+    )
+
+    context = create_context()
+    embedders = ["dlib", "none"] + (["mobilefacenet"] if os.environ.get("FACESWAP_MOBILEFACENET") else [])
+    for embedder_id in embedders:
+        scrub_latency(context, clip, args.frames, embedder_id)
+
+    analyser = context.detector("mediapipe")
+    motion_in, _ = jitter(clip, analyser)
+    motion_out, faces_out = jitter(work / "swapped.mp4", analyser)
+    mean_in, mean_out = statistics.fmean(motion_in), statistics.fmean(motion_out)
+    print(
+        f"landmark motion per frame (face sizes, re-detected): input {mean_in:.4f}, output {mean_out:.4f}, "
+        f"ratio {mean_out / mean_in:.2f}"
+    )
+    judge = context.recognizer("dlib")
+    source_image = read_image(SOURCE)
+    identity = judge.embed(source_image, analyser.detect_faces(source_image)[0])
+    sims = [cosine(judge.embed(image, face), identity) for image, face in faces_out if face is not None]
+    print(
+        f"per-frame similarity to the source (dlib cosine, every frame): mean {statistics.fmean(sims):.3f}, "
+        f"std {statistics.pstdev(sims):.4f} over {len(sims)} frames"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,303 @@
+"""Video export job: decode, track + swap, and encode run concurrently with bounded queues.
+
+Threads: a decoder thread fills a queue of frames; the job's own thread tracks the chosen person (in
+order, it needs the previous frame) and hands each frame to a pool of swap workers (the swap of one
+frame does not depend on another); results are taken back in order and queued to an encoder thread.
+Every queue is bounded, so memory does not grow with the video's length. PyAV, OpenCV and MediaPipe
+release the GIL in their heavy calls, which is what makes the threads run in parallel.
+
+The job is a generator of :class:`ExportProgress`; it checks the cancel token between frames. The file
+is written under a temporary name in the destination folder and renamed when complete; on cancel or
+error the partial file is deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..core.errors import BadInput, Cancelled, OutputConflict
+from ..core.image_io import read_image
+from ..core.settings import SwapSettings
+from ..core.tracking import TrackerOptions
+from ..core.video_io import VideoReader
+from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, container_for
+from .context import DEFAULT_ENGINE, AppContext
+from .video_report import ExportReport
+from .video_session import (
+    FrameOutcome,
+    ReferenceChoice,
+    build_tracker,
+    find_reference,
+    swap_tracked_face,
+    tracker_embedder,
+)
+
+log = logging.getLogger(__name__)
+
+QUEUE_FRAMES = 8
+"""Frames each queue holds; with the pool's in-flight frames this bounds the job's memory."""
+
+
+class CancelToken(Protocol):
+    """Anything with ``is_set()`` (a ``threading.Event``)."""
+
+    def is_set(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class VideoExportRequest:
+    """An immutable description of one video export."""
+
+    sources: tuple[Path, ...]
+    target: Path
+    output: Path
+    settings: SwapSettings = field(default_factory=SwapSettings)
+    encode: EncodeOptions = field(default_factory=EncodeOptions)
+    start: float | None = None
+    """Seconds from the first frame; ``None`` is the beginning."""
+    end: float | None = None
+    reference: ReferenceChoice = field(default_factory=ReferenceChoice)
+    engine: str = DEFAULT_ENGINE
+    judge: str | None = None
+    """Recognizer that scores the result (``None``: no similarity numbers)."""
+    score_every: int = 10
+    """Score every Nth frame: the dlib judge costs about 100 ms a face on CPU."""
+    embedder: str | None = "auto"
+    tracker: TrackerOptions = field(default_factory=TrackerOptions)
+    workers: int = 2
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class ExportProgress:
+    """Progress after a frame: counts, speed and estimated time left (seconds)."""
+
+    frames_done: int
+    frames_total: int
+    fps: float
+    eta_seconds: float
+    elapsed_seconds: float
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    with contextlib.suppress(OSError):
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
+
+
+def validate_export(request: VideoExportRequest) -> None:
+    """Checks that need no decoding: sources given, codec available, output usable and not an input."""
+    if not request.sources:
+        raise BadInput("at least one source photo is needed")
+    check_encoder(request.encode)
+    container_for(request.output, request.encode.codec)
+    if not request.output.parent.resolve().is_dir():
+        raise OutputConflict(f"output folder does not exist: {request.output.parent}")
+    for item in (request.target, *request.sources):
+        if _same_file(request.output, item):
+            raise OutputConflict(f"output would overwrite an input: {request.output}")
+    if request.output.exists() and not request.overwrite:
+        raise OutputConflict(f"output exists: {request.output} (pass --overwrite to replace it)")
+    if request.start is not None and request.end is not None and request.end <= request.start:
+        raise BadInput(f"end ({request.end}s) must be after start ({request.start}s)")
+
+
+def _temporary_path(output: Path) -> Path:
+    return output.with_name(f".{output.stem}.{secrets.token_hex(4)}.partial{output.suffix}")
+
+
+class VideoExportJob:
+    """Runs one export; iterate :meth:`run` for progress, then read :attr:`report`."""
+
+    def __init__(self, context: AppContext, request: VideoExportRequest, cancel: CancelToken | None = None):
+        validate_export(request)
+        self.context, self.request = context, request
+        self.cancel = cancel or threading.Event()
+        self.report: ExportReport | None = None
+        self._stop = threading.Event()
+
+    def run(self) -> Iterator[ExportProgress]:
+        """Export frame by frame, yielding progress; raises :class:`Cancelled` when cancelled."""
+        request = self.request
+        reader = VideoReader(request.target)
+        try:
+            yield from self._export(reader)
+        finally:
+            reader.close()
+
+    def _export(self, reader: VideoReader) -> Iterator[ExportProgress]:
+        request, info = self.request, reader.info
+        start = reader.index_at_time(request.start) if request.start else 0
+        stop = reader.index_at_time(request.end) if request.end is not None else info.frame_count
+        if request.end is not None and request.end >= info.duration:
+            stop = info.frame_count
+        if stop <= start:
+            raise BadInput(
+                f"the range {request.start}..{request.end}s holds no frame of {info.duration:.2f}s"
+            )
+        pipeline = self.context.build_pipeline(engine=request.engine, judge=request.judge)
+        prepared = pipeline.prepare_source([read_image(path) for path in request.sources])
+        detector: Any = self.context.detector("mediapipe")
+        embedder = tracker_embedder(self.context, request.embedder)
+        reference = find_reference(reader, detector, embedder, request.reference, start)
+        tracker = build_tracker(self.context, detector, embedder, reference, request.tracker)
+        if reference.frame_index == start:
+            tracker.seed(reference.face, start - 1)
+
+        origin, audio = self._timeline(reader, start, stop)
+        origin_pts = round(origin / reader.time_base)
+        temporary = _temporary_path(request.output)
+        writer = VideoWriter(
+            temporary, info.width, info.height, info.fps, reader.time_base, request.encode, audio
+        )
+        report = ExportReport(request.output, start, stop, info.fps, embedder.name if embedder else None)
+        frames_in: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
+        frames_out: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
+        errors: list[BaseException] = []
+        decode_reader = VideoReader(request.target)
+        threads = [
+            threading.Thread(target=self._decode, args=(decode_reader, start, stop, frames_in, errors)),
+            threading.Thread(target=self._encode, args=(writer, reader, origin_pts, frames_out, errors)),
+        ]
+        completed = False
+        pool = ThreadPoolExecutor(max(request.workers, 1), thread_name_prefix="swap")
+        try:
+            for thread in threads:
+                thread.start()
+            pending: deque[Future[FrameOutcome]] = deque()
+            started = time.perf_counter()
+            while True:
+                if self.cancel.is_set():
+                    raise Cancelled("export cancelled")
+                self._raise_worker_error(errors)
+                item = self._get(frames_in)
+                if item is None:
+                    break
+                index, image = item
+                track = tracker.update(image, index, reader.time_of(index))
+                score = request.judge is not None and (index - start) % max(request.score_every, 1) == 0
+                pending.append(
+                    pool.submit(
+                        swap_tracked_face, pipeline, prepared, request.settings, index, image, track, score
+                    )
+                )
+                while len(pending) > request.workers or (pending and pending[0].done()):
+                    yield self._deliver(pending.popleft().result(), frames_out, report, reader, started)
+            while pending:
+                yield self._deliver(pending.popleft().result(), frames_out, report, reader, started)
+            self._put(frames_out, None)
+            threads[1].join()
+            self._raise_worker_error(errors)
+            os.replace(temporary, request.output)
+            completed = True
+            report.finish(time.perf_counter() - started, writer)
+            self.report = report
+        finally:
+            self._stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            for thread in threads:
+                thread.join(timeout=5)
+            decode_reader.close()
+            if not completed:
+                with contextlib.suppress(Exception):
+                    writer.abort()
+                with contextlib.suppress(OSError):
+                    temporary.unlink()
+
+    def _timeline(
+        self, reader: VideoReader, start: int, stop: int
+    ) -> tuple[float, tuple[Path, float, float | None, float] | None]:
+        """The output's time origin (input seconds) and the audio range (source, start, end, origin)."""
+        info = reader.info
+        first = info.start_time + reader.time_of(start)
+        end = info.start_time + reader.time_of(stop) if stop < info.frame_count else None
+        if not info.has_audio or self.request.encode.audio == "none":
+            return first, None
+        # From the first frame of the file, keep the audio that precedes the video (their offset is kept).
+        origin = min(first, info.audio[0].start_time) if start == 0 else first
+        return origin, (self.request.target, origin, end, origin)
+
+    def _deliver(
+        self,
+        outcome: FrameOutcome,
+        frames_out: queue.Queue[Any],
+        report: ExportReport,
+        reader: VideoReader,
+        started: float,
+    ) -> ExportProgress:
+        self._put(frames_out, outcome)
+        report.add(outcome, reader.time_of(outcome.index))
+        done, total = report.frames_done, report.frames_total
+        elapsed = time.perf_counter() - started
+        fps = done / elapsed if elapsed > 0 else 0.0
+        return ExportProgress(done, total, fps, (total - done) / fps if fps > 0 else float("inf"), elapsed)
+
+    def _get(self, source: queue.Queue[Any]) -> Any:
+        while True:
+            try:
+                return source.get(timeout=0.1)
+            except queue.Empty:
+                if self.cancel.is_set() or self._stop.is_set():
+                    raise Cancelled("export cancelled") from None
+
+    def _put(self, target: queue.Queue[Any], item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                target.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _decode(
+        self, reader: VideoReader, start: int, stop: int, out: queue.Queue[Any], errors: list[BaseException]
+    ) -> None:
+        try:
+            for item in reader.frames(start, stop):
+                if not self._put(out, item):
+                    return
+        except BaseException as error:  # handed to the job's thread, which raises it
+            errors.append(error)
+        self._put(out, None)
+
+    def _encode(
+        self,
+        writer: VideoWriter,
+        reader: VideoReader,
+        origin_pts: int,
+        source: queue.Queue[Any],
+        errors: list[BaseException],
+    ) -> None:
+        info = reader.info
+        try:
+            while not self._stop.is_set():
+                try:
+                    outcome = source.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if outcome is None:
+                    writer.close()
+                    return
+                seconds = info.start_time + reader.time_of(outcome.index)
+                writer.write(outcome.image, reader.pts_of(outcome.index) - origin_pts, seconds)
+        except BaseException as error:
+            errors.append(error)
+            self._stop.set()
+
+    @staticmethod
+    def _raise_worker_error(errors: list[BaseException]) -> None:
+        if errors:
+            raise errors[0]

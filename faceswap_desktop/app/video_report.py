@@ -1,0 +1,117 @@
+"""The per-frame report of a video export (what the CLI writes with ``--report``)."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ..core.video_writer import VideoWriter
+from .video_session import FrameOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class FrameRecord:
+    """One frame of the report (kept small: a long video holds many)."""
+
+    index: int
+    time: float
+    face_found: bool
+    scene_cut: bool
+    detected: bool
+    similarity_percent: float | None
+    similarity_cosine: float | None
+
+
+@dataclass
+class ExportReport:
+    """Per-frame records and totals of one export."""
+
+    output: Path
+    start: int
+    stop: int
+    fps: Fraction
+    tracking_embedder: str | None
+    records: list[FrameRecord] = field(default_factory=list)
+    elapsed_seconds: float = 0.0
+    frames_written: int = 0
+    audio: str = "none"
+    judge: str | None = None
+
+    @property
+    def frames_total(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def frames_done(self) -> int:
+        return len(self.records)
+
+    def add(self, outcome: FrameOutcome, seconds: float) -> None:
+        """Record one processed frame."""
+        similarity = outcome.swapped.similarity if outcome.swapped is not None else None
+        if similarity is not None:
+            self.judge = similarity.model
+        self.records.append(
+            FrameRecord(
+                index=outcome.index,
+                time=round(seconds, 4),
+                face_found=outcome.track.face is not None,
+                scene_cut=outcome.track.scene_cut,
+                detected=outcome.track.detected,
+                similarity_percent=round(similarity.percent, 1) if similarity else None,
+                similarity_cosine=round(similarity.cosine, 4) if similarity else None,
+            )
+        )
+
+    def finish(self, elapsed_seconds: float, writer: VideoWriter) -> None:
+        """Totals known only at the end."""
+        self.elapsed_seconds = elapsed_seconds
+        self.frames_written = writer.frames_written
+        if writer.audio is not None:
+            self.audio = "copied" if writer.audio.copy else "re-encoded"
+
+    @property
+    def frames_swapped(self) -> int:
+        return sum(record.face_found for record in self.records)
+
+    def to_dict(self, per_frame: bool = True) -> dict[str, Any]:
+        """JSON-ready report: totals, and per frame index, time, face found and similarity."""
+        percents = [r.similarity_percent for r in self.records if r.similarity_percent is not None]
+        totals: dict[str, Any] = {
+            "output": str(self.output),
+            "frames": self.frames_done,
+            "frames_written": self.frames_written,
+            "frames_swapped": self.frames_swapped,
+            "frames_without_match": self.frames_done - self.frames_swapped,
+            "scene_cuts": sum(r.scene_cut for r in self.records),
+            "first_frame": self.start,
+            "fps_input": round(float(self.fps), 3),
+            "fps_processing": round(self.frames_done / self.elapsed_seconds, 2)
+            if self.elapsed_seconds
+            else None,
+            "elapsed_seconds": round(self.elapsed_seconds, 2),
+            "audio": self.audio,
+            "tracking_embedder": self.tracking_embedder,
+            "judge": self.judge,
+            "similarity_frames_measured": len(percents),
+            "similarity_percent_mean": round(statistics.fmean(percents), 1) if percents else None,
+            "similarity_percent_std": round(statistics.pstdev(percents), 2) if len(percents) > 1 else None,
+        }
+        if per_frame:
+            totals["per_frame"] = [
+                {
+                    "index": r.index,
+                    "time": r.time,
+                    "face_found": r.face_found,
+                    **({"scene_cut": True} if r.scene_cut else {}),
+                    **(
+                        {"similarity": {"percent": r.similarity_percent, "cosine": r.similarity_cosine}}
+                        if r.similarity_percent is not None
+                        else {}
+                    ),
+                }
+                for r in self.records
+            ]
+        return totals

@@ -1,0 +1,112 @@
+"""``faceswap-desktop swap`` with a video target: options, the export loop, Ctrl-C, the JSON report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+from pathlib import Path
+
+from ..core.image_io import sniff_image_format
+from ..core.settings import SwapSettings
+from ..core.video_io import VIDEO_EXTENSIONS, looks_like_video
+from ..core.video_writer import VIDEO_CODEC_CHOICES
+
+log = logging.getLogger(__name__)
+
+
+def is_video_target(path: Path) -> bool:
+    """A target is a video when its content says so (or, unreadable, its extension does)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return path.suffix.lower() in VIDEO_EXTENSIONS
+    if sniff_image_format(head) is not None:
+        return False
+    return looks_like_video(path) or path.suffix.lower() in VIDEO_EXTENSIONS
+
+
+def add_video_options(parser: argparse.ArgumentParser) -> None:
+    """Options that apply when the target is a video."""
+    video = parser.add_argument_group("video target")
+    video.add_argument("--start", type=float, default=None, metavar="S", help="first second to export")
+    video.add_argument("--end", type=float, default=None, metavar="E", help="second to stop at (exclusive)")
+    video.add_argument(
+        "--codec", choices=VIDEO_CODEC_CHOICES, default="h264", help="video codec (default h264)"
+    )
+    video.add_argument(
+        "--crf", type=int, default=None, help="quality: lower is better (codec default if unset)"
+    )
+    video.add_argument(
+        "--preset", default=None, help="encoder preset (x264/x265 speed, vp9 deadline, ProRes profile)"
+    )
+    video.add_argument("--no-audio", action="store_true", help="drop the audio")
+    video.add_argument("--report", type=Path, default=None, help="write a per-frame JSON report here")
+    video.add_argument(
+        "--reference-frame", type=int, default=None, help="frame where the person to replace is picked"
+    )
+    video.add_argument(
+        "--tracking-judge",
+        default="auto",
+        help="identity model used to follow the person (auto: MobileFaceNet when configured, else dlib)",
+    )
+
+
+def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
+    """Export the swapped video; Ctrl-C cancels cleanly (the partial file is removed)."""
+    from ..app.context import create_context
+    from ..app.video import VideoExportJob, VideoExportRequest
+    from ..app.video_session import ReferenceChoice
+    from ..core.errors import Cancelled
+    from ..core.video_writer import EncodeOptions
+
+    face_index = args.face_index[0] if args.face_index else None
+    request = VideoExportRequest(
+        sources=tuple(args.source),
+        target=args.target,
+        output=args.output,
+        settings=settings,
+        encode=EncodeOptions(
+            codec=args.codec, crf=args.crf, preset=args.preset, audio="none" if args.no_audio else "auto"
+        ),
+        start=args.start,
+        end=args.end,
+        reference=ReferenceChoice(args.reference_frame, face_index),
+        engine=args.engine,
+        judge=None if args.no_score else args.judge,
+        embedder=args.tracking_judge,
+        overwrite=args.overwrite,
+    )
+    cancel = threading.Event()
+    job = VideoExportJob(create_context(args.provider), request, cancel)
+    progress_updates = job.run()
+    try:
+        for progress in progress_updates:
+            if args.verbose and progress.frames_done % 25 == 0:
+                log.info(
+                    "%d/%d frames, %.1f fps, %.0f s left",
+                    progress.frames_done,
+                    progress.frames_total,
+                    progress.fps,
+                    progress.eta_seconds,
+                )
+    except KeyboardInterrupt:
+        cancel.set()
+        progress_updates.close()  # runs the job's clean-up now: threads stopped, partial file deleted
+        raise Cancelled("export cancelled; no output written") from None
+    assert job.report is not None
+    summary = job.report.to_dict(per_frame=False)
+    if args.report is not None:
+        args.report.write_text(json.dumps(job.report.to_dict(), indent=1))
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(
+            f"wrote {summary['output']} ({summary['frames_written']} frames, {summary['frames_swapped']} "
+            f"swapped, {summary['frames_without_match']} without the person; {summary['fps_processing']} fps)"
+        )
+    sys.stdout.flush()
+    return 0

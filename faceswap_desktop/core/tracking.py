@@ -1,0 +1,252 @@
+"""Following one chosen person through a video: every face is tracked by position, identity is checked
+by embedding only when it is in doubt, and the chosen person's landmarks are smoothed over time.
+
+Per frame:
+
+1. A scene cut (colour histogram jump) clears every track and the smoothing: positions before a cut
+   say nothing about positions after it.
+2. While the chosen person is tracked, FaceMesh is refitted in their previous box
+   (:meth:`landmarks_in_box`, about half the cost of detection); full detection runs every
+   ``detect_every`` frames, after a cut, and whenever the track is lost. Detections join existing tracks
+   by box overlap (IoU); the others start new tracks.
+3. Identity: a new track is embedded once, and only while the chosen person is not being tracked (one
+   person is in one place at a time); the best track above ``accept`` becomes the chosen person. The
+   chosen person's track is re-verified every ``verify_every`` frames and dropped below ``reject``
+   (the box drifted onto someone else). Tracks judged "someone else" are re-checked every
+   ``recheck_every`` frames (a turned head may have been misjudged). The reference embedding is
+   replaced by the chosen person's largest verified view, so later checks compare against the
+   clearest picture of them (small faces give weak embeddings).
+4. The chosen face's 478 landmarks go through a One Euro filter in face-size units.
+
+The embedder is any :class:`Recognizer` (the app passes the dlib judge or MobileFaceNet; see
+``app/video_session.py`` for the choice). Without one, tracking is by position only and a lost person
+is not re-acquired.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+from .geometry import keypoints_from_mesh
+from .identity import cosine
+from .roles import Recognizer
+from .temporal import OneEuroFilter, SceneCutDetector
+from .types import Face, FloatArray, Image
+
+log = logging.getLogger(__name__)
+
+
+class TrackingDetector(Protocol):
+    """A detector that can also refit landmarks inside a known box (the MediaPipe analyser)."""
+
+    def detect_faces(self, image: Image) -> list[Face]: ...
+
+    def landmarks_in_box(
+        self, image: Image, box: tuple[float, float, float, float], score: float = 1.0
+    ) -> Face | None: ...
+
+
+@dataclass(frozen=True)
+class TrackerOptions:
+    """Cadences (in frames), thresholds and smoothing of the tracker."""
+
+    detect_every: int = 5
+    verify_every: int = 30
+    recheck_every: int = 30
+    max_missed: int = 15
+    """A track unseen for this many frames is dropped."""
+    min_iou: float = 0.3
+    min_cutoff: float = 1.0
+    """One Euro minimum cutoff (Hz): how hard a still face is smoothed."""
+    beta: float = 5.0
+    """One Euro speed coefficient, per face size per second."""
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    """What the tracker found in one frame."""
+
+    face: Face | None
+    """The chosen person's face with smoothed landmarks, or None (the frame passes through)."""
+    raw_face: Face | None
+    faces_seen: int
+    detected: bool
+    scene_cut: bool
+    similarity: float | None
+    """Cosine of the chosen person's latest identity check against the reference (embedder's model)."""
+    embeddings: int
+
+
+@dataclass
+class _Track:
+    face: Face
+    last_seen: int
+    status: Literal["unknown", "target", "other"] = "unknown"
+    checked_at: int = -(10**9)
+    similarity: float | None = None
+    embedding: FloatArray | None = None
+
+
+def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def face_with_landmarks(face: Face, landmarks: FloatArray) -> Face:
+    """A new face with these landmarks, its box and keypoints recomputed from them."""
+    points = landmarks.astype(np.float32)
+    box = (
+        float(points[:, 0].min()),
+        float(points[:, 1].min()),
+        float(points[:, 0].max()),
+        float(points[:, 1].max()),
+    )
+    return Face(box, face.score, keypoints_from_mesh(points), points, face.detector)
+
+
+class FaceTracker:
+    """Finds the chosen person frame after frame; feed frames in order with :meth:`update`."""
+
+    def __init__(
+        self,
+        detector: TrackingDetector,
+        embedder: Recognizer | None,
+        reference: FloatArray | None,
+        accept: float,
+        reject: float,
+        options: TrackerOptions | None = None,
+    ) -> None:
+        self.detector, self.embedder = detector, embedder
+        self.accept, self.reject = accept, reject
+        self.options = options or TrackerOptions()
+        self._reference, self._reference_size = reference, 0.0
+        self._tracks: list[_Track] = []
+        self._cuts = SceneCutDetector()
+        self._filter = OneEuroFilter(self.options.min_cutoff, self.options.beta)
+        self._smoothed_track: _Track | None = None
+        self._last_smoothed = -(10**9)
+        self._scale = 1.0
+        self._last_detect = -(10**9)
+        self._embeddings = 0
+
+    def seed(self, face: Face, frame_number: int, reference_size: float | None = None) -> None:
+        """Start with ``face`` known to be the chosen person in frame ``frame_number``."""
+        self._tracks = [_Track(face, frame_number, "target", frame_number, 1.0)]
+        self._reference_size = reference_size if reference_size is not None else face.size
+
+    def update(self, frame: Image, frame_number: int, timestamp: float) -> TrackResult:
+        """Track frame ``frame_number`` (shown at ``timestamp`` seconds)."""
+        self._embeddings = 0
+        cut = self._cuts.is_cut(frame)
+        if cut:
+            self._tracks.clear()
+            self._filter.reset()
+        target = self._target(frame_number - 1)
+        detect = cut or target is None or frame_number - self._last_detect >= self.options.detect_every
+        if target is not None and not detect:
+            refit = self.detector.landmarks_in_box(frame, target.face.box, target.face.score)
+            if refit is not None and box_iou(refit.box, target.face.box) >= self.options.min_iou:
+                target.face, target.last_seen = refit, frame_number
+            else:
+                detect = True
+        faces_seen = 1
+        if detect:
+            faces = self.detector.detect_faces(frame)
+            faces_seen = len(faces)
+            self._last_detect = frame_number
+            self._associate(faces, frame_number)
+        self._identify(frame, frame_number)
+        target = self._target(frame_number)
+        if target is None or target.face.landmarks_478 is None:
+            return TrackResult(None, None, faces_seen, detect, cut, None, self._embeddings)
+        smoothed = self._smooth(target, frame_number, timestamp)
+        return TrackResult(
+            smoothed, target.face, faces_seen, detect, cut, target.similarity, self._embeddings
+        )
+
+    def _target(self, frame_number: int) -> _Track | None:
+        for track in self._tracks:
+            if track.status == "target" and track.last_seen >= frame_number:
+                return track
+        return None
+
+    def _associate(self, faces: list[Face], frame_number: int) -> None:
+        pairs = sorted(
+            (
+                (box_iou(track.face.box, face.box), t, f)
+                for t, track in enumerate(self._tracks)
+                for f, face in enumerate(faces)
+            ),
+            reverse=True,
+        )
+        used_tracks: set[int] = set()
+        used_faces: set[int] = set()
+        for iou, t, f in pairs:
+            if iou < self.options.min_iou:
+                break
+            if t in used_tracks or f in used_faces:
+                continue
+            self._tracks[t].face, self._tracks[t].last_seen = faces[f], frame_number
+            used_tracks.add(t)
+            used_faces.add(f)
+        self._tracks += [_Track(face, frame_number) for f, face in enumerate(faces) if f not in used_faces]
+        self._tracks = [t for t in self._tracks if frame_number - t.last_seen <= self.options.max_missed]
+
+    def _similarity(self, frame: Image, track: _Track, frame_number: int) -> float:
+        assert self.embedder is not None and self._reference is not None
+        embedding = self.embedder.embed(frame, track.face)
+        self._embeddings += 1
+        track.similarity = cosine(embedding, self._reference)
+        track.checked_at, track.embedding = frame_number, embedding
+        if track.status == "target":
+            self._maybe_update_reference(track)
+        return track.similarity
+
+    def _maybe_update_reference(self, track: _Track) -> None:
+        """Keep the largest verified view of the chosen person as the reference."""
+        verified = track.similarity is not None and track.similarity >= self.accept
+        if verified and track.embedding is not None and track.face.size > self._reference_size:
+            self._reference, self._reference_size = track.embedding, track.face.size
+
+    def _identify(self, frame: Image, frame_number: int) -> None:
+        if self.embedder is None or self._reference is None:
+            return
+        visible = [t for t in self._tracks if t.last_seen == frame_number]
+        target = next((t for t in visible if t.status == "target"), None)
+        options = self.options
+        if target is not None:
+            due = frame_number - target.checked_at >= options.verify_every
+            if due and self._similarity(frame, target, frame_number) < self.reject:
+                log.info("frame %d: the tracked face no longer matches; dropping it", frame_number)
+                target.status = "other"
+            return
+        best: _Track | None = None
+        for track in visible:
+            due = track.status == "unknown" or frame_number - track.checked_at >= options.recheck_every
+            if not due:
+                continue
+            similarity = self._similarity(frame, track, frame_number)
+            track.status = "other"
+            if similarity >= self.accept and (best is None or similarity > (best.similarity or 0.0)):
+                best = track
+        if best is not None:
+            best.status = "target"
+            self._maybe_update_reference(best)
+
+    def _smooth(self, track: _Track, frame_number: int, timestamp: float) -> Face:
+        landmarks = track.face.landmarks_478
+        assert landmarks is not None
+        if self._smoothed_track is not track or frame_number - self._last_smoothed > 2:
+            self._filter.reset()
+            self._smoothed_track, self._scale = track, max(track.face.size, 1.0)
+        self._last_smoothed = frame_number
+        smoothed = self._filter(landmarks / self._scale, timestamp) * self._scale
+        return face_with_landmarks(track.face, smoothed.astype(np.float32))

@@ -1,0 +1,326 @@
+"""Reading videos with PyAV: metadata, exact frame access by index, and sequential decoding.
+
+Frames are numbered 0.. in presentation order. When a file is opened its video packets are demuxed once
+(no decoding) to build an index of presentation timestamps and keyframes; that gives an exact frame
+count even where the header is wrong, tells constant from variable frame rate, and makes random access
+exact: seek to the keyframe at or before the wanted frame, then decode forward to it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import av
+import cv2
+import numpy as np
+
+from .errors import ImageTooLarge, UnreadableFile, UnsupportedMedia
+from .types import Image
+
+log = logging.getLogger(__name__)
+
+MAX_FRAME_WIDTH, MAX_FRAME_HEIGHT = 7680, 4320
+"""8K UHD: larger frames are refused before decoding (either orientation)."""
+
+VFR_TOLERANCE = 0.02
+"""Frame durations may differ by this fraction of the median and still count as constant frame rate."""
+
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
+
+
+@dataclass(frozen=True)
+class AudioStreamInfo:
+    """One audio stream of a video file."""
+
+    index: int
+    codec: str
+    sample_rate: int
+    channels: int
+    start_time: float
+    """Seconds on the file's timeline (the same timeline as :attr:`VideoInfo.start_time`)."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the UI and the export need to know about a video (sizes are as displayed, after rotation)."""
+
+    path: Path
+    width: int
+    height: int
+    fps: Fraction
+    frame_count: int
+    duration: float
+    rotation: int
+    """Counter-clockwise degrees the display matrix asks for; frames are returned already upright."""
+    variable_frame_rate: bool
+    codec: str
+    start_time: float
+    """Seconds of the first frame on the file's timeline (audio may start earlier)."""
+    audio: tuple[AudioStreamInfo, ...]
+    metadata: dict[str, str]
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self.audio)
+
+
+@dataclass(frozen=True)
+class _FrameIndex:
+    pts: list[int]
+    keyframes: list[int]
+    """Frame indices of keyframes, ascending."""
+
+    def keyframe_at_or_before(self, index: int) -> int:
+        position = bisect.bisect_right(self.keyframes, index) - 1
+        return self.keyframes[max(position, 0)]
+
+
+def looks_like_video(path: str | os.PathLike[str]) -> bool:
+    """True for a file whose content starts like a video container (MP4/MOV, Matroska/WebM, AVI)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+    if head[4:8] == b"ftyp" or head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
+        return True
+    return head.startswith(b"\x1a\x45\xdf\xa3") or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
+
+
+def _open_container(path: Path) -> Any:
+    if not path.is_file():
+        raise UnreadableFile(f"file not found: {path}")
+    try:
+        return av.open(str(path), mode="r")
+    except PermissionError:
+        raise UnreadableFile(f"permission denied: {path}") from None
+    except av.FFmpegError as error:
+        raise UnreadableFile(f"{path.name} is not a readable video (corrupt or truncated): {error}") from None
+
+
+def _build_index(container: Any, stream: Any, name: str) -> _FrameIndex:
+    entries: list[tuple[int, bool]] = []
+    try:
+        for packet in container.demux(stream):
+            timestamp = packet.pts if packet.pts is not None else packet.dts
+            if timestamp is None or packet.is_discard:
+                continue
+            entries.append((timestamp, packet.is_keyframe))
+    except av.FFmpegError as error:
+        raise UnreadableFile(f"{name} is truncated or corrupt: {error}") from None
+    if not entries:
+        raise UnreadableFile(f"{name} has a video stream but no frames (truncated?)")
+    entries.sort()
+    keyframes = [i for i, (_, key) in enumerate(entries) if key] or [0]
+    if keyframes[0] != 0:
+        keyframes.insert(0, 0)
+    return _FrameIndex(pts=[p for p, _ in entries], keyframes=keyframes)
+
+
+COMMON_RATES = tuple(
+    Fraction(n, d)
+    for n, d in ((24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (50, 1), (60000, 1001), (60, 1))
+)
+
+
+def _is_variable(pts: list[int]) -> bool:
+    """Frame durations differ by more than the tolerance (and more than timestamp rounding, 1.5 ticks)."""
+    if len(pts) < 3:
+        return False
+    deltas = np.diff(np.asarray(pts, dtype=np.int64))
+    median = float(np.median(deltas))
+    allowed = max(VFR_TOLERANCE * median, 1.5)
+    return median <= 0 or bool(np.any(np.abs(deltas - median) > allowed))
+
+
+def _snap_rate(rate: Fraction) -> Fraction:
+    """The nearest standard rate within 0.02% (millisecond clocks blur 29.97 into 34500/1151)."""
+    nearest = min(COMMON_RATES, key=lambda common: abs(float(rate / common) - 1.0))
+    if abs(float(rate / nearest) - 1.0) < 2e-4:
+        return nearest
+    return rate.limit_denominator(1001 * 1000)
+
+
+def upright(image: Image, rotation: int) -> Image:
+    """The frame turned as the display matrix asks (``rotation`` counter-clockwise degrees)."""
+    turn = rotation % 360
+    if turn == 90:
+        return cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    if turn == 180:
+        return cv2.rotate(image, cv2.ROTATE_180)
+    if turn == 270:
+        return cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)
+    return image
+
+
+class VideoReader:
+    """An open video: :attr:`info`, exact :meth:`frame_at`, sequential :meth:`frames`.
+
+    Not thread-safe: give each thread its own reader (opening is cheap next to decoding).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], threads: bool = True) -> None:
+        self.path = Path(path)
+        self._container = _open_container(self.path)
+        try:
+            self._stream = self._video_stream()
+            if threads:
+                self._stream.thread_type = "AUTO"
+            self._index = _build_index(self._container, self._stream, self.path.name)
+            self._by_pts = {pts: i for i, pts in enumerate(self._index.pts)}
+            self._frames: Iterator[tuple[int, Any]] | None = None
+            self._next = -1
+            first = self._decode_at(0)
+            self.info = self._describe(first)
+        except BaseException:
+            self._container.close()
+            raise
+
+    def _video_stream(self) -> Any:
+        if not self._container.streams.video:
+            raise UnsupportedMedia(f"{self.path.name} has no video stream")
+        stream = self._container.streams.video[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if max(width, height) > MAX_FRAME_WIDTH or min(width, height) > MAX_FRAME_HEIGHT:
+            raise ImageTooLarge(
+                f"{self.path.name} has {width}x{height} frames; the limit is {MAX_FRAME_WIDTH}x"
+                f"{MAX_FRAME_HEIGHT}"
+            )
+        if width <= 0 or height <= 0:
+            raise UnsupportedMedia(f"{self.path.name}: the video stream declares no frame size")
+        return stream
+
+    def _describe(self, first: Any) -> VideoInfo:
+        stream, index = self._stream, self._index
+        time_base = stream.time_base
+        count = len(index.pts)
+        span = (index.pts[-1] - index.pts[0]) * time_base if count > 1 else Fraction(0)
+        fps = stream.average_rate or stream.guessed_rate or Fraction(30)
+        variable = _is_variable(index.pts)
+        if count > 1 and span > 0:
+            frame_time = span / (count - 1)
+            duration = float(span + frame_time)
+            fps = Fraction(count - 1) / span if variable else _snap_rate(Fraction(fps))
+        else:
+            duration = float(1 / fps)
+        rotation = int(first.rotation)
+        width, height = first.width, first.height
+        if rotation % 180:
+            width, height = height, width
+        audio = tuple(
+            AudioStreamInfo(
+                index=s.index,
+                codec=s.codec_context.name,
+                sample_rate=int(s.codec_context.sample_rate or 0),
+                channels=int(s.codec_context.channels or 0),
+                start_time=float((s.start_time or 0) * s.time_base) if s.time_base else 0.0,
+            )
+            for s in self._container.streams.audio
+        )
+        return VideoInfo(
+            path=self.path,
+            width=width,
+            height=height,
+            fps=Fraction(fps).limit_denominator(1001 * 1000),
+            frame_count=count,
+            duration=duration,
+            rotation=rotation,
+            variable_frame_rate=variable,
+            codec=stream.codec_context.name,
+            start_time=float(index.pts[0] * time_base),
+            audio=audio,
+            metadata={str(k): str(v) for k, v in self._container.metadata.items()},
+        )
+
+    @property
+    def time_base(self) -> Fraction:
+        """The video stream's time base (seconds per pts unit)."""
+        return Fraction(self._stream.time_base)
+
+    def pts_of(self, index: int) -> int:
+        """Presentation timestamp of frame ``index`` in :attr:`time_base` units."""
+        return self._index.pts[index]
+
+    def time_of(self, index: int) -> float:
+        """Seconds from the first frame to frame ``index``."""
+        return float((self._index.pts[index] - self._index.pts[0]) * self.time_base)
+
+    def index_at_time(self, seconds: float) -> int:
+        """The first frame shown at or after ``seconds`` from the first frame (clamped to the video)."""
+        target = self._index.pts[0] + seconds / self.time_base
+        position = bisect.bisect_left(self._index.pts, int(np.ceil(float(target) - 1e-6)))
+        return min(max(position, 0), len(self._index.pts) - 1)
+
+    def frame_at(self, index: int) -> Image:
+        """The exact frame ``index`` (BGR, upright); decodes forward when that is cheaper than a seek."""
+        if not 0 <= index < len(self._index.pts):
+            raise IndexError(f"frame {index} is outside 0..{len(self._index.pts) - 1}")
+        return self._to_image(self._decode_at(index))
+
+    def frames(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, Image]]:
+        """(index, BGR image) for frames ``start`` <= index < ``stop``, decoded sequentially."""
+        stop = len(self._index.pts) if stop is None else min(stop, len(self._index.pts))
+        for index in range(start, stop):
+            yield index, self.frame_at(index)
+
+    def _to_image(self, frame: Any) -> Image:
+        image = np.ascontiguousarray(frame.to_ndarray(format="bgr24"))
+        return upright(image, self.info.rotation) if self.info.rotation else image
+
+    def _decode_at(self, index: int) -> Any:
+        keyframe = self._index.keyframe_at_or_before(index)
+        if self._frames is None or index < self._next or keyframe > self._next:
+            self._seek_to(keyframe)
+        assert self._frames is not None
+        for found, frame in self._frames:
+            self._next = found + 1
+            if found == index:
+                return frame
+            if found > index:
+                break
+        self._frames = None
+        raise UnreadableFile(f"{self.path.name}: frame {index} could not be decoded (truncated or corrupt?)")
+
+    def _seek_to(self, keyframe: int) -> None:
+        self._container.seek(self._index.pts[keyframe], stream=self._stream, backward=True)
+        self._stream.codec_context.flush_buffers()
+        self._frames = self._decode_frames()
+        self._next = keyframe
+
+    def _decode_frames(self) -> Iterator[tuple[int, Any]]:
+        try:
+            for packet in self._container.demux(self._stream):
+                for frame in packet.decode():
+                    timestamp = frame.pts if frame.pts is not None else frame.best_effort_timestamp
+                    found = self._by_pts.get(timestamp)
+                    if found is not None:
+                        yield found, frame
+        except av.FFmpegError as error:
+            raise UnreadableFile(f"{self.path.name} is truncated or corrupt: {error}") from None
+
+    def close(self) -> None:
+        """Release the file and decoder."""
+        self._frames = None
+        self._container.close()
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
+    """Open, index and check a video (decodes its first frame); raises typed errors for bad files."""
+    with VideoReader(path, threads=False) as reader:
+        return reader.info

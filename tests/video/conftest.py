@@ -1,0 +1,77 @@
+"""Fixtures for video tests: the shared clips and small generated clips."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from tests.conftest import SHARED
+
+VIDEOS = SHARED / "media" / "videos"
+OBAMA = VIDEOS / "Obama_speaking.mp4"
+HAMILTON = VIDEOS / "short_hamilton_clip.mp4"
+FACENET = VIDEOS / "facenet_pytorch_video.mp4"
+BIDEN = SHARED / "media" / "images" / "identity" / "biden" / "biden2.jpg"
+
+
+def write_clip(
+    path: Path,
+    frames: list[np.ndarray],
+    pts: list[int] | None = None,
+    time_base: Fraction = Fraction(1, 30),
+    rotation: int | None = None,
+) -> Path:
+    """A small H.264 clip from BGR frames with the given timestamps."""
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w") as output:
+        stream = output.add_stream("libx264", rate=30, options={"crf": "10", "preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.time_base = time_base
+        stream.codec_context.time_base = time_base
+        if rotation is not None:
+            stream.set_display_rotation(rotation)
+        for i, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+            frame.pts = pts[i] if pts is not None else i
+            for packet in stream.encode(frame):
+                output.mux(packet)
+        for packet in stream.encode(None):
+            output.mux(packet)
+    return path
+
+
+@pytest.fixture
+def make_clip(tmp_path: Path) -> Callable[..., Path]:
+    def make(name: str, frames: list[np.ndarray], **kwargs: object) -> Path:
+        return write_clip(tmp_path / name, frames, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+def first_packet_times(path: Path) -> dict[str, float]:
+    """Seconds of the first packet of each stream type."""
+    found: dict[str, float] = {}
+    with av.open(str(path)) as container:
+        for packet in container.demux():
+            if packet.pts is not None and packet.stream.type not in found:
+                found[packet.stream.type] = float(packet.pts * packet.time_base)
+    return found
+
+
+def stream_durations(path: Path) -> dict[str, float]:
+    """Seconds from the first packet's start to the last packet's end, per stream type."""
+    spans: dict[str, list[float]] = {}
+    with av.open(str(path)) as container:
+        for packet in container.demux():
+            if packet.pts is None:
+                continue
+            start = float(packet.pts * packet.time_base)
+            end = start + float((packet.duration or 0) * packet.time_base)
+            span = spans.setdefault(packet.stream.type, [start, end])
+            span[0], span[1] = min(span[0], start), max(span[1], end)
+    return {kind: span[1] - span[0] for kind, span in spans.items()}

@@ -1,0 +1,91 @@
+"""The export job end to end on the shared clips: people kept apart, frames and audio kept, cancel, guards."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from faceswap_desktop.app.video import VideoExportJob, VideoExportRequest
+from faceswap_desktop.core.errors import Cancelled, OutputConflict
+from faceswap_desktop.core.provenance import is_labelled_synthetic_video
+from faceswap_desktop.core.video_io import VideoReader, probe_video
+from faceswap_desktop.core.video_writer import EncodeOptions
+
+from .conftest import BIDEN, HAMILTON, OBAMA, first_packet_times
+
+CUT = 211
+"""First frame of the crowd shot in the Hamilton clip (the singer is on stage before it)."""
+
+
+def face_difference(before: np.ndarray, after: np.ndarray, box: tuple[float, ...]) -> float:
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    return float(np.abs(before[y0:y1, x0:x1].astype(int) - after[y0:y1, x0:x1]).mean())
+
+
+@pytest.mark.slow
+def test_only_the_chosen_person_is_swapped_and_audio_stays_in_sync(context, analyser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "singer.mp4"
+    request = VideoExportRequest(
+        sources=(BIDEN,), target=HAMILTON, output=out, start=6.0, end=8.5,
+        encode=EncodeOptions(crf=12, preset="ultrafast"), embedder="dlib",
+    )  # fmt: skip
+    job = VideoExportJob(context, request)
+    progress = list(job.run())
+    assert progress[-1].frames_done == progress[-1].frames_total == 75
+    report = job.report
+    assert report is not None
+    found = {record.index: record.face_found for record in report.records}
+    assert all(found[i] for i in range(180, CUT))  # the singer, tracked through his shot
+    assert not any(found[i] for i in range(CUT, 255))  # the crowd: nobody is the singer
+
+    result, source = probe_video(out), probe_video(HAMILTON)
+    assert (
+        result.frame_count == 75 and result.fps == source.fps and is_labelled_synthetic_video(result.metadata)
+    )
+    starts = first_packet_times(out)
+    assert abs(starts["audio"] - starts["video"]) <= 1 / float(result.fps)
+
+    with VideoReader(HAMILTON) as original, VideoReader(out) as swapped:
+        singer_before, singer_after = original.frame_at(195), swapped.frame_at(15)
+        singer = max(analyser.detect_faces(singer_before), key=lambda f: f.width)
+        assert face_difference(singer_before, singer_after, singer.box) > 8
+        for index in (215, 230, 245):
+            before, after = original.frame_at(index), swapped.frame_at(index - 180)
+            for face in analyser.detect_faces(before):  # everyone in the crowd: compression noise only
+                assert face_difference(before, after, face.box) < 3, (index, face.box)
+
+
+@pytest.mark.slow
+def test_cancel_stops_fast_and_leaves_no_file(context, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "cancelled.mp4"
+    cancel = threading.Event()
+    request = VideoExportRequest(
+        sources=(BIDEN,), target=OBAMA, output=out, encode=EncodeOptions(preset="ultrafast"), embedder="none"
+    )
+    job = VideoExportJob(context, request, cancel)
+    updates = job.run()
+    with pytest.raises(Cancelled):
+        for progress in updates:
+            if progress.frames_done == 10:
+                cancel.set()
+                cancelled_at = time.perf_counter()
+    assert time.perf_counter() - cancelled_at < 2.0
+    assert list(tmp_path.iterdir()) == []  # neither the output nor a partial file
+
+
+def test_outputs_never_replace_inputs_or_existing_files(context, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(OutputConflict, match="overwrite an input"):
+        VideoExportJob(
+            context, VideoExportRequest(sources=(BIDEN,), target=OBAMA, output=OBAMA, overwrite=True)
+        )
+    existing = tmp_path / "existing.mp4"
+    existing.write_bytes(b"keep me")
+    with pytest.raises(OutputConflict, match="exists"):
+        VideoExportJob(context, VideoExportRequest(sources=(BIDEN,), target=OBAMA, output=existing))
+    with pytest.raises(OutputConflict, match=r"\.mp4"):
+        VideoExportJob(context, VideoExportRequest(sources=(BIDEN,), target=OBAMA, output=tmp_path / "x.gif"))
+    assert existing.read_bytes() == b"keep me"

@@ -1,0 +1,59 @@
+"""The CLI with a video target, as a subprocess: report contents, and Ctrl-C leaving no file."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from faceswap_desktop.core.video_io import probe_video
+
+from .conftest import BIDEN, OBAMA
+
+
+def cli(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "faceswap_desktop", "swap", "--source", str(BIDEN), *map(str, args)]
+
+
+@pytest.mark.slow
+def test_video_swap_writes_the_video_and_a_per_frame_report(tmp_path: Path) -> None:
+    out, report = tmp_path / "out.mp4", tmp_path / "report.json"
+    proc = subprocess.run(
+        cli("--target", OBAMA, "--output", out, "--start", "2", "--end", "3.5", "--preset", "ultrafast",
+            "--crf", "23", "--report", report, "--json"),
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["frames"] == summary["frames_written"] == 45 == probe_video(out).frame_count
+    data = json.loads(report.read_text())
+    frames = data["per_frame"]
+    assert [f["index"] for f in frames] == list(range(60, 105))
+    assert frames[0]["time"] == pytest.approx(2.0) and all(f["face_found"] for f in frames)
+    measured = [f for f in frames if "similarity" in f]
+    assert len(measured) == 5 and data["judge"] == "dlib ResNet-34 (128-d)"  # every 10th frame
+    assert data["similarity_percent_mean"] > 60
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_without_leaving_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.mp4"
+    proc = subprocess.Popen(
+        cli("--target", OBAMA, "--output", out, "--no-score", "--tracking-judge", "none"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not any(p.name.endswith(".partial.mp4") for p in tmp_path.iterdir()):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _stdout, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 130, stderr
+    assert "cancelled" in stderr
+    assert list(tmp_path.iterdir()) == []
