@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,7 +146,7 @@ class VideoExportJob:
         self.report: ExportReport | None = None
         self._stop = threading.Event()
 
-    def run(self) -> Iterator[ExportProgress]:
+    def run(self) -> Generator[ExportProgress, None, None]:
         """Export frame by frame, yielding progress; raises :class:`Cancelled` when cancelled."""
         request = self.request
         reader = VideoReader(request.target)
