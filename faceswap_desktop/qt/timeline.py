@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .icons import icon
 from .timeline_model import TimelineModel, format_time
@@ -47,8 +55,8 @@ class TimelineWidget(QFrame):
         self.time_label.setObjectName("TimelineTime")
         self.frame_label = QLabel()
         self.frame_label.setObjectName("MutedLabel")
-        self.in_button = _tool("mdi6.contain-start", "Set the in point at the playhead (I)", "In")
-        self.out_button = _tool("mdi6.contain-end", "Set the out point at the playhead (O)", "Out")
+        self.in_button = _tool("mdi6.contain-start", "Set the in point at the playhead (I)")
+        self.out_button = _tool("mdi6.contain-end", "Set the out point at the playhead (O)")
         self.clear_range_button = _tool("mdi6.close-circle-outline", "Export the whole video again")
         self.range_label = QLabel()
         self.range_label.setObjectName("MutedLabel")
@@ -141,7 +149,7 @@ class TimelineWidget(QFrame):
     def _on_position_changed(self, frame: int) -> None:
         model = self.model
         self.time_label.setText(f"{format_time(model.time_of(frame))} / {format_time(model.duration)}")
-        self.frame_label.setText(f"frame {frame + 1} of {model.frame_count}")
+        self.frame_label.setText(f"frame {frame + 1}/{model.frame_count}")
         self.unkey_button.setEnabled(frame in model.track.frames)
 
     def _on_range_changed(self, first: int, last: int) -> None:
@@ -149,7 +157,8 @@ class TimelineWidget(QFrame):
         self.clear_range_button.setVisible(model.has_range)
         if model.has_range:
             seconds = model.time_of(last) - model.time_of(first) + 1 / model.fps
-            self.range_label.setText(f"{first + 1}–{last + 1} · {last - first + 1} frames · {seconds:.2f} s")
+            self.range_label.setText(f"{first + 1}–{last + 1} · {seconds:.2f} s")
+            self.range_label.setToolTip(f"Export range: {last - first + 1} frames")
         else:
             self.range_label.setText("whole video")
 

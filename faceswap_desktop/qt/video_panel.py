@@ -162,6 +162,8 @@ class VideoWorkspace(QObject):
         self.last_result = result
         self.view.before, self.view.after = result.original, frame
         self.view.update()
+        face = result.swapped_face
+        self.window.similarity_panel.set_faces([face] if face is not None and face.similarity else [])
         if result.face_found is not None:
             found = result.face_found
             value = result.similarity_percent if result.similarity_percent is not None else NOT_MEASURED

@@ -22,6 +22,7 @@ from ..app.context import AppContext
 from ..app.isolated_judge import PipelineFactory
 from ..app.video_session import VideoSession
 from ..core.image_io import read_image
+from ..core.pipeline import SwappedFace
 from ..core.settings import SwapSettings
 from ..core.types import Image
 from ..core.video_io import VideoInfo, VideoReader
@@ -67,6 +68,7 @@ class VideoFrameResult:
     """None when nothing was swapped because no source is set."""
     similarity_percent: float | None
     elapsed_ms: float
+    swapped_face: SwappedFace | None = None
 
 
 class VideoPreviewEngine:
@@ -123,6 +125,7 @@ class VideoPreviewEngine:
             outcome.track.face is not None,
             similarity.percent if similarity is not None else None,
             (time.perf_counter() - started) * 1000,
+            outcome.swapped,
         )
 
     def close(self) -> None:
