@@ -122,6 +122,16 @@ def test_keys_step_and_mark_the_range(qtbot, window: MainWindow) -> None:
     )
     result = wait_for_frame(qtbot, window, 69)
     assert result.face_found is None and not result.swapped  # no source yet: the plain frame
+    window.video.timeline.clear_range_button.click()
+    assert not model.has_range
+    qtbot.keyClick(track, Qt.Key.Key_Space)  # play from the playhead, in real time
+    assert model.playing
+    qtbot.waitUntil(lambda: model.position >= 75, timeout=5_000)
+    qtbot.keyClick(track, Qt.Key.Key_Space)
+    assert not model.playing and not window.video.timeline.play_timer.isActive()
+    window.session.set_target(BIDEN)  # a photo again: the timeline steps aside
+    qtbot.waitUntil(lambda: window.session.target is not None, timeout=PREVIEW_TIMEOUT_MS)
+    assert not window.video.active and not window.video.timeline.isVisible()
 
 
 def test_keyframes_drive_the_settings_and_show_on_the_track(qtbot, window: MainWindow) -> None:

@@ -1,0 +1,55 @@
+"""The timeline model without a window: range bookkeeping, export seconds and identity values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from faceswap_desktop.core.settings import SwapSettings
+from faceswap_desktop.qt.timeline_model import NOT_MEASURED, TimelineModel, format_time
+
+TIMES = tuple(i / 30 for i in range(90))
+
+
+def make_model() -> TimelineModel:
+    model = TimelineModel()
+    model.set_video(TIMES, 3.0, SwapSettings())
+    return model
+
+
+def test_in_and_out_points_stay_ordered_and_give_export_seconds() -> None:
+    model = make_model()
+    assert not model.has_range and model.range_seconds() == (None, None)
+    model.set_position(60)
+    model.set_in()
+    assert (model.in_point, model.out_point) == (60, 89)
+    model.set_out(30)  # before the in point: the in point follows
+    assert (model.in_point, model.out_point) == (30, 30)
+    model.set_out(59)
+    assert model.range_seconds() == (pytest.approx(1.0), pytest.approx(2.0))
+    model.set_out(89)
+    assert model.range_seconds() == (pytest.approx(1.0), None)  # to the end of the video
+    model.clear_range()
+    assert not model.has_range
+
+
+def test_playhead_clamps_and_identity_keeps_measurements() -> None:
+    model = make_model()
+    model.step(-5)
+    assert model.position == 0
+    model.set_position(500)
+    assert model.position == 89
+    model.set_identity(3, 71.5)
+    model.set_identity(3, NOT_MEASURED)  # an unscored export frame never hides a measured one
+    assert model.identity[3] == 71.5
+    model.set_identity(4, NOT_MEASURED)
+    assert math.isnan(model.identity[4])  # type: ignore[arg-type]
+    model.set_identity(4, None)
+    assert model.identity[4] is None
+
+
+def test_time_format() -> None:
+    assert format_time(0) == "0:00.00"
+    assert format_time(83.456) == "1:23.46"
+    assert format_time(3725.5) == "1:02:05.50"
