@@ -13,7 +13,7 @@ import queue
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QDialog
 
@@ -82,6 +82,7 @@ class VideoWorkspace(QObject):
         self.thumbnails.thumbnails_ready.connect(self._on_thumbnails_ready)
         self.window.runner.jobs_changed.connect(self._drain_records)
         self.view.installEventFilter(self)
+        self.view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # so its keys can reach the timeline
 
     @property
     def active(self) -> bool:
@@ -195,8 +196,15 @@ class VideoWorkspace(QObject):
             self.window.show_error("Add a source photo with a face first.", "warning")
             return
         dialog = VideoExportDialog(self.model, self.path, self.info.has_audio, self.window)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.queue_export(dialog.choice())
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        choice = dialog.choice()
+        overwrite = choice.output.exists()
+        if overwrite and not self.window.confirm(
+            "Replace file?", f"{choice.output.name} already exists. Replace it?"
+        ):
+            return
+        self.queue_export(choice, overwrite)
 
     def queue_export(self, choice: VideoExportChoice, overwrite: bool = False) -> JobInfo | None:
         """Queue an export of frames ``first..last`` (inclusive) with the keyframed settings."""

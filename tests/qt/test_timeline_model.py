@@ -1,13 +1,15 @@
-"""The timeline model without a window: range bookkeeping, export seconds and identity values."""
+"""The timeline model and track without a window: range, export seconds, identity values and painting."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
 
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.qt.timeline_model import NOT_MEASURED, TimelineModel, format_time
+from faceswap_desktop.qt.timeline_track import TimelineTrack
 
 TIMES = tuple(i / 30 for i in range(90))
 
@@ -53,3 +55,26 @@ def test_time_format() -> None:
     assert format_time(0) == "0:00.00"
     assert format_time(83.456) == "1:23.46"
     assert format_time(3725.5) == "1:02:05.50"
+
+
+def test_track_paints_missing_faces_and_a_click_on_the_plot_seeks(qtbot) -> None:  # type: ignore[no-untyped-def]
+    model = make_model()
+    track = TimelineTrack(model)
+    qtbot.addWidget(track)
+    track.resize(900, track.sizeHint().height())
+    for frame in range(20, 30):
+        model.set_identity(frame, None)  # the person was not found there
+    for frame in range(40, 50):
+        model.set_identity(frame, 95.0)
+    image = track.grab().toImage()
+    bottom = round(track.plot_rect().bottom() - 2)
+    missing = image.pixelColor(round(track.frame_centre(25)), bottom)
+    good = image.pixelColor(round(track.frame_centre(45)), bottom)
+    empty = image.pixelColor(round(track.frame_centre(70)), bottom)
+    assert missing.red() > 200 and missing.green() < 130  # the theme's "bad" red
+    assert good.green() > 150 and good.red() < 120
+    assert empty != missing and empty != good
+    assert "not found" in track.describe(25) and "95%" in track.describe(45)
+    click = QPoint(round(track.frame_centre(44)), round(track.plot_rect().center().y()))
+    qtbot.mouseClick(track, Qt.MouseButton.LeftButton, pos=click)
+    assert model.position == 44
