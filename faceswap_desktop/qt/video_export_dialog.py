@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,11 +38,12 @@ class VideoExportChoice:
     last_frame: int
 
 
-def default_video_output(target: Path, codec: str = "h264") -> Path:
-    """``<video>_swapped.<ext>`` beside the video, numbered when that already exists."""
+def default_video_output(target: Path, codec: str = "h264", taken: Iterable[Path] = ()) -> Path:
+    """``<video>_swapped.<ext>`` beside the video, numbered when that exists or a queued job will write it."""
     suffix = EXTENSION_BY_CODEC.get(codec, ".mp4")
+    taken_set = {path.resolve() for path in taken}
     candidate, number = target.with_name(f"{target.stem}_swapped{suffix}"), 2
-    while candidate.exists():
+    while candidate.exists() or candidate.resolve() in taken_set:
         candidate = target.with_name(f"{target.stem}_swapped-{number}{suffix}")
         number += 1
     return candidate
@@ -51,7 +53,12 @@ class VideoExportDialog(QDialog):
     """Asks how to export; the trim starts at the timeline's in/out points."""
 
     def __init__(
-        self, model: TimelineModel, target: Path, has_audio: bool, parent: QWidget | None = None
+        self,
+        model: TimelineModel,
+        target: Path,
+        has_audio: bool,
+        parent: QWidget | None = None,
+        taken: Iterable[Path] = (),
     ) -> None:
         super().__init__(parent)
         self.setObjectName("VideoExportDialog")
@@ -78,7 +85,7 @@ class VideoExportDialog(QDialog):
         self.last.setValue(model.out_point + 1)
         self.range_hint = QLabel()
         self.range_hint.setObjectName("MutedLabel")
-        self.output = QLineEdit(str(default_video_output(target)))
+        self.output = QLineEdit(str(default_video_output(target, taken=taken)))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._on_browse)
         trim = QHBoxLayout()

@@ -195,7 +195,9 @@ class VideoWorkspace(QObject):
         if not self.session.usable_sources:
             self.window.show_error("Add a source photo with a face first.", "warning")
             return
-        dialog = VideoExportDialog(self.model, self.path, self.info.has_audio, self.window)
+        jobs = self.window.runner.queue.jobs()
+        taken = [job.output for job in jobs if job.output is not None and not job.state.is_final]
+        dialog = VideoExportDialog(self.model, self.path, self.info.has_audio, self.window, taken)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         choice = dialog.choice()

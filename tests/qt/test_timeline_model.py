@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.qt.timeline_model import NOT_MEASURED, TimelineModel, format_time
 from faceswap_desktop.qt.timeline_track import TimelineTrack
+from faceswap_desktop.qt.video_export_dialog import default_video_output
 
 TIMES = tuple(i / 30 for i in range(90))
 
@@ -78,3 +79,12 @@ def test_track_paints_missing_faces_and_a_click_on_the_plot_seeks(qtbot) -> None
     click = QPoint(round(track.frame_centre(44)), round(track.plot_rect().center().y()))
     qtbot.mouseClick(track, Qt.MouseButton.LeftButton, pos=click)
     assert model.position == 44
+
+
+def test_default_video_output_skips_existing_and_queued_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"")
+    (tmp_path / "clip_swapped.mp4").write_bytes(b"")
+    queued = tmp_path / "clip_swapped-2.mp4"
+    assert default_video_output(clip, taken=[queued]) == tmp_path / "clip_swapped-3.mp4"
+    assert default_video_output(clip, "prores") == tmp_path / "clip_swapped.mov"
