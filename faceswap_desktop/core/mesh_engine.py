@@ -233,7 +233,7 @@ class MeshSwapper:
             settings.blend_mode, coloured, background, mask, settings.strength / 100.0
         )
         # The mask is the swapped face's blend weight over the face's region; with shape transfer the
-        # liquify may also move pixels elsewhere in ``outer`` (never outside it), which is the region returned.
+        # liquify may also move pixels elsewhere in ``outer`` (never outside it): the region returned.
         weight = np.zeros((outer.height, outer.width), dtype=np.float32)
         weight[roi.y0 - outer.y0 : roi.y1 - outer.y0, roi.x0 - outer.x0 : roi.x1 - outer.x0] = mask * (
             settings.strength / 100.0
