@@ -77,9 +77,36 @@ def _smoothing_operator(iterations: int) -> NDArray[np.float64]:
     return np.linalg.matrix_power(step, iterations)
 
 
+def _apply(operator: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``operator @ values`` through OpenCV's single-threaded gemm rather than numpy's BLAS.
+
+    A (468, 468) product is large enough for OpenBLAS to wake its worker threads, which then spin
+    for tens of milliseconds after returning: once per video frame, that kept a whole second core busy
+    doing nothing (measured: a swap cost 2x its wall time in CPU) and starved the export's decoder and
+    encoder threads.
+    """
+    result: NDArray[np.float64] = cv2.gemm(operator, np.ascontiguousarray(values), 1.0, None, 0.0)
+    return result
+
+
 def smooth_on_mesh(values: NDArray[np.float64], iterations: int) -> NDArray[np.float64]:
     """Repeated neighbour averaging over the tessellation graph (a Laplacian low-pass)."""
-    return _smoothing_operator(iterations) @ values
+    return _apply(_smoothing_operator(iterations), values.astype(np.float64))
+
+
+@functools.lru_cache(maxsize=1)
+def _offset_operator() -> NDArray[np.float64]:
+    """The linear map :func:`transfer_shape` applies to the raw offsets, as one (468, 468) matrix.
+
+    Expression vertices take their heavily smoothed value, every vertex then gets a light smoothing:
+    ``S4 @ (keep + swap @ S12)`` with ``keep``/``swap`` the diagonal selectors of the other and the
+    expression vertices. One product per frame instead of two.
+    """
+    expression = np.zeros(468)
+    expression[_expression_vertices()] = 1.0
+    mixed = np.diag(1.0 - expression) + expression[:, None] * _smoothing_operator(SMOOTHING_ITERATIONS)
+    operator: NDArray[np.float64] = _smoothing_operator(SMOOTHING_ITERATIONS // 3) @ mixed
+    return operator
 
 
 def transfer_shape(target: FloatArray, source: FloatArray, amount: float) -> FloatArray:
@@ -89,12 +116,9 @@ def transfer_shape(target: FloatArray, source: FloatArray, amount: float) -> Flo
     surface = slice(0, 468)
     scale, rot, trans = similarity_3d(source[surface], target[surface])
     aligned = (scale * source[surface].astype(np.float64) @ rot.T) + trans
-    offset = aligned - target[surface].astype(np.float64)
-    # Expression vertices take their smoothed neighbourhood's offset instead of their own.
-    smoothed = smooth_on_mesh(offset, SMOOTHING_ITERATIONS)
-    expression = _expression_vertices()
-    offset[expression] = smoothed[expression]
-    offset = smooth_on_mesh(offset, SMOOTHING_ITERATIONS // 3)
+    # Expression vertices take their smoothed neighbourhood's offset instead of their own, then the
+    # whole field is lightly smoothed (both linear: one precomputed operator).
+    offset = _apply(_offset_operator(), aligned - target[surface].astype(np.float64))
     offset[:, :2] -= KEYPOINT_ANCHORING * _keypoint_anchoring(
         target[surface, :2].astype(np.float64), offset[:, :2]
     )
