@@ -9,8 +9,11 @@ from .errors import BadInput
 from .types import FloatArray, Image
 
 
-def _masked_pixels(image: Image, mask: FloatArray) -> Image:
-    return image[mask > 0.5]
+def _lab_mean_std(image: Image, mask: np.ndarray) -> tuple[FloatArray, FloatArray]:
+    """Per-channel LAB mean and (population) standard deviation of ``image`` where ``mask`` is set."""
+    lab = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2LAB)
+    mean, std = cv2.meanStdDev(lab, mask=mask)
+    return mean.reshape(3).astype(np.float32), std.reshape(3).astype(np.float32)
 
 
 def transfer_lab_mean_std(source: Image, target: Image, mask: FloatArray) -> Image:
@@ -18,14 +21,14 @@ def transfer_lab_mean_std(source: Image, target: Image, mask: FloatArray) -> Ima
     # Statistics from a subsample: they are global, and this keeps the cost flat for big faces.
     step = max(1, int(np.sqrt(mask.size / 40_000)))
     sub = (slice(None, None, step), slice(None, None, step))
-    sub_mask = mask[sub]
-    src_px = _masked_pixels(cv2.cvtColor(np.ascontiguousarray(source[sub]), cv2.COLOR_BGR2LAB), sub_mask)
-    tgt_px = _masked_pixels(cv2.cvtColor(np.ascontiguousarray(target[sub]), cv2.COLOR_BGR2LAB), sub_mask)
-    if len(src_px) < 16 or len(tgt_px) < 16:
+    sub_mask = (mask[sub] > 0.5).astype(np.uint8)
+    if cv2.countNonZero(sub_mask) < 16:
         return source
-    src_px, tgt_px = src_px.astype(np.float32), tgt_px.astype(np.float32)
-    src_mean, src_std = src_px.mean(0), src_px.std(0) + 1e-3
-    tgt_mean, tgt_std = tgt_px.mean(0), tgt_px.std(0) + 1e-3
+    # cv2.meanStdDev reads the masked pixels in place: no boolean gather, no per-axis numpy reductions
+    # (those were most of this function's ~15 ms on a 720p face).
+    src_mean, src_std = _lab_mean_std(source[sub], sub_mask)
+    tgt_mean, tgt_std = _lab_mean_std(target[sub], sub_mask)
+    src_std, tgt_std = src_std + 1e-3, tgt_std + 1e-3
     # Limit the contrast change: a large std ratio amplifies noise and JPEG blocks.
     ratio = np.clip(tgt_std / src_std, 0.5, 2.0)
     # The per-channel affine map is applied through a 256-entry table per LAB channel.

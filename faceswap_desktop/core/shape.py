@@ -162,7 +162,8 @@ def _keypoint_anchoring(points: NDArray[np.float64], offset: NDArray[np.float64]
         d2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
         return np.exp(-d2 / (2 * sigma**2))
 
-    weights = np.linalg.solve(kernel(centres, centres) + 1e-6 * np.eye(5), centre_offsets)
+    # OpenCV's LU, not np.linalg.solve: LAPACK's solver wakes OpenBLAS's spinning threads (see _apply).
+    _ok, weights = cv2.solve(kernel(centres, centres) + 1e-6 * np.eye(5), centre_offsets, flags=cv2.DECOMP_LU)
     return kernel(points, centres) @ weights
 
 
