@@ -182,19 +182,23 @@ def outer_ring_triangles(
     subdiv = cv2.Subdiv2D((int(x0), int(y0), int(np.ceil(x1 - x0)) + 1, int(np.ceil(y1 - y0)) + 1))
     for point in all_pts:
         subdiv.insert((float(point[0]), float(point[1])))
-    tri_list = np.asarray(subdiv.getTriangleList()).reshape(-1, 3, 2)
-    lookup = {(round(float(p[0]), 2), round(float(p[1]), 2)): i for i, p in enumerate(all_pts)}
+    tri_list = np.asarray(subdiv.getTriangleList(), dtype=np.float64).reshape(-1, 3, 2)
+    # Each triangle corner back to its point: Subdiv2D returns the inserted coordinates, so a match is
+    # within rounding; corners matching no point are Subdiv2D's virtual outer vertices. Vectorised (this
+    # ran once per video frame as a Python loop over ~100 triangles, ~4 ms).
+    keys = np.round(all_pts.astype(np.float64), 2)
+    corners = np.round(tri_list.reshape(-1, 2), 2)
+    same = np.all(corners[:, None, :] == keys[None, :, :], axis=2)
+    # The last equal point wins, as a dict built from the points would keep it.
+    last = len(keys) - 1 - np.argmax(same[:, ::-1], axis=1)
+    index = np.where(same.any(axis=1), last, -1).reshape(-1, 3)
+    real = np.all(index >= 0, axis=1)
     hull = cv2.convexHull(hull_pts)
-    kept: list[tuple[int, int, int]] = []
-    for tri in tri_list:
-        keys = [(round(float(p[0]), 2), round(float(p[1]), 2)) for p in tri]
-        if not all(k in lookup for k in keys):
-            continue  # a triangle touching Subdiv2D's virtual outer vertices
-        centroid = tri.mean(0)
-        if cv2.pointPolygonTest(hull, (float(centroid[0]), float(centroid[1])), False) > 0:
-            continue
-        kept.append(tuple(lookup[k] for k in keys))  # type: ignore[arg-type]
-    local = np.array(kept, dtype=np.int32).reshape(-1, 3)
+    centroids = tri_list.mean(axis=1)
+    outside = np.array(
+        [cv2.pointPolygonTest(hull, (float(x), float(y)), False) <= 0 for x, y in centroids], dtype=bool
+    ).reshape(-1)
+    local = index[real & outside].astype(np.int32).reshape(-1, 3)
     # Map hull-local indices back to ``points`` indices; anchors follow after ``len(points)``.
     mapping = np.concatenate([hull_indices, len(points) + np.arange(len(anchors))]).astype(np.int32)
     return mapping[local]
