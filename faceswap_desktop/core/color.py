@@ -9,7 +9,7 @@ from .errors import BadInput
 from .types import FloatArray, Image
 
 
-def _lab_mean_std(image: Image, mask: np.ndarray) -> tuple[FloatArray, FloatArray]:
+def _lab_mean_std(image: Image, mask: Image) -> tuple[FloatArray, FloatArray]:
     """Per-channel LAB mean and (population) standard deviation of ``image`` where ``mask`` is set."""
     lab = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2LAB)
     mean, std = cv2.meanStdDev(lab, mask=mask)
