@@ -235,6 +235,7 @@ class VideoExportJob:
             for thread in threads:
                 thread.join(timeout=5)
             decode_reader.close()
+            tracker.close()
             if not completed:
                 with contextlib.suppress(Exception):
                     writer.abort()

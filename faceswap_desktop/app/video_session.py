@@ -22,7 +22,14 @@ from ..core.identity import cosine
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
 from ..core.roles import Recognizer
 from ..core.settings import SwapSettings
-from ..core.tracking import FaceTracker, TrackerOptions, TrackingDetector, TrackResult, box_iou
+from ..core.tracking import (
+    FaceTracker,
+    LandmarkRefitter,
+    TrackerOptions,
+    TrackingDetector,
+    TrackResult,
+    box_iou,
+)
 from ..core.types import Face, FloatArray, Image
 from ..core.video_io import VideoReader
 from .context import AppContext
@@ -115,9 +122,12 @@ def build_tracker(
     reference: Reference,
     options: TrackerOptions | None = None,
 ) -> FaceTracker:
-    """A tracker for the chosen person, with thresholds from the embedder's calibration."""
+    """A tracker for the chosen person, with thresholds from the embedder's calibration; it refits with
+    its own video-mode FaceMesh when the detector offers one (close the tracker when done)."""
     accept, reject = identity_thresholds(context, embedder)
-    return FaceTracker(detector, embedder, reference.embedding, accept, reject, options)
+    follower = getattr(detector, "landmark_follower", None)
+    refitter: LandmarkRefitter | None = follower() if follower is not None else None
+    return FaceTracker(detector, embedder, reference.embedding, accept, reject, options, refitter)
 
 
 @dataclass

@@ -6,7 +6,8 @@ Per frame:
 1. A scene cut (colour histogram jump) clears every track and the smoothing: positions before a cut
    say nothing about positions after it.
 2. While the chosen person is tracked, FaceMesh is refitted in their previous box
-   (:meth:`landmarks_in_box`, about half the cost of detection); full detection runs every
+   (:meth:`landmarks_in_box`; the app passes a refitter that runs FaceMesh in video mode, a quarter of
+   the cost of detection, see ``core/analysis.py``); full detection runs every
    ``detect_every`` frames, after a cut, and whenever the track is lost. Detections join existing tracks
    by box overlap (IoU); the others start new tracks.
 3. Identity: a new track is embedded once, and only while the chosen person is not being tracked (one
@@ -40,14 +41,18 @@ from .types import Face, FloatArray, Image
 log = logging.getLogger(__name__)
 
 
-class TrackingDetector(Protocol):
-    """A detector that can also refit landmarks inside a known box (the MediaPipe analyser)."""
-
-    def detect_faces(self, image: Image) -> list[Face]: ...
+class LandmarkRefitter(Protocol):
+    """Fits landmarks inside a known box (the tracked face's box in the previous frame)."""
 
     def landmarks_in_box(
         self, image: Image, box: tuple[float, float, float, float], score: float = 1.0
     ) -> Face | None: ...
+
+
+class TrackingDetector(LandmarkRefitter, Protocol):
+    """A detector that can also refit landmarks inside a known box (the MediaPipe analyser)."""
+
+    def detect_faces(self, image: Image) -> list[Face]: ...
 
 
 @dataclass(frozen=True)
@@ -123,8 +128,13 @@ class FaceTracker:
         accept: float,
         reject: float,
         options: TrackerOptions | None = None,
+        refitter: LandmarkRefitter | None = None,
     ) -> None:
+        """``refitter`` refits the chosen face between detections (default: the detector's
+        :meth:`~TrackingDetector.landmarks_in_box`); one with a ``reset()`` method is reset after a
+        scene cut and when the chosen person changes, and the tracker's :meth:`close` closes it."""
         self.detector, self.embedder = detector, embedder
+        self.refitter: LandmarkRefitter = refitter if refitter is not None else detector
         self.accept, self.reject = accept, reject
         self.options = options or TrackerOptions()
         self._reference, self._reference_size = reference, 0.0
@@ -136,6 +146,18 @@ class FaceTracker:
         self._scale = 1.0
         self._last_detect = -(10**9)
         self._embeddings = 0
+        self._refitted: _Track | None = None
+
+    def _reset_refitter(self) -> None:
+        reset = getattr(self.refitter, "reset", None)
+        if reset is not None and self.refitter is not self.detector:
+            reset()
+
+    def close(self) -> None:
+        """Release the refitter when it is the tracker's own (not the shared detector)."""
+        close = getattr(self.refitter, "close", None)
+        if close is not None and self.refitter is not self.detector:
+            close()
 
     def seed(self, face: Face, frame_number: int, reference_size: float | None = None) -> None:
         """Start with ``face`` known to be the chosen person in frame ``frame_number``."""
@@ -150,9 +172,12 @@ class FaceTracker:
             self._tracks.clear()
             self._filter.reset()
         target = self._target(frame_number - 1)
+        if target is not self._refitted or cut:
+            self._reset_refitter()
+            self._refitted = target
         detect = cut or target is None or frame_number - self._last_detect >= self.options.detect_every
         if target is not None and not detect:
-            refit = self.detector.landmarks_in_box(frame, target.face.box, target.face.score)
+            refit = self.refitter.landmarks_in_box(frame, target.face.box, target.face.score)
             if refit is not None and box_iou(refit.box, target.face.box) >= self.options.min_iou:
                 target.face, target.last_seen = refit, frame_number
             else:

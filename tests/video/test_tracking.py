@@ -1,0 +1,102 @@
+"""The tracker's refit between detections: the video-mode FaceMesh follower and how the tracker uses it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceswap_desktop.core.tracking import FaceTracker
+from faceswap_desktop.core.types import Face
+from faceswap_desktop.core.video_io import VideoReader
+
+from .conftest import OBAMA
+
+
+def test_follower_fits_the_same_landmarks_as_image_mode_along_a_clip(analyser) -> None:  # type: ignore[no-untyped-def]
+    follower = analyser.landmark_follower()
+    try:
+        with VideoReader(OBAMA) as reader:
+            frames = [image for _, image in reader.frames(0, 40)]
+        box = analyser.detect_faces(frames[0])[0].box
+        gaps = []
+        for image in frames[1:]:
+            followed = follower.landmarks_in_box(image, box)
+            assert followed is not None and followed.landmarks_478 is not None
+            still = analyser.landmarks_in_box(image, box)
+            assert still is not None and still.landmarks_478 is not None
+            gap = np.linalg.norm(followed.landmarks_478[:, :2] - still.landmarks_478[:, :2], axis=1)
+            gaps.append(float(gap.mean()) / still.size)
+            box = followed.box  # follow the face as the tracker does
+        # Same face, same fit: the two modes differ by well under 2% of the face's size on average.
+        assert float(np.mean(gaps)) < 0.02, gaps
+        follower.reset()
+        assert follower.landmarks_in_box(frames[0], analyser.detect_faces(frames[0])[0].box) is not None
+    finally:
+        follower.close()
+
+
+def _face(x: float) -> Face:
+    landmarks = np.zeros((478, 3), dtype=np.float32)
+    landmarks[:, 0] = np.linspace(x, x + 40, 478)
+    landmarks[:, 1] = np.linspace(20, 60, 478)
+    box = (x, 20.0, x + 40, 60.0)
+    return Face(box, 0.9, landmarks[:5, :2].copy(), landmarks)
+
+
+class _Detector:
+    """Finds one face; counts its calls."""
+
+    def __init__(self) -> None:
+        self.detections = 0
+        self.refits = 0
+
+    def detect_faces(self, image: np.ndarray) -> list[Face]:
+        self.detections += 1
+        return [_face(10.0)]
+
+    def landmarks_in_box(
+        self, image: np.ndarray, box: tuple[float, float, float, float], score: float = 1.0
+    ) -> Face | None:
+        self.refits += 1
+        return _face(box[0] + 1)
+
+
+class _Follower(_Detector):
+    def __init__(self) -> None:
+        super().__init__()
+        self.resets = 0
+        self.closed = False
+
+    def reset(self) -> None:
+        self.resets += 1
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_tracker_refits_with_its_own_follower_resets_it_on_a_cut_and_closes_it() -> None:
+    detector, follower = _Detector(), _Follower()
+    tracker = FaceTracker(detector, None, None, 1.0, -1.0, refitter=follower)
+    tracker.seed(_face(10.0), -1)
+    grey = np.full((90, 160, 3), 100, np.uint8)
+    for n in range(4):
+        assert tracker.update(grey, n, n / 30).face is not None
+    # Frame 0 detects (nothing detected yet), the next ones follow the face with the follower only.
+    assert (detector.detections, detector.refits, follower.refits) == (1, 0, 3)
+    resets = follower.resets
+    other_shot = np.zeros((90, 160, 3), np.uint8)
+    other_shot[..., 2] = 250
+    result = tracker.update(other_shot, 4, 4 / 30)
+    assert result.scene_cut and follower.resets == resets + 1
+    tracker.close()
+    assert follower.closed
+
+
+def test_tracker_without_a_follower_refits_with_the_detector_and_leaves_it_open() -> None:
+    detector = _Detector()
+    tracker = FaceTracker(detector, None, None, 1.0, -1.0)
+    tracker.seed(_face(10.0), -1)
+    grey = np.full((90, 160, 3), 100, np.uint8)
+    for n in range(3):
+        tracker.update(grey, n, n / 30)
+    assert (detector.detections, detector.refits) == (1, 2)
+    tracker.close()  # nothing to close: the detector is shared
