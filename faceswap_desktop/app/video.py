@@ -100,6 +100,44 @@ class ExportProgress:
     """The frame just finished (face found, similarity), for a live per-frame plot."""
 
 
+class StageCpu:
+    """CPU seconds spent by the job's own threads per stage (thread CPU time, so the numbers add up
+    whatever runs concurrently); work that libraries hand to their own threads (x264's frame threads,
+    FFmpeg's decoder threads, MediaPipe's) shows only in the process total."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.seconds: dict[str, float] = {}
+
+    def add(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+    @contextlib.contextmanager
+    def measure(self, stage: str) -> Iterator[None]:
+        started = time.thread_time()
+        try:
+            yield
+        finally:
+            self.add(stage, time.thread_time() - started)
+
+    def measured(self, stage: str, function: Callable[..., FrameOutcome]) -> Callable[..., FrameOutcome]:
+        """``function`` with its thread CPU time added to ``stage`` (for work run in a pool)."""
+
+        def run(*args: Any) -> FrameOutcome:
+            with self.measure(stage):
+                return function(*args)
+
+        return run
+
+    def milliseconds(self, process_started: float) -> dict[str, float]:
+        """Per-stage totals and the whole process's CPU since ``process_started`` (``time.process_time``)."""
+        with self._lock:
+            totals = {stage: seconds * 1000 for stage, seconds in self.seconds.items()}
+        totals["process"] = (time.process_time() - process_started) * 1000
+        return totals
+
+
 def _same_file(a: Path, b: Path) -> bool:
     with contextlib.suppress(OSError):
         if a.exists() and b.exists():
@@ -145,6 +183,7 @@ class VideoExportJob:
         self.cancel = cancel or threading.Event()
         self.report: ExportReport | None = None
         self._stop = threading.Event()
+        self._cpu = StageCpu()
 
     def run(self) -> Generator[ExportProgress, None, None]:
         """Export frame by frame, yielding progress; raises :class:`Cancelled` when cancelled."""
@@ -195,7 +234,7 @@ class VideoExportJob:
             for thread in threads:
                 thread.start()
             pending: deque[Future[FrameOutcome]] = deque()
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             while True:
                 if self.cancel.is_set():
                     raise Cancelled("export cancelled")
@@ -204,11 +243,12 @@ class VideoExportJob:
                 if item is None:
                     break
                 index, image = item
-                track = tracker.update(image, index, reader.time_of(index))
+                with self._cpu.measure("track"):
+                    track = tracker.update(image, index, reader.time_of(index))
                 score = request.judge is not None and (index - start) % max(request.score_every, 1) == 0
                 pending.append(
                     pool.submit(
-                        swap_tracked_face,
+                        self._cpu.measured("swap", swap_tracked_face),
                         pipeline,
                         prepared,
                         request.frame_settings(index),
@@ -227,7 +267,7 @@ class VideoExportJob:
             self._raise_worker_error(errors)
             os.replace(temporary, request.output)
             completed = True
-            report.finish(time.perf_counter() - started, writer)
+            report.finish(time.perf_counter() - started, writer, self._cpu.milliseconds(started_cpu))
             self.report = report
         finally:
             self._stop.set()
@@ -291,12 +331,15 @@ class VideoExportJob:
     def _decode(
         self, reader: VideoReader, start: int, stop: int, out: queue.Queue[Any], errors: list[BaseException]
     ) -> None:
+        cpu = time.thread_time()
         try:
             for item in reader.frames(start, stop):
                 if not self._put(out, item):
                     return
         except BaseException as error:  # handed to the job's thread, which raises it
             errors.append(error)
+        finally:
+            self._cpu.add("decode", time.thread_time() - cpu)
         self._put(out, None)
 
     def _encode(
@@ -308,6 +351,7 @@ class VideoExportJob:
         errors: list[BaseException],
     ) -> None:
         info = reader.info
+        cpu = time.thread_time()
         try:
             while not self._stop.is_set():
                 try:
@@ -322,6 +366,8 @@ class VideoExportJob:
         except BaseException as error:
             errors.append(error)
             self._stop.set()
+        finally:
+            self._cpu.add("encode", time.thread_time() - cpu)
 
     @staticmethod
     def _raise_worker_error(errors: list[BaseException]) -> None:

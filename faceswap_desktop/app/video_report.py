@@ -39,6 +39,8 @@ class ExportReport:
     frames_written: int = 0
     audio: str = "none"
     judge: str | None = None
+    cpu_ms: dict[str, float] = field(default_factory=dict)
+    """CPU milliseconds of the frame loop: per stage (decode, track, swap, encode) and the process."""
 
     @property
     def frames_total(self) -> int:
@@ -65,9 +67,12 @@ class ExportReport:
             )
         )
 
-    def finish(self, elapsed_seconds: float, writer: VideoWriter) -> None:
+    def finish(
+        self, elapsed_seconds: float, writer: VideoWriter, cpu_ms: dict[str, float] | None = None
+    ) -> None:
         """Totals known only at the end."""
         self.elapsed_seconds = elapsed_seconds
+        self.cpu_ms = dict(cpu_ms or {})
         self.frames_written = writer.frames_written
         if writer.audio is not None:
             self.audio = "copied" if writer.audio.copy else "re-encoded"
@@ -98,6 +103,9 @@ class ExportReport:
             "similarity_frames_measured": len(percents),
             "similarity_percent_mean": round(statistics.fmean(percents), 1) if percents else None,
             "similarity_percent_std": round(statistics.pstdev(percents), 2) if len(percents) > 1 else None,
+            "cpu_ms_per_frame": {
+                stage: round(ms / max(self.frames_done, 1), 1) for stage, ms in self.cpu_ms.items()
+            },
         }
         if per_frame:
             totals["per_frame"] = [
