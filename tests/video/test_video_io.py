@@ -37,6 +37,45 @@ def test_seek_returns_the_exact_frame_of_a_sequential_decode(clip: Path) -> None
         assert reader.index_at_time(reader.time_of(77)) == 77
 
 
+def test_seeks_skip_unreferenced_b_frames_and_stay_exact(tmp_path: Path) -> None:
+    path = tmp_path / "bframes.mp4"
+    rng = np.random.default_rng(3)
+    background = cv2.resize(rng.integers(0, 255, (9, 16, 3), dtype=np.uint8), (320, 180))
+    with av.open(str(path), "w") as output:
+        options = {"crf": "20", "preset": "veryfast", "bframes": "3", "g": "48", "keyint_min": "48"}
+        stream = output.add_stream("libx264", rate=30, options=options)
+        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
+        for n in range(96):  # a moving square over a still background: P and B frames
+            image = background.copy()
+            cv2.rectangle(image, (10 + 2 * n, 40), (60 + 2 * n, 90), (255, 255, 255), -1)
+            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+            frame.pts = n
+            for packet in stream.encode(frame):
+                output.mux(packet)
+        for packet in stream.encode(None):
+            output.mux(packet)
+    with VideoReader(path) as reader:
+        sequential = [image for _, image in reader.frames()]
+    with VideoReader(path) as reader:
+        decoded: list[int] = []
+        plain = reader._decode_frames
+
+        def counting():  # type: ignore[no-untyped-def]
+            for found, frame in plain():
+                decoded.append(found)
+                yield found, frame
+
+        reader._decode_frames = counting  # type: ignore[method-assign]
+        reader.frame_at(60)
+        decoded.clear()
+        reader.frame_at(47)  # back: a seek to frame 0, then forward to the last frame before frame 48
+        # Frames no other frame refers to were dropped on the way, the wanted one was not.
+        assert decoded[-1] == 47 and len(decoded) < 40, decoded
+        order = np.random.default_rng(0).permutation(96).tolist()
+        for index in order + [5, 6, 7, 4, 90, 89]:
+            assert np.array_equal(reader.frame_at(index), sequential[index]), index
+
+
 def test_a_missing_file_and_random_bytes_are_unreadable(tmp_path: Path) -> None:
     with pytest.raises(UnreadableFile):
         probe_video(tmp_path / "missing.mp4")
