@@ -14,14 +14,21 @@ import logging
 import math
 import os
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
 
 from ..core.errors import ModelMissing, NoFaceFound
 from ..core.identity import cosine
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
 from ..core.roles import Recognizer
 from ..core.settings import SwapSettings
+from ..core.temporal import SCENE_CUT_THRESHOLD, colour_histogram
 from ..core.tracking import (
     FaceTracker,
     LandmarkRefitter,
@@ -41,6 +48,21 @@ ACCEPT_PERCENT, REJECT_PERCENT = 60.0, 25.0
 
 REFERENCE_SEARCH_LIMIT = 300
 """How many frames are scanned for the default reference (first frame with a face)."""
+
+IDENTITY_WINDOW = 30
+"""A preview trusts the chosen person's position from an identity check this many frames away (in the
+same shot): the export's tracker re-verifies identity at the same cadence (``verify_every``)."""
+
+FRAME_CACHE_BYTES = 96 * 2**20
+"""Decoded frames a session keeps (re-rendering a frame for new settings must not seek and decode)."""
+
+KNOWN_FRAMES = 1024
+"""Frames whose faces and chosen person a session remembers (a few kB each)."""
+
+IdentityBasis = Literal["tracked", "reference", "embedded", "remembered", "assumed", "largest", "absent"]
+"""How a preview picked its face: the reference frame itself, an embedding check, the position of an
+embedding-checked face nearby in the same shot, assumed by position with the check still to come
+(:meth:`VideoSession.confirm`), the largest face (no embedder), or nobody matched."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +161,8 @@ class FrameOutcome:
     track: TrackResult
     swapped: SwappedFace | None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    identity: IdentityBasis = "tracked"
+    """How the swapped face was picked as the chosen person (previews; exports say "tracked")."""
 
 
 def swap_tracked_face(
@@ -164,11 +188,29 @@ def swap_tracked_face(
     return FrameOutcome(index, result.frame, track, result.swapped[0], dict(result.timings.ms))
 
 
+@dataclass(frozen=True)
+class _Known:
+    """What previews learned about one frame: the faces there and which one is the chosen person."""
+
+    chosen: Face | None
+    faces_seen: int
+    basis: IdentityBasis
+    histogram: NDArray[np.float32]
+
+
 class VideoSession:
     """One open video for the timeline: frames by index, the chosen person, swapped preview frames.
 
-    Previews run without history, so each one detects and checks identity (one embedding per face
-    until the chosen person is found); exports use the tracker instead.
+    Previews run without the export's tracker, in any order, and keep what they learn per frame:
+
+    - decoded frames (a byte-bounded cache), so re-rendering a frame for new settings swaps only;
+    - each frame's chosen face and how it was picked. A frame within :data:`IDENTITY_WINDOW` frames of
+      one whose identity was checked by embedding, in the same shot (colour histogram), is refitted
+      around that face's box: no detection and no embedding. Otherwise the frame is detected and the
+      faces are embedded, largest first, until the chosen person is found;
+    - with ``defer_identity`` that embedding waits: the face at the nearest checked position (or the
+      largest) is swapped and shown at once, and :meth:`confirm` runs the check afterwards, returning a
+      corrected frame in the rare case the guess was someone else.
     """
 
     def __init__(
@@ -191,10 +233,21 @@ class VideoSession:
         )
         self.prepared: PreparedSource | None = None
         self.reference: Reference | None = None
+        self._frames: OrderedDict[int, Image] = OrderedDict()
+        self._known: OrderedDict[int, _Known] = OrderedDict()
 
     def frame(self, index: int) -> Image:
-        """The exact frame ``index`` (BGR)."""
-        return self.reader.frame_at(index)
+        """The exact frame ``index`` (BGR; treat as read-only: it is cached)."""
+        image = self._frames.get(index)
+        if image is not None:
+            self._frames.move_to_end(index)
+            return image
+        image = self.reader.frame_at(index)
+        image.flags.writeable = False  # shared by later previews of this frame
+        self._frames[index] = image
+        while len(self._frames) > 1 and sum(f.nbytes for f in self._frames.values()) > FRAME_CACHE_BYTES:
+            self._frames.popitem(last=False)
+        return image
 
     def set_source(self, images: list[Image]) -> PreparedSource:
         """Prepare the source person's photos once."""
@@ -206,41 +259,133 @@ class VideoSession:
         self.reference = find_reference(
             self.reader, self.detector, self.embedder, choice or ReferenceChoice()
         )
+        self._known.clear()
         return self.reference
 
-    def preview(self, index: int, settings: SwapSettings, score: bool = False) -> FrameOutcome:
+    def preview(
+        self, index: int, settings: SwapSettings, score: bool = False, defer_identity: bool = False
+    ) -> FrameOutcome:
         """Frame ``index`` with the chosen person swapped (unchanged when they are not in it); ``score``
-        measures the result's similarity when the pipeline has a judge."""
+        measures the result's similarity when the pipeline has a judge. ``defer_identity`` returns
+        without waiting for an embedding check (the outcome's ``identity`` is then "assumed"; call
+        :meth:`confirm` next)."""
         if self.prepared is None:
             raise NoFaceFound("choose the source photos before previewing")
         reference = self.reference or self.choose_reference()
         started = time.perf_counter()
         image = self.frame(index)
         seek_ms = (time.perf_counter() - started) * 1000
-        face = self._find_chosen(image, reference, index)
-        track = TrackResult(face, face, 0, True, False, None, 0)
-        outcome = swap_tracked_face(self.pipeline, self.prepared, settings, index, image, track, score)
+        known = self._known.get(index)
+        if known is None or (known.basis == "assumed" and not defer_identity):
+            known = self._remember(index, self._find_chosen(image, reference, index, defer_identity))
+        outcome = self._swap(index, image, known, settings, score)
         outcome.timings_ms["seek"] = seek_ms
         outcome.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return outcome
 
-    def _find_chosen(self, image: Image, reference: Reference, index: int) -> Face | None:
-        faces = self.detector.detect_faces(image)
+    def confirm(self, index: int, settings: SwapSettings, score: bool = False) -> FrameOutcome | None:
+        """Check the identity a deferred preview of frame ``index`` assumed: None when the assumed face
+        is the chosen person (or nothing was assumed), else the frame swapped on the right face (or on
+        none)."""
+        known = self._known.get(index)
+        if known is None or known.basis != "assumed" or self.reference is None:
+            return None
+        started = time.perf_counter()
+        image = self.frame(index)
+        checked = self._remember(index, self._find_chosen(image, self.reference, index, False))
+        same = (checked.chosen is None) == (known.chosen is None) and (
+            checked.chosen is None or known.chosen is None or _overlap(checked.chosen, known.chosen) > 0.5
+        )
+        if same:
+            return None
+        outcome = self._swap(index, image, checked, settings, score)
+        outcome.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        return outcome
+
+    def _swap(
+        self, index: int, image: Image, known: _Known, settings: SwapSettings, score: bool
+    ) -> FrameOutcome:
+        assert self.prepared is not None
+        face = known.chosen
+        track = TrackResult(face, face, known.faces_seen, True, False, None, 0)
+        outcome = swap_tracked_face(self.pipeline, self.prepared, settings, index, image, track, score)
+        outcome.identity = known.basis
+        return outcome
+
+    def _remember(
+        self, index: int, found: tuple[Face | None, int, IdentityBasis, NDArray[np.float32]]
+    ) -> _Known:
+        known = _Known(*found)
+        self._known[index] = known
+        self._known.move_to_end(index)
+        while len(self._known) > KNOWN_FRAMES:
+            self._known.popitem(last=False)
+        return known
+
+    def _anchor_near(self, index: int, histogram: NDArray[np.float32]) -> _Known | None:
+        """The nearest frame within the window whose chosen face was checked by embedding (or is the
+        reference), in the same shot as this one."""
+        anchors = [
+            (abs(other - index), known)
+            for other, known in self._known.items()
+            if known.basis in ("reference", "embedded")
+            and known.chosen is not None
+            and abs(other - index) <= IDENTITY_WINDOW
+        ]
+        for _distance, known in sorted(anchors, key=lambda item: item[0]):
+            if cv2.compareHist(known.histogram, histogram, cv2.HISTCMP_BHATTACHARYYA) <= SCENE_CUT_THRESHOLD:
+                return known
+        return None
+
+    def _likeliest(self, faces: list[Face]) -> Face | None:
+        """The face most likely to be the chosen person without embedding it: the one overlapping a
+        checked view of them most, else the largest."""
+        checked = [
+            k.chosen for k in self._known.values() if k.basis in ("reference", "embedded") and k.chosen
+        ]
+
+        def likelihood(face: Face) -> tuple[float, float]:
+            return max((_overlap(face, other) for other in checked), default=0.0), face.size
+
+        return max(faces, key=likelihood, default=None)
+
+    def _find_chosen(
+        self, image: Image, reference: Reference, index: int, defer: bool
+    ) -> tuple[Face | None, int, IdentityBasis, NDArray[np.float32]]:
+        histogram = colour_histogram(image)
         if index == reference.frame_index:
-            return max(faces, key=lambda f: _overlap(f, reference.face), default=None)
+            faces = self.detector.detect_faces(image)
+            chosen = max(faces, key=lambda f: _overlap(f, reference.face), default=None)
+            return chosen, len(faces), "reference", histogram
         if self.embedder is None or reference.embedding is None:
-            return max(faces, key=lambda f: f.width * f.height, default=None)
+            faces = self.detector.detect_faces(image)
+            return (
+                max(faces, key=lambda f: f.width * f.height, default=None),
+                len(faces),
+                "largest",
+                histogram,
+            )
+        anchor = self._anchor_near(index, histogram)
+        if anchor is not None and anchor.chosen is not None:
+            # Same shot, a few frames from a checked view: the chosen person is where they were.
+            refit = self.detector.landmarks_in_box(image, anchor.chosen.box, anchor.chosen.score)
+            if refit is not None and _overlap(refit, anchor.chosen) >= 0.5:
+                return refit, 1, "remembered", histogram
+        faces = self.detector.detect_faces(image)
+        if defer:
+            return self._likeliest(faces), len(faces), "assumed", histogram
         accept, _reject = identity_thresholds(self.context, self.embedder)
         # Largest first: the chosen person is usually prominent, so one embedding often settles it.
         for face in sorted(faces, key=lambda f: -f.width * f.height):
             embedding = self.embedder.embed(image, face)
             if cosine(embedding, reference.embedding) >= accept:
-                return face
-        return None
+                return face, len(faces), "embedded", histogram
+        return None, len(faces), "absent", histogram
 
     def close(self) -> None:
         """Release the video file."""
         self.reader.close()
+        self._frames.clear()
 
 
 def _overlap(face: Face, other: Face) -> float:

@@ -90,9 +90,8 @@ class MediaPipeFaceAnalyser:
         self, image: Image, box: tuple[float, float, float, float], score: float = 1.0
     ) -> Face | None:
         """Fit landmarks around a known box (used by video tracking to skip detection)."""
-        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         with self._lock:
-            return self._fit_mesh(rgb, box, score)
+            return _fit_mesh(self._mesh, image, box, score, from_bgr=True)
 
     def landmark_follower(self) -> LandmarkFollower:
         """A new :class:`LandmarkFollower` (its own FaceMesh graph) for one video's tracked face."""

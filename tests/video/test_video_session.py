@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
+from collections import Counter
 
-from faceswap_desktop.app.video_session import VideoSession
+import numpy as np
+import pytest
+
+from faceswap_desktop.app.video_session import ReferenceChoice, VideoSession
 from faceswap_desktop.core.image_io import read_image
 from faceswap_desktop.core.settings import SwapSettings
 
-from .conftest import BIDEN, OBAMA
+from .conftest import BIDEN, HAMILTON, OBAMA
 
 
 def test_preview_swaps_and_scores_with_an_injected_pipeline(context) -> None:  # type: ignore[no-untyped-def]
@@ -23,5 +26,87 @@ def test_preview_swaps_and_scores_with_an_injected_pipeline(context) -> None:  #
         assert scored.swapped is not None and scored.swapped.similarity is not None
         assert 0 <= scored.swapped.similarity.percent <= 100
         assert np.any(scored.image != session.frame(40))
+    finally:
+        session.close()
+
+
+class _Counting:
+    """Wraps a detector or recognizer and counts calls per method."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner, self.calls = inner, Counter()  # type: ignore[var-annotated]
+        self.name = getattr(inner, "name", "")
+
+    def __getattr__(self, method: str) -> object:
+        function = getattr(self.inner, method)
+
+        def counted(*args: object, **kwargs: object) -> object:
+            self.calls[method] += 1
+            return function(*args, **kwargs)
+
+        return counted
+
+
+def test_previews_remember_frames_and_identity_nearby(context, mobilefacenet) -> None:  # type: ignore[no-untyped-def]
+    embedder = _Counting(mobilefacenet)
+    session = VideoSession(context, OBAMA, embedder=embedder)  # type: ignore[arg-type]
+    detector = session.detector = _Counting(session.detector)  # type: ignore[assignment]
+    try:
+        session.set_source([read_image(BIDEN)])
+        assert session.choose_reference().frame_index == 0
+        embedder.calls.clear()
+        detector.calls.clear()
+        far = session.preview(100, SwapSettings())
+        assert far.identity == "embedded" and far.swapped is not None
+        assert (embedder.calls["embed"], detector.calls["detect_faces"]) == (1, 1)
+        # Same shot, within the window of a checked frame: refitted where the person was, no embedding.
+        near = session.preview(120, SwapSettings())
+        assert near.identity == "remembered" and near.swapped is not None
+        assert (embedder.calls["embed"], detector.calls["detect_faces"]) == (1, 1)
+        assert detector.calls["landmarks_in_box"] == 1
+        # New settings on a frame already seen: no seek, detection or embedding, only the swap.
+        again = session.preview(120, SwapSettings(shape_transfer=0))
+        assert again.identity == "remembered" and again.timings_ms["seek"] < 5
+        assert (
+            embedder.calls["embed"],
+            detector.calls["detect_faces"],
+            detector.calls["landmarks_in_box"],
+        ) == (
+            1,
+            1,
+            1,
+        )
+        assert not np.array_equal(again.image, near.image)
+        # Too far from any checked frame: checked again.
+        assert session.preview(200, SwapSettings()).identity == "embedded"
+        assert embedder.calls["embed"] == 2
+    finally:
+        session.close()
+
+
+@pytest.mark.slow
+def test_deferred_identity_shows_a_guess_then_corrects_it(context, mobilefacenet) -> None:  # type: ignore[no-untyped-def]
+    embedder = _Counting(mobilefacenet)
+    session = VideoSession(context, HAMILTON, embedder=embedder)  # type: ignore[arg-type]
+    try:
+        session.set_source([read_image(BIDEN)])
+        session.choose_reference(ReferenceChoice(frame_index=195))  # the singer, before the cut at 211
+        embedder.calls.clear()
+        # The crowd shot: shown at once with the likeliest face swapped, nobody embedded yet...
+        guess = session.preview(230, SwapSettings(), defer_identity=True)
+        assert guess.identity == "assumed" and guess.swapped is not None
+        assert embedder.calls["embed"] == 0
+        # ...then the check finds the singer is not in it and the frame comes back unswapped.
+        corrected = session.confirm(230, SwapSettings())
+        assert corrected is not None and corrected.identity == "absent" and corrected.swapped is None
+        assert np.array_equal(corrected.image, session.frame(230))
+        assert embedder.calls["embed"] >= 1
+        assert session.confirm(230, SwapSettings()) is None  # nothing left to check
+        # In the singer's shot (82..210), too far from frame 195 to be remembered, the guess is right:
+        # confirmed by one check, nothing to redo.
+        guess = session.preview(150, SwapSettings(), defer_identity=True)
+        assert guess.identity == "assumed" and guess.swapped is not None
+        assert session.confirm(150, SwapSettings()) is None
+        assert session.preview(150, SwapSettings()).identity == "embedded"
     finally:
         session.close()
