@@ -65,12 +65,13 @@ def make_clip(path: Path, frames: int, loops: int) -> None:
             output.mux(packet)
 
 
-def transcode_fps(clip: Path, out: Path) -> float:
-    """Decode + encode with the export's default encoder settings, decode and encode in two threads."""
+def transcode_fps(clip: Path, out: Path) -> tuple[float, float]:
+    """Decode + encode with the export's default encoder settings, decode and encode in two threads:
+    (frames per second, process CPU ms per frame)."""
     import queue
     import threading
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with VideoReader(clip) as reader:
         info = reader.info
         writer = VideoWriter(out, info.width, info.height, info.fps, reader.time_base, EncodeOptions())
@@ -88,7 +89,8 @@ def transcode_fps(clip: Path, out: Path) -> float:
             writer.write(image, reader.pts_of(index), 0.0)
         thread.join()
         writer.close()
-        return info.frame_count / (time.perf_counter() - started)
+        cpu_ms = (time.process_time() - cpu) * 1000 / info.frame_count
+        return info.frame_count / (time.perf_counter() - started), cpu_ms
 
 
 def export(clip: Path, out: Path, workers: int) -> tuple[float, dict[str, object]]:
@@ -131,24 +133,45 @@ def jitter(clip: Path, analyser: object) -> tuple[list[float], list[np.ndarray]]
     return motions, faces
 
 
-def scrub_latency(context: object, clip: Path, frames: int, embedder_id: str) -> None:
-    """Random seeks, each followed by one swapped preview frame (identity checked by the embedder)."""
-    session = VideoSession(context, clip, embedder=embedder_id)  # type: ignore[arg-type]
-    session.set_source([read_image(SOURCE)])
-    session.choose_reference()
-    settings = SwapSettings()
-    random.seed(0)
-    latencies, seeks = [], []
-    for _ in range(30):
-        timings = session.preview(random.randrange(frames), settings).timings_ms
-        latencies.append(timings["total"])
-        seeks.append(timings["seek"])
-    session.close()
-    q, s = statistics.quantiles(latencies, n=20), statistics.quantiles(seeks, n=20)
-    print(
-        f"scrub preview, identity by {embedder_id}: p50 {q[9]:.0f} ms, p95 {q[18]:.0f} ms "
-        f"(of which seek p50 {s[9]:.0f} ms, p95 {s[18]:.0f} ms)"
-    )
+def _p50_p95(values: list[float]) -> str:
+    q = statistics.quantiles(values, n=20)
+    return f"p50 {q[9]:.0f} ms, p95 {q[18]:.0f} ms"
+
+
+def scrub_latency(context: object, clip: Path, frames: int, embedder_id: str, seeks: int = 30) -> None:
+    """Random seeks, each followed by one swapped preview frame (identity checked by the embedder).
+
+    Twice on fresh sessions with the same seeks: identity checked before the frame is returned (what
+    ``preview`` does by default), then deferred (the frame is shown with the likeliest face swapped and
+    ``confirm`` checks identity right after; "confirmed" is the time until that check is done).
+    """
+    for deferred in (False, True):
+        session = VideoSession(context, clip, embedder=embedder_id)  # type: ignore[arg-type]
+        session.set_source([read_image(SOURCE)])
+        session.choose_reference()
+        settings = SwapSettings()
+        random.seed(0)
+        shown, confirmed, seek_ms, cpu_ms, bases = [], [], [], [], []
+        for _ in range(seeks):
+            index = random.randrange(frames)
+            started, cpu = time.perf_counter(), time.process_time()
+            outcome = session.preview(index, settings, defer_identity=deferred)
+            shown.append((time.perf_counter() - started) * 1000)
+            seek_ms.append(outcome.timings_ms["seek"])
+            bases.append(outcome.identity)
+            if deferred:
+                session.confirm(index, settings)
+            confirmed.append((time.perf_counter() - started) * 1000)
+            cpu_ms.append((time.process_time() - cpu) * 1000)
+        session.close()
+        counts = ", ".join(f"{basis} {bases.count(basis)}" for basis in sorted(set(bases)))
+        mode = "deferred identity" if deferred else "identity first"
+        print(
+            f"scrub preview ({mode}), identity by {embedder_id}, {seeks} seeks over {frames} frames: "
+            f"shown {_p50_p95(shown)}"
+            + (f"; confirmed {_p50_p95(confirmed)}" if deferred else "")
+            + f" (seek {_p50_p95(seek_ms)}; CPU {_p50_p95(cpu_ms)}; faces picked by: {counts})"
+        )
 
 
 def main() -> None:
@@ -165,16 +188,23 @@ def main() -> None:
     make_clip(clip, args.frames, 1)
     make_clip(looped, args.frames, 10)
     print(
-        f"cores: {len(os.sched_getaffinity(0))}; clip: 1280x720, {args.frames} frames; workers {args.workers}"
+        f"cores: {len(os.sched_getaffinity(0))}; clip: 1280x720, {args.frames} frames; "
+        f"workers {args.workers}; load average {os.getloadavg()[0]:.2f} (other processes share the cores)"
     )
 
-    transcode = transcode_fps(clip, work / "transcode.mp4")
+    transcode, transcode_cpu = transcode_fps(clip, work / "transcode.mp4")
     swap_fps, summary = export(clip, work / "swapped.mp4", args.workers)
     loop_fps = float(summary["fps_processing"])  # type: ignore[arg-type]
     print(
         f"transcode fps {transcode:.1f}; swap export fps {swap_fps:.1f} incl. set-up, {loop_fps:.1f} in loop"
     )
     print(f"ratio swap/transcode {swap_fps / transcode:.2f} incl. set-up, {loop_fps / transcode:.2f} in loop")
+    stages = summary.get("cpu_ms_per_frame", {})
+    print(
+        f"CPU ms per frame: transcode {transcode_cpu:.1f} (process); export loop "
+        + ", ".join(f"{stage} {ms}" for stage, ms in stages.items())  # type: ignore[union-attr]
+        + " (stages: the job's own threads; process: all threads, x264's and MediaPipe's included)"
+    )
     print(f"export summary: {json.dumps(summary)}")
 
     small, large = (
@@ -191,6 +221,8 @@ def main() -> None:
     embedders = ["dlib", "none"] + (["mobilefacenet"] if os.environ.get("FACESWAP_MOBILEFACENET") else [])
     for embedder_id in embedders:
         scrub_latency(context, clip, args.frames, embedder_id)
+    # The same seeks spread over the 10x clip (30 s): frames are rarely near one seen before.
+    scrub_latency(context, looped, args.frames * 10, "dlib")
 
     analyser = context.detector("mediapipe")
     motion_in, _ = jitter(clip, analyser)
@@ -200,6 +232,7 @@ def main() -> None:
         f"landmark motion per frame (face sizes, re-detected): input {mean_in:.4f}, output {mean_out:.4f}, "
         f"ratio {mean_out / mean_in:.2f}"
     )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     judge = context.recognizer("dlib")
     source_image = read_image(SOURCE)
     identity = judge.embed(source_image, analyser.detect_faces(source_image)[0])

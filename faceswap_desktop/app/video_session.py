@@ -256,11 +256,13 @@ class VideoSession:
 
     def choose_reference(self, choice: ReferenceChoice | None = None) -> Reference:
         """Pick the person to replace (default: largest face of the first frame with a face)."""
-        self.reference = find_reference(
-            self.reader, self.detector, self.embedder, choice or ReferenceChoice()
-        )
+        reference = find_reference(self.reader, self.detector, self.embedder, choice or ReferenceChoice())
+        self.reference = reference
         self._known.clear()
-        return self.reference
+        # The reference view anchors identity for previews near it, like any embedding-checked view.
+        histogram = colour_histogram(self.frame(reference.frame_index))
+        self._remember(reference.frame_index, (reference.face, 1, "reference", histogram))
+        return reference
 
     def preview(
         self, index: int, settings: SwapSettings, score: bool = False, defer_identity: bool = False

@@ -193,11 +193,18 @@ def _fit_mesh(
     side_px = max(int(round(side)), 8)
     scale = MESH_INPUT_MAX / side_px if side_px > MESH_INPUT_MAX else 1.0
     if from_bgr:
-        # Pixels outside the image are black, as the padded crop below makes them.
-        out = max(int(round(side_px * scale)), 8)
-        scale = out / side_px
-        matrix = np.array([[scale, 0.0, -x0 * scale], [0.0, scale, -y0 * scale]], dtype=np.float64)
+        # Pixels outside the image are black, as the padded crop below makes them. Bilinear sampling is
+        # as good as an area resize down to ~0.6x; beyond that it would alias, so the crop is cut
+        # unscaled (an exact copy) and area-resized as below.
+        out = max(int(round(side_px * scale)), 8) if scale >= 0.6 else side_px
+        warp_scale = out / side_px
+        matrix = np.array(
+            [[warp_scale, 0.0, -x0 * warp_scale], [0.0, warp_scale, -y0 * warp_scale]], dtype=np.float64
+        )
         crop = cv2.warpAffine(image, matrix, (out, out), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+        if warp_scale != scale:
+            crop = cv2.resize(crop, (MESH_INPUT_MAX, MESH_INPUT_MAX), interpolation=cv2.INTER_AREA)
+        scale = crop.shape[0] / side_px
         crop = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
     else:
         # Pad instead of clamping so the face stays centred in the crop near image borders.

@@ -64,3 +64,16 @@ def test_rotated_face_is_found(analysed) -> None:
 
 def test_blank_image_has_no_face(analyser) -> None:
     assert analyser.detect_faces(np.full((480, 640, 3), 128, np.uint8)) == []
+
+
+@pytest.mark.parametrize("zoom", [1.0, 1.6, 3.0])
+def test_refit_in_a_box_matches_detection_at_any_face_size(analysed, analyser, zoom: float) -> None:
+    # The refit crops straight from the BGR frame (bilinear down to 0.6x, area resize below that); its
+    # landmarks must agree with detection's own fit for small faces, big ones and very big ones.
+    image, _faces = analysed("identity/obama/obama.jpg")
+    image = cv2.resize(image, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
+    detected = analyser.detect_faces(image)[0]
+    refit = analyser.landmarks_in_box(image, detected.box, detected.score)
+    assert refit is not None and refit.landmarks_478 is not None and detected.landmarks_478 is not None
+    gap = np.linalg.norm(refit.landmarks_478[:, :2] - detected.landmarks_478[:, :2], axis=1).mean()
+    assert gap < 0.01 * detected.size, (zoom, gap, detected.size)
