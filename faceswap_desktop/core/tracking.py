@@ -59,7 +59,11 @@ class TrackingDetector(LandmarkRefitter, Protocol):
 class TrackerOptions:
     """Cadences (in frames), thresholds and smoothing of the tracker."""
 
-    detect_every: int = 5
+    detect_every: int = 10
+    """Full detection cadence while the chosen person is tracked. It only re-anchors their landmarks
+    (the refit already fits them to each frame) and refreshes other faces' positions, which matter only
+    once the chosen person is lost, and then detection runs at once; 10 halves its CPU next to 5 (it
+    costs ~3 refits) with the same landmark jitter on the benchmark clip."""
     verify_every: int = 30
     recheck_every: int = 30
     max_missed: int = 15
