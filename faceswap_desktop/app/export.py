@@ -6,12 +6,12 @@ import time
 from collections.abc import Generator, Iterable
 from pathlib import Path
 
-from ..core.image_io import read_image, write_image
+from ..core.image_io import read_image, read_image_with_alpha
 from ..core.types import Image
 from .context import AppContext
 from .isolated_judge import PipelineFactory
 from .jobs import CancelToken, JobProgress, JobWork
-from .photo import PhotoSwapRequest, PhotoSwapResult, summarise, validate_request
+from .photo import PhotoSwapRequest, PhotoSwapResult, summarise, validate_request, write_output
 
 OUTPUT_SUFFIX = "_swapped"
 
@@ -53,7 +53,7 @@ def _export_steps(
     for number, path in enumerate(request.sources, start=1):
         sources.append(read_image(path))
         yield JobProgress(0.05 + 0.1 * number / len(request.sources), f"read source {number}")
-    target = read_image(request.target)
+    target, target_alpha = read_image_with_alpha(request.target)
     load_ms = (time.perf_counter() - started) * 1000
     yield JobProgress(0.2, "read target")
     token.raise_if_cancelled()
@@ -71,7 +71,7 @@ def _export_steps(
 
     write_start = time.perf_counter()
     validate_request(request)
-    write_image(request.output, result.frame)
+    write_output(request, result.frame, target_alpha)
     timings = {"load": load_ms, **result.timings.ms, "write": (time.perf_counter() - write_start) * 1000}
     timings["total"] = (time.perf_counter() - started) * 1000
     texture = getattr(prepared.swapper_data, "chosen_index", None)

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import BadInput, OutputConflict
-from ..core.image_io import check_output_path, read_image, write_image
+from ..core.image_io import check_output_path, read_image, read_image_with_alpha, write_image
 from ..core.pipeline import FaceSelection, FrameResult
 from ..core.settings import SwapSettings
+from ..core.types import Image
 from .context import DEFAULT_DETECTOR, DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
 
 
@@ -57,7 +58,7 @@ def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapR
     started = time.perf_counter()
     load_start = time.perf_counter()
     source_images = [read_image(path) for path in request.sources]
-    target_image = read_image(request.target)
+    target_image, target_alpha = read_image_with_alpha(request.target)
     load_ms = (time.perf_counter() - load_start) * 1000
 
     pipeline = context.build_pipeline(
@@ -78,13 +79,19 @@ def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapR
     )
 
     write_start = time.perf_counter()
-    write_image(request.output, result.frame)
+    write_output(request, result.frame, target_alpha)
     timings = {"load": load_ms, **result.timings.ms, "write": (time.perf_counter() - write_start) * 1000}
     timings["total"] = (time.perf_counter() - started) * 1000
     summary = summarise(
         request, result, timings, texture_photo=getattr(prepared.swapper_data, "chosen_index", None)
     )
     return PhotoSwapResult(output=request.output, frame_result=result, summary=summary)
+
+
+def write_output(request: PhotoSwapRequest, frame: Image, alpha: Image | None) -> None:
+    """Write the swapped frame with the target's own alpha (PNG), the XMP label, and an atomic publish
+    that never replaces a file unless the request allows it."""
+    write_image(request.output, frame, alpha=alpha, overwrite=request.overwrite)
 
 
 def summarise(

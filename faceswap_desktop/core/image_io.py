@@ -3,23 +3,37 @@
 Images are read from bytes (so paths in any script work on every OS, unlike ``cv2.imread``), their size
 is checked from the header *before* decoding, formats are recognised by content, and EXIF orientation is
 applied. Writes go to a temporary file in the destination folder and are renamed only when complete.
+
+Inputs of every kind decode to 8-bit BGR: greyscale, palette, 16-bit and CMYK JPEG files are converted
+by OpenCV's ``IMREAD_COLOR``. A PNG's alpha channel is kept only when asked for
+(:func:`read_image_with_alpha`): the pipeline swaps on BGR and :func:`write_image` re-attaches the
+original alpha to PNG outputs, so transparent areas outside the face stay transparent.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import struct
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
 from .errors import ImageTooLarge, OutputConflict, UnreadableFile, UnsupportedMedia
 from .provenance import label_encoded_image
+from .safe_files import check_not_an_input, write_bytes_atomic
 from .types import Image
+
+__all__ = [
+    "check_output_path",
+    "decode_image",
+    "read_image",
+    "read_image_with_alpha",
+    "write_bytes_atomic",
+    "write_image",
+]
 
 MAX_IMAGE_SIDE = 16_384
 MAX_IMAGE_PIXELS = 89_500_000
@@ -145,13 +159,6 @@ def read_image(path: str | os.PathLike[str]) -> Image:
     return decode_image(read_file_bytes(path), Path(path).name)
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    with contextlib.suppress(OSError):
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-    return os.path.normcase(str(a.resolve())) == os.path.normcase(str(b.resolve()))
-
-
 def check_output_path(output: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]]) -> Path:
     """Validate an output image path: supported extension, existing folder, not one of the inputs."""
     out = Path(output)
@@ -159,9 +166,7 @@ def check_output_path(output: str | os.PathLike[str], inputs: Iterable[str | os.
         raise OutputConflict(f"output must end in {', '.join(sorted(WRITE_EXTENSIONS))}: {out.name}")
     if not out.parent.resolve().is_dir():
         raise OutputConflict(f"output folder does not exist: {out.parent}")
-    for item in inputs:
-        if _same_file(out, Path(item)):
-            raise OutputConflict(f"output would overwrite an input: {out}")
+    check_not_an_input(out, inputs)
     return out
 
 
@@ -181,26 +186,51 @@ def encode_image(image: Image, extension: str, jpeg_quality: int = 95) -> bytes:
     return bytes(buffer.tobytes())
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write to a temporary file beside ``path``, fsync, then rename: never a half-written final file."""
-    target = Path(path)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
+def _alpha_to_8bit(alpha: np.ndarray[Any, Any]) -> Image:
+    if alpha.dtype == np.uint16:
+        return (alpha >> 8).astype(np.uint8)
+    if alpha.dtype != np.uint8:
+        return np.clip(alpha, 0, 255).astype(np.uint8)
+    return alpha
 
 
-def write_image(path: str | os.PathLike[str], image: Image, label_synthetic: bool = True) -> None:
-    """Encode by the path's extension, label as synthetic media (XMP), and write atomically."""
+def decode_image_with_alpha(data: bytes, name: str = "image") -> tuple[Image, Image | None]:
+    """BGR uint8 as :func:`decode_image`, plus the 8-bit alpha plane of a PNG that has one (else None)."""
+    image = decode_image(data, name)
+    if sniff_image_format(data[:16]) != "png":
+        return image, None
+    unchanged = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if unchanged is None or unchanged.ndim != 3 or unchanged.shape[2] != 4:
+        return image, None
+    alpha = _alpha_to_8bit(unchanged[:, :, 3])
+    if alpha.shape != image.shape[:2]:  # an eXIf orientation turned the colour planes only
+        return image, None
+    return image, np.ascontiguousarray(alpha)
+
+
+def read_image_with_alpha(path: str | os.PathLike[str]) -> tuple[Image, Image | None]:
+    """Read BGR uint8 and, for a PNG with transparency, its alpha plane (H x W uint8) to re-attach."""
+    return decode_image_with_alpha(read_file_bytes(path), Path(path).name)
+
+
+def write_image(
+    path: str | os.PathLike[str],
+    image: Image,
+    label_synthetic: bool = True,
+    alpha: Image | None = None,
+    overwrite: bool = True,
+) -> None:
+    """Encode by the path's extension, label as synthetic media (XMP), and write atomically.
+
+    ``alpha`` (H x W uint8) is attached to PNG outputs; JPEG and WebP outputs are written opaque.
+    Without ``overwrite`` an existing file at ``path`` is never replaced (:class:`OutputConflict`).
+    """
     extension = Path(path).suffix.lower()
+    if alpha is not None and WRITE_EXTENSIONS.get(extension) == ".png":
+        if alpha.shape != image.shape[:2]:
+            raise OutputConflict(f"alpha plane {alpha.shape} does not match the image {image.shape[:2]}")
+        image = np.dstack([image, alpha.astype(np.uint8)])
     data = encode_image(image, extension)
     if label_synthetic:
         data = label_encoded_image(data, WRITE_EXTENSIONS[extension], image.shape[1], image.shape[0])
-    write_bytes_atomic(path, data)
+    write_bytes_atomic(path, data, overwrite=overwrite)
