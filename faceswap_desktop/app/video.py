@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import queue
 import secrets
 import threading
@@ -29,10 +28,11 @@ from typing import Any, Protocol
 
 from ..core.errors import BadInput, Cancelled, OutputConflict
 from ..core.image_io import read_image
+from ..core.safe_files import check_not_an_input, publish
 from ..core.settings import SwapSettings
 from ..core.tracking import TrackerOptions
 from ..core.video_io import VideoReader
-from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, container_for
+from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, check_video_space, container_for
 from .context import DEFAULT_ENGINE, AppContext
 from .video_report import ExportReport
 from .video_session import (
@@ -91,13 +91,6 @@ class ExportProgress:
     elapsed_seconds: float
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    with contextlib.suppress(OSError):
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-    return a.resolve() == b.resolve()
-
-
 def validate_export(request: VideoExportRequest) -> None:
     """Checks that need no decoding: sources given, codec available, output usable and not an input."""
     if not request.sources:
@@ -106,9 +99,7 @@ def validate_export(request: VideoExportRequest) -> None:
     container_for(request.output, request.encode.codec)
     if not request.output.parent.resolve().is_dir():
         raise OutputConflict(f"output folder does not exist: {request.output.parent}")
-    for item in (request.target, *request.sources):
-        if _same_file(request.output, item):
-            raise OutputConflict(f"output would overwrite an input: {request.output}")
+    check_not_an_input(request.output, (request.target, *request.sources))
     if request.output.exists() and not request.overwrite:
         raise OutputConflict(f"output exists: {request.output} (pass --overwrite to replace it)")
     if request.start is not None and request.end is not None and request.end <= request.start:
@@ -148,6 +139,8 @@ class VideoExportJob:
             raise BadInput(
                 f"the range {request.start}..{request.end}s holds no frame of {info.duration:.2f}s"
             )
+        seconds = reader.time_of(stop - 1) - reader.time_of(start) + float(1 / info.fps)
+        check_video_space(request.output, info, seconds, request.encode.codec)
         pipeline = self.context.build_pipeline(engine=request.engine, judge=request.judge)
         prepared = pipeline.prepare_source([read_image(path) for path in request.sources])
         detector: Any = self.context.detector("mediapipe")
@@ -201,7 +194,7 @@ class VideoExportJob:
             self._put(frames_out, None)
             threads[1].join()
             self._raise_worker_error(errors)
-            os.replace(temporary, request.output)
+            publish(temporary, request.output, request.overwrite)
             completed = True
             report.finish(time.perf_counter() - started, writer)
             self.report = report

@@ -83,6 +83,26 @@ class _FrameIndex:
         return self.keyframes[max(position, 0)]
 
 
+IMAGE_FTYP_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif", b"avis"})
+"""ISO-BMFF brands of still images (HEIF/AVIF): not accepted as videos."""
+
+ALLOWED_DEMUXERS = frozenset({"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "avi"})
+"""FFmpeg demuxer names (of ``container.format.name``) the app accepts: MP4/MOV, MKV/WebM, AVI."""
+
+
+def sniff_video_format(head: bytes) -> str | None:
+    """The container from magic bytes: 'mp4' (MP4/MOV), 'matroska' (MKV/WebM), 'avi', or None."""
+    if head[4:8] == b"ftyp":
+        return None if head[8:12] in IMAGE_FTYP_BRANDS else "mp4"
+    if head[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip"):
+        return "mp4"  # QuickTime files without ftyp
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "matroska"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "avi"
+    return None
+
+
 def looks_like_video(path: str | os.PathLike[str]) -> bool:
     """True for a file whose content starts like a video container (MP4/MOV, Matroska/WebM, AVI)."""
     try:
@@ -90,20 +110,37 @@ def looks_like_video(path: str | os.PathLike[str]) -> bool:
             head = handle.read(16)
     except OSError:
         return Path(path).suffix.lower() in VIDEO_EXTENSIONS
-    if head[4:8] == b"ftyp" or head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
-        return True
-    return head.startswith(b"\x1a\x45\xdf\xa3") or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
+    return sniff_video_format(head) is not None
+
+
+def _check_video_content(path: Path) -> None:
+    """Refuse files whose content is not an accepted container, whatever their extension says."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except PermissionError:
+        raise UnreadableFile(f"permission denied: {path}") from None
+    except OSError as error:
+        raise UnreadableFile(f"cannot read {path.name}: {error.strerror or error}") from None
+    if sniff_video_format(head) is None:
+        raise UnsupportedMedia(f"{path.name} is not a supported video (MP4, MOV, MKV, WebM or AVI expected)")
 
 
 def _open_container(path: Path) -> Any:
     if not path.is_file():
         raise UnreadableFile(f"file not found: {path}")
+    _check_video_content(path)
     try:
-        return av.open(str(path), mode="r")
+        container = av.open(str(path), mode="r")
     except PermissionError:
         raise UnreadableFile(f"permission denied: {path}") from None
     except av.FFmpegError as error:
         raise UnreadableFile(f"{path.name} is not a readable video (corrupt or truncated): {error}") from None
+    demuxers = set(str(container.format.name).split(","))
+    if not demuxers & ALLOWED_DEMUXERS:
+        container.close()
+        raise UnsupportedMedia(f"{path.name}: {container.format.name} is not an accepted video container")
+    return container
 
 
 def _build_index(container: Any, stream: Any, name: str) -> _FrameIndex:
