@@ -91,11 +91,11 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def image_size_from_header(data: bytes) -> tuple[str, int, int]:
+def image_size_from_header(data: bytes, name: str = "image") -> tuple[str, int, int]:
     """(format, width, height) read from the header only; raises for unknown or unparsable headers."""
     fmt = sniff_image_format(data[:16])
     if fmt is None:
-        raise UnsupportedMedia("not a supported image (JPEG, PNG, WebP or BMP expected)")
+        raise UnsupportedMedia(f"{name} is not a supported image (JPEG, PNG, WebP or BMP expected)")
     size: tuple[int, int] | None = None
     if fmt == "png" and len(data) >= 24:
         size = struct.unpack(">II", data[16:24])
@@ -107,17 +107,38 @@ def image_size_from_header(data: bytes) -> tuple[str, int, int]:
         width, height = struct.unpack("<ii", data[18:26])
         size = (abs(width), abs(height))
     if size is None:
-        raise UnreadableFile(f"the {fmt.upper()} header is truncated or corrupt")
+        raise UnreadableFile(f"{name}: the {fmt.upper()} header is truncated or corrupt")
     return fmt, int(size[0]), int(size[1])
 
 
-def check_image_dimensions(width: int, height: int) -> None:
+def check_png_chunks(data: bytes, name: str = "image") -> None:
+    """Refuse a PNG whose chunk lengths run past the end of the file, before decoding.
+
+    OpenCV allocates a chunk's declared length before reading it: a 20 kB file claiming a 4 GB IDAT
+    costs 4 GB of memory and seconds of copying before it fails. Walking the chunk list is cheap.
+    """
+    position = 8
+    while position + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        if length > 0x7FFFFFFF or position + 12 + length > len(data):
+            label = kind.decode("ascii", "replace")
+            raise UnreadableFile(
+                f"{name}: the PNG chunk {label!r} claims {length} bytes but the file ends first "
+                "(truncated or corrupt)"
+            )
+        if kind == b"IEND":
+            return
+        position += 12 + length
+
+
+def check_image_dimensions(width: int, height: int, name: str = "image") -> None:
     """Raise :class:`ImageTooLarge` above the side or pixel-count limits (before any decoding)."""
     if width <= 0 or height <= 0:
-        raise UnreadableFile(f"the header declares an empty image ({width}x{height})")
+        raise UnreadableFile(f"{name}: the header declares an empty image ({width}x{height})")
     if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
         raise ImageTooLarge(
-            f"image is {width}x{height}; the limit is {MAX_IMAGE_SIDE} px a side and "
+            f"{name} is {width}x{height}; the limit is {MAX_IMAGE_SIDE} px a side and "
             f"{MAX_IMAGE_PIXELS / 1e6:.1f} M pixels"
         )
 
@@ -144,11 +165,16 @@ def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
 
 def decode_image(data: bytes, name: str = "image") -> Image:
     """Decode image bytes to BGR uint8 after the header size check; EXIF orientation is applied."""
-    _fmt, width, height = image_size_from_header(data)
-    check_image_dimensions(width, height)
+    fmt, width, height = image_size_from_header(data, name)
+    check_image_dimensions(width, height, name)
+    if fmt == "png":
+        check_png_chunks(data, name)
     buffer = np.frombuffer(data, dtype=np.uint8)
     # IMREAD_COLOR converts greyscale/palette/16-bit to 8-bit BGR and applies EXIF orientation.
-    image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+    try:
+        image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+    except cv2.error:  # OpenCV's own size limits (see the package __init__) or a decoder exception
+        image = None
     if image is None or image.size == 0:
         raise UnreadableFile(f"{name} could not be decoded (corrupt or truncated)")
     return np.ascontiguousarray(image)
@@ -199,7 +225,10 @@ def decode_image_with_alpha(data: bytes, name: str = "image") -> tuple[Image, Im
     image = decode_image(data, name)
     if sniff_image_format(data[:16]) != "png":
         return image, None
-    unchanged = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    try:
+        unchanged = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:  # the colour decode succeeded; without a readable alpha the image is opaque
+        return image, None
     if unchanged is None or unchanged.ndim != 3 or unchanged.shape[2] != 4:
         return image, None
     alpha = _alpha_to_8bit(unchanged[:, :, 3])

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from faceswap_desktop.core.errors import UnreadableFile
 from faceswap_desktop.core.image_io import read_image, read_image_with_alpha, write_image
 
 RNG = np.random.default_rng(11)
@@ -112,3 +113,19 @@ def test_opencv_limits_are_set_before_cv2_is_imported() -> None:
     limits, verdict = proc.stdout.split("\n")[:2]
     assert limits == "89500000 16384"
     assert verdict == "refused"  # OpenCV's own check, independent of our header parser
+
+
+def test_a_png_chunk_longer_than_the_file_is_refused_before_decoding(tmp_path: Path) -> None:
+    """OpenCV would allocate the declared length (4 GB here) before noticing the file is 1 kB."""
+    ok, buffer = cv2.imencode(".png", _pattern())
+    assert ok
+    data = bytearray(buffer.tobytes())
+    idat = data.find(b"IDAT")
+    valid = tmp_path / "valid.png"
+    valid.write_bytes(bytes(data))
+    data[idat - 4 : idat] = (0xFFFFFFF0).to_bytes(4, "big")
+    lying = tmp_path / "lying.png"
+    lying.write_bytes(bytes(data))
+    with pytest.raises(UnreadableFile, match=r"lying\.png: the PNG chunk 'IDAT' claims 4294967280 bytes"):
+        read_image(lying)
+    assert read_image(valid).shape == (48, 64, 3)  # the same file with honest lengths decodes
