@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import av
 import cv2
@@ -73,14 +73,55 @@ class VideoInfo:
 
 
 @dataclass(frozen=True)
-class _FrameIndex:
+class FrameIndex:
+    """Presentation timestamps of every frame and which are keyframes: the timing half of a reader.
+
+    Plain data (it crosses process boundaries: :class:`~.guarded_decode.GuardedVideoReader` gets it from
+    its decoding process and answers timing questions without asking that process).
+    """
+
     pts: list[int]
     keyframes: list[int]
     """Frame indices of keyframes, ascending."""
+    time_base: Fraction
+    """Seconds per pts unit."""
 
     def keyframe_at_or_before(self, index: int) -> int:
         position = bisect.bisect_right(self.keyframes, index) - 1
         return self.keyframes[max(position, 0)]
+
+    def time_of(self, index: int) -> float:
+        """Seconds from the first frame to frame ``index``."""
+        return float((self.pts[index] - self.pts[0]) * self.time_base)
+
+    def index_at_time(self, seconds: float) -> int:
+        """The first frame shown at or after ``seconds`` from the first frame (clamped to the video)."""
+        target = self.pts[0] + seconds / self.time_base
+        position = bisect.bisect_left(self.pts, int(np.ceil(float(target) - 1e-6)))
+        return min(max(position, 0), len(self.pts) - 1)
+
+
+class VideoSource(Protocol):
+    """What the video session and export need from an open video: :class:`VideoReader` decodes in this
+    process, :class:`~.guarded_decode.GuardedVideoReader` in a helper process."""
+
+    path: Path
+    info: VideoInfo
+
+    @property
+    def time_base(self) -> Fraction: ...
+
+    def pts_of(self, index: int) -> int: ...
+
+    def time_of(self, index: int) -> float: ...
+
+    def index_at_time(self, seconds: float) -> int: ...
+
+    def frame_at(self, index: int) -> Image: ...
+
+    def frames(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, Image]]: ...
+
+    def close(self) -> None: ...
 
 
 IMAGE_FTYP_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif", b"avis"})
@@ -131,7 +172,8 @@ def _open_container(path: Path) -> Any:
         raise UnreadableFile(f"file not found: {path}")
     _check_video_content(path)
     try:
-        container = av.open(str(path), mode="r")
+        # Metadata in a damaged or hostile file need not be UTF-8: replace bad bytes, do not raise.
+        container = av.open(str(path), mode="r", metadata_errors="replace")
     except PermissionError:
         raise UnreadableFile(f"permission denied: {path}") from None
     except av.FFmpegError as error:
@@ -143,7 +185,7 @@ def _open_container(path: Path) -> Any:
     return container
 
 
-def _build_index(container: Any, stream: Any, name: str) -> _FrameIndex:
+def _build_index(container: Any, stream: Any, name: str) -> FrameIndex:
     entries: list[tuple[int, bool]] = []
     try:
         for packet in container.demux(stream):
@@ -159,7 +201,7 @@ def _build_index(container: Any, stream: Any, name: str) -> _FrameIndex:
     keyframes = [i for i, (_, key) in enumerate(entries) if key] or [0]
     if keyframes[0] != 0:
         keyframes.insert(0, 0)
-    return _FrameIndex(pts=[p for p, _ in entries], keyframes=keyframes)
+    return FrameIndex(pts=[p for p, _ in entries], keyframes=keyframes, time_base=Fraction(stream.time_base))
 
 
 COMMON_RATES = tuple(
@@ -278,9 +320,14 @@ class VideoReader:
         )
 
     @property
+    def index(self) -> FrameIndex:
+        """Every frame's timestamp and the keyframes (built when the file was opened)."""
+        return self._index
+
+    @property
     def time_base(self) -> Fraction:
         """The video stream's time base (seconds per pts unit)."""
-        return Fraction(self._stream.time_base)
+        return self._index.time_base
 
     def pts_of(self, index: int) -> int:
         """Presentation timestamp of frame ``index`` in :attr:`time_base` units."""
@@ -288,13 +335,11 @@ class VideoReader:
 
     def time_of(self, index: int) -> float:
         """Seconds from the first frame to frame ``index``."""
-        return float((self._index.pts[index] - self._index.pts[0]) * self.time_base)
+        return self._index.time_of(index)
 
     def index_at_time(self, seconds: float) -> int:
         """The first frame shown at or after ``seconds`` from the first frame (clamped to the video)."""
-        target = self._index.pts[0] + seconds / self.time_base
-        position = bisect.bisect_left(self._index.pts, int(np.ceil(float(target) - 1e-6)))
-        return min(max(position, 0), len(self._index.pts) - 1)
+        return self._index.index_at_time(seconds)
 
     def frame_at(self, index: int) -> Image:
         """The exact frame ``index`` (BGR, upright); decodes forward when that is cheaper than a seek."""
