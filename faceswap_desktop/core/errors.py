@@ -45,8 +45,12 @@ class DiskFull(FaceswapError):
 
 
 class DecoderCrashed(UnreadableFile):
-    """A decoder died (native crash) or hung on a file; it ran in a child process, so only this file
-    failed."""
+    """A decoder died (native crash) on a file; it ran in a helper process, so only this file failed."""
+
+
+class DecoderHung(DecoderCrashed):
+    """A decoder took longer than its time limit on a file and was stopped (it ran in a helper
+    process)."""
 
 
 class NoFaceFound(FaceswapError):
