@@ -6,7 +6,7 @@ import time
 from collections.abc import Generator, Iterable
 from pathlib import Path
 
-from ..core.image_io import read_image, read_image_with_alpha
+from ..core.guarded_decode import load_image, load_image_with_alpha
 from ..core.types import Image
 from .context import AppContext
 from .isolated_judge import PipelineFactory
@@ -51,9 +51,9 @@ def _export_steps(
     validate_request(request)  # the output may have appeared while the job waited in the queue
     sources: list[Image] = []
     for number, path in enumerate(request.sources, start=1):
-        sources.append(read_image(path))
+        sources.append(load_image(path))
         yield JobProgress(0.05 + 0.1 * number / len(request.sources), f"read source {number}")
-    target, target_alpha = read_image_with_alpha(request.target)
+    target, target_alpha = load_image_with_alpha(request.target)
     load_ms = (time.perf_counter() - started) * 1000
     yield JobProgress(0.2, "read target")
     token.raise_if_cancelled()

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import BadInput, OutputConflict
-from ..core.image_io import check_output_path, read_image, read_image_with_alpha, write_image
+from ..core.guarded_decode import load_image, load_image_with_alpha
+from ..core.image_io import check_output_path, write_image
 from ..core.likeness import maximize_likeness
 from ..core.pipeline import FaceSelection, FrameResult
 from ..core.settings import SwapSettings
@@ -59,8 +60,9 @@ def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapR
     validate_request(request)
     started = time.perf_counter()
     load_start = time.perf_counter()
-    source_images = [read_image(path) for path in request.sources]
-    target_image, target_alpha = read_image_with_alpha(request.target)
+    # Decoded in a helper process: a decoder crash on a damaged file fails this swap, not the app.
+    source_images = [load_image(path) for path in request.sources]
+    target_image, target_alpha = load_image_with_alpha(request.target)
     load_ms = (time.perf_counter() - load_start) * 1000
 
     pipeline = context.build_pipeline(

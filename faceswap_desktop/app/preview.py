@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from ..core.errors import NoFaceFound
-from ..core.image_io import read_image
+from ..core.guarded_decode import load_image
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
 from ..core.settings import SwapSettings
 from ..core.types import Face, Image
@@ -150,7 +150,7 @@ class PreviewEngine:
         """Decode a source photo and find its largest face."""
 
         def create() -> SourceAnalysis:
-            image = read_image(path)
+            image = load_image(path)
             faces = self.context.detector().detect_faces(image)
             face = max(faces, key=lambda f: f.width * f.height) if faces else None
             return SourceAnalysis(path, image, face)
@@ -161,7 +161,7 @@ class PreviewEngine:
         """Decode the target photo and detect its faces."""
 
         def create() -> TargetAnalysis:
-            image = read_image(path)
+            image = load_image(path)
             return TargetAnalysis(path, image, tuple(self.context.detector().detect_faces(image)))
 
         return self._targets.get_or_create(_file_key(path), create)

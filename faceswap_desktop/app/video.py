@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..core.errors import BadInput, Cancelled, OutputConflict
-from ..core.image_io import read_image
+from ..core.guarded_decode import GuardedVideoReader, check_audio, load_image
 from ..core.safe_files import check_not_an_input, publish
 from ..core.settings import SwapSettings
 from ..core.tracking import TrackerOptions
-from ..core.video_io import VideoReader
+from ..core.video_io import VideoSource
 from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, check_video_space, container_for
 from .context import DEFAULT_ENGINE, AppContext
 from .isolated_judge import PipelineFactory
@@ -140,13 +140,15 @@ class VideoExportJob:
     def run(self) -> Generator[ExportProgress, None, None]:
         """Export frame by frame, yielding progress; raises :class:`Cancelled` when cancelled."""
         request = self.request
-        reader = VideoReader(request.target)
+        # Every decode of the user's files runs in helper processes (core.guarded_decode): a decoder
+        # crash on a damaged file fails this job with a typed error instead of taking the app down.
+        reader = GuardedVideoReader(request.target)
         try:
             yield from self._export(reader)
         finally:
             reader.close()
 
-    def _export(self, reader: VideoReader) -> Iterator[ExportProgress]:
+    def _export(self, reader: VideoSource) -> Iterator[ExportProgress]:
         request, info = self.request, reader.info
         start = reader.index_at_time(request.start) if request.start else 0
         stop = reader.index_at_time(request.end) if request.end is not None else info.frame_count
@@ -159,7 +161,7 @@ class VideoExportJob:
         seconds = reader.time_of(stop - 1) - reader.time_of(start) + float(1 / info.fps)
         check_video_space(request.output, info, seconds, request.encode.codec)
         pipeline = self._build_pipeline(request.engine, request.judge)
-        prepared = pipeline.prepare_source([read_image(path) for path in request.sources])
+        prepared = pipeline.prepare_source([load_image(path) for path in request.sources])
         detector: Any = self.context.detector("mediapipe")
         embedder = tracker_embedder(self.context, request.embedder)
         reference = find_reference(reader, detector, embedder, request.reference, start)
@@ -177,7 +179,7 @@ class VideoExportJob:
         frames_in: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
         frames_out: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
         errors: list[BaseException] = []
-        decode_reader = VideoReader(request.target)
+        decode_reader = GuardedVideoReader(request.target)
         threads = [
             threading.Thread(target=self._decode, args=(decode_reader, start, stop, frames_in, errors)),
             threading.Thread(target=self._encode, args=(writer, reader, origin_pts, frames_out, errors)),
@@ -235,7 +237,7 @@ class VideoExportJob:
                     temporary.unlink()
 
     def _timeline(
-        self, reader: VideoReader, start: int, stop: int
+        self, reader: VideoSource, start: int, stop: int
     ) -> tuple[float, tuple[Path, float, float | None, float] | None]:
         """The output's time origin (input seconds) and the audio range (source, start, end, origin)."""
         info = reader.info
@@ -245,6 +247,9 @@ class VideoExportJob:
             return first, None
         # From the first frame of the file, keep the audio that precedes the video (their offset is kept).
         origin = min(first, info.audio[0].start_time) if start == 0 else first
+        # The writer copies or re-encodes this audio in-process: decode it once in a helper first, so a
+        # damaged audio track fails the job with a typed error rather than crashing the app.
+        check_audio(self.request.target)
         return origin, (self.request.target, origin, end, origin)
 
     def _deliver(
@@ -252,7 +257,7 @@ class VideoExportJob:
         outcome: FrameOutcome,
         frames_out: queue.Queue[Any],
         report: ExportReport,
-        reader: VideoReader,
+        reader: VideoSource,
         started: float,
     ) -> ExportProgress:
         self._put(frames_out, outcome)
@@ -281,7 +286,7 @@ class VideoExportJob:
         return False
 
     def _decode(
-        self, reader: VideoReader, start: int, stop: int, out: queue.Queue[Any], errors: list[BaseException]
+        self, reader: VideoSource, start: int, stop: int, out: queue.Queue[Any], errors: list[BaseException]
     ) -> None:
         try:
             for item in reader.frames(start, stop):
@@ -294,7 +299,7 @@ class VideoExportJob:
     def _encode(
         self,
         writer: VideoWriter,
-        reader: VideoReader,
+        reader: VideoSource,
         origin_pts: int,
         source: queue.Queue[Any],
         errors: list[BaseException],

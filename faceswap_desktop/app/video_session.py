@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import ModelMissing, NoFaceFound
+from ..core.guarded_decode import GuardedVideoReader
 from ..core.identity import cosine
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
 from ..core.roles import Recognizer
 from ..core.settings import SwapSettings
 from ..core.tracking import FaceTracker, TrackerOptions, TrackingDetector, TrackResult, box_iou
 from ..core.types import Face, FloatArray, Image
-from ..core.video_io import VideoReader
+from ..core.video_io import VideoSource
 from .context import AppContext
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def identity_thresholds(context: AppContext, embedder: Recognizer | None) -> tup
 
 
 def find_reference(
-    reader: VideoReader,
+    reader: VideoSource,
     detector: TrackingDetector,
     embedder: Recognizer | None,
     choice: ReferenceChoice,
@@ -172,7 +173,8 @@ class VideoSession:
         """``embedder``: an id for :func:`tracker_embedder` or a recognizer; ``pipeline`` (default: the
         engine's, without a judge) scores previews when it has a judge."""
         self.context = context
-        self.reader = VideoReader(path)
+        # Demuxing and decoding run in a helper process: a damaged file fails this video, not the app.
+        self.reader: VideoSource = GuardedVideoReader(path)
         self.info = self.reader.info
         self.pipeline = pipeline or context.build_pipeline(engine=engine, judge=None)
         self.detector: TrackingDetector = context.detector("mediapipe")  # type: ignore[assignment]

@@ -21,11 +21,11 @@ from PySide6.QtGui import QImage
 from ..app.context import AppContext
 from ..app.isolated_judge import PipelineFactory
 from ..app.video_session import VideoSession
-from ..core.image_io import read_image
+from ..core.guarded_decode import GuardedVideoReader, load_image
 from ..core.pipeline import SwappedFace
 from ..core.settings import SwapSettings
 from ..core.types import Image
-from ..core.video_io import VideoInfo, VideoReader
+from ..core.video_io import VideoInfo
 from .images import bgr_to_qimage
 from .workers import SerialExecutor
 
@@ -105,7 +105,7 @@ class VideoPreviewEngine:
         started = time.perf_counter()
         if request.sources != self._sources:
             if request.sources:
-                session.set_source([read_image(path) for path in request.sources])
+                session.set_source([load_image(path) for path in request.sources])
             self._sources = request.sources
         original = session.frame(request.index)
         if not request.sources:
@@ -136,7 +136,7 @@ class VideoPreviewEngine:
 
 def decode_thumbnails(path: Path, count: int, height: int) -> list[tuple[int, QImage]]:
     """``count`` evenly spaced frames of ``path`` as small QImages (worker thread; own reader)."""
-    with VideoReader(path) as reader:
+    with GuardedVideoReader(path) as reader:  # decoded in a helper process: a crash fails the strip only
         total = reader.info.frame_count
         indices = sorted({min(total - 1, round(i * total / count)) for i in range(count)})
         thumbs = []
