@@ -155,7 +155,7 @@ def _run_swap(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI entry point; returns the process exit code (0 ok, 2 bad input, 3 no face, 4 model)."""
+    """CLI entry point; returns the process exit code (0 ok, 2 bad input, 3 no face, 4 model, 5 disk full)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

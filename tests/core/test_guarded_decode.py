@@ -140,3 +140,40 @@ def test_a_shared_helper_outlives_the_videos_it_opened(tmp_path: Path) -> None:
         assert helper.pid == pid  # the same process served all three
     finally:
         helper.close()
+
+
+def _arena_files() -> list[Path]:
+    return sorted(Path("/dev/shm").glob(f"faceswap-decode-{__import__('os').getpid()}-*"))
+
+
+def test_shared_arena_files_are_removed_even_after_a_crash(photo: Path) -> None:
+    """Frames travel through files in /dev/shm (where it exists); none may outlive their helper."""
+    if guarded_decode._arena_base() is None:
+        pytest.skip("no /dev/shm here: frames always travel through the socket")
+    code = (
+        "import ctypes, numpy as np, faceswap_desktop.core.guarded_decode as g\n"
+        "calls = []\n"
+        "def handler(*args):\n"
+        "    calls.append(1)\n"
+        "    if len(calls) > 1:\n"
+        "        ctypes.string_at(0)\n"
+        "    return np.full((600, 800, 3), 7, np.uint8), None\n"
+        "g.HANDLERS['image'] = handler\n"
+        "g.serve()"
+    )
+    helper = DecodeHelper(code)
+    image, _alpha = helper.request("big.png", 30, "image", str(photo), False)
+    assert image.shape == (600, 800, 3) and int(image[5, 5, 1]) == 7
+    assert helper._arena is not None  # it came through the shared arena, not the socket
+    image[0, 0] = 1  # a private, writable copy, not a view of the shared file
+    with pytest.raises(DecoderCrashed):
+        helper.request("big.png", 30, "image", str(photo), False)
+    assert _arena_files() == []
+    helper.close()
+
+
+def test_frames_also_travel_without_shared_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(guarded_decode, "_arena_base", lambda: None)
+    with GuardedVideoReader(OBAMA) as guarded, VideoReader(OBAMA) as direct:
+        for index, image in guarded.frames(0, 6):
+            assert np.array_equal(image, direct.frame_at(index))
