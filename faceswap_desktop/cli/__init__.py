@@ -27,19 +27,20 @@ def _option_name(name: str) -> str:
 
 def _add_setting_option(parser: argparse.ArgumentParser, spec: SettingSpec) -> None:
     """One CLI option per setting, with range and help from the single settings definition."""
+    text = spec.help.replace("%", "%%")  # argparse %-formats help ("in % of the face size")
     if spec.kind == "int":
         parser.add_argument(
             _option_name(spec.name),
             type=int,
             default=None,
             metavar=f"{spec.minimum}..{spec.maximum}",
-            help=f"{spec.help}",
+            help=text,
         )
     elif spec.kind == "choice":
-        parser.add_argument(_option_name(spec.name), choices=spec.choices, default=None, help=spec.help)
+        parser.add_argument(_option_name(spec.name), choices=spec.choices, default=None, help=text)
     else:
         parser.add_argument(
-            _option_name(spec.name), action=argparse.BooleanOptionalAction, default=None, help=spec.help
+            _option_name(spec.name), action=argparse.BooleanOptionalAction, default=None, help=text
         )
 
 
@@ -49,7 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    swap = commands.add_parser("swap", help="swap a source face onto a target photo")
+    swap = commands.add_parser(
+        "swap",
+        help="swap a source face onto a target photo",
+        # argparse reads "--target -x.jpg" as a missing value followed by an option.
+        epilog="A file name that starts with '-' needs the '=' form (--target=-photo.jpg) or ./-photo.jpg.",
+    )
     swap.add_argument(
         "--source",
         action="append",
