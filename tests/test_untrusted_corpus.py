@@ -141,7 +141,7 @@ def _lie_about_lengths(data: bytes) -> bytes:
 
 
 def _mutations(data: bytes, rng: np.random.Generator) -> list[tuple[str, bytes]]:
-    """25 damaged versions of one file."""
+    """24 damaged versions of one file."""
 
     def flip(count: int, limit: int) -> bytes:
         out = bytearray(data)
