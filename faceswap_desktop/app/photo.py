@@ -31,6 +31,8 @@ class PhotoSwapRequest:
     restorer_amount: float = 0.8
     masker: str | None = None
     overwrite: bool = False
+    provider: str | None = None
+    """The execution provider to switch the context to first (``None``: keep the context's own)."""
 
 
 @dataclass(frozen=True)

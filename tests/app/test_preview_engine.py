@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +75,30 @@ def test_face_crop_is_square(engine: PreviewEngine, media: Path) -> None:
     source = engine.analyse_source(media / "identity/obama/obama.jpg")
     assert source.face is not None
     assert face_crop(source.image, source.face, 64).shape == (64, 64, 3)
+
+
+def test_restorer_and_masker_choices_reach_the_pipeline(media: Path) -> None:
+    from faceswap_desktop.app.context import create_context
+    from tests.component_fakes import HideEverythingMasker, RecordingEnhancer
+
+    context = create_context()
+    enhancer, masker = RecordingEnhancer(), HideEverythingMasker()
+    context.enhancers.register("fake", lambda: enhancer)
+    context.maskers.register("fake", lambda: masker)
+    engine = PreviewEngine(context)
+    base = PreviewRequest(
+        (media / "identity/obama/obama.jpg",), media / "identity/biden/biden2.jpg", judge=None
+    )
+    plain = engine.render(base, 1)
+    restored = engine.render(replace(base, restorer="fake", restorer_amount=0.3), 2)
+    assert plain is not None and restored is not None
+    assert enhancer.amounts == [0.3] and not np.array_equal(plain.frame, restored.frame)
+    masked = engine.render(replace(base, masker="fake"), 3)
+    assert masked is not None and masker.calls == 1
+    assert np.array_equal(masked.frame, masked.original)  # everything "occluded": the original is kept
+
+
+def test_judge_note_when_the_judge_would_flatter_the_engine(engine: PreviewEngine) -> None:
+    request = PreviewRequest((Path("a.jpg"),), Path("b.jpg"), engine="inswapper", judge="arcface")
+    assert "dlib" in engine.judge_note(request) and "flatter" in engine.judge_note(request)
+    assert engine.judge_note(replace(request, judge="dlib")) == ""
