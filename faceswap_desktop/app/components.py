@@ -3,7 +3,8 @@
 A :class:`ComponentChoice` is an immutable snapshot like the blend settings: the GUI keeps one, puts its
 fields into every preview request and export job, and persists it in the user settings file. Loading is
 lenient (a stale or unknown value falls back to its default) because the file may come from an older
-version or a machine with other models. """
+version or a machine with other models.
+"""
 
 from __future__ import annotations
 
