@@ -77,7 +77,7 @@ class ModelRowActions(QWidget):
         self.download_button.setToolTip(f"Download {model_id} and verify its sha256")
         self.import_button = QPushButton(icon("mdi6.file-import-outline"), "Import…")
         self.import_button.setToolTip(f"Import {model_id} from a file you already have (it is verified)")
-        self.verify_button = QPushButton(icon("mdi6.shield-check-outline"), "")
+        self.verify_button = QPushButton(icon("mdi6.shield-check-outline"), "Verify")
         self.verify_button.setToolTip(f"Re-hash the installed {model_id} file")
         buttons = QWidget()
         row = QHBoxLayout(buttons)
@@ -126,10 +126,11 @@ class ModelRowActions(QWidget):
             self.progress_label.setText(f"{format_size(received)}")
 
     def set_status(self, status: ModelStatus | None, busy: bool) -> None:
-        """Enable what makes sense: Download unless installed, Verify when a file is there."""
-        self.download_button.setEnabled(not busy and status is not ModelStatus.OK)
-        self.import_button.setEnabled(not busy)
-        self.verify_button.setEnabled(not busy and status is ModelStatus.OK)
+        """Offer what makes sense: Download unless installed, Verify when a file is there."""
+        self.download_button.setVisible(status is not ModelStatus.OK)
+        self.verify_button.setVisible(status in (ModelStatus.OK, ModelStatus.CORRUPT))
+        for button in (self.download_button, self.import_button, self.verify_button):
+            button.setEnabled(not busy)
 
 
 class ModelManagerDialog(QDialog):
@@ -186,6 +187,7 @@ class ModelManagerDialog(QDialog):
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for column, mode in (
             (MODEL_COL, QHeaderView.ResizeMode.ResizeToContents),
             (ROLE_COL, QHeaderView.ResizeMode.ResizeToContents),
@@ -196,7 +198,7 @@ class ModelManagerDialog(QDialog):
         ):
             header.setSectionResizeMode(column, mode)
         self.table.setColumnWidth(STATUS_COL, 170)
-        self.table.setColumnWidth(ACTION_COL, 290)
+        self.table.setColumnWidth(ACTION_COL, 330)
         self.table.verticalHeader().setDefaultSectionSize(44)
         for spec in self.store.registry:
             self._add_row(spec)
@@ -220,7 +222,7 @@ class ModelManagerDialog(QDialog):
         layout.addLayout(bottom)
         self.recheck_button.clicked.connect(self.refresh)
         self.toast = ToastWidget(self)
-        self.resize(1120, 560)
+        self.resize(1220, 650)
 
     def _add_row(self, spec: ModelSpec) -> None:
         row = self.table.rowCount()

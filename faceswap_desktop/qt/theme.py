@@ -82,8 +82,7 @@ QFrame#SectionDivider {{ color: {border}; margin: 6px 8px; }}
 QLabel#JudgeNote {{ color: {warn}; font-size: 11px; }}
 QLabel#DialogTitle {{ color: {text}; font-size: 17px; font-weight: 600; }}
 QTableWidget {{ background: {base}; alternate-background-color: {panel}; color: {text};
-               border: 1px solid {border}; border-radius: 6px; selection-background-color: {button};
-               selection-color: {text}; }}
+               border: 1px solid {border}; border-radius: 6px; selection-background-color: {button}; }}
 QTableWidget::item {{ padding: 0px 8px; border: none; }}
 QHeaderView::section {{ background: {window}; color: {muted}; border: none; border-bottom: 1px solid {border};
                        padding: 6px 8px; font-weight: 600; }}

@@ -73,7 +73,7 @@ def test_lists_every_registry_model_with_its_status(make_dialog) -> None:  # typ
     assert dialog.table.item(row, 2).text() == "528.6 MB"
     assert "non-commercial" in dialog.table.item(row, 3).text()
     actions = dialog.actions_by_id["inswapper_128"]
-    assert actions.download_button.isEnabled() and not actions.verify_button.isEnabled()
+    assert not actions.download_button.isHidden() and actions.verify_button.isHidden()
 
 
 def test_download_shows_progress_and_ends_ok(qtbot, make_dialog) -> None:  # type: ignore[no-untyped-def]
@@ -104,6 +104,7 @@ def test_cancelled_download_leaves_no_final_file(qtbot, make_dialog) -> None:  #
     assert not dialog.store.path("toy").exists()
     assert dialog.status_text("toy") == "missing"
     assert dialog.actions_by_id["toy"].download_button.isEnabled()
+    assert not dialog.actions_by_id["toy"].download_button.isHidden()
 
 
 def test_corrupt_download_is_quarantined(qtbot, make_dialog) -> None:  # type: ignore[no-untyped-def]
@@ -139,7 +140,9 @@ def test_import_good_and_bad_files_then_verify(qtbot, make_dialog, tmp_path: Pat
     assert bad.exists()  # the user's own file is never moved
     with qtbot.waitSignal(dialog.model_installed, timeout=TIMEOUT_MS):
         dialog.import_file("toy", good)
-    assert dialog.status_text("toy") == "ok" and dialog.actions_by_id["toy"].verify_button.isEnabled()
+    actions = dialog.actions_by_id["toy"]
+    assert dialog.status_text("toy") == "ok"
+    assert not actions.verify_button.isHidden() and actions.download_button.isHidden()
     dialog.store.path("toy").write_bytes(bytes(len(CONTENT)))  # damaged on disk later
     with qtbot.waitSignal(dialog.runner.failed, timeout=TIMEOUT_MS):
         dialog.actions_by_id["toy"].verify_button.click()
