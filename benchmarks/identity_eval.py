@@ -14,7 +14,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -23,6 +22,7 @@ from faceswap_desktop.core.geometry import head_pose_proxies
 from faceswap_desktop.core.identity import cosine
 from faceswap_desktop.core.image_io import read_image
 from faceswap_desktop.core.pipeline import FacePipeline, FaceSelection
+from faceswap_desktop.core.quality import SEAM_LIMIT, seam_ratio
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.core.types import Face, Image
 
@@ -74,26 +74,6 @@ def pose_kept(result_face: Face | None, target_face: Face) -> bool:
     return abs(r_roll - t_roll) <= 6 and abs(r_yaw - t_yaw) <= 0.08 and abs(r_pitch - t_pitch) <= 0.08
 
 
-def seam_ratio(result: Image, target: Image, ring_px: int = 3) -> float:
-    """Mean gradient magnitude of the result on a thin ring around the region the swap changed, divided by
-    the target's on the same ring: about 1 when the edge of the swap is invisible, higher for a seam."""
-    changed = (np.abs(result.astype(np.int16) - target).max(axis=2) > 6).astype(np.uint8)
-    changed = cv2.morphologyEx(changed, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(changed)
-    if count <= 1:
-        return 1.0
-    region = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
-    region = cv2.morphologyEx(region, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))
-    kernel = np.ones((2 * ring_px + 1, 2 * ring_px + 1), np.uint8)
-    ring = (cv2.dilate(region, kernel) - cv2.erode(region, kernel)) > 0
-
-    def gradient(image: Image) -> np.ndarray:
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
-        return np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
-
-    return float(gradient(result)[ring].mean() / max(gradient(target)[ring].mean(), 1e-6))
-
-
 def evaluate(
     pipeline: FacePipeline,
     judge: object,
@@ -131,7 +111,7 @@ def evaluate(
                     cos_result_target=cosine(result_embedding, target_person),
                     cos_target_heldout=cosine(embed(target_image, target_face), heldout),
                     pose_kept=pose_kept(result_face, target_face),
-                seam=seam_ratio(out.frame, target_image),
+                    seam=seam_ratio(out.frame, target_image),
                     result=out.frame if keep_images else None,
                 )
             )
@@ -154,6 +134,12 @@ def summarise(results: list[PairResult]) -> dict[str, float]:
         "pose_kept": float(np.mean([r.pose_kept for r in results])),
         "closer_than_target": float(np.mean([r.cos_result_heldout > r.cos_target_heldout for r in results])),
         "seam": float(np.mean([r.seam for r in results])),
-        "success_rate": float(np.mean([r.pose_kept and r.cos_result_heldout > r.cos_target_heldout
-                                       and r.seam <= 1.25 for r in results])),
+        "success_rate": float(
+            np.mean(
+                [
+                    r.pose_kept and r.cos_result_heldout > r.cos_target_heldout and r.seam <= SEAM_LIMIT
+                    for r in results
+                ]
+            )
+        ),
     }

@@ -22,7 +22,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication
 
 from faceswap_desktop.app.context import create_context
@@ -39,6 +39,7 @@ MEDIA = ROOT.parent / "shared" / "media" / "images"
 SCRFD = ROOT.parent / "shared" / "models" / "detection" / "scrfd_2.5g_bnkps.onnx"
 DEMO_DOWNLOAD = "inswapper_128"
 DEMO_FRACTION = 0.41
+VIDEO = ROOT.parent / "shared" / "media" / "videos" / "Obama_speaking.mp4"
 log = logging.getLogger("screenshots")
 
 
@@ -56,6 +57,7 @@ def settle(app: QApplication, seconds: float = 0.4) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         app.processEvents()
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # processEvents alone never runs these
         time.sleep(0.01)
 
 
@@ -114,6 +116,10 @@ def main() -> int:
         settle(app, 0.2)
         save(window, args.out / "job_queue.png")
         wait_until(app, lambda: window.runner.queue.pending_count() == 0)
+        window.runner.queue.clear_finished()
+        window.runner.jobs_changed.emit(window.runner.queue.jobs())
+        window.resizeDocks([window.docks[4]], [130], Qt.Orientation.Vertical)
+        shoot_video_timeline(app, window, args.out / "video_timeline.png")
     finally:
         window.shutdown()
         window.close()
@@ -194,6 +200,33 @@ def model_manager_screenshot(app: QApplication, root: Path, path: Path) -> None:
         finally:
             dialog.shutdown()
             dialog.close()
+def shoot_video_timeline(app: QApplication, window: MainWindow, path: Path) -> None:
+    """A video target with a swapped frame, an identity plot filled by previews and in/out markers."""
+    video = window.video
+    window.session.remove_source(0)
+    window.session.add_sources([MEDIA / "identity/biden/biden2.jpg"])
+    wait_until(app, lambda: len(window.session.usable_sources) == 1)
+    window.session.set_target(VIDEO)
+    wait_until(app, lambda: video.active and len(video.model.thumbnails) > 0)
+    model = video.model
+    window.session.set_settings(window.session.settings.replace(strength=85))
+    video.set_keyframe()
+    for frame in range(0, 150, 3):  # scrub: each shown frame adds its similarity to the plot
+        model.set_position(frame)
+        wait_until(
+            app, lambda f=frame: video.last_result is not None and video.last_result.request.index == f
+        )
+    model.set_in(24)
+    model.set_out(210)
+    model.set_position(150)
+    window.session.set_settings(window.session.settings.replace(strength=100, mask_feather=10))
+    video.set_keyframe()
+    model.set_position(96)
+    wait_until(
+        app, lambda: video.last_result is not None and video.last_result.request == video.preview_request()
+    )
+    settle(app)
+    save(window, path)
 
 
 def save(window: MainWindow, path: Path) -> None:

@@ -151,3 +151,23 @@ def test_a_missing_downloadable_model_names_the_command(media: Path, tmp_path: P
     assert proc.returncode == 4, proc.stderr
     assert "faceswap-desktop models download w600k_r50" in proc.stderr
     assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.slow
+def test_maximize_likeness_reports_its_search(media: Path, tmp_path: Path) -> None:
+    proc = run_cli(
+        "swap",
+        "--source",
+        media / "identity/deepface_p05/img16.jpg",
+        "--target",
+        media / "identity/deepface_p07/img29.jpg",
+        "--output",
+        tmp_path / "m.png",
+        "--json",
+        "--maximize-likeness",
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    search = summary["maximize_likeness"]
+    assert search["best_cosine"] >= search["start_cosine"]
+    assert summary["faces"][0]["similarity"]["cosine"] == pytest.approx(search["best_cosine"], abs=0.02)

@@ -1,6 +1,6 @@
 """The identity test that can fail (issue #2): swaps judged by the shared MobileFaceNet, not by the engine.
 
-Measured with the default settings on 2026-11-24 (benchmarks/bench_photo.py): identity ratio 0.72,
+Measured with the default settings on 2026-11-24 (benchmarks/bench_identity.py): identity ratio 0.716,
 pose kept on 29/30 pairs, every result closer to the held-out source photo than the untouched target.
 The floor sits a little under the measurement so that it catches regressions, not noise.
 """

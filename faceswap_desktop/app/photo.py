@@ -10,6 +10,7 @@ from typing import Any
 
 from ..core.errors import BadInput, OutputConflict
 from ..core.image_io import check_output_path, read_image, write_image
+from ..core.likeness import maximize_likeness
 from ..core.pipeline import FaceSelection, FrameResult
 from ..core.settings import SwapSettings
 from .context import DEFAULT_DETECTOR, DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
@@ -30,6 +31,7 @@ class PhotoSwapRequest:
     restorer: str | None = None
     restorer_amount: float = 0.8
     masker: str | None = None
+    maximize_likeness: bool = False
     overwrite: bool = False
     provider: str | None = None
     """The execution provider to switch the context to first (``None``: keep the context's own)."""
@@ -70,10 +72,21 @@ def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapR
         masker=request.masker,
     )
     prepared = pipeline.prepare_source(source_images)
+    settings, search_summary = request.settings, None
+    if request.maximize_likeness:
+        search = maximize_likeness(pipeline, target_image, prepared, settings, request.selection)
+        settings = search.best.settings
+        search_summary = {
+            "evaluations": len(search.evaluations),
+            "start_cosine": round(search.start.cosine, 4),
+            "best_cosine": round(search.best.cosine, 4),
+            "changed": {k: v for k, v in settings.to_dict().items() if getattr(request.settings, k) != v},
+            "note": "optimised against the reported judge: an independent judge shows a smaller gain",
+        }
     result = pipeline.process_frame(
         target_image,
         prepared,
-        request.settings,
+        settings,
         request.selection,
         score="with_baseline",
         enhance_amount=request.restorer_amount if request.restorer else 0.0,
@@ -86,6 +99,9 @@ def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapR
     summary = summarise(
         request, result, timings, texture_photo=getattr(prepared.swapper_data, "chosen_index", None)
     )
+    summary["settings"] = settings.to_dict()
+    if search_summary is not None:
+        summary["maximize_likeness"] = search_summary
     return PhotoSwapResult(output=request.output, frame_result=result, summary=summary)
 
 

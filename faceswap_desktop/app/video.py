@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +34,8 @@ from ..core.tracking import TrackerOptions
 from ..core.video_io import VideoReader
 from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, container_for
 from .context import DEFAULT_ENGINE, AppContext
-from .video_report import ExportReport
+from .isolated_judge import PipelineFactory
+from .video_report import ExportReport, FrameRecord
 from .video_session import (
     FrameOutcome,
     ReferenceChoice,
@@ -78,6 +79,12 @@ class VideoExportRequest:
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     workers: int = 2
     overwrite: bool = False
+    settings_at: Callable[[int], SwapSettings] | None = field(default=None, compare=False)
+    """Settings per frame index (keyframes); ``None`` uses :attr:`settings` for every frame."""
+
+    def frame_settings(self, index: int) -> SwapSettings:
+        """The settings frame ``index`` is swapped with."""
+        return self.settings_at(index) if self.settings_at is not None else self.settings
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,8 @@ class ExportProgress:
     fps: float
     eta_seconds: float
     elapsed_seconds: float
+    record: FrameRecord | None = None
+    """The frame just finished (face found, similarity), for a live per-frame plot."""
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -122,14 +131,22 @@ def _temporary_path(output: Path) -> Path:
 class VideoExportJob:
     """Runs one export; iterate :meth:`run` for progress, then read :attr:`report`."""
 
-    def __init__(self, context: AppContext, request: VideoExportRequest, cancel: CancelToken | None = None):
+    def __init__(
+        self,
+        context: AppContext,
+        request: VideoExportRequest,
+        cancel: CancelToken | None = None,
+        build_pipeline: PipelineFactory | None = None,
+    ):
+        """``build_pipeline`` defaults to ``context.build_pipeline`` (the GUI isolates the judge)."""
         validate_export(request)
         self.context, self.request = context, request
+        self._build_pipeline = build_pipeline or context.build_pipeline
         self.cancel = cancel or threading.Event()
         self.report: ExportReport | None = None
         self._stop = threading.Event()
 
-    def run(self) -> Iterator[ExportProgress]:
+    def run(self) -> Generator[ExportProgress, None, None]:
         """Export frame by frame, yielding progress; raises :class:`Cancelled` when cancelled."""
         request = self.request
         reader = VideoReader(request.target)
@@ -148,7 +165,7 @@ class VideoExportJob:
             raise BadInput(
                 f"the range {request.start}..{request.end}s holds no frame of {info.duration:.2f}s"
             )
-        pipeline = self.context.build_pipeline(engine=request.engine, judge=request.judge)
+        pipeline = self._build_pipeline(request.engine, request.judge)
         prepared = pipeline.prepare_source([read_image(path) for path in request.sources])
         detector: Any = self.context.detector("mediapipe")
         embedder = tracker_embedder(self.context, request.embedder)
@@ -191,7 +208,14 @@ class VideoExportJob:
                 score = request.judge is not None and (index - start) % max(request.score_every, 1) == 0
                 pending.append(
                     pool.submit(
-                        swap_tracked_face, pipeline, prepared, request.settings, index, image, track, score
+                        swap_tracked_face,
+                        pipeline,
+                        prepared,
+                        request.frame_settings(index),
+                        index,
+                        image,
+                        track,
+                        score,
                     )
                 )
                 while len(pending) > request.workers or (pending and pending[0].done()):
@@ -243,7 +267,8 @@ class VideoExportJob:
         done, total = report.frames_done, report.frames_total
         elapsed = time.perf_counter() - started
         fps = done / elapsed if elapsed > 0 else 0.0
-        return ExportProgress(done, total, fps, (total - done) / fps if fps > 0 else float("inf"), elapsed)
+        eta = (total - done) / fps if fps > 0 else float("inf")
+        return ExportProgress(done, total, fps, eta, elapsed, report.records[-1])
 
     def _get(self, source: queue.Queue[Any]) -> Any:
         while True:

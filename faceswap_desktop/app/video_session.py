@@ -162,14 +162,23 @@ class VideoSession:
     """
 
     def __init__(
-        self, context: AppContext, path: str | Path, engine: str = "mesh", embedder: str | None = "auto"
+        self,
+        context: AppContext,
+        path: str | Path,
+        engine: str = "mesh",
+        embedder: str | Recognizer | None = "auto",
+        pipeline: FacePipeline | None = None,
     ) -> None:
+        """``embedder``: an id for :func:`tracker_embedder` or a recognizer; ``pipeline`` (default: the
+        engine's, without a judge) scores previews when it has a judge."""
         self.context = context
         self.reader = VideoReader(path)
         self.info = self.reader.info
-        self.pipeline = context.build_pipeline(engine=engine, judge=None)
+        self.pipeline = pipeline or context.build_pipeline(engine=engine, judge=None)
         self.detector: TrackingDetector = context.detector("mediapipe")  # type: ignore[assignment]
-        self.embedder = tracker_embedder(context, embedder)
+        self.embedder = (
+            tracker_embedder(context, embedder) if embedder is None or isinstance(embedder, str) else embedder
+        )
         self.prepared: PreparedSource | None = None
         self.reference: Reference | None = None
 
@@ -189,8 +198,9 @@ class VideoSession:
         )
         return self.reference
 
-    def preview(self, index: int, settings: SwapSettings) -> FrameOutcome:
-        """Frame ``index`` with the chosen person swapped (unchanged when they are not in it)."""
+    def preview(self, index: int, settings: SwapSettings, score: bool = False) -> FrameOutcome:
+        """Frame ``index`` with the chosen person swapped (unchanged when they are not in it); ``score``
+        measures the result's similarity when the pipeline has a judge."""
         if self.prepared is None:
             raise NoFaceFound("choose the source photos before previewing")
         reference = self.reference or self.choose_reference()
@@ -199,7 +209,7 @@ class VideoSession:
         seek_ms = (time.perf_counter() - started) * 1000
         face = self._find_chosen(image, reference, index)
         track = TrackResult(face, face, 0, True, False, None, 0)
-        outcome = swap_tracked_face(self.pipeline, self.prepared, settings, index, image, track, score=False)
+        outcome = swap_tracked_face(self.pipeline, self.prepared, settings, index, image, track, score)
         outcome.timings_ms["seek"] = seek_ms
         outcome.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return outcome

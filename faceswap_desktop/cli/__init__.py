@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="ONNX Runtime execution provider: auto, cpu, cuda, tensorrt, dml, coreml",
     )
     swap.add_argument("--no-score", action="store_true", help="skip the identity score")
+    swap.add_argument(
+        "--maximize-likeness",
+        action="store_true",
+        help="search blend settings that raise the judged likeness while the edges stay invisible (photos)",
+    )
     swap.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     swap.add_argument("--json", action="store_true", help="print the summary as JSON")
     blend = swap.add_argument_group("blend settings")
@@ -137,6 +142,7 @@ def _run_swap(args: argparse.Namespace) -> int:
         restorer=args.restorer,
         restorer_amount=args.restorer_amount / 100,
         masker=args.mask_model,
+        maximize_likeness=args.maximize_likeness,
     )
     result = run_photo_swap(create_context(args.provider), request)
     if args.json:

@@ -92,7 +92,6 @@ class WorkGrid:
             borderMode=cv2.BORDER_REPLICATE,
         )
 
-
     def upsample_map(self, map_x: FloatArray, map_y: FloatArray) -> FloatArray:
         """Both coordinate maps upsampled in one call, as the 2-channel map ``cv2.remap`` takes directly."""
         return self.upsample(cv2.merge([map_x, map_y]))

@@ -191,8 +191,14 @@ def fetch_url(
         except RetryableError as error:
             if attempt == policy.retries:
                 raise
-            log.warning("%s: %s (attempt %d of %d); retrying in %.1f s", label, error, attempt + 1,
-                        policy.retries + 1, delay)
+            log.warning(
+                "%s: %s (attempt %d of %d); retrying in %.1f s",
+                label,
+                error,
+                attempt + 1,
+                policy.retries + 1,
+                delay,
+            )
             cancel.sleep(delay)
             delay = min(delay * 2.0, policy.backoff_max)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -13,8 +13,13 @@ from numpy.typing import NDArray
 from faceswap_desktop.core.types import FloatArray, Image
 
 FFHQ_TEMPLATE_512: FloatArray = np.array(
-    [[192.98138, 239.94708], [318.90277, 240.1936], [256.63416, 314.01935], [201.26117, 371.41043],
-     [313.08905, 371.15118]],
+    [
+        [192.98138, 239.94708],
+        [318.90277, 240.1936],
+        [256.63416, 314.01935],
+        [201.26117, 371.41043],
+        [313.08905, 371.15118],
+    ],
     dtype=np.float32,
 )
 """GFPGAN's 5-point FFHQ template for a 512x512 crop (same keypoint order as ArcFace)."""
@@ -85,7 +90,10 @@ def warp_to_frame(
     shifted = matrix.astype(np.float64).copy()
     shifted[:, 2] += shifted[:, :2] @ np.array([x0, y0], np.float64)  # frame origin moves to the ROI corner
     return cv2.warpAffine(
-        crop, shifted, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        crop,
+        shifted,
+        (x1 - x0, y1 - y0),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_CONSTANT,
     )
 

@@ -38,8 +38,12 @@ class GfpganEnhancer:
         if amount <= 0.0:
             return frame.copy()
         matrix = estimate_similarity(face.keypoints_5, FFHQ_TEMPLATE_512)
-        crop = np.asarray(cv2.warpAffine(frame, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR,
-                                         borderMode=cv2.BORDER_REPLICATE), np.uint8)
+        crop = np.asarray(
+            cv2.warpAffine(
+                frame, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            ),
+            np.uint8,
+        )
         blob = image_to_blob(crop, (127.5,) * 3, (127.5,) * 3, self._input_dtype)
         output = self._session.run([self._output_name], {self._input_name: blob})[0]
         restored = blob_to_image(np.asarray(output, np.float32), -1.0, 1.0)

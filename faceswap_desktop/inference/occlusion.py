@@ -27,8 +27,16 @@ from .facecrop import image_to_blob, input_dtype, mask_to_frame
 from .sessions import InferenceRunner
 
 FACE_PARSER_REGIONS: dict[str, int] = {
-    "skin": 1, "left-eyebrow": 2, "right-eyebrow": 3, "left-eye": 4, "right-eye": 5, "glasses": 6,
-    "nose": 10, "mouth": 11, "upper-lip": 12, "lower-lip": 13,
+    "skin": 1,
+    "left-eyebrow": 2,
+    "right-eyebrow": 3,
+    "left-eye": 4,
+    "right-eye": 5,
+    "glasses": 6,
+    "nose": 10,
+    "mouth": 11,
+    "upper-lip": 12,
+    "lower-lip": 13,
 }
 """CelebAMask-HQ class ids of the regions that make up the visible face (FaceFusion's region names)."""
 

@@ -146,8 +146,16 @@ class ModelStore:
         failures: list[str] = []
         for url in spec.urls:
             try:
-                result = fetch_url(url, part, label=model_id, expected_size=spec.size, policy=self.policy,
-                                   opener=self._opener, cancel=token, progress=progress)
+                result = fetch_url(
+                    url,
+                    part,
+                    label=model_id,
+                    expected_size=spec.size,
+                    policy=self.policy,
+                    opener=self._opener,
+                    cancel=token,
+                    progress=progress,
+                )
             except (FatalUrlError, RetryableError) as error:
                 log.warning("%s: %s failed: %s", model_id, url, error)
                 failures.append(str(error))

@@ -8,6 +8,10 @@ from PySide6.QtCore import QMimeData
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp);;All files (*)"
+TARGET_FILTER = (
+    "Photos and videos (*.jpg *.jpeg *.png *.webp *.bmp *.mp4 *.mov *.m4v *.mkv *.webm *.avi);;"
+    "Images (*.jpg *.jpeg *.png *.webp *.bmp);;Videos (*.mp4 *.mov *.m4v *.mkv *.webm *.avi);;All files (*)"
+)
 
 
 def dropped_paths(mime: QMimeData) -> list[Path]:

@@ -27,7 +27,7 @@ from ..app.preview import PreviewEngine, PreviewResult
 from ..app.user_settings import UserSettings, UserSettingsStore
 from ..core.errors import FaceswapError
 from .actions import install_actions, refresh_icons
-from .drops import IMAGE_FILTER
+from .drops import IMAGE_FILTER, TARGET_FILTER
 from .engine_panel import EnginePanel, settings_column
 from .gauge import SimilarityPanel
 from .jobs_panel import JobQueuePanel
@@ -39,6 +39,7 @@ from .source_panel import SourcePanel
 from .target_panel import TargetPanel
 from .theme import apply_theme
 from .toast import ToastWidget
+from .video_panel import VideoWorkspace
 from .workers import JobRunner, PreviewController, SerialExecutor
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.actions_by_name["models"] = install_models_entry(self, self.open_model_manager)
         self._build_status_bar()
         self._connect()
+        self.video = VideoWorkspace(self)
         self._restore_geometry()
 
     # -- construction --------------------------------------------------------------------------------
@@ -163,7 +165,7 @@ class MainWindow(QMainWindow):
 
     def open_target(self) -> None:
         file, _ = QFileDialog.getOpenFileName(
-            self, "Open target photo", self.user_settings.last_folder, IMAGE_FILTER
+            self, "Open target photo or video", self.user_settings.last_folder, TARGET_FILTER
         )
         if file:
             self.user_settings = self.user_settings.with_changes(last_folder=str(Path(file).parent))
@@ -186,6 +188,9 @@ class MainWindow(QMainWindow):
 
     def export(self) -> None:
         """Ask for an output path (default ``<target>_swapped.png``) and queue an export job."""
+        if self.video.active:
+            self.video.export()
+            return
         if self.session.preview_request() is None or self.session.target is None:
             self.show_error("Add a source photo with a face and a target photo first.", "warning")
             return
@@ -308,6 +313,7 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
+        self.video.shutdown()
         self.controller.request(None)
         self.runner.shutdown()
         self.analysis.shutdown()

@@ -17,6 +17,7 @@ from ..app.preview import PreviewEngine, PreviewRequest, face_crop, fit_thumbnai
 from ..core.pipeline import FaceSelection
 from ..core.settings import SwapSettings
 from ..core.types import Face
+from ..core.video_io import looks_like_video
 from .images import bgr_to_qimage
 from .workers import SerialExecutor
 
@@ -54,6 +55,7 @@ class SessionModel(QObject):
     loading_changed = Signal(bool)
     error_raised = Signal(str)
     preview_request_changed = Signal(object)  # PreviewRequest | None
+    video_requested = Signal(object)  # Path of a video chosen as the target
 
     def __init__(
         self,
@@ -109,8 +111,21 @@ class SessionModel(QObject):
 
     # -- target --------------------------------------------------------------------------------------
     def set_target(self, path: Path) -> None:
-        """Analyse the target photo in the background; it replaces the current target when ready."""
+        """Analyse the target photo in the background; it replaces the current target when ready.
+
+        A video (recognised by its content) is handed on with ``video_requested`` instead."""
+        if looks_like_video(path):
+            self.video_requested.emit(path)
+            return
         self._run(lambda: self._load_target(path), self._on_target_loaded)
+
+    def clear_target(self) -> None:
+        """Forget the target photo (a video took its place)."""
+        if self.target is not None:
+            self.target, self.selection = None, ()
+            self.target_changed.emit()
+            self.selection_changed.emit()
+            self._emit_request()
 
     def _load_target(self, path: Path) -> TargetItem:
         analysis = self.engine.analyse_target(path)

@@ -12,6 +12,7 @@ import pytest
 from faceswap_desktop.app.video import VideoExportJob, VideoExportRequest
 from faceswap_desktop.core.errors import Cancelled, OutputConflict
 from faceswap_desktop.core.provenance import is_labelled_synthetic_video
+from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.core.video_io import VideoReader, probe_video
 from faceswap_desktop.core.video_writer import EncodeOptions
 
@@ -89,3 +90,32 @@ def test_outputs_never_replace_inputs_or_existing_files(context, tmp_path: Path)
     with pytest.raises(OutputConflict, match=r"\.mp4"):
         VideoExportJob(context, VideoExportRequest(sources=(BIDEN,), target=OBAMA, output=tmp_path / "x.gif"))
     assert existing.read_bytes() == b"keep me"
+
+
+def test_settings_per_frame_and_live_records(context, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``settings_at`` is asked for every exported frame, and each progress carries that frame's record."""
+    asked: list[int] = []
+
+    def settings_at(index: int) -> SwapSettings:
+        asked.append(index)
+        return SwapSettings(strength=0 if index < 36 else 100)
+
+    out = tmp_path / "keyed.mp4"
+    request = VideoExportRequest(
+        sources=(BIDEN,), target=OBAMA, output=out, start=1.0, end=1.4, embedder="none",
+        encode=EncodeOptions(crf=12, preset="ultrafast"), judge="dlib", score_every=4,
+        settings_at=settings_at,
+    )  # fmt: skip
+    progress = list(VideoExportJob(context, request).run())
+    assert sorted(asked) == list(range(30, 42))
+    records = [p.record for p in progress]
+    assert [r.index for r in records if r is not None] == list(range(30, 42))
+    assert all(r is not None and r.face_found for r in records)
+    scored = [r for r in records if r is not None and r.similarity_percent is not None]
+    assert [r.index for r in scored] == [30, 34, 38]
+    with VideoReader(OBAMA) as original, VideoReader(out) as swapped:
+        change = [
+            float(np.abs(original.frame_at(30 + i).astype(int) - swapped.frame_at(i)).mean())
+            for i in range(12)
+        ]
+    assert max(change[:6]) < min(change[6:]) and change[6] > change[5] + 0.8  # strength 0, then 100

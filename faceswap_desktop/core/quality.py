@@ -1,0 +1,61 @@
+"""Realism checks of a swap result: how visible the edge of the swapped region is."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from .types import Image
+
+SEAM_LIMIT = 1.25
+"""Above this seam ratio the swap's edge is visibly sharper than the picture around it."""
+
+
+def _gradient(image: Image) -> NDArray[np.float32]:
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    return np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+
+
+def changed_region(result: Image, target: Image, threshold: int = 6) -> NDArray[np.uint8]:
+    """The largest connected region where the result differs from the target (a {0,1} mask)."""
+    changed = (np.abs(result.astype(np.int16) - target).max(axis=2) > threshold).astype(np.uint8)
+    changed = cv2.morphologyEx(changed, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(changed)
+    if count <= 1:
+        return np.zeros_like(changed)
+    region = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+    return cv2.morphologyEx(region, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))
+
+
+def seam_ratio(result: Image, target: Image, ring_px: int = 3) -> float:
+    """Mean gradient magnitude of the result on a thin ring around the changed region, over the target's
+    on the same ring: about 1 when the swap's edge is invisible, higher when a seam shows."""
+    region = changed_region(result, target)
+    if not region.any():
+        return 1.0
+    kernel = np.ones((2 * ring_px + 1, 2 * ring_px + 1), np.uint8)
+    ring = (cv2.dilate(region, kernel) - cv2.erode(region, kernel)) > 0
+    return float(_gradient(result)[ring].mean() / max(float(_gradient(target)[ring].mean()), 1e-6))
+
+
+COLOUR_STEP_LIMIT = 6.0
+"""Mean LAB difference (delta E, CIE76) across the swap's edge above which a tone step is visible."""
+
+
+def colour_step(result: Image, target: Image, band_px: int = 6) -> float:
+    """Colour difference between thin bands just inside and just outside the changed region's edge.
+
+    Feathering hides a sharp edge from :func:`seam_ratio`, but not a change of skin tone or source
+    background showing at the boundary; this measures that, as a mean CIE76 delta E.
+    """
+    region = changed_region(result, target)
+    if not region.any():
+        return 0.0
+    kernel = np.ones((2 * band_px + 1, 2 * band_px + 1), np.uint8)
+    inner = (region - cv2.erode(region, kernel)) > 0
+    outer = (cv2.dilate(region, kernel) - region) > 0
+    lab = cv2.cvtColor(result, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lab[..., 0] *= 100.0 / 255.0
+    lab[..., 1:] -= 128.0
+    return float(np.linalg.norm(lab[inner].mean(0) - lab[outer].mean(0)))

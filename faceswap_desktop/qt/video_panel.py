@@ -1,0 +1,276 @@
+"""The video workflow of the main window: a video target, the timeline, live frames and video exports.
+
+:class:`VideoWorkspace` is the glue between the photo session (source photos, blend settings), the
+:class:`TimelineModel` and its widget, the latest-wins frame preview (the GUI's own
+:class:`PreviewController` driving a :class:`VideoPreviewEngine` on the analysis thread), the thumbnail
+loader and the job runner. The GUI thread never decodes, seeks, swaps or encodes.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QImage, QKeyEvent
+from PySide6.QtWidgets import QDialog
+
+from ..app.jobs import JobInfo
+from ..app.video import VideoExportRequest
+from ..app.video_jobs import video_export_work
+from ..app.video_report import FrameRecord
+from ..core.errors import FaceswapError
+from ..core.video_io import VideoInfo
+from .timeline import TimelineWidget
+from .timeline_model import NOT_MEASURED, TimelineModel
+from .video_export_dialog import VideoExportChoice, VideoExportDialog
+from .video_workers import (
+    OpenedVideo,
+    ThumbnailLoader,
+    VideoFrameResult,
+    VideoPreviewEngine,
+    VideoPreviewRequest,
+)
+from .workers import PreviewController
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+EXPORT_SCORE_EVERY = 3
+"""Score every 3rd exported frame for the identity plot (the judge costs ~100 ms a face)."""
+
+
+class VideoWorkspace(QObject):
+    """Owns the timeline and the video preview; lives as long as the main window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.session = window.session
+        self.view = window.preview
+        self.path: Path | None = None
+        self.info: VideoInfo | None = None
+        self.last_result: VideoFrameResult | None = None
+        self.model = TimelineModel(self)
+        self.timeline = TimelineWidget(self.model)
+        self.timeline.setVisible(False)
+        window.preview_panel.layout().addWidget(self.timeline)
+        self.engine = VideoPreviewEngine(window.context, window.build_pipeline)
+        self.controller = PreviewController(self.engine, window.analysis, self)  # type: ignore[arg-type]
+        self.thumbnails = ThumbnailLoader(self)
+        self._records: queue.SimpleQueue[tuple[Path, FrameRecord]] = queue.SimpleQueue()
+        self._opening: Path | None = None
+        self._connect()
+
+    def _connect(self) -> None:
+        s, model = self.session, self.model
+        s.video_requested.connect(self.open_video)
+        s.target_changed.connect(self._on_photo_target_changed)
+        s.sources_changed.connect(self.request_preview)
+        s.settings_changed.connect(self._on_settings_changed)
+        model.position_changed.connect(self._on_position_changed)
+        self.timeline.keyframe_requested.connect(self.set_keyframe)
+        self.timeline.keyframe_removal_requested.connect(lambda: model.remove_keyframe())
+        self.timeline.export_requested.connect(self.export)
+        self.controller.preview_ready.connect(self._on_frame_ready)
+        self.controller.preview_failed.connect(lambda error: self.window.show_error(str(error)))
+        self.controller.busy_changed.connect(self.window.preview_panel.set_busy)
+        self.thumbnails.thumbnails_ready.connect(self._on_thumbnails_ready)
+        self.window.runner.jobs_changed.connect(self._drain_records)
+        self.view.installEventFilter(self)
+        self.view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # so its keys can reach the timeline
+
+    @property
+    def active(self) -> bool:
+        """True while a video is the target."""
+        return self.path is not None
+
+    # -- opening -------------------------------------------------------------------------------------
+    def open_video(self, path: Path) -> None:
+        """Open ``path`` on the analysis thread; the timeline appears when it is indexed."""
+        self._opening = path
+        self.window.preview_panel.set_busy(True)
+        self.window.analysis.submit(lambda: self.engine.open(path), self._on_opened, self._on_open_failed)
+
+    def _on_opened(self, opened: OpenedVideo) -> None:
+        if opened.path != self._opening:
+            return
+        self._opening = None
+        self.session.clear_target()  # after this, photo previews no longer apply
+        self.path, self.info, self.last_result = opened.path, opened.info, None
+        self.model.set_video(opened.times, opened.info.duration, self.session.settings)
+        self.view.set_target(opened.first_frame)
+        self.view.placeholder = "Drop a target photo or video here"
+        self.timeline.setVisible(True)
+        self.timeline.track.setFocus()
+        self.thumbnails.load(opened.path)
+        self.window.target_panel.name_label.setText(
+            f"{opened.path.name} · video · {opened.info.width}×{opened.info.height} · "
+            f"{opened.info.frame_count} frames"
+        )
+        self.window.status_label.setText(
+            f"Opened {opened.path.name}: {opened.info.frame_count} frames at {float(opened.info.fps):.2f} fps"
+        )
+        self.request_preview()
+
+    def _on_open_failed(self, error: Exception) -> None:
+        self._opening = None
+        self.window.preview_panel.set_busy(False)
+        self.window.show_error(f"Could not open the video: {error}")
+
+    def _on_photo_target_changed(self) -> None:
+        if self.session.target is not None and self.active:
+            self.close_video()
+
+    def close_video(self) -> None:
+        """Back to the photo workflow."""
+        self.model.set_playing(False)
+        self.controller.request(None)
+        self.path, self.info, self.last_result = None, None, None
+        self.timeline.setVisible(False)
+        self.window.analysis.submit(self.engine.close, lambda _v: None, lambda _e: None)
+
+    # -- preview -------------------------------------------------------------------------------------
+    def preview_request(self) -> VideoPreviewRequest | None:
+        if self.path is None:
+            return None
+        return VideoPreviewRequest(
+            self.path, self.model.position, self.session.usable_sources, self.session.settings
+        )
+
+    def request_preview(self) -> None:
+        """Ask for the frame at the playhead; newer requests replace older ones (latest wins)."""
+        if self.active:
+            self.controller.request(self.preview_request())
+
+    def _on_position_changed(self, frame: int) -> None:
+        if self.model.track:  # keyframed: the sliders follow the interpolated settings
+            self.session.set_settings(self.model.track.settings_at(frame))
+        self.request_preview()
+
+    def _on_settings_changed(self, settings: object) -> None:
+        if not self.model.track:
+            self.model.set_base(self.session.settings)
+        self.request_preview()
+
+    def _on_frame_ready(self, result: VideoFrameResult, frame: QImage) -> None:
+        if result.request.path != self.path:
+            return
+        self.last_result = result
+        self.view.before, self.view.after = result.original, frame
+        self.view.update()
+        face = result.swapped_face
+        self.window.similarity_panel.set_faces([face] if face is not None and face.similarity else [])
+        if result.face_found is not None:
+            found = result.face_found
+            value = result.similarity_percent if result.similarity_percent is not None else NOT_MEASURED
+            self.model.set_identity(result.request.index, value if found else None)
+        score = f" · {result.similarity_percent:.0f}% like the source" if result.similarity_percent else ""
+        where = f"Frame {result.request.index + 1}"
+        if result.face_found is False:
+            self.window.status_label.setText(f"{where}: the chosen person is not in this frame")
+        else:
+            self.window.status_label.setText(f"{where} in {result.elapsed_ms:.0f} ms{score}")
+
+    def _on_thumbnails_ready(self, path: Path, thumbs: list[tuple[int, QImage]]) -> None:
+        if path == self.path:
+            self.model.set_thumbnails(thumbs)
+
+    # -- keyframes -----------------------------------------------------------------------------------
+    def set_keyframe(self) -> None:
+        """Keyframe the current blend settings at the playhead."""
+        if self.active:
+            self.model.set_keyframe(self.session.settings)
+            self.window.status_label.setText(f"Keyframe set at frame {self.model.position + 1}")
+
+    # -- export --------------------------------------------------------------------------------------
+    def export(self) -> None:
+        """Ask how to export (dialog) and queue the job."""
+        if self.path is None or self.info is None:
+            return
+        if not self.session.usable_sources:
+            self.window.show_error("Add a source photo with a face first.", "warning")
+            return
+        jobs = self.window.runner.queue.jobs()
+        taken = [job.output for job in jobs if job.output is not None and not job.state.is_final]
+        dialog = VideoExportDialog(self.model, self.path, self.info.has_audio, self.window, taken)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        choice = dialog.choice()
+        overwrite = choice.output.exists()
+        if overwrite and not self.window.confirm(
+            "Replace file?", f"{choice.output.name} already exists. Replace it?"
+        ):
+            return
+        self.queue_export(choice, overwrite)
+
+    def queue_export(self, choice: VideoExportChoice, overwrite: bool = False) -> JobInfo | None:
+        """Queue an export of frames ``first..last`` (inclusive) with the keyframed settings."""
+        if self.path is None or not self.session.usable_sources:
+            return None
+        model, path = self.model, self.path
+        end_frame = choice.last_frame + 1
+        track = model.track if model.track else None
+        request = VideoExportRequest(
+            sources=self.session.usable_sources,
+            target=path,
+            output=choice.output,
+            settings=self.session.settings if track is None else track.settings_at(choice.first_frame),
+            encode=choice.encode,
+            start=model.time_of(choice.first_frame) if choice.first_frame > 0 else None,
+            end=model.time_of(end_frame) if end_frame < model.frame_count else None,
+            judge="dlib",
+            score_every=EXPORT_SCORE_EVERY,
+            settings_at=track.settings_at if track is not None else None,
+            overwrite=overwrite,
+        )
+        try:
+            work = video_export_work(
+                self.window.context,
+                request,
+                self.window.build_pipeline,
+                on_record=lambda record: self._records.put((path, record)),
+            )
+        except FaceswapError as error:
+            self.window.show_error(str(error))
+            return None
+        frames = choice.last_frame - choice.first_frame + 1
+        info = self.window.runner.queue.submit(
+            f"Export {choice.output.name} ({frames} frames)", work, request.settings, choice.output
+        )
+        self.window.runner.start_pending()
+        return info
+
+    def _drain_records(self, _jobs: list[JobInfo] | None = None) -> None:
+        """Move the export's per-frame records onto the identity plot (runs at the runner's 10 Hz)."""
+        while True:
+            try:
+                path, record = self._records.get_nowait()
+            except queue.Empty:
+                return
+            if path != self.path:
+                continue
+            if not record.face_found:
+                self.model.set_identity(record.index, None)
+            elif record.similarity_percent is not None:
+                self.model.set_identity(record.index, record.similarity_percent)
+            else:  # the model keeps a measured value over "not measured"
+                self.model.set_identity(record.index, NOT_MEASURED)
+
+    # -- keys and shutdown ---------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Timeline keys also work while the preview has focus."""
+        if self.active and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            return self.timeline.handle_key(event)
+        return super().eventFilter(watched, event)
+
+    def shutdown(self) -> None:
+        """Stop playback and background work (the analysis thread is shut down by the window)."""
+        self.model.set_playing(False)
+        self.controller.request(None)
+        self.thumbnails.shutdown()
+        self.window.analysis.submit(self.engine.close, lambda _v: None, lambda _e: None)

@@ -1,0 +1,182 @@
+"""Background work of the video timeline: opening, latest-wins swapped frames, and thumbnails.
+
+The existing :class:`~faceswap_desktop.qt.workers.PreviewController` drives the frame previews: it only
+needs an engine whose ``render(request, generation, is_stale)`` returns something with ``generation``
+and a BGR ``frame``; :class:`VideoPreviewEngine` is that engine for video frames. Everything here runs
+on worker threads (decoding, seeking, swapping, QImage conversion); the GUI thread only gets results.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+from ..app.context import AppContext
+from ..app.isolated_judge import PipelineFactory
+from ..app.video_session import VideoSession
+from ..core.image_io import read_image
+from ..core.pipeline import SwappedFace
+from ..core.settings import SwapSettings
+from ..core.types import Image
+from ..core.video_io import VideoInfo, VideoReader
+from .images import bgr_to_qimage
+from .workers import SerialExecutor
+
+log = logging.getLogger(__name__)
+
+THUMB_HEIGHT = 54
+THUMB_COUNT = 16
+
+
+@dataclass(frozen=True)
+class OpenedVideo:
+    """What the timeline needs of a freshly opened video: its info, frame times and first frame."""
+
+    path: Path
+    info: VideoInfo
+    times: tuple[float, ...]
+    first_frame: QImage
+
+
+@dataclass(frozen=True)
+class VideoPreviewRequest:
+    """One frame to show: the video, frame index, the source photos and a settings snapshot."""
+
+    path: Path
+    index: int
+    sources: tuple[Path, ...] = ()
+    settings: SwapSettings = field(default_factory=SwapSettings)
+
+
+@dataclass(frozen=True)
+class VideoFrameResult:
+    """A rendered timeline frame: original and swapped frames, whether the person was found, the score."""
+
+    request: VideoPreviewRequest
+    generation: int
+    frame: Image
+    original: QImage
+    swapped: bool
+    face_found: bool | None
+    """None when nothing was swapped because no source is set."""
+    similarity_percent: float | None
+    elapsed_ms: float
+    swapped_face: SwappedFace | None = None
+
+
+class VideoPreviewEngine:
+    """Owns the open :class:`VideoSession` and renders timeline frames. Use from one worker thread only."""
+
+    def __init__(self, context: AppContext, build_pipeline: PipelineFactory, judge: str | None = "dlib"):
+        self.context, self.build_pipeline, self.judge = context, build_pipeline, judge
+        self.session: VideoSession | None = None
+        self._sources: tuple[Path, ...] = ()
+        self.rendered: list[int] = []
+        """Frame indices actually rendered (stale requests never get here); tests read it."""
+        self.before_render: Callable[[VideoPreviewRequest], None] | None = None
+        """Test hook: called on the worker thread before each render."""
+
+    def open(self, path: Path) -> OpenedVideo:
+        """Open ``path`` (replacing the previous video), index it and decode its first frame."""
+        self.close()
+        pipeline = self.build_pipeline("mesh", self.judge)
+        session = VideoSession(self.context, path, embedder=pipeline.judge or "auto", pipeline=pipeline)
+        self.session, self._sources = session, ()
+        times = tuple(session.reader.time_of(i) for i in range(session.info.frame_count))
+        return OpenedVideo(path, session.info, times, bgr_to_qimage(session.frame(0)))
+
+    def render(
+        self, request: VideoPreviewRequest, generation: int, is_stale: Callable[[], bool] = lambda: False
+    ) -> VideoFrameResult | None:
+        """Frame ``request.index`` swapped (or as is without sources); None when it went stale."""
+        session = self.session
+        if session is None or session.reader.path != request.path or is_stale():
+            return None
+        if self.before_render is not None:
+            self.before_render(request)
+        self.rendered.append(request.index)
+        started = time.perf_counter()
+        if request.sources != self._sources:
+            if request.sources:
+                session.set_source([read_image(path) for path in request.sources])
+            self._sources = request.sources
+        original = session.frame(request.index)
+        if not request.sources:
+            elapsed = (time.perf_counter() - started) * 1000
+            qimage = bgr_to_qimage(original)
+            return VideoFrameResult(request, generation, original, qimage, False, None, None, elapsed)
+        if is_stale():
+            return None
+        outcome = session.preview(request.index, request.settings, score=session.pipeline.judge is not None)
+        similarity = outcome.swapped.similarity if outcome.swapped is not None else None
+        return VideoFrameResult(
+            request,
+            generation,
+            outcome.image,
+            bgr_to_qimage(original),
+            outcome.swapped is not None,
+            outcome.track.face is not None,
+            similarity.percent if similarity is not None else None,
+            (time.perf_counter() - started) * 1000,
+            outcome.swapped,
+        )
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+
+def decode_thumbnails(path: Path, count: int, height: int) -> list[tuple[int, QImage]]:
+    """``count`` evenly spaced frames of ``path`` as small QImages (worker thread; own reader)."""
+    with VideoReader(path) as reader:
+        total = reader.info.frame_count
+        indices = sorted({min(total - 1, round(i * total / count)) for i in range(count)})
+        thumbs = []
+        for index in indices:
+            image = reader.frame_at(index)
+            width = max(1, round(image.shape[1] * height / image.shape[0]))
+            thumbs.append(
+                (index, bgr_to_qimage(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)))
+            )
+        return thumbs
+
+
+class ThumbnailLoader(QObject):
+    """Decodes thumbnail strips on its own worker thread and keeps them per video (small LRU of 4)."""
+
+    thumbnails_ready = Signal(object, list)  # Path, list[tuple[int, QImage]]
+
+    def __init__(self, parent: QObject | None = None, count: int = THUMB_COUNT, height: int = THUMB_HEIGHT):
+        super().__init__(parent)
+        self.count, self.height = count, height
+        self.executor = SerialExecutor("thumbnails", self)
+        self._cache: dict[Path, list[tuple[int, QImage]]] = {}
+
+    def load(self, path: Path) -> None:
+        """Emit ``thumbnails_ready`` for ``path``: at once when cached, else after decoding."""
+        cached = self._cache.get(path)
+        if cached is not None:
+            self.thumbnails_ready.emit(path, cached)
+            return
+        self.executor.submit(
+            lambda: decode_thumbnails(path, self.count, self.height),
+            lambda thumbs: self._on_decoded(path, thumbs),
+            lambda error: log.warning("thumbnails of %s failed: %s", path.name, error),
+        )
+
+    def _on_decoded(self, path: Path, thumbs: list[tuple[int, QImage]]) -> None:
+        self._cache[path] = thumbs
+        while len(self._cache) > 4:
+            self._cache.pop(next(iter(self._cache)))
+        self.thumbnails_ready.emit(path, thumbs)
+
+    def shutdown(self) -> None:
+        self.executor.shutdown()
