@@ -21,6 +21,7 @@ import numpy as np
 
 from ..core.errors import NoFaceFound
 from ..core.image_io import read_image
+from ..core.likeness import LikenessSearch, ProgressCallback, maximize_likeness
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
 from ..core.settings import SwapSettings
 from ..core.types import Face, Image
@@ -241,6 +242,59 @@ class PreviewEngine:
             elapsed,
             self.judge_note(request),
         )
+
+
+    def maximize_likeness(
+        self,
+        request: PreviewRequest,
+        on_evaluation: ProgressCallback | None = None,
+        max_evaluations: int = 16,
+    ) -> LikenessOutcome:
+        """Search blend settings that raise the judged likeness of the request's faces (see
+        :mod:`~faceswap_desktop.core.likeness`), reusing the preview's cached analyses and source."""
+        prepared = self.prepare(request)
+        target = self.analyse_target(request.target, request.detector)
+        if not target.faces:
+            raise NoFaceFound(f"no face found in the target {request.target.name}")
+        pipeline = self.pipeline(request)
+        search = maximize_likeness(
+            pipeline,
+            target.image,
+            prepared,
+            request.settings,
+            request.selection,
+            faces=target.faces,
+            max_evaluations=max_evaluations,
+            on_evaluation=on_evaluation,
+        )
+        assert pipeline.judge is not None  # the search refuses to run without one
+        judge = pipeline.judge.name
+        calibration = self.context.calibrations.get(judge)
+        return LikenessOutcome(
+            request,
+            search,
+            judge,
+            calibration.percent(search.start.cosine),
+            calibration.percent(search.best.cosine),
+        )
+
+
+@dataclass(frozen=True)
+class LikenessOutcome:
+    """A finished likeness search for a preview request, with the judge that scored it."""
+
+    request: PreviewRequest
+    search: LikenessSearch
+    judge: str
+    """Name of the recognizer that scored (and so was optimised): its gain flatters the result."""
+    start_percent: float
+    best_percent: float
+
+    @property
+    def changed(self) -> dict[str, tuple[object, object]]:
+        """Setting name -> (before, after) for every setting the search changed."""
+        before, after = self.request.settings.to_dict(), self.search.best.settings.to_dict()
+        return {name: (before[name], after[name]) for name in after if before[name] != after[name]}
 
 
 def face_crop(image: Image, face: Face, side: int = 96, margin: float = 0.25) -> Image:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
+    QToolBar,
     QWidget,
 )
 
@@ -31,6 +32,7 @@ from .drops import IMAGE_FILTER, TARGET_FILTER
 from .engine_panel import EnginePanel, settings_column
 from .gauge import SimilarityPanel
 from .jobs_panel import JobQueuePanel
+from .likeness import LikenessUi
 from .model_manager import ModelManagerDialog, install_models_entry
 from .preview_panel import PreviewPanel
 from .session import SessionModel
@@ -82,6 +84,8 @@ class MainWindow(QMainWindow):
         self._build_panels()
         self.actions_by_name = install_actions(self)
         self.actions_by_name["models"] = install_models_entry(self, self.open_model_manager)
+        self.likeness = LikenessUi(self)
+        self._install_likeness()
         self._build_status_bar()
         self._connect()
         self.video = VideoWorkspace(self)
@@ -121,6 +125,19 @@ class MainWindow(QMainWindow):
         self.resizeDocks(self.docks[:2], [220, 400], Qt.Orientation.Vertical)
         self.resizeDocks(self.docks[2:4], [300, 420], Qt.Orientation.Vertical)
         self.toast = ToastWidget(self.preview_panel)
+
+    def _install_likeness(self) -> None:
+        """The Maximise likeness action: Edit menu, toolbar (before Export) and beside Reset."""
+        action = self.actions_by_name["likeness"] = self.likeness.action
+        for entry in self.menuBar().actions():
+            if entry.text() == "&Edit" and entry.menu() is not None:
+                entry.menu().addSeparator()
+                entry.menu().addAction(action)
+        toolbar = self.findChild(QToolBar, "MainToolBar")
+        if toolbar is not None:
+            toolbar.insertAction(self.actions_by_name["export"], action)
+            toolbar.insertSeparator(self.actions_by_name["export"])
+        self.settings_panel.button_row.insertWidget(1, self.likeness.button)
 
     def _build_status_bar(self) -> None:
         self.status_label = QLabel("Add a source photo and a target photo to start.")
@@ -251,10 +268,10 @@ class MainWindow(QMainWindow):
         refresh_icons(self.actions_by_name)
         self.update()
 
-    def show_error(self, message: str, level: str = "error") -> None:
+    def show_error(self, message: str, level: str = "error", timeout_ms: int = 6000) -> None:
         """A non-blocking notification; also logged and shown in the status bar."""
         log.warning("%s", message)
-        self.toast.show_message(message, level)
+        self.toast.show_message(message, level, timeout_ms)
         self.status_label.setText(message)
 
     # -- events --------------------------------------------------------------------------------------
@@ -314,6 +331,7 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.video.shutdown()
+        self.likeness.shutdown()
         self.controller.request(None)
         self.runner.shutdown()
         self.analysis.shutdown()

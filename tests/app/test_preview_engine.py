@@ -102,3 +102,26 @@ def test_judge_note_when_the_judge_would_flatter_the_engine(engine: PreviewEngin
     request = PreviewRequest((Path("a.jpg"),), Path("b.jpg"), engine="inswapper", judge="arcface")
     assert "dlib" in engine.judge_note(request) and "flatter" in engine.judge_note(request)
     assert engine.judge_note(replace(request, judge="dlib")) == ""
+
+
+def test_maximize_likeness_reuses_the_request_and_names_its_judge(engine: PreviewEngine, media: Path) -> None:
+    request = PreviewRequest(
+        (media / "identity/deepface_p05/img16.jpg",),
+        media / "identity/deepface_p07/img29.jpg",
+        SwapSettings(),
+    )
+    seen: list[int] = []
+    outcome = engine.maximize_likeness(request, on_evaluation=lambda done, _p, _b: seen.append(done))
+    search = outcome.search
+    assert seen == list(range(1, len(search.evaluations) + 1))
+    assert outcome.judge == "dlib ResNet-34 (128-d)"
+    calibration = engine.context.calibrations.get(outcome.judge)
+    assert outcome.start_percent == calibration.percent(search.start.cosine)
+    assert outcome.best_percent == calibration.percent(search.best.cosine)
+    before, after = SwapSettings().to_dict(), search.best.settings.to_dict()
+    assert outcome.changed == {k: (before[k], after[k]) for k in after if before[k] != after[k]}
+    # The search started from the preview's own swap: its start is the preview's score.
+    preview = engine.render(request, 1)
+    assert preview is not None
+    assert preview.swapped[0].similarity is not None
+    assert search.start.cosine == pytest.approx(preview.swapped[0].similarity.cosine, abs=1e-6)
