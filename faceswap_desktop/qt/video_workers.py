@@ -20,11 +20,13 @@ from PySide6.QtGui import QImage
 
 from ..app.context import AppContext
 from ..app.isolated_judge import PipelineFactory
-from ..app.video_session import VideoSession
+from ..app.preview import face_crop
+from ..app.video_session import ReferenceChoice, VideoSession
+from ..core.errors import NoFaceFound
 from ..core.image_io import read_image
 from ..core.pipeline import SwappedFace
 from ..core.settings import SwapSettings
-from ..core.types import Image
+from ..core.types import Face, Image
 from ..core.video_io import VideoInfo, VideoReader
 from .images import bgr_to_qimage
 from .workers import SerialExecutor
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 THUMB_HEIGHT = 54
 THUMB_COUNT = 16
+CHIP_SIDE = 72
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class VideoPreviewRequest:
     index: int
     sources: tuple[Path, ...] = ()
     settings: SwapSettings = field(default_factory=SwapSettings)
+    reference: ReferenceChoice = field(default_factory=ReferenceChoice)
+    """The person to replace (default: the largest face of the first frame with a face)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,14 @@ class VideoFrameResult:
     similarity_percent: float | None
     elapsed_ms: float
     swapped_face: SwappedFace | None = None
+    faces: tuple[Face, ...] = ()
+    """Every face of the frame, left to right."""
+    chips: tuple[QImage, ...] = ()
+    """One small image per face (the person picker shows them)."""
+    chosen: int | None = None
+    """Index in ``faces`` of the person being replaced; None when they are not in this frame."""
+    reference_frame: int | None = None
+    """The frame where the person to replace was picked."""
 
 
 class VideoPreviewEngine:
@@ -78,6 +91,7 @@ class VideoPreviewEngine:
         self.context, self.build_pipeline, self.judge = context, build_pipeline, judge
         self.session: VideoSession | None = None
         self._sources: tuple[Path, ...] = ()
+        self._reference_error: tuple[ReferenceChoice, NoFaceFound] | None = None
         self.rendered: list[int] = []
         """Frame indices actually rendered (stale requests never get here); tests read it."""
         self.before_render: Callable[[VideoPreviewRequest], None] | None = None
@@ -107,11 +121,27 @@ class VideoPreviewEngine:
             if request.sources:
                 session.set_source([read_image(path) for path in request.sources])
             self._sources = request.sources
+        self._choose_reference(session, request)
+        reference_frame = session.reference.frame_index if session.reference is not None else None
         original = session.frame(request.index)
         if not request.sources:
-            elapsed = (time.perf_counter() - started) * 1000
-            qimage = bgr_to_qimage(original)
-            return VideoFrameResult(request, generation, original, qimage, False, None, None, elapsed)
+            faces = session.detect(original)
+            found = faces and session.reference is not None
+            person = session.find_chosen(original, faces, request.index) if found else None
+            return VideoFrameResult(
+                request,
+                generation,
+                original,
+                bgr_to_qimage(original),
+                False,
+                None,
+                None,
+                (time.perf_counter() - started) * 1000,
+                faces=faces,
+                chips=face_chips(original, faces),
+                chosen=_index_of(person, faces),
+                reference_frame=reference_frame,
+            )
         if is_stale():
             return None
         outcome = session.preview(request.index, request.settings, score=session.pipeline.judge is not None)
@@ -126,12 +156,49 @@ class VideoPreviewEngine:
             similarity.percent if similarity is not None else None,
             (time.perf_counter() - started) * 1000,
             outcome.swapped,
+            faces=outcome.faces,
+            chips=face_chips(original, outcome.faces),
+            chosen=_index_of(outcome.track.face, outcome.faces),
+            reference_frame=reference_frame,
         )
 
+    def _choose_reference(self, session: VideoSession, request: VideoPreviewRequest) -> None:
+        """Find the person to replace when the choice changed. A choice that finds no face is
+        remembered (the default scans up to 300 frames); it is an error only when there is a source
+        to swap, so a video without faces can still be browsed."""
+        choice = request.reference
+        if session.reference is not None and session.choice == choice:
+            return
+        failed = self._reference_error
+        if failed is None or failed[0] != choice:
+            try:
+                session.choose_reference(choice)
+                return
+            except NoFaceFound as error:
+                session.reference, session.choice = None, None
+                failed = self._reference_error = (choice, error)
+        if request.sources:
+            raise failed[1]
+
     def close(self) -> None:
+        self._reference_error = None
         if self.session is not None:
             self.session.close()
             self.session = None
+
+
+def face_chips(image: Image, faces: tuple[Face, ...]) -> tuple[QImage, ...]:
+    """A square chip per face (worker thread)."""
+    return tuple(bgr_to_qimage(face_crop(image, face, CHIP_SIDE)) for face in faces)
+
+
+def _index_of(face: Face | None, faces: tuple[Face, ...]) -> int | None:
+    if face is None:
+        return None
+    for index, candidate in enumerate(faces):
+        if candidate is face:
+            return index
+    return None
 
 
 def decode_thumbnails(path: Path, count: int, height: int) -> list[tuple[int, QImage]]:
