@@ -40,6 +40,8 @@ SCRFD = ROOT.parent / "shared" / "models" / "detection" / "scrfd_2.5g_bnkps.onnx
 DEMO_DOWNLOAD = "inswapper_128"
 DEMO_FRACTION = 0.41
 VIDEO = ROOT.parent / "shared" / "media" / "videos" / "Obama_speaking.mp4"
+GROUP_VIDEO = ROOT.parent / "shared" / "media" / "videos" / "short_hamilton_clip.mp4"
+GROUP_FRAME, GROUP_PICK = 230, 1  # four faces on stage; the second from the left is picked
 log = logging.getLogger("screenshots")
 
 
@@ -120,6 +122,7 @@ def main() -> int:
         window.runner.jobs_changed.emit(window.runner.queue.jobs())
         window.resizeDocks([window.docks[4]], [130], Qt.Orientation.Vertical)
         shoot_video_timeline(app, window, args.out / "video_timeline.png")
+        shoot_video_person(app, window, args.out / "video_person.png")
     finally:
         window.shutdown()
         window.close()
@@ -225,6 +228,25 @@ def shoot_video_timeline(app: QApplication, window: MainWindow, path: Path) -> N
     wait_until(
         app, lambda: video.last_result is not None and video.last_result.request == video.preview_request()
     )
+    settle(app)
+    save(window, path)
+
+
+def shoot_video_person(app: QApplication, window: MainWindow, path: Path) -> None:
+    """A group video: the faces of the frame on screen in the target panel, one picked as the person."""
+    video = window.video
+
+    def shown(frame: int) -> bool:
+        result = video.last_result
+        current = result is not None and result.request == video.preview_request()
+        return current and result is not None and result.request.index == frame
+
+    window.session.set_target(GROUP_VIDEO)
+    wait_until(app, lambda: video.path == GROUP_VIDEO and len(video.model.thumbnails) > 0)
+    video.model.set_position(GROUP_FRAME)
+    wait_until(app, lambda: shown(GROUP_FRAME), 120)
+    video.choose_person(GROUP_PICK)
+    wait_until(app, lambda: shown(GROUP_FRAME), 120)
     settle(app)
     save(window, path)
 

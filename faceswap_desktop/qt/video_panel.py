@@ -8,6 +8,7 @@ loader and the job runner. The GUI thread never decodes, seeks, swaps or encodes
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 from pathlib import Path
@@ -180,6 +181,8 @@ class VideoWorkspace(QObject):
             automatic=result.request.reference == ReferenceChoice(),
         )
         face = result.swapped_face
+        if face is not None and result.chosen is not None:
+            face = dataclasses.replace(face, index=result.chosen)  # the gauge names the face on screen
         self.window.similarity_panel.set_faces([face] if face is not None and face.similarity else [])
         if result.face_found is not None:
             found = result.face_found

@@ -87,6 +87,7 @@ def test_picking_a_face_replaces_that_person_in_preview_and_export(  # type: ign
     assert result.request.reference == ReferenceChoice(GROUP_FRAME, pick)
     assert result.chosen == pick and result.reference_frame == GROUP_FRAME
     assert checked_chips(window) == [pick] and window.preview.selected == (pick,)
+    assert window.similarity_panel.gauges[0].title == f"Face {pick + 1}"
     assert "Picked in frame 231" in panel.person_note.text() and not panel.auto_button.isHidden()
     original = frame_of(HAMILTON, GROUP_FRAME)
     changes = [change_in(original, result.frame, face) for face in result.faces]
