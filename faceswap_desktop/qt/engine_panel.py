@@ -57,9 +57,10 @@ HELP: dict[str, str] = {
     "judge": "The face recognizer that scores likeness in the gauge. It never conditions the engine: "
     "a judge that would flatter the engine is replaced automatically.",
     "detector": "Finds the faces. The mesh engine needs MediaPipe's 478 landmarks.",
-    "restorer": "Restores detail on the swapped face after the swap.",
+    "restorer": "Restores detail on the swapped face after the swap (photos only for now: videos skip it).",
     "restorer_amount": "How much of the restored face is blended in.",
-    "masker": "Keeps hands, hair or glasses that cover the target face in front of the swap.",
+    "masker": "Keeps hands, hair or glasses that cover the target face in front of the swap (photos only "
+    "for now: videos skip it).",
     "provider": "Where ONNX models run. Changing it rebuilds their sessions.",
 }
 

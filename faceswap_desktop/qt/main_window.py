@@ -153,7 +153,7 @@ class MainWindow(QMainWindow):
         s.error_raised.connect(self.show_error)
         s.loading_changed.connect(self._on_loading_changed)
         self.controller.preview_ready.connect(self._on_preview_ready)
-        self.controller.preview_failed.connect(self._on_preview_failed)
+        self.controller.preview_failed.connect(self.on_preview_failed)
         self.engine_panel.open_models_requested.connect(self.open_model_manager)
         self.controller.busy_changed.connect(self._on_loading_changed)
         self.runner.job_finished.connect(self._on_job_finished)
@@ -293,7 +293,8 @@ class MainWindow(QMainWindow):
         self.engine_panel.clear_pipeline_error()
         self.status_label.setText(f"Preview of {len(result.swapped)} face(s) in {result.elapsed_ms:.0f} ms")
 
-    def _on_preview_failed(self, error: Exception) -> None:
+    def on_preview_failed(self, error: Exception) -> None:
+        """A photo or video preview failed: a missing model gets the banner naming it."""
         if self.engine_panel.show_pipeline_error(error):
             model = self.engine_panel.missing_model
             hint = f"Model {model} is missing or damaged" if model else str(error)

@@ -76,12 +76,13 @@ class VideoWorkspace(QObject):
         s.target_changed.connect(self._on_photo_target_changed)
         s.sources_changed.connect(self.request_preview)
         s.settings_changed.connect(self._on_settings_changed)
+        s.components_changed.connect(lambda _choice: self.request_preview())
         model.position_changed.connect(self._on_position_changed)
         self.timeline.keyframe_requested.connect(self.set_keyframe)
         self.timeline.keyframe_removal_requested.connect(lambda: model.remove_keyframe())
         self.timeline.export_requested.connect(self.export)
         self.controller.preview_ready.connect(self._on_frame_ready)
-        self.controller.preview_failed.connect(lambda error: self.window.show_error(str(error)))
+        self.controller.preview_failed.connect(self.window.on_preview_failed)  # names a missing model
         self.controller.busy_changed.connect(self.window.preview_panel.set_busy)
         self.thumbnails.thumbnails_ready.connect(self._on_thumbnails_ready)
         self.window.runner.jobs_changed.connect(self._drain_records)
@@ -147,8 +148,16 @@ class VideoWorkspace(QObject):
     def preview_request(self) -> VideoPreviewRequest | None:
         if self.path is None:
             return None
+        components = self.session.components
         return VideoPreviewRequest(
-            self.path, self.model.position, self.session.usable_sources, self.session.settings, self.reference
+            self.path,
+            self.model.position,
+            self.session.usable_sources,
+            self.session.settings,
+            self.reference,
+            engine=components.engine,
+            judge=components.judge,
+            provider=components.provider,
         )
 
     def request_preview(self) -> None:
@@ -170,6 +179,7 @@ class VideoWorkspace(QObject):
         if result.request.path != self.path:
             return
         self.last_result = result
+        self.window.engine_panel.clear_pipeline_error()
         self.view.before, self.view.after = result.original, frame
         self.view.faces = result.faces
         self.view.set_selected(() if result.chosen is None else (result.chosen,))
@@ -268,7 +278,8 @@ class VideoWorkspace(QObject):
             start=model.time_of(choice.first_frame) if choice.first_frame > 0 else None,
             end=model.time_of(end_frame) if end_frame < model.frame_count else None,
             reference=self.reference,
-            judge="dlib",
+            engine=self.session.components.engine,
+            judge=self.session.components.judge,
             score_every=EXPORT_SCORE_EVERY,
             settings_at=track.settings_at if track is not None else None,
             overwrite=overwrite,

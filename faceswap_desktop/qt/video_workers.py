@@ -18,7 +18,7 @@ import cv2
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from ..app.context import AppContext
+from ..app.context import DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
 from ..app.isolated_judge import PipelineFactory
 from ..app.preview import face_crop
 from ..app.video_session import ReferenceChoice, VideoSession
@@ -58,6 +58,9 @@ class VideoPreviewRequest:
     settings: SwapSettings = field(default_factory=SwapSettings)
     reference: ReferenceChoice = field(default_factory=ReferenceChoice)
     """The person to replace (default: the largest face of the first frame with a face)."""
+    engine: str = DEFAULT_ENGINE
+    judge: str | None = DEFAULT_JUDGE
+    provider: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,13 @@ class VideoFrameResult:
 class VideoPreviewEngine:
     """Owns the open :class:`VideoSession` and renders timeline frames. Use from one worker thread only."""
 
-    def __init__(self, context: AppContext, build_pipeline: PipelineFactory, judge: str | None = "dlib"):
+    def __init__(
+        self, context: AppContext, build_pipeline: PipelineFactory, judge: str | None = DEFAULT_JUDGE
+    ):
         self.context, self.build_pipeline, self.judge = context, build_pipeline, judge
         self.session: VideoSession | None = None
         self._sources: tuple[Path, ...] = ()
+        self._components: tuple[str, str | None, str] = (DEFAULT_ENGINE, judge, "auto")
         self._reference_error: tuple[ReferenceChoice, NoFaceFound] | None = None
         self.rendered: list[int] = []
         """Frame indices actually rendered (stale requests never get here); tests read it."""
@@ -100,8 +106,12 @@ class VideoPreviewEngine:
     def open(self, path: Path) -> OpenedVideo:
         """Open ``path`` (replacing the previous video), index it and decode its first frame."""
         self.close()
-        pipeline = self.build_pipeline("mesh", self.judge)
-        session = VideoSession(self.context, path, embedder=pipeline.judge or "auto", pipeline=pipeline)
+        engine, judge, _provider = self._components
+        pipeline = self.build_pipeline(engine, judge)
+        # People are told apart with the default judge whatever scores the gauge, so another judge
+        # choice never changes who is followed (built by the window's factory: dlib stays isolated).
+        tracking = self.build_pipeline(DEFAULT_ENGINE, self.judge).judge if self.judge else None
+        session = VideoSession(self.context, path, embedder=tracking or "auto", pipeline=pipeline)
         self.session, self._sources = session, ()
         times = tuple(session.reader.time_of(i) for i in range(session.info.frame_count))
         return OpenedVideo(path, session.info, times, bgr_to_qimage(session.frame(0)))
@@ -117,6 +127,7 @@ class VideoPreviewEngine:
             self.before_render(request)
         self.rendered.append(request.index)
         started = time.perf_counter()
+        self._use_components(session, request)
         if request.sources != self._sources:
             if request.sources:
                 session.set_source([read_image(path) for path in request.sources])
@@ -161,6 +172,17 @@ class VideoPreviewEngine:
             chosen=_index_of(outcome.track.face, outcome.faces),
             reference_frame=reference_frame,
         )
+
+    def _use_components(self, session: VideoSession, request: VideoPreviewRequest) -> None:
+        """Rebuild the swap pipeline when the engine, judge or execution provider changed (the source
+        is prepared again for the new engine)."""
+        wanted = (request.engine, request.judge, request.provider)
+        if wanted == self._components:
+            return
+        self.context.use_provider(request.provider)
+        session.pipeline = self.build_pipeline(request.engine, request.judge)
+        session.prepared, self._sources = None, ()
+        self._components = wanted
 
     def _choose_reference(self, session: VideoSession, request: VideoPreviewRequest) -> None:
         """Find the person to replace when the choice changed. A choice that finds no face is
