@@ -39,6 +39,8 @@ def photo_export_job(
     factory = build_pipeline or context.build_pipeline
 
     def work(token: CancelToken) -> Generator[JobProgress, None, PhotoSwapResult]:
+        if request.provider is not None:
+            context.use_provider(request.provider)
         return _export_steps(factory, request, token)
 
     return work
@@ -58,13 +60,25 @@ def _export_steps(
     yield JobProgress(0.2, "read target")
     token.raise_if_cancelled()
 
-    pipeline = build_pipeline(request.engine, request.judge)
+    pipeline = build_pipeline(
+        request.engine,
+        request.judge,
+        detector=request.detector,
+        restorer=request.restorer,
+        masker=request.masker,
+    )
     prepared = pipeline.prepare_source(sources)
     yield JobProgress(0.45, "prepared source identity")
     faces = pipeline.detect(target)
     yield JobProgress(0.6, f"found {len(faces)} face(s)")
     result = pipeline.process_frame(
-        target, prepared, request.settings, request.selection, faces=faces, score="with_baseline"
+        target,
+        prepared,
+        request.settings,
+        request.selection,
+        faces=faces,
+        score="with_baseline",
+        enhance_amount=request.restorer_amount if request.restorer else 0.0,
     )
     yield JobProgress(0.85, "swapped; writing")
     token.raise_if_cancelled()

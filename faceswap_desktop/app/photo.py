@@ -35,6 +35,8 @@ class PhotoSwapRequest:
     masker: str | None = None
     maximize_likeness: bool = False
     overwrite: bool = False
+    provider: str | None = None
+    """The execution provider to switch the context to first (``None``: keep the context's own)."""
 
 
 @dataclass(frozen=True)
