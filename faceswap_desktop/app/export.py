@@ -6,8 +6,9 @@ import time
 from collections.abc import Generator, Iterable
 from pathlib import Path
 
-from ..core.image_io import read_image, write_image
+from ..core.image_io import read_image
 from ..core.types import Image
+from .content_credentials import write_export_image
 from .context import AppContext
 from .isolated_judge import PipelineFactory
 from .jobs import CancelToken, JobProgress, JobWork
@@ -85,9 +86,13 @@ def _export_steps(
 
     write_start = time.perf_counter()
     validate_request(request)
-    write_image(request.output, result.frame)
+    provenance = write_export_image(
+        request.output, result.frame, request.watermark, request.content_credentials
+    )
     timings = {"load": load_ms, **result.timings.ms, "write": (time.perf_counter() - write_start) * 1000}
     timings["total"] = (time.perf_counter() - started) * 1000
     texture = getattr(prepared.swapper_data, "chosen_index", None)
     yield JobProgress(1.0, f"wrote {request.output.name}")
-    return PhotoSwapResult(request.output, result, summarise(request, result, timings, texture))
+    summary = summarise(request, result, timings, texture)
+    summary["provenance"] = provenance
+    return PhotoSwapResult(request.output, result, summary)
