@@ -8,10 +8,11 @@ from pathlib import Path
 
 from ..core.guarded_decode import load_image, load_image_with_alpha
 from ..core.types import Image
+from .content_credentials import write_export_image
 from .context import AppContext
 from .isolated_judge import PipelineFactory
 from .jobs import CancelToken, JobProgress, JobWork
-from .photo import PhotoSwapRequest, PhotoSwapResult, summarise, validate_request, write_output
+from .photo import PhotoSwapRequest, PhotoSwapResult, summarise, validate_request
 
 OUTPUT_SUFFIX = "_swapped"
 
@@ -85,9 +86,18 @@ def _export_steps(
 
     write_start = time.perf_counter()
     validate_request(request)
-    write_output(request, result.frame, target_alpha)
+    provenance = write_export_image(
+        request.output,
+        result.frame,
+        request.watermark,
+        request.content_credentials,
+        alpha=target_alpha,
+        overwrite=request.overwrite,
+    )
     timings = {"load": load_ms, **result.timings.ms, "write": (time.perf_counter() - write_start) * 1000}
     timings["total"] = (time.perf_counter() - started) * 1000
     texture = getattr(prepared.swapper_data, "chosen_index", None)
     yield JobProgress(1.0, f"wrote {request.output.name}")
-    return PhotoSwapResult(request.output, result, summarise(request, result, timings, texture))
+    summary = summarise(request, result, timings, texture)
+    summary["provenance"] = provenance
+    return PhotoSwapResult(request.output, result, summary)

@@ -10,11 +10,11 @@ from typing import Any
 
 from ..core.errors import BadInput, OutputConflict
 from ..core.guarded_decode import load_image, load_image_with_alpha
-from ..core.image_io import check_output_path, write_image
+from ..core.image_io import check_output_path
 from ..core.likeness import maximize_likeness
 from ..core.pipeline import FaceSelection, FrameResult
 from ..core.settings import SwapSettings
-from ..core.types import Image
+from .content_credentials import write_export_image
 from .context import DEFAULT_DETECTOR, DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
 
 
@@ -37,6 +37,10 @@ class PhotoSwapRequest:
     overwrite: bool = False
     provider: str | None = None
     """The execution provider to switch the context to first (``None``: keep the context's own)."""
+    watermark: bool = False
+    """Draw the visible "AI-generated" mark (the metadata labels are always written)."""
+    content_credentials: bool = True
+    """Embed a signed C2PA manifest (see :mod:`.content_credentials`)."""
 
 
 @dataclass(frozen=True)
@@ -96,22 +100,24 @@ def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapR
     )
 
     write_start = time.perf_counter()
-    write_output(request, result.frame, target_alpha)
+    provenance = write_export_image(
+        request.output,
+        result.frame,
+        request.watermark,
+        request.content_credentials,
+        alpha=target_alpha,
+        overwrite=request.overwrite,
+    )
     timings = {"load": load_ms, **result.timings.ms, "write": (time.perf_counter() - write_start) * 1000}
     timings["total"] = (time.perf_counter() - started) * 1000
     summary = summarise(
         request, result, timings, texture_photo=getattr(prepared.swapper_data, "chosen_index", None)
     )
+    summary["provenance"] = provenance
     summary["settings"] = settings.to_dict()
     if search_summary is not None:
         summary["maximize_likeness"] = search_summary
     return PhotoSwapResult(output=request.output, frame_result=result, summary=summary)
-
-
-def write_output(request: PhotoSwapRequest, frame: Image, alpha: Image | None) -> None:
-    """Write the swapped frame with the target's own alpha (PNG), the XMP label, and an atomic publish
-    that never replaces a file unless the request allows it."""
-    write_image(request.output, frame, alpha=alpha, overwrite=request.overwrite)
 
 
 def summarise(

@@ -28,11 +28,13 @@ from typing import Any, Protocol
 
 from ..core.errors import BadInput, Cancelled, OutputConflict
 from ..core.guarded_decode import GuardedVideoReader, check_audio, load_image
-from ..core.safe_files import check_not_an_input, publish
+from ..core.safe_files import check_not_an_input
 from ..core.settings import SwapSettings
 from ..core.tracking import TrackerOptions
 from ..core.video_io import VideoSource
 from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, check_video_space, container_for
+from ..core.watermark import add_watermark
+from .content_credentials import finish_video
 from .context import DEFAULT_ENGINE, AppContext
 from .isolated_judge import PipelineFactory
 from .video_report import ExportReport, FrameRecord
@@ -79,6 +81,10 @@ class VideoExportRequest:
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     workers: int = 2
     overwrite: bool = False
+    watermark: bool = False
+    """Draw the visible "AI-generated" mark on every frame (the container tags are always written)."""
+    content_credentials: bool = True
+    """Embed a signed C2PA manifest in MP4/MOV outputs (see :mod:`.content_credentials`)."""
     settings_at: Callable[[int], SwapSettings] | None = field(default=None, compare=False)
     """Settings per frame index (keyframes); ``None`` uses :attr:`settings` for every frame."""
 
@@ -220,7 +226,10 @@ class VideoExportJob:
             self._put(frames_out, None)
             threads[1].join()
             self._raise_worker_error(errors)
-            publish(temporary, request.output, request.overwrite)
+            report.content_credentials = finish_video(
+                temporary, request.output, request.content_credentials, overwrite=request.overwrite
+            )
+            report.watermark = request.watermark
             completed = True
             report.finish(time.perf_counter() - started, writer)
             self.report = report
@@ -315,7 +324,8 @@ class VideoExportJob:
                     writer.close()
                     return
                 seconds = info.start_time + reader.time_of(outcome.index)
-                writer.write(outcome.image, reader.pts_of(outcome.index) - origin_pts, seconds)
+                image = add_watermark(outcome.image) if self.request.watermark else outcome.image
+                writer.write(image, reader.pts_of(outcome.index) - origin_pts, seconds)
         except BaseException as error:
             errors.append(error)
             self._stop.set()

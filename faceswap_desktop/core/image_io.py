@@ -31,6 +31,7 @@ __all__ = [
     "decode_image",
     "read_image",
     "read_image_with_alpha",
+    "with_alpha",
     "write_bytes_atomic",
     "write_image",
 ]
@@ -242,6 +243,15 @@ def read_image_with_alpha(path: str | os.PathLike[str]) -> tuple[Image, Image | 
     return decode_image_with_alpha(read_file_bytes(path), Path(path).name)
 
 
+def with_alpha(image: Image, alpha: Image | None, extension: str) -> Image:
+    """``image`` with ``alpha`` as a 4th channel when the output format keeps it (PNG), else as is."""
+    if alpha is None or WRITE_EXTENSIONS.get(extension.lower()) != ".png":
+        return image
+    if alpha.shape != image.shape[:2]:
+        raise OutputConflict(f"alpha plane {alpha.shape} does not match the image {image.shape[:2]}")
+    return np.dstack([image, alpha.astype(np.uint8)])
+
+
 def write_image(
     path: str | os.PathLike[str],
     image: Image,
@@ -255,10 +265,7 @@ def write_image(
     Without ``overwrite`` an existing file at ``path`` is never replaced (:class:`OutputConflict`).
     """
     extension = Path(path).suffix.lower()
-    if alpha is not None and WRITE_EXTENSIONS.get(extension) == ".png":
-        if alpha.shape != image.shape[:2]:
-            raise OutputConflict(f"alpha plane {alpha.shape} does not match the image {image.shape[:2]}")
-        image = np.dstack([image, alpha.astype(np.uint8)])
+    image = with_alpha(image, alpha, extension)
     data = encode_image(image, extension)
     if label_synthetic:
         data = label_encoded_image(data, WRITE_EXTENSIONS[extension], image.shape[1], image.shape[0])

@@ -233,6 +233,7 @@ class MainWindow(QMainWindow):
             selection=request_state.selection,
             overwrite=bool(overwrite),
             **self.session.components.request_fields(),
+            watermark=self.actions_by_name["watermark"].isChecked(),
         )
         try:
             work = photo_export_job(self.context, request, self.build_pipeline)

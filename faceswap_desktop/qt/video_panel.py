@@ -283,6 +283,7 @@ class VideoWorkspace(QObject):
             score_every=EXPORT_SCORE_EVERY,
             settings_at=track.settings_at if track is not None else None,
             overwrite=overwrite,
+            watermark=choice.watermark,
         )
         try:
             work = video_export_work(
