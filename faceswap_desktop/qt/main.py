@@ -1,4 +1,5 @@
-"""GUI entry point: build the context once, confirm consent on first start, show the main window."""
+"""GUI entry point: logging and crash capture, consent on first start, the main window, and the offer
+to recover exports a crash left unfinished."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from ..app.context import create_context
+from ..app.diagnostics import Diagnostics, setup_logging
+from ..app.job_store import JobStore, LoadReport, QueueLocked
 from ..app.user_settings import UserSettingsStore
+from ..core.errors import FaceswapError
 from .dialogs import ConsentDialog
+from .error_reporting import ErrorReporter, install_qt_message_handler, qt_versions
 from .main_window import MainWindow
+from .recovery import offer_recovery
 from .theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -29,9 +35,31 @@ def ensure_consent(store: UserSettingsStore, parent: QWidget | None = None) -> b
     return True
 
 
+def open_job_store() -> tuple[JobStore | None, LoadReport | None, str]:
+    """Open the saved job queue: (store, what it held, a problem to tell the user or "")."""
+    store = JobStore()
+    try:
+        return store, store.open(), ""
+    except QueueLocked as error:
+        # Another window has it: this one runs, but its exports are not saved across a crash.
+        return None, None, f"{error}; exports of this window are not saved for recovery"
+    except FaceswapError as error:
+        log.error("job queue unavailable: %s", error)
+        return None, None, f"{error}; exports are not saved for recovery"
+
+
 def run_gui(argv: Sequence[str] | None = None) -> int:
     """Start the Qt application with the main window; returns the exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    diagnostics = setup_logging(extra_versions=qt_versions())
+    restore_qt_handler = install_qt_message_handler()
+    try:
+        return _run(argv, diagnostics)
+    finally:
+        restore_qt_handler()
+        diagnostics.close()
+
+
+def _run(argv: Sequence[str] | None, diagnostics: Diagnostics) -> int:
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     assert isinstance(app, QApplication)
     app.setApplicationName("faceswap-desktop")
@@ -41,6 +69,19 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
     if not ensure_consent(store):
         log.info("consent not given; quitting")
         return 0
-    window = MainWindow(create_context(), store)
+    job_store, report, problem = open_job_store()
+    window = MainWindow(create_context(), store, job_store=job_store)
+    ErrorReporter(diagnostics, window.show_error, window)
     window.show()
-    return int(app.exec())
+    if problem:
+        window.show_error(problem, "warning")
+    if diagnostics.previous_crash is not None:
+        window.show_error(
+            f"The last session crashed; its crash log was kept as {diagnostics.previous_crash}", "warning"
+        )
+    if report is not None:
+        offer_recovery(window, report)
+    try:
+        return int(app.exec())
+    finally:
+        window.shutdown()  # also closes the job store: pending writes are flushed, the lock released

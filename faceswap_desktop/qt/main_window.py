@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 from ..app.context import AppContext
 from ..app.export import default_output_path, photo_export_job
 from ..app.isolated_judge import IsolatedRecognizer, PipelineFactory, isolated_pipeline_factory
+from ..app.job_specs import photo_spec
+from ..app.job_store import JobStore
 from ..app.jobs import JobInfo, JobQueue, JobState
 from ..app.photo import PhotoSwapRequest
 from ..app.preview import PreviewEngine, PreviewResult
@@ -44,7 +46,8 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    """The photo workflow window. ``isolate_judge`` runs the identity judge in a helper process."""
+    """The photo workflow window. ``isolate_judge`` runs the identity judge in a helper process;
+    ``job_store`` (opened) saves the export queue so it survives a crash."""
 
     def __init__(
         self,
@@ -52,6 +55,7 @@ class MainWindow(QMainWindow):
         store: UserSettingsStore,
         user_settings: UserSettings | None = None,
         isolate_judge: bool = True,
+        job_store: JobStore | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("MainWindow")
@@ -66,7 +70,8 @@ class MainWindow(QMainWindow):
         self.engine = PreviewEngine(context, self.build_pipeline)
         self.session = SessionModel(self.engine, self.analysis, self.user_settings.blend_settings(), self)
         self.controller = PreviewController(self.engine, self.analysis, self)
-        self.runner = JobRunner(JobQueue(), self)
+        self.job_store = job_store
+        self.runner = JobRunner(JobQueue(recorder=job_store), self)
         self.undo_stack = QUndoStack(self)
         self.last_result: PreviewResult | None = None
         self._closed = False
@@ -209,7 +214,9 @@ class MainWindow(QMainWindow):
         except FaceswapError as error:
             self.show_error(str(error))
             return None
-        info = self.runner.queue.submit(f"Export {output.name}", work, request.settings, output)
+        info = self.runner.queue.submit(
+            f"Export {output.name}", work, request.settings, output, spec=photo_spec(request)
+        )
         self.runner.start_pending()
         return info
 
@@ -282,6 +289,8 @@ class MainWindow(QMainWindow):
         self.video.shutdown()
         self.controller.request(None)
         self.runner.shutdown()
+        if self.job_store is not None:
+            self.job_store.close()
         self.analysis.shutdown()
         for judge in self.judges.values():
             judge.close()
