@@ -156,6 +156,7 @@ class Diagnostics:
     _crash_stream: IO[str] | None = None
     _previous_hooks: tuple[Any, Any] | None = None
     _previous_level: int | None = None
+    _faulthandler_was_enabled: bool = False
 
     def add_error_listener(self, listener: ErrorListener) -> Callable[[], None]:
         """Call ``listener`` on every uncaught error; returns a function that removes it."""
@@ -205,6 +206,8 @@ class Diagnostics:
             self._previous_hooks = None
         if self._crash_stream is not None:
             faulthandler.disable()
+            if self._faulthandler_was_enabled:  # e.g. pytest's, which wrote to stderr
+                faulthandler.enable(file=sys.__stderr__ or sys.stderr, all_threads=True)
             self._crash_stream.close()
             self._crash_stream = None
         self._listeners.clear()
@@ -261,6 +264,7 @@ def setup_logging(
         diagnostics._handlers.append(stream)
 
     diagnostics.previous_crash = _keep_previous_crash(diagnostics.crash_file)
+    diagnostics._faulthandler_was_enabled = faulthandler.is_enabled()
     diagnostics._crash_stream = open(diagnostics.crash_file, "w", encoding="utf-8")  # noqa: SIM115
     faulthandler.enable(file=diagnostics._crash_stream, all_threads=True)
 

@@ -166,7 +166,10 @@ def plan_recovery(record: JobRecord, max_attempts: int | None = None) -> Recover
     ``max_attempts`` gives up on a job that started that many times already (it may be what crashed).
     """
     removed = []
-    for partial in partial_outputs(record.spec.output):
+    # Only a job that was running can have left them; a queued one must not touch files that another
+    # program may be writing under the same name right now.
+    partials = partial_outputs(record.spec.output) if record.state is JobState.RUNNING else []
+    for partial in partials:
         try:
             partial.unlink()
             removed.append(partial)

@@ -384,3 +384,16 @@ def test_writes_from_many_threads_never_leave_a_half_file(tmp_path: Path, store:
     assert bad == []
     assert len(saved(store.path)) == 60
     assert not [p for p in os.listdir(store.path.parent) if p.endswith(".part")]
+
+
+def test_only_a_job_that_was_running_has_its_partial_files_removed(tmp_path: Path, store: JobStore) -> None:
+    running, queued = store.add(spec_for(tmp_path, "r.png")), store.add(spec_for(tmp_path, "q.png"))
+    store.mark(running.key, JobState.RUNNING)
+    mine, theirs = tmp_path / ".r.png.aaaa.part", tmp_path / ".q.png.bbbb.part"
+    video_partial = tmp_path / ".r.1a2b3c4d.partial.png"
+    for path in (mine, theirs, video_partial):
+        path.write_bytes(b"partial")
+    plan = plan_recovery(store.get(running.key))  # type: ignore[arg-type]
+    assert set(plan.removed_partials) == {mine, video_partial} and not mine.exists()
+    assert plan_recovery(store.get(queued.key)).removed_partials == ()  # type: ignore[arg-type]
+    assert theirs.exists()  # maybe another program's export in progress under that name
