@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
@@ -17,7 +18,7 @@ from ..core.errors import FaceswapError
 from .dialogs import ConsentDialog
 from .error_reporting import ErrorReporter, install_qt_message_handler, qt_versions
 from .main_window import MainWindow
-from .recovery import offer_recovery
+from .recovery import RecoveryDialog, offer_recovery
 from .theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -48,29 +49,43 @@ def open_job_store() -> tuple[JobStore | None, LoadReport | None, str]:
         return None, None, f"{error}; exports are not saved for recovery"
 
 
-def run_gui(argv: Sequence[str] | None = None) -> int:
-    """Start the Qt application with the main window; returns the exit code."""
+@dataclass
+class GuiSession:
+    """What :func:`start_gui` set up; :meth:`close` takes it down (idempotent)."""
+
+    app: QApplication
+    window: MainWindow
+    diagnostics: Diagnostics
+    recovery: RecoveryDialog | None
+    _restore_qt_handler: Callable[[], None]
+
+    def close(self) -> None:
+        self.window.shutdown()  # also closes the job store: pending writes flushed, the lock released
+        self._restore_qt_handler()
+        self.diagnostics.close()
+
+
+def start_gui(argv: Sequence[str] | None = None) -> GuiSession | None:
+    """Logging, consent, the main window and the recovery offer; None when consent is refused."""
     diagnostics = setup_logging(extra_versions=qt_versions())
     restore_qt_handler = install_qt_message_handler()
     try:
-        return _run(argv, diagnostics)
-    finally:
+        app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
+        assert isinstance(app, QApplication)
+        app.setApplicationName("faceswap-desktop")
+        store = UserSettingsStore()
+        apply_theme(app, store.load().theme)
+        if not ensure_consent(store):
+            log.info("consent not given; quitting")
+            restore_qt_handler()
+            diagnostics.close()
+            return None
+        job_store, report, problem = open_job_store()
+        window = MainWindow(create_context(), store, job_store=job_store)
+    except BaseException:
         restore_qt_handler()
         diagnostics.close()
-
-
-def _run(argv: Sequence[str] | None, diagnostics: Diagnostics) -> int:
-    app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
-    assert isinstance(app, QApplication)
-    app.setApplicationName("faceswap-desktop")
-    store = UserSettingsStore()
-    user_settings = store.load()
-    apply_theme(app, user_settings.theme)
-    if not ensure_consent(store):
-        log.info("consent not given; quitting")
-        return 0
-    job_store, report, problem = open_job_store()
-    window = MainWindow(create_context(), store, job_store=job_store)
+        raise
     ErrorReporter(diagnostics, window.show_error, window)
     window.show()
     if problem:
@@ -79,9 +94,16 @@ def _run(argv: Sequence[str] | None, diagnostics: Diagnostics) -> int:
         window.show_error(
             f"The last session crashed; its crash log was kept as {diagnostics.previous_crash}", "warning"
         )
-    if report is not None:
-        offer_recovery(window, report)
+    recovery = offer_recovery(window, report) if report is not None else None
+    return GuiSession(app, window, diagnostics, recovery, restore_qt_handler)
+
+
+def run_gui(argv: Sequence[str] | None = None) -> int:
+    """Start the Qt application with the main window; returns the exit code."""
+    session = start_gui(argv)
+    if session is None:
+        return 0
     try:
-        return int(app.exec())
+        return int(session.app.exec())
     finally:
-        window.shutdown()  # also closes the job store: pending writes are flushed, the lock released
+        session.close()

@@ -197,8 +197,6 @@ def test_start_up_sets_up_logging_and_offers_to_recover(
 ) -> None:
     import faulthandler
 
-    from PySide6.QtCore import QTimer
-
     from faceswap_desktop.app.user_settings import UserSettings
     from faceswap_desktop.qt import main as gui_main
 
@@ -208,24 +206,18 @@ def test_start_up_sets_up_logging_and_offers_to_recover(
     monkeypatch.setattr(gui_main, "create_context", lambda: context)  # the session's, already loaded
     UserSettingsStore(private_config).save(UserSettings(consent_accepted=True))
     keys, _ = leave_unfinished_jobs(data / "queue.json", tmp_path)
-    seen: dict[str, object] = {}
-
-    def inspect_then_quit() -> None:
-        app = QApplication.instance()
-        assert isinstance(app, QApplication)
-        windows = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        # A dialog with a parent window is still a top-level widget.
-        dialogs = [w for w in app.topLevelWidgets() if isinstance(w, RecoveryDialog) and w.isVisible()]
-        seen["windows"], seen["dialogs"] = len(windows), len(dialogs)
-        seen["modal"] = any(d.isModal() for d in dialogs)
-        seen["faulthandler"] = faulthandler.is_enabled()
-        for window in windows:
-            window.close()
-        app.quit()
-
-    QTimer.singleShot(300, inspect_then_quit)
-    assert gui_main.run_gui([]) == 0
-    assert seen == {"windows": 1, "dialogs": 1, "modal": False, "faulthandler": True}
+    # start_gui is run_gui without app.exec(): a quit event loop would starve the later tests' waits.
+    session = gui_main.start_gui([])
+    assert session is not None
+    try:
+        qtbot.addWidget(session.window)
+        assert session.window.isVisible() and session.window.job_store is not None
+        dialog = session.recovery
+        assert dialog is not None and dialog.isVisible() and not dialog.isModal()
+        assert [r.key for r in dialog.records] == keys
+        assert faulthandler.is_enabled()
+    finally:
+        session.close()
     header = (logs / "faceswap-desktop.log").read_text().splitlines()[0]
     assert "session start" in header and "qt 6." in header and "onnxruntime" in header
     assert (logs / "crash.log").exists()
