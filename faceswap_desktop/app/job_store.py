@@ -368,7 +368,10 @@ class JobStore:
         self._save(durable=started)
 
     def mark(self, key: str, state: JobState, message: str = "", error: str = "") -> None:
-        """Set a saved job's state directly (recovery's verdicts), saved now."""
+        """Set a saved job's state directly (recovery's verdicts); saved by the writer thread.
+
+        Not waited for: if it is lost in a crash, the next recovery reaches the same verdict again.
+        """
         with self._cond:
             old = self._records.get(key)
             if old is None:
@@ -376,14 +379,17 @@ class JobStore:
             self._records[key] = replace(
                 old, state=state, message=message, error=error, updated=self._clock()
             )
-        self._save(durable=True)
+        self._save(durable=False)
 
     def forget(self, keys: Iterable[str]) -> None:
-        """Remove jobs (cleared from the list, or discarded instead of recovered)."""
+        """Remove jobs (cleared from the list, or discarded instead of recovered).
+
+        Not waited for (the GUI thread calls this): lost in a crash, they are only offered again.
+        """
         with self._cond:
             removed = [self._records.pop(key, None) for key in list(keys)]
         if any(record is not None for record in removed):
-            self._save(durable=True)
+            self._save(durable=False)
 
     def forget_finished(self) -> int:
         """Remove every finished job; returns how many."""

@@ -132,6 +132,7 @@ class JobQueue:
         self._clock = clock
         self.recorder = recorder
         self._lock = threading.Lock()
+        self._record_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._jobs: dict[int, JobInfo] = {}
         self._work: dict[int, JobWork] = {}
@@ -277,9 +278,16 @@ class JobQueue:
 
     def _notify(self, info: JobInfo) -> None:
         if self.recorder is not None and info.spec is not None:
-            try:
-                self.recorder.update(info)
-            except Exception:  # saving is best effort; the job itself must go on
-                log.exception("could not record job %s", info.job_id)
+            # Notifications run outside the queue lock, so two threads' can arrive out of order (a
+            # submit's "queued" after the worker's "running"). Recording the latest snapshot, one
+            # notification at a time, means the last one recorded is always the newest state.
+            with self._record_lock:
+                with self._lock:
+                    latest = self._jobs.get(info.job_id)
+                try:
+                    if latest is not None:
+                        self.recorder.update(latest)
+                except Exception:  # saving is best effort; the job itself must go on
+                    log.exception("could not record job %s", info.job_id)
         for listener in list(self._listeners):
             listener(info)

@@ -397,3 +397,42 @@ def test_only_a_job_that_was_running_has_its_partial_files_removed(tmp_path: Pat
     assert set(plan.removed_partials) == {mine, video_partial} and not mine.exists()
     assert plan_recovery(store.get(queued.key)).removed_partials == ()  # type: ignore[arg-type]
     assert theirs.exists()  # maybe another program's export in progress under that name
+
+
+def test_a_late_queued_notification_never_overwrites_running(tmp_path: Path, store: JobStore) -> None:
+    """The submitting thread's "queued" can reach the recorder after the worker's "running"."""
+    spec = spec_for(tmp_path, "race.png")
+    queue = JobQueue(recorder=store)
+    in_submit_notify = threading.Event()
+    release = threading.Event()
+    original_update = store.update
+
+    def slow_first_update(info):  # type: ignore[no-untyped-def]
+        if info.state is JobState.QUEUED and not in_submit_notify.is_set():
+            in_submit_notify.set()
+            release.wait(5)
+        original_update(info)
+
+    store.update = slow_first_update  # type: ignore[method-assign]
+    states: list[object] = []
+
+    def work(token: CancelToken) -> Generator[JobProgress, None, None]:
+        submitter.join(5)  # the late "queued" has been handed over by now
+        store.flush()
+        states.append(saved(store.path)[info.key]["state"])
+        yield JobProgress(1.0)
+
+    submitter = threading.Thread(
+        target=lambda: queue.submit("race", work, spec.settings, spec.output, spec=spec), name="gui"
+    )
+    submitter.start()
+    assert in_submit_notify.wait(5)
+    info = queue.jobs()[0]
+    runner = threading.Thread(target=queue.run_next, name="worker")
+    runner.start()
+    release.set()
+    submitter.join()
+    runner.join()
+    store.flush()
+    assert states == ["running"]
+    assert saved(store.path)[info.key]["state"] == "done"
