@@ -75,3 +75,44 @@ def test_run_reports_a_corrupt_queue_file_and_keeps_it(tmp_path: Path) -> None:
     assert "could not be read" in ran.stderr
     (aside,) = data.glob("queue.json.corrupt-*")
     assert aside.read_text() == "not json at all"
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_runner_and_the_next_run_finishes_the_job(media: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    video = media.parent / "videos" / "Obama_speaking.mp4"
+    out = tmp_path / "stopped.mp4"
+    added = queue_cli(
+        tmp_path, "add", "--source", media / OBAMA, "--target", video, "--output", out,
+        "--end", "2", "--no-score", "--tracking-judge", "none",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    env = {
+        **os.environ,
+        "FACESWAP_DATA_DIR": str(tmp_path / "data"),
+        "FACESWAP_LOG_DIR": str(tmp_path / "logs"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = tmp_path / "run.log"
+    with open(log, "wb") as handle:
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "faceswap_desktop", "queue", "run"], stdout=handle, stderr=handle, env=env
+        )
+    deadline = time.monotonic() + 120
+    # Stop it while frames are being encoded into the temporary file.
+    while not list(tmp_path.glob(".stopped.*")) and runner.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(tmp_path.glob(".stopped.*")), log.read_text()
+    runner.send_signal(signal.SIGTERM)
+    assert runner.wait(timeout=60) == 130, log.read_text()
+    assert "interrupted" in log.read_text()
+    assert not out.exists() and not list(tmp_path.glob(".stopped.*"))  # the partial file went with it
+    (job,) = json.loads(queue_cli(tmp_path, "list", "--json").stdout)
+    assert job["state"] == "running"  # not cancelled: it is still owed
+
+    ran = queue_cli(tmp_path, "run")
+    assert ran.returncode == 0, ran.stderr
+    (job,) = json.loads(queue_cli(tmp_path, "list", "--json").stdout)
+    assert job["state"] == "done" and job["attempts"] == 2 and out.exists()

@@ -247,6 +247,11 @@ class JobQueue:
         except Exception as error:  # a job bug must not kill the worker thread; keep the traceback in logs
             log.exception("job %s crashed", job_id)
             return self._finish(job_id, JobState.FAILED, "failed", error=f"unexpected error: {error}")
+        except BaseException:
+            # Ctrl-C / SIGTERM: stop the job's own work now (threads, temporary file) and let the caller
+            # stop; the job stays "running", so a saved queue restarts it next time.
+            generator.close()
+            raise
 
     def _progress(self, job_id: int, progress: JobProgress) -> None:
         with self._lock:
