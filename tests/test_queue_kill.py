@@ -3,7 +3,8 @@
 After every kill each output is either absent or a complete, decodable file, and every job is still in
 the saved queue; restarting ``queue run`` until it finishes leaves every job done. The kill moments
 come from a seeded generator (half in the first seconds of a run, start-up and recovery included; half
-shortly after a job starts), so a failure reproduces.
+shortly after the first, second or third job of a run starts, whatever the machine's speed), so a
+failure reproduces.
 """
 
 from __future__ import annotations
@@ -119,10 +120,11 @@ def start_runner(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def wait_for_text(log: Path, text: str, after: int, process: subprocess.Popen[bytes]) -> bool:
-    """Wait until ``text`` appears in ``log`` past byte ``after`` (False when the process ended first)."""
+def wait_for_text(log: Path, text: str, after: int, process: subprocess.Popen[bytes], times: int = 1) -> bool:
+    """Wait until ``text`` appears ``times`` times in ``log`` past byte ``after`` (False when the
+    process ended first)."""
     while process.poll() is None:
-        if text.encode() in log.read_bytes()[after:]:
+        if log.read_bytes()[after:].count(text.encode()) >= times:
             return True
         time.sleep(0.02)
     return False
@@ -151,11 +153,12 @@ def test_killing_the_queue_runner_never_loses_a_job_or_leaves_a_broken_output(
         process = start_runner(env, runner_log)
         if attempt < KILLS:
             if attempt % 2 == 0:
-                delay, when = rng.uniform(0.2, 4.0), "after start"
+                delay, when = rng.uniform(0.2, 3.0), "after start"
                 time.sleep(delay)
             else:
-                wait_for_text(runner_log, "running ", offset, process)
-                delay, when = rng.uniform(0.0, 1.5), "after a job started"
+                nth = rng.randint(1, 3)
+                wait_for_text(runner_log, "running ", offset, process, nth)
+                delay, when = rng.uniform(0.0, 0.8), f"after job {nth} of the run started"
                 time.sleep(delay)
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
