@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import BadInput, OutputConflict
-from ..core.image_io import check_output_path, read_image, write_image
+from ..core.image_io import check_output_path, read_image
 from ..core.likeness import maximize_likeness
 from ..core.pipeline import FaceSelection, FrameResult
 from ..core.settings import SwapSettings
+from .content_credentials import write_export_image
 from .context import DEFAULT_DETECTOR, DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
 
 
@@ -33,6 +34,12 @@ class PhotoSwapRequest:
     masker: str | None = None
     maximize_likeness: bool = False
     overwrite: bool = False
+    provider: str | None = None
+    """The execution provider to switch the context to first (``None``: keep the context's own)."""
+    watermark: bool = False
+    """Draw the visible "AI-generated" mark (the metadata labels are always written)."""
+    content_credentials: bool = True
+    """Embed a signed C2PA manifest (see :mod:`.content_credentials`)."""
 
 
 @dataclass(frozen=True)
@@ -91,12 +98,15 @@ def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapR
     )
 
     write_start = time.perf_counter()
-    write_image(request.output, result.frame)
+    provenance = write_export_image(
+        request.output, result.frame, request.watermark, request.content_credentials
+    )
     timings = {"load": load_ms, **result.timings.ms, "write": (time.perf_counter() - write_start) * 1000}
     timings["total"] = (time.perf_counter() - started) * 1000
     summary = summarise(
         request, result, timings, texture_photo=getattr(prepared.swapper_data, "chosen_index", None)
     )
+    summary["provenance"] = provenance
     summary["settings"] = settings.to_dict()
     if search_summary is not None:
         summary["maximize_likeness"] = search_summary

@@ -33,6 +33,8 @@ from ..core.settings import SwapSettings
 from ..core.tracking import TrackerOptions
 from ..core.video_io import VideoReader
 from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, container_for
+from ..core.watermark import add_watermark
+from .content_credentials import finish_video
 from .context import DEFAULT_ENGINE, AppContext
 from .isolated_judge import PipelineFactory
 from .video_report import ExportReport, FrameRecord
@@ -79,6 +81,10 @@ class VideoExportRequest:
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     workers: int = 2
     overwrite: bool = False
+    watermark: bool = False
+    """Draw the visible "AI-generated" mark on every frame (the container tags are always written)."""
+    content_credentials: bool = True
+    """Embed a signed C2PA manifest in MP4/MOV outputs (see :mod:`.content_credentials`)."""
     settings_at: Callable[[int], SwapSettings] | None = field(default=None, compare=False)
     """Settings per frame index (keyframes); ``None`` uses :attr:`settings` for every frame."""
 
@@ -225,7 +231,8 @@ class VideoExportJob:
             self._put(frames_out, None)
             threads[1].join()
             self._raise_worker_error(errors)
-            os.replace(temporary, request.output)
+            report.content_credentials = finish_video(temporary, request.output, request.content_credentials)
+            report.watermark = request.watermark
             completed = True
             report.finish(time.perf_counter() - started, writer)
             self.report = report
@@ -317,7 +324,8 @@ class VideoExportJob:
                     writer.close()
                     return
                 seconds = info.start_time + reader.time_of(outcome.index)
-                writer.write(outcome.image, reader.pts_of(outcome.index) - origin_pts, seconds)
+                image = add_watermark(outcome.image) if self.request.watermark else outcome.image
+                writer.write(image, reader.pts_of(outcome.index) - origin_pts, seconds)
         except BaseException as error:
             errors.append(error)
             self._stop.set()

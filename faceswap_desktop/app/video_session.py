@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,6 +130,8 @@ class FrameOutcome:
     track: TrackResult
     swapped: SwappedFace | None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    faces: tuple[Face, ...] = ()
+    """Every face detected in the frame, left to right (previews only; exports track one face)."""
 
 
 def swap_tracked_face(
@@ -181,6 +184,8 @@ class VideoSession:
         )
         self.prepared: PreparedSource | None = None
         self.reference: Reference | None = None
+        self.choice: ReferenceChoice | None = None
+        """The choice :attr:`reference` was found for."""
 
     def frame(self, index: int) -> Image:
         """The exact frame ``index`` (BGR)."""
@@ -193,29 +198,37 @@ class VideoSession:
 
     def choose_reference(self, choice: ReferenceChoice | None = None) -> Reference:
         """Pick the person to replace (default: largest face of the first frame with a face)."""
-        self.reference = find_reference(
-            self.reader, self.detector, self.embedder, choice or ReferenceChoice()
-        )
+        choice = choice or ReferenceChoice()
+        self.reference = find_reference(self.reader, self.detector, self.embedder, choice)
+        self.choice = choice
         return self.reference
+
+    def detect(self, image: Image) -> tuple[Face, ...]:
+        """Every face of a frame, left to right."""
+        return tuple(self.detector.detect_faces(image))
 
     def preview(self, index: int, settings: SwapSettings, score: bool = False) -> FrameOutcome:
         """Frame ``index`` with the chosen person swapped (unchanged when they are not in it); ``score``
         measures the result's similarity when the pipeline has a judge."""
         if self.prepared is None:
             raise NoFaceFound("choose the source photos before previewing")
-        reference = self.reference or self.choose_reference()
+        if self.reference is None:
+            self.choose_reference()
         started = time.perf_counter()
         image = self.frame(index)
         seek_ms = (time.perf_counter() - started) * 1000
-        face = self._find_chosen(image, reference, index)
+        faces = self.detect(image)
+        face = self.find_chosen(image, faces, index)
         track = TrackResult(face, face, 0, True, False, None, 0)
         outcome = swap_tracked_face(self.pipeline, self.prepared, settings, index, image, track, score)
+        outcome.faces = faces
         outcome.timings_ms["seek"] = seek_ms
         outcome.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return outcome
 
-    def _find_chosen(self, image: Image, reference: Reference, index: int) -> Face | None:
-        faces = self.detector.detect_faces(image)
+    def find_chosen(self, image: Image, faces: Sequence[Face], index: int) -> Face | None:
+        """The chosen person among ``faces`` of frame ``index`` (None when they are not in it)."""
+        reference = self.reference or self.choose_reference()
         if index == reference.frame_index:
             return max(faces, key=lambda f: _overlap(f, reference.face), default=None)
         if self.embedder is None or reference.embedding is None:

@@ -117,6 +117,16 @@ def add_swap_options(swap: argparse.ArgumentParser) -> None:
         help="search blend settings that raise the judged likeness while the edges stay invisible (photos)",
     )
     swap.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+    swap.add_argument(
+        "--watermark",
+        action="store_true",
+        help='draw a visible "AI-generated" mark in the corner (photos and every video frame)',
+    )
+    swap.add_argument(
+        "--no-content-credentials",
+        action="store_true",
+        help="do not embed a signed C2PA manifest (the XMP/container synthetic-media label stays)",
+    )
     swap.add_argument("--json", action="store_true", help="print the summary as JSON")
     blend = swap.add_argument_group("blend settings")
     for spec in SETTING_SPECS.values():
@@ -154,6 +164,8 @@ def photo_request_from_args(args: argparse.Namespace, settings: SwapSettings) ->
         restorer_amount=args.restorer_amount / 100,
         masker=args.mask_model,
         maximize_likeness=args.maximize_likeness,
+        watermark=args.watermark,
+        content_credentials=not args.no_content_credentials,
     )
 
 
@@ -172,6 +184,7 @@ def _run_swap(args: argparse.Namespace) -> int:
         print(f"wrote {result.output} ({result.summary['faces_swapped']} face(s) swapped)")
         for line in describe_faces(result.summary):
             print("  " + line)
+        print(f"  content credentials (C2PA): {result.summary['provenance']['content_credentials']}")
     return 0
 
 

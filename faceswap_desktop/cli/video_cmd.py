@@ -81,6 +81,8 @@ def video_request_from_args(args: argparse.Namespace, settings: SwapSettings) ->
         judge=None if args.no_score else args.judge,
         embedder=args.tracking_judge,
         overwrite=args.overwrite,
+        watermark=args.watermark,
+        content_credentials=not args.no_content_credentials,
     )
 
 
@@ -119,5 +121,6 @@ def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
             f"wrote {summary['output']} ({summary['frames_written']} frames, {summary['frames_swapped']} "
             f"swapped, {summary['frames_without_match']} without the person; {summary['fps_processing']} fps)"
         )
+        print(f"  content credentials (C2PA): {summary['content_credentials']}")
     sys.stdout.flush()
     return 0
