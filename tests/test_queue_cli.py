@@ -43,9 +43,9 @@ def test_add_list_run_and_clear(media: Path, tmp_path: Path) -> None:
     refused = queue_cli(
         tmp_path, "add", "--source", media / OBAMA, "--target", media / TARGET,
         "--output", tmp_path / "r.png",
-        "--restorer", "gfpgan",
+        "--maximize-likeness",
     )  # fmt: skip
-    assert refused.returncode == 2 and "--restorer cannot be queued" in refused.stderr
+    assert refused.returncode == 2 and "--maximize-likeness cannot be queued" in refused.stderr
     listed = queue_cli(tmp_path, "list", "--json")
     (job,) = json.loads(listed.stdout)
     assert job["title"] == "my export" and job["state"] == "queued"

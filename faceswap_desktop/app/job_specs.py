@@ -89,6 +89,8 @@ class JobSpec:
             "settings": request.settings.to_dict(),
             "engine": request.engine,
             "judge": request.judge,
+            "watermark": request.watermark,
+            "content_credentials": request.content_credentials,
         }
         if isinstance(request, PhotoSwapRequest):
             return {
@@ -102,6 +104,7 @@ class JobSpec:
                 "restorer_amount": request.restorer_amount,
                 "masker": request.masker,
                 "maximize_likeness": request.maximize_likeness,
+                "provider": request.provider,
             }
         return {
             **common,
@@ -162,8 +165,13 @@ def default_title(spec: JobSpec) -> str:
 
 
 # -- reading -----------------------------------------------------------------------------------------
-_COMMON = {"schema", "kind", "sources", "target", "output", "overwrite", "settings", "engine", "judge"}
-_PHOTO = _COMMON | {"selection", "detector", "restorer", "restorer_amount", "masker", "maximize_likeness"}
+_COMMON = {
+    "schema", "kind", "sources", "target", "output", "overwrite", "settings", "engine", "judge",
+    "watermark", "content_credentials",
+}  # fmt: skip
+_PHOTO = _COMMON | {
+    "selection", "detector", "restorer", "restorer_amount", "masker", "maximize_likeness", "provider",
+}  # fmt: skip
 _VIDEO = _COMMON | {
     "encode", "start", "end", "reference", "score_every", "embedder", "tracker", "workers", "keyframes",
 }  # fmt: skip
@@ -227,6 +235,9 @@ def _spec_from_dict(data: Mapping[str, Any]) -> JobSpec:
         common["engine"] = _expect(data["engine"], str, "engine")
     if "judge" in data:
         common["judge"] = _optional(data["judge"], str, "judge")
+    for name in ("watermark", "content_credentials"):
+        if name in data:
+            common[name] = _expect(data[name], bool, name)
     if kind == "photo":
         return JobSpec(_photo_request(data, common))
     request, keyframes = _video_request(data, common)
@@ -240,7 +251,7 @@ def _photo_request(data: Mapping[str, Any], common: dict[str, Any]) -> PhotoSwap
     extra: dict[str, Any] = {}
     if "detector" in data:
         extra["detector"] = _expect(data["detector"], str, "detector")
-    for name in ("restorer", "masker"):
+    for name in ("restorer", "masker", "provider"):
         if name in data:
             extra[name] = _optional(data[name], str, name)
     if "restorer_amount" in data:

@@ -95,20 +95,8 @@ def _add(args: argparse.Namespace) -> int:
         spec = video_spec(video)
     else:
         photo = photo_request_from_args(args, settings)
-        # The export job applies the engine, judge, selection and blend settings; refuse what it would
-        # silently ignore.
-        ignored = [
-            name
-            for name, given in (
-                ("--detector", photo.detector != "mediapipe"),
-                ("--restorer", photo.restorer is not None),
-                ("--mask-model", photo.masker is not None),
-                ("--maximize-likeness", photo.maximize_likeness),
-            )
-            if given
-        ]
-        if ignored:
-            raise BadInput(f"{', '.join(ignored)} cannot be queued yet; use `swap` for that")
+        if photo.maximize_likeness:  # the export job does not run the search: refuse, do not ignore
+            raise BadInput("--maximize-likeness cannot be queued yet; use `swap` for that")
         validate_request(photo)
         spec = photo_spec(photo)
     store = JobStore()

@@ -42,10 +42,22 @@ def test_photo_spec_round_trips_every_field(tmp_path: Path) -> None:
         masker="xseg",
         maximize_likeness=True,
         overwrite=True,
+        provider="cpu",
+        watermark=True,
+        content_credentials=False,
     )
     back = through_json(photo_spec(request))
     assert back.kind == "photo"
     assert back.request == request
+
+
+@pytest.mark.parametrize("request_type", [PhotoSwapRequest, VideoExportRequest])
+def test_every_request_field_is_saved(tmp_path: Path, request_type: type) -> None:
+    """A field added to a request must be saved too, or a recovered job would silently lose it."""
+    request = request_type(sources=(tmp_path / "s.jpg",), target=tmp_path / "t", output=tmp_path / "o.mp4")
+    saved = JobSpec(request).to_dict()
+    fields = {field.name for field in dataclasses.fields(request_type)} - {"settings_at"}  # as keyframes
+    assert fields - set(saved) == set()
 
 
 def test_relative_paths_are_saved_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,6 +90,8 @@ def test_video_spec_round_trips_with_its_keyframes(tmp_path: Path) -> None:
         workers=3,
         settings_at=track.settings_at,
         overwrite=False,
+        watermark=True,
+        content_credentials=False,
     )
     back = through_json(video_spec(request, track))
     assert back.kind == "video" and back.keyframes == track
