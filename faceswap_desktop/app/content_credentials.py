@@ -262,13 +262,13 @@ def _create_identity(folder: Path) -> None:
     files = {KEY_FILE: key_pem, CA_FILE: ca_pem, CHAIN_FILE: chain_pem}  # the chain last: it marks "done"
     if folder.is_dir():  # an existing (e.g. empty, user-made) folder: fill it in place
         for file_name, data in files.items():
-            write_bytes_atomic(folder / file_name, data)  # mkstemp files are 0600: the key stays private
+            write_bytes_atomic(folder / file_name, data, private=True)  # owner-only: it holds the key
         return
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))  # 0700
     try:
         for file_name, data in files.items():
-            write_bytes_atomic(staging / file_name, data)
+            write_bytes_atomic(staging / file_name, data, private=True)
         try:
             os.rename(staging, folder)
         except OSError:

@@ -81,10 +81,29 @@ def check_free_space(folder: str | os.PathLike[str], needed_bytes: int, what: st
         )
 
 
-def temporary_sibling(target: Path, suffix: str = PARTIAL_SUFFIX) -> Path:
-    """A new, empty, uniquely named hidden file beside ``target`` (same file system)."""
+def _read_umask() -> int:
+    # Read once at import: os.umask can only be read by setting it, which would race other threads later.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+def temporary_sibling(target: Path, suffix: str = PARTIAL_SUFFIX, private: bool = False) -> Path:
+    """A new, empty, uniquely named hidden file beside ``target`` (same file system).
+
+    mkstemp creates it readable by the owner only; unless ``private``, it gets the permissions a plain
+    ``open`` would give (0666 minus the umask), so exports are not unexpectedly private.
+    """
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
-    os.close(fd)
+    try:
+        if not private:
+            with contextlib.suppress(OSError):  # e.g. file systems without permissions
+                os.chmod(name, 0o666 & ~_UMASK)
+    finally:
+        os.close(fd)
     return Path(name)
 
 
@@ -118,13 +137,16 @@ def publish(temporary: Path, target: Path, overwrite: bool) -> None:
     os.unlink(temporary)
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, overwrite: bool = True) -> None:
+def write_bytes_atomic(
+    path: str | os.PathLike[str], data: bytes, overwrite: bool = True, private: bool = False
+) -> None:
     """Write to a temporary file beside ``path``, fsync, then publish: never a half-written final file.
 
     A full disk raises :class:`DiskFull`; the temporary file is removed and ``path`` is untouched.
+    ``private`` keeps the file readable by its owner only (keys).
     """
     target = Path(path)
-    temporary = temporary_sibling(target)
+    temporary = temporary_sibling(target, private=private)
     try:
         with open(temporary, "wb") as handle:
             handle.write(data)

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 from ..app.context import AppContext
 from ..app.export import default_output_path, photo_export_job
 from ..app.isolated_judge import IsolatedRecognizer, PipelineFactory, isolated_pipeline_factory
+from ..app.job_specs import photo_spec
+from ..app.job_store import JobStore
 from ..app.jobs import JobInfo, JobQueue, JobState
 from ..app.photo import PhotoSwapRequest
 from ..app.preview import PreviewEngine, PreviewResult
@@ -48,7 +50,8 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    """The photo workflow window. ``isolate_judge`` runs the identity judge in a helper process."""
+    """The photo workflow window. ``isolate_judge`` runs the identity judge in a helper process;
+    ``job_store`` (opened) saves the export queue so it survives a crash."""
 
     def __init__(
         self,
@@ -56,6 +59,7 @@ class MainWindow(QMainWindow):
         store: UserSettingsStore,
         user_settings: UserSettings | None = None,
         isolate_judge: bool = True,
+        job_store: JobStore | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("MainWindow")
@@ -76,7 +80,8 @@ class MainWindow(QMainWindow):
             components=self.user_settings.component_choice(),
         )
         self.controller = PreviewController(self.engine, self.analysis, self)
-        self.runner = JobRunner(JobQueue(), self)
+        self.job_store = job_store
+        self.runner = JobRunner(JobQueue(recorder=job_store), self)
         self.undo_stack = QUndoStack(self)
         self.last_result: PreviewResult | None = None
         self.model_manager: ModelManagerDialog | None = None
@@ -240,7 +245,9 @@ class MainWindow(QMainWindow):
         except FaceswapError as error:
             self.show_error(str(error))
             return None
-        info = self.runner.queue.submit(f"Export {output.name}", work, request.settings, output)
+        info = self.runner.queue.submit(
+            f"Export {output.name}", work, request.settings, output, spec=photo_spec(request)
+        )
         self.runner.start_pending()
         return info
 
@@ -336,6 +343,8 @@ class MainWindow(QMainWindow):
         self.likeness.shutdown()
         self.controller.request(None)
         self.runner.shutdown()
+        if self.job_store is not None:
+            self.job_store.close()
         self.analysis.shutdown()
         if self.model_manager is not None:
             self.model_manager.shutdown()

@@ -18,6 +18,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QDialog
 
+from ..app.job_specs import video_spec
 from ..app.jobs import JobInfo
 from ..app.video import VideoExportRequest
 from ..app.video_jobs import video_export_work
@@ -297,7 +298,11 @@ class VideoWorkspace(QObject):
             return None
         frames = choice.last_frame - choice.first_frame + 1
         info = self.window.runner.queue.submit(
-            f"Export {choice.output.name} ({frames} frames)", work, request.settings, choice.output
+            f"Export {choice.output.name} ({frames} frames)",
+            work,
+            request.settings,
+            choice.output,
+            spec=video_spec(request, track),
         )
         self.window.runner.start_pending()
         return info

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +106,16 @@ def test_free_space_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(DiskFull, match="not enough free space"):
         check_free_space(tmp_path, 40 * 2**20, "clip.mp4")
     check_free_space(tmp_path, 10 * 2**20)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_published_files_get_normal_permissions_and_private_ones_stay_private(tmp_path: Path) -> None:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    public = tmp_path / "out.png"
+    secret = tmp_path / "key.pem"
+    safe_files.write_bytes_atomic(public, b"data")
+    safe_files.write_bytes_atomic(secret, b"key", private=True)
+    # mkstemp alone would make the export 0600: readable by nobody else, unlike any other saved file.
+    assert stat.S_IMODE(public.stat().st_mode) == 0o666 & ~mask
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
