@@ -1,3 +1,25 @@
-"""faceswap-desktop: desktop face swapping with live preview and honest identity scores."""
+"""faceswap-desktop: desktop face swapping with live preview and honest identity scores.
+
+Importing the package sets OpenCV's decoder limits (read by OpenCV when ``cv2`` is first imported) so
+that even a decode that bypasses :mod:`faceswap_desktop.core.image_io`'s header checks refuses huge
+images instead of allocating gigabytes. ``os.environ.setdefault`` keeps a value the user set on purpose.
+
+- ``OPENCV_IO_MAX_IMAGE_WIDTH`` / ``_HEIGHT``: 16384 px a side (as ``image_io.MAX_IMAGE_SIDE``).
+- ``OPENCV_IO_MAX_IMAGE_PIXELS``: 89.5 M pixels (as ``image_io.MAX_IMAGE_PIXELS``).
+- ``OPENCV_IO_ENABLE_OPENEXR``: off; EXR is not an accepted input and its decoder is a large surface.
+"""
+
+import os as _os
 
 __version__ = "0.1.0"
+
+OPENCV_LIMITS: dict[str, str] = {
+    "OPENCV_IO_MAX_IMAGE_WIDTH": "16384",
+    "OPENCV_IO_MAX_IMAGE_HEIGHT": "16384",
+    "OPENCV_IO_MAX_IMAGE_PIXELS": "89500000",
+    "OPENCV_IO_ENABLE_OPENEXR": "0",
+}
+"""Environment limits OpenCV reads once, at its first import; set before anything imports ``cv2``."""
+
+for _name, _value in OPENCV_LIMITS.items():
+    _os.environ.setdefault(_name, _value)

@@ -7,12 +7,17 @@ throw-away config folder (consent pre-accepted) and writes exports to a temporar
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
+import shutil
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -22,12 +27,21 @@ from PySide6.QtWidgets import QApplication
 
 from faceswap_desktop.app.context import create_context
 from faceswap_desktop.app.user_settings import CONFIG_DIR_ENV, UserSettings, UserSettingsStore
+from faceswap_desktop.inference.download import DownloadPolicy
+from faceswap_desktop.inference.registry import ModelRegistry, load_registry
+from faceswap_desktop.inference.store import ModelStore
 from faceswap_desktop.qt.main_window import MainWindow
+from faceswap_desktop.qt.model_manager import ModelManagerDialog
 from faceswap_desktop.qt.theme import apply_theme
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = ROOT.parent / "shared" / "media" / "images"
+SCRFD = ROOT.parent / "shared" / "models" / "detection" / "scrfd_2.5g_bnkps.onnx"
+DEMO_DOWNLOAD = "inswapper_128"
+DEMO_FRACTION = 0.41
 VIDEO = ROOT.parent / "shared" / "media" / "videos" / "Obama_speaking.mp4"
+GROUP_VIDEO = ROOT.parent / "shared" / "media" / "videos" / "short_hamilton_clip.mp4"
+GROUP_FRAME, GROUP_PICK = 230, 1  # four faces on stage; the second from the left is picked
 log = logging.getLogger("screenshots")
 
 
@@ -108,12 +122,87 @@ def main() -> int:
         window.runner.jobs_changed.emit(window.runner.queue.jobs())
         window.resizeDocks([window.docks[4]], [130], Qt.Orientation.Vertical)
         shoot_video_timeline(app, window, args.out / "video_timeline.png")
+        shoot_video_person(app, window, args.out / "video_person.png")
     finally:
         window.shutdown()
         window.close()
+    model_manager_screenshot(app, work / "models", args.out / "model_manager.png")
+    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
+class _StallingHandler(BaseHTTPRequestHandler):
+    """Announces the model's full size, sends the first part of it, then waits (a download in flight)."""
+
+    size = 0
+    stop = threading.Event()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(self.size))
+        self.end_headers()
+        chunk, sent = bytes(1024 * 1024), 0
+        try:
+            while sent < self.size * DEMO_FRACTION:
+                self.wfile.write(chunk)
+                sent += len(chunk)
+            self.wfile.flush()
+        except OSError:
+            return
+        self.stop.wait(30)
+
+
+@contextmanager
+def stalling_mirror(size: int) -> Iterator[str]:
+    """A local mirror on 127.0.0.1 that serves part of a ``size``-byte file; yields its URL."""
+    _StallingHandler.size = size
+    _StallingHandler.stop.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _StallingHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/{DEMO_DOWNLOAD}.onnx"
+    finally:
+        _StallingHandler.stop.set()
+        server.shutdown()
+        server.server_close()
+
+
+def model_manager_screenshot(app: QApplication, root: Path, path: Path) -> None:
+    """The model manager with one model installed (imported from ../shared), one corrupt file, and a
+    download in progress from a local mirror (nothing leaves this machine)."""
+    registry = load_registry()
+    spec = registry.get(DEMO_DOWNLOAD)
+    assert spec.size is not None
+    with stalling_mirror(spec.size) as url:
+        models = dict(registry.models)
+        models[DEMO_DOWNLOAD] = dataclasses.replace(spec, urls=(url,))
+        store = ModelStore(ModelRegistry(models), root=root, policy=DownloadPolicy(stall_timeout=2.0))
+        store.import_file("scrfd_2.5g_bnkps", SCRFD)
+        store.path("xseg").write_bytes(b"not the XSeg model")
+        dialog = ModelManagerDialog(store)
+        dialog.resize(1220, 650)
+        dialog.show()
+        try:
+            wait_until(app, lambda: all(dialog.status_text(m) != "checking…" for m in dialog.rows))
+            dialog.download(DEMO_DOWNLOAD)
+            wait_until(app, lambda: dialog.actions_by_id[DEMO_DOWNLOAD].progress.value() > 300)
+            settle(app, 1.0)  # let the last throttled report arrive
+            dialog.show_model()
+            dialog.table.setCurrentItem(None)
+            dialog.message.setText("scrfd_2.5g_bnkps is installed and verified.")
+            settle(app)
+            image = dialog.grab()
+            if not image.save(str(path)):
+                raise OSError(f"could not write {path}")
+            log.info("wrote %s (%dx%d)", path, image.width(), image.height())
+        finally:
+            dialog.shutdown()
+            dialog.close()
 def shoot_video_timeline(app: QApplication, window: MainWindow, path: Path) -> None:
     """A video target with a swapped frame, an identity plot filled by previews and in/out markers."""
     video = window.video
@@ -139,6 +228,25 @@ def shoot_video_timeline(app: QApplication, window: MainWindow, path: Path) -> N
     wait_until(
         app, lambda: video.last_result is not None and video.last_result.request == video.preview_request()
     )
+    settle(app)
+    save(window, path)
+
+
+def shoot_video_person(app: QApplication, window: MainWindow, path: Path) -> None:
+    """A group video: the faces of the frame on screen in the target panel, one picked as the person."""
+    video = window.video
+
+    def shown(frame: int) -> bool:
+        result = video.last_result
+        current = result is not None and result.request == video.preview_request()
+        return current and result is not None and result.request.index == frame
+
+    window.session.set_target(GROUP_VIDEO)
+    wait_until(app, lambda: video.path == GROUP_VIDEO and len(video.model.thumbnails) > 0)
+    video.model.set_position(GROUP_FRAME)
+    wait_until(app, lambda: shown(GROUP_FRAME), 120)
+    video.choose_person(GROUP_PICK)
+    wait_until(app, lambda: shown(GROUP_FRAME), 120)
     settle(app)
     save(window, path)
 

@@ -57,3 +57,17 @@ def analysed(analyser):  # type: ignore[no-untyped-def]
         return cache[relative]
 
     return get
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_signing_identity(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Exports are C2PA-signed with a certificate made on first use: keep the run's out of the user's
+    data folder (CLI subprocesses inherit the variable)."""
+    folder = tmp_path_factory.mktemp("credentials") / "c2pa"
+    previous = os.environ.get("FACESWAP_CREDENTIALS_DIR")
+    os.environ["FACESWAP_CREDENTIALS_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("FACESWAP_CREDENTIALS_DIR", None)
+    else:
+        os.environ["FACESWAP_CREDENTIALS_DIR"] = previous

@@ -171,3 +171,18 @@ def test_maximize_likeness_reports_its_search(media: Path, tmp_path: Path) -> No
     search = summary["maximize_likeness"]
     assert search["best_cosine"] >= search["start_cosine"]
     assert summary["faces"][0]["similarity"]["cosine"] == pytest.approx(search["best_cosine"], abs=0.02)
+
+
+def test_every_command_prints_its_help() -> None:
+    """Help text from the settings definition contains '%' ("in % of the face size"): it must print."""
+    import argparse
+
+    from faceswap_desktop.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in commands.choices.items():
+        text = command.format_help()
+        assert "usage:" in text, name
+    assert "% of the face size" in commands.choices["swap"].format_help()
+    assert "--target=-photo.jpg" in commands.choices["swap"].format_help()

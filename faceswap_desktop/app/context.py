@@ -81,6 +81,25 @@ class AppContext:
     def masker(self, masker_id: str) -> Masker:
         return self._get("masker", masker_id, self.maskers.create)  # type: ignore[return-value]
 
+    def use_provider(self, provider: str) -> bool:
+        """Run ONNX models on ``provider`` from now on (``auto``, ``cpu``, ``cuda``...).
+
+        When it differs from the current setting, every cached session and component is dropped so that
+        the next use rebuilds them on the new provider (pipelines already built keep their sessions).
+        Returns whether anything changed.
+        """
+        from .models import ModelServices
+
+        models = self.models
+        if not isinstance(models, ModelServices):
+            return False
+        with self._lock:
+            if not models.set_provider(provider):
+                return False
+            self._instances.clear()
+        log.info("execution provider set to %s; sessions will be rebuilt", provider)
+        return True
+
     def independent_judge(self, engine: str, judge: str | None) -> str | None:
         """The judge to use: ``judge``, unless it is the encoder that conditions ``engine`` (that would
         flatter the score), in which case the embedded dlib judge takes over."""

@@ -15,18 +15,30 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from multiprocessing.connection import Connection
+from typing import Protocol
 
 from ..core.errors import FaceswapError, ModelMissing
 from ..core.pipeline import FacePipeline
 from ..core.types import Face, FloatArray, Image
-from .context import DEFAULT_JUDGE, AppContext
+from .context import DEFAULT_DETECTOR, DEFAULT_JUDGE, AppContext
 
 log = logging.getLogger(__name__)
 
-PipelineFactory = Callable[[str, "str | None"], FacePipeline]
-"""``factory(engine, judge)`` -> a pipeline; ``AppContext.build_pipeline`` is one."""
+
+class PipelineFactory(Protocol):
+    """``factory(engine, judge, detector=..., restorer=..., masker=...)`` -> a pipeline;
+    ``AppContext.build_pipeline`` is one."""
+
+    def __call__(
+        self,
+        engine: str,
+        judge: str | None,
+        detector: str = DEFAULT_DETECTOR,
+        restorer: str | None = None,
+        masker: str | None = None,
+    ) -> FacePipeline: ...
+
 
 START_TIMEOUT_S = 60.0
 
@@ -140,16 +152,30 @@ class IsolatedRecognizer:
 def isolated_pipeline_factory(context: AppContext, judges: dict[str, IsolatedRecognizer]) -> PipelineFactory:
     """A pipeline factory whose judges run in child processes (one per judge id, created on demand)."""
 
-    def build(engine: str, judge: str | None) -> FacePipeline:
+    def build(
+        engine: str,
+        judge: str | None,
+        detector: str = DEFAULT_DETECTOR,
+        restorer: str | None = None,
+        masker: str | None = None,
+    ) -> FacePipeline:
+        # Components first: a missing model is reported before a judge process is started.
+        swapper = context.swapper(engine)
+        face_detector = context.detector(detector)
+        enhancer = context.enhancer(restorer) if restorer else None
+        face_masker = context.masker(masker) if masker else None
+        judge = context.independent_judge(engine, judge)
         recognizer = None
         if judge:
             recognizer = judges.setdefault(judge, IsolatedRecognizer(judge))
             recognizer.start()  # the pipeline reads the judge's name; a no-op once running
         return FacePipeline(
-            detector=context.detector(),
-            swapper=context.swapper(engine),
+            detector=face_detector,
+            swapper=swapper,
             judge=recognizer,
             calibrations=context.calibrations,
+            enhancer=enhancer,
+            masker=face_masker,
         )
 
     return build

@@ -5,6 +5,11 @@ everything it needs already bound (inputs and a frozen settings snapshot taken a
 job never reads live UI state. Any thread may call :meth:`JobQueue.run_next`; the Qt layer runs it on a
 worker pool and polls :meth:`JobQueue.jobs` at a bounded rate. The cancel token is checked between
 steps, so a cancel takes effect within one step.
+
+A job submitted with a :class:`~faceswap_desktop.app.job_specs.JobSpec` is also recorded by the
+queue's :class:`JobRecorder` (the persistent :class:`~faceswap_desktop.app.job_store.JobStore`): every
+state change is handed to it before the job proceeds, so the saved queue never says "queued" about a
+job that may already have written its output.
 """
 
 from __future__ import annotations
@@ -14,13 +19,17 @@ import itertools
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.errors import Cancelled, FaceswapError
 from ..core.settings import SwapSettings
+
+if TYPE_CHECKING:
+    from .job_specs import JobSpec
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +96,10 @@ class JobInfo:
     started_at: float | None = None
     finished_at: float | None = None
     eta_s: float | None = None
+    key: str = ""
+    """Stable identity across restarts (the persisted record's key); empty for an unsaved job."""
+    spec: JobSpec | None = None
+    """What the job does, when it can be saved and rebuilt; ``None`` for an in-memory-only job."""
 
 
 def estimate_eta(elapsed_s: float, fraction: float) -> float | None:
@@ -99,12 +112,27 @@ def estimate_eta(elapsed_s: float, fraction: float) -> float | None:
 JobListener = Callable[[JobInfo], None]
 
 
+class JobRecorder(Protocol):
+    """Where the queue reports its saveable jobs (implemented by the persistent job store)."""
+
+    def update(self, info: JobInfo) -> None:
+        """Record ``info``; when it just turned RUNNING, return only once that is saved."""
+
+    def forget(self, keys: list[str]) -> None:
+        """Drop the records of jobs the user cleared from the list."""
+
+
 class JobQueue:
     """First-in first-out jobs with states, progress, ETA and cancellation."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, recorder: JobRecorder | None = None
+    ) -> None:
+        """``recorder`` (the job store) gets every change of a job submitted with a spec."""
         self._clock = clock
+        self.recorder = recorder
         self._lock = threading.Lock()
+        self._record_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._jobs: dict[int, JobInfo] = {}
         self._work: dict[int, JobWork] = {}
@@ -117,12 +145,25 @@ class JobQueue:
         return lambda: self._listeners.remove(listener)
 
     def submit(
-        self, title: str, work: JobWork, settings: SwapSettings, output: Path | None = None
+        self,
+        title: str,
+        work: JobWork,
+        settings: SwapSettings,
+        output: Path | None = None,
+        spec: JobSpec | None = None,
+        key: str | None = None,
     ) -> JobInfo:
-        """Queue a job; ``settings`` is the snapshot the job was built with, kept for display."""
+        """Queue a job; ``settings`` is the snapshot the job was built with, kept for display.
+
+        With a ``spec`` the job is saved (under ``key``, a new one when not given) and survives a crash.
+        """
         with self._lock:
             job_id = next(self._ids)
-            info = JobInfo(job_id, title, settings, output=output, queued_at=self._clock())
+            if spec is not None and not key:
+                key = uuid.uuid4().hex
+            info = JobInfo(
+                job_id, title, settings, output=output, queued_at=self._clock(), key=key or "", spec=spec
+            )
             self._jobs[job_id], self._work[job_id] = info, work
             self._tokens[job_id] = CancelToken()
         self._notify(info)
@@ -168,9 +209,14 @@ class JobQueue:
     def clear_finished(self) -> None:
         """Forget every job in a final state."""
         with self._lock:
+            keys = []
             for job_id in [i for i, job in self._jobs.items() if job.state.is_final]:
+                if self._jobs[job_id].spec is not None:
+                    keys.append(self._jobs[job_id].key)
                 del self._jobs[job_id]
                 self._tokens.pop(job_id, None)
+        if keys and self.recorder is not None:
+            self.recorder.forget(keys)
 
     def run_next(self) -> JobInfo | None:
         """Run the oldest queued job to its end on the calling thread; None when nothing is queued."""
@@ -201,6 +247,11 @@ class JobQueue:
         except Exception as error:  # a job bug must not kill the worker thread; keep the traceback in logs
             log.exception("job %s crashed", job_id)
             return self._finish(job_id, JobState.FAILED, "failed", error=f"unexpected error: {error}")
+        except BaseException:
+            # Ctrl-C / SIGTERM: stop the job's own work now (threads, temporary file) and let the caller
+            # stop; the job stays "running", so a saved queue restarts it next time.
+            generator.close()
+            raise
 
     def _progress(self, job_id: int, progress: JobProgress) -> None:
         with self._lock:
@@ -231,5 +282,17 @@ class JobQueue:
         return info
 
     def _notify(self, info: JobInfo) -> None:
+        if self.recorder is not None and info.spec is not None:
+            # Notifications run outside the queue lock, so two threads' can arrive out of order (a
+            # submit's "queued" after the worker's "running"). Recording the latest snapshot, one
+            # notification at a time, means the last one recorded is always the newest state.
+            with self._record_lock:
+                with self._lock:
+                    latest = self._jobs.get(info.job_id)
+                try:
+                    if latest is not None:
+                        self.recorder.update(latest)
+                except Exception:  # saving is best effort; the job itself must go on
+                    log.exception("could not record job %s", info.job_id)
         for listener in list(self._listeners):
             listener(info)

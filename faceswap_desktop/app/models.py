@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ..core.roles import Detector, Enhancer, Masker, Recognizer, Swapper
 from ..inference import zoo
 from ..inference.onnx_recognizer import OnnxRecognizer
+from ..inference.providers import normalise_provider_name
 from ..inference.registry import load_registry
 from ..inference.sessions import SessionCache
 from ..inference.store import ModelStore
@@ -45,6 +46,14 @@ class ModelServices:
         if self._sessions is None:
             self._sessions = SessionCache(self.provider_setting)
         return self._sessions
+
+    def set_provider(self, provider: str) -> bool:
+        """Change the provider setting; the session cache is rebuilt on next use. True if it changed."""
+        if normalise_provider_name(provider) == normalise_provider_name(self.provider_setting):
+            return False
+        self.provider_setting = provider
+        self._sessions = None
+        return True
 
 
 def register_onnx_models(context: AppContext, services: ModelServices) -> None:

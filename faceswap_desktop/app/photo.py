@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import BadInput, OutputConflict
-from ..core.image_io import check_output_path, read_image, write_image
+from ..core.guarded_decode import load_image, load_image_with_alpha
+from ..core.image_io import check_output_path
 from ..core.likeness import maximize_likeness
 from ..core.pipeline import FaceSelection, FrameResult
 from ..core.settings import SwapSettings
+from .content_credentials import write_export_image
 from .context import DEFAULT_DETECTOR, DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
 
 
@@ -33,6 +35,12 @@ class PhotoSwapRequest:
     masker: str | None = None
     maximize_likeness: bool = False
     overwrite: bool = False
+    provider: str | None = None
+    """The execution provider to switch the context to first (``None``: keep the context's own)."""
+    watermark: bool = False
+    """Draw the visible "AI-generated" mark (the metadata labels are always written)."""
+    content_credentials: bool = True
+    """Embed a signed C2PA manifest (see :mod:`.content_credentials`)."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +66,9 @@ def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapR
     validate_request(request)
     started = time.perf_counter()
     load_start = time.perf_counter()
-    source_images = [read_image(path) for path in request.sources]
-    target_image = read_image(request.target)
+    # Decoded in a helper process: a decoder crash on a damaged file fails this swap, not the app.
+    source_images = [load_image(path) for path in request.sources]
+    target_image, target_alpha = load_image_with_alpha(request.target)
     load_ms = (time.perf_counter() - load_start) * 1000
 
     pipeline = context.build_pipeline(
@@ -91,12 +100,20 @@ def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapR
     )
 
     write_start = time.perf_counter()
-    write_image(request.output, result.frame)
+    provenance = write_export_image(
+        request.output,
+        result.frame,
+        request.watermark,
+        request.content_credentials,
+        alpha=target_alpha,
+        overwrite=request.overwrite,
+    )
     timings = {"load": load_ms, **result.timings.ms, "write": (time.perf_counter() - write_start) * 1000}
     timings["total"] = (time.perf_counter() - started) * 1000
     summary = summarise(
         request, result, timings, texture_photo=getattr(prepared.swapper_data, "chosen_index", None)
     )
+    summary["provenance"] = provenance
     summary["settings"] = settings.to_dict()
     if search_summary is not None:
         summary["maximize_likeness"] = search_summary

@@ -20,11 +20,12 @@ import cv2
 import numpy as np
 
 from ..core.errors import NoFaceFound
-from ..core.image_io import read_image
+from ..core.guarded_decode import load_image
+from ..core.likeness import LikenessSearch, ProgressCallback, maximize_likeness
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
 from ..core.settings import SwapSettings
 from ..core.types import Face, Image
-from .context import DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
+from .context import DEFAULT_DETECTOR, DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
 from .isolated_judge import PipelineFactory
 
 T = TypeVar("T")
@@ -41,6 +42,11 @@ class PreviewRequest:
     selection: FaceSelection = field(default_factory=FaceSelection)
     engine: str = DEFAULT_ENGINE
     judge: str | None = DEFAULT_JUDGE
+    detector: str = DEFAULT_DETECTOR
+    restorer: str | None = None
+    restorer_amount: float = 0.8
+    masker: str | None = None
+    provider: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ class PreviewResult:
     faces: tuple[Face, ...]
     swapped: tuple[SwappedFace, ...]
     elapsed_ms: float
+    judge_note: str = ""
+    """Why the scores come from another judge than the requested one (empty when they do not)."""
 
 
 @dataclass(frozen=True)
@@ -144,34 +152,58 @@ class PreviewEngine:
         self._prepared: _LruCache[PreparedSource] = _LruCache(capacity)
 
     def pipeline(self, request: PreviewRequest) -> FacePipeline:
-        return self._build_pipeline(request.engine, request.judge)
+        """The request's pipeline on the request's execution provider (built on the calling thread)."""
+        self.context.use_provider(request.provider)
+        return self._build_pipeline(
+            request.engine,
+            request.judge,
+            detector=request.detector,
+            restorer=request.restorer,
+            masker=request.masker,
+        )
+
+    def judge_note(self, request: PreviewRequest) -> str:
+        """A note when the requested judge would flatter the engine and another one scores instead."""
+        used = self.context.independent_judge(request.engine, request.judge)
+        if used == request.judge:
+            return ""
+        return (
+            f"Scored by {used}, not {request.judge}: {request.judge} is the encoder that conditions the "
+            f"{request.engine} engine, so it would flatter the swap."
+        )
 
     def analyse_source(self, path: Path) -> SourceAnalysis:
         """Decode a source photo and find its largest face."""
 
         def create() -> SourceAnalysis:
-            image = read_image(path)
+            image = load_image(path)
             faces = self.context.detector().detect_faces(image)
             face = max(faces, key=lambda f: f.width * f.height) if faces else None
             return SourceAnalysis(path, image, face)
 
         return self._sources.get_or_create(_file_key(path), create)
 
-    def analyse_target(self, path: Path) -> TargetAnalysis:
-        """Decode the target photo and detect its faces."""
+    def analyse_target(self, path: Path, detector: str = DEFAULT_DETECTOR) -> TargetAnalysis:
+        """Decode the target photo and detect its faces with ``detector``."""
 
         def create() -> TargetAnalysis:
-            image = read_image(path)
-            return TargetAnalysis(path, image, tuple(self.context.detector().detect_faces(image)))
+            image = load_image(path)
+            return TargetAnalysis(path, image, tuple(self.context.detector(detector).detect_faces(image)))
 
-        return self._targets.get_or_create(_file_key(path), create)
+        return self._targets.get_or_create((_file_key(path), detector), create)
 
     def prepare(self, request: PreviewRequest) -> PreparedSource:
         """The source identity of the request's photos that show a face (cached per photo set)."""
         usable = tuple(path for path in request.sources if self.analyse_source(path).face is not None)
         if not usable:
             raise NoFaceFound("none of the source photos shows a detectable face")
-        key = (request.engine, request.judge, tuple(_file_key(path) for path in usable))
+        key = (
+            request.engine,
+            request.judge,
+            request.detector,
+            request.provider,
+            tuple(_file_key(path) for path in usable),
+        )
         pipeline = self.pipeline(request)
         return self._prepared.get_or_create(
             key, lambda: pipeline.prepare_source([self.analyse_source(path).image for path in usable])
@@ -185,18 +217,84 @@ class PreviewEngine:
         prepared = self.prepare(request)
         if is_stale():
             return None
-        target = self.analyse_target(request.target)
+        target = self.analyse_target(request.target, request.detector)
         if not target.faces:
             raise NoFaceFound(f"no face found in the target {request.target.name}")
         if is_stale():
             return None
         result = self.pipeline(request).process_frame(
-            target.image, prepared, request.settings, request.selection, faces=target.faces, score="result"
+            target.image,
+            prepared,
+            request.settings,
+            request.selection,
+            faces=target.faces,
+            score="result",
+            enhance_amount=request.restorer_amount if request.restorer else 0.0,
         )
         elapsed = (time.perf_counter() - started) * 1000
         return PreviewResult(
-            request, generation, target.image, result.frame, target.faces, tuple(result.swapped), elapsed
+            request,
+            generation,
+            target.image,
+            result.frame,
+            target.faces,
+            tuple(result.swapped),
+            elapsed,
+            self.judge_note(request),
         )
+
+
+    def maximize_likeness(
+        self,
+        request: PreviewRequest,
+        on_evaluation: ProgressCallback | None = None,
+        max_evaluations: int = 16,
+    ) -> LikenessOutcome:
+        """Search blend settings that raise the judged likeness of the request's faces (see
+        :mod:`~faceswap_desktop.core.likeness`), reusing the preview's cached analyses and source."""
+        prepared = self.prepare(request)
+        target = self.analyse_target(request.target, request.detector)
+        if not target.faces:
+            raise NoFaceFound(f"no face found in the target {request.target.name}")
+        pipeline = self.pipeline(request)
+        search = maximize_likeness(
+            pipeline,
+            target.image,
+            prepared,
+            request.settings,
+            request.selection,
+            faces=target.faces,
+            max_evaluations=max_evaluations,
+            on_evaluation=on_evaluation,
+        )
+        assert pipeline.judge is not None  # the search refuses to run without one
+        judge = pipeline.judge.name
+        calibration = self.context.calibrations.get(judge)
+        return LikenessOutcome(
+            request,
+            search,
+            judge,
+            calibration.percent(search.start.cosine),
+            calibration.percent(search.best.cosine),
+        )
+
+
+@dataclass(frozen=True)
+class LikenessOutcome:
+    """A finished likeness search for a preview request, with the judge that scored it."""
+
+    request: PreviewRequest
+    search: LikenessSearch
+    judge: str
+    """Name of the recognizer that scored (and so was optimised): its gain flatters the result."""
+    start_percent: float
+    best_percent: float
+
+    @property
+    def changed(self) -> dict[str, tuple[object, object]]:
+        """Setting name -> (before, after) for every setting the search changed."""
+        before, after = self.request.settings.to_dict(), self.search.best.settings.to_dict()
+        return {name: (before[name], after[name]) for name in after if before[name] != after[name]}
 
 
 def face_crop(image: Image, face: Face, side: int = 96, margin: float = 0.25) -> Image:

@@ -21,6 +21,7 @@ import platformdirs
 from ..core.errors import BadInput
 from ..core.image_io import write_bytes_atomic
 from ..core.settings import SwapSettings, settings_from_mapping
+from .components import ComponentChoice, choice_from_mapping
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ APP_NAME = "faceswap-desktop"
 CONFIG_DIR_ENV = "FACESWAP_CONFIG_DIR"
 SETTINGS_FILE = "settings.json"
 PRESETS_FILE = "presets.json"
-SETTINGS_VERSION = 1
+SETTINGS_VERSION = 2
+"""Version 2 added ``components`` (engine, judge, detector, restorer, mask model, provider)."""
 PRESETS_VERSION = 1
 THEMES: tuple[str, ...] = ("dark", "light")
 MAX_PRESET_NAME = 60
@@ -50,6 +52,7 @@ class UserSettings:
     window_state: str = ""
     swap_settings: dict[str, Any] = field(default_factory=dict)
     last_folder: str = ""
+    components: dict[str, Any] = field(default_factory=dict)
 
     def with_changes(self, **changes: Any) -> UserSettings:
         """A copy with some fields changed."""
@@ -62,6 +65,20 @@ class UserSettings:
         except (BadInput, TypeError) as error:
             log.warning("ignoring remembered blend settings: %s", error)
             return SwapSettings()
+
+    def component_choice(self) -> ComponentChoice:
+        """The remembered engine/component choice; stale values fall back to defaults."""
+        return choice_from_mapping(self.components if isinstance(self.components, dict) else None)
+
+
+def migrate_settings(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a settings object of any older version up to :data:`SETTINGS_VERSION`."""
+    migrated = dict(data)
+    if migrated["version"] < 2:
+        # Version 1 had no component choice: its swaps always used the defaults, which v2 keeps.
+        migrated.setdefault("components", {})
+        migrated["version"] = 2
+    return migrated
 
 
 def _read_json(path: Path, version: int) -> dict[str, Any] | None:
@@ -106,6 +123,7 @@ class UserSettingsStore:
         data = _read_json(self.settings_path, SETTINGS_VERSION)
         if data is None:
             return UserSettings()
+        data = migrate_settings(data)
         known = {name: data[name] for name in UserSettings.__dataclass_fields__ if name in data}
         settings = UserSettings(**known)
         if settings.theme not in THEMES:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import queue
 import secrets
 import threading
@@ -28,11 +27,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..core.errors import BadInput, Cancelled, OutputConflict
-from ..core.image_io import read_image
+from ..core.guarded_decode import GuardedVideoReader, check_audio, load_image
+from ..core.safe_files import check_not_an_input
 from ..core.settings import SwapSettings
 from ..core.tracking import TrackerOptions
-from ..core.video_io import VideoReader
-from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, container_for
+from ..core.video_io import VideoSource
+from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, check_video_space, container_for
+from ..core.watermark import add_watermark
+from .content_credentials import finish_video
 from .context import DEFAULT_ENGINE, AppContext
 from .isolated_judge import PipelineFactory
 from .video_report import ExportReport, FrameRecord
@@ -79,6 +81,10 @@ class VideoExportRequest:
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     workers: int = 2
     overwrite: bool = False
+    watermark: bool = False
+    """Draw the visible "AI-generated" mark on every frame (the container tags are always written)."""
+    content_credentials: bool = True
+    """Embed a signed C2PA manifest in MP4/MOV outputs (see :mod:`.content_credentials`)."""
     settings_at: Callable[[int], SwapSettings] | None = field(default=None, compare=False)
     """Settings per frame index (keyframes); ``None`` uses :attr:`settings` for every frame."""
 
@@ -138,13 +144,6 @@ class StageCpu:
         return totals
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    with contextlib.suppress(OSError):
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-    return a.resolve() == b.resolve()
-
-
 def validate_export(request: VideoExportRequest) -> None:
     """Checks that need no decoding: sources given, codec available, output usable and not an input."""
     if not request.sources:
@@ -153,9 +152,7 @@ def validate_export(request: VideoExportRequest) -> None:
     container_for(request.output, request.encode.codec)
     if not request.output.parent.resolve().is_dir():
         raise OutputConflict(f"output folder does not exist: {request.output.parent}")
-    for item in (request.target, *request.sources):
-        if _same_file(request.output, item):
-            raise OutputConflict(f"output would overwrite an input: {request.output}")
+    check_not_an_input(request.output, (request.target, *request.sources))
     if request.output.exists() and not request.overwrite:
         raise OutputConflict(f"output exists: {request.output} (pass --overwrite to replace it)")
     if request.start is not None and request.end is not None and request.end <= request.start:
@@ -188,13 +185,15 @@ class VideoExportJob:
     def run(self) -> Generator[ExportProgress, None, None]:
         """Export frame by frame, yielding progress; raises :class:`Cancelled` when cancelled."""
         request = self.request
-        reader = VideoReader(request.target)
+        # Every decode of the user's files runs in helper processes (core.guarded_decode): a decoder
+        # crash on a damaged file fails this job with a typed error instead of taking the app down.
+        reader = GuardedVideoReader(request.target)
         try:
             yield from self._export(reader)
         finally:
             reader.close()
 
-    def _export(self, reader: VideoReader) -> Iterator[ExportProgress]:
+    def _export(self, reader: VideoSource) -> Iterator[ExportProgress]:
         request, info = self.request, reader.info
         start = reader.index_at_time(request.start) if request.start else 0
         stop = reader.index_at_time(request.end) if request.end is not None else info.frame_count
@@ -204,8 +203,10 @@ class VideoExportJob:
             raise BadInput(
                 f"the range {request.start}..{request.end}s holds no frame of {info.duration:.2f}s"
             )
+        seconds = reader.time_of(stop - 1) - reader.time_of(start) + float(1 / info.fps)
+        check_video_space(request.output, info, seconds, request.encode.codec)
         pipeline = self._build_pipeline(request.engine, request.judge)
-        prepared = pipeline.prepare_source([read_image(path) for path in request.sources])
+        prepared = pipeline.prepare_source([load_image(path) for path in request.sources])
         detector: Any = self.context.detector("mediapipe")
         embedder = tracker_embedder(self.context, request.embedder)
         reference = find_reference(reader, detector, embedder, request.reference, start)
@@ -223,7 +224,7 @@ class VideoExportJob:
         frames_in: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
         frames_out: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
         errors: list[BaseException] = []
-        decode_reader = VideoReader(request.target)
+        decode_reader = GuardedVideoReader(request.target)
         threads = [
             threading.Thread(target=self._decode, args=(decode_reader, start, stop, frames_in, errors)),
             threading.Thread(target=self._encode, args=(writer, reader, origin_pts, frames_out, errors)),
@@ -265,7 +266,10 @@ class VideoExportJob:
             self._put(frames_out, None)
             threads[1].join()
             self._raise_worker_error(errors)
-            os.replace(temporary, request.output)
+            report.content_credentials = finish_video(
+                temporary, request.output, request.content_credentials, overwrite=request.overwrite
+            )
+            report.watermark = request.watermark
             completed = True
             report.finish(time.perf_counter() - started, writer, self._cpu.milliseconds(started_cpu))
             self.report = report
@@ -283,7 +287,7 @@ class VideoExportJob:
                     temporary.unlink()
 
     def _timeline(
-        self, reader: VideoReader, start: int, stop: int
+        self, reader: VideoSource, start: int, stop: int
     ) -> tuple[float, tuple[Path, float, float | None, float] | None]:
         """The output's time origin (input seconds) and the audio range (source, start, end, origin)."""
         info = reader.info
@@ -293,6 +297,9 @@ class VideoExportJob:
             return first, None
         # From the first frame of the file, keep the audio that precedes the video (their offset is kept).
         origin = min(first, info.audio[0].start_time) if start == 0 else first
+        # The writer copies or re-encodes this audio in-process: decode it once in a helper first, so a
+        # damaged audio track fails the job with a typed error rather than crashing the app.
+        check_audio(self.request.target)
         return origin, (self.request.target, origin, end, origin)
 
     def _deliver(
@@ -300,7 +307,7 @@ class VideoExportJob:
         outcome: FrameOutcome,
         frames_out: queue.Queue[Any],
         report: ExportReport,
-        reader: VideoReader,
+        reader: VideoSource,
         started: float,
     ) -> ExportProgress:
         self._put(frames_out, outcome)
@@ -329,7 +336,7 @@ class VideoExportJob:
         return False
 
     def _decode(
-        self, reader: VideoReader, start: int, stop: int, out: queue.Queue[Any], errors: list[BaseException]
+        self, reader: VideoSource, start: int, stop: int, out: queue.Queue[Any], errors: list[BaseException]
     ) -> None:
         cpu = time.thread_time()
         try:
@@ -345,7 +352,7 @@ class VideoExportJob:
     def _encode(
         self,
         writer: VideoWriter,
-        reader: VideoReader,
+        reader: VideoSource,
         origin_pts: int,
         source: queue.Queue[Any],
         errors: list[BaseException],
@@ -362,7 +369,8 @@ class VideoExportJob:
                     writer.close()
                     return
                 seconds = info.start_time + reader.time_of(outcome.index)
-                writer.write(outcome.image, reader.pts_of(outcome.index) - origin_pts, seconds)
+                image = add_watermark(outcome.image) if self.request.watermark else outcome.image
+                writer.write(image, reader.pts_of(outcome.index) - origin_pts, seconds)
         except BaseException as error:
             errors.append(error)
             self._stop.set()

@@ -39,6 +39,9 @@ class ExportReport:
     frames_written: int = 0
     audio: str = "none"
     judge: str | None = None
+    content_credentials: str = "off"
+    """C2PA manifest status: "signed", "off", or why it was skipped."""
+    watermark: bool = False
     cpu_ms: dict[str, float] = field(default_factory=dict)
     """CPU milliseconds of the frame loop: per stage (decode, track, swap, encode) and the process."""
 
@@ -98,6 +101,8 @@ class ExportReport:
             else None,
             "elapsed_seconds": round(self.elapsed_seconds, 2),
             "audio": self.audio,
+            "content_credentials": self.content_credentials,
+            "watermark": self.watermark,
             "tracking_embedder": self.tracking_embedder,
             "judge": self.judge,
             "similarity_frames_measured": len(percents),

@@ -15,6 +15,7 @@ import math
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core.errors import ModelMissing, NoFaceFound
+from ..core.guarded_decode import GuardedVideoReader
 from ..core.identity import cosine
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
 from ..core.roles import Recognizer
@@ -38,7 +40,7 @@ from ..core.tracking import (
     box_iou,
 )
 from ..core.types import Face, FloatArray, Image
-from ..core.video_io import VideoReader
+from ..core.video_io import VideoSource
 from .context import AppContext
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ FRAME_CACHE_BYTES = 96 * 2**20
 """Decoded frames a session keeps (re-rendering a frame for new settings must not seek and decode)."""
 
 KNOWN_FRAMES = 1024
-"""Frames whose faces and chosen person a session remembers (a few kB each)."""
+"""Frames whose faces and chosen person a session remembers (a few kB a face)."""
 
 IdentityBasis = Literal["tracked", "reference", "embedded", "remembered", "assumed", "largest", "absent"]
 """How a preview picked its face: the reference frame itself, an embedding check, the position of an
@@ -109,7 +111,7 @@ def identity_thresholds(context: AppContext, embedder: Recognizer | None) -> tup
 
 
 def find_reference(
-    reader: VideoReader,
+    reader: VideoSource,
     detector: TrackingDetector,
     embedder: Recognizer | None,
     choice: ReferenceChoice,
@@ -161,6 +163,8 @@ class FrameOutcome:
     track: TrackResult
     swapped: SwappedFace | None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    faces: tuple[Face, ...] = ()
+    """Every face detected in the frame, left to right (previews only; exports track one face)."""
     identity: IdentityBasis = "tracked"
     """How the swapped face was picked as the chosen person (previews; exports say "tracked")."""
 
@@ -190,10 +194,10 @@ def swap_tracked_face(
 
 @dataclass(frozen=True)
 class _Known:
-    """What previews learned about one frame: the faces there and which one is the chosen person."""
+    """What previews learned about one frame: its faces and which one is the chosen person."""
 
+    faces: tuple[Face, ...]
     chosen: Face | None
-    faces_seen: int
     basis: IdentityBasis
     histogram: NDArray[np.float32]
 
@@ -204,10 +208,10 @@ class VideoSession:
     Previews run without the export's tracker, in any order, and keep what they learn per frame:
 
     - decoded frames (a byte-bounded cache), so re-rendering a frame for new settings swaps only;
-    - each frame's chosen face and how it was picked. A frame within :data:`IDENTITY_WINDOW` frames of
-      one whose identity was checked by embedding, in the same shot (colour histogram), is refitted
-      around that face's box: no detection and no embedding. Otherwise the frame is detected and the
-      faces are embedded, largest first, until the chosen person is found;
+    - each frame's faces and which one is the chosen person, and how that was decided. Each new frame
+      is detected (the timeline shows every face); the chosen person is then the face at the position
+      of a view checked by embedding within :data:`IDENTITY_WINDOW` frames in the same shot (colour
+      histogram), without embedding; otherwise faces are embedded, largest first, until one matches;
     - with ``defer_identity`` that embedding waits: the face at the nearest checked position (or the
       largest) is swapped and shown at once, and :meth:`confirm` runs the check afterwards, returning a
       corrected frame in the rare case the guess was someone else.
@@ -224,7 +228,8 @@ class VideoSession:
         """``embedder``: an id for :func:`tracker_embedder` or a recognizer; ``pipeline`` (default: the
         engine's, without a judge) scores previews when it has a judge."""
         self.context = context
-        self.reader = VideoReader(path)
+        # Demuxing and decoding run in a helper process: a damaged file fails this video, not the app.
+        self.reader: VideoSource = GuardedVideoReader(path)
         self.info = self.reader.info
         self.pipeline = pipeline or context.build_pipeline(engine=engine, judge=None)
         self.detector: TrackingDetector = context.detector("mediapipe")  # type: ignore[assignment]
@@ -233,11 +238,13 @@ class VideoSession:
         )
         self.prepared: PreparedSource | None = None
         self.reference: Reference | None = None
+        self.choice: ReferenceChoice | None = None
+        """The choice :attr:`reference` was found for."""
         self._frames: OrderedDict[int, Image] = OrderedDict()
         self._known: OrderedDict[int, _Known] = OrderedDict()
 
     def frame(self, index: int) -> Image:
-        """The exact frame ``index`` (BGR; treat as read-only: it is cached)."""
+        """The exact frame ``index`` (BGR, read-only: it is cached)."""
         image = self._frames.get(index)
         if image is not None:
             self._frames.move_to_end(index)
@@ -256,13 +263,15 @@ class VideoSession:
 
     def choose_reference(self, choice: ReferenceChoice | None = None) -> Reference:
         """Pick the person to replace (default: largest face of the first frame with a face)."""
-        reference = find_reference(self.reader, self.detector, self.embedder, choice or ReferenceChoice())
-        self.reference = reference
+        choice = choice or ReferenceChoice()
+        reference = find_reference(self.reader, self.detector, self.embedder, choice)
+        self.reference, self.choice = reference, choice
         self._known.clear()
-        # The reference view anchors identity for previews near it, like any embedding-checked view.
-        histogram = colour_histogram(self.frame(reference.frame_index))
-        self._remember(reference.frame_index, (reference.face, 1, "reference", histogram))
         return reference
+
+    def detect(self, image: Image) -> tuple[Face, ...]:
+        """Every face of a frame, left to right."""
+        return tuple(self.detector.detect_faces(image))
 
     def preview(
         self, index: int, settings: SwapSettings, score: bool = False, defer_identity: bool = False
@@ -273,13 +282,15 @@ class VideoSession:
         :meth:`confirm` next)."""
         if self.prepared is None:
             raise NoFaceFound("choose the source photos before previewing")
-        reference = self.reference or self.choose_reference()
+        if self.reference is None:
+            self.choose_reference()
         started = time.perf_counter()
         image = self.frame(index)
         seek_ms = (time.perf_counter() - started) * 1000
         known = self._known.get(index)
         if known is None or (known.basis == "assumed" and not defer_identity):
-            known = self._remember(index, self._find_chosen(image, reference, index, defer_identity))
+            faces = known.faces if known is not None else self.detect(image)
+            known = self._choose(image, faces, index, defer_identity)
         outcome = self._swap(index, image, known, settings, score)
         outcome.timings_ms["seek"] = seek_ms
         outcome.timings_ms["total"] = (time.perf_counter() - started) * 1000
@@ -290,99 +301,107 @@ class VideoSession:
         is the chosen person (or nothing was assumed), else the frame swapped on the right face (or on
         none)."""
         known = self._known.get(index)
-        if known is None or known.basis != "assumed" or self.reference is None:
+        if known is None or known.basis != "assumed":
             return None
         started = time.perf_counter()
         image = self.frame(index)
-        checked = self._remember(index, self._find_chosen(image, self.reference, index, False))
-        same = (checked.chosen is None) == (known.chosen is None) and (
-            checked.chosen is None or known.chosen is None or _overlap(checked.chosen, known.chosen) > 0.5
-        )
-        if same:
+        checked = self._choose(image, known.faces, index, defer=False)
+        if checked.chosen is known.chosen:
             return None
         outcome = self._swap(index, image, checked, settings, score)
         outcome.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return outcome
+
+    def find_chosen(self, image: Image, faces: Sequence[Face], index: int) -> Face | None:
+        """The chosen person among ``faces`` of frame ``index`` (None when they are not in it)."""
+        known = self._known.get(index)
+        if known is not None and known.basis != "assumed" and known.faces == tuple(faces):
+            return known.chosen  # Face compares by identity: the very faces this frame was decided on
+        return self._choose(image, tuple(faces), index, defer=False).chosen
 
     def _swap(
         self, index: int, image: Image, known: _Known, settings: SwapSettings, score: bool
     ) -> FrameOutcome:
         assert self.prepared is not None
         face = known.chosen
-        track = TrackResult(face, face, known.faces_seen, True, False, None, 0)
+        track = TrackResult(face, face, len(known.faces), True, False, None, 0)
         outcome = swap_tracked_face(self.pipeline, self.prepared, settings, index, image, track, score)
-        outcome.identity = known.basis
+        outcome.faces, outcome.identity = known.faces, known.basis
         return outcome
 
-    def _remember(
-        self, index: int, found: tuple[Face | None, int, IdentityBasis, NDArray[np.float32]]
-    ) -> _Known:
-        known = _Known(*found)
+    def _choose(self, image: Image, faces: tuple[Face, ...], index: int, defer: bool) -> _Known:
+        """Decide which of ``faces`` is the chosen person, and remember it."""
+        reference = self.reference or self.choose_reference()
+        histogram = colour_histogram(image)
+        chosen: Face | None
+        basis: IdentityBasis
+        if index == reference.frame_index:
+            chosen, basis = max(faces, key=lambda f: _overlap(f, reference.face), default=None), "reference"
+        elif self.embedder is None or reference.embedding is None:
+            chosen, basis = max(faces, key=lambda f: f.width * f.height, default=None), "largest"
+        elif (anchor := self._same_place(index, histogram, faces)) is not None:
+            # Same shot, a few frames from a checked view: the chosen person is the face where they were.
+            chosen, basis = anchor, "remembered"
+        elif defer:
+            chosen, basis = self._likeliest(faces), "assumed"
+        else:
+            chosen, basis = self._embed_until_found(image, faces, reference), "embedded"
+            basis = "embedded" if chosen is not None else "absent"
+        known = _Known(faces, chosen, basis, histogram)
         self._known[index] = known
         self._known.move_to_end(index)
         while len(self._known) > KNOWN_FRAMES:
             self._known.popitem(last=False)
         return known
 
-    def _anchor_near(self, index: int, histogram: NDArray[np.float32]) -> _Known | None:
-        """The nearest frame within the window whose chosen face was checked by embedding (or is the
-        reference), in the same shot as this one."""
-        anchors = [
-            (abs(other - index), known)
-            for other, known in self._known.items()
-            if known.basis in ("reference", "embedded")
-            and known.chosen is not None
-            and abs(other - index) <= IDENTITY_WINDOW
-        ]
-        for _distance, known in sorted(anchors, key=lambda item: item[0]):
-            if cv2.compareHist(known.histogram, histogram, cv2.HISTCMP_BHATTACHARYYA) <= SCENE_CUT_THRESHOLD:
-                return known
-        return None
-
-    def _likeliest(self, faces: list[Face]) -> Face | None:
-        """The face most likely to be the chosen person without embedding it: the one overlapping a
-        checked view of them most, else the largest."""
-        checked = [
-            k.chosen for k in self._known.values() if k.basis in ("reference", "embedded") and k.chosen
-        ]
-
-        def likelihood(face: Face) -> tuple[float, float]:
-            return max((_overlap(face, other) for other in checked), default=0.0), face.size
-
-        return max(faces, key=likelihood, default=None)
-
-    def _find_chosen(
-        self, image: Image, reference: Reference, index: int, defer: bool
-    ) -> tuple[Face | None, int, IdentityBasis, NDArray[np.float32]]:
-        histogram = colour_histogram(image)
-        if index == reference.frame_index:
-            faces = self.detector.detect_faces(image)
-            chosen = max(faces, key=lambda f: _overlap(f, reference.face), default=None)
-            return chosen, len(faces), "reference", histogram
-        if self.embedder is None or reference.embedding is None:
-            faces = self.detector.detect_faces(image)
-            return (
-                max(faces, key=lambda f: f.width * f.height, default=None),
-                len(faces),
-                "largest",
-                histogram,
-            )
-        anchor = self._anchor_near(index, histogram)
-        if anchor is not None and anchor.chosen is not None:
-            # Same shot, a few frames from a checked view: the chosen person is where they were.
-            refit = self.detector.landmarks_in_box(image, anchor.chosen.box, anchor.chosen.score)
-            if refit is not None and _overlap(refit, anchor.chosen) >= 0.5:
-                return refit, 1, "remembered", histogram
-        faces = self.detector.detect_faces(image)
-        if defer:
-            return self._likeliest(faces), len(faces), "assumed", histogram
+    def _embed_until_found(self, image: Image, faces: tuple[Face, ...], reference: Reference) -> Face | None:
+        assert self.embedder is not None and reference.embedding is not None
         accept, _reject = identity_thresholds(self.context, self.embedder)
         # Largest first: the chosen person is usually prominent, so one embedding often settles it.
         for face in sorted(faces, key=lambda f: -f.width * f.height):
             embedding = self.embedder.embed(image, face)
             if cosine(embedding, reference.embedding) >= accept:
-                return face, len(faces), "embedded", histogram
-        return None, len(faces), "absent", histogram
+                return face
+        return None
+
+    def _checked_views(self) -> list[tuple[int, Face, NDArray[np.float32] | None]]:
+        """(frame, face) of every view of the chosen person checked by embedding, and the reference."""
+        views: list[tuple[int, Face, NDArray[np.float32] | None]] = [
+            (index, known.chosen, known.histogram)
+            for index, known in self._known.items()
+            if known.basis in ("reference", "embedded") and known.chosen is not None
+        ]
+        if self.reference is not None and self.reference.frame_index not in self._known:
+            views.append((self.reference.frame_index, self.reference.face, None))
+        return views
+
+    def _same_place(self, index: int, histogram: NDArray[np.float32], faces: tuple[Face, ...]) -> Face | None:
+        """The face overlapping a checked view of the chosen person within the window and in the same
+        shot (nearest view first), or None."""
+        views = sorted(
+            (view for view in self._checked_views() if abs(view[0] - index) <= IDENTITY_WINDOW),
+            key=lambda view: abs(view[0] - index),
+        )
+        for other, face, other_histogram in views:
+            if other_histogram is None:
+                # The reference frame, never previewed: its histogram once (it is cached from now on).
+                other_histogram = colour_histogram(self.frame(other))
+            if cv2.compareHist(other_histogram, histogram, cv2.HISTCMP_BHATTACHARYYA) > SCENE_CUT_THRESHOLD:
+                continue
+            best = max(faces, key=lambda f: _overlap(f, face), default=None)
+            if best is not None and _overlap(best, face) >= 0.5:
+                return best
+        return None
+
+    def _likeliest(self, faces: tuple[Face, ...]) -> Face | None:
+        """The face most likely to be the chosen person without embedding it: the one overlapping a
+        checked view of them most, else the largest."""
+        views = [face for _index, face, _histogram in self._checked_views()]
+
+        def likelihood(face: Face) -> tuple[float, float]:
+            return max((_overlap(face, other) for other in views), default=0.0), face.size
+
+        return max(faces, key=likelihood, default=None)
 
     def close(self) -> None:
         """Release the video file."""

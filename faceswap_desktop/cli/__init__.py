@@ -8,17 +8,22 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..core.errors import BadInput, FaceswapError
-from ..core.settings import SETTING_SPECS, SettingSpec, settings_from_mapping
+from ..core.settings import SETTING_SPECS, SettingSpec, SwapSettings, settings_from_mapping
 from .models_cmd import add_models_parser
+from .queue_cmd import add_queue_parser
 from .video_cmd import add_video_options, is_video_target, run_video_swap
 
 CONSENT_REMINDER = (
     "faceswap-desktop: only swap faces of people who have given their consent; "
     "outputs are labelled as synthetic media."
 )
+
+if TYPE_CHECKING:
+    from ..app.photo import PhotoSwapRequest
 
 
 def _option_name(name: str) -> str:
@@ -27,19 +32,20 @@ def _option_name(name: str) -> str:
 
 def _add_setting_option(parser: argparse.ArgumentParser, spec: SettingSpec) -> None:
     """One CLI option per setting, with range and help from the single settings definition."""
+    text = spec.help.replace("%", "%%")  # argparse %-formats help ("in % of the face size")
     if spec.kind == "int":
         parser.add_argument(
             _option_name(spec.name),
             type=int,
             default=None,
             metavar=f"{spec.minimum}..{spec.maximum}",
-            help=f"{spec.help}",
+            help=text,
         )
     elif spec.kind == "choice":
-        parser.add_argument(_option_name(spec.name), choices=spec.choices, default=None, help=spec.help)
+        parser.add_argument(_option_name(spec.name), choices=spec.choices, default=None, help=text)
     else:
         parser.add_argument(
-            _option_name(spec.name), action=argparse.BooleanOptionalAction, default=None, help=spec.help
+            _option_name(spec.name), action=argparse.BooleanOptionalAction, default=None, help=text
         )
 
 
@@ -48,8 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     commands = parser.add_subparsers(dest="command", required=True)
+    add_swap_options(commands.add_parser("swap", help="swap a source face onto a target photo"))
+    add_models_parser(commands)
+    add_queue_parser(commands, add_swap_options)
+    return parser
 
-    swap = commands.add_parser("swap", help="swap a source face onto a target photo")
+
+def add_swap_options(swap: argparse.ArgumentParser) -> None:
+    """The options of ``swap`` (also those of ``queue add``, which saves the same swap as a job)."""
+    # argparse reads "--target -x.jpg" as a missing value followed by an option.
+    swap.epilog = "A file name that starts with '-' needs the '=' form (--target=-photo.jpg) or ./-photo.jpg."
     swap.add_argument(
         "--source",
         action="append",
@@ -106,30 +120,40 @@ def build_parser() -> argparse.ArgumentParser:
         help="search blend settings that raise the judged likeness while the edges stay invisible (photos)",
     )
     swap.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+    swap.add_argument(
+        "--watermark",
+        action="store_true",
+        help='draw a visible "AI-generated" mark in the corner (photos and every video frame)',
+    )
+    swap.add_argument(
+        "--no-content-credentials",
+        action="store_true",
+        help="do not embed a signed C2PA manifest (the XMP/container synthetic-media label stays)",
+    )
     swap.add_argument("--json", action="store_true", help="print the summary as JSON")
     blend = swap.add_argument_group("blend settings")
     for spec in SETTING_SPECS.values():
         _add_setting_option(blend, spec)
     add_video_options(swap)
-    add_models_parser(commands)
-    return parser
 
 
-def _run_swap(args: argparse.Namespace) -> int:
-    from ..app.context import create_context
-    from ..app.photo import PhotoSwapRequest, describe_faces, run_photo_swap
+def settings_from_args(args: argparse.Namespace) -> SwapSettings:
+    """The blend settings given on the command line (defaults for the rest)."""
+    values = {name: getattr(args, name) for name in SETTING_SPECS if getattr(args, name) is not None}
+    return settings_from_mapping(values)
+
+
+def photo_request_from_args(args: argparse.Namespace, settings: SwapSettings) -> PhotoSwapRequest:
+    """The photo swap the ``swap`` options describe."""
+    from ..app.photo import PhotoSwapRequest
     from ..core.pipeline import FaceSelection
 
-    values = {name: getattr(args, name) for name in SETTING_SPECS if getattr(args, name) is not None}
-    settings = settings_from_mapping(values)
-    if is_video_target(args.target):
-        return run_video_swap(args, settings)
     selection = (
         FaceSelection(all_faces=True) if args.all_faces else FaceSelection(tuple(args.face_index or [0]))
     )
     if not 0 <= args.restorer_amount <= 100:
         raise BadInput(f"--restorer-amount {args.restorer_amount} is outside 0..100")
-    request = PhotoSwapRequest(
+    return PhotoSwapRequest(
         sources=tuple(args.source),
         target=args.target,
         output=args.output,
@@ -143,7 +167,19 @@ def _run_swap(args: argparse.Namespace) -> int:
         restorer_amount=args.restorer_amount / 100,
         masker=args.mask_model,
         maximize_likeness=args.maximize_likeness,
+        watermark=args.watermark,
+        content_credentials=not args.no_content_credentials,
     )
+
+
+def _run_swap(args: argparse.Namespace) -> int:
+    from ..app.context import create_context
+    from ..app.photo import describe_faces, run_photo_swap
+
+    settings = settings_from_args(args)
+    if is_video_target(args.target):
+        return run_video_swap(args, settings)
+    request = photo_request_from_args(args, settings)
     result = run_photo_swap(create_context(args.provider), request)
     if args.json:
         print(json.dumps(result.summary, indent=2))
@@ -151,11 +187,12 @@ def _run_swap(args: argparse.Namespace) -> int:
         print(f"wrote {result.output} ({result.summary['faces_swapped']} face(s) swapped)")
         for line in describe_faces(result.summary):
             print("  " + line)
+        print(f"  content credentials (C2PA): {result.summary['provenance']['content_credentials']}")
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI entry point; returns the process exit code (0 ok, 2 bad input, 3 no face, 4 model)."""
+    """CLI entry point; returns the process exit code (0 ok, 2 bad input, 3 no face, 4 model, 5 disk full)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -165,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "swap":
             return _run_swap(args)
-        if args.command == "models":
+        if args.command in ("models", "queue"):
             return int(args.handler(args))
         parser.error(f"unknown command {args.command}")
     except FaceswapError as error:

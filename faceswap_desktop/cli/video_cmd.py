@@ -8,11 +8,15 @@ import logging
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.image_io import sniff_image_format
 from ..core.settings import SwapSettings
 from ..core.video_io import VIDEO_EXTENSIONS, looks_like_video
 from ..core.video_writer import VIDEO_CODEC_CHOICES
+
+if TYPE_CHECKING:
+    from ..app.video import VideoExportRequest
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +59,14 @@ def add_video_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
-    """Export the swapped video; Ctrl-C cancels cleanly (the partial file is removed)."""
-    from ..app.context import create_context
-    from ..app.video import VideoExportJob, VideoExportRequest
+def video_request_from_args(args: argparse.Namespace, settings: SwapSettings) -> VideoExportRequest:
+    """The video export the ``swap`` options describe."""
+    from ..app.video import VideoExportRequest
     from ..app.video_session import ReferenceChoice
-    from ..core.errors import Cancelled
     from ..core.video_writer import EncodeOptions
 
     face_index = args.face_index[0] if args.face_index else None
-    request = VideoExportRequest(
+    return VideoExportRequest(
         sources=tuple(args.source),
         target=args.target,
         output=args.output,
@@ -79,7 +81,18 @@ def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
         judge=None if args.no_score else args.judge,
         embedder=args.tracking_judge,
         overwrite=args.overwrite,
+        watermark=args.watermark,
+        content_credentials=not args.no_content_credentials,
     )
+
+
+def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
+    """Export the swapped video; Ctrl-C cancels cleanly (the partial file is removed)."""
+    from ..app.context import create_context
+    from ..app.video import VideoExportJob
+    from ..core.errors import Cancelled
+
+    request = video_request_from_args(args, settings)
     cancel = threading.Event()
     job = VideoExportJob(create_context(args.provider), request, cancel)
     progress_updates = job.run()
@@ -108,5 +121,6 @@ def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
             f"wrote {summary['output']} ({summary['frames_written']} frames, {summary['frames_swapped']} "
             f"swapped, {summary['frames_without_match']} without the person; {summary['fps_processing']} fps)"
         )
+        print(f"  content credentials (C2PA): {summary['content_credentials']}")
     sys.stdout.flush()
     return 0

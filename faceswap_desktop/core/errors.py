@@ -35,6 +35,24 @@ class OutputConflict(BadInput):
     """The output path would overwrite an input, or has an unsupported extension."""
 
 
+class DiskFull(FaceswapError):
+    """Not enough free space for an output, or the disk filled up while writing (exit code 5).
+
+    The partial output is removed; inputs and earlier outputs are untouched.
+    """
+
+    exit_code = 5
+
+
+class DecoderCrashed(UnreadableFile):
+    """A decoder died (native crash) on a file; it ran in a helper process, so only this file failed."""
+
+
+class DecoderHung(DecoderCrashed):
+    """A decoder took longer than its time limit on a file and was stopped (it ran in a helper
+    process)."""
+
+
 class NoFaceFound(FaceswapError):
     """No usable face in a source or target image (exit code 3)."""
 

@@ -3,23 +3,38 @@
 Images are read from bytes (so paths in any script work on every OS, unlike ``cv2.imread``), their size
 is checked from the header *before* decoding, formats are recognised by content, and EXIF orientation is
 applied. Writes go to a temporary file in the destination folder and are renamed only when complete.
+
+Inputs of every kind decode to 8-bit BGR: greyscale, palette, 16-bit and CMYK JPEG files are converted
+by OpenCV's ``IMREAD_COLOR``. A PNG's alpha channel is kept only when asked for
+(:func:`read_image_with_alpha`): the pipeline swaps on BGR and :func:`write_image` re-attaches the
+original alpha to PNG outputs, so transparent areas outside the face stay transparent.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import struct
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
 from .errors import ImageTooLarge, OutputConflict, UnreadableFile, UnsupportedMedia
 from .provenance import label_encoded_image
+from .safe_files import check_not_an_input, write_bytes_atomic
 from .types import Image
+
+__all__ = [
+    "check_output_path",
+    "decode_image",
+    "read_image",
+    "read_image_with_alpha",
+    "with_alpha",
+    "write_bytes_atomic",
+    "write_image",
+]
 
 MAX_IMAGE_SIDE = 16_384
 MAX_IMAGE_PIXELS = 89_500_000
@@ -77,11 +92,11 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def image_size_from_header(data: bytes) -> tuple[str, int, int]:
+def image_size_from_header(data: bytes, name: str = "image") -> tuple[str, int, int]:
     """(format, width, height) read from the header only; raises for unknown or unparsable headers."""
     fmt = sniff_image_format(data[:16])
     if fmt is None:
-        raise UnsupportedMedia("not a supported image (JPEG, PNG, WebP or BMP expected)")
+        raise UnsupportedMedia(f"{name} is not a supported image (JPEG, PNG, WebP or BMP expected)")
     size: tuple[int, int] | None = None
     if fmt == "png" and len(data) >= 24:
         size = struct.unpack(">II", data[16:24])
@@ -93,17 +108,38 @@ def image_size_from_header(data: bytes) -> tuple[str, int, int]:
         width, height = struct.unpack("<ii", data[18:26])
         size = (abs(width), abs(height))
     if size is None:
-        raise UnreadableFile(f"the {fmt.upper()} header is truncated or corrupt")
+        raise UnreadableFile(f"{name}: the {fmt.upper()} header is truncated or corrupt")
     return fmt, int(size[0]), int(size[1])
 
 
-def check_image_dimensions(width: int, height: int) -> None:
+def check_png_chunks(data: bytes, name: str = "image") -> None:
+    """Refuse a PNG whose chunk lengths run past the end of the file, before decoding.
+
+    OpenCV allocates a chunk's declared length before reading it: a 20 kB file claiming a 4 GB IDAT
+    costs 4 GB of memory and seconds of copying before it fails. Walking the chunk list is cheap.
+    """
+    position = 8
+    while position + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        if length > 0x7FFFFFFF or position + 12 + length > len(data):
+            label = kind.decode("ascii", "replace")
+            raise UnreadableFile(
+                f"{name}: the PNG chunk {label!r} claims {length} bytes but the file ends first "
+                "(truncated or corrupt)"
+            )
+        if kind == b"IEND":
+            return
+        position += 12 + length
+
+
+def check_image_dimensions(width: int, height: int, name: str = "image") -> None:
     """Raise :class:`ImageTooLarge` above the side or pixel-count limits (before any decoding)."""
     if width <= 0 or height <= 0:
-        raise UnreadableFile(f"the header declares an empty image ({width}x{height})")
+        raise UnreadableFile(f"{name}: the header declares an empty image ({width}x{height})")
     if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
         raise ImageTooLarge(
-            f"image is {width}x{height}; the limit is {MAX_IMAGE_SIDE} px a side and "
+            f"{name} is {width}x{height}; the limit is {MAX_IMAGE_SIDE} px a side and "
             f"{MAX_IMAGE_PIXELS / 1e6:.1f} M pixels"
         )
 
@@ -130,11 +166,16 @@ def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
 
 def decode_image(data: bytes, name: str = "image") -> Image:
     """Decode image bytes to BGR uint8 after the header size check; EXIF orientation is applied."""
-    _fmt, width, height = image_size_from_header(data)
-    check_image_dimensions(width, height)
+    fmt, width, height = image_size_from_header(data, name)
+    check_image_dimensions(width, height, name)
+    if fmt == "png":
+        check_png_chunks(data, name)
     buffer = np.frombuffer(data, dtype=np.uint8)
     # IMREAD_COLOR converts greyscale/palette/16-bit to 8-bit BGR and applies EXIF orientation.
-    image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+    try:
+        image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+    except cv2.error:  # OpenCV's own size limits (see the package __init__) or a decoder exception
+        image = None
     if image is None or image.size == 0:
         raise UnreadableFile(f"{name} could not be decoded (corrupt or truncated)")
     return np.ascontiguousarray(image)
@@ -145,13 +186,6 @@ def read_image(path: str | os.PathLike[str]) -> Image:
     return decode_image(read_file_bytes(path), Path(path).name)
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    with contextlib.suppress(OSError):
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-    return os.path.normcase(str(a.resolve())) == os.path.normcase(str(b.resolve()))
-
-
 def check_output_path(output: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]]) -> Path:
     """Validate an output image path: supported extension, existing folder, not one of the inputs."""
     out = Path(output)
@@ -159,9 +193,7 @@ def check_output_path(output: str | os.PathLike[str], inputs: Iterable[str | os.
         raise OutputConflict(f"output must end in {', '.join(sorted(WRITE_EXTENSIONS))}: {out.name}")
     if not out.parent.resolve().is_dir():
         raise OutputConflict(f"output folder does not exist: {out.parent}")
-    for item in inputs:
-        if _same_file(out, Path(item)):
-            raise OutputConflict(f"output would overwrite an input: {out}")
+    check_not_an_input(out, inputs)
     return out
 
 
@@ -181,26 +213,60 @@ def encode_image(image: Image, extension: str, jpeg_quality: int = 95) -> bytes:
     return bytes(buffer.tobytes())
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write to a temporary file beside ``path``, fsync, then rename: never a half-written final file."""
-    target = Path(path)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+def _alpha_to_8bit(alpha: np.ndarray[Any, Any]) -> Image:
+    if alpha.dtype == np.uint16:
+        return (alpha >> 8).astype(np.uint8)
+    if alpha.dtype != np.uint8:
+        return np.clip(alpha, 0, 255).astype(np.uint8)
+    return alpha
+
+
+def decode_image_with_alpha(data: bytes, name: str = "image") -> tuple[Image, Image | None]:
+    """BGR uint8 as :func:`decode_image`, plus the 8-bit alpha plane of a PNG that has one (else None)."""
+    image = decode_image(data, name)
+    if sniff_image_format(data[:16]) != "png":
+        return image, None
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
+        unchanged = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:  # the colour decode succeeded; without a readable alpha the image is opaque
+        return image, None
+    if unchanged is None or unchanged.ndim != 3 or unchanged.shape[2] != 4:
+        return image, None
+    alpha = _alpha_to_8bit(unchanged[:, :, 3])
+    if alpha.shape != image.shape[:2]:  # an eXIf orientation turned the colour planes only
+        return image, None
+    return image, np.ascontiguousarray(alpha)
 
 
-def write_image(path: str | os.PathLike[str], image: Image, label_synthetic: bool = True) -> None:
-    """Encode by the path's extension, label as synthetic media (XMP), and write atomically."""
+def read_image_with_alpha(path: str | os.PathLike[str]) -> tuple[Image, Image | None]:
+    """Read BGR uint8 and, for a PNG with transparency, its alpha plane (H x W uint8) to re-attach."""
+    return decode_image_with_alpha(read_file_bytes(path), Path(path).name)
+
+
+def with_alpha(image: Image, alpha: Image | None, extension: str) -> Image:
+    """``image`` with ``alpha`` as a 4th channel when the output format keeps it (PNG), else as is."""
+    if alpha is None or WRITE_EXTENSIONS.get(extension.lower()) != ".png":
+        return image
+    if alpha.shape != image.shape[:2]:
+        raise OutputConflict(f"alpha plane {alpha.shape} does not match the image {image.shape[:2]}")
+    return np.dstack([image, alpha.astype(np.uint8)])
+
+
+def write_image(
+    path: str | os.PathLike[str],
+    image: Image,
+    label_synthetic: bool = True,
+    alpha: Image | None = None,
+    overwrite: bool = True,
+) -> None:
+    """Encode by the path's extension, label as synthetic media (XMP), and write atomically.
+
+    ``alpha`` (H x W uint8) is attached to PNG outputs; JPEG and WebP outputs are written opaque.
+    Without ``overwrite`` an existing file at ``path`` is never replaced (:class:`OutputConflict`).
+    """
     extension = Path(path).suffix.lower()
+    image = with_alpha(image, alpha, extension)
     data = encode_image(image, extension)
     if label_synthetic:
         data = label_encoded_image(data, WRITE_EXTENSIONS[extension], image.shape[1], image.shape[0])
-    write_bytes_atomic(path, data)
+    write_bytes_atomic(path, data, overwrite=overwrite)

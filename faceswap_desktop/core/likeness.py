@@ -12,7 +12,7 @@ judges with the independent MobileFaceNet.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +80,17 @@ def _evaluate(
     )
 
 
+ProgressCallback = Callable[[int, int, "Evaluation"], None]
+"""``on_evaluation(done, planned, best)`` after each swap: evaluations so far, the most the search will
+make, and the best acceptable evaluation yet (the start when none is). It may raise to stop the search
+(e.g. :class:`~faceswap_desktop.core.errors.Cancelled`)."""
+
+
+def planned_evaluations(max_evaluations: int = 16) -> int:
+    """The most swaps a search makes: the start plus every candidate value, capped by the budget."""
+    return min(max_evaluations, 1 + sum(len(values) for _name, values in SEARCH_AXES))
+
+
 def maximize_likeness(
     pipeline: FacePipeline,
     frame: Image,
@@ -88,16 +99,27 @@ def maximize_likeness(
     selection: FaceSelection,
     faces: Sequence[Face] | None = None,
     max_evaluations: int = 16,
+    on_evaluation: ProgressCallback | None = None,
 ) -> LikenessSearch:
-    """Coordinate ascent from ``settings``; returns the best acceptable settings found."""
+    """Coordinate ascent from ``settings``; returns the best acceptable settings found.
+
+    ``on_evaluation`` (see :data:`ProgressCallback`) reports progress and is where a caller cancels."""
     if pipeline.judge is None or source.identity is None:
         raise BadInput("maximising likeness needs an identity judge")
+    planned = planned_evaluations(max_evaluations)
+
+    def report(search: LikenessSearch) -> None:
+        if on_evaluation is not None:
+            best = search.best if search.best.cosine >= -1.0 else search.start
+            on_evaluation(len(search.evaluations), planned, best)
+
     faces = list(faces) if faces is not None else pipeline.detect(frame)
     start = _evaluate(pipeline, frame, source, settings, selection, faces)
     search = LikenessSearch(start=start, best=start, evaluations=[start])
     if not start.acceptable:
         # The user's own settings fail the realism bound: any acceptable candidate beats them.
         search.best = Evaluation(settings, -2.0, start.seam, start.colour_step)
+    report(search)
     for name, values in SEARCH_AXES:
         for value in values:
             if len(search.evaluations) >= max_evaluations:
@@ -110,6 +132,7 @@ def maximize_likeness(
             search.evaluations.append(candidate)
             if candidate.acceptable and candidate.cosine > search.best.cosine:
                 search.best = candidate
+            report(search)
     return _finish(search)
 
 

@@ -53,7 +53,7 @@ class AudioTrack:
     ) -> None:
         self.start, self.end, self.origin = start, end, origin
         try:
-            self._input = av.open(str(source), mode="r")
+            self._input = av.open(str(source), mode="r", metadata_errors="replace")
         except av.FFmpegError as error:
             raise UnreadableFile(f"cannot read the audio of {source.name}: {error}") from None
         self._in_stream: Any = self._input.streams.audio[0]

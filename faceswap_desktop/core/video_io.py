@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import av
 import cv2
@@ -73,14 +73,75 @@ class VideoInfo:
 
 
 @dataclass(frozen=True)
-class _FrameIndex:
+class FrameIndex:
+    """Presentation timestamps of every frame and which are keyframes: the timing half of a reader.
+
+    Plain data (it crosses process boundaries: :class:`~.guarded_decode.GuardedVideoReader` gets it from
+    its decoding process and answers timing questions without asking that process).
+    """
+
     pts: list[int]
     keyframes: list[int]
     """Frame indices of keyframes, ascending."""
+    time_base: Fraction
+    """Seconds per pts unit."""
 
     def keyframe_at_or_before(self, index: int) -> int:
         position = bisect.bisect_right(self.keyframes, index) - 1
         return self.keyframes[max(position, 0)]
+
+    def time_of(self, index: int) -> float:
+        """Seconds from the first frame to frame ``index``."""
+        return float((self.pts[index] - self.pts[0]) * self.time_base)
+
+    def index_at_time(self, seconds: float) -> int:
+        """The first frame shown at or after ``seconds`` from the first frame (clamped to the video)."""
+        target = self.pts[0] + seconds / self.time_base
+        position = bisect.bisect_left(self.pts, int(np.ceil(float(target) - 1e-6)))
+        return min(max(position, 0), len(self.pts) - 1)
+
+
+class VideoSource(Protocol):
+    """What the video session and export need from an open video: :class:`VideoReader` decodes in this
+    process, :class:`~.guarded_decode.GuardedVideoReader` in a helper process."""
+
+    path: Path
+    info: VideoInfo
+
+    @property
+    def time_base(self) -> Fraction: ...
+
+    def pts_of(self, index: int) -> int: ...
+
+    def time_of(self, index: int) -> float: ...
+
+    def index_at_time(self, seconds: float) -> int: ...
+
+    def frame_at(self, index: int) -> Image: ...
+
+    def frames(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, Image]]: ...
+
+    def close(self) -> None: ...
+
+
+IMAGE_FTYP_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif", b"avis"})
+"""ISO-BMFF brands of still images (HEIF/AVIF): not accepted as videos."""
+
+ALLOWED_DEMUXERS = frozenset({"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "avi"})
+"""FFmpeg demuxer names (of ``container.format.name``) the app accepts: MP4/MOV, MKV/WebM, AVI."""
+
+
+def sniff_video_format(head: bytes) -> str | None:
+    """The container from magic bytes: 'mp4' (MP4/MOV), 'matroska' (MKV/WebM), 'avi', or None."""
+    if head[4:8] == b"ftyp":
+        return None if head[8:12] in IMAGE_FTYP_BRANDS else "mp4"
+    if head[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip"):
+        return "mp4"  # QuickTime files without ftyp
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "matroska"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "avi"
+    return None
 
 
 def looks_like_video(path: str | os.PathLike[str]) -> bool:
@@ -90,23 +151,41 @@ def looks_like_video(path: str | os.PathLike[str]) -> bool:
             head = handle.read(16)
     except OSError:
         return Path(path).suffix.lower() in VIDEO_EXTENSIONS
-    if head[4:8] == b"ftyp" or head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
-        return True
-    return head.startswith(b"\x1a\x45\xdf\xa3") or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
+    return sniff_video_format(head) is not None
+
+
+def _check_video_content(path: Path) -> None:
+    """Refuse files whose content is not an accepted container, whatever their extension says."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except PermissionError:
+        raise UnreadableFile(f"permission denied: {path}") from None
+    except OSError as error:
+        raise UnreadableFile(f"cannot read {path.name}: {error.strerror or error}") from None
+    if sniff_video_format(head) is None:
+        raise UnsupportedMedia(f"{path.name} is not a supported video (MP4, MOV, MKV, WebM or AVI expected)")
 
 
 def _open_container(path: Path) -> Any:
     if not path.is_file():
         raise UnreadableFile(f"file not found: {path}")
+    _check_video_content(path)
     try:
-        return av.open(str(path), mode="r")
+        # Metadata in a damaged or hostile file need not be UTF-8: replace bad bytes, do not raise.
+        container = av.open(str(path), mode="r", metadata_errors="replace")
     except PermissionError:
         raise UnreadableFile(f"permission denied: {path}") from None
     except av.FFmpegError as error:
         raise UnreadableFile(f"{path.name} is not a readable video (corrupt or truncated): {error}") from None
+    demuxers = set(str(container.format.name).split(","))
+    if not demuxers & ALLOWED_DEMUXERS:
+        container.close()
+        raise UnsupportedMedia(f"{path.name}: {container.format.name} is not an accepted video container")
+    return container
 
 
-def _build_index(container: Any, stream: Any, name: str) -> _FrameIndex:
+def _build_index(container: Any, stream: Any, name: str) -> FrameIndex:
     entries: list[tuple[int, bool]] = []
     try:
         for packet in container.demux(stream):
@@ -122,7 +201,7 @@ def _build_index(container: Any, stream: Any, name: str) -> _FrameIndex:
     keyframes = [i for i, (_, key) in enumerate(entries) if key] or [0]
     if keyframes[0] != 0:
         keyframes.insert(0, 0)
-    return _FrameIndex(pts=[p for p, _ in entries], keyframes=keyframes)
+    return FrameIndex(pts=[p for p, _ in entries], keyframes=keyframes, time_base=Fraction(stream.time_base))
 
 
 COMMON_RATES = tuple(
@@ -242,9 +321,14 @@ class VideoReader:
         )
 
     @property
+    def index(self) -> FrameIndex:
+        """Every frame's timestamp and the keyframes (built when the file was opened)."""
+        return self._index
+
+    @property
     def time_base(self) -> Fraction:
         """The video stream's time base (seconds per pts unit)."""
-        return Fraction(self._stream.time_base)
+        return self._index.time_base
 
     def pts_of(self, index: int) -> int:
         """Presentation timestamp of frame ``index`` in :attr:`time_base` units."""
@@ -252,13 +336,11 @@ class VideoReader:
 
     def time_of(self, index: int) -> float:
         """Seconds from the first frame to frame ``index``."""
-        return float((self._index.pts[index] - self._index.pts[0]) * self.time_base)
+        return self._index.time_of(index)
 
     def index_at_time(self, seconds: float) -> int:
         """The first frame shown at or after ``seconds`` from the first frame (clamped to the video)."""
-        target = self._index.pts[0] + seconds / self.time_base
-        position = bisect.bisect_left(self._index.pts, int(np.ceil(float(target) - 1e-6)))
-        return min(max(position, 0), len(self._index.pts) - 1)
+        return self._index.index_at_time(seconds)
 
     def frame_at(self, index: int) -> Image:
         """The exact frame ``index`` (BGR, upright); decodes forward when that is cheaper than a seek."""

@@ -8,7 +8,9 @@ of :mod:`.provenance` in its container metadata.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -18,8 +20,10 @@ import av
 
 from .errors import BadInput, OutputConflict, UnsupportedMedia
 from .provenance import VIDEO_SYNTHETIC_TAGS
+from .safe_files import check_free_space, disk_full_error, is_disk_full
 from .types import Image
 from .video_audio import AudioMode, AudioTrack
+from .video_io import VideoInfo
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,33 @@ CODECS: dict[str, CodecSpec] = {
     ),
 }
 """CRF: lower is better quality and bigger files. ProRes has no CRF; its 'preset' is the profile."""
+
+
+BITS_PER_PIXEL: dict[str, float] = {"h264": 0.2, "h265": 0.12, "vp9": 0.12, "prores": 3.6}
+"""Generous bits per pixel per frame at the default quality (ProRes HQ is ~220 Mb/s at 1080p30)."""
+
+
+def estimate_video_bytes(
+    width: int, height: int, fps: float, seconds: float, codec: str, input_bytes_per_second: float = 0.0
+) -> int:
+    """An upper-end estimate of an export's size, to check free space before a job starts.
+
+    The larger of a bits-per-pixel estimate for the codec and 1.5x the input's own data rate (a
+    re-encode at high quality is rarely much bigger than its source), plus audio at 192 kb/s.
+    """
+    by_pixels = BITS_PER_PIXEL.get(codec, 0.5) * width * height * fps * seconds / 8
+    by_input = 1.5 * input_bytes_per_second * seconds
+    return int(max(by_pixels, by_input) + 192_000 / 8 * seconds)
+
+
+def check_video_space(output: Path, info: VideoInfo, seconds: float, codec: str) -> None:
+    """Raise :class:`~.errors.DiskFull` before an export of ``seconds`` of ``info`` that would not fit."""
+    try:
+        rate = info.path.stat().st_size / max(info.duration, 1e-3)
+    except OSError:
+        rate = 0.0
+    needed = estimate_video_bytes(info.width, info.height, float(info.fps), seconds, codec, rate)
+    check_free_space(output.parent, needed, output.name)
 
 
 class EncoderUnavailable(UnsupportedMedia):
@@ -146,6 +177,17 @@ def _encoder_options(spec: CodecSpec, options: EncodeOptions) -> dict[str, str]:
     return {"profile": str(spec.presets.index(preset)), "vendor": "apl0"}
 
 
+@contextlib.contextmanager
+def _disk_full_is_typed(path: Path) -> Iterator[None]:
+    """Turn ENOSPC/EDQUOT from FFmpeg or the OS into :class:`~.errors.DiskFull`."""
+    try:
+        yield
+    except OSError as error:
+        if is_disk_full(error):
+            raise disk_full_error(path, error) from None
+        raise
+
+
 class VideoWriter:
     """Writes BGR frames (with their own timestamps) and, optionally, a trimmed audio track.
 
@@ -166,6 +208,7 @@ class VideoWriter:
         spec = check_encoder(options)
         container = container_for(path, options.codec)
         self.width, self.height = width - width % 2, height - height % 2
+        self.path = path
         container_options = {"movflags": "use_metadata_tags"} if container in ("mp4", "mov") else {}
         self._output = av.open(str(path), mode="w", format=container, options=container_options)
         try:
@@ -195,21 +238,27 @@ class VideoWriter:
             image = image[: self.height, : self.width]
         frame = av.VideoFrame.from_ndarray(image, format="bgr24")
         frame.pts = pts
-        for packet in self._stream.encode(frame):
-            self._output.mux(packet)
-        self.frames_written += 1
-        if self.audio is not None:
-            self.audio.mux_until(input_seconds)
+        with _disk_full_is_typed(self.path):
+            for packet in self._stream.encode(frame):
+                self._mux(packet)
+            self.frames_written += 1
+            if self.audio is not None:
+                self.audio.mux_until(input_seconds)
 
     def close(self) -> None:
         """Flush the encoder, write the remaining audio of the range, and finish the container."""
         try:
-            for packet in self._stream.encode(None):
-                self._output.mux(packet)
-            if self.audio is not None:
-                self.audio.finish()
+            with _disk_full_is_typed(self.path):
+                for packet in self._stream.encode(None):
+                    self._mux(packet)
+                if self.audio is not None:
+                    self.audio.finish()
         finally:
-            self._output.close()
+            with _disk_full_is_typed(self.path):
+                self._output.close()
+
+    def _mux(self, packet: Any) -> None:
+        self._output.mux(packet)
 
     def abort(self) -> None:
         """Stop without flushing; the file is incomplete and should be deleted by the caller."""

@@ -72,6 +72,16 @@ def install_actions(window: MainWindow) -> dict[str, QAction]:
             "Export the swapped photo as a background job",
             w.export,
         ),
+        "watermark": _action(
+            w,
+            "Add visible \u201cAI-generated\u201d &mark to exports",
+            "mdi6.watermark",
+            None,
+            "Draw an \u201cAI-generated\u201d mark in the corner of exported photos "
+            "(the metadata labels are always added)",
+            lambda _checked=False: None,
+            True,
+        ),
         "quit": _action(w, "&Quit", "mdi6.exit-to-app", QKeySequence.StandardKey.Quit, "Quit", w.close),
         "undo": undo,
         "redo": redo,
@@ -151,7 +161,7 @@ def install_actions(window: MainWindow) -> dict[str, QAction]:
 
     menu = w.menuBar()
     file_menu = menu.addMenu("&File")
-    for name in ("open_sources", "open_target", "export"):
+    for name in ("open_sources", "open_target", "export", "watermark"):
         file_menu.addAction(actions[name])
     file_menu.addSeparator()
     file_menu.addAction(actions["quit"])

@@ -117,7 +117,18 @@ class SimilarityPanel(QWidget):
         self._hint.setWordWrap(True)
         self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self._hint)
+        self.note = QLabel("")
+        self.note.setObjectName("JudgeNote")
+        self.note.setWordWrap(True)
+        self.note.hide()
+        layout.addWidget(self.note)
         self.gauges: list[SimilarityGaugeWidget] = []
+
+    def set_note(self, text: str) -> None:
+        """A note under the gauges, e.g. why another judge than the chosen one scored (empty hides it)."""
+        self.note.setText(text)
+        self.note.setToolTip(text)
+        self.note.setVisible(bool(text))
 
     def set_faces(self, swapped: tuple[SwappedFace, ...] | list[SwappedFace]) -> None:
         """Show one gauge per swapped face (reusing widgets); an empty list shows the hint."""

@@ -1,4 +1,7 @@
-"""The job queue panel: one row per export with progress, ETA, state, cancel and open-folder buttons."""
+"""The job queue panel: one row per export with progress, ETA, state, cancel and open-folder buttons.
+
+When the saved queue cannot be written (see :mod:`faceswap_desktop.app.job_store`) the panel says so.
+"""
 
 from __future__ import annotations
 
@@ -102,6 +105,10 @@ class JobQueuePanel(QWidget):
         self.rows: dict[int, JobRowWidget] = {}
         self.empty = QLabel("Exports you start appear here (Ctrl+E).")
         self.empty.setObjectName("MutedLabel")
+        self.save_warning = QLabel()
+        self.save_warning.setObjectName("MutedLabel")
+        self.save_warning.setWordWrap(True)
+        self.save_warning.hide()
         self.clear_button = QPushButton(icon("mdi6.broom"), "Clear finished")
         self.clear_button.setToolTip("Remove finished, failed and cancelled jobs from the list")
         body = QWidget()
@@ -114,6 +121,7 @@ class JobQueuePanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         header = QHBoxLayout()
+        header.addWidget(self.save_warning, 1)
         header.addStretch(1)
         header.addWidget(self.clear_button)
         layout = QVBoxLayout(self)
@@ -136,7 +144,14 @@ class JobQueuePanel(QWidget):
                 self._rows_layout.insertWidget(0, row)  # newest first
             row.update_info(info)
         self.empty.setVisible(not self.rows)
+        self._show_save_problem()
         self.clear_button.setEnabled(any(info.state.is_final for info in jobs))
+
+    def _show_save_problem(self) -> None:
+        """Say so when the queue cannot be saved (disk full...): a crash would lose these jobs."""
+        problem = str(getattr(self.runner.queue.recorder, "write_error", "") or "")
+        self.save_warning.setText(f"⚠ {problem}; these jobs would not survive a crash" if problem else "")
+        self.save_warning.setVisible(bool(problem))
 
     def _on_clear_clicked(self) -> None:
         self.runner.queue.clear_finished()

@@ -1,17 +1,24 @@
-"""GUI entry point: build the context once, confirm consent on first start, show the main window."""
+"""GUI entry point: logging and crash capture, consent on first start, the main window, and the offer
+to recover exports a crash left unfinished."""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from ..app.context import create_context
+from ..app.diagnostics import Diagnostics, setup_logging
+from ..app.job_store import JobStore, LoadReport, QueueLocked
 from ..app.user_settings import UserSettingsStore
+from ..core.errors import FaceswapError
 from .dialogs import ConsentDialog
+from .error_reporting import ErrorReporter, install_qt_message_handler, qt_versions
 from .main_window import MainWindow
+from .recovery import RecoveryDialog, offer_recovery
 from .theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -29,18 +36,74 @@ def ensure_consent(store: UserSettingsStore, parent: QWidget | None = None) -> b
     return True
 
 
+def open_job_store() -> tuple[JobStore | None, LoadReport | None, str]:
+    """Open the saved job queue: (store, what it held, a problem to tell the user or "")."""
+    store = JobStore()
+    try:
+        return store, store.open(), ""
+    except QueueLocked as error:
+        # Another window has it: this one runs, but its exports are not saved across a crash.
+        return None, None, f"{error}; exports of this window are not saved for recovery"
+    except FaceswapError as error:
+        log.error("job queue unavailable: %s", error)
+        return None, None, f"{error}; exports are not saved for recovery"
+
+
+@dataclass
+class GuiSession:
+    """What :func:`start_gui` set up; :meth:`close` takes it down (idempotent)."""
+
+    app: QApplication
+    window: MainWindow
+    diagnostics: Diagnostics
+    recovery: RecoveryDialog | None
+    _restore_qt_handler: Callable[[], None]
+
+    def close(self) -> None:
+        self.window.shutdown()  # also closes the job store: pending writes flushed, the lock released
+        self._restore_qt_handler()
+        self.diagnostics.close()
+
+
+def start_gui(argv: Sequence[str] | None = None) -> GuiSession | None:
+    """Logging, consent, the main window and the recovery offer; None when consent is refused."""
+    diagnostics = setup_logging(extra_versions=qt_versions())
+    restore_qt_handler = install_qt_message_handler()
+    try:
+        app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
+        assert isinstance(app, QApplication)
+        app.setApplicationName("faceswap-desktop")
+        store = UserSettingsStore()
+        apply_theme(app, store.load().theme)
+        if not ensure_consent(store):
+            log.info("consent not given; quitting")
+            restore_qt_handler()
+            diagnostics.close()
+            return None
+        job_store, report, problem = open_job_store()
+        window = MainWindow(create_context(), store, job_store=job_store)
+    except BaseException:
+        restore_qt_handler()
+        diagnostics.close()
+        raise
+    ErrorReporter(diagnostics, window.show_error, window)
+    window.show()
+    if problem:
+        window.show_error(problem, "warning")
+    if diagnostics.previous_crash is not None:
+        window.show_error(
+            f"The last session crashed; its crash log was kept as {diagnostics.previous_crash}", "warning"
+        )
+    recovery = offer_recovery(window, report) if report is not None else None
+    return GuiSession(app, window, diagnostics, recovery, restore_qt_handler)
+
+
 def run_gui(argv: Sequence[str] | None = None) -> int:
     """Start the Qt application with the main window; returns the exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
-    assert isinstance(app, QApplication)
-    app.setApplicationName("faceswap-desktop")
-    store = UserSettingsStore()
-    user_settings = store.load()
-    apply_theme(app, user_settings.theme)
-    if not ensure_consent(store):
-        log.info("consent not given; quitting")
+    session = start_gui(argv)
+    if session is None:
         return 0
-    window = MainWindow(create_context(), store)
-    window.show()
-    return int(app.exec())
+    try:
+        return int(session.app.exec())
+    finally:
+        session.close()

@@ -15,12 +15,15 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
+    QToolBar,
     QWidget,
 )
 
 from ..app.context import AppContext
 from ..app.export import default_output_path, photo_export_job
 from ..app.isolated_judge import IsolatedRecognizer, PipelineFactory, isolated_pipeline_factory
+from ..app.job_specs import photo_spec
+from ..app.job_store import JobStore
 from ..app.jobs import JobInfo, JobQueue, JobState
 from ..app.photo import PhotoSwapRequest
 from ..app.preview import PreviewEngine, PreviewResult
@@ -28,8 +31,11 @@ from ..app.user_settings import UserSettings, UserSettingsStore
 from ..core.errors import FaceswapError
 from .actions import install_actions, refresh_icons
 from .drops import IMAGE_FILTER, TARGET_FILTER
+from .engine_panel import EnginePanel, settings_column
 from .gauge import SimilarityPanel
 from .jobs_panel import JobQueuePanel
+from .likeness import LikenessUi
+from .model_manager import ModelManagerDialog, install_models_entry
 from .preview_panel import PreviewPanel
 from .session import SessionModel
 from .settings_panel import BlendSettingsPanel
@@ -44,7 +50,8 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    """The photo workflow window. ``isolate_judge`` runs the identity judge in a helper process."""
+    """The photo workflow window. ``isolate_judge`` runs the identity judge in a helper process;
+    ``job_store`` (opened) saves the export queue so it survives a crash."""
 
     def __init__(
         self,
@@ -52,6 +59,7 @@ class MainWindow(QMainWindow):
         store: UserSettingsStore,
         user_settings: UserSettings | None = None,
         isolate_judge: bool = True,
+        job_store: JobStore | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("MainWindow")
@@ -64,14 +72,25 @@ class MainWindow(QMainWindow):
         )
         self.analysis = SerialExecutor("analysis", self)
         self.engine = PreviewEngine(context, self.build_pipeline)
-        self.session = SessionModel(self.engine, self.analysis, self.user_settings.blend_settings(), self)
+        self.session = SessionModel(
+            self.engine,
+            self.analysis,
+            self.user_settings.blend_settings(),
+            self,
+            components=self.user_settings.component_choice(),
+        )
         self.controller = PreviewController(self.engine, self.analysis, self)
-        self.runner = JobRunner(JobQueue(), self)
+        self.job_store = job_store
+        self.runner = JobRunner(JobQueue(recorder=job_store), self)
         self.undo_stack = QUndoStack(self)
         self.last_result: PreviewResult | None = None
+        self.model_manager: ModelManagerDialog | None = None
         self._closed = False
         self._build_panels()
         self.actions_by_name = install_actions(self)
+        self.actions_by_name["models"] = install_models_entry(self, self.open_model_manager)
+        self.likeness = LikenessUi(self)
+        self._install_likeness()
         self._build_status_bar()
         self._connect()
         self.video = VideoWorkspace(self)
@@ -86,6 +105,7 @@ class MainWindow(QMainWindow):
         self.target_panel = TargetPanel(self.session)
         self.similarity_panel = SimilarityPanel()
         self.settings_panel = BlendSettingsPanel(self.session, self.undo_stack, self.store)
+        self.engine_panel = EnginePanel(self.session, self.context)
         self.jobs_panel = JobQueuePanel(self.runner)
         self.docks: list[QDockWidget] = []
         area = Qt.DockWidgetArea
@@ -93,7 +113,7 @@ class MainWindow(QMainWindow):
             ("Source", self.source_panel, area.LeftDockWidgetArea),
             ("Target", self.target_panel, area.LeftDockWidgetArea),
             ("Similarity", self.similarity_panel, area.RightDockWidgetArea),
-            ("Blend settings", self.settings_panel, area.RightDockWidgetArea),
+            ("Settings", settings_column(self.engine_panel, self.settings_panel), area.RightDockWidgetArea),
             ("Jobs", self.jobs_panel, area.BottomDockWidgetArea),
         ):
             dock = QDockWidget(title, self)
@@ -111,6 +131,19 @@ class MainWindow(QMainWindow):
         self.resizeDocks(self.docks[2:4], [300, 420], Qt.Orientation.Vertical)
         self.toast = ToastWidget(self.preview_panel)
 
+    def _install_likeness(self) -> None:
+        """The Maximise likeness action: Edit menu, toolbar (before Export) and beside Reset."""
+        action = self.actions_by_name["likeness"] = self.likeness.action
+        for entry in self.menuBar().actions():
+            if entry.text() == "&Edit" and entry.menu() is not None:
+                entry.menu().addSeparator()
+                entry.menu().addAction(action)
+        toolbar = self.findChild(QToolBar, "MainToolBar")
+        if toolbar is not None:
+            toolbar.insertAction(self.actions_by_name["export"], action)
+            toolbar.insertSeparator(self.actions_by_name["export"])
+        self.settings_panel.button_row.insertWidget(1, self.likeness.button)
+
     def _build_status_bar(self) -> None:
         self.status_label = QLabel("Add a source photo and a target photo to start.")
         self.zoom_label = QLabel("Fit")
@@ -125,7 +158,8 @@ class MainWindow(QMainWindow):
         s.error_raised.connect(self.show_error)
         s.loading_changed.connect(self._on_loading_changed)
         self.controller.preview_ready.connect(self._on_preview_ready)
-        self.controller.preview_failed.connect(lambda error: self.show_error(str(error)))
+        self.controller.preview_failed.connect(self.on_preview_failed)
+        self.engine_panel.open_models_requested.connect(self.open_model_manager)
         self.controller.busy_changed.connect(self._on_loading_changed)
         self.runner.job_finished.connect(self._on_job_finished)
         self.settings_panel.error_raised.connect(self.show_error)
@@ -203,15 +237,30 @@ class MainWindow(QMainWindow):
             settings=request_state.settings,
             selection=request_state.selection,
             overwrite=bool(overwrite),
+            **self.session.components.request_fields(),
+            watermark=self.actions_by_name["watermark"].isChecked(),
         )
         try:
             work = photo_export_job(self.context, request, self.build_pipeline)
         except FaceswapError as error:
             self.show_error(str(error))
             return None
-        info = self.runner.queue.submit(f"Export {output.name}", work, request.settings, output)
+        info = self.runner.queue.submit(
+            f"Export {output.name}", work, request.settings, output, spec=photo_spec(request)
+        )
         self.runner.start_pending()
         return info
+
+    def open_model_manager(self, model_id: str = "") -> None:
+        """Show the model manager (created on first use), with ``model_id``'s row selected."""
+        if self.model_manager is None:
+            self.model_manager = ModelManagerDialog(self.context.models.store, self)  # type: ignore[attr-defined]
+            self.model_manager.notified.connect(self.show_error)
+            self.model_manager.model_installed.connect(lambda _m: self._emit_preview_request())
+        self.model_manager.show_model(model_id if isinstance(model_id, str) else "")
+
+    def _emit_preview_request(self) -> None:
+        self.controller.request(self.session.preview_request())
 
     def toggle_compare(self, checked: bool) -> None:
         self.preview_panel.set_mode("split" if checked else "after")
@@ -227,10 +276,10 @@ class MainWindow(QMainWindow):
         refresh_icons(self.actions_by_name)
         self.update()
 
-    def show_error(self, message: str, level: str = "error") -> None:
+    def show_error(self, message: str, level: str = "error", timeout_ms: int = 6000) -> None:
         """A non-blocking notification; also logged and shown in the status bar."""
         log.warning("%s", message)
-        self.toast.show_message(message, level)
+        self.toast.show_message(message, level, timeout_ms)
         self.status_label.setText(message)
 
     # -- events --------------------------------------------------------------------------------------
@@ -248,7 +297,18 @@ class MainWindow(QMainWindow):
         self.last_result = result
         self.preview.set_result(frame)
         self.similarity_panel.set_faces(result.swapped)
+        self.similarity_panel.set_note(result.judge_note)
+        self.engine_panel.clear_pipeline_error()
         self.status_label.setText(f"Preview of {len(result.swapped)} face(s) in {result.elapsed_ms:.0f} ms")
+
+    def on_preview_failed(self, error: Exception) -> None:
+        """A photo or video preview failed: a missing model gets the banner naming it."""
+        if self.engine_panel.show_pipeline_error(error):
+            model = self.engine_panel.missing_model
+            hint = f"Model {model} is missing or damaged" if model else str(error)
+            self.show_error(f"{hint}. Tools → Models… installs it.", "warning")
+        else:
+            self.show_error(str(error))
 
     def _on_loading_changed(self, _busy: bool) -> None:
         busy = self.session.loading or self.controller.running
@@ -280,15 +340,21 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.video.shutdown()
+        self.likeness.shutdown()
         self.controller.request(None)
         self.runner.shutdown()
+        if self.job_store is not None:
+            self.job_store.close()
         self.analysis.shutdown()
+        if self.model_manager is not None:
+            self.model_manager.shutdown()
         for judge in self.judges.values():
             judge.close()
         self.user_settings = self.user_settings.with_changes(
             window_geometry=bytes(self.saveGeometry().toBase64().data()).decode(),
             window_state=bytes(self.saveState().toBase64().data()).decode(),
             swap_settings=self.session.settings.to_dict(),
+            components=self.session.components.to_dict(),
         )
         try:
             self.store.save(self.user_settings)

@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from ..app.components import ComponentChoice
 from ..app.preview import PreviewEngine, PreviewRequest, face_crop, fit_thumbnail
 from ..core.pipeline import FaceSelection
 from ..core.settings import SwapSettings
@@ -50,6 +51,7 @@ class SessionModel(QObject):
     target_changed = Signal()
     selection_changed = Signal()
     settings_changed = Signal(object)  # SwapSettings
+    components_changed = Signal(object)  # ComponentChoice
     loading_changed = Signal(bool)
     error_raised = Signal(str)
     preview_request_changed = Signal(object)  # PreviewRequest | None
@@ -61,6 +63,7 @@ class SessionModel(QObject):
         executor: SerialExecutor,
         settings: SwapSettings | None = None,
         parent: QObject | None = None,
+        components: ComponentChoice | None = None,
     ) -> None:
         super().__init__(parent)
         self.engine, self.executor = engine, executor
@@ -68,6 +71,7 @@ class SessionModel(QObject):
         self.target: TargetItem | None = None
         self.selection: tuple[int, ...] = (0,)
         self.settings = settings or SwapSettings()
+        self.components = components or ComponentChoice()
         self._loading = 0
 
     # -- sources -------------------------------------------------------------------------------------
@@ -153,6 +157,13 @@ class SessionModel(QObject):
             self.settings_changed.emit(settings)
             self._emit_request()
 
+    def set_components(self, components: ComponentChoice) -> None:
+        """Change the engine/component choice; the next preview is built with it (on the worker)."""
+        if components != self.components:
+            self.components = components
+            self.components_changed.emit(components)
+            self._emit_request()
+
     # -- derived -------------------------------------------------------------------------------------
     @property
     def usable_sources(self) -> tuple[Path, ...]:
@@ -162,7 +173,13 @@ class SessionModel(QObject):
         """The request the current state asks for, or None when something is missing."""
         if not self.usable_sources or self.target is None or not self.target.faces or not self.selection:
             return None
-        return PreviewRequest(self.usable_sources, self.target.path, self.settings, self.face_selection())
+        return PreviewRequest(
+            self.usable_sources,
+            self.target.path,
+            self.settings,
+            self.face_selection(),
+            **self.components.request_fields(),
+        )
 
     def face_selection(self) -> FaceSelection:
         return FaceSelection(indices=self.selection or (0,))

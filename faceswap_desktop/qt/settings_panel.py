@@ -105,7 +105,11 @@ class BlendSettingsPanel(QWidget):
         layout.addSpacing(6)
         layout.addWidget(presets_label)
         layout.addLayout(preset_row)
-        layout.addWidget(self.reset_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.button_row = QHBoxLayout()
+        """Reset, and room for the window's own setting actions (Maximise likeness)."""
+        self.button_row.addWidget(self.reset_button)
+        self.button_row.addStretch(1)
+        layout.addLayout(self.button_row)
         layout.addStretch(1)
         self.reset_button.clicked.connect(self.reset_to_defaults)
         self.save_button.clicked.connect(self._on_save_clicked)

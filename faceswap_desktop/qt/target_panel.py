@@ -1,11 +1,13 @@
-"""Target photo: drop or open it; face chips choose which of its faces are swapped."""
+"""Target photo or video: drop or open it. Face chips choose which faces of a photo are swapped, or, for a
+video, which person (a face of the frame on screen) is replaced and then followed through the video."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -29,6 +31,8 @@ class TargetPanel(QWidget):
     """Shows the target's name and one checkable chip per detected face."""
 
     open_requested = Signal()
+    person_chosen = Signal(int)  # index of a face in the video frame on screen
+    person_reset = Signal()  # back to the automatic choice
 
     def __init__(self, session: SessionModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,17 +58,101 @@ class TargetPanel(QWidget):
         faces_header.addWidget(self.faces_label)
         faces_header.addStretch(1)
         faces_header.addWidget(self.all_button)
+        self.person_box = self._build_person_box()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(header)
         layout.addLayout(faces_header)
         layout.addLayout(self._chip_grid)
+        layout.addWidget(self.person_box)
         layout.addStretch(1)
         self.open_button.clicked.connect(self.open_requested)
         self.all_button.clicked.connect(self._on_all_clicked)
         session.target_changed.connect(self._on_target_changed)
         session.selection_changed.connect(self._on_selection_changed)
         self._on_target_changed()
+
+    def _build_person_box(self) -> QWidget:
+        """The video's person picker: the faces of the frame on screen, the chosen one checked."""
+        box = QWidget()
+        box.setObjectName("PersonPicker")
+        self.person_label = QLabel("Person to replace")
+        self.person_label.setObjectName("SectionLabel")
+        self.auto_button = QPushButton("Automatic")
+        self.auto_button.setToolTip("Replace the largest face of the first frame with a face (the default)")
+        self.auto_button.clicked.connect(self.person_reset)
+        self.person_note = QLabel("")
+        self.person_note.setObjectName("MutedLabel")
+        self.person_note.setWordWrap(True)
+        self.person_chips: list[QToolButton] = []
+        self._person_grid = QGridLayout()
+        self._person_grid.setSpacing(6)
+        header = QHBoxLayout()
+        header.addWidget(self.person_label)
+        header.addStretch(1)
+        header.addWidget(self.auto_button)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(header)
+        layout.addWidget(self.person_note)
+        layout.addLayout(self._person_grid)
+        box.hide()
+        return box
+
+    def show_video_faces(
+        self,
+        chips: Sequence[QImage],
+        chosen: int | None,
+        frame: int,
+        reference_frame: int | None,
+        automatic: bool,
+    ) -> None:
+        """The faces of video frame ``frame`` (0-based) as chips; ``chosen`` is the replaced person."""
+        while len(self.person_chips) < len(chips):
+            number = len(self.person_chips)
+            chip = QToolButton()
+            chip.setCheckable(True)
+            chip.setIconSize(QSize(CHIP_ICON, CHIP_ICON))
+            chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+            chip.setText(f"Face {number + 1}")
+            chip.clicked.connect(lambda _checked=False, i=number: self._on_person_clicked(i))
+            self._person_grid.addWidget(chip, number // CHIP_COLUMNS, number % CHIP_COLUMNS)
+            self.person_chips.append(chip)
+        for index, chip in enumerate(self.person_chips):
+            chip.setVisible(index < len(chips))
+            if index < len(chips):
+                chip.setIcon(thumbnail_icon(chips[index], CHIP_ICON))
+                chip.setChecked(index == chosen)
+                chip.setToolTip(
+                    f"Replace this person (face {index + 1} of frame {frame + 1}); they are followed "
+                    "through the video by identity"
+                )
+        picked = f"frame {reference_frame + 1}" if reference_frame is not None else "no frame yet"
+        if automatic:
+            rule = f"Automatic: the largest face of the first frame with a face ({picked})."
+        else:
+            rule = f"Picked in {picked}."
+        if not chips:
+            where = "No face in this frame."
+        elif chosen is None:
+            where = "The chosen person is not in this frame; click a face to replace that person."
+        else:
+            where = f"Face {chosen + 1} here. Click another face to replace that person instead."
+        self.person_note.setText(f"{rule} {where}")
+        self.auto_button.setVisible(not automatic)
+        self.person_box.show()
+
+    def hide_video_faces(self) -> None:
+        self.person_box.hide()
+
+    def person_chip_count(self) -> int:
+        """How many face chips the person picker shows (tests)."""
+        return sum(1 for chip in self.person_chips if not chip.isHidden())
+
+    def _on_person_clicked(self, index: int) -> None:
+        for number, chip in enumerate(self.person_chips):
+            chip.setChecked(number == index)  # exclusive, and a click on the chosen one keeps it
+        self.person_chosen.emit(index)
 
     def _on_target_changed(self) -> None:
         for chip in self.chips:

@@ -75,6 +75,17 @@ QLabel#SectionLabel {{ color: {muted}; font-size: 11px; font-weight: 600; text-t
 QFrame#JobRow {{ background: {base}; border: 1px solid {border}; border-radius: 6px; }}
 QToolTip {{ background: {panel}; color: {text}; border: 1px solid {border}; padding: 4px; }}
 QScrollArea {{ border: none; background: transparent; }}
+QFrame#MissingModelBanner {{ background: {base}; border: 1px solid {warn}; border-left: 4px solid {warn};
+                            border-radius: 6px; }}
+QFrame#MissingModelBanner QLabel {{ color: {text}; }}
+QFrame#SectionDivider {{ color: {border}; margin: 6px 8px; }}
+QLabel#JudgeNote {{ color: {warn}; font-size: 11px; }}
+QLabel#DialogTitle {{ color: {text}; font-size: 17px; font-weight: 600; }}
+QTableWidget {{ background: {base}; alternate-background-color: {panel}; color: {text};
+               border: 1px solid {border}; border-radius: 6px; selection-background-color: {button}; }}
+QTableWidget::item {{ padding: 0px 8px; border: none; }}
+QHeaderView::section {{ background: {window}; color: {muted}; border: none; border-bottom: 1px solid {border};
+                       padding: 6px 8px; font-weight: 600; }}
 """
 
 

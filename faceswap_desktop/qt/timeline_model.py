@@ -143,6 +143,11 @@ class TimelineModel(QObject):
         self.identity[frame] = value
         self.identity_changed.emit()
 
+    def clear_identity(self) -> None:
+        """Forget every frame's identity (another person is being replaced)."""
+        self.identity = {}
+        self.identity_changed.emit()
+
     def set_thumbnails(self, thumbnails: list[tuple[int, QImage]]) -> None:
         self.thumbnails = thumbnails
         self.thumbnails_changed.emit()

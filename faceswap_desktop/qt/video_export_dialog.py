@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -36,6 +37,7 @@ class VideoExportChoice:
     encode: EncodeOptions
     first_frame: int
     last_frame: int
+    watermark: bool = False
 
 
 def default_video_output(target: Path, codec: str = "h264", taken: Iterable[Path] = ()) -> Path:
@@ -86,6 +88,8 @@ class VideoExportDialog(QDialog):
         self.range_hint = QLabel()
         self.range_hint.setObjectName("MutedLabel")
         self.output = QLineEdit(str(default_video_output(target, taken=taken)))
+        self.watermark = QCheckBox("Add a visible \u201cAI-generated\u201d mark to every frame")
+        self.watermark.setToolTip("The file is labelled as synthetic in its metadata either way")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._on_browse)
         trim = QHBoxLayout()
@@ -103,6 +107,7 @@ class VideoExportDialog(QDialog):
         form.addRow("Audio", self.audio)
         form.addRow("Frames", trim)
         form.addRow("Save as", out_row)
+        form.addRow("", self.watermark)
         self.error_label = QLabel()
         self.error_label.setObjectName("ErrorLabel")
         self.buttons = QDialogButtonBox(
@@ -172,6 +177,7 @@ class VideoExportDialog(QDialog):
             ),
             first_frame=self.first.value() - 1,
             last_frame=self.last.value() - 1,
+            watermark=self.watermark.isChecked(),
         )
 
     def _on_accept(self) -> None:

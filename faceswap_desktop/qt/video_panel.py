@@ -8,6 +8,7 @@ loader and the job runner. The GUI thread never decodes, seeks, swaps or encodes
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 from pathlib import Path
@@ -17,10 +18,12 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QDialog
 
+from ..app.job_specs import video_spec
 from ..app.jobs import JobInfo
 from ..app.video import VideoExportRequest
 from ..app.video_jobs import video_export_work
 from ..app.video_report import FrameRecord
+from ..app.video_session import ReferenceChoice
 from ..core.errors import FaceswapError
 from ..core.video_io import VideoInfo
 from .timeline import TimelineWidget
@@ -55,6 +58,8 @@ class VideoWorkspace(QObject):
         self.path: Path | None = None
         self.info: VideoInfo | None = None
         self.last_result: VideoFrameResult | None = None
+        self.reference = ReferenceChoice()
+        """The person to replace; the default is the largest face of the first frame with a face."""
         self.model = TimelineModel(self)
         self.timeline = TimelineWidget(self.model)
         self.timeline.setVisible(False)
@@ -72,15 +77,18 @@ class VideoWorkspace(QObject):
         s.target_changed.connect(self._on_photo_target_changed)
         s.sources_changed.connect(self.request_preview)
         s.settings_changed.connect(self._on_settings_changed)
+        s.components_changed.connect(lambda _choice: self.request_preview())
         model.position_changed.connect(self._on_position_changed)
         self.timeline.keyframe_requested.connect(self.set_keyframe)
         self.timeline.keyframe_removal_requested.connect(lambda: model.remove_keyframe())
         self.timeline.export_requested.connect(self.export)
         self.controller.preview_ready.connect(self._on_frame_ready)
-        self.controller.preview_failed.connect(lambda error: self.window.show_error(str(error)))
+        self.controller.preview_failed.connect(self.window.on_preview_failed)  # names a missing model
         self.controller.busy_changed.connect(self.window.preview_panel.set_busy)
         self.thumbnails.thumbnails_ready.connect(self._on_thumbnails_ready)
         self.window.runner.jobs_changed.connect(self._drain_records)
+        self.window.target_panel.person_chosen.connect(self.choose_person)
+        self.window.target_panel.person_reset.connect(self.reset_person)
         self.view.installEventFilter(self)
         self.view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # so its keys can reach the timeline
 
@@ -102,6 +110,7 @@ class VideoWorkspace(QObject):
         self._opening = None
         self.session.clear_target()  # after this, photo previews no longer apply
         self.path, self.info, self.last_result = opened.path, opened.info, None
+        self.reference = ReferenceChoice()
         self.model.set_video(opened.times, opened.info.duration, self.session.settings)
         self.view.set_target(opened.first_frame)
         self.view.placeholder = "Drop a target photo or video here"
@@ -131,15 +140,25 @@ class VideoWorkspace(QObject):
         self.model.set_playing(False)
         self.controller.request(None)
         self.path, self.info, self.last_result = None, None, None
+        self.reference = ReferenceChoice()
         self.timeline.setVisible(False)
+        self.window.target_panel.hide_video_faces()
         self.window.analysis.submit(self.engine.close, lambda _v: None, lambda _e: None)
 
     # -- preview -------------------------------------------------------------------------------------
     def preview_request(self) -> VideoPreviewRequest | None:
         if self.path is None:
             return None
+        components = self.session.components
         return VideoPreviewRequest(
-            self.path, self.model.position, self.session.usable_sources, self.session.settings
+            self.path,
+            self.model.position,
+            self.session.usable_sources,
+            self.session.settings,
+            self.reference,
+            engine=components.engine,
+            judge=components.judge,
+            provider=components.provider,
         )
 
     def request_preview(self) -> None:
@@ -161,9 +180,20 @@ class VideoWorkspace(QObject):
         if result.request.path != self.path:
             return
         self.last_result = result
+        self.window.engine_panel.clear_pipeline_error()
         self.view.before, self.view.after = result.original, frame
-        self.view.update()
+        self.view.faces = result.faces
+        self.view.set_selected(() if result.chosen is None else (result.chosen,))
+        self.window.target_panel.show_video_faces(
+            result.chips,
+            result.chosen,
+            result.request.index,
+            result.reference_frame,
+            automatic=result.request.reference == ReferenceChoice(),
+        )
         face = result.swapped_face
+        if face is not None and result.chosen is not None:
+            face = dataclasses.replace(face, index=result.chosen)  # the gauge names the face on screen
         self.window.similarity_panel.set_faces([face] if face is not None and face.similarity else [])
         if result.face_found is not None:
             found = result.face_found
@@ -179,6 +209,31 @@ class VideoWorkspace(QObject):
     def _on_thumbnails_ready(self, path: Path, thumbs: list[tuple[int, QImage]]) -> None:
         if path == self.path:
             self.model.set_thumbnails(thumbs)
+
+    # -- person to replace ---------------------------------------------------------------------------
+    def choose_person(self, face_index: int) -> None:
+        """Replace the person whose face is ``face_index`` in the frame on screen (from now on, in the
+        preview and in exports; they are followed through the video by identity)."""
+        shown = self.last_result
+        if not self.active or shown is None or not 0 <= face_index < len(shown.faces):
+            return
+        if shown.chosen == face_index:
+            return  # already the person being replaced
+        self._set_reference(ReferenceChoice(shown.request.index, face_index))
+        self.window.status_label.setText(
+            f"Replacing face {face_index + 1} of frame {shown.request.index + 1} from now on"
+        )
+
+    def reset_person(self) -> None:
+        """Back to the default person: the largest face of the first frame with a face."""
+        self._set_reference(ReferenceChoice())
+        self.window.status_label.setText("Replacing the largest face of the first frame with a face")
+
+    def _set_reference(self, choice: ReferenceChoice) -> None:
+        if choice != self.reference:
+            self.reference = choice
+            self.model.clear_identity()  # the plot measured the previous person
+            self.request_preview()
 
     # -- keyframes -----------------------------------------------------------------------------------
     def set_keyframe(self) -> None:
@@ -223,10 +278,13 @@ class VideoWorkspace(QObject):
             encode=choice.encode,
             start=model.time_of(choice.first_frame) if choice.first_frame > 0 else None,
             end=model.time_of(end_frame) if end_frame < model.frame_count else None,
-            judge="dlib",
+            reference=self.reference,
+            engine=self.session.components.engine,
+            judge=self.session.components.judge,
             score_every=EXPORT_SCORE_EVERY,
             settings_at=track.settings_at if track is not None else None,
             overwrite=overwrite,
+            watermark=choice.watermark,
         )
         try:
             work = video_export_work(
@@ -240,7 +298,11 @@ class VideoWorkspace(QObject):
             return None
         frames = choice.last_frame - choice.first_frame + 1
         info = self.window.runner.queue.submit(
-            f"Export {choice.output.name} ({frames} frames)", work, request.settings, choice.output
+            f"Export {choice.output.name} ({frames} frames)",
+            work,
+            request.settings,
+            choice.output,
+            spec=video_spec(request, track),
         )
         self.window.runner.start_pending()
         return info

@@ -18,14 +18,16 @@ import cv2
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from ..app.context import AppContext
+from ..app.context import DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
 from ..app.isolated_judge import PipelineFactory
-from ..app.video_session import VideoSession
-from ..core.image_io import read_image
+from ..app.preview import face_crop
+from ..app.video_session import ReferenceChoice, VideoSession
+from ..core.errors import NoFaceFound
+from ..core.guarded_decode import GuardedVideoReader, load_image
 from ..core.pipeline import SwappedFace
 from ..core.settings import SwapSettings
-from ..core.types import Image
-from ..core.video_io import VideoInfo, VideoReader
+from ..core.types import Face, Image
+from ..core.video_io import VideoInfo
 from .images import bgr_to_qimage
 from .workers import SerialExecutor
 
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 THUMB_HEIGHT = 54
 THUMB_COUNT = 16
+CHIP_SIDE = 72
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ class VideoPreviewRequest:
     index: int
     sources: tuple[Path, ...] = ()
     settings: SwapSettings = field(default_factory=SwapSettings)
+    reference: ReferenceChoice = field(default_factory=ReferenceChoice)
+    """The person to replace (default: the largest face of the first frame with a face)."""
+    engine: str = DEFAULT_ENGINE
+    judge: str | None = DEFAULT_JUDGE
+    provider: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -69,15 +77,27 @@ class VideoFrameResult:
     similarity_percent: float | None
     elapsed_ms: float
     swapped_face: SwappedFace | None = None
+    faces: tuple[Face, ...] = ()
+    """Every face of the frame, left to right."""
+    chips: tuple[QImage, ...] = ()
+    """One small image per face (the person picker shows them)."""
+    chosen: int | None = None
+    """Index in ``faces`` of the person being replaced; None when they are not in this frame."""
+    reference_frame: int | None = None
+    """The frame where the person to replace was picked."""
 
 
 class VideoPreviewEngine:
     """Owns the open :class:`VideoSession` and renders timeline frames. Use from one worker thread only."""
 
-    def __init__(self, context: AppContext, build_pipeline: PipelineFactory, judge: str | None = "dlib"):
+    def __init__(
+        self, context: AppContext, build_pipeline: PipelineFactory, judge: str | None = DEFAULT_JUDGE
+    ):
         self.context, self.build_pipeline, self.judge = context, build_pipeline, judge
         self.session: VideoSession | None = None
         self._sources: tuple[Path, ...] = ()
+        self._components: tuple[str, str | None, str] = (DEFAULT_ENGINE, judge, "auto")
+        self._reference_error: tuple[ReferenceChoice, NoFaceFound] | None = None
         self.rendered: list[int] = []
         """Frame indices actually rendered (stale requests never get here); tests read it."""
         self.before_render: Callable[[VideoPreviewRequest], None] | None = None
@@ -86,8 +106,12 @@ class VideoPreviewEngine:
     def open(self, path: Path) -> OpenedVideo:
         """Open ``path`` (replacing the previous video), index it and decode its first frame."""
         self.close()
-        pipeline = self.build_pipeline("mesh", self.judge)
-        session = VideoSession(self.context, path, embedder=pipeline.judge or "auto", pipeline=pipeline)
+        engine, judge, _provider = self._components
+        pipeline = self.build_pipeline(engine, judge)
+        # People are told apart with the default judge whatever scores the gauge, so another judge
+        # choice never changes who is followed (built by the window's factory: dlib stays isolated).
+        tracking = self.build_pipeline(DEFAULT_ENGINE, self.judge).judge if self.judge else None
+        session = VideoSession(self.context, path, embedder=tracking or "auto", pipeline=pipeline)
         self.session, self._sources = session, ()
         times = tuple(session.reader.time_of(i) for i in range(session.info.frame_count))
         return OpenedVideo(path, session.info, times, bgr_to_qimage(session.frame(0)))
@@ -103,15 +127,32 @@ class VideoPreviewEngine:
             self.before_render(request)
         self.rendered.append(request.index)
         started = time.perf_counter()
+        self._use_components(session, request)
         if request.sources != self._sources:
             if request.sources:
-                session.set_source([read_image(path) for path in request.sources])
+                session.set_source([load_image(path) for path in request.sources])
             self._sources = request.sources
+        self._choose_reference(session, request)
+        reference_frame = session.reference.frame_index if session.reference is not None else None
         original = session.frame(request.index)
         if not request.sources:
-            elapsed = (time.perf_counter() - started) * 1000
-            qimage = bgr_to_qimage(original)
-            return VideoFrameResult(request, generation, original, qimage, False, None, None, elapsed)
+            faces = session.detect(original)
+            found = faces and session.reference is not None
+            person = session.find_chosen(original, faces, request.index) if found else None
+            return VideoFrameResult(
+                request,
+                generation,
+                original,
+                bgr_to_qimage(original),
+                False,
+                None,
+                None,
+                (time.perf_counter() - started) * 1000,
+                faces=faces,
+                chips=face_chips(original, faces),
+                chosen=_index_of(person, faces),
+                reference_frame=reference_frame,
+            )
         if is_stale():
             return None
         outcome = session.preview(request.index, request.settings, score=session.pipeline.judge is not None)
@@ -126,17 +167,65 @@ class VideoPreviewEngine:
             similarity.percent if similarity is not None else None,
             (time.perf_counter() - started) * 1000,
             outcome.swapped,
+            faces=outcome.faces,
+            chips=face_chips(original, outcome.faces),
+            chosen=_index_of(outcome.track.face, outcome.faces),
+            reference_frame=reference_frame,
         )
 
+    def _use_components(self, session: VideoSession, request: VideoPreviewRequest) -> None:
+        """Rebuild the swap pipeline when the engine, judge or execution provider changed (the source
+        is prepared again for the new engine)."""
+        wanted = (request.engine, request.judge, request.provider)
+        if wanted == self._components:
+            return
+        self.context.use_provider(request.provider)
+        session.pipeline = self.build_pipeline(request.engine, request.judge)
+        session.prepared, self._sources = None, ()
+        self._components = wanted
+
+    def _choose_reference(self, session: VideoSession, request: VideoPreviewRequest) -> None:
+        """Find the person to replace when the choice changed. A choice that finds no face is
+        remembered (the default scans up to 300 frames); it is an error only when there is a source
+        to swap, so a video without faces can still be browsed."""
+        choice = request.reference
+        if session.reference is not None and session.choice == choice:
+            return
+        failed = self._reference_error
+        if failed is None or failed[0] != choice:
+            try:
+                session.choose_reference(choice)
+                return
+            except NoFaceFound as error:
+                session.reference, session.choice = None, None
+                failed = self._reference_error = (choice, error)
+        if request.sources:
+            raise failed[1]
+
     def close(self) -> None:
+        self._reference_error = None
         if self.session is not None:
             self.session.close()
             self.session = None
 
 
+def face_chips(image: Image, faces: tuple[Face, ...]) -> tuple[QImage, ...]:
+    """A square chip per face (worker thread)."""
+    return tuple(bgr_to_qimage(face_crop(image, face, CHIP_SIDE)) for face in faces)
+
+
+def _index_of(face: Face | None, faces: tuple[Face, ...]) -> int | None:
+    if face is None:
+        return None
+    for index, candidate in enumerate(faces):
+        if candidate is face:
+            return index
+    return None
+
+
 def decode_thumbnails(path: Path, count: int, height: int) -> list[tuple[int, QImage]]:
     """``count`` evenly spaced frames of ``path`` as small QImages (worker thread; own reader)."""
-    with VideoReader(path) as reader:
+    with GuardedVideoReader(path) as reader:  # decoded in a helper process: a crash fails the strip only
         total = reader.info.frame_count
         indices = sorted({min(total - 1, round(i * total / count)) for i in range(count)})
         thumbs = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +75,53 @@ def test_face_crop_is_square(engine: PreviewEngine, media: Path) -> None:
     source = engine.analyse_source(media / "identity/obama/obama.jpg")
     assert source.face is not None
     assert face_crop(source.image, source.face, 64).shape == (64, 64, 3)
+
+
+def test_restorer_and_masker_choices_reach_the_pipeline(media: Path) -> None:
+    from faceswap_desktop.app.context import create_context
+    from tests.component_fakes import HideEverythingMasker, RecordingEnhancer
+
+    context = create_context()
+    enhancer, masker = RecordingEnhancer(), HideEverythingMasker()
+    context.enhancers.register("fake", lambda: enhancer)
+    context.maskers.register("fake", lambda: masker)
+    engine = PreviewEngine(context)
+    base = PreviewRequest(
+        (media / "identity/obama/obama.jpg",), media / "identity/biden/biden2.jpg", judge=None
+    )
+    plain = engine.render(base, 1)
+    restored = engine.render(replace(base, restorer="fake", restorer_amount=0.3), 2)
+    assert plain is not None and restored is not None
+    assert enhancer.amounts == [0.3] and not np.array_equal(plain.frame, restored.frame)
+    masked = engine.render(replace(base, masker="fake"), 3)
+    assert masked is not None and masker.calls == 1
+    assert np.array_equal(masked.frame, masked.original)  # everything "occluded": the original is kept
+
+
+def test_judge_note_when_the_judge_would_flatter_the_engine(engine: PreviewEngine) -> None:
+    request = PreviewRequest((Path("a.jpg"),), Path("b.jpg"), engine="inswapper", judge="arcface")
+    assert "dlib" in engine.judge_note(request) and "flatter" in engine.judge_note(request)
+    assert engine.judge_note(replace(request, judge="dlib")) == ""
+
+
+def test_maximize_likeness_reuses_the_request_and_names_its_judge(engine: PreviewEngine, media: Path) -> None:
+    request = PreviewRequest(
+        (media / "identity/deepface_p05/img16.jpg",),
+        media / "identity/deepface_p07/img29.jpg",
+        SwapSettings(),
+    )
+    seen: list[int] = []
+    outcome = engine.maximize_likeness(request, on_evaluation=lambda done, _p, _b: seen.append(done))
+    search = outcome.search
+    assert seen == list(range(1, len(search.evaluations) + 1))
+    assert outcome.judge == "dlib ResNet-34 (128-d)"
+    calibration = engine.context.calibrations.get(outcome.judge)
+    assert outcome.start_percent == calibration.percent(search.start.cosine)
+    assert outcome.best_percent == calibration.percent(search.best.cosine)
+    before, after = SwapSettings().to_dict(), search.best.settings.to_dict()
+    assert outcome.changed == {k: (before[k], after[k]) for k in after if before[k] != after[k]}
+    # The search started from the preview's own swap: its start is the preview's score.
+    preview = engine.render(request, 1)
+    assert preview is not None
+    assert preview.swapped[0].similarity is not None
+    assert search.start.cosine == pytest.approx(preview.swapped[0].similarity.cosine, abs=1e-6)

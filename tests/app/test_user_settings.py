@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from faceswap_desktop.app.user_settings import CONFIG_DIR_ENV, UserSettings, UserSettingsStore, config_dir
+from faceswap_desktop.app.components import ComponentChoice
+from faceswap_desktop.app.user_settings import (
+    CONFIG_DIR_ENV,
+    SETTINGS_VERSION,
+    UserSettings,
+    UserSettingsStore,
+    config_dir,
+)
 from faceswap_desktop.core.errors import BadInput
 from faceswap_desktop.core.settings import SwapSettings
 
@@ -24,7 +31,7 @@ def test_round_trip_with_version(tmp_path: Path) -> None:
     saved = UserSettings(consent_accepted=True, theme="light", swap_settings={"strength": 70})
     store.save(saved)
     data = json.loads(store.settings_path.read_text())
-    assert data["version"] == 1 and data["consent_accepted"] is True
+    assert data["version"] == SETTINGS_VERSION == 2 and data["consent_accepted"] is True
     loaded = store.load()
     assert loaded == saved
     assert loaded.blend_settings().strength == 70
@@ -65,3 +72,23 @@ def test_invalid_preset_entries_are_skipped(tmp_path: Path) -> None:
         json.dumps({"version": 1, "presets": {"ok": {"strength": 5}, "bad": {"strength": 900}}})
     )
     assert list(store.presets()) == ["ok"]
+
+
+def test_version_1_file_migrates_with_default_components(tmp_path: Path) -> None:
+    store = UserSettingsStore(tmp_path)
+    v1 = {"version": 1, "consent_accepted": True, "theme": "light", "swap_settings": {"strength": 60}}
+    store.settings_path.write_text(json.dumps(v1))
+    loaded = store.load()
+    assert loaded.consent_accepted and loaded.theme == "light" and loaded.blend_settings().strength == 60
+    assert loaded.component_choice() == ComponentChoice()
+    store.save(loaded)
+    assert json.loads(store.settings_path.read_text())["version"] == 2
+
+
+def test_component_choice_round_trips_and_stale_values_fall_back(tmp_path: Path) -> None:
+    store = UserSettingsStore(tmp_path)
+    choice = ComponentChoice(engine="inswapper", judge=None, restorer="gfpgan", restorer_amount=40)
+    store.save(UserSettings(components=choice.to_dict()))
+    assert store.load().component_choice() == choice
+    stale = UserSettings(components={"engine": 3, "restorer_amount": 500, "masker": "xseg", "gone": 1})
+    assert stale.component_choice() == ComponentChoice(masker="xseg")

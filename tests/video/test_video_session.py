@@ -56,28 +56,24 @@ def test_previews_remember_frames_and_identity_nearby(context, mobilefacenet) ->
         assert session.choose_reference().frame_index == 0
         embedder.calls.clear()
         detector.calls.clear()
+        # Near the reference frame, in the same shot: the face where the reference was, no embedding.
+        near_reference = session.preview(20, SwapSettings())
+        assert near_reference.identity == "remembered" and near_reference.swapped is not None
+        assert (embedder.calls["embed"], detector.calls["detect_faces"]) == (0, 1)
         far = session.preview(100, SwapSettings())
-        assert far.identity == "embedded" and far.swapped is not None
-        assert (embedder.calls["embed"], detector.calls["detect_faces"]) == (1, 1)
-        # Same shot, within the window of a checked frame: refitted where the person was, no embedding.
+        assert far.identity == "embedded" and far.swapped is not None and len(far.faces) == 1
+        assert (embedder.calls["embed"], detector.calls["detect_faces"]) == (1, 2)
         near = session.preview(120, SwapSettings())
         assert near.identity == "remembered" and near.swapped is not None
-        assert (embedder.calls["embed"], detector.calls["detect_faces"]) == (1, 1)
-        assert detector.calls["landmarks_in_box"] == 1
+        assert (embedder.calls["embed"], detector.calls["detect_faces"]) == (1, 3)
         # New settings on a frame already seen: no seek, detection or embedding, only the swap.
         again = session.preview(120, SwapSettings(shape_transfer=0))
         assert again.identity == "remembered" and again.timings_ms["seek"] < 5
-        assert (
-            embedder.calls["embed"],
-            detector.calls["detect_faces"],
-            detector.calls["landmarks_in_box"],
-        ) == (
-            1,
-            1,
-            1,
-        )
+        assert again.faces == near.faces
+        assert (embedder.calls["embed"], detector.calls["detect_faces"]) == (1, 3)
         assert not np.array_equal(again.image, near.image)
-        # Too far from any checked frame: checked again.
+        assert session.find_chosen(session.frame(120), near.faces, 120) is near.track.face
+        # Too far from any checked view: checked again.
         assert session.preview(200, SwapSettings()).identity == "embedded"
         assert embedder.calls["embed"] == 2
     finally:
