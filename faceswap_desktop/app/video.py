@@ -31,6 +31,7 @@ from ..core.guarded_decode import GuardedVideoReader, check_audio, load_image
 from ..core.safe_files import check_not_an_input
 from ..core.settings import SwapSettings
 from ..core.tracking import TrackerOptions
+from ..core.types import Image
 from ..core.video_io import VideoSource
 from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, check_video_space, container_for
 from ..core.watermark import add_watermark
@@ -187,13 +188,22 @@ class VideoExportJob:
         request = self.request
         # Every decode of the user's files runs in helper processes (core.guarded_decode): a decoder
         # crash on a damaged file fails this job with a typed error instead of taking the app down.
-        reader = GuardedVideoReader(request.target)
+        # Each helper is a fresh interpreter (~0.5 s to start), so the source photos' helper starts and
+        # decodes while the video's helper starts and indexes the file.
+        loader = ThreadPoolExecutor(1, thread_name_prefix="sources")
+        sources = loader.submit(lambda: [load_image(path) for path in request.sources])
         try:
-            yield from self._export(reader)
+            reader = GuardedVideoReader(request.target)
+        except BaseException:
+            loader.shutdown(wait=True)
+            raise
+        try:
+            yield from self._export(reader, sources)
         finally:
             reader.close()
+            loader.shutdown(wait=True)
 
-    def _export(self, reader: VideoSource) -> Iterator[ExportProgress]:
+    def _export(self, reader: VideoSource, sources: Future[list[Image]]) -> Iterator[ExportProgress]:
         request, info = self.request, reader.info
         start = reader.index_at_time(request.start) if request.start else 0
         stop = reader.index_at_time(request.end) if request.end is not None else info.frame_count
@@ -206,7 +216,7 @@ class VideoExportJob:
         seconds = reader.time_of(stop - 1) - reader.time_of(start) + float(1 / info.fps)
         check_video_space(request.output, info, seconds, request.encode.codec)
         pipeline = self._build_pipeline(request.engine, request.judge)
-        prepared = pipeline.prepare_source([load_image(path) for path in request.sources])
+        prepared = pipeline.prepare_source(sources.result())
         detector: Any = self.context.detector("mediapipe")
         embedder = tracker_embedder(self.context, request.embedder)
         reference = find_reference(reader, detector, embedder, request.reference, start)
@@ -224,9 +234,10 @@ class VideoExportJob:
         frames_in: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
         frames_out: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
         errors: list[BaseException] = []
-        decode_reader = GuardedVideoReader(request.target)
+        # The decoder thread is the reader's only user of frames from here on (timing questions are
+        # answered from its index), so it needs no helper process of its own.
         threads = [
-            threading.Thread(target=self._decode, args=(decode_reader, start, stop, frames_in, errors)),
+            threading.Thread(target=self._decode, args=(reader, start, stop, frames_in, errors)),
             threading.Thread(target=self._encode, args=(writer, reader, origin_pts, frames_out, errors)),
         ]
         completed = False
@@ -278,7 +289,6 @@ class VideoExportJob:
             pool.shutdown(wait=True, cancel_futures=True)
             for thread in threads:
                 thread.join(timeout=5)
-            decode_reader.close()
             tracker.close()
             if not completed:
                 with contextlib.suppress(Exception):
