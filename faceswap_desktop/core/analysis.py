@@ -193,16 +193,22 @@ def _fit_mesh(
     side_px = max(int(round(side)), 8)
     scale = MESH_INPUT_MAX / side_px if side_px > MESH_INPUT_MAX else 1.0
     if from_bgr:
-        # Pixels outside the image are black, as the padded crop below makes them. Bilinear sampling is
-        # as good as an area resize down to ~0.6x; beyond that it would alias, so the crop is cut
-        # unscaled (an exact copy) and area-resized as below.
+        # Bilinear sampling is as good as an area resize down to ~0.6x; beyond that it would alias, so
+        # the crop is cut unscaled (an exact copy) and area-resized as below.
         out = max(int(round(side_px * scale)), 8) if scale >= 0.6 else side_px
-        warp_scale = out / side_px
-        matrix = np.array(
-            [[warp_scale, 0.0, -x0 * warp_scale], [0.0, warp_scale, -y0 * warp_scale]], dtype=np.float64
-        )
-        crop = cv2.warpAffine(image, matrix, (out, out), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
-        if warp_scale != scale:
+        inside = x0 >= 0 and y0 >= 0 and x0 + side_px <= width and y0 + side_px <= height
+        if inside:
+            crop = cv2.resize(
+                image[y0 : y0 + side_px, x0 : x0 + side_px], (out, out), interpolation=cv2.INTER_LINEAR
+            )
+        else:
+            # Pixels outside the image are black, as the padded crop below makes them; the same pixel
+            # centres as cv2.resize: crop pixel u samples x0 + (u + 0.5) / s - 0.5.
+            s = out / side_px
+            offset_x, offset_y = s * (0.5 - x0) - 0.5, s * (0.5 - y0) - 0.5
+            matrix = np.array([[s, 0.0, offset_x], [0.0, s, offset_y]], dtype=np.float64)
+            crop = cv2.warpAffine(image, matrix, (out, out), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+        if out != MESH_INPUT_MAX and scale != 1.0:
             crop = cv2.resize(crop, (MESH_INPUT_MAX, MESH_INPUT_MAX), interpolation=cv2.INTER_AREA)
         scale = crop.shape[0] / side_px
         crop = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
