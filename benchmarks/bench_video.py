@@ -3,7 +3,9 @@
 Run: ``.venv/bin/python benchmarks/bench_video.py [--frames 90] [--workers 2]``. The shared
 ``Obama_speaking.mp4`` (512x388) is scaled to fit 1280x720 (reflect-padded) and re-encoded with a
 keyframe every 2 s; a copy looped 10x measures whether memory grows with length. Prints numbers;
-asserts nothing.
+asserts nothing. Wall-clock numbers move with whatever else runs on the machine (the load average is
+printed at the start and the end); the export's CPU per stage (``ExportReport.cpu_ms``) moves far less.
+See docs/video_performance.md.
 """
 
 from __future__ import annotations
