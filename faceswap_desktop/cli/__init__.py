@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     swap.add_argument(
         "--engine",
         default="mesh",
-        help="swap engine: mesh (offline, default) or inswapper (download: faceswap-desktop models)",
+        help="swap engine: mesh (offline, default), inswapper or simswap (download: faceswap-desktop models)",
     )
     swap.add_argument(
         "--judge",

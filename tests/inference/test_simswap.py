@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from faceswap_desktop.inference.sessions import SessionCache
 from faceswap_desktop.inference.simswap import ENCODER_NAME, SimSwapSource, SimSwapSwapper
 from faceswap_desktop.inference.store import ModelStore
 
+from .conftest import MEDIA
 from .test_inswapper import FixedRecognizer
 from .zoo_fakes import RecordingSession, channel_mean_encoder_graph, simswap_graph
 
@@ -285,3 +287,67 @@ def test_the_packaged_registry_refuses_a_fake_file(tmp_path: Path) -> None:
         store.import_file("simswap_512_unoff", fake)
     with pytest.raises(ModelMissing):
         zoo.simswap(store, SessionCache("cpu"))
+
+
+# -- the CLI -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ModelRegistry, Path, Path]:
+    """An empty data folder and the app's registry with the two SimSwap hashes overridden by those of
+    fake graphs; returns (registry, swapper file, encoder file)."""
+    folder = tmp_path / "fakes"
+    folder.mkdir()
+    swapper_file = simswap_graph(folder / "simswap_512_unoff.onnx", "identity")
+    encoder_file = channel_mean_encoder_graph(folder / "simswap_arcface_model.onnx", np.ones(509))
+    registry = _registry_with({"simswap_512_unoff": swapper_file, "simswap_arcface_model": encoder_file})
+    monkeypatch.setenv("FACESWAP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr("faceswap_desktop.app.models.load_registry", lambda: registry)
+    return registry, swapper_file, encoder_file
+
+
+@pytest.mark.slow
+def test_cli_engine_simswap_with_installed_models(
+    fakes: tuple[ModelRegistry, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from faceswap_desktop.cli import main
+
+    registry, swapper_file, encoder_file = fakes
+    store = ModelStore(registry, root=tmp_path / "data" / "models")  # where the CLI's store looks
+    store.import_file("simswap_512_unoff", swapper_file)
+    store.import_file("simswap_arcface_model", encoder_file)
+    target = MEDIA / "identity" / "biden" / "biden2.jpg"
+    out = tmp_path / "out.png"
+    code = main(
+        ["swap", "--source", str(MEDIA / "identity/obama/obama.jpg"), "--target", str(target),
+         "--output", str(out), "--engine", "simswap", "--judge", "dlib", "--json"]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    summary = json.loads(captured.out)
+    assert summary["engine"] == "simswap" and summary["faces_swapped"] == 1
+    # Scored by the requested judge, not by the encoder that conditioned the swap.
+    assert summary["faces"][0]["similarity"]["model"] == "dlib ResNet-34 (128-d)"
+    result, original = cv2.imread(str(out)), cv2.imread(str(target))
+    assert result.shape == original.shape
+    # The identity fake gives the target back: inside the face box only resampling differs.
+    x0, y0, x1, y1 = (round(v) for v in summary["faces"][0]["box"])
+    diff = np.abs(result.astype(np.int16) - original.astype(np.int16))
+    assert float(diff[y0:y1, x0:x1].mean()) < 3.0  # 1.5 measured; BGR fed as RGB gives ~43
+
+
+@pytest.mark.slow
+def test_cli_engine_simswap_names_the_missing_download(
+    fakes: tuple[ModelRegistry, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from faceswap_desktop.cli import main
+
+    out = tmp_path / "out.png"
+    code = main(
+        ["swap", "--source", str(MEDIA / "identity/obama/obama.jpg"),
+         "--target", str(MEDIA / "identity/biden/biden2.jpg"), "--output", str(out), "--engine", "simswap"]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 4
+    assert "faceswap-desktop models download simswap_512_unoff" in captured.err
+    assert not out.exists()
