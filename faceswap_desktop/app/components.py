@@ -27,6 +27,7 @@ PROVIDER_SHORT_NAMES: tuple[str, ...] = ("cpu", "cuda", "dml", "coreml")
 
 COMPONENT_MODELS: dict[tuple[str, str], tuple[str, ...]] = {
     ("engine", "inswapper"): ("inswapper_128", "w600k_r50"),
+    ("engine", "simswap"): ("simswap_512_unoff", "simswap_arcface_model"),
     ("judge", "arcface"): ("w600k_r50",),
     ("detector", "scrfd"): ("scrfd_2.5g_bnkps",),
     ("detector", "scrfd_10g"): ("det_10g",),

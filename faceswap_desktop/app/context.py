@@ -103,9 +103,9 @@ class AppContext:
     def independent_judge(self, engine: str, judge: str | None) -> str | None:
         """The judge to use: ``judge``, unless it is the encoder that conditions ``engine`` (that would
         flatter the score), in which case the embedded dlib judge takes over."""
-        from .models import CONDITIONING_JUDGE
+        from .models import judge_conditions_engine
 
-        if judge is not None and CONDITIONING_JUDGE.get(engine) == judge and judge != DEFAULT_JUDGE:
+        if judge is not None and judge != DEFAULT_JUDGE and judge_conditions_engine(engine, judge):
             log.warning(
                 "judge %s conditions engine %s; scoring with %s instead", judge, engine, DEFAULT_JUDGE
             )

@@ -1,4 +1,5 @@
-"""Registers the downloadable ONNX models (inswapper, ArcFace, SCRFD, GFPGAN, maskers) with the context.
+"""Registers the downloadable ONNX models (inswapper, SimSwap, ArcFace, SCRFD, GFPGAN, maskers) with the
+context.
 
 Nothing is loaded at registration: a factory runs when a user first picks the component, and raises
 ``ModelMissing`` naming the download command when the file is not installed (or fails verification).
@@ -6,6 +7,7 @@ Nothing is loaded at registration: a factory runs when a user first picks the co
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,35 @@ ARCFACE_NAME = "ArcFace w600k_r50 (512-d)"
 CONDITIONING_JUDGE: dict[str, str] = {"inswapper": "arcface"}
 """Engine id -> the judge id whose embeddings condition it. Scoring a swap with its own encoder flatters
 it, so the pipeline factory picks a different judge for such an engine when one is available."""
+
+
+@functools.lru_cache(maxsize=1)
+def _requires_recognizer() -> dict[str, str]:
+    """Swapper model id -> the recognizer model it consumes, from the packaged registry."""
+    return {
+        spec.id: spec.requires_recognizer
+        for spec in load_registry().by_role("swapper")
+        if spec.requires_recognizer is not None
+    }
+
+
+def conditioning_models(engine: str) -> set[str]:
+    """Registry ids of the recognizers whose embeddings condition ``engine`` (its swappers'
+    ``requires_recognizer``): w600k_r50 for inswapper, simswap_arcface_model for simswap."""
+    from .components import COMPONENT_MODELS
+
+    needs = _requires_recognizer()
+    return {needs[m] for m in COMPONENT_MODELS.get(("engine", engine), ()) if m in needs}
+
+
+def judge_conditions_engine(engine: str, judge: str) -> bool:
+    """Whether ``judge`` is (or loads) the encoder that conditions ``engine``: by id in
+    :data:`CONDITIONING_JUDGE`, or because the judge's model is the engine's ``requires_recognizer``."""
+    from .components import COMPONENT_MODELS
+
+    if CONDITIONING_JUDGE.get(engine) == judge:
+        return True
+    return bool(conditioning_models(engine) & set(COMPONENT_MODELS.get(("judge", judge), ())))
 
 
 @dataclass
@@ -69,6 +100,12 @@ def register_onnx_models(context: AppContext, services: ModelServices) -> None:
     def inswapper() -> Swapper:
         return zoo.inswapper(services.store, services.sessions, context.recognizer("arcface"))
 
+    def simswap() -> Swapper:
+        # SimSwap's encoder is built by the engine and not registered as a judge: it conditions the swap,
+        # and no calibration of its cosines has been published, so the gauge could not give an honest
+        # percentage for it (a judge without a calibration is refused by design).
+        return zoo.simswap(services.store, services.sessions)
+
     def scrfd() -> Detector:
         return zoo.scrfd_detector(services.store, services.sessions)
 
@@ -89,6 +126,7 @@ def register_onnx_models(context: AppContext, services: ModelServices) -> None:
 
     context.recognizers.register("arcface", arcface)
     context.swappers.register("inswapper", inswapper)
+    context.swappers.register("simswap", simswap)
     context.detectors.register("scrfd", scrfd)
     context.detectors.register("scrfd_10g", scrfd_10g)
     context.enhancers.register("gfpgan", gfpgan)

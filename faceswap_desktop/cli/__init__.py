@@ -89,7 +89,7 @@ def add_swap_options(swap: argparse.ArgumentParser) -> None:
     swap.add_argument(
         "--engine",
         default="mesh",
-        help="swap engine: mesh (offline, default) or inswapper (download: faceswap-desktop models)",
+        help="swap engine: mesh (offline, default), inswapper or simswap (download: faceswap-desktop models)",
     )
     swap.add_argument(
         "--judge",

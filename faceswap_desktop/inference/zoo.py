@@ -15,9 +15,11 @@ from faceswap_desktop.core.roles import Recognizer
 from .gfpgan import GfpganEnhancer
 from .inswapper import InswapperSwapper
 from .occlusion import FACE_PARSER_REGIONS, FaceParserMasker, OccluderMasker, XSegMasker
+from .onnx_recognizer import OnnxRecognizer
 from .providers import select_variant
 from .scrfd import ScrfdDetector
 from .sessions import InferenceRunner, SessionCache
+from .simswap import ENCODER_ID, ENCODER_NAME, SimSwapSwapper
 from .store import ModelStatus, ModelStore
 
 
@@ -54,6 +56,34 @@ def inswapper(
     chosen = installed_variant(store, sessions, model_id)
     path, session = _load(store, sessions, chosen)
     return InswapperSwapper.from_model_file(path, session, recognizer, name=chosen)
+
+
+def simswap_encoder(
+    store: ModelStore, sessions: SessionCache, model_id: str = ENCODER_ID
+) -> OnnxRecognizer:
+    """SimSwap's own ArcFace encoder: 112 px ArcFace crop, RGB, x/255 then ImageNet mean/std (the
+    registry's per-channel mean/std in 0..255 units), 512-d output."""
+    spec = store.registry.get(model_id)
+    path, session = _load(store, sessions, model_id)
+    return OnnxRecognizer(path, ENCODER_NAME, mean=spec.mean, std=spec.std, session=session)
+
+
+def simswap(
+    store: ModelStore,
+    sessions: SessionCache,
+    recognizer: Recognizer | None = None,
+    model_id: str = "simswap_512_unoff",
+) -> SimSwapSwapper:
+    """simswap_512_unoff with its ``requires_recognizer`` encoder (built here unless one is given).
+
+    The swapper file is loaded first, so a user without either model is told to download the swapper;
+    with the swapper present and the encoder missing, the encoder is named.
+    """
+    _, session = _load(store, sessions, model_id)
+    if recognizer is None:
+        encoder_id = store.registry.get(model_id).requires_recognizer or ENCODER_ID
+        recognizer = simswap_encoder(store, sessions, encoder_id)
+    return SimSwapSwapper(session, recognizer, name=model_id)
 
 
 def gfpgan(store: ModelStore, sessions: SessionCache, model_id: str = "gfpgan_1.4") -> GfpganEnhancer:

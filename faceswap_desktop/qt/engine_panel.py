@@ -34,6 +34,7 @@ NONE = ""
 LABELS: dict[str, str] = {
     "mesh": "Mesh (offline)",
     "inswapper": "InSwapper 128",
+    "simswap": "SimSwap 512",
     "dlib": "dlib ResNet (embedded)",
     "arcface": "ArcFace w600k_r50",
     "mobilefacenet": "MobileFaceNet",
@@ -53,7 +54,7 @@ LABELS: dict[str, str] = {
 
 HELP: dict[str, str] = {
     "engine": "How the face is replaced. Mesh warps the source photo's face onto the target's 3D mesh and "
-    "needs no download; InSwapper generates the face with a learned model.",
+    "needs no download; InSwapper and SimSwap generate the face with a learned model.",
     "judge": "The face recognizer that scores likeness in the gauge. It never conditions the engine: "
     "a judge that would flatter the engine is replaced automatically.",
     "detector": "Finds the faces. The mesh engine needs MediaPipe's 478 landmarks.",

@@ -20,6 +20,8 @@ def test_request_fields_and_required_models() -> None:
     assert fields["restorer_amount"] == 0.55 and fields["engine"] == "inswapper"
     assert choice.required_models() == ["inswapper_128", "w600k_r50", "gfpgan_1.4"]
     assert ComponentChoice().required_models() == []
+    simswap = ComponentChoice(engine="simswap", judge="arcface")
+    assert simswap.required_models() == ["simswap_512_unoff", "simswap_arcface_model", "w600k_r50"]
     assert choice.replace(restorer_amount=250).restorer_amount == 100
 
 

@@ -79,6 +79,63 @@ def inswapper_graph(
     return _save(graph, path)
 
 
+SIMSWAP_NAMES = ("input", "onnx::Gemm_1", "output")
+"""simswap_512_unoff's tensor names as VisoMaster binds them (target image, identity vector, output)."""
+
+
+def simswap_graph(
+    path: Path,
+    mode: str = "identity",
+    colour_rgb=(0.0, 1.0, 0.0),
+    names: tuple[str, str, str] = SIMSWAP_NAMES,
+    size: int = 512,
+) -> Path:
+    """inputs target [1,3,S,S], identity [1,512]; output [1,3,S,S] (S = 512 for the real model).
+
+    mode "identity": output = target; "constant": output = colour_rgb everywhere. Both add
+    0 * sum(identity) so the identity input is used by the graph (as in the real generator).
+    """
+    target, source, output = names
+    inits = [numpy_helper.from_array(np.zeros((1, 1), np.float32), "zero")]
+    nodes = [
+        helper.make_node("ReduceSum", [source], ["source_sum"], keepdims=1),
+        helper.make_node("Mul", ["source_sum", "zero"], ["nothing"]),
+    ]
+    if mode == "identity":
+        nodes.append(helper.make_node("Add", [target, "nothing"], [output]))
+    else:
+        colour = np.broadcast_to(np.array(colour_rgb, np.float32)[None, :, None, None], (1, 3, size, size))
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(colour), "colour"))
+        nodes += [
+            helper.make_node("Mul", [target, "zero"], ["blank"]),
+            helper.make_node("Add", ["blank", "colour"], ["coloured"]),
+            helper.make_node("Add", ["coloured", "nothing"], [output]),
+        ]
+    graph = helper.make_graph(
+        nodes,
+        "simswap",
+        [_io(target, [1, 3, size, size]), _io(source, [1, 512])],
+        [_io(output, [1, 3, size, size])],
+        inits,
+    )
+    return _save(graph, path)
+
+
+def channel_mean_encoder_graph(path: Path, tail: np.ndarray) -> Path:
+    """A stand-in for simswap_arcface_model: input [1,3,112,112] -> output [1,512] whose first three
+    values are the per-channel means of the (normalised) input and the other 509 are ``tail``."""
+    assert tail.shape == (509,)
+    nodes = [
+        helper.make_node("ReduceMean", ["input"], ["channel_means"], axes=[2, 3], keepdims=0),
+        helper.make_node("Concat", ["channel_means", "tail"], ["output"], axis=1),
+    ]
+    inits = [numpy_helper.from_array(tail.astype(np.float32)[None, :], "tail")]
+    graph = helper.make_graph(
+        nodes, "simswap_arcface", [_io("input", [1, 3, 112, 112])], [_io("output", [1, 512])], inits
+    )
+    return _save(graph, path)
+
+
 def image_graph(
     path: Path,
     in_name: str,

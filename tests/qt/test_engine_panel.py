@@ -72,6 +72,22 @@ def test_missing_model_names_it_and_mesh_keeps_working(
     assert result.request.engine == "mesh" and np.array_equal(result.frame, first.frame)
 
 
+def test_simswap_is_offered_and_a_missing_download_is_named(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    empty = ModelStore(load_registry(), root=tmp_path / "models")  # nothing installed
+    monkeypatch.setattr(window.context.models, "_store", empty)
+    load_inputs(qtbot, window, [OBAMA], BIDEN)
+    panel = window.engine_panel
+    combo = panel.combos["engine"]
+    assert combo.itemText(combo.findData("simswap")) == "SimSwap 512"
+    pick(combo, "simswap")
+    qtbot.waitUntil(lambda: panel.banner_message() != "", timeout=PREVIEW_TIMEOUT_MS)
+    message = panel.banner_message()
+    assert "SimSwap 512" in message and "simswap_512_unoff" in message and "not installed" in message
+    assert panel.missing_model == "simswap_512_unoff"
+
+
 def test_restorer_mask_and_provider_pickers_build_the_right_pipeline(qtbot, own_window) -> None:  # type: ignore[no-untyped-def]
     context = create_context()
     enhancer, masker = RecordingEnhancer(), HideEverythingMasker()
