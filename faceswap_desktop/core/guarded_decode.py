@@ -54,7 +54,7 @@ import numpy as np
 from . import errors
 from .errors import DecoderCrashed, DecoderHung, FaceswapError, UnreadableFile
 from .types import Image
-from .video_io import FrameIndex, VideoInfo
+from .video_io import FrameIndex, VideoInfo, open_for_reading
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def _audio_check(path: str) -> int:
 
     name = Path(path).name
     try:
-        with av.open(path, mode="r", metadata_errors="replace") as container:
+        with open_for_reading(path) as container:
             if not container.streams.audio:
                 return 0
             count = 0

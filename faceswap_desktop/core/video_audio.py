@@ -18,6 +18,7 @@ from typing import Any, Literal
 import av
 
 from .errors import UnreadableFile
+from .video_io import open_for_reading
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class AudioTrack:
     ) -> None:
         self.start, self.end, self.origin = start, end, origin
         try:
-            self._input = av.open(str(source), mode="r", metadata_errors="replace")
+            self._input = open_for_reading(source)
         except av.FFmpegError as error:
             raise UnreadableFile(f"cannot read the audio of {source.name}: {error}") from None
         self._in_stream: Any = self._input.streams.audio[0]

@@ -167,13 +167,27 @@ def _check_video_content(path: Path) -> None:
         raise UnsupportedMedia(f"{path.name} is not a supported video (MP4, MOV, MKV, WebM or AVI expected)")
 
 
+def open_for_reading(path: str | os.PathLike[str]) -> Any:
+    """``av.open`` for reading, tolerant of metadata that is not UTF-8, on every PyAV we support.
+
+    PyAV up to 18 raises ``UnicodeDecodeError`` on such metadata unless asked to replace bad bytes;
+    PyAV 19 removed that keyword (and no longer raises), so it is passed only where it exists.
+    """
+    try:
+        return av.open(str(path), mode="r", metadata_errors="replace")
+    except TypeError as error:
+        if "metadata_errors" not in str(error):
+            raise
+        return av.open(str(path), mode="r")
+
+
 def _open_container(path: Path) -> Any:
     if not path.is_file():
         raise UnreadableFile(f"file not found: {path}")
     _check_video_content(path)
     try:
         # Metadata in a damaged or hostile file need not be UTF-8: replace bad bytes, do not raise.
-        container = av.open(str(path), mode="r", metadata_errors="replace")
+        container = open_for_reading(path)
     except PermissionError:
         raise UnreadableFile(f"permission denied: {path}") from None
     except av.FFmpegError as error:
