@@ -26,13 +26,23 @@ from faceswap_desktop.inference.onnx_recognizer import OnnxRecognizer
 
 
 def fit_1080p(image: np.ndarray) -> np.ndarray:
-    """The photo scaled to fit 1920x1080 and padded (reflect) to exactly that size."""
+    """The photo scaled to fit 1920x1080 and padded with flat grey to exactly that size.
+
+    Flat, not mirrored: reflect padding put mirror copies of the face beside it (3-4 faces detected in
+    a "single-face" frame), so detection timed several faces.
+    """
     h, w = image.shape[:2]
     scale = min(1920 / w, 1080 / h)
     resized = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_CUBIC)
     pad_x, pad_y = 1920 - resized.shape[1], 1080 - resized.shape[0]
     return cv2.copyMakeBorder(
-        resized, pad_y // 2, pad_y - pad_y // 2, pad_x // 2, pad_x - pad_x // 2, cv2.BORDER_REFLECT
+        resized,
+        pad_y // 2,
+        pad_y - pad_y // 2,
+        pad_x // 2,
+        pad_x - pad_x // 2,
+        cv2.BORDER_CONSTANT,
+        value=(128, 128, 128),
     )
 
 
