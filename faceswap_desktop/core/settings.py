@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 
 from .errors import BadInput
 
-ColorTransfer = Literal["none", "lab", "histogram", "lowfreq"]
+ColorTransfer = Literal["none", "lab", "lab_mean", "histogram", "lowfreq"]
 BlendMode = Literal["alpha", "poisson", "multiband"]
 EyesSource = Literal["target", "source"]
 
@@ -66,8 +66,9 @@ class SwapSettings:
         "Colour transfer",
         COLOR_TRANSFER_CHOICES,
         "lab",
-        "How the source skin tone is matched to the target: LAB mean/std (Reinhard), per-channel "
-        "histogram matching, or keeping the target's low-frequency shading.",
+        "How the source skin tone is matched to the target: LAB mean/std (Reinhard), LAB mean only "
+        "(keeps the source's contrast), per-channel histogram matching, or keeping the target's "
+        "low-frequency shading.",
     )
     blend_mode: str = _choice(
         "Blend mode",
