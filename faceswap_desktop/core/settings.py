@@ -85,6 +85,14 @@ class SwapSettings:
         "Move the target's face outline and features toward the source person's proportions "
         "(pose and expression are kept).",
     )
+    skin_extension: int = _int(
+        "Skin extension",
+        0,
+        30,
+        20,
+        "Carry the source's forehead past the face mesh's outline, up toward the hairline, in % of the "
+        "face size; only where both faces show skin, so hair and background are never swapped.",
+    )
     keep_target_mouth: bool = _bool(
         "Keep target mouth", True, "Keep the target's mouth interior (teeth, tongue) when its mouth is open."
     )
