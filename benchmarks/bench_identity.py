@@ -26,13 +26,18 @@ from faceswap_desktop.core.quality import seam_ratio
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.inference.onnx_recognizer import OnnxRecognizer
 
-CLASSIC = SwapSettings(shape_transfer=0, eyes="target", mask_feather=8)
+CLASSIC = SwapSettings(shape_transfer=0, eyes="target", mask_feather=8, skin_extension=0)
+BEFORE_SKIN = SwapSettings(skin_extension=0)
 ROWS: list[tuple[str, SwapSettings]] = [
     ("classic texture warp (no shape, target eyes, feather 8)", CLASSIC),
     ("+ source eyes", CLASSIC.replace(eyes="source")),
-    ("+ face shape 70 (3D-aligned, smoothed)", CLASSIC.replace(eyes="source", shape_transfer=70)),
-    ("+ feather 5 = current defaults", SwapSettings()),
+    ("+ face shape 70 (3D-aligned, pose-keeping)", CLASSIC.replace(eyes="source", shape_transfer=70)),
+    ("+ feather 5", BEFORE_SKIN),
+    ("+ skin extension 20 = current defaults", SwapSettings()),
+    ("defaults, skin extension 10", SwapSettings(skin_extension=10)),
+    ("defaults, skin extension 30", SwapSettings(skin_extension=30)),
     ("defaults, shape 100", SwapSettings(shape_transfer=100)),
+    ("defaults, colour transfer lab_mean", SwapSettings(color_transfer="lab_mean")),
     ("defaults, colour transfer none", SwapSettings(color_transfer="none")),
     ("defaults, colour transfer lowfreq", SwapSettings(color_transfer="lowfreq")),
     ("defaults, multi-band blend", SwapSettings(blend_mode="multiband")),

@@ -1,7 +1,8 @@
 """The identity test that can fail (issue #2): swaps judged by the shared MobileFaceNet, not by the engine.
 
-Measured with the default settings on 2026-11-24 (benchmarks/bench_identity.py): identity ratio 0.716,
-pose kept on 29/30 pairs, every result closer to the held-out source photo than the untouched target.
+Measured with the default settings (benchmarks/bench_identity.py, docs/likeness.md): identity ratio 0.746
+(0.711 on the same machine before the skin extension and the pose-keeping shape transfer), pose kept on
+30/30 pairs, every result closer to the held-out source photo than the untouched target.
 The floor sits a little under the measurement so that it catches regressions, not noise.
 """
 
@@ -16,8 +17,8 @@ from identity_eval import evaluate, load_people, summarise
 
 from faceswap_desktop.core.settings import SwapSettings
 
-IDENTITY_RATIO_FLOOR = 0.68
-POSE_KEPT_FLOOR = 0.9
+IDENTITY_RATIO_FLOOR = 0.72
+POSE_KEPT_FLOOR = 0.95
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from .types import Face, Image
 SEARCH_AXES: tuple[tuple[str, tuple[Any, ...]], ...] = (
     ("shape_transfer", (40, 70, 100)),
     ("mask_feather", (5, 8)),
-    ("color_transfer", ("lab", "histogram")),
+    ("color_transfer", ("lab_mean", "lab", "histogram")),
     ("mask_padding", (-4, 0, 2)),
 )
 """The settings searched, each with its candidate values, in the order they are visited.

@@ -29,6 +29,7 @@ from .mesh_topology import (
 from .roles import SourcePhoto, SwapOutput
 from .settings import SwapSettings
 from .shape import outer_ring_triangles, transfer_shape
+from .skin_extension import band_triangles, extended_ring, extension_coverage
 from .types import Face, FloatArray, Image
 from .warp import (
     Roi,
@@ -44,6 +45,9 @@ from .warp import (
 STRETCH_FADE_START = 3.0
 STRETCH_FADE_END = 6.0
 """A triangle whose area grows this much more than the face's overall scale fades out of the mask."""
+
+HUBBED_POINTS = 479
+"""478 landmarks plus the mouth hub (:func:`with_mouth_hub`); skin-extension points follow these."""
 
 MOUTH_OPEN_RATIO = 0.08
 """Inner-lip gap over mouth width above which the mouth counts as open (teeth/tongue visible)."""
@@ -158,6 +162,12 @@ def match_tone_near_edge(
     return cv2.add(coloured, correction, dtype=cv2.CV_8U)
 
 
+def _spread(points: FloatArray) -> float:
+    """RMS distance of the surface points from their centroid: a face's scale in its own image."""
+    surface = points[:468, :2].astype(np.float64)
+    return max(float(np.sqrt(((surface - surface.mean(0)) ** 2).sum(1).mean())), 1e-6)
+
+
 def mouth_is_open(landmarks: FloatArray) -> bool:
     """True when the inner lips are apart by more than :data:`MOUTH_OPEN_RATIO` of the mouth width."""
     gap = float(np.linalg.norm(landmarks[13, :2] - landmarks[14, :2]))
@@ -203,6 +213,11 @@ class MeshSwapper:
         height, width = frame.shape[:2]
         anchors = _anchor_ring(np.concatenate([original, dst]), face_size) if amount > 0 else None
         margin = face_size * (0.05 + max(settings.mask_padding, 0) / 100.0)
+        # The skin extension's band above the oval (see skin_extension), in each face's own scale.
+        extension = settings.skin_extension / 100.0 * face_size
+        if extension > 0:
+            dst = np.concatenate([dst, extended_ring(dst, extension)])
+            src = np.concatenate([src, extended_ring(src, extension * _spread(src) / _spread(dst))])
         # Two regions: the face's own (texture, mask, colour, blend) and, with shape transfer, the larger
         # one the liquify moves (out to the anchors). Keeping per-pixel work to the face's region is most
         # of the speed at 1080p.
@@ -219,10 +234,25 @@ class MeshSwapper:
         out = frame.copy()
         if anchors is not None:
             # The liquify's displacement is smoother still than the texture warp: a coarser grid is enough.
-            out[outer.slices] = _liquify(frame, original, dst, anchors, WorkGrid(outer, grid.step * 2))
+            out[outer.slices] = _liquify(
+                frame, original, dst[:HUBBED_POINTS], anchors, WorkGrid(outer, grid.step * 2)
+            )
         background = out[roi.slices]
         warped, reliability = self._warp_texture(prepared.texture, src, dst, grid, settings)
-        grid_mask = self._face_mask(grid.to_grid(dst), grid.grid_roi, face_size / grid.step, settings)
+        coverage = None
+        if extension > 0:
+            step = grid.step
+            coverage = extension_coverage(
+                np.ascontiguousarray(background[::step, ::step]),
+                np.ascontiguousarray(warped[::step, ::step]),
+                grid.to_grid(dst[:HUBBED_POINTS]),
+                grid.to_grid(dst[HUBBED_POINTS:]),
+                grid.grid_roi,
+                face_size / step,
+            )
+        grid_mask = self._face_mask(
+            grid.to_grid(dst), grid.grid_roi, face_size / grid.step, settings, coverage
+        )
         mask = grid.upsample(grid_mask * reliability)
         coloured = transfer_colour(
             settings.color_transfer, warped, background, (mask > 0.5).astype(np.float32), face_size
@@ -259,6 +289,8 @@ class MeshSwapper:
         triangles = [mesh_triangles(), openings["mouth"]]
         if settings.eyes == "source":
             triangles += [openings["right_eye"], openings["left_eye"]]
+        if len(dst) > HUBBED_POINTS:
+            triangles.append(band_triangles(HUBBED_POINTS))
         all_triangles = np.concatenate(triangles)
         scale2 = float(np.linalg.det(similarity[:, :2].astype(np.float64)))  # grid->source area ratio
         stretch = (
@@ -283,8 +315,16 @@ class MeshSwapper:
         return remap(texture, grid.upsample_map(map_x, map_y)), reliability
 
     @staticmethod
-    def _face_mask(dst: FloatArray, roi: Roi, face_size: float, settings: SwapSettings) -> FloatArray:
-        mask = polygon_mask(dst[face_oval_indices()], roi)
+    def _face_mask(
+        dst: FloatArray,
+        roi: Roi,
+        face_size: float,
+        settings: SwapSettings,
+        coverage: FloatArray | None = None,
+    ) -> FloatArray:
+        """The blend mask on the grid: ``coverage`` (the skin extension's) or the oval, then padding,
+        holes and feather."""
+        mask = polygon_mask(dst[face_oval_indices()], roi) if coverage is None else coverage
         mask = grow_or_erode(mask, settings.mask_padding / 100.0 * face_size)
         holes = np.zeros_like(mask)
         if settings.eyes == "target":

@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 
 from .errors import BadInput
 
-ColorTransfer = Literal["none", "lab", "histogram", "lowfreq"]
+ColorTransfer = Literal["none", "lab", "lab_mean", "histogram", "lowfreq"]
 BlendMode = Literal["alpha", "poisson", "multiband"]
 EyesSource = Literal["target", "source"]
 
@@ -66,8 +66,9 @@ class SwapSettings:
         "Colour transfer",
         COLOR_TRANSFER_CHOICES,
         "lab",
-        "How the source skin tone is matched to the target: LAB mean/std (Reinhard), per-channel "
-        "histogram matching, or keeping the target's low-frequency shading.",
+        "How the source skin tone is matched to the target: LAB mean/std (Reinhard), LAB mean only "
+        "(keeps the source's contrast), per-channel histogram matching, or keeping the target's "
+        "low-frequency shading.",
     )
     blend_mode: str = _choice(
         "Blend mode",
@@ -83,6 +84,14 @@ class SwapSettings:
         70,
         "Move the target's face outline and features toward the source person's proportions "
         "(pose and expression are kept).",
+    )
+    skin_extension: int = _int(
+        "Skin extension",
+        0,
+        30,
+        20,
+        "Carry the source's forehead past the face mesh's outline, up toward the hairline, in % of the "
+        "face size; only where both faces show skin, so hair and background are never swapped.",
     )
     keep_target_mouth: bool = _bool(
         "Keep target mouth", True, "Keep the target's mouth interior (teeth, tongue) when its mouth is open."

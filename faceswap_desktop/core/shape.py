@@ -10,6 +10,7 @@ and are mostly removed, so the target's expression stays.
 from __future__ import annotations
 
 import functools
+from typing import cast
 
 import cv2
 import mediapipe as mp
@@ -19,13 +20,17 @@ from numpy.typing import NDArray
 from .types import FloatArray
 
 SMOOTHING_ITERATIONS = 12
+"""Rounds of neighbour averaging that replace the expression vertices' (lips, eyelids) own offsets."""
 
-KEYPOINT_ANCHORING = 0.5
-"""How much of the shape offset at the 5 pose keypoints is cancelled (0: none, 1: keypoints fixed).
+FINAL_SMOOTHING_ITERATIONS = 0
+"""Rounds of smoothing of the whole offset field afterwards (was SMOOTHING_ITERATIONS // 3 = 4).
 
-Measured on the shared identity set (benchmarks/bench_identity.py): 0 gives identity ratio 0.75 but
-moves the nose-to-mouth proportion enough to fail the pitch-proxy pose check on 4 of 30 pairs; 1 keeps
-every pose but drops the ratio to 0.67. Half gives 0.72 with the pose kept on 29 of 30 pairs."""
+Measured on the identity benchmark (docs/likeness.md): 0 keeps the finer proportions (nose width, eye
+spacing, jaw detail) and raised the identity ratio by 0.008-0.009 in three configurations, at the same
+pose-kept rate; the expression stays because the expression vertices are still smoothed above."""
+
+POSE_ITERATIONS = 3
+"""Steps of :func:`pose_keeping_correction` (the proxies are nearly linear at this scale)."""
 
 # Lips and eyelids move with expression; their shape offset is replaced by their neighbours' average.
 _EXPRESSION_REGIONS = (
@@ -98,14 +103,14 @@ def smooth_on_mesh(values: NDArray[np.float64], iterations: int) -> NDArray[np.f
 def _offset_operator() -> NDArray[np.float64]:
     """The linear map :func:`transfer_shape` applies to the raw offsets, as one (468, 468) matrix.
 
-    Expression vertices take their heavily smoothed value, every vertex then gets a light smoothing:
-    ``S4 @ (keep + swap @ S12)`` with ``keep``/``swap`` the diagonal selectors of the other and the
-    expression vertices. One product per frame instead of two.
+    Expression vertices take their heavily smoothed value, then every vertex gets
+    ``FINAL_SMOOTHING_ITERATIONS`` rounds (0: none): ``S_final @ (keep + swap @ S12)`` with ``keep``/``swap``
+    the diagonal selectors of the other and the expression vertices. One product per frame.
     """
     expression = np.zeros(468)
     expression[_expression_vertices()] = 1.0
     mixed = np.diag(1.0 - expression) + expression[:, None] * _smoothing_operator(SMOOTHING_ITERATIONS)
-    operator: NDArray[np.float64] = _smoothing_operator(SMOOTHING_ITERATIONS // 3) @ mixed
+    operator: NDArray[np.float64] = _smoothing_operator(FINAL_SMOOTHING_ITERATIONS) @ mixed
     return operator
 
 
@@ -116,12 +121,11 @@ def transfer_shape(target: FloatArray, source: FloatArray, amount: float) -> Flo
     surface = slice(0, 468)
     scale, rot, trans = similarity_3d(source[surface], target[surface])
     aligned = (scale * source[surface].astype(np.float64) @ rot.T) + trans
-    # Expression vertices take their smoothed neighbourhood's offset instead of their own, then the
-    # whole field is lightly smoothed (both linear: one precomputed operator).
+    # Expression vertices take their smoothed neighbourhood's offset instead of their own (linear: one
+    # precomputed operator, see _offset_operator).
     offset = _apply(_offset_operator(), aligned - target[surface].astype(np.float64))
-    offset[:, :2] -= KEYPOINT_ANCHORING * _keypoint_anchoring(
-        target[surface, :2].astype(np.float64), offset[:, :2]
-    )
+    points = target[surface, :2].astype(np.float64)
+    offset[:, :2] -= _keypoint_anchoring(points, pose_keeping_correction(points, offset[:, :2]))
     moved = target.astype(np.float64).copy()
     moved[surface, :2] += amount * offset[:, :2]
     # Iris points follow their eye's surface motion so the gaze stays inside the eye.
@@ -165,6 +169,61 @@ def _keypoint_anchoring(points: NDArray[np.float64], offset: NDArray[np.float64]
     # OpenCV's LU, not np.linalg.solve: LAPACK's solver wakes OpenBLAS's spinning threads (see _apply).
     _ok, weights = cv2.solve(kernel(centres, centres) + 1e-6 * np.eye(5), centre_offsets, flags=cv2.DECOMP_LU)
     return kernel(points, centres) @ weights
+
+
+def pose_keeping_correction(points: NDArray[np.float64], offset: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The smallest change of the 5 pose keypoints' offsets that keeps the target's head-pose proxies.
+
+    Returns a (468, 2) field that is zero except on the keypoints' vertices (eye contours, nose tip,
+    mouth corners), which carry that change; :func:`_keypoint_anchoring` spreads it smoothly.
+
+    Cancelling a fixed share of the offset at the keypoints (half, before) trades likeness for pose
+    blindly: the proportions between eyes, nose and mouth are part of identity, yet the pose proxies
+    (roll, yaw, pitch from :func:`~faceswap_desktop.core.geometry.head_pose_proxies`) see some of them.
+    Here only the 3 directions (of the 10 keypoint coordinates) that change the proxies are cancelled,
+    by least squares. Measured on the identity benchmark (docs/likeness.md): identity ratio 0.723 vs
+    0.719 for the half cancellation with 29/30 poses kept for both; with the skin extension 0.755 with
+    30/30 kept vs 0.754 with 28/30. The proxies of the mesh itself are kept exactly; what the re-detected
+    result shows still varies a little with the new texture.
+    """
+    from .geometry import (
+        LEFT_EYE_CONTOUR,
+        MOUTH_LEFT,
+        MOUTH_RIGHT,
+        NOSE_TIP,
+        RIGHT_EYE_CONTOUR,
+        head_pose_proxies,
+    )
+
+    groups = [list(RIGHT_EYE_CONTOUR), list(LEFT_EYE_CONTOUR), [NOSE_TIP], [MOUTH_RIGHT], [MOUTH_LEFT]]
+    keypoints = np.stack([points[g].mean(0) for g in groups])
+    moved = keypoints + np.stack([offset[g].mean(0) for g in groups])
+
+    def proxies(kps: NDArray[np.float64]) -> NDArray[np.float64]:
+        # head_pose_proxies computes in float64 whatever it is given; no float32 rounding of the steps.
+        roll, yaw, pitch = head_pose_proxies(cast(FloatArray, kps.reshape(5, 2)))
+        return np.array([np.radians(roll), yaw, pitch])
+
+    wanted = proxies(keypoints)
+    step = 1e-3 * float(np.linalg.norm(keypoints[0] - keypoints[1])) + 1e-9
+    current = moved.reshape(-1)
+    # Central-difference Jacobian (3 x 10) of the proxies; the proxies are smooth and the change small, so
+    # one Jacobian serves every step (a chord method).
+    units = np.eye(10)
+    jacobian = np.stack(
+        [(proxies(current + step * unit) - proxies(current - step * unit)) / (2 * step) for unit in units],
+        axis=1,
+    )
+    normal = jacobian @ jacobian.T
+    for _ in range(POSE_ITERATIONS):
+        # Minimum-norm step onto proxies == wanted; OpenCV's solver, not LAPACK (see _keypoint_anchoring).
+        _ok, multipliers = cv2.solve(normal, proxies(current) - wanted, flags=cv2.DECOMP_SVD)
+        current = current - (jacobian.T @ multipliers).reshape(-1)
+    correction = moved - current.reshape(5, 2)
+    field = np.zeros_like(offset)
+    for group, change in zip(groups, correction, strict=True):
+        field[group] = change
+    return field
 
 
 def outer_ring_triangles(

@@ -45,7 +45,7 @@ def _face_like(mean: tuple[int, int, int], spread: int) -> np.ndarray:
     return np.clip(base + noise, 0, 255).astype(np.uint8)
 
 
-@pytest.mark.parametrize("method", ["lab", "histogram", "lowfreq"])
+@pytest.mark.parametrize("method", ["lab", "lab_mean", "histogram", "lowfreq"])
 def test_colour_transfer_moves_the_source_toward_the_target(method: str) -> None:
     source, target, mask = _face_like((60, 90, 160), 12), _face_like((150, 160, 200), 6), _disc()
     out = transfer_colour(method, source, target, mask, face_size=80)
@@ -53,6 +53,20 @@ def test_colour_transfer_moves_the_source_toward_the_target(method: str) -> None
     before = np.abs(source[inside].mean(0) - target[inside].mean(0)).sum()
     after = np.abs(out[inside].astype(float).mean(0) - target[inside].mean(0)).sum()
     assert after < before * 0.2
+
+
+def test_lab_mean_transfer_keeps_the_source_contrast() -> None:
+    source, target, mask = _face_like((60, 90, 160), 14), _face_like((150, 160, 200), 4), _disc()
+    inside = mask > 0.5
+
+    def lab_std(image: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[inside].astype(float).std(0)
+
+    mean_only = transfer_colour("lab_mean", source, target, mask, face_size=80)
+    mean_std = transfer_colour("lab", source, target, mask, face_size=80)
+    # The mean/std transfer shrinks the source's spread toward the target's; the mean-only one keeps it.
+    assert np.allclose(lab_std(mean_only), lab_std(source), rtol=0.1)
+    assert (lab_std(mean_std) < lab_std(source) * 0.7).all()
 
 
 def test_colour_transfer_none_is_identity_and_unknown_is_an_error() -> None:

@@ -1,0 +1,57 @@
+"""Shape transfer on real meshes: proportions move toward the source, the head-pose proxies stay."""
+
+import numpy as np
+import pytest
+
+from faceswap_desktop.core.geometry import head_pose_proxies, keypoints_from_mesh
+from faceswap_desktop.core.shape import pose_keeping_correction, transfer_shape
+
+PAIRS = [
+    ("identity/obama/obama.jpg", "identity/biden/biden2.jpg"),
+    ("identity/deepface_p05/img16.jpg", "identity/deepface_p07/img29.jpg"),
+    ("identity/alex_lacamoire/alex_lacamoire1.jpg", "identity/obama/obama.jpg"),
+]
+
+
+def _mesh(analysed, path: str) -> np.ndarray:
+    _image, faces = analysed(path)
+    return faces[0].landmarks_478
+
+
+def _proxies(landmarks: np.ndarray) -> np.ndarray:
+    return np.array(head_pose_proxies(keypoints_from_mesh(landmarks)))
+
+
+@pytest.mark.parametrize(("source_path", "target_path"), PAIRS)
+def test_shape_moves_toward_the_source_and_keeps_the_pose_proxies(analysed, source_path, target_path) -> None:
+    source, target = _mesh(analysed, source_path), _mesh(analysed, target_path)
+    moved = transfer_shape(target, source, 1.0)
+    roll, yaw, pitch = np.abs(_proxies(moved) - _proxies(target))
+    assert roll < 0.3 and yaw < 0.003 and pitch < 0.003
+    # The outline did move: by a few percent of the face's height on average.
+    height = float(np.ptp(target[:468, 1]))
+    assert np.linalg.norm(moved[:468, :2] - target[:468, :2], axis=1).mean() > 0.01 * height
+
+
+def test_pose_correction_is_zero_for_offsets_that_keep_the_pose(analysed) -> None:
+    target = _mesh(analysed, "identity/obama/obama.jpg")[:468, :2].astype(np.float64)
+    centre = target.mean(0)
+    # A shift and a uniform scaling change no proxy (they are ratios in the face's own frame).
+    for offset in (np.full_like(target, 5.0), (target - centre) * 0.05):
+        assert np.abs(pose_keeping_correction(target, offset)).max() < 1e-3
+
+
+def test_pose_correction_cancels_a_pitch_change_and_only_that(analysed) -> None:
+    from faceswap_desktop.core.geometry import NOSE_TIP
+
+    target = _mesh(analysed, "identity/obama/obama.jpg")[:468, :2].astype(np.float64)
+    offset = np.zeros_like(target)
+    offset[NOSE_TIP, 1] = 8.0  # the nose tip 8 px lower: a pitch-proxy change
+    correction = pose_keeping_correction(target, offset)
+    assert np.abs(correction).max() > 1.0
+    corrected = target + offset - correction
+    assert np.abs(_proxies(corrected) - _proxies(target)).max() < 1e-4
+    # Least squares over the 5 keypoints: spread over them, smaller than simply undoing the nose's 8 px.
+    per_keypoint = keypoints_from_mesh(correction)
+    assert np.linalg.norm(per_keypoint) < 8.0
+    assert np.abs(per_keypoint[2, 1]) < 8.0

@@ -1,0 +1,156 @@
+"""Skin extension on a real face: the band above the oval, and a coverage that stops at hair."""
+
+import cv2
+import mediapipe as mp
+import numpy as np
+import pytest
+
+from faceswap_desktop.core.masks import ring_mask
+from faceswap_desktop.core.mesh_engine import MeshSwapper
+from faceswap_desktop.core.mesh_topology import face_oval_indices
+from faceswap_desktop.core.roles import SourcePhoto
+from faceswap_desktop.core.settings import SwapSettings
+from faceswap_desktop.core.skin_extension import (
+    band_triangles,
+    extended_ring,
+    extension_coverage,
+    forehead_weight,
+    oval_ring,
+)
+from faceswap_desktop.core.warp import Roi
+
+
+@pytest.fixture(scope="module")
+def face(analysed):
+    """A frontal photo with a high bare forehead (Biden's): skin all the way across the band."""
+    image, faces = analysed("identity/biden/biden2.jpg")
+    return image, faces[0]
+
+
+def _above_oval(landmarks: np.ndarray, shape: tuple[int, int], lo: float, hi: float) -> np.ndarray:
+    """Pixels at a signed distance of lo..hi px outside the oval's top (forehead side, x within the eyes')."""
+    ring = landmarks[oval_ring(), :2].astype(np.float32)
+    mask = np.zeros(shape, bool)
+    x0, x1 = sorted((int(landmarks[33, 0]), int(landmarks[263, 0])))
+    top = int(ring[:, 1].min())
+    for y in range(max(top - int(hi) - 2, 0), top + 2):
+        for x in range(x0, x1):
+            distance = -cv2.pointPolygonTest(ring, (float(x), float(y)), True)
+            mask[y, x] = lo <= distance <= hi
+    return mask
+
+
+def test_oval_ring_walks_the_whole_outline_in_order() -> None:
+    ring = oval_ring()
+    assert sorted(ring.tolist()) == sorted(face_oval_indices().tolist())
+    edges = {tuple(sorted(edge)) for edge in mp.solutions.face_mesh.FACEMESH_FACE_OVAL}
+    steps = {tuple(sorted((int(a), int(b)))) for a, b in zip(ring, np.roll(ring, -1), strict=True)}
+    assert steps == edges
+
+
+def test_extended_ring_grows_the_forehead_and_leaves_the_rest(face) -> None:
+    _image, target = face
+    landmarks = target.landmarks_478
+    distance = target.size * 0.2
+    ring = landmarks[oval_ring(), :2].astype(np.float32)
+    outer = extended_ring(landmarks, distance)
+    weight = forehead_weight(landmarks[oval_ring()], landmarks)
+    assert weight.max() == 1.0 and weight.min() == 0.0
+    moved = np.linalg.norm(outer[:, :2] - ring, axis=1)
+    # Forehead vertices move out by the full distance, outside the oval; chin and cheeks stay put.
+    for point, shift, w in zip(outer, moved, weight, strict=True):
+        if w == 1.0:
+            assert shift == pytest.approx(distance, rel=1e-3)
+            assert cv2.pointPolygonTest(ring, (float(point[0]), float(point[1])), True) < -0.5 * distance
+        elif w == 0.0:
+            assert shift < 1e-3
+    assert outer[moved > 1, 1].max() < landmarks[[33, 263], 1].min(), "only points above the eyes move"
+
+
+def test_band_triangles_tile_the_band(face) -> None:
+    image, target = face
+    landmarks = np.concatenate([target.landmarks_478, target.landmarks_478[:1]])  # + a hub-like row
+    outer = extended_ring(target.landmarks_478, target.size * 0.2)
+    points = np.concatenate([landmarks, outer])
+    roi = Roi(0, 0, image.shape[1], image.shape[0])
+    band = np.zeros(image.shape[:2], np.uint8)
+    for triangle in band_triangles(len(landmarks)):
+        cv2.fillConvexPoly(band, np.round(points[triangle, :2]).astype(np.int32), 1)
+    oval = ring_mask(landmarks[oval_ring()], roi) > 0.5
+    grown = ring_mask(outer, roi) > 0.5
+    # The band's triangles cover what the grown outline adds to the oval (up to rasterisation at edges).
+    added = grown & ~oval
+    assert added.sum() > 1000
+    assert (band[added] > 0).mean() > 0.97
+
+
+def test_coverage_grows_over_skin_and_stops_at_hair(face) -> None:
+    image, target = face
+    landmarks = target.landmarks_478
+    roi = Roi(0, 0, image.shape[1], image.shape[0])
+    distance = target.size * 0.2
+    outer = extended_ring(landmarks, distance)
+    oval = ring_mask(landmarks[oval_ring()], roi) > 0.5
+
+    plain = extension_coverage(image, image, landmarks, outer, roi, target.size)
+    near = _above_oval(landmarks, image.shape[:2], 2, 0.15 * distance)
+    assert plain[near].mean() > 0.9, "bare forehead above the oval is covered"
+    assert (plain[~oval] > 0.5).sum() > near.sum(), "the coverage grew past the oval"
+
+    # A strip of dark, strand-textured 'hair' across the forehead, a little above the oval. The gate is
+    # judged on a coarse sampling, so the coverage stops a little before it (hence 'near' stops at 0.15).
+    strip = _above_oval(landmarks, image.shape[:2], 0.35 * distance, 0.6 * distance)
+    rng = np.random.default_rng(0)
+    hairy = image.copy()
+    hairy[strip] = np.clip(rng.normal((30, 40, 60), 25, (int(strip.sum()), 3)), 0, 255).astype(np.uint8)
+    beyond = _above_oval(landmarks, image.shape[:2], 0.7 * distance, 0.95 * distance)
+    for target_image, source_image in ((hairy, image), (image, hairy)):
+        stopped = extension_coverage(target_image, source_image, landmarks, outer, roi, target.size)
+        assert stopped[strip].mean() < 0.1, "hair in either image is never covered"
+        assert stopped[beyond].max() < 0.05, "skin past the hair is not reached"
+        assert stopped[near].mean() > 0.9, "skin before the hair still is"
+
+
+def test_engine_extends_over_the_forehead_but_not_over_hair(analysed, face) -> None:
+    source_image, source_faces = analysed("identity/deepface_p05/img16.jpg")
+    prepared = MeshSwapper().prepare_source([SourcePhoto(source_image, source_faces[0])])
+    image, target = face
+    settings = SwapSettings(shape_transfer=0)  # no liquify: pixels move only where the face is swapped
+    landmarks = target.landmarks_478
+    above = _above_oval(landmarks, image.shape[:2], 0.02 * target.size, 0.1 * target.size)
+
+    def changed(frame: np.ndarray, extension: int) -> np.ndarray:
+        out = MeshSwapper().swap(frame, target, prepared, settings.replace(skin_extension=extension)).frame
+        return np.abs(out.astype(int) - frame).max(axis=2) > 8
+
+    assert changed(image, 20)[above].mean() > 3 * changed(image, 0)[above].mean() + 0.2
+    green = image.copy()
+    green[above] = (40, 200, 40)
+    # The skin gate's coarse sampling (~64 cells across the face) may let the edge touch the first pixels.
+    inner = cv2.erode(above.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    assert not changed(green, 20)[inner].any(), "nothing is swapped over what is not skin"
+
+
+def test_skin_coloured_strands_stop_the_coverage_too(analysed) -> None:
+    """Blond hair can have skin's colour: the texture test stops the coverage at it all the same."""
+    image, faces = analysed("identity/deepface_p07/img29.jpg")  # smooth skin, bare forehead
+    target = faces[0]
+    landmarks = target.landmarks_478
+    roi = Roi(0, 0, image.shape[1], image.shape[0])
+    distance = target.size * 0.2
+    outer = extended_ring(landmarks, distance)
+    strip = _above_oval(landmarks, image.shape[:2], 0.35 * distance, 0.6 * distance)
+    beyond = _above_oval(landmarks, image.shape[:2], 0.7 * distance, 0.95 * distance)
+    assert extension_coverage(image, image, landmarks, outer, roi, target.size)[beyond].mean() > 0.5
+    # The strip keeps the forehead's local colour (a blur of it), with strands of lighter and darker
+    # luminance on top: a colour test alone passes it.
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    smooth = cv2.GaussianBlur(lab, (0, 0), target.size * 0.03)
+    width = max(1, round(target.size * 0.02))
+    strands = ((np.arange(image.shape[1]) // width) % 2 * 2 - 1).astype(np.float32) * 35.0
+    smooth[..., 0] = np.clip(smooth[..., 0] + strands[None, :], 0, 255)
+    lab[strip] = smooth[strip]
+    combed = cv2.cvtColor(np.round(lab).astype(np.uint8), cv2.COLOR_LAB2BGR)
+    stopped = extension_coverage(combed, image, landmarks, outer, roi, target.size)
+    assert stopped[strip].mean() < 0.25
+    assert stopped[beyond].max() < 0.05
