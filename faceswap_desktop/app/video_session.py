@@ -312,6 +312,11 @@ class VideoSession:
         outcome.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return outcome
 
+    def identity_basis(self, index: int) -> IdentityBasis | None:
+        """How the chosen person of frame ``index`` was last decided (None: not previewed, or forgotten)."""
+        known = self._known.get(index)
+        return known.basis if known is not None else None
+
     def find_chosen(self, image: Image, faces: Sequence[Face], index: int) -> Face | None:
         """The chosen person among ``faces`` of frame ``index`` (None when they are not in it)."""
         known = self._known.get(index)

@@ -1,9 +1,10 @@
 """The video workflow of the main window: a video target, the timeline, live frames and video exports.
 
 :class:`VideoWorkspace` is the glue between the photo session (source photos, blend settings), the
-:class:`TimelineModel` and its widget, the latest-wins frame preview (the GUI's own
-:class:`PreviewController` driving a :class:`VideoPreviewEngine` on the analysis thread), the thumbnail
-loader and the job runner. The GUI thread never decodes, seeks, swaps or encodes.
+:class:`TimelineModel` and its widget, the latest-wins frame preview (a
+:class:`VideoPreviewController` driving a :class:`VideoPreviewEngine` on the analysis thread: each frame
+is shown with the likeliest face swapped, then corrected if its identity check says otherwise), the
+thumbnail loader and the job runner. The GUI thread never decodes, seeks, swaps, embeds or encodes.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ from .video_workers import (
     OpenedVideo,
     ThumbnailLoader,
     VideoFrameResult,
+    VideoPreviewController,
     VideoPreviewEngine,
     VideoPreviewRequest,
 )
-from .workers import PreviewController
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -65,7 +66,7 @@ class VideoWorkspace(QObject):
         self.timeline.setVisible(False)
         window.preview_panel.layout().addWidget(self.timeline)
         self.engine = VideoPreviewEngine(window.context, window.build_pipeline)
-        self.controller = PreviewController(self.engine, window.analysis, self)  # type: ignore[arg-type]
+        self.controller = VideoPreviewController(self.engine, window.analysis, self)
         self.thumbnails = ThumbnailLoader(self)
         self._records: queue.SimpleQueue[tuple[Path, FrameRecord]] = queue.SimpleQueue()
         self._opening: Path | None = None
@@ -83,6 +84,7 @@ class VideoWorkspace(QObject):
         self.timeline.keyframe_removal_requested.connect(lambda: model.remove_keyframe())
         self.timeline.export_requested.connect(self.export)
         self.controller.preview_ready.connect(self._on_frame_ready)
+        self.controller.identity_confirmed.connect(self._on_identity_confirmed)
         self.controller.preview_failed.connect(self.window.on_preview_failed)  # names a missing model
         self.controller.busy_changed.connect(self.window.preview_panel.set_busy)
         self.thumbnails.thumbnails_ready.connect(self._on_thumbnails_ready)
@@ -179,6 +181,8 @@ class VideoWorkspace(QObject):
     def _on_frame_ready(self, result: VideoFrameResult, frame: QImage) -> None:
         if result.request.path != self.path:
             return
+        if result.correction and result.request.index != self.model.position:
+            return  # the identity check of a frame the user has already left
         self.last_result = result
         self.window.engine_panel.clear_pipeline_error()
         self.view.before, self.view.after = result.original, frame
@@ -195,14 +199,34 @@ class VideoWorkspace(QObject):
         if face is not None and result.chosen is not None:
             face = dataclasses.replace(face, index=result.chosen)  # the gauge names the face on screen
         self.window.similarity_panel.set_faces([face] if face is not None and face.similarity else [])
+        if not result.needs_confirmation:  # the plot shows checked identities only
+            self._plot_identity(result)
+        self._show_status(result)
+
+    def _on_identity_confirmed(self, result: VideoFrameResult) -> None:
+        """The frame on screen swapped the chosen person after all: plot it, and say so."""
+        shown = self.last_result
+        if shown is None or shown.request != result.request or shown.generation != result.generation:
+            return  # another frame (or the same frame for other settings) is on screen by now
+        self.last_result = result
+        self._plot_identity(result)
+        self._show_status(result)
+
+    def _plot_identity(self, result: VideoFrameResult) -> None:
         if result.face_found is not None:
             found = result.face_found
             value = result.similarity_percent if result.similarity_percent is not None else NOT_MEASURED
             self.model.set_identity(result.request.index, value if found else None)
+
+    def _show_status(self, result: VideoFrameResult) -> None:
         score = f" · {result.similarity_percent:.0f}% like the source" if result.similarity_percent else ""
         where = f"Frame {result.request.index + 1}"
         if result.face_found is False:
             self.window.status_label.setText(f"{where}: the chosen person is not in this frame")
+        elif result.needs_confirmation:
+            self.window.status_label.setText(f"{where} in {result.elapsed_ms:.0f} ms{score} · checking who…")
+        elif result.correction:
+            self.window.status_label.setText(f"{where}: corrected to the chosen person{score}")
         else:
             self.window.status_label.setText(f"{where} in {result.elapsed_ms:.0f} ms{score}")
 

@@ -1,13 +1,18 @@
 """Background work of the video timeline: opening, latest-wins swapped frames, and thumbnails.
 
-The existing :class:`~faceswap_desktop.qt.workers.PreviewController` drives the frame previews: it only
-needs an engine whose ``render(request, generation, is_stale)`` returns something with ``generation``
-and a BGR ``frame``; :class:`VideoPreviewEngine` is that engine for video frames. Everything here runs
-on worker threads (decoding, seeking, swapping, QImage conversion); the GUI thread only gets results.
+:class:`VideoPreviewController` drives the frame previews in two phases. It is the photo preview's
+latest-wins :class:`~faceswap_desktop.qt.workers.PreviewController` (an engine whose
+``render(request, generation, is_stale)`` returns something with ``generation`` and a BGR ``frame``)
+plus an identity check after each frame: :class:`VideoPreviewEngine` first swaps the likeliest face
+without embedding anyone (``VideoSession.preview(..., defer_identity=True)``), the frame is shown, and
+only then, unless a newer request is already waiting, ``confirm`` checks who it was and comes back with
+a corrected frame when the guess was someone else. Everything here runs on worker threads (decoding,
+seeking, swapping, embedding, QImage conversion); the GUI thread only gets results.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -21,7 +26,7 @@ from PySide6.QtGui import QImage
 from ..app.context import DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
 from ..app.isolated_judge import PipelineFactory
 from ..app.preview import face_crop
-from ..app.video_session import ReferenceChoice, VideoSession
+from ..app.video_session import FrameOutcome, IdentityBasis, ReferenceChoice, VideoSession
 from ..core.errors import NoFaceFound
 from ..core.guarded_decode import GuardedVideoReader, load_image
 from ..core.pipeline import SwappedFace
@@ -29,7 +34,7 @@ from ..core.settings import SwapSettings
 from ..core.types import Face, Image
 from ..core.video_io import VideoInfo
 from .images import bgr_to_qimage
-from .workers import SerialExecutor
+from .workers import PreviewController, SerialExecutor
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +90,16 @@ class VideoFrameResult:
     """Index in ``faces`` of the person being replaced; None when they are not in this frame."""
     reference_frame: int | None = None
     """The frame where the person to replace was picked."""
+    identity: IdentityBasis | None = None
+    """How the swapped face was picked (None without a source). "assumed": shown before its identity
+    check; :meth:`VideoPreviewEngine.confirm` follows."""
+    correction: bool = False
+    """True for the second result of a request: the check found the first one swapped someone else."""
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """True when the swapped face was guessed and its identity check is still to come."""
+        return self.identity == "assumed"
 
 
 class VideoPreviewEngine:
@@ -102,6 +117,12 @@ class VideoPreviewEngine:
         """Frame indices actually rendered (stale requests never get here); tests read it."""
         self.before_render: Callable[[VideoPreviewRequest], None] | None = None
         """Test hook: called on the worker thread before each render."""
+        self.confirmed: list[int] = []
+        """Frame indices whose identity check actually ran; tests read it."""
+        self.before_confirm: Callable[[VideoPreviewRequest], None] | None = None
+        """Test hook: called on the worker thread before each identity check."""
+        self.defer_identity = True
+        """Show the likeliest face at once and check identity after (False: check before showing)."""
 
     def open(self, path: Path) -> OpenedVideo:
         """Open ``path`` (replacing the previous video), index it and decode its first frame."""
@@ -155,7 +176,51 @@ class VideoPreviewEngine:
             )
         if is_stale():
             return None
-        outcome = session.preview(request.index, request.settings, score=session.pipeline.judge is not None)
+        outcome = session.preview(
+            request.index,
+            request.settings,
+            score=session.pipeline.judge is not None,
+            defer_identity=self.defer_identity,
+        )
+        return self._result(request, generation, outcome, original, reference_frame, started)
+
+    def confirm(
+        self, result: VideoFrameResult, is_stale: Callable[[], bool] = lambda: False
+    ) -> VideoFrameResult | None:
+        """The identity check of a result shown with an assumed face (second phase): the frame swapped
+        on the right face (or on none) when the guess was someone else, else ``result`` marked as
+        checked. None when it went stale or there is nothing to check."""
+        session = self.session
+        request = result.request
+        if not result.needs_confirmation or session is None or session.reader.path != request.path:
+            return None
+        if is_stale():
+            return None
+        if self.before_confirm is not None:
+            self.before_confirm(request)
+        if is_stale():
+            return None
+        self.confirmed.append(request.index)
+        started = time.perf_counter()
+        outcome = session.confirm(request.index, request.settings, score=session.pipeline.judge is not None)
+        if outcome is None:
+            basis = session.identity_basis(request.index) or "embedded"
+            return dataclasses.replace(result, identity=basis)
+        original = session.frame(request.index)
+        corrected = self._result(
+            request, result.generation, outcome, original, result.reference_frame, started
+        )
+        return dataclasses.replace(corrected, correction=True)
+
+    def _result(
+        self,
+        request: VideoPreviewRequest,
+        generation: int,
+        outcome: FrameOutcome,
+        original: Image,
+        reference_frame: int | None,
+        started: float,
+    ) -> VideoFrameResult:
         similarity = outcome.swapped.similarity if outcome.swapped is not None else None
         return VideoFrameResult(
             request,
@@ -171,6 +236,7 @@ class VideoPreviewEngine:
             chips=face_chips(original, outcome.faces),
             chosen=_index_of(outcome.track.face, outcome.faces),
             reference_frame=reference_frame,
+            identity=outcome.identity,
         )
 
     def _use_components(self, session: VideoSession, request: VideoPreviewRequest) -> None:
@@ -207,6 +273,56 @@ class VideoPreviewEngine:
         if self.session is not None:
             self.session.close()
             self.session = None
+
+
+class VideoPreviewController(PreviewController):
+    """Latest-wins timeline previews in two phases: the frame with the likeliest face swapped as soon as
+    it is rendered, then (when no newer request is waiting) its identity check on the same worker.
+
+    ``preview_ready`` fires for the first result and again for a correction (same generation, a result
+    with ``correction`` set); ``identity_confirmed`` fires with the first result, marked as checked,
+    when the guess was right. A check whose request was replaced meanwhile is dropped.
+    """
+
+    identity_confirmed = Signal(object)  # VideoFrameResult: the shown frame's face is the chosen person
+
+    engine: VideoPreviewEngine
+
+    def __init__(
+        self, engine: VideoPreviewEngine, executor: SerialExecutor, parent: QObject | None = None
+    ) -> None:
+        super().__init__(engine, executor, parent)  # type: ignore[arg-type]
+
+    def newer_request_waiting(self, generation: int) -> bool:
+        """True when a request newer than ``generation`` is pending or still in the throttle."""
+        return not self._slot.is_current(generation) or self._timer.isActive()
+
+    def _on_rendered(self, value: tuple[VideoFrameResult, QImage] | None) -> None:  # type: ignore[override]
+        if value is None or not self._slot.is_current(value[0].generation):
+            self._start_next()
+            return
+        result = value[0]
+        self.preview_ready.emit(result, value[1])  # the widgets update before the check starts
+        if not result.needs_confirmation or self.newer_request_waiting(result.generation):
+            self._start_next()  # latest wins: the next position's frame comes before this check
+            return
+        self.executor.submit(lambda: self._confirm(result), self._on_confirmed, self._on_failed)
+
+    def _confirm(self, result: VideoFrameResult) -> tuple[VideoFrameResult, QImage | None] | None:
+        """Worker thread: the identity check, and the corrected frame's QImage."""
+        checked = self.engine.confirm(result, lambda: not self._slot.is_current(result.generation))
+        if checked is None or not self._slot.is_current(result.generation):
+            return None
+        return checked, bgr_to_qimage(checked.frame) if checked.correction else None
+
+    def _on_confirmed(self, value: tuple[VideoFrameResult, QImage | None] | None) -> None:
+        if value is not None and not self.newer_request_waiting(value[0].generation):
+            checked, image = value
+            if image is not None:
+                self.preview_ready.emit(checked, image)
+            else:
+                self.identity_confirmed.emit(checked)
+        self._start_next()
 
 
 def face_chips(image: Image, faces: tuple[Face, ...]) -> tuple[QImage, ...]:

@@ -31,13 +31,17 @@ def open_clip(qtbot, window: MainWindow, with_source: bool = True) -> None:  # t
     qtbot.waitUntil(lambda: window.video.active, timeout=PREVIEW_TIMEOUT_MS)
 
 
-def wait_for_frame(qtbot, window: MainWindow, index: int) -> VideoFrameResult:  # type: ignore[no-untyped-def]
+def wait_for_frame(qtbot, window: MainWindow, index: int, checked: bool = True) -> VideoFrameResult:  # type: ignore[no-untyped-def]
+    """The result on screen for frame ``index`` once it is current (and, with ``checked``, once the
+    identity check of its swapped face is done: the first result may show a guess)."""
+
     def shown() -> bool:
         result = window.video.last_result
         return (
             result is not None
             and result.request == window.video.preview_request()
             and result.request.index == index
+            and not (checked and result.needs_confirmation)
         )
 
     qtbot.waitUntil(shown, timeout=PREVIEW_TIMEOUT_MS)
@@ -86,6 +90,7 @@ def test_fast_scrubbing_renders_only_the_last_position(qtbot, window: MainWindow
     result = wait_for_frame(qtbot, window, 200)
     qtbot.wait(100)
     assert engine.rendered == [50, 200]  # 80, 120 and 160 were replaced before they started
+    assert engine.confirmed == [200]  # frame 50's identity check was skipped: the user had moved on
     assert shown == [200]  # frame 50 finished stale and was dropped
     assert result.request.index == 200 and window.video.timeline.frame_label.text() == "frame 201/259"
     assert 200 in model.identity and not {80, 120, 160} & set(model.identity)
