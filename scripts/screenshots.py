@@ -33,6 +33,7 @@ from faceswap_desktop.inference.store import ModelStore
 from faceswap_desktop.qt.main_window import MainWindow
 from faceswap_desktop.qt.model_manager import ModelManagerDialog
 from faceswap_desktop.qt.theme import apply_theme
+from faceswap_desktop.qt.video_workers import VideoFrameResult
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = ROOT.parent / "shared" / "media" / "images"
@@ -214,11 +215,9 @@ def shoot_video_timeline(app: QApplication, window: MainWindow, path: Path) -> N
     model = video.model
     window.session.set_settings(window.session.settings.replace(strength=85))
     video.set_keyframe()
-    for frame in range(0, 150, 3):  # scrub: each shown frame adds its similarity to the plot
+    for frame in range(0, 150, 3):  # scrub: each checked frame adds its similarity to the plot
         model.set_position(frame)
-        wait_until(
-            app, lambda f=frame: video.last_result is not None and video.last_result.request.index == f
-        )
+        wait_until(app, lambda f=frame: checked(video.last_result, f))
     model.set_in(24)
     model.set_out(210)
     model.set_position(150)
@@ -226,7 +225,12 @@ def shoot_video_timeline(app: QApplication, window: MainWindow, path: Path) -> N
     video.set_keyframe()
     model.set_position(96)
     wait_until(
-        app, lambda: video.last_result is not None and video.last_result.request == video.preview_request()
+        app,
+        lambda: (
+            checked(video.last_result, 96)
+            and video.last_result is not None
+            and video.last_result.request == video.preview_request()
+        ),
     )
     settle(app)
     save(window, path)
@@ -239,7 +243,7 @@ def shoot_video_person(app: QApplication, window: MainWindow, path: Path) -> Non
     def shown(frame: int) -> bool:
         result = video.last_result
         current = result is not None and result.request == video.preview_request()
-        return current and result is not None and result.request.index == frame
+        return current and checked(result, frame)
 
     window.session.set_target(GROUP_VIDEO)
     wait_until(app, lambda: video.path == GROUP_VIDEO and len(video.model.thumbnails) > 0)
@@ -249,6 +253,11 @@ def shoot_video_person(app: QApplication, window: MainWindow, path: Path) -> Non
     wait_until(app, lambda: shown(GROUP_FRAME), 120)
     settle(app)
     save(window, path)
+
+
+def checked(result: VideoFrameResult | None, frame: int) -> bool:
+    """``frame`` is on screen and its identity check is done (the first result may show a guess)."""
+    return result is not None and result.request.index == frame and not result.needs_confirmation
 
 
 def save(window: MainWindow, path: Path) -> None:
