@@ -67,3 +67,15 @@ def test_batched_pose_proxies_agree_with_head_pose_proxies(analysed) -> None:
     expected = np.array([head_pose_proxies(row.reshape(5, 2)) for row in batch])
     expected[:, 0] = np.radians(expected[:, 0])
     assert np.abs(_pose_proxies(batch) - expected).max() < 1e-12
+
+
+def test_inside_convex_agrees_with_point_polygon_test() -> None:
+    import cv2
+
+    from faceswap_desktop.core.shape import _inside_convex
+
+    rng = np.random.default_rng(1)
+    hull = cv2.convexHull(rng.uniform(0, 100, (40, 2)).astype(np.float32))
+    points = rng.uniform(-20, 120, (500, 2))
+    expected = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), False) > 0 for x, y in points])
+    assert (_inside_convex(hull.reshape(-1, 2).astype(np.float64), points) == expected).all()
