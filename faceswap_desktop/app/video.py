@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..core.cv_threads import opencv_single_threaded
 from ..core.errors import BadInput, Cancelled, OutputConflict
 from ..core.guarded_decode import GuardedVideoReader, check_audio, load_image
 from ..core.safe_files import check_not_an_input
@@ -198,7 +199,9 @@ class VideoExportJob:
             loader.shutdown(wait=True)
             raise
         try:
-            yield from self._export(reader, sources)
+            # Every core is already busy with the job's own threads (see opencv_single_threaded).
+            with opencv_single_threaded():
+                yield from self._export(reader, sources)
         finally:
             reader.close()
             loader.shutdown(wait=True)

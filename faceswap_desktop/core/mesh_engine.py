@@ -254,9 +254,10 @@ class MeshSwapper:
             grid.to_grid(dst), grid.grid_roi, face_size / grid.step, settings, coverage
         )
         mask = grid.upsample(grid_mask * reliability)
-        coloured = transfer_colour(
-            settings.color_transfer, warped, background, (mask > 0.5).astype(np.float32), face_size
-        )
+        # Only the low-frequency transfer weights by the mask; the others threshold it at 0.5 themselves
+        # (on a subsample), so they take it as is: no ROI-sized binary copy per frame.
+        colour_mask = (mask > 0.5).astype(np.float32) if settings.color_transfer == "lowfreq" else mask
+        coloured = transfer_colour(settings.color_transfer, warped, background, colour_mask, face_size)
         if settings.color_transfer != "none":
             coloured = match_tone_near_edge(coloured, background, grid_mask * reliability, face_size)
         out[roi.slices] = blend_into_frame(

@@ -10,7 +10,6 @@ and are mostly removed, so the target's expression stays.
 from __future__ import annotations
 
 import functools
-from typing import cast
 
 import cv2
 import mediapipe as mp
@@ -186,44 +185,55 @@ def pose_keeping_correction(points: NDArray[np.float64], offset: NDArray[np.floa
     30/30 kept vs 0.754 with 28/30. The proxies of the mesh itself are kept exactly; what the re-detected
     result shows still varies a little with the new texture.
     """
-    from .geometry import (
-        LEFT_EYE_CONTOUR,
-        MOUTH_LEFT,
-        MOUTH_RIGHT,
-        NOSE_TIP,
-        RIGHT_EYE_CONTOUR,
-        head_pose_proxies,
-    )
+    from .geometry import LEFT_EYE_CONTOUR, MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP, RIGHT_EYE_CONTOUR
 
     groups = [list(RIGHT_EYE_CONTOUR), list(LEFT_EYE_CONTOUR), [NOSE_TIP], [MOUTH_RIGHT], [MOUTH_LEFT]]
     keypoints = np.stack([points[g].mean(0) for g in groups])
     moved = keypoints + np.stack([offset[g].mean(0) for g in groups])
 
-    def proxies(kps: NDArray[np.float64]) -> NDArray[np.float64]:
-        # head_pose_proxies computes in float64 whatever it is given; no float32 rounding of the steps.
-        roll, yaw, pitch = head_pose_proxies(cast(FloatArray, kps.reshape(5, 2)))
-        return np.array([np.radians(roll), yaw, pitch])
-
-    wanted = proxies(keypoints)
+    wanted = _pose_proxies(keypoints.reshape(1, 10))[0]
     step = 1e-3 * float(np.linalg.norm(keypoints[0] - keypoints[1])) + 1e-9
     current = moved.reshape(-1)
-    # Central-difference Jacobian (3 x 10) of the proxies; the proxies are smooth and the change small, so
-    # one Jacobian serves every step (a chord method).
-    units = np.eye(10)
-    jacobian = np.stack(
-        [(proxies(current + step * unit) - proxies(current - step * unit)) / (2 * step) for unit in units],
-        axis=1,
-    )
+    # Central-difference Jacobian (3 x 10) of the proxies, all 20 evaluations in one vectorised call; the
+    # proxies are smooth and the change small, so one Jacobian serves every step (a chord method).
+    shifts = step * np.eye(10)
+    values = _pose_proxies(np.concatenate([current + shifts, current - shifts]))
+    jacobian = ((values[:10] - values[10:]) / (2 * step)).T
     normal = jacobian @ jacobian.T
     for _ in range(POSE_ITERATIONS):
         # Minimum-norm step onto proxies == wanted; OpenCV's solver, not LAPACK (see _keypoint_anchoring).
-        _ok, multipliers = cv2.solve(normal, proxies(current) - wanted, flags=cv2.DECOMP_SVD)
+        _ok, multipliers = cv2.solve(
+            normal, _pose_proxies(current.reshape(1, 10))[0] - wanted, flags=cv2.DECOMP_SVD
+        )
         current = current - (jacobian.T @ multipliers).reshape(-1)
     correction = moved - current.reshape(5, 2)
     field = np.zeros_like(offset)
     for group, change in zip(groups, correction, strict=True):
         field[group] = change
     return field
+
+
+def _pose_proxies(keypoints: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(roll in radians, yaw, pitch) of each row of (B, 10) flattened 5-point keypoints, in float64.
+
+    :func:`~faceswap_desktop.core.geometry.head_pose_proxies` vectorised over a batch (it ran 24 times
+    per video frame here, ~1 ms of Python): the same formulas, so it agrees to rounding (tested).
+    """
+    kps = keypoints.reshape(-1, 5, 2)
+    right_eye, left_eye = kps[:, 0], kps[:, 1]
+    dx, dy = (left_eye - right_eye).T
+    roll = np.radians(np.degrees(np.arctan2(dy, dx)))
+    cos_r, sin_r = np.cos(-roll), np.sin(-roll)
+    centred = kps[:, 2:] - ((right_eye + left_eye) / 2)[:, None, :]
+    # (kps - eyes_mid) @ rot.T with rot = [[cos, -sin], [sin, cos]], for the nose and mouth corners.
+    local_x = cos_r[:, None] * centred[..., 0] - sin_r[:, None] * centred[..., 1]
+    local_y = sin_r[:, None] * centred[..., 0] + cos_r[:, None] * centred[..., 1]
+    eye_dist = np.maximum(np.sqrt(dx * dx + dy * dy), 1e-6)
+    yaw = local_x[:, 0] / eye_dist
+    mouth_y = (local_y[:, 1] + local_y[:, 2]) / 2
+    usable = np.abs(mouth_y) > 1e-6
+    pitch = np.where(usable, local_y[:, 0] / np.where(usable, mouth_y, 1.0) - 0.5, 0.0)
+    return np.stack([roll, yaw, pitch], axis=1)
 
 
 def outer_ring_triangles(
@@ -252,12 +262,23 @@ def outer_ring_triangles(
     last = len(keys) - 1 - np.argmax(same[:, ::-1], axis=1)
     index = np.where(same.any(axis=1), last, -1).reshape(-1, 3)
     real = np.all(index >= 0, axis=1)
-    hull = cv2.convexHull(hull_pts)
     centroids = tri_list.mean(axis=1)
-    outside = np.array(
-        [cv2.pointPolygonTest(hull, (float(x), float(y)), False) <= 0 for x, y in centroids], dtype=bool
-    ).reshape(-1)
+    outside = ~_inside_convex(cv2.convexHull(hull_pts).reshape(-1, 2).astype(np.float64), centroids)
     local = index[real & outside].astype(np.int32).reshape(-1, 3)
     # Map hull-local indices back to ``points`` indices; anchors follow after ``len(points)``.
     mapping = np.concatenate([hull_indices, len(points) + np.arange(len(anchors))]).astype(np.int32)
     return mapping[local]
+
+
+def _inside_convex(hull: NDArray[np.float64], points: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Strictly inside the convex polygon ``hull`` (vertices in order, either orientation), per point.
+
+    What ``cv2.pointPolygonTest(hull, point, False) > 0`` says, for all points at once (a list of those
+    calls, ~200 per video frame, was half of :func:`outer_ring_triangles`' time): a point is inside when
+    it lies on the same side of every edge; on an edge counts as outside, as there.
+    """
+    edges = np.roll(hull, -1, axis=0) - hull
+    relative = points[:, None, :] - hull[None, :, :]
+    cross = edges[None, :, 0] * relative[..., 1] - edges[None, :, 1] * relative[..., 0]
+    inside: NDArray[np.bool_] = np.all(cross > 0, axis=1) | np.all(cross < 0, axis=1)
+    return inside

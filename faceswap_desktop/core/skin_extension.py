@@ -149,6 +149,33 @@ def skin_reference(landmarks: FloatArray, roi: Roi, face_size: float) -> FloatAr
     return (inside * (along < limit)).astype(np.float32)
 
 
+_SPREAD_FLOOR = np.diag([9.0, 2.25, 2.25])
+"""Added to the skin residuals' covariance (LAB): see :func:`_trimmed_inverse`."""
+
+
+def _trimmed_inverse(residuals: FloatArray) -> NDArray[np.float64]:
+    """Inverse covariance of the skin residuals (N, 3), after trimming what is far from the bulk.
+
+    Luminance varies with shading far more than chroma does; it is widened, and every spread floored so
+    a flat, evenly lit face is not over-strict. The sample covariance (as ``np.cov``) and the Mahalanobis
+    distances go through OpenCV: ``np.cov`` and a three-operand einsum cost ~0.3 ms per round here, twice
+    per video frame; OpenCV's inverse, not numpy's: LAPACK wakes OpenBLAS's spinning threads.
+    """
+    samples = residuals.astype(np.float64)
+    inverse = np.eye(3)
+    for _ in range(3):
+        scatter, _mean = cv2.calcCovarMatrix(samples, None, cv2.COVAR_NORMAL | cv2.COVAR_ROWS, cv2.CV_64F)
+        cov = scatter / max(len(samples) - 1, 1) + _SPREAD_FLOOR
+        cov[0, 0] *= 2.0
+        _ok, inverse = cv2.invert(cov, flags=cv2.DECOMP_CHOLESKY)
+        distance = (cv2.gemm(samples, inverse, 1.0, None, 0.0) * samples).sum(axis=1)
+        kept = samples[distance < 9.0]
+        if len(kept) < 32 or len(kept) == len(samples):
+            break
+        samples = kept
+    return inverse
+
+
 def skin_likelihood(image: Image, reference: FloatArray, face_size: float) -> FloatArray:
     """Per-pixel likelihood in [0, 1] that ``image`` shows the same skin as its ``reference`` pixels.
 
@@ -175,19 +202,7 @@ def skin_likelihood(image: Image, reference: FloatArray, face_size: float) -> Fl
     ) / (weight[..., None] + floor)
     local = cv2.resize(small_local, (lab.shape[1], lab.shape[0]), interpolation=cv2.INTER_LINEAR)
     residual = lab - local
-    samples = residual[selected]
-    for _ in range(3):
-        # Luminance varies with shading far more than chroma does; widen it, and floor every spread so a
-        # flat, evenly lit face is not over-strict.
-        cov = np.cov(samples.T) + np.diag([9.0, 2.25, 2.25])
-        cov[0, 0] *= 2.0
-        # OpenCV's inverse, not numpy's: LAPACK wakes OpenBLAS's worker threads, which then spin.
-        _ok, inverse = cv2.invert(cov, flags=cv2.DECOMP_CHOLESKY)
-        distance = np.einsum("ni,ij,nj->n", samples, inverse, samples)
-        kept = samples[distance < 9.0]
-        if len(kept) < 32 or len(kept) == len(samples):
-            break
-        samples = kept
+    inverse = _trimmed_inverse(residual[selected])
     # r^T A r per pixel: cv2.transform applies A to every pixel's residual in one pass.
     distance = (cv2.transform(residual, inverse.astype(np.float32)) * residual).sum(axis=2)
     colour = np.exp(-0.5 * distance / SKIN_SCALE**2)

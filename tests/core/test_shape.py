@@ -55,3 +55,27 @@ def test_pose_correction_cancels_a_pitch_change_and_only_that(analysed) -> None:
     per_keypoint = keypoints_from_mesh(correction)
     assert np.linalg.norm(per_keypoint) < 8.0
     assert np.abs(per_keypoint[2, 1]) < 8.0
+
+
+def test_batched_pose_proxies_agree_with_head_pose_proxies(analysed) -> None:
+    from faceswap_desktop.core.shape import _pose_proxies
+
+    rng = np.random.default_rng(0)
+    base = keypoints_from_mesh(_mesh(analysed, "identity/obama/obama.jpg")).astype(np.float64)
+    batch = base.reshape(1, 10) + rng.normal(0.0, 4.0, (32, 10))
+    batch[0] = base.reshape(10)
+    expected = np.array([head_pose_proxies(row.reshape(5, 2)) for row in batch])
+    expected[:, 0] = np.radians(expected[:, 0])
+    assert np.abs(_pose_proxies(batch) - expected).max() < 1e-12
+
+
+def test_inside_convex_agrees_with_point_polygon_test() -> None:
+    import cv2
+
+    from faceswap_desktop.core.shape import _inside_convex
+
+    rng = np.random.default_rng(1)
+    hull = cv2.convexHull(rng.uniform(0, 100, (40, 2)).astype(np.float32))
+    points = rng.uniform(-20, 120, (500, 2))
+    expected = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), False) > 0 for x, y in points])
+    assert (_inside_convex(hull.reshape(-1, 2).astype(np.float64), points) == expected).all()

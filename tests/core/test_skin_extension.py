@@ -154,3 +154,32 @@ def test_skin_coloured_strands_stop_the_coverage_too(analysed) -> None:
     stopped = extension_coverage(combed, image, landmarks, outer, roi, target.size)
     assert stopped[strip].mean() < 0.25
     assert stopped[beyond].max() < 0.05
+
+
+def _trimmed_inverse_before(samples: np.ndarray) -> np.ndarray:
+    """The trimming rounds of skin_likelihood as they were (np.cov and einsum), for comparison."""
+    for _ in range(3):
+        cov = np.cov(samples.T) + np.diag([9.0, 2.25, 2.25])
+        cov[0, 0] *= 2.0
+        _ok, inverse = cv2.invert(cov, flags=cv2.DECOMP_CHOLESKY)
+        distance = np.einsum("ni,ij,nj->n", samples, inverse, samples)
+        kept = samples[distance < 9.0]
+        if len(kept) < 32 or len(kept) == len(samples):
+            break
+        samples = kept
+    return inverse
+
+
+def test_trimmed_inverse_matches_the_numpy_rounds_it_replaced(face) -> None:
+    """The covariance rounds now run through OpenCV (speed): the same inverse on a real face's skin."""
+    from faceswap_desktop.core.skin_extension import _trimmed_inverse, skin_reference
+
+    image, target = face
+    roi = Roi(0, 0, image.shape[1], image.shape[0])
+    selected = skin_reference(target.landmarks_478, roi, target.size) > 0.5
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    # Residuals about the mean, plus a few far outliers (a fringe, glasses) so the trimming runs.
+    residuals = lab[selected] - lab[selected].mean(0)
+    residuals[:40] += 60.0
+    before = _trimmed_inverse_before(residuals)
+    assert np.allclose(_trimmed_inverse(residuals), before, rtol=1e-9, atol=1e-12)
