@@ -158,6 +158,13 @@ class FacePipeline:
         ]
         return FrameResult(frame=result, faces=list(faces), swapped=swapped, timings=timings)
 
+    def measure(self, result: Image, face: Face, source: PreparedSource) -> Similarity | None:
+        """How much ``face`` in an already swapped ``result`` looks like the source (None without a
+        judge or a source identity). Lets a preview show the frame first and score it afterwards."""
+        if self.judge is None or source.identity is None:
+            return None
+        return self.calibrations.similarity(self.judge.embed(result, face), source.identity)
+
     def _score(
         self,
         original: Image,

@@ -31,6 +31,8 @@ class SimilarityGaugeWidget(QWidget):
         super().__init__(parent)
         self.title = title
         self.similarity: Similarity | None = None
+        self.measuring = False
+        """No score yet because it is being measured (shown as such, not as a blank)."""
         self.setMinimumSize(150, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip(
@@ -49,7 +51,7 @@ class SimilarityGaugeWidget(QWidget):
     def text(self) -> str:
         """The gauge as words (accessibility and tests)."""
         if self.similarity is None:
-            return f"{self.title}: no score"
+            return f"{self.title}: {'measuring' if self.measuring else 'no score'}"
         s = self.similarity
         return f"{self.title}: {s.percent:.0f}% {s.verdict} (cosine {s.cosine:.3f}, {s.model})"
 
@@ -65,7 +67,7 @@ class SimilarityGaugeWidget(QWidget):
         painter.setPen(palette_colour(self, "muted"))
         painter.drawText(QRectF(0, 0, self.width(), 20), Qt.AlignmentFlag.AlignHCenter, self.title)
         if self.similarity is None:
-            painter.drawText(dial, Qt.AlignmentFlag.AlignCenter, "—")
+            painter.drawText(dial, Qt.AlignmentFlag.AlignCenter, "measuring…" if self.measuring else "—")
             return
         percent = max(0.0, min(100.0, self.similarity.percent))
         colour = palette_colour(self, verdict_colour_key(percent))
@@ -130,8 +132,11 @@ class SimilarityPanel(QWidget):
         self.note.setToolTip(text)
         self.note.setVisible(bool(text))
 
-    def set_faces(self, swapped: tuple[SwappedFace, ...] | list[SwappedFace]) -> None:
-        """Show one gauge per swapped face (reusing widgets); an empty list shows the hint."""
+    def set_faces(
+        self, swapped: tuple[SwappedFace, ...] | list[SwappedFace], measuring: bool = False
+    ) -> None:
+        """Show one gauge per swapped face (reusing widgets); an empty list shows the hint. With
+        ``measuring``, faces without a score show that it is on its way."""
         if len(self.gauges) != len(swapped):
             for gauge in self.gauges:
                 self._row.removeWidget(gauge)
@@ -142,5 +147,6 @@ class SimilarityPanel(QWidget):
                 self._row.addWidget(gauge, number // columns, number % columns)
         for gauge, face in zip(self.gauges, swapped, strict=True):
             gauge.title = f"Face {face.index + 1}"
+            gauge.measuring = measuring and face.similarity is None
             gauge.set_similarity(face.similarity)
         self._hint.setVisible(not swapped)

@@ -195,22 +195,31 @@ class VideoWorkspace(QObject):
             result.reference_frame,
             automatic=result.request.reference == ReferenceChoice(),
         )
-        face = result.swapped_face
-        if face is not None and result.chosen is not None:
-            face = dataclasses.replace(face, index=result.chosen)  # the gauge names the face on screen
-        self.window.similarity_panel.set_faces([face] if face is not None and face.similarity else [])
+        self._show_gauge(result)
         if not result.needs_confirmation:  # the plot shows checked identities only
             self._plot_identity(result)
         self._show_status(result)
 
     def _on_identity_confirmed(self, result: VideoFrameResult) -> None:
-        """The frame on screen swapped the chosen person after all: plot it, and say so."""
+        """The frame on screen swapped the chosen person after all, and its similarity is measured:
+        show the score, plot it, and say so."""
         shown = self.last_result
         if shown is None or shown.request != result.request or shown.generation != result.generation:
             return  # another frame (or the same frame for other settings) is on screen by now
         self.last_result = result
+        self._show_gauge(result)
         self._plot_identity(result)
         self._show_status(result)
+
+    def _show_gauge(self, result: VideoFrameResult) -> None:
+        """The swapped face's score, or (shown before it was measured) a gauge saying it is coming."""
+        face = result.swapped_face
+        if face is not None and result.chosen is not None:
+            face = dataclasses.replace(face, index=result.chosen)  # the gauge names the face on screen
+        shown = face is not None and (face.similarity is not None or result.score_pending)
+        self.window.similarity_panel.set_faces(
+            [face] if shown and face else [], measuring=result.score_pending
+        )
 
     def _plot_identity(self, result: VideoFrameResult) -> None:
         if result.face_found is not None:
@@ -223,8 +232,10 @@ class VideoWorkspace(QObject):
         where = f"Frame {result.request.index + 1}"
         if result.face_found is False:
             self.window.status_label.setText(f"{where}: the chosen person is not in this frame")
-        elif result.needs_confirmation:
+        elif result.identity == "assumed":
             self.window.status_label.setText(f"{where} in {result.elapsed_ms:.0f} ms{score} · checking who…")
+        elif result.score_pending:
+            self.window.status_label.setText(f"{where} in {result.elapsed_ms:.0f} ms · measuring likeness…")
         elif result.correction:
             self.window.status_label.setText(f"{where}: corrected to the chosen person{score}")
         else:

@@ -95,11 +95,14 @@ class VideoFrameResult:
     check; :meth:`VideoPreviewEngine.confirm` follows."""
     correction: bool = False
     """True for the second result of a request: the check found the first one swapped someone else."""
+    score_pending: bool = False
+    """True when the frame was shown before its similarity was measured (the second phase measures it)."""
 
     @property
     def needs_confirmation(self) -> bool:
-        """True when the swapped face was guessed and its identity check is still to come."""
-        return self.identity == "assumed"
+        """True when a second phase is to come: the swapped face was guessed and its identity check is
+        still to run, or its similarity is still to be measured."""
+        return self.identity == "assumed" or self.score_pending
 
 
 class VideoPreviewEngine:
@@ -119,8 +122,10 @@ class VideoPreviewEngine:
         """Test hook: called on the worker thread before each render."""
         self.confirmed: list[int] = []
         """Frame indices whose identity check actually ran; tests read it."""
+        self.scored: list[int] = []
+        """Frame indices whose similarity was measured in the second phase; tests read it."""
         self.before_confirm: Callable[[VideoPreviewRequest], None] | None = None
-        """Test hook: called on the worker thread before each identity check."""
+        """Test hook: called on the worker thread before each second phase (identity check, score)."""
         self.defer_identity = True
         """Show the likeliest face at once and check identity after (False: check before showing)."""
 
@@ -176,13 +181,18 @@ class VideoPreviewEngine:
             )
         if is_stale():
             return None
+        judged = session.pipeline.judge is not None
+        # Two phases: the judge's embedding (~100 ms for dlib, in its helper process) waits for the second
+        # phase with the identity check, so a scrub shows the swapped frame without it.
         outcome = session.preview(
             request.index,
             request.settings,
-            score=session.pipeline.judge is not None,
+            score=judged and not self.defer_identity,
             defer_identity=self.defer_identity,
         )
-        return self._result(request, generation, outcome, original, reference_frame, started)
+        result = self._result(request, generation, outcome, original, reference_frame, started)
+        pending = judged and self.defer_identity and outcome.swapped is not None
+        return dataclasses.replace(result, score_pending=True) if pending else result
 
     def confirm(
         self, result: VideoFrameResult, is_stale: Callable[[], bool] = lambda: False
@@ -200,17 +210,34 @@ class VideoPreviewEngine:
             self.before_confirm(request)
         if is_stale():
             return None
-        self.confirmed.append(request.index)
         started = time.perf_counter()
-        outcome = session.confirm(request.index, request.settings, score=session.pipeline.judge is not None)
-        if outcome is None:
-            basis = session.identity_basis(request.index) or "embedded"
-            return dataclasses.replace(result, identity=basis)
-        original = session.frame(request.index)
-        corrected = self._result(
-            request, result.generation, outcome, original, result.reference_frame, started
+        if result.identity == "assumed":
+            self.confirmed.append(request.index)
+            outcome = session.confirm(
+                request.index, request.settings, score=session.pipeline.judge is not None
+            )
+            if outcome is not None:
+                original = session.frame(request.index)
+                corrected = self._result(
+                    request, result.generation, outcome, original, result.reference_frame, started
+                )
+                return dataclasses.replace(corrected, correction=True)
+            result = dataclasses.replace(result, identity=session.identity_basis(request.index) or "embedded")
+        return self._measured(session, result) if result.score_pending and not is_stale() else result
+
+    def _measured(self, session: VideoSession, result: VideoFrameResult) -> VideoFrameResult:
+        """``result`` with the similarity of its swapped face measured on the frame already shown."""
+        face = result.swapped_face
+        if face is None or session.prepared is None:
+            return dataclasses.replace(result, score_pending=False)
+        self.scored.append(result.request.index)
+        similarity = session.pipeline.measure(result.frame, face.face, session.prepared)
+        return dataclasses.replace(
+            result,
+            swapped_face=dataclasses.replace(face, similarity=similarity),
+            similarity_percent=similarity.percent if similarity is not None else None,
+            score_pending=False,
         )
-        return dataclasses.replace(corrected, correction=True)
 
     def _result(
         self,

@@ -119,14 +119,24 @@ def test_a_right_guess_is_confirmed_without_a_second_frame(  # type: ignore[no-u
     video = window.video
     hold = held[SINGER_FRAME] = HeldCheck(SINGER_FRAME)
     shown = record_shown(window)
+    scored_before = len(video.engine.scored)  # frame 0 was scored already
     video.model.set_position(SINGER_FRAME)
     qtbot.waitUntil(hold.entered.is_set, timeout=30_000)
     guess = video.last_result
     assert guess is not None and guess.needs_confirmation and guess.swapped
     assert SINGER_FRAME not in video.model.identity
+    # The judge's score comes with the check too: the gauge says it is being measured, not an old value.
+    assert guess.score_pending and guess.similarity_percent is None
+    assert guess.chosen is not None
+    assert [g.text() for g in window.similarity_panel.gauges] == [f"Face {guess.chosen + 1}: measuring"]
+    assert video.engine.scored[scored_before:] == []
     hold.release.set()
     checked = wait_for_frame(qtbot, window, SINGER_FRAME)
     assert checked.identity == "embedded" and not checked.correction
+    assert not checked.score_pending and checked.similarity_percent is not None
+    assert video.engine.scored[scored_before:] == [SINGER_FRAME]
+    gauge_text = window.similarity_panel.gauges[0].text()
+    assert f"{checked.similarity_percent:.0f}%" in gauge_text and "dlib" in gauge_text
     assert len(shown) == 1 and checked.frame is guess.frame  # the same frame, no repaint
     assert video.view.after.cacheKey() == shown[0][1].cacheKey()
     assert SINGER_FRAME in video.model.identity and video.model.identity[SINGER_FRAME] is not None
@@ -135,6 +145,12 @@ def test_a_right_guess_is_confirmed_without_a_second_frame(  # type: ignore[no-u
     window.session.set_settings(SwapSettings(strength=50))
     again = wait_for_frame(qtbot, window, SINGER_FRAME, checked=False)
     assert again.identity == "embedded" and video.engine.confirmed == [SINGER_FRAME]
+    # Only its score is measured afterwards, on the frame as shown.
+    scored = wait_for_frame(qtbot, window, SINGER_FRAME)
+    assert scored.frame is again.frame and scored.similarity_percent is not None
+    assert video.engine.scored[scored_before:] == [SINGER_FRAME, SINGER_FRAME] and video.engine.confirmed == [
+        SINGER_FRAME
+    ]
 
 
 def test_a_check_for_a_frame_the_user_left_is_not_shown(  # type: ignore[no-untyped-def]
