@@ -78,9 +78,45 @@ class WorkGrid:
     def upsample(self, values: FloatArray) -> FloatArray:
         """Grid-sized float32 array -> ROI-sized, bilinear, aligned exactly with :meth:`to_grid`.
 
-        OpenCV quantises bilinear weights to 1/32, so an upsampled coordinate map is within ~0.05 px of
-        the exact one: far below what a texture lookup can show.
+        ROI pixel x takes the grid's bilinear interpolant at x / step; past the last grid cell the last
+        value holds (as ``warpAffine``'s replicated border did). ``cv2.resize`` by the integer factor
+        ``step`` does the interpolation (5-7x faster than ``warpAffine`` here, and unquantised weights)
+        but samples at pixel centres, x' / step + (1 / step - 1) / 2 in grid cells: the grid gets one
+        linearly extrapolated cell on every side (so no pixel is clamped) and the result is cut at the
+        matching integer offset. For an even step that offset falls half a pixel between two resized
+        pixels, whose mean is the interpolant there except within half a pixel of a grid line, where it
+        blends the two cells' slopes (a few hundredths of a pixel on a face's coordinate maps, as much as
+        the 1/32 weight quantisation of the ``warpAffine`` this replaced; tested against it on a real
+        swap).
         """
+        step = self.step
+        if step == 1:
+            return values
+        height, width = self.roi.height, self.roi.width
+        padded = cv2.copyMakeBorder(values, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
+        # Border cells extrapolated linearly (rows first, then columns, corners included): 2a - b.
+        padded[0], padded[-1] = 2.0 * padded[1] - padded[2], 2.0 * padded[-2] - padded[-3]
+        padded[:, 0], padded[:, -1] = 2.0 * padded[:, 1] - padded[:, 2], 2.0 * padded[:, -2] - padded[:, -3]
+        grid_h, grid_w = padded.shape[:2]
+        resized = cv2.resize(padded, (grid_w * step, grid_h * step), interpolation=cv2.INTER_LINEAR)
+        # Resized pixel r samples padded cell (r + 0.5) / step - 0.5, i.e. ROI pixel r - (3 * step - 1) / 2.
+        offset = (3 * step - 1) // 2
+        if step % 2:
+            out = np.ascontiguousarray(resized[offset : offset + height, offset : offset + width])
+        else:
+            # The mean of each 2x2 block (two addWeighted passes on views: ~3x cheaper than cv2.blur).
+            window = resized[offset : offset + height + 1, offset : offset + width + 1]
+            across = cv2.addWeighted(window[:, :-1], 0.5, window[:, 1:], 0.5, 0.0)
+            out = cv2.addWeighted(across[:-1], 0.5, across[1:], 0.5, 0.0)
+        # Past the last grid row/column the last one's values hold.
+        last_y, last_x = (self.height - 1) * step, (self.width - 1) * step
+        out[last_y + 1 :] = out[last_y : last_y + 1]
+        out[:, last_x + 1 :] = out[:, last_x : last_x + 1]
+        return out
+
+    def upsample_exact(self, values: FloatArray) -> FloatArray:
+        """The same upsampling through ``cv2.warpAffine`` (weights quantised to 1/32): the reference the
+        faster :meth:`upsample` is tested against."""
         if self.step == 1:
             return values
         matrix = np.array([[1.0 / self.step, 0, 0], [0, 1.0 / self.step, 0]], dtype=np.float64)

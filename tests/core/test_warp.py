@@ -1,5 +1,6 @@
 import cv2
 import numpy as np
+import pytest
 
 from faceswap_desktop.core.warp import Roi, WorkGrid, rasterise_piecewise_affine, remap, similarity_maps
 
@@ -45,16 +46,26 @@ def test_nearer_triangle_wins_where_two_overlap() -> None:
         assert abs(map_x[20, 20] - (20 + expected_offset)) < 1e-3
 
 
-def test_grid_upsample_is_exact_for_affine_maps() -> None:
+@pytest.mark.parametrize("step", [2, 3, 4, 5, 6, 8])
+def test_grid_upsample_is_exact_for_affine_maps(step: int) -> None:
     roi = Roi(5, 7, 205, 157)
-    grid = WorkGrid(roi, 3)
+    grid = WorkGrid(roi, step)
     inverse = np.array([[1.3, 0.2, -4.0], [-0.1, 0.9, 12.0]], dtype=np.float32)
-    to_frame = np.array([[3, 0, roi.x0], [0, 3, roi.y0]], dtype=np.float32)
+    to_frame = np.array([[step, 0, roi.x0], [0, step, roi.y0]], dtype=np.float32)
     combined = np.vstack([inverse, [0, 0, 1]]) @ np.vstack([to_frame, [0, 0, 1]])
-    coarse_x, _ = similarity_maps(combined[:2].astype(np.float32), grid.grid_roi)
-    fine_x, _ = similarity_maps(inverse, roi)
-    # OpenCV quantises bilinear weights to 1/32: 1.3 px per cell * 1/32 bounds the error at ~0.04 px.
-    np.testing.assert_allclose(grid.upsample(coarse_x)[:-3, :-3], fine_x[:-3, :-3], atol=0.05)
+    coarse_x, coarse_y = similarity_maps(combined[:2].astype(np.float32), grid.grid_roi)
+    fine_x, fine_y = similarity_maps(inverse, roi)
+    # Past the last grid row/column the last one's value holds (as warpAffine's replicated border did).
+    last_x, last_y = (grid.width - 1) * step, (grid.height - 1) * step
+    for fine in (fine_x, fine_y):
+        fine[:, last_x + 1 :] = fine[:, last_x : last_x + 1]
+        fine[last_y + 1 :] = fine[last_y : last_y + 1]
+    np.testing.assert_allclose(grid.upsample(coarse_x), fine_x, atol=1e-3)
+    both = grid.upsample_map(coarse_x, coarse_y)
+    np.testing.assert_allclose(both[..., 0], fine_x, atol=1e-3)
+    np.testing.assert_allclose(both[..., 1], fine_y, atol=1e-3)
+    # The warpAffine reference quantises bilinear weights to 1/32: ~1.3 px per cell * step / 64.
+    np.testing.assert_allclose(grid.upsample_exact(coarse_x), fine_x, atol=0.03 * step)
 
 
 def test_remap_samples_bilinearly() -> None:
