@@ -322,7 +322,7 @@ class VideoPreviewController(PreviewController):
 
     def newer_request_waiting(self, generation: int) -> bool:
         """True when a request newer than ``generation`` is pending or still in the throttle."""
-        return not self._slot.is_current(generation) or self._timer.isActive()
+        return not self._slot.is_current(generation) or self._merged_waiting
 
     def _on_rendered(self, value: tuple[VideoFrameResult, QImage] | None) -> None:  # type: ignore[override]
         if value is None or not self._slot.is_current(value[0].generation):

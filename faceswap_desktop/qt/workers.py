@@ -105,19 +105,37 @@ class PreviewController(QObject):
         self._running = False
         self._timer = QTimer(self, singleShot=True, interval=PREVIEW_THROTTLE_MS)
         self._timer.timeout.connect(self._on_throttle_elapsed)
+        self._merged_waiting = False
+        """A request arrived inside the throttle window and is still to be sent."""
 
     def request(self, request: PreviewRequest | None) -> None:
-        """Ask for a preview of ``request`` (None clears); bursts within the throttle merge into one."""
+        """Ask for a preview of ``request`` (None clears).
+
+        Throttled on both edges: a request that arrives while nothing was asked for in the last
+        ``PREVIEW_THROTTLE_MS`` goes to the worker at once (a click on the timeline or a single slider
+        step pays no delay); the requests of a burst that follow within the window merge into one, sent
+        when the window ends, and the window restarts while the burst lasts.
+        """
         self._request = request
         if request is None:
             self._slot.invalidate()
             self._timer.stop()
+            self._merged_waiting = False
             return
-        if not self._timer.isActive():
-            self._timer.start()
+        if self._timer.isActive():
+            self._merged_waiting = True
+            return
+        self._submit_current()
+        self._timer.start()
 
     @Slot()
     def _on_throttle_elapsed(self) -> None:
+        if self._merged_waiting:
+            self._merged_waiting = False
+            self._submit_current()
+            self._timer.start()
+
+    def _submit_current(self) -> None:
         if self._request is None:
             return
         self._slot.submit(self._request)
@@ -155,7 +173,7 @@ class PreviewController(QObject):
 
     @property
     def running(self) -> bool:
-        return self._running or self._timer.isActive()
+        return self._running or self._merged_waiting
 
 
 class JobRunner(QObject):
