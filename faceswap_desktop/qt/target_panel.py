@@ -128,17 +128,20 @@ class TargetPanel(QWidget):
                     "through the video by identity"
                 )
         picked = f"frame {reference_frame + 1}" if reference_frame is not None else "no frame yet"
-        if automatic:
-            rule = f"Automatic: the largest face of the first frame with a face ({picked})."
-        else:
-            rule = f"Picked in {picked}."
+        # Short sentences: the note shares a narrow dock with the chips, and a wrapped label there is
+        # not given more height when its text grows (a fourth line was cut off).
+        rule = f"Automatic (largest face, {picked})." if automatic else f"Picked in {picked}."
         if not chips:
             where = "No face in this frame."
         elif chosen is None:
-            where = "The chosen person is not in this frame; click a face to replace that person."
+            where = "Not in this frame; click a face to pick that person."
         else:
-            where = f"Face {chosen + 1} here. Click another face to replace that person instead."
+            where = f"Face {chosen + 1} here; click another face to pick that person."
         self.person_note.setText(f"{rule} {where}")
+        self.person_note.setToolTip(
+            "The person to replace. Automatic: the largest face of the first frame with a face. They are "
+            "followed through the video by identity."
+        )
         self.auto_button.setVisible(not automatic)
         self.person_box.show()
 
