@@ -71,7 +71,10 @@ class MainWindow(QMainWindow):
             isolated_pipeline_factory(context, self.judges) if isolate_judge else context.build_pipeline
         )
         self.analysis = SerialExecutor("analysis", self)
-        self.engine = PreviewEngine(context, self.build_pipeline, defer_score=True)
+        # Frame first, score after (two phases) when the judge runs in its helper process. In-process,
+        # dlib's bindings deadlock on the GIL when they embed on the worker while the GUI thread paints
+        # the frame just shown (seen with the in-process dlib judge), so that keeps the one-phase render.
+        self.engine = PreviewEngine(context, self.build_pipeline, defer_score=isolate_judge)
         self.session = SessionModel(
             self.engine,
             self.analysis,
