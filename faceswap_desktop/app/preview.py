@@ -8,6 +8,7 @@ Decoding, detection, source preparation and the swap all happen in the engine, o
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import OrderedDict
@@ -62,6 +63,8 @@ class PreviewResult:
     elapsed_ms: float
     judge_note: str = ""
     """Why the scores come from another judge than the requested one (empty when they do not)."""
+    score_pending: bool = False
+    """True when the frame was rendered without scores: :meth:`PreviewEngine.measure` adds them."""
 
 
 @dataclass(frozen=True)
@@ -140,12 +143,25 @@ def _file_key(path: Path) -> tuple[str, int, int]:
 
 
 class PreviewEngine:
-    """Analyses inputs and renders previews with caches. Use it from one worker thread only."""
+    """Analyses inputs and renders previews with caches. Use it from one worker thread only.
+
+    With ``defer_score`` a render swaps without asking the judge (``score_pending`` results) and
+    :meth:`measure` scores the faces of the frame afterwards: the live preview shows the frame first.
+    """
 
     def __init__(
-        self, context: AppContext, build_pipeline: PipelineFactory | None = None, capacity: int = 8
+        self,
+        context: AppContext,
+        build_pipeline: PipelineFactory | None = None,
+        capacity: int = 8,
+        defer_score: bool = False,
     ) -> None:
         self.context = context
+        self.defer_score = defer_score
+        self.before_measure: Callable[[PreviewRequest], None] | None = None
+        """Test hook: called on the worker thread before each second phase (the score)."""
+        self.scored: list[int] = []
+        """Generations whose faces were measured in the second phase; tests read it."""
         self._build_pipeline = build_pipeline or context.build_pipeline
         self._sources: _LruCache[SourceAnalysis] = _LruCache(capacity * 2)
         self._targets: _LruCache[TargetAnalysis] = _LruCache(capacity)
@@ -222,16 +238,25 @@ class PreviewEngine:
             raise NoFaceFound(f"no face found in the target {request.target.name}")
         if is_stale():
             return None
-        result = self.pipeline(request).process_frame(
+        pipeline = self.pipeline(request)
+        # Two phases when deferred: the judge's embedding (~95 ms a face for dlib, in its helper process)
+        # waits for measure(), so a slider drag shows each swapped frame without it.
+        result = pipeline.process_frame(
             target.image,
             prepared,
             request.settings,
             request.selection,
             faces=target.faces,
-            score="result",
+            score="none" if self.defer_score else "result",
             enhance_amount=request.restorer_amount if request.restorer else 0.0,
         )
         elapsed = (time.perf_counter() - started) * 1000
+        pending = (
+            self.defer_score
+            and pipeline.judge is not None
+            and prepared.identity is not None
+            and bool(result.swapped)
+        )
         return PreviewResult(
             request,
             generation,
@@ -241,8 +266,33 @@ class PreviewEngine:
             tuple(result.swapped),
             elapsed,
             self.judge_note(request),
+            score_pending=pending,
         )
 
+    def measure(
+        self, result: PreviewResult, is_stale: Callable[[], bool] = lambda: False
+    ) -> PreviewResult | None:
+        """The second phase: ``result`` with each swapped face scored on the frame already shown.
+        ``result`` itself when nothing is pending; None when it went stale."""
+        if not result.score_pending:
+            return result
+        if is_stale():
+            return None
+        if self.before_measure is not None:
+            self.before_measure(result.request)
+        if is_stale():
+            return None
+        request = result.request
+        prepared = self.prepare(request)  # cached by the render
+        pipeline = self.pipeline(request)
+        swapped = []
+        for face in result.swapped:
+            if is_stale():
+                return None
+            similarity = pipeline.measure(result.frame, face.face, prepared)
+            swapped.append(dataclasses.replace(face, similarity=similarity))
+        self.scored.append(result.generation)
+        return dataclasses.replace(result, swapped=tuple(swapped), score_pending=False)
 
     def maximize_likeness(
         self,

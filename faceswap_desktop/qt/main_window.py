@@ -71,7 +71,10 @@ class MainWindow(QMainWindow):
             isolated_pipeline_factory(context, self.judges) if isolate_judge else context.build_pipeline
         )
         self.analysis = SerialExecutor("analysis", self)
-        self.engine = PreviewEngine(context, self.build_pipeline)
+        # Frame first, score after (two phases) when the judge runs in its helper process. In-process,
+        # dlib's bindings deadlock on the GIL when they embed on the worker while the GUI thread paints
+        # the frame just shown (seen with the in-process dlib judge), so that keeps the one-phase render.
+        self.engine = PreviewEngine(context, self.build_pipeline, defer_score=isolate_judge)
         self.session = SessionModel(
             self.engine,
             self.analysis,
@@ -158,6 +161,7 @@ class MainWindow(QMainWindow):
         s.error_raised.connect(self.show_error)
         s.loading_changed.connect(self._on_loading_changed)
         self.controller.preview_ready.connect(self._on_preview_ready)
+        self.controller.scores_ready.connect(self._on_scores_ready)
         self.controller.preview_failed.connect(self.on_preview_failed)
         self.engine_panel.open_models_requested.connect(self.open_model_manager)
         self.controller.busy_changed.connect(self._on_loading_changed)
@@ -296,10 +300,24 @@ class MainWindow(QMainWindow):
             return
         self.last_result = result
         self.preview.set_result(frame)
-        self.similarity_panel.set_faces(result.swapped)
-        self.similarity_panel.set_note(result.judge_note)
+        self._show_scores(result)
         self.engine_panel.clear_pipeline_error()
-        self.status_label.setText(f"Preview of {len(result.swapped)} face(s) in {result.elapsed_ms:.0f} ms")
+
+    def _on_scores_ready(self, result: PreviewResult) -> None:
+        """The second phase: the faces of the frame on screen are scored (dropped when another
+        preview, or none, is on screen by now)."""
+        shown = self.last_result
+        if shown is None or shown.generation != result.generation or shown.request != result.request:
+            return
+        self.last_result = result
+        self._show_scores(result)
+
+    def _show_scores(self, result: PreviewResult) -> None:
+        """The gauges and the status line: the scores, or (before they are measured) that they are coming."""
+        self.similarity_panel.set_faces(result.swapped, measuring=result.score_pending)
+        self.similarity_panel.set_note(result.judge_note)
+        text = f"Preview of {len(result.swapped)} face(s) in {result.elapsed_ms:.0f} ms"
+        self.status_label.setText(text + (" · measuring likeness…" if result.score_pending else ""))
 
     def on_preview_failed(self, error: Exception) -> None:
         """A photo or video preview failed: a missing model gets the banner naming it."""

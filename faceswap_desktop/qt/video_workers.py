@@ -320,10 +320,6 @@ class VideoPreviewController(PreviewController):
     ) -> None:
         super().__init__(engine, executor, parent)  # type: ignore[arg-type]
 
-    def newer_request_waiting(self, generation: int) -> bool:
-        """True when a request newer than ``generation`` is pending or still in the throttle."""
-        return not self._slot.is_current(generation) or self._merged_waiting
-
     def _on_rendered(self, value: tuple[VideoFrameResult, QImage] | None) -> None:  # type: ignore[override]
         if value is None or not self._slot.is_current(value[0].generation):
             self._start_next()

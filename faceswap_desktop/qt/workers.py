@@ -89,9 +89,16 @@ class SerialExecutor(QObject):
 
 
 class PreviewController(QObject):
-    """Latest-wins live preview: throttles requests, renders only the newest, drops stale results."""
+    """Latest-wins live preview: throttles requests, renders only the newest, drops stale results.
+
+    Two phases when the engine defers the score: ``preview_ready`` fires with the swapped frame as soon
+    as it is rendered (its result has ``score_pending``), then, unless a newer request is already
+    waiting, the same worker measures the faces and ``scores_ready`` fires with the scored result of the
+    same generation. A measurement whose request was replaced meanwhile is dropped.
+    """
 
     preview_ready = Signal(object, QImage)  # PreviewResult, the swapped frame as a QImage
+    scores_ready = Signal(object)  # PreviewResult: the shown frame's result, its faces now scored
     preview_failed = Signal(object)  # the exception
     busy_changed = Signal(bool)
 
@@ -162,9 +169,31 @@ class PreviewController(QObject):
             return None
         return result, bgr_to_qimage(result.frame)
 
+    def newer_request_waiting(self, generation: int) -> bool:
+        """True when a request newer than ``generation`` is pending or still in the throttle."""
+        return not self._slot.is_current(generation) or self._merged_waiting
+
     def _on_rendered(self, value: tuple[PreviewResult, QImage] | None) -> None:
-        if value is not None and self._slot.is_current(value[0].generation):
-            self.preview_ready.emit(value[0], value[1])
+        if value is None or not self._slot.is_current(value[0].generation):
+            self._start_next()
+            return
+        result = value[0]
+        self.preview_ready.emit(result, value[1])  # the frame is on screen before the score is measured
+        if not result.score_pending or self.newer_request_waiting(result.generation):
+            self._start_next()  # latest wins: the next request's frame comes before this score
+            return
+        self.executor.submit(lambda: self._measure(result), self._on_measured, self._on_failed)
+
+    def _measure(self, result: PreviewResult) -> PreviewResult | None:
+        """Worker thread: the second phase, the scores of the frame already shown."""
+        scored = self.engine.measure(result, lambda: self.newer_request_waiting(result.generation))
+        if scored is None or not self._slot.is_current(result.generation):
+            return None
+        return scored
+
+    def _on_measured(self, scored: PreviewResult | None) -> None:
+        if scored is not None and not self.newer_request_waiting(scored.generation):
+            self.scores_ready.emit(scored)
         self._start_next()
 
     def _on_failed(self, error: Exception) -> None:

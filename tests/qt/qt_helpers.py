@@ -16,11 +16,16 @@ PREVIEW_TIMEOUT_MS = 30_000
 
 
 def wait_for_preview(qtbot, window: MainWindow) -> PreviewResult:  # type: ignore[no-untyped-def]
-    """Wait until the shown preview matches the session's current request."""
+    """Wait until the shown preview matches the session's current request and its faces are scored
+    (the live preview shows the frame first and measures the score after)."""
 
     def current() -> bool:
         result = window.last_result
-        return result is not None and result.request == window.session.preview_request()
+        return (
+            result is not None
+            and result.request == window.session.preview_request()
+            and not result.score_pending
+        )
 
     qtbot.waitUntil(current, timeout=PREVIEW_TIMEOUT_MS)
     assert window.last_result is not None
