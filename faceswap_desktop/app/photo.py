@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,11 @@ from ..core.image_io import check_output_path
 from ..core.likeness import maximize_likeness
 from ..core.pipeline import FaceSelection, FrameResult
 from ..core.settings import SwapSettings
+from ..core.types import Image, StageTimings
 from .content_credentials import write_export_image
 from .context import DEFAULT_DETECTOR, DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
+from .isolated_judge import PipelineFactory
+from .jobs import CancelToken, JobProgress
 
 
 @dataclass(frozen=True)
@@ -63,25 +66,50 @@ def validate_request(request: PhotoSwapRequest) -> None:
 
 def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapResult:
     """Swap the source identity onto the selected faces of the target photo and write the result."""
-    validate_request(request)
-    started = time.perf_counter()
-    load_start = time.perf_counter()
-    # Decoded in a helper process: a decoder crash on a damaged file fails this swap, not the app.
-    source_images = [load_image(path) for path in request.sources]
-    target_image, target_alpha = load_image_with_alpha(request.target)
-    load_ms = (time.perf_counter() - load_start) * 1000
+    steps = photo_swap_steps(context.build_pipeline, request, CancelToken())
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            result: PhotoSwapResult = done.value
+            return result
 
-    pipeline = context.build_pipeline(
-        engine=request.engine,
-        judge=request.judge,
+
+def photo_swap_steps(
+    build_pipeline: PipelineFactory, request: PhotoSwapRequest, token: CancelToken
+) -> Generator[JobProgress, None, PhotoSwapResult]:
+    """The photo swap, step by step: progress between the steps, the written result at the end.
+
+    The CLI runs it straight through (:func:`run_photo_swap`); export jobs run it on a worker with the
+    user's cancel token (:func:`~faceswap_desktop.app.export.photo_export_job`).
+    """
+    started = time.perf_counter()
+    validate_request(request)  # for a job: the output may have appeared while it waited in the queue
+    # Decoded in a helper process: a decoder crash on a damaged file fails this swap, not the app.
+    sources: list[Image] = []
+    for number, path in enumerate(request.sources, start=1):
+        sources.append(load_image(path))
+        yield JobProgress(0.05 + 0.1 * number / len(request.sources), f"read source {number}")
+    target, target_alpha = load_image_with_alpha(request.target)
+    load_ms = (time.perf_counter() - started) * 1000
+    yield JobProgress(0.2, "read target")
+    token.raise_if_cancelled()
+
+    pipeline = build_pipeline(
+        request.engine,
+        request.judge,
         detector=request.detector,
         restorer=request.restorer,
         masker=request.masker,
     )
-    prepared = pipeline.prepare_source(source_images)
+    prepared = pipeline.prepare_source(sources)
+    yield JobProgress(0.45, "prepared source identity")
+    detect_timings = StageTimings()
+    faces = pipeline.detect(target, detect_timings)
+    yield JobProgress(0.6, f"found {len(faces)} face(s)")
     settings, search_summary = request.settings, None
     if request.maximize_likeness:
-        search = maximize_likeness(pipeline, target_image, prepared, settings, request.selection)
+        search = maximize_likeness(pipeline, target, prepared, settings, request.selection)
         settings = search.best.settings
         search_summary = {
             "evaluations": len(search.evaluations),
@@ -91,15 +119,19 @@ def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapR
             "note": "optimised against the reported judge: an independent judge shows a smaller gain",
         }
     result = pipeline.process_frame(
-        target_image,
+        target,
         prepared,
         settings,
         request.selection,
+        faces=faces,
         score="with_baseline",
         enhance_amount=request.restorer_amount if request.restorer else 0.0,
     )
+    yield JobProgress(0.85, "swapped; writing")
+    token.raise_if_cancelled()
 
     write_start = time.perf_counter()
+    validate_request(request)
     provenance = write_export_image(
         request.output,
         result.frame,
@@ -108,8 +140,14 @@ def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapR
         alpha=target_alpha,
         overwrite=request.overwrite,
     )
-    timings = {"load": load_ms, **result.timings.ms, "write": (time.perf_counter() - write_start) * 1000}
+    timings = {
+        "load": load_ms,
+        **detect_timings.ms,
+        **result.timings.ms,
+        "write": (time.perf_counter() - write_start) * 1000,
+    }
     timings["total"] = (time.perf_counter() - started) * 1000
+    yield JobProgress(1.0, f"wrote {request.output.name}")
     summary = summarise(
         request, result, timings, texture_photo=getattr(prepared.swapper_data, "chosen_index", None)
     )
