@@ -12,7 +12,7 @@ from ..core.errors import BadInput, OutputConflict
 from ..core.guarded_decode import load_image, load_image_with_alpha
 from ..core.image_io import check_output_path
 from ..core.likeness import maximize_likeness
-from ..core.pipeline import FaceSelection, FrameResult
+from ..core.pipeline import FacePipeline, FaceSelection, FrameResult
 from ..core.settings import SwapSettings
 from ..core.types import Image, StageTimings
 from .content_credentials import write_export_image
@@ -66,7 +66,19 @@ def validate_request(request: PhotoSwapRequest) -> None:
 
 def run_photo_swap(context: AppContext, request: PhotoSwapRequest) -> PhotoSwapResult:
     """Swap the source identity onto the selected faces of the target photo and write the result."""
-    steps = photo_swap_steps(context.build_pipeline, request, CancelToken())
+
+    def build_pipeline(
+        engine: str,
+        judge: str | None,
+        detector: str = DEFAULT_DETECTOR,
+        restorer: str | None = None,
+        masker: str | None = None,
+    ) -> FacePipeline:
+        # The context is reached only here, after the inputs decoded (as before the steps were shared
+        # with export jobs): a bad input fails first, whatever the context.
+        return context.build_pipeline(engine, judge, detector=detector, restorer=restorer, masker=masker)
+
+    steps = photo_swap_steps(build_pipeline, request, CancelToken())
     while True:
         try:
             next(steps)
