@@ -54,6 +54,17 @@ def l2_normalise(vector: NDArray[Any]) -> FloatArray:
     return flat / norm
 
 
+def mean_source_embedding(recognizer: Recognizer, photos: Sequence[SourcePhoto], needs: str) -> FloatArray:
+    """The unit mean of the source photos' unit 512-d embeddings by ``recognizer`` (the identity a learned
+    swapper is conditioned on); ``needs`` names the encoder the engine wants, for the error message."""
+    if not photos:
+        raise BadInput("at least one source photo is needed")
+    embeddings = [l2_normalise(recognizer.embed(photo.image, photo.face)) for photo in photos]
+    if any(e.shape != (EMBEDDING_SIZE,) for e in embeddings):
+        raise BadInput(f"{recognizer.name} does not give 512-d embeddings; {needs}")
+    return l2_normalise(np.mean(embeddings, axis=0))
+
+
 @dataclass(frozen=True)
 class InswapperSource:
     """A prepared source identity: the averaged ArcFace embedding and the swapper's latent."""
@@ -95,14 +106,7 @@ class InswapperSwapper:
 
     def prepare_source(self, photos: Sequence[SourcePhoto]) -> InswapperSource:
         """Embed every source photo, average the unit embeddings, renormalise, map through the emap."""
-        if not photos:
-            raise BadInput("at least one source photo is needed")
-        embeddings = [l2_normalise(self._recognizer.embed(photo.image, photo.face)) for photo in photos]
-        if any(e.shape != (EMBEDDING_SIZE,) for e in embeddings):
-            raise BadInput(
-                f"{self._recognizer.name} does not give 512-d embeddings; inswapper needs w600k_r50"
-            )
-        mean = l2_normalise(np.mean(embeddings, axis=0))
+        mean = mean_source_embedding(self._recognizer, photos, "inswapper needs w600k_r50")
         return InswapperSource(mean, self.latent_from_embedding(mean), len(photos))
 
     def swap(self, frame: Image, target: Face, prepared: object, settings: SwapSettings) -> SwapOutput:

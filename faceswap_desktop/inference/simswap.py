@@ -22,14 +22,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from faceswap_desktop.core.errors import BadInput, ModelIntegrityError
+from faceswap_desktop.core.errors import ModelIntegrityError
 from faceswap_desktop.core.geometry import align_face
 from faceswap_desktop.core.roles import Recognizer, SourcePhoto, SwapOutput
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.core.types import Face, FloatArray, Image
 
 from .facecrop import blob_to_image, image_to_blob, input_dtype, paste_back
-from .inswapper import l2_normalise, swap_mask
+from .inswapper import l2_normalise, mean_source_embedding, swap_mask
 from .sessions import InferenceRunner
 
 MODEL_ID = "simswap_512_unoff"
@@ -106,14 +106,7 @@ class SimSwapSwapper:
 
     def prepare_source(self, photos: Sequence[SourcePhoto]) -> SimSwapSource:
         """Embed every source photo with the encoder, average the unit vectors and renormalise."""
-        if not photos:
-            raise BadInput("at least one source photo is needed")
-        embeddings = [l2_normalise(self._recognizer.embed(photo.image, photo.face)) for photo in photos]
-        if any(e.shape != (EMBEDDING_SIZE,) for e in embeddings):
-            raise BadInput(
-                f"{self._recognizer.name} does not give 512-d embeddings; SimSwap needs {ENCODER_ID}"
-            )
-        mean = l2_normalise(np.mean(embeddings, axis=0))
+        mean = mean_source_embedding(self._recognizer, photos, f"SimSwap needs {ENCODER_ID}")
         return SimSwapSource(mean, self.latent_from_embedding(mean), len(photos))
 
     def swap(self, frame: Image, target: Face, prepared: object, settings: SwapSettings) -> SwapOutput:
