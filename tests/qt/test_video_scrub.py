@@ -65,16 +65,25 @@ def record_shown(window: MainWindow) -> list[tuple[VideoFrameResult, QImage]]:
     return shown
 
 
+def scrub_to_held_check(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, held: dict[int, HeldCheck], frame: int
+) -> tuple[HeldCheck, list[tuple[VideoFrameResult, QImage]]]:
+    """Open the clip, show frame 0 (checked), then move to ``frame`` and wait until the worker is held
+    inside its second phase; returns the hold and the list of results shown from the move on."""
+    open_video(qtbot, window)
+    wait_for_frame(qtbot, window, 0)
+    hold = held[frame] = HeldCheck(frame)
+    shown = record_shown(window)
+    window.video.model.set_position(frame)
+    qtbot.waitUntil(hold.entered.is_set, timeout=30_000)
+    return hold, shown
+
+
 def test_a_scrub_shows_the_guess_first_and_the_check_corrects_it(  # type: ignore[no-untyped-def]
     qtbot, window: MainWindow, held: dict[int, HeldCheck]
 ) -> None:
-    open_video(qtbot, window)
-    wait_for_frame(qtbot, window, 0)
+    hold, shown = scrub_to_held_check(qtbot, window, held, WRONG_GUESS_FRAME)
     video = window.video
-    hold = held[WRONG_GUESS_FRAME] = HeldCheck(WRONG_GUESS_FRAME)
-    shown = record_shown(window)
-    video.model.set_position(WRONG_GUESS_FRAME)
-    qtbot.waitUntil(hold.entered.is_set, timeout=30_000)
 
     # The identity check is running (held) and the guess is already on screen.
     guess = video.last_result
@@ -114,14 +123,9 @@ def test_a_scrub_shows_the_guess_first_and_the_check_corrects_it(  # type: ignor
 def test_a_right_guess_is_confirmed_without_a_second_frame(  # type: ignore[no-untyped-def]
     qtbot, window: MainWindow, held: dict[int, HeldCheck]
 ) -> None:
-    open_video(qtbot, window)
-    wait_for_frame(qtbot, window, 0)
+    hold, shown = scrub_to_held_check(qtbot, window, held, SINGER_FRAME)
     video = window.video
-    hold = held[SINGER_FRAME] = HeldCheck(SINGER_FRAME)
-    shown = record_shown(window)
-    scored_before = len(video.engine.scored)  # frame 0 was scored already
-    video.model.set_position(SINGER_FRAME)
-    qtbot.waitUntil(hold.entered.is_set, timeout=30_000)
+    scored_before = len(video.engine.scored)  # frame 0's; this frame's phase 2 is held before it scores
     guess = video.last_result
     assert guess is not None and guess.needs_confirmation and guess.swapped
     assert SINGER_FRAME not in video.model.identity
@@ -156,13 +160,8 @@ def test_a_right_guess_is_confirmed_without_a_second_frame(  # type: ignore[no-u
 def test_a_check_for_a_frame_the_user_left_is_not_shown(  # type: ignore[no-untyped-def]
     qtbot, window: MainWindow, held: dict[int, HeldCheck]
 ) -> None:
-    open_video(qtbot, window)
-    wait_for_frame(qtbot, window, 0)
+    hold, shown = scrub_to_held_check(qtbot, window, held, WRONG_GUESS_FRAME)
     video = window.video
-    hold = held[WRONG_GUESS_FRAME] = HeldCheck(WRONG_GUESS_FRAME)
-    shown = record_shown(window)
-    video.model.set_position(WRONG_GUESS_FRAME)
-    qtbot.waitUntil(hold.entered.is_set, timeout=30_000)
     guess = video.last_result
     assert guess is not None and guess.needs_confirmation
     video.model.set_position(SINGER_FRAME)  # the user drags on while frame 220 is being checked
