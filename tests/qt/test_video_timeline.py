@@ -185,7 +185,8 @@ def test_export_of_the_marked_range_writes_its_frames_and_fills_the_plot(
     qtbot.waitUntil(lambda: set(range(30, 60)) <= set(model.identity), timeout=5_000)
     measured = [v for i, v in model.identity.items() if 30 <= i < 60 and v is not None and not np.isnan(v)]
     assert len(measured) >= 10  # every 3rd exported frame is scored
-    assert "Done" in window.jobs_panel.rows[info.job_id].status.text()
+    # The queue turns DONE on the worker thread; the row hears of it through a queued signal.
+    qtbot.waitUntil(lambda: "Done" in window.jobs_panel.rows[info.job_id].status.text(), timeout=5_000)
 
 
 def test_cancelling_a_video_job_leaves_no_file(qtbot, window: MainWindow, tmp_path: Path) -> None:
