@@ -31,6 +31,19 @@ pose-kept rate; the expression stays because the expression vertices are still s
 POSE_ITERATIONS = 3
 """Steps of :func:`pose_keeping_correction` (the proxies are nearly linear at this scale)."""
 
+INNER_LIP_PAIRS: tuple[tuple[int, int], ...] = (
+    (13, 14),
+    (82, 87),
+    (81, 178),
+    (80, 88),
+    (191, 95),
+    (312, 317),
+    (311, 402),
+    (310, 318),
+    (415, 324),
+)
+"""Facing upper/lower inner-lip vertices (MediaPipe indices): their gap is how far the mouth is open."""
+
 # Lips and eyelids move with expression; their shape offset is replaced by their neighbours' average.
 _EXPRESSION_REGIONS = (
     mp.solutions.face_mesh.FACEMESH_LIPS,
@@ -110,7 +123,16 @@ def _offset_operator() -> NDArray[np.float64]:
     expression[_expression_vertices()] = 1.0
     mixed = np.diag(1.0 - expression) + expression[:, None] * _smoothing_operator(SMOOTHING_ITERATIONS)
     operator: NDArray[np.float64] = _smoothing_operator(FINAL_SMOOTHING_ITERATIONS) @ mixed
-    return operator
+    # The smoothing still leaves the upper and lower inner lip with different offsets where the source's
+    # mouth is open and the target's closed (the lip bodies between them keep their own offsets): the
+    # mouth opened, and the keep-target-mouth hole then showed the target's lips stretched into it (red
+    # lipstick where the source's lips belong, docs/likeness.md, strips row 1). Each facing pair takes
+    # their mean offset, so the opening is exactly the target's; the mouth still moves and widens.
+    pairs = np.eye(468)
+    for upper, lower in INNER_LIP_PAIRS:
+        pairs[[upper, lower]] = 0.0
+        pairs[np.ix_([upper, lower], [upper, lower])] = 0.5
+    return pairs @ operator
 
 
 def transfer_shape(target: FloatArray, source: FloatArray, amount: float) -> FloatArray:

@@ -1,9 +1,11 @@
 """The mesh engine on real faces: where it changes pixels, strength, mouth handling, source choice."""
 
+import cv2
 import numpy as np
 import pytest
 
 from faceswap_desktop.core.mesh_engine import MeshSwapper, choose_texture_photo, mouth_is_open, pose_score
+from faceswap_desktop.core.mesh_topology import INNER_LIPS_RING, OUTER_LIPS_RING
 from faceswap_desktop.core.roles import SourcePhoto
 from faceswap_desktop.core.settings import SwapSettings
 
@@ -70,6 +72,29 @@ def test_open_target_mouth_is_kept(analysed, obama_source) -> None:
         np.abs(kept[patch].astype(int) - frame[patch]).mean()
         < np.abs(replaced[patch].astype(int) - frame[patch]).mean()
     )
+
+
+def _lip_chroma(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """Mean LAB (a, b) between the outer and inner lip contours."""
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [landmarks[list(OUTER_LIPS_RING), :2].astype(np.int32)], 255)
+    cv2.fillPoly(mask, [landmarks[list(INNER_LIPS_RING), :2].astype(np.int32)], 0)
+    return np.array(cv2.mean(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), mask)[1:3])
+
+
+def test_source_lips_replace_a_red_lipped_targets(analysed) -> None:
+    """Strips row 1 (docs/likeness.md): an open-smiling source onto a closed, red-lipped mouth showed the
+    target's lipstick, stretched into a mouth the shape transfer had opened. The lips must be the source's."""
+    source_image, source_faces = analysed("identity/alex_lacamoire/alex_lacamoire1.jpg")
+    frame, faces = analysed("identity/deepface_p02/img26.jpg")
+    prepared = MeshSwapper().prepare_source([SourcePhoto(source_image, source_faces[0])])
+    out = MeshSwapper().swap(frame, faces[0], prepared, SwapSettings()).frame
+    target_lips = faces[0].landmarks_478
+    source = _lip_chroma(source_image, source_faces[0].landmarks_478)
+    target = _lip_chroma(frame, target_lips)
+    result = _lip_chroma(out, target_lips)
+    assert np.linalg.norm(source - target) > 25, "the target's lips must be far redder than the source's"
+    assert np.linalg.norm(result - source) < np.linalg.norm(result - target)
 
 
 def test_texture_comes_from_the_best_posed_photo(analysed) -> None:
