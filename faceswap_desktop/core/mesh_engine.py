@@ -129,16 +129,49 @@ EDGE_TONE_BAND = 0.1
 """Width of the band inside the mask edge, as a fraction of face size, where the target's local tone wins."""
 
 
+FOREHEAD_RAMP = 0.5
+"""Share of the way from the brows to the top of the face oval over which the forehead's hue matching
+(:func:`match_tone_near_edge`) ramps from none to full."""
+
+_LUMA_BGR = np.array([0.114, 0.587, 0.299], dtype=np.float32)
+"""BGR weights of luma (Rec. 601): a BGR shift minus its luma on every channel changes hue, not shading."""
+
+
+def forehead_weight(landmarks: FloatArray, shape: tuple[int, ...]) -> FloatArray:
+    """Per pixel of an array of ``shape`` (landmarks in its pixel coordinates): 0 at and below the brows,
+    rising to 1 at :data:`FOREHEAD_RAMP` of the way up to the oval's top, along the face's own up axis
+    (chin to oval top), so it follows the head's roll."""
+    top, chin = landmarks[10, :2], landmarks[152, :2]
+    brows = (landmarks[105, :2] + landmarks[334, :2]) / 2
+    up = (top - chin) / max(float(np.linalg.norm(top - chin)), 1e-6)
+    height = max(float((top - brows) @ up), 1e-6)
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    above = ((xs - brows[0]) * up[0] + (ys - brows[1]) * up[1]) / height
+    weight: FloatArray = np.clip(above / FOREHEAD_RAMP, 0.0, 1.0).astype(np.float32)
+    return weight
+
+
 def match_tone_near_edge(
-    coloured: Image, background: Image, grid_mask: FloatArray, face_size: float
+    coloured: Image,
+    background: Image,
+    grid_mask: FloatArray,
+    face_size: float,
+    landmarks: FloatArray,
 ) -> Image:
     """Shift the swapped face's low-frequency tone to the target's near the mask edge, fading to none
-    inside.
+    inside, and its low-frequency hue to the target's over the forehead.
 
     A global colour transfer matches the face on average, but where the source's forehead or jaw is lit
     differently from the target's, a tone step shows along the edge (a line across the forehead). The
     correction is the difference of masked Gaussian means (target minus swapped), computed on a coarse
     sampling: it removes that step while the face's interior keeps the source's own shading.
+
+    The forehead also takes the hue part of that difference all the way in (``landmarks``: the swapped
+    face's mesh in ``coloured``'s pixels). A source whose forehead is redder than its cheeks (sunburn,
+    flush) carried that patch onto the target, more of it since the skin extension reaches the hairline
+    (docs/likeness.md, strips row 2); the global transfer only matches the face's mean. Only the hue, and
+    only above the brows: the shading (what shows the forehead's shape) stays the source's, and the hue of
+    cheeks, nose and lips (more of a person's look, and where a target's make-up would come in) too.
     """
     # The tone field is far smoother than the texture: ~48 point samples across the face are enough, and
     # keep the blurs cheap whatever the face's size in pixels.
@@ -154,7 +187,14 @@ def match_tone_near_edge(
     mean_target = cv2.GaussianBlur(small_target * inside[..., None], (0, 0), sigma) / weight[..., None]
     depth = cv2.distanceTransform((small_mask > 0.05).astype(np.uint8), cv2.DIST_L2, 5)
     band = np.clip(1.0 - depth / max(EDGE_TONE_BAND * face_size / stride, 1.0), 0.0, 1.0)
-    correction = np.round((mean_target - mean_face) * band[..., None]).astype(np.int16)
+    delta = mean_target - mean_face
+    # Deeper inside, on the forehead only, the hue part of the same difference (its luminance-neutral
+    # part: the shading stays the source's) keeps applying.
+    luma = delta @ _LUMA_BGR
+    chroma = delta - luma[..., None]
+    inner = (1.0 - band) * forehead_weight(landmarks / stride, band.shape)
+    delta = delta * band[..., None] + chroma * inner[..., None]
+    correction = np.round(delta).astype(np.int16)
     # A smooth field: plain bilinear resize is accurate enough (half a cell of offset is invisible).
     correction = cv2.resize(
         correction, (coloured.shape[1], coloured.shape[0]), interpolation=cv2.INTER_LINEAR
@@ -259,7 +299,9 @@ class MeshSwapper:
         colour_mask = (mask > 0.5).astype(np.float32) if settings.color_transfer == "lowfreq" else mask
         coloured = transfer_colour(settings.color_transfer, warped, background, colour_mask, face_size)
         if settings.color_transfer != "none":
-            coloured = match_tone_near_edge(coloured, background, grid_mask * reliability, face_size)
+            coloured = match_tone_near_edge(
+                coloured, background, grid_mask * reliability, face_size, dst[:, :2] - (roi.x0, roi.y0)
+            )
         out[roi.slices] = blend_into_frame(
             settings.blend_mode, coloured, background, mask, settings.strength / 100.0
         )

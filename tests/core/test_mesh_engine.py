@@ -97,6 +97,28 @@ def test_source_lips_replace_a_red_lipped_targets(analysed) -> None:
     assert np.linalg.norm(result - source) < np.linalg.norm(result - target)
 
 
+def _forehead_lab(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
+    """Mean LAB over five forehead patches (middle, above each brow, towards each temple)."""
+    mask = np.zeros(image.shape[:2], np.uint8)
+    for index in (151, 108, 337, 69, 299):
+        centre = tuple(int(v) for v in landmarks[index, :2])
+        cv2.circle(mask, centre, int(face_size * 0.05), 255, -1)
+    return np.array(cv2.mean(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), mask)[:3])
+
+
+def test_a_sources_red_forehead_takes_the_targets_hue(analysed) -> None:
+    """Strips row 2 (docs/likeness.md): deepface_p05's forehead is redder than his cheeks and the swap
+    carried that patch up to the target's hairline. The forehead's redness (LAB a*) must now be close to
+    the target's forehead's (4.6 units redder before the forehead hue matching, 0.8 with it)."""
+    source_image, source_faces = analysed("identity/deepface_p05/img16.jpg")
+    frame, faces = analysed("identity/deepface_p07/img29.jpg")
+    prepared = MeshSwapper().prepare_source([SourcePhoto(source_image, source_faces[0])])
+    out = MeshSwapper().swap(frame, faces[0], prepared, SwapSettings()).frame
+    landmarks, size = faces[0].landmarks_478, faces[0].size
+    redness = _forehead_lab(out, landmarks, size)[1] - _forehead_lab(frame, landmarks, size)[1]
+    assert abs(redness) < 2.5
+
+
 def test_texture_comes_from_the_best_posed_photo(analysed) -> None:
     frontal = SourcePhoto(*_first(analysed("identity/obama/obama.jpg")))
     turned = SourcePhoto(*_first(analysed("misc/pose_left_face.jpeg")))
