@@ -103,3 +103,31 @@ def test_shape_keeps_the_targets_mouth_opening(analysed, source_path, target_pat
     assert abs(_mouth_opening(source) - _mouth_opening(target)) > 0.1, "the pair must differ in opening"
     moved = transfer_shape(target, source, 1.0)
     assert _mouth_opening(moved, width_of=target) == pytest.approx(_mouth_opening(target), abs=0.01)
+
+
+def _eye_openings(landmarks: np.ndarray, width_of: np.ndarray) -> np.ndarray:
+    """Each eye's lid gap (middle pair) over that eye's width in ``width_of``."""
+    pairs = ((159, 145, 33, 133), (386, 374, 263, 362))
+    return np.array(
+        [
+            np.linalg.norm(landmarks[a, :2] - landmarks[b, :2])
+            / np.linalg.norm(width_of[c, :2] - width_of[d, :2])
+            for a, b, c, d in pairs
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("source_path", "target_path"),
+    [
+        # A smiling squint onto wide-open eyes, and wide-open eyes onto a smiling squint: the smoothed
+        # eyelid offsets used to carry the source's opening (0.35 -> 0.20 and 0.22 -> 0.37 of the width).
+        ("identity/obama/obama.jpg", "identity/deepface_p01/img1.jpg"),
+        ("identity/deepface_p06/img13.jpg", "identity/obama/obama.jpg"),
+    ],
+)
+def test_shape_keeps_the_targets_eye_opening(analysed, source_path, target_path) -> None:
+    source, target = _mesh(analysed, source_path), _mesh(analysed, target_path)
+    assert np.abs(_eye_openings(source, source) - _eye_openings(target, target)).min() > 0.06
+    moved = transfer_shape(target, source, 1.0)
+    assert np.abs(_eye_openings(moved, target) - _eye_openings(target, target)).max() < 0.02
