@@ -52,6 +52,10 @@ HUBBED_POINTS = 479
 MOUTH_OPEN_RATIO = 0.08
 """Inner-lip gap over mouth width above which the mouth counts as open (teeth/tongue visible)."""
 
+MOUTH_CLOSED_RATIO = 0.04
+"""Inner-lip gap over mouth width below which the target's lips count as touching: the source's mouth
+interior is then not sampled (see :attr:`MeshSource.closed_mouth_texture`)."""
+
 
 @dataclass(frozen=True)
 class MeshSource:
@@ -61,6 +65,11 @@ class MeshSource:
     landmarks: FloatArray
     chosen_index: int
     pose_scores: tuple[float, ...]
+    closed_mouth_texture: Image | None = None
+    """The texture with an open mouth's interior filled from the lips around it (None: the source's
+    mouth is closed). Warped onto a closed target mouth, the open source mouth's teeth were squeezed into
+    a pale line between the lips: the coarse warp grid's bilinear map runs across the gap between the
+    source's upper and lower inner lip (docs/likeness.md, strips row 1)."""
 
 
 def pose_score(face: Face) -> float:
@@ -208,11 +217,28 @@ def _spread(points: FloatArray) -> float:
     return max(float(np.sqrt(((surface - surface.mean(0)) ** 2).sum(1).mean())), 1e-6)
 
 
-def mouth_is_open(landmarks: FloatArray) -> bool:
-    """True when the inner lips are apart by more than :data:`MOUTH_OPEN_RATIO` of the mouth width."""
+def _mouth_opening(landmarks: FloatArray) -> float:
+    """Inner-lip gap over mouth width."""
     gap = float(np.linalg.norm(landmarks[13, :2] - landmarks[14, :2]))
     width = float(np.linalg.norm(landmarks[61, :2] - landmarks[291, :2])) + 1e-6
-    return gap / width > MOUTH_OPEN_RATIO
+    return gap / width
+
+
+def mouth_is_open(landmarks: FloatArray) -> bool:
+    """True when the inner lips are apart by more than :data:`MOUTH_OPEN_RATIO` of the mouth width."""
+    return _mouth_opening(landmarks) > MOUTH_OPEN_RATIO
+
+
+def _fill_mouth(texture: Image, landmarks: FloatArray, face_size: float) -> Image:
+    """``texture`` with the mouth opening (inner-lip ring, grown by ~1 % of the face) inpainted from the
+    lips around it: done once per source, so a closed target mouth shows lips where the lips meet."""
+    ring = np.round(landmarks[list(INNER_LIPS_RING), :2]).astype(np.int32)
+    hole = np.zeros(texture.shape[:2], dtype=np.uint8)
+    cv2.fillPoly(hole, [ring], 255)
+    grow = max(int(round(face_size * 0.01)), 1) * 2 + 1
+    hole = cv2.dilate(hole, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    filled: Image = cv2.inpaint(texture, hole, max(face_size * 0.02, 3.0), cv2.INPAINT_TELEA)
+    return filled
 
 
 class MeshSwapper:
@@ -239,6 +265,9 @@ class MeshSwapper:
             landmarks=landmarks,
             chosen_index=index,
             pose_scores=tuple(pose_score(p.face) for p in usable),
+            closed_mouth_texture=_fill_mouth(texture, landmarks, photo.face.size)
+            if mouth_is_open(landmarks)
+            else None,
         )
 
     def swap(self, frame: Image, target: Face, prepared: MeshSource, settings: SwapSettings) -> SwapOutput:
@@ -278,7 +307,10 @@ class MeshSwapper:
                 frame, original, dst[:HUBBED_POINTS], anchors, WorkGrid(outer, grid.step * 2)
             )
         background = out[roi.slices]
-        warped, reliability = self._warp_texture(prepared.texture, src, dst, grid, settings)
+        texture = prepared.texture
+        if prepared.closed_mouth_texture is not None and _mouth_opening(dst) < MOUTH_CLOSED_RATIO:
+            texture = prepared.closed_mouth_texture
+        warped, reliability = self._warp_texture(texture, src, dst, grid, settings)
         coverage = None
         if extension > 0:
             step = grid.step

@@ -1,5 +1,7 @@
 """The mesh engine on real faces: where it changes pixels, strength, mouth handling, source choice."""
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -95,6 +97,39 @@ def test_source_lips_replace_a_red_lipped_targets(analysed) -> None:
     result = _lip_chroma(out, target_lips)
     assert np.linalg.norm(source - target) > 25, "the target's lips must be far redder than the source's"
     assert np.linalg.norm(result - source) < np.linalg.norm(result - target)
+
+
+def test_an_open_source_mouth_is_filled_with_lips_for_a_closed_target_mouth(analysed) -> None:
+    """Strips row 1: the open smile's teeth were squeezed into a pale jagged line between the target's
+    closed lips. The prepared source carries a copy with the mouth opening filled from the lips, and a
+    closed target mouth is swapped from it."""
+    source_image, source_faces = analysed("identity/alex_lacamoire/alex_lacamoire1.jpg")
+    frame, faces = analysed("identity/deepface_p02/img26.jpg")
+    prepared = MeshSwapper().prepare_source([SourcePhoto(source_image, source_faces[0])])
+    assert prepared.closed_mouth_texture is not None
+    inner = np.zeros(prepared.texture.shape[:2], np.uint8)
+    cv2.fillPoly(inner, [prepared.landmarks[list(INNER_LIPS_RING), :2].astype(np.int32)], 255)
+    lips = np.zeros_like(inner)
+    cv2.fillPoly(lips, [prepared.landmarks[list(OUTER_LIPS_RING), :2].astype(np.int32)], 255)
+    lips[inner > 0] = 0
+
+    def lab(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.array(cv2.mean(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), mask)[:3])
+
+    teeth, lip_colour = lab(prepared.texture, inner), lab(prepared.texture, lips)
+    filled = lab(prepared.closed_mouth_texture, inner)
+    assert np.linalg.norm(filled - lip_colour) < np.linalg.norm(filled - teeth) / 3
+    swapper, settings = MeshSwapper(), SwapSettings()
+    used = swapper.swap(frame, faces[0], prepared, settings).frame
+    from_filled = dataclasses.replace(prepared, texture=prepared.closed_mouth_texture)
+    assert np.array_equal(used, swapper.swap(frame, faces[0], from_filled, settings).frame)
+    unfilled = dataclasses.replace(prepared, closed_mouth_texture=None)
+    assert not np.array_equal(used, swapper.swap(frame, faces[0], unfilled, settings).frame)
+
+
+def test_a_closed_source_mouth_needs_no_filled_copy(analysed) -> None:
+    image, faces = analysed("identity/deepface_p02/img26.jpg")
+    assert MeshSwapper().prepare_source([SourcePhoto(image, faces[0])]).closed_mouth_texture is None
 
 
 def _forehead_lab(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
