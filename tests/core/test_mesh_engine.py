@@ -132,6 +132,24 @@ def test_a_closed_source_mouth_needs_no_filled_copy(analysed) -> None:
     assert MeshSwapper().prepare_source([SourcePhoto(image, faces[0])]).closed_mouth_texture is None
 
 
+def test_a_made_up_target_does_not_turn_brown_irises_blue(analysed) -> None:
+    """Strips row 1: the LAB transfer doubled the source's colour spread toward the made-up target's,
+    and Alex Lacamoire's brown irises came out vivid blue (iris b* 16 under the source's; 8 with the cap)."""
+    source_image, source_faces = analysed("identity/alex_lacamoire/alex_lacamoire1.jpg")
+    frame, faces = analysed("identity/deepface_p02/img26.jpg")
+    prepared = MeshSwapper().prepare_source([SourcePhoto(source_image, source_faces[0])])
+    out = MeshSwapper().swap(frame, faces[0], prepared, SwapSettings()).frame
+
+    def iris_b(image: np.ndarray, landmarks: np.ndarray) -> float:
+        mask = np.zeros(image.shape[:2], np.uint8)
+        for centre, edge in ((468, 469), (473, 474)):
+            radius = max(int(np.linalg.norm(landmarks[centre, :2] - landmarks[edge, :2]) * 0.7), 1)
+            cv2.circle(mask, tuple(int(v) for v in landmarks[centre, :2]), radius, 255, -1)
+        return float(cv2.mean(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), mask)[2])
+
+    assert iris_b(out, faces[0].landmarks_478) > iris_b(source_image, source_faces[0].landmarks_478) - 12
+
+
 def _forehead_lab(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
     """Mean LAB over five forehead patches (middle, above each brow, towards each temple)."""
     mask = np.zeros(image.shape[:2], np.uint8)
