@@ -1,8 +1,9 @@
 """The identity test that can fail (issue #2): swaps judged by the shared MobileFaceNet, not by the engine.
 
-Measured with the default settings (benchmarks/bench_identity.py, docs/likeness.md): identity ratio 0.746
-(0.711 on the same machine before the skin extension and the pose-keeping shape transfer), pose kept on
-30/30 pairs, every result closer to the held-out source photo than the untouched target.
+Measured with the default settings (benchmarks/bench_identity.py, docs/likeness.md): identity ratio 0.760
+(0.745 the same day before the mouth/eye opening and forehead hue changes; 0.711 before the skin extension
+and the pose-keeping shape transfer), pose kept on 29/30 pairs (the 30th sits on the pitch limit), every
+result closer to the held-out source photo than the untouched target.
 The floor sits a little under the measurement so that it catches regressions, not noise.
 """
 
@@ -17,7 +18,7 @@ from identity_eval import evaluate, load_people, summarise
 
 from faceswap_desktop.core.settings import SwapSettings
 
-IDENTITY_RATIO_FLOOR = 0.72
+IDENTITY_RATIO_FLOOR = 0.735
 POSE_KEPT_FLOOR = 0.95
 
 

@@ -16,8 +16,18 @@ def _lab_mean_std(image: Image, mask: Image) -> tuple[FloatArray, FloatArray]:
     return mean.reshape(3).astype(np.float32), std.reshape(3).astype(np.float32)
 
 
+CHROMA_CONTRAST_MAX = 1.0
+"""Largest gain :func:`transfer_lab_mean_std` applies to the source's a*/b* spread.
+
+A target whose face varies more in colour (make-up, lipstick, flushed cheeks) asked for up to 2x: every
+colour in the source face moved twice as far from the skin's mean, so dark brown irises and brows turned
+vivid blue and the skin pink (Alex Lacamoire onto a made-up target, docs/likeness.md strips row 1).
+Capped at 1 the source's colours are never exaggerated; the identity ratio is unchanged (0.760 both)."""
+
+
 def transfer_lab_mean_std(source: Image, target: Image, mask: FloatArray) -> Image:
-    """Reinhard transfer: match the source's LAB mean and std to the target's, inside the mask."""
+    """Reinhard transfer: match the source's LAB mean and std to the target's, inside the mask (the
+    chroma spread only ever shrinks, see :data:`CHROMA_CONTRAST_MAX`)."""
     # Statistics from a subsample: they are global, and this keeps the cost flat for big faces.
     step = max(1, int(np.sqrt(mask.size / 40_000)))
     sub = (slice(None, None, step), slice(None, None, step))
@@ -31,6 +41,7 @@ def transfer_lab_mean_std(source: Image, target: Image, mask: FloatArray) -> Ima
     src_std, tgt_std = src_std + 1e-3, tgt_std + 1e-3
     # Limit the contrast change: a large std ratio amplifies noise and JPEG blocks.
     ratio = np.clip(tgt_std / src_std, 0.5, 2.0)
+    ratio[1:] = np.minimum(ratio[1:], CHROMA_CONTRAST_MAX)
     # The per-channel affine map is applied through a 256-entry table per LAB channel.
     levels = np.arange(256, dtype=np.float32)[:, None]
     lut = np.clip((levels - src_mean) * ratio + tgt_mean + 0.5, 0, 255).astype(np.uint8)

@@ -52,6 +52,10 @@ HUBBED_POINTS = 479
 MOUTH_OPEN_RATIO = 0.08
 """Inner-lip gap over mouth width above which the mouth counts as open (teeth/tongue visible)."""
 
+MOUTH_CLOSED_RATIO = 0.04
+"""Inner-lip gap over mouth width below which the target's lips count as touching: the source's mouth
+interior is then not sampled (see :attr:`MeshSource.closed_mouth_texture`)."""
+
 
 @dataclass(frozen=True)
 class MeshSource:
@@ -61,6 +65,11 @@ class MeshSource:
     landmarks: FloatArray
     chosen_index: int
     pose_scores: tuple[float, ...]
+    closed_mouth_texture: Image | None = None
+    """The texture with an open mouth's interior filled from the lips around it (None: the source's
+    mouth is closed). Warped onto a closed target mouth, the open source mouth's teeth were squeezed into
+    a pale line between the lips: the coarse warp grid's bilinear map runs across the gap between the
+    source's upper and lower inner lip (docs/likeness.md, strips row 1)."""
 
 
 def pose_score(face: Face) -> float:
@@ -129,16 +138,49 @@ EDGE_TONE_BAND = 0.1
 """Width of the band inside the mask edge, as a fraction of face size, where the target's local tone wins."""
 
 
+FOREHEAD_RAMP = 0.5
+"""Share of the way from the brows to the top of the face oval over which the forehead's hue matching
+(:func:`match_tone_near_edge`) ramps from none to full."""
+
+_LUMA_BGR = np.array([0.114, 0.587, 0.299], dtype=np.float32)
+"""BGR weights of luma (Rec. 601): a BGR shift minus its luma on every channel changes hue, not shading."""
+
+
+def forehead_weight(landmarks: FloatArray, shape: tuple[int, ...]) -> FloatArray:
+    """Per pixel of an array of ``shape`` (landmarks in its pixel coordinates): 0 at and below the brows,
+    rising to 1 at :data:`FOREHEAD_RAMP` of the way up to the oval's top, along the face's own up axis
+    (chin to oval top), so it follows the head's roll."""
+    top, chin = landmarks[10, :2], landmarks[152, :2]
+    brows = (landmarks[105, :2] + landmarks[334, :2]) / 2
+    up = (top - chin) / max(float(np.linalg.norm(top - chin)), 1e-6)
+    height = max(float((top - brows) @ up), 1e-6)
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    above = ((xs - brows[0]) * up[0] + (ys - brows[1]) * up[1]) / height
+    weight: FloatArray = np.clip(above / FOREHEAD_RAMP, 0.0, 1.0).astype(np.float32)
+    return weight
+
+
 def match_tone_near_edge(
-    coloured: Image, background: Image, grid_mask: FloatArray, face_size: float
+    coloured: Image,
+    background: Image,
+    grid_mask: FloatArray,
+    face_size: float,
+    landmarks: FloatArray,
 ) -> Image:
     """Shift the swapped face's low-frequency tone to the target's near the mask edge, fading to none
-    inside.
+    inside, and its low-frequency hue to the target's over the forehead.
 
     A global colour transfer matches the face on average, but where the source's forehead or jaw is lit
     differently from the target's, a tone step shows along the edge (a line across the forehead). The
     correction is the difference of masked Gaussian means (target minus swapped), computed on a coarse
     sampling: it removes that step while the face's interior keeps the source's own shading.
+
+    The forehead also takes the hue part of that difference all the way in (``landmarks``: the swapped
+    face's mesh in ``coloured``'s pixels). A source whose forehead is redder than its cheeks (sunburn,
+    flush) carried that patch onto the target, more of it since the skin extension reaches the hairline
+    (docs/likeness.md, strips row 2); the global transfer only matches the face's mean. Only the hue, and
+    only above the brows: the shading (what shows the forehead's shape) stays the source's, and the hue of
+    cheeks, nose and lips (more of a person's look, and where a target's make-up would come in) too.
     """
     # The tone field is far smoother than the texture: ~48 point samples across the face are enough, and
     # keep the blurs cheap whatever the face's size in pixels.
@@ -154,7 +196,14 @@ def match_tone_near_edge(
     mean_target = cv2.GaussianBlur(small_target * inside[..., None], (0, 0), sigma) / weight[..., None]
     depth = cv2.distanceTransform((small_mask > 0.05).astype(np.uint8), cv2.DIST_L2, 5)
     band = np.clip(1.0 - depth / max(EDGE_TONE_BAND * face_size / stride, 1.0), 0.0, 1.0)
-    correction = np.round((mean_target - mean_face) * band[..., None]).astype(np.int16)
+    delta = mean_target - mean_face
+    # Deeper inside, on the forehead only, the hue part of the same difference (its luminance-neutral
+    # part: the shading stays the source's) keeps applying.
+    luma = delta @ _LUMA_BGR
+    chroma = delta - luma[..., None]
+    inner = (1.0 - band) * forehead_weight(landmarks / stride, band.shape)
+    delta = delta * band[..., None] + chroma * inner[..., None]
+    correction = np.round(delta).astype(np.int16)
     # A smooth field: plain bilinear resize is accurate enough (half a cell of offset is invisible).
     correction = cv2.resize(
         correction, (coloured.shape[1], coloured.shape[0]), interpolation=cv2.INTER_LINEAR
@@ -168,11 +217,28 @@ def _spread(points: FloatArray) -> float:
     return max(float(np.sqrt(((surface - surface.mean(0)) ** 2).sum(1).mean())), 1e-6)
 
 
-def mouth_is_open(landmarks: FloatArray) -> bool:
-    """True when the inner lips are apart by more than :data:`MOUTH_OPEN_RATIO` of the mouth width."""
+def _mouth_opening(landmarks: FloatArray) -> float:
+    """Inner-lip gap over mouth width."""
     gap = float(np.linalg.norm(landmarks[13, :2] - landmarks[14, :2]))
     width = float(np.linalg.norm(landmarks[61, :2] - landmarks[291, :2])) + 1e-6
-    return gap / width > MOUTH_OPEN_RATIO
+    return gap / width
+
+
+def mouth_is_open(landmarks: FloatArray) -> bool:
+    """True when the inner lips are apart by more than :data:`MOUTH_OPEN_RATIO` of the mouth width."""
+    return _mouth_opening(landmarks) > MOUTH_OPEN_RATIO
+
+
+def _fill_mouth(texture: Image, landmarks: FloatArray, face_size: float) -> Image:
+    """``texture`` with the mouth opening (inner-lip ring, grown by ~1 % of the face) inpainted from the
+    lips around it: done once per source, so a closed target mouth shows lips where the lips meet."""
+    ring = np.round(landmarks[list(INNER_LIPS_RING), :2]).astype(np.int32)
+    hole = np.zeros(texture.shape[:2], dtype=np.uint8)
+    cv2.fillPoly(hole, [ring], 255)
+    grow = max(int(round(face_size * 0.01)), 1) * 2 + 1
+    hole = cv2.dilate(hole, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    filled: Image = cv2.inpaint(texture, hole, max(face_size * 0.02, 3.0), cv2.INPAINT_TELEA)
+    return filled
 
 
 class MeshSwapper:
@@ -199,6 +265,9 @@ class MeshSwapper:
             landmarks=landmarks,
             chosen_index=index,
             pose_scores=tuple(pose_score(p.face) for p in usable),
+            closed_mouth_texture=_fill_mouth(texture, landmarks, photo.face.size)
+            if mouth_is_open(landmarks)
+            else None,
         )
 
     def swap(self, frame: Image, target: Face, prepared: MeshSource, settings: SwapSettings) -> SwapOutput:
@@ -238,7 +307,10 @@ class MeshSwapper:
                 frame, original, dst[:HUBBED_POINTS], anchors, WorkGrid(outer, grid.step * 2)
             )
         background = out[roi.slices]
-        warped, reliability = self._warp_texture(prepared.texture, src, dst, grid, settings)
+        texture = prepared.texture
+        if prepared.closed_mouth_texture is not None and _mouth_opening(dst) < MOUTH_CLOSED_RATIO:
+            texture = prepared.closed_mouth_texture
+        warped, reliability = self._warp_texture(texture, src, dst, grid, settings)
         coverage = None
         if extension > 0:
             step = grid.step
@@ -259,7 +331,9 @@ class MeshSwapper:
         colour_mask = (mask > 0.5).astype(np.float32) if settings.color_transfer == "lowfreq" else mask
         coloured = transfer_colour(settings.color_transfer, warped, background, colour_mask, face_size)
         if settings.color_transfer != "none":
-            coloured = match_tone_near_edge(coloured, background, grid_mask * reliability, face_size)
+            coloured = match_tone_near_edge(
+                coloured, background, grid_mask * reliability, face_size, dst[:, :2] - (roi.x0, roi.y0)
+            )
         out[roi.slices] = blend_into_frame(
             settings.blend_mode, coloured, background, mask, settings.strength / 100.0
         )

@@ -41,6 +41,29 @@ INNER_LIPS_RING: tuple[int, ...] = (
     88,
     95,
 )
+OUTER_LIPS_RING: tuple[int, ...] = (
+    61,
+    146,
+    91,
+    181,
+    84,
+    17,
+    314,
+    405,
+    321,
+    375,
+    291,
+    409,
+    270,
+    269,
+    267,
+    0,
+    37,
+    39,
+    40,
+    185,
+)
+"""The lips' outer contour, in order (with :data:`INNER_LIPS_RING`, MediaPipe's FACEMESH_LIPS)."""
 RIGHT_EYE_RING: tuple[int, ...] = RIGHT_EYE_CONTOUR
 LEFT_EYE_RING: tuple[int, ...] = LEFT_EYE_CONTOUR
 RIGHT_IRIS: tuple[int, ...] = (468, 469, 470, 471, 472)

@@ -2,9 +2,10 @@
 
 The source mesh is aligned to the target mesh in 3D (similarity: rotation, scale, translation), so the
 per-vertex difference is the difference in *shape* seen in the target's pose. That difference is
-low-pass filtered over the mesh graph before use: proportions (face width, jaw line, nose, eye spacing)
-are smooth across the mesh and survive, while expression differences (lips parting, eyelids) are local
-and are mostly removed, so the target's expression stays.
+low-pass filtered on the lips before use: proportions (face width, jaw line, nose, eye spacing, eye
+shape) survive, while the lips' expression differences are local and mostly removed; the mouth's and the
+eyes' openings are then set to the target's exactly (facing vertex pairs share one offset), so the
+target's expression stays.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from numpy.typing import NDArray
 from .types import FloatArray
 
 SMOOTHING_ITERATIONS = 12
-"""Rounds of neighbour averaging that replace the expression vertices' (lips, eyelids) own offsets."""
+"""Rounds of neighbour averaging that replace the expression vertices' (the lips') own offsets."""
 
 FINAL_SMOOTHING_ITERATIONS = 0
 """Rounds of smoothing of the whole offset field afterwards (was SMOOTHING_ITERATIONS // 3 = 4).
@@ -31,12 +32,42 @@ pose-kept rate; the expression stays because the expression vertices are still s
 POSE_ITERATIONS = 3
 """Steps of :func:`pose_keeping_correction` (the proxies are nearly linear at this scale)."""
 
-# Lips and eyelids move with expression; their shape offset is replaced by their neighbours' average.
-_EXPRESSION_REGIONS = (
-    mp.solutions.face_mesh.FACEMESH_LIPS,
-    mp.solutions.face_mesh.FACEMESH_LEFT_EYE,
-    mp.solutions.face_mesh.FACEMESH_RIGHT_EYE,
+INNER_LIP_PAIRS: tuple[tuple[int, int], ...] = (
+    (13, 14),
+    (82, 87),
+    (81, 178),
+    (80, 88),
+    (191, 95),
+    (312, 317),
+    (311, 402),
+    (310, 318),
+    (415, 324),
 )
+"""Facing upper/lower inner-lip vertices (MediaPipe indices): their gap is how far the mouth is open."""
+
+EYELID_PAIRS: tuple[tuple[int, int], ...] = (
+    (246, 7),
+    (161, 163),
+    (160, 144),
+    (159, 145),
+    (158, 153),
+    (157, 154),
+    (173, 155),
+    (466, 249),
+    (388, 390),
+    (387, 373),
+    (386, 374),
+    (385, 380),
+    (384, 381),
+    (398, 382),
+)
+"""Facing upper/lower eyelid vertices of the right and left eye: their gap is how far the eye is open."""
+
+# The lips move with expression (smile, pout): their shape offset is replaced by their neighbours'
+# average. The eyelids are not smoothed any more: their shape (width, corners' tilt, lid curve) is part
+# of a person's look, and only their opening is expression, which EYELID_PAIRS keeps (docs/likeness.md:
+# identity ratio 0.751 -> 0.760 with the eyelids' own offsets and the pairs, 0.753 without the pairs).
+_EXPRESSION_REGIONS = (mp.solutions.face_mesh.FACEMESH_LIPS,)
 
 
 @functools.lru_cache(maxsize=1)
@@ -110,7 +141,17 @@ def _offset_operator() -> NDArray[np.float64]:
     expression[_expression_vertices()] = 1.0
     mixed = np.diag(1.0 - expression) + expression[:, None] * _smoothing_operator(SMOOTHING_ITERATIONS)
     operator: NDArray[np.float64] = _smoothing_operator(FINAL_SMOOTHING_ITERATIONS) @ mixed
-    return operator
+    # The smoothing still leaves the upper and lower inner lip with different offsets where the source's
+    # mouth is open and the target's closed (the lip bodies between them keep their own offsets): the
+    # mouth opened, and the keep-target-mouth hole then showed the target's lips stretched into it (red
+    # lipstick where the source's lips belong, docs/likeness.md, strips row 1). Each facing pair takes
+    # their mean offset, so the opening is exactly the target's; the mouth still moves and widens. The
+    # eyelids likewise keep the target's opening (a squint or a wide stare is expression).
+    pairs = np.eye(468)
+    for upper, lower in INNER_LIP_PAIRS + EYELID_PAIRS:
+        pairs[[upper, lower]] = 0.0
+        pairs[np.ix_([upper, lower], [upper, lower])] = 0.5
+    return pairs @ operator
 
 
 def transfer_shape(target: FloatArray, source: FloatArray, amount: float) -> FloatArray:

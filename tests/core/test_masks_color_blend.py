@@ -69,6 +69,25 @@ def test_lab_mean_transfer_keeps_the_source_contrast() -> None:
     assert (lab_std(mean_std) < lab_std(source) * 0.7).all()
 
 
+def test_lab_transfer_never_exaggerates_the_sources_colours() -> None:
+    """A target more varied in colour raises the lightness contrast but not the a*/b* spread: amplified
+    chroma turned a source's brown irises blue (docs/likeness.md, strips row 1)."""
+    source, target, mask = _face_like((60, 90, 160), 4), _face_like((150, 160, 200), 14), _disc()
+    inside = mask > 0.5
+
+    def lab_std(image: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[inside].astype(float).std(0)
+
+    out, before, wanted = (
+        transfer_colour("lab", source, target, mask, face_size=80),
+        lab_std(source),
+        lab_std(target),
+    )
+    assert wanted[0] > before[0] * 1.5 and (wanted[1:] > before[1:] * 1.5).all(), "the target must vary more"
+    assert lab_std(out)[0] > before[0] * 1.3
+    assert (lab_std(out)[1:] < before[1:] * 1.1).all()
+
+
 def test_colour_transfer_none_is_identity_and_unknown_is_an_error() -> None:
     source = _face_like((60, 90, 160), 12)
     assert transfer_colour("none", source, source, _disc(), 80) is source

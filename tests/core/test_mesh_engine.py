@@ -1,9 +1,13 @@
 """The mesh engine on real faces: where it changes pixels, strength, mouth handling, source choice."""
 
+import dataclasses
+
+import cv2
 import numpy as np
 import pytest
 
 from faceswap_desktop.core.mesh_engine import MeshSwapper, choose_texture_photo, mouth_is_open, pose_score
+from faceswap_desktop.core.mesh_topology import INNER_LIPS_RING, OUTER_LIPS_RING
 from faceswap_desktop.core.roles import SourcePhoto
 from faceswap_desktop.core.settings import SwapSettings
 
@@ -70,6 +74,102 @@ def test_open_target_mouth_is_kept(analysed, obama_source) -> None:
         np.abs(kept[patch].astype(int) - frame[patch]).mean()
         < np.abs(replaced[patch].astype(int) - frame[patch]).mean()
     )
+
+
+def _lip_chroma(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """Mean LAB (a, b) between the outer and inner lip contours."""
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [landmarks[list(OUTER_LIPS_RING), :2].astype(np.int32)], 255)
+    cv2.fillPoly(mask, [landmarks[list(INNER_LIPS_RING), :2].astype(np.int32)], 0)
+    return np.array(cv2.mean(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), mask)[1:3])
+
+
+def test_source_lips_replace_a_red_lipped_targets(analysed) -> None:
+    """Strips row 1 (docs/likeness.md): an open-smiling source onto a closed, red-lipped mouth showed the
+    target's lipstick, stretched into a mouth the shape transfer had opened. The lips must be the source's."""
+    source_image, source_faces = analysed("identity/alex_lacamoire/alex_lacamoire1.jpg")
+    frame, faces = analysed("identity/deepface_p02/img26.jpg")
+    prepared = MeshSwapper().prepare_source([SourcePhoto(source_image, source_faces[0])])
+    out = MeshSwapper().swap(frame, faces[0], prepared, SwapSettings()).frame
+    target_lips = faces[0].landmarks_478
+    source = _lip_chroma(source_image, source_faces[0].landmarks_478)
+    target = _lip_chroma(frame, target_lips)
+    result = _lip_chroma(out, target_lips)
+    assert np.linalg.norm(source - target) > 25, "the target's lips must be far redder than the source's"
+    assert np.linalg.norm(result - source) < np.linalg.norm(result - target)
+
+
+def test_an_open_source_mouth_is_filled_with_lips_for_a_closed_target_mouth(analysed) -> None:
+    """Strips row 1: the open smile's teeth were squeezed into a pale jagged line between the target's
+    closed lips. The prepared source carries a copy with the mouth opening filled from the lips, and a
+    closed target mouth is swapped from it."""
+    source_image, source_faces = analysed("identity/alex_lacamoire/alex_lacamoire1.jpg")
+    frame, faces = analysed("identity/deepface_p02/img26.jpg")
+    prepared = MeshSwapper().prepare_source([SourcePhoto(source_image, source_faces[0])])
+    assert prepared.closed_mouth_texture is not None
+    inner = np.zeros(prepared.texture.shape[:2], np.uint8)
+    cv2.fillPoly(inner, [prepared.landmarks[list(INNER_LIPS_RING), :2].astype(np.int32)], 255)
+    lips = np.zeros_like(inner)
+    cv2.fillPoly(lips, [prepared.landmarks[list(OUTER_LIPS_RING), :2].astype(np.int32)], 255)
+    lips[inner > 0] = 0
+
+    def lab(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.array(cv2.mean(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), mask)[:3])
+
+    teeth, lip_colour = lab(prepared.texture, inner), lab(prepared.texture, lips)
+    filled = lab(prepared.closed_mouth_texture, inner)
+    assert np.linalg.norm(filled - lip_colour) < np.linalg.norm(filled - teeth) / 3
+    swapper, settings = MeshSwapper(), SwapSettings()
+    used = swapper.swap(frame, faces[0], prepared, settings).frame
+    from_filled = dataclasses.replace(prepared, texture=prepared.closed_mouth_texture)
+    assert np.array_equal(used, swapper.swap(frame, faces[0], from_filled, settings).frame)
+    unfilled = dataclasses.replace(prepared, closed_mouth_texture=None)
+    assert not np.array_equal(used, swapper.swap(frame, faces[0], unfilled, settings).frame)
+
+
+def test_a_closed_source_mouth_needs_no_filled_copy(analysed) -> None:
+    image, faces = analysed("identity/deepface_p02/img26.jpg")
+    assert MeshSwapper().prepare_source([SourcePhoto(image, faces[0])]).closed_mouth_texture is None
+
+
+def test_a_made_up_target_does_not_turn_brown_irises_blue(analysed) -> None:
+    """Strips row 1: the LAB transfer doubled the source's colour spread toward the made-up target's,
+    and Alex Lacamoire's brown irises came out vivid blue (iris b* 16 under the source's; 8 with the cap)."""
+    source_image, source_faces = analysed("identity/alex_lacamoire/alex_lacamoire1.jpg")
+    frame, faces = analysed("identity/deepface_p02/img26.jpg")
+    prepared = MeshSwapper().prepare_source([SourcePhoto(source_image, source_faces[0])])
+    out = MeshSwapper().swap(frame, faces[0], prepared, SwapSettings()).frame
+
+    def iris_b(image: np.ndarray, landmarks: np.ndarray) -> float:
+        mask = np.zeros(image.shape[:2], np.uint8)
+        for centre, edge in ((468, 469), (473, 474)):
+            radius = max(int(np.linalg.norm(landmarks[centre, :2] - landmarks[edge, :2]) * 0.7), 1)
+            cv2.circle(mask, tuple(int(v) for v in landmarks[centre, :2]), radius, 255, -1)
+        return float(cv2.mean(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), mask)[2])
+
+    assert iris_b(out, faces[0].landmarks_478) > iris_b(source_image, source_faces[0].landmarks_478) - 12
+
+
+def _forehead_lab(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
+    """Mean LAB over five forehead patches (middle, above each brow, towards each temple)."""
+    mask = np.zeros(image.shape[:2], np.uint8)
+    for index in (151, 108, 337, 69, 299):
+        centre = tuple(int(v) for v in landmarks[index, :2])
+        cv2.circle(mask, centre, int(face_size * 0.05), 255, -1)
+    return np.array(cv2.mean(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), mask)[:3])
+
+
+def test_a_sources_red_forehead_takes_the_targets_hue(analysed) -> None:
+    """Strips row 2 (docs/likeness.md): deepface_p05's forehead is redder than his cheeks and the swap
+    carried that patch up to the target's hairline. The forehead's redness (LAB a*) must now be close to
+    the target's forehead's (4.6 units redder before the forehead hue matching, 0.8 with it)."""
+    source_image, source_faces = analysed("identity/deepface_p05/img16.jpg")
+    frame, faces = analysed("identity/deepface_p07/img29.jpg")
+    prepared = MeshSwapper().prepare_source([SourcePhoto(source_image, source_faces[0])])
+    out = MeshSwapper().swap(frame, faces[0], prepared, SwapSettings()).frame
+    landmarks, size = faces[0].landmarks_478, faces[0].size
+    redness = _forehead_lab(out, landmarks, size)[1] - _forehead_lab(frame, landmarks, size)[1]
+    assert abs(redness) < 2.5
 
 
 def test_texture_comes_from_the_best_posed_photo(analysed) -> None:

@@ -79,3 +79,55 @@ def test_inside_convex_agrees_with_point_polygon_test() -> None:
     points = rng.uniform(-20, 120, (500, 2))
     expected = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), False) > 0 for x, y in points])
     assert (_inside_convex(hull.reshape(-1, 2).astype(np.float64), points) == expected).all()
+
+
+def _mouth_opening(landmarks: np.ndarray, width_of: np.ndarray | None = None) -> float:
+    """Inner-lip gap over mouth width (what mesh_engine.mouth_is_open thresholds); the width is
+    ``width_of``'s when given (the shape transfer may change the width, which is not the opening)."""
+    gap = np.linalg.norm(landmarks[13, :2] - landmarks[14, :2])
+    reference = landmarks if width_of is None else width_of
+    return float(gap / np.linalg.norm(reference[61, :2] - reference[291, :2]))
+
+
+@pytest.mark.parametrize(
+    ("source_path", "target_path"),
+    [
+        # An open smile onto a closed mouth (strips row 1: the mouth opened and showed the target's lips
+        # stretched into the hole), and a closed mouth onto an open smile.
+        ("identity/alex_lacamoire/alex_lacamoire1.jpg", "identity/deepface_p02/img26.jpg"),
+        ("identity/deepface_p07/img29.jpg", "identity/alex_lacamoire/alex_lacamoire1.jpg"),
+    ],
+)
+def test_shape_keeps_the_targets_mouth_opening(analysed, source_path, target_path) -> None:
+    source, target = _mesh(analysed, source_path), _mesh(analysed, target_path)
+    assert abs(_mouth_opening(source) - _mouth_opening(target)) > 0.1, "the pair must differ in opening"
+    moved = transfer_shape(target, source, 1.0)
+    assert _mouth_opening(moved, width_of=target) == pytest.approx(_mouth_opening(target), abs=0.01)
+
+
+def _eye_openings(landmarks: np.ndarray, width_of: np.ndarray) -> np.ndarray:
+    """Each eye's lid gap (middle pair) over that eye's width in ``width_of``."""
+    pairs = ((159, 145, 33, 133), (386, 374, 263, 362))
+    return np.array(
+        [
+            np.linalg.norm(landmarks[a, :2] - landmarks[b, :2])
+            / np.linalg.norm(width_of[c, :2] - width_of[d, :2])
+            for a, b, c, d in pairs
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("source_path", "target_path"),
+    [
+        # A smiling squint onto wide-open eyes, and wide-open eyes onto a smiling squint: the smoothed
+        # eyelid offsets used to carry the source's opening (0.35 -> 0.20 and 0.22 -> 0.37 of the width).
+        ("identity/obama/obama.jpg", "identity/deepface_p01/img1.jpg"),
+        ("identity/deepface_p06/img13.jpg", "identity/obama/obama.jpg"),
+    ],
+)
+def test_shape_keeps_the_targets_eye_opening(analysed, source_path, target_path) -> None:
+    source, target = _mesh(analysed, source_path), _mesh(analysed, target_path)
+    assert np.abs(_eye_openings(source, source) - _eye_openings(target, target)).min() > 0.06
+    moved = transfer_shape(target, source, 1.0)
+    assert np.abs(_eye_openings(moved, target) - _eye_openings(target, target)).max() < 0.02
