@@ -569,8 +569,17 @@ def load_image_with_alpha(
     return image, alpha
 
 
-def load_image(path: str | os.PathLike[str], timeout_s: float = IMAGE_TIMEOUT_S) -> Image:
-    """:func:`.image_io.read_image` (BGR uint8, EXIF-rotated), decoded in a helper process."""
+def load_image(
+    path: str | os.PathLike[str], timeout_s: float = IMAGE_TIMEOUT_S, helper: DecodeHelper | None = None
+) -> Image:
+    """:func:`.image_io.read_image` (BGR uint8, EXIF-rotated), decoded in a helper process.
+
+    ``helper``: decode in this helper (e.g. the one about to open a video, which saves starting a
+    second interpreter); by default an idle helper from the pool.
+    """
+    if helper is not None:
+        image, _alpha = helper.request(Path(path).name, timeout_s, "image", os.fspath(path), False)
+        return image
     helper = _pool.acquire()
     try:
         image, _alpha = helper.request(Path(path).name, timeout_s, "image", os.fspath(path), False)
