@@ -28,7 +28,13 @@ from typing import Any, Protocol
 
 from ..core.cv_threads import opencv_single_threaded
 from ..core.errors import BadInput, Cancelled, OutputConflict
-from ..core.guarded_decode import DecodeHelper, GuardedVideoReader, check_audio, load_image
+from ..core.guarded_decode import (
+    GuardedVideoReader,
+    acquire_helper,
+    check_audio,
+    load_image,
+    release_helper,
+)
 from ..core.pipeline import FacePipeline
 from ..core.roles import Recognizer
 from ..core.safe_files import check_not_an_input
@@ -202,8 +208,10 @@ class VideoExportJob:
         # on a damaged file fails this job with a typed error instead of taking the app down. A helper is
         # a fresh interpreter (~0.35 s of CPU to start), so one helper decodes the source photos and then
         # opens the video (two started at once took ~0.6 s on 2 cores), while this thread loads the models
-        # and does the engine's first-use initialisation: ~0.35 s of work that used to follow the wait.
-        helper = DecodeHelper()
+        # and does the engine's first-use initialisation: ~0.35 s of work that used to follow the wait. The
+        # helper is an idle one from the pool when there is one (the GUI's photo loads leave some): then
+        # there is no start at all.
+        helper = acquire_helper()
         opener = ThreadPoolExecutor(1, thread_name_prefix="open")
         sources = opener.submit(lambda: [load_image(path, helper=helper) for path in request.sources])
         opening = opener.submit(GuardedVideoReader, request.target, helper)
@@ -212,7 +220,9 @@ class VideoExportJob:
             reader = opening.result()
         except BaseException:
             opener.shutdown(wait=True, cancel_futures=True)
-            helper.close()
+            if opening.done() and not opening.cancelled() and opening.exception() is None:
+                opening.result().close()
+            release_helper(helper)
             raise
         try:
             # Every core is already busy with the job's own threads (see opencv_single_threaded).
@@ -220,8 +230,8 @@ class VideoExportJob:
                 yield from self._export(reader, sources, models)
         finally:
             reader.close()
-            helper.close()
             opener.shutdown(wait=True)
+            release_helper(helper)
 
     def _load_models(self) -> _Models:
         """The pipeline, detector and tracking embedder, with the engine's first-use work done."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -198,3 +199,7 @@ def test_one_helper_decodes_the_photos_and_the_video_and_the_engine_warms_before
     assert progress[-1].frames_done == 6
     assert len(started) == 1
     assert events[0] == "warm" and events.count("warm") == 1 and events.count("swap") == 6
+    # That helper went back to the pool: a second export (the GUI's job queue) starts none.
+    started.clear()
+    progress = list(VideoExportJob(context, replace(request, output=tmp_path / "again.mp4")).run())
+    assert progress[-1].frames_done == 6 and started == []
