@@ -44,7 +44,7 @@ from ..core.types import Image
 from ..core.video_io import VideoSource
 from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, check_video_space, container_for
 from ..core.watermark import add_watermark
-from .content_credentials import finish_video
+from .content_credentials import finish_video, prepare_signing
 from .context import DEFAULT_ENGINE, AppContext
 from .isolated_judge import PipelineFactory
 from .video_report import ExportReport, FrameRecord
@@ -234,14 +234,18 @@ class VideoExportJob:
             release_helper(helper)
 
     def _load_models(self) -> _Models:
-        """The pipeline, detector and tracking embedder, with the engine's first-use work done."""
+        """The pipeline, detector and tracking embedder, with the engine's first-use work done and the
+        signing identity loaded (for the end)."""
         request = self.request
         pipeline = self._build_pipeline(request.engine, request.judge)
         warm_up = getattr(pipeline.swapper, "warm_up", None)
         if warm_up is not None:
             warm_up()
         detector: Any = self.context.detector("mediapipe")
-        return _Models(pipeline, detector, tracker_embedder(self.context, request.embedder))
+        embedder = tracker_embedder(self.context, request.embedder)
+        if request.content_credentials:
+            prepare_signing(request.output)
+        return _Models(pipeline, detector, embedder)
 
     def _export(
         self, reader: VideoSource, sources: Future[list[Image]], models: _Models
