@@ -28,7 +28,15 @@ from typing import Any, Protocol
 
 from ..core.cv_threads import opencv_single_threaded
 from ..core.errors import BadInput, Cancelled, OutputConflict
-from ..core.guarded_decode import GuardedVideoReader, check_audio, load_image
+from ..core.guarded_decode import (
+    GuardedVideoReader,
+    acquire_helper,
+    check_audio,
+    load_image,
+    release_helper,
+)
+from ..core.pipeline import FacePipeline
+from ..core.roles import Recognizer
 from ..core.safe_files import check_not_an_input
 from ..core.settings import SwapSettings
 from ..core.tracking import TrackerOptions
@@ -36,7 +44,7 @@ from ..core.types import Image
 from ..core.video_io import VideoSource
 from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, check_video_space, container_for
 from ..core.watermark import add_watermark
-from .content_credentials import finish_video
+from .content_credentials import finish_video, prepare_signing
 from .context import DEFAULT_ENGINE, AppContext
 from .isolated_judge import PipelineFactory
 from .video_report import ExportReport, FrameRecord
@@ -165,6 +173,15 @@ def _temporary_path(output: Path) -> Path:
     return output.with_name(f".{output.stem}.{secrets.token_hex(4)}.partial{output.suffix}")
 
 
+@dataclass(frozen=True)
+class _Models:
+    """What an export loads before its first frame (see :meth:`VideoExportJob._load_models`)."""
+
+    pipeline: FacePipeline
+    detector: Any
+    embedder: Recognizer | None
+
+
 class VideoExportJob:
     """Runs one export; iterate :meth:`run` for progress, then read :attr:`report`."""
 
@@ -187,26 +204,52 @@ class VideoExportJob:
     def run(self) -> Generator[ExportProgress, None, None]:
         """Export frame by frame, yielding progress; raises :class:`Cancelled` when cancelled."""
         request = self.request
-        # Every decode of the user's files runs in helper processes (core.guarded_decode): a decoder
-        # crash on a damaged file fails this job with a typed error instead of taking the app down.
-        # Each helper is a fresh interpreter (~0.5 s to start), so the source photos' helper starts and
-        # decodes while the video's helper starts and indexes the file.
-        loader = ThreadPoolExecutor(1, thread_name_prefix="sources")
-        sources = loader.submit(lambda: [load_image(path) for path in request.sources])
+        # Every decode of the user's files runs in a helper process (core.guarded_decode): a decoder crash
+        # on a damaged file fails this job with a typed error instead of taking the app down. A helper is
+        # a fresh interpreter (~0.35 s of CPU to start), so one helper decodes the source photos and then
+        # opens the video (two started at once took ~0.6 s on 2 cores), while this thread loads the models
+        # and does the engine's first-use initialisation: ~0.35 s of work that used to follow the wait. The
+        # helper is an idle one from the pool when there is one (the GUI's photo loads leave some): then
+        # there is no start at all.
+        helper = acquire_helper()
+        opener = ThreadPoolExecutor(1, thread_name_prefix="open")
+        sources = opener.submit(lambda: [load_image(path, helper=helper) for path in request.sources])
+        opening = opener.submit(GuardedVideoReader, request.target, helper)
         try:
-            reader = GuardedVideoReader(request.target)
+            models = self._load_models()
+            reader = opening.result()
         except BaseException:
-            loader.shutdown(wait=True)
+            opener.shutdown(wait=True, cancel_futures=True)
+            if opening.done() and not opening.cancelled() and opening.exception() is None:
+                opening.result().close()
+            release_helper(helper)
             raise
         try:
             # Every core is already busy with the job's own threads (see opencv_single_threaded).
             with opencv_single_threaded():
-                yield from self._export(reader, sources)
+                yield from self._export(reader, sources, models)
         finally:
             reader.close()
-            loader.shutdown(wait=True)
+            opener.shutdown(wait=True)
+            release_helper(helper)
 
-    def _export(self, reader: VideoSource, sources: Future[list[Image]]) -> Iterator[ExportProgress]:
+    def _load_models(self) -> _Models:
+        """The pipeline, detector and tracking embedder, with the engine's first-use work done and the
+        signing identity loaded (for the end)."""
+        request = self.request
+        pipeline = self._build_pipeline(request.engine, request.judge)
+        warm_up = getattr(pipeline.swapper, "warm_up", None)
+        if warm_up is not None:
+            warm_up()
+        detector: Any = self.context.detector("mediapipe")
+        embedder = tracker_embedder(self.context, request.embedder)
+        if request.content_credentials:
+            prepare_signing(request.output)
+        return _Models(pipeline, detector, embedder)
+
+    def _export(
+        self, reader: VideoSource, sources: Future[list[Image]], models: _Models
+    ) -> Iterator[ExportProgress]:
         request, info = self.request, reader.info
         start = reader.index_at_time(request.start) if request.start else 0
         stop = reader.index_at_time(request.end) if request.end is not None else info.frame_count
@@ -218,10 +261,8 @@ class VideoExportJob:
             )
         seconds = reader.time_of(stop - 1) - reader.time_of(start) + float(1 / info.fps)
         check_video_space(request.output, info, seconds, request.encode.codec)
-        pipeline = self._build_pipeline(request.engine, request.judge)
+        pipeline, detector, embedder = models.pipeline, models.detector, models.embedder
         prepared = pipeline.prepare_source(sources.result())
-        detector: Any = self.context.detector("mediapipe")
-        embedder = tracker_embedder(self.context, request.embedder)
         reference = find_reference(reader, detector, embedder, request.reference, start)
         tracker = build_tracker(self.context, detector, embedder, reference, request.tracker)
         if reference.frame_index == start:

@@ -29,7 +29,8 @@ from .mesh_topology import (
 from .roles import SourcePhoto, SwapOutput
 from .settings import SwapSettings
 from .shape import outer_ring_triangles, transfer_shape
-from .skin_extension import band_triangles, extended_ring, extension_coverage
+from .shape import warm_up as warm_up_shape
+from .skin_extension import band_triangles, extended_ring, extension_coverage, oval_ring
 from .types import Face, FloatArray, Image
 from .warp import (
     Roi,
@@ -241,10 +242,31 @@ def _fill_mouth(texture: Image, landmarks: FloatArray, face_size: float) -> Imag
     return filled
 
 
+def warm_up() -> None:
+    """Do the engine's first-use initialisation now: ~180 ms on the benchmark machine, which the first
+    swap of a process otherwise pays inside the export's loop (where it delays the first frame).
+
+    OpenCV builds its 8-bit LAB conversion tables on the first ``COLOR_BGR2LAB`` of the process (~130 ms,
+    whatever the image size); the mesh's topology and the shape transfer's operators are cached on first
+    use (~50 ms). Idempotent and thread-safe (the caches and OpenCV's table initialisation are).
+    """
+    pixel = np.zeros((1, 1, 3), dtype=np.uint8)
+    cv2.cvtColor(cv2.cvtColor(pixel, cv2.COLOR_BGR2LAB), cv2.COLOR_LAB2BGR)
+    mesh_triangles()
+    opening_triangles()
+    face_oval_indices()
+    oval_ring()
+    warm_up_shape()
+
+
 class MeshSwapper:
     """Swapper role implemented with a dense piecewise-affine warp of the 478-point mesh."""
 
     name = "mesh"
+
+    def warm_up(self) -> None:
+        """See :func:`warm_up` (a job calls it, when its engine has one, while its inputs open)."""
+        warm_up()
 
     def prepare_source(self, photos: Sequence[SourcePhoto]) -> MeshSource:
         """Pick the texture photo and crop it around the face (keeps memory small for video jobs)."""

@@ -154,6 +154,12 @@ def _offset_operator() -> NDArray[np.float64]:
     return pairs @ operator
 
 
+def warm_up() -> None:
+    """Build the cached operators :func:`transfer_shape` uses (~35 ms once per process), so a job can do
+    it while it waits for its decoder rather than in its first frame."""
+    _offset_operator()
+
+
 def transfer_shape(target: FloatArray, source: FloatArray, amount: float) -> FloatArray:
     """Target landmarks (478, 3) moved by ``amount`` (0-1) toward the source's shape, in the target's pose."""
     if amount <= 0:

@@ -299,3 +299,20 @@ def test_an_interrupted_signing_leaves_no_half_signed_copy(
         cc.finish_video(temporary, tmp_path / "out.mp4")
     # The export job's own clean-up removes its temporary file; nothing else is there.
     assert [p.name for p in tmp_path.iterdir()] == [temporary.name]
+
+
+def test_prepare_signing_loads_an_existing_identity_and_makes_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A video export loads its signing identity while its inputs open (not after its last frame), but
+    only one that exists: making one stays with the first signing."""
+    folder = (tmp_path / "identity").absolute()
+    monkeypatch.setenv(cc.CREDENTIALS_DIR_ENV, str(folder))
+    cc.prepare_signing(tmp_path / "out.mp4")
+    assert not folder.exists()
+    made = cc.signing_identity(folder)
+    monkeypatch.setattr(cc, "_identities", {})  # as in a fresh process: on disk, not loaded
+    cc.prepare_signing(tmp_path / "out.mkv")  # no manifest for MKV: nothing to prepare
+    assert folder not in cc._identities
+    cc.prepare_signing(tmp_path / "out.mp4")
+    assert cc._identities[folder].chain_pem == made.chain_pem

@@ -142,6 +142,21 @@ def test_a_shared_helper_outlives_the_videos_it_opened(tmp_path: Path) -> None:
         helper.close()
 
 
+def test_a_photo_decodes_in_a_given_helper_which_then_opens_a_video(photo: Path) -> None:
+    """The export decodes its source photos in its video's helper: one interpreter start, not two."""
+    guarded_decode.close_helpers()
+    helper = DecodeHelper()
+    try:
+        assert np.array_equal(load_image(photo, helper=helper), read_image(photo))
+        pid = helper.pid
+        assert pid is not None and guarded_decode._pool._idle == []  # the pool was not used
+        with GuardedVideoReader(OBAMA, helper) as reader:
+            assert reader.frame_at(0).shape[:2] == (reader.info.height, reader.info.width)
+        assert helper.pid == pid
+    finally:
+        helper.close()
+
+
 def _arena_files() -> list[Path]:
     return sorted(Path("/dev/shm").glob(f"faceswap-decode-{__import__('os').getpid()}-*"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ import pytest
 
 from faceswap_desktop.app.video import VideoExportJob, VideoExportRequest
 from faceswap_desktop.core.errors import Cancelled, OutputConflict
+from faceswap_desktop.core.guarded_decode import DecodeHelper, close_helpers
+from faceswap_desktop.core.mesh_engine import MeshSwapper
 from faceswap_desktop.core.provenance import is_labelled_synthetic_video
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.core.video_io import VideoReader, probe_video
@@ -163,3 +166,40 @@ def test_the_watermark_is_on_every_frame_only_when_asked_and_the_file_is_signed(
             assert np.abs(with_mark[rest] - without[rest]).mean() < 1.5
     with open(outputs[True], "rb") as stream, c2pa.Reader("video/mp4", stream) as reader:
         assert "compositeWithTrainedAlgorithmicMedia" in reader.json()
+
+
+def test_one_helper_decodes_the_photos_and_the_video_and_the_engine_warms_before_the_first_frame(  # type: ignore[no-untyped-def]
+    context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Set-up: a helper interpreter costs ~0.35 s of CPU, so the photos are decoded in the video's own
+    helper (none from the pool); the engine's first-use initialisation runs before any frame is swapped."""
+    close_helpers()  # an idle pooled helper would hide a second start
+    started: list[int | None] = []
+    ensure_started = DecodeHelper._ensure_started
+
+    def counting(helper: DecodeHelper):  # type: ignore[no-untyped-def]
+        before = helper.pid
+        connection = ensure_started(helper)
+        if helper.pid != before:
+            started.append(helper.pid)
+        return connection
+
+    events: list[str] = []
+    warm_up, swap = MeshSwapper.warm_up, MeshSwapper.swap
+    monkeypatch.setattr(DecodeHelper, "_ensure_started", counting)
+    monkeypatch.setattr(MeshSwapper, "warm_up", lambda self: (events.append("warm"), warm_up(self))[1])
+    monkeypatch.setattr(
+        MeshSwapper, "swap", lambda self, *args: (events.append("swap"), swap(self, *args))[1]
+    )
+    request = VideoExportRequest(
+        sources=(BIDEN,), target=OBAMA, output=tmp_path / "out.mp4", start=1.0, end=1.2, embedder="none",
+        judge=None, encode=EncodeOptions(crf=12, preset="ultrafast", audio="none"),
+    )  # fmt: skip
+    progress = list(VideoExportJob(context, request).run())
+    assert progress[-1].frames_done == 6
+    assert len(started) == 1
+    assert events[0] == "warm" and events.count("warm") == 1 and events.count("swap") == 6
+    # That helper went back to the pool: a second export (the GUI's job queue) starts none.
+    started.clear()
+    progress = list(VideoExportJob(context, replace(request, output=tmp_path / "again.mp4")).run())
+    assert progress[-1].frames_done == 6 and started == []
