@@ -15,7 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 from PySide6.QtCore import QThread, QThreadPool
 from PySide6.QtWidgets import QApplication
-from qt_helpers import MEDIA
+from qt_helpers import MEDIA, add_window
 
 from faceswap_desktop.app.context import AppContext, create_context
 from faceswap_desktop.app.user_settings import CONFIG_DIR_ENV, UserSettings, UserSettingsStore
@@ -73,7 +73,7 @@ def window(qtbot, context: AppContext, store: UserSettingsStore) -> Iterator[Mai
     assert isinstance(app, QApplication)
     apply_theme(app, "dark")
     main_window = MainWindow(context, store)
-    qtbot.addWidget(main_window)
+    add_window(qtbot, main_window)
     main_window.show()
     yield main_window
     main_window.shutdown()

@@ -15,6 +15,15 @@ TWO_PEOPLE = MEDIA / "multi_face/two_people.jpg"
 PREVIEW_TIMEOUT_MS = 30_000
 
 
+def add_window(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """Track ``window`` for pytest-qt's close at the end of the test, shut down (jobs cancelled) first.
+
+    pytest-qt closes tracked widgets before fixture teardown; a test that fails while an export job is
+    still queued or running would otherwise block for ever in ``closeEvent``'s modal "Quit?" question.
+    """
+    qtbot.addWidget(window, before_close_func=lambda widget: widget.shutdown())
+
+
 def wait_for_preview(qtbot, window: MainWindow) -> PreviewResult:  # type: ignore[no-untyped-def]
     """Wait until the shown preview matches the session's current request and its faces are scored
     (the live preview shows the frame first and measures the score after)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtWidgets import QComboBox
-from qt_helpers import BIDEN, OBAMA, PREVIEW_TIMEOUT_MS, load_inputs, wait_for_preview
+from qt_helpers import BIDEN, OBAMA, PREVIEW_TIMEOUT_MS, add_window, load_inputs, wait_for_preview
 
 from faceswap_desktop.app.components import ComponentChoice
 from faceswap_desktop.app.context import AppContext, create_context
@@ -36,7 +36,7 @@ def own_window(qtbot, store: UserSettingsStore) -> Iterator[Callable[[AppContext
 
     def make(context: AppContext) -> MainWindow:
         window = MainWindow(context, store, isolate_judge=False)
-        qtbot.addWidget(window)
+        add_window(qtbot, window)
         window.show()
         windows.append(window)
         return window

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
-from qt_helpers import BIDEN, OBAMA, PREVIEW_TIMEOUT_MS, load_inputs
+from qt_helpers import BIDEN, OBAMA, PREVIEW_TIMEOUT_MS, add_window, load_inputs
 
 from faceswap_desktop.app.context import AppContext
 from faceswap_desktop.app.job_specs import photo_spec
@@ -29,7 +29,7 @@ def queue_file(tmp_path: Path) -> Path:
 
 def make_window(qtbot, context: AppContext, store: UserSettingsStore, job_store: JobStore) -> MainWindow:  # type: ignore[no-untyped-def]
     window = MainWindow(context, store, job_store=job_store)
-    qtbot.addWidget(window)
+    add_window(qtbot, window)
     window.show()
     return window
 

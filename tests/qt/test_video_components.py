@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from qt_helpers import BIDEN, PREVIEW_TIMEOUT_MS
+from qt_helpers import BIDEN, PREVIEW_TIMEOUT_MS, add_window
 from test_engine_panel import pick
 from test_video_timeline import OBAMA_CLIP, wait_for_frame
 
@@ -30,7 +30,7 @@ def painter_window(qtbot, store: UserSettingsStore) -> Iterator[MainWindow]:  # 
     context = create_context()
     context.swappers.register("painter", PaintingSwapper)
     window = MainWindow(context, store)
-    qtbot.addWidget(window)
+    add_window(qtbot, window)
     window.show()
     yield window
     window.shutdown()

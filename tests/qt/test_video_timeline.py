@@ -198,6 +198,8 @@ def test_cancelling_a_video_job_leaves_no_file(qtbot, window: MainWindow, tmp_pa
     assert info is not None
     qtbot.waitUntil(lambda: window.runner.queue.get(info.job_id).fraction > 0.02, timeout=60_000)
     row = window.jobs_panel.rows[info.job_id]
+    # The queue's progress is set on the worker thread; the row hears of it at the runner's next poll.
+    qtbot.waitUntil(lambda: row.info.fraction > 0.02, timeout=5_000)
     assert row.cancel_button.isVisible() and "frame" in row.status.text()
     row.cancel_button.click()
     qtbot.waitUntil(lambda: window.runner.queue.get(info.job_id).state.is_final, timeout=10_000)
