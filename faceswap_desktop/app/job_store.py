@@ -246,6 +246,7 @@ class JobStore:
         self._thread: threading.Thread | None = None
         self.write_error: str = ""
         """The last write failure (disk full, read-only folder...), empty when saving works."""
+        self._error_listeners: list[Callable[[str], None]] = []
 
     # -- opening -------------------------------------------------------------------------------------
     def open(self) -> LoadReport:
@@ -441,8 +442,28 @@ class JobStore:
             error = self._write(data) if data is not None else "the job queue could not be saved"
             with self._cond:
                 self._written = version
+                changed = error != self.write_error
                 self.write_error = error
+                listeners = list(self._error_listeners)
                 self._cond.notify_all()
+            if changed:  # outside the lock: a listener may read the store
+                for listener in listeners:
+                    listener(error)
+
+    def add_write_error_listener(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(write_error)`` (on the writer thread) whenever saving starts or stops failing.
+
+        Without it a reader only sees the error when something else makes it look, and the last write
+        of a queue (a job turning DONE) can fail or recover after every job has stopped changing.
+        """
+        with self._cond:
+            self._error_listeners.append(listener)
+
+    def remove_write_error_listener(self, listener: Callable[[str], None]) -> None:
+        """Stop calling ``listener`` (no-op when it was not added)."""
+        with self._cond:
+            if listener in self._error_listeners:
+                self._error_listeners.remove(listener)
 
     def _write(self, data: bytes) -> str:
         try:

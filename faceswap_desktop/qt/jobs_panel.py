@@ -5,6 +5,8 @@ When the saved queue cannot be written (see :mod:`faceswap_desktop.app.job_store
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
@@ -98,6 +100,8 @@ class JobRowWidget(QFrame):
 class JobQueuePanel(QWidget):
     """Subscribes to the job runner's snapshots and keeps one row per job."""
 
+    save_problem_changed = Signal(str)  # emitted on the store's writer thread, delivered queued
+
     def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("JobQueuePanel")
@@ -130,6 +134,23 @@ class JobQueuePanel(QWidget):
         layout.addWidget(scroll, 1)
         self.clear_button.clicked.connect(self._on_clear_clicked)
         runner.jobs_changed.connect(self._on_jobs_changed)
+        # The store's last write (a job turning DONE) can fail or recover after the runner stops
+        # polling, so the store itself says when saving starts or stops failing.
+        self.save_problem_changed.connect(self._show_save_problem)
+        self._store = runner.queue.recorder
+        if hasattr(self._store, "add_write_error_listener"):
+            self._store.add_write_error_listener(self._relay_save_problem)
+
+    def _relay_save_problem(self, problem: str) -> None:
+        """Writer thread -> GUI thread (the signal is queued: this object lives on the GUI thread)."""
+        # RuntimeError: the panel is gone (its C++ side deleted) while the store still writes.
+        with contextlib.suppress(RuntimeError):
+            self.save_problem_changed.emit(problem)
+
+    def shutdown(self) -> None:
+        """Stop hearing from the job store (call before closing it)."""
+        if hasattr(self._store, "remove_write_error_listener"):
+            self._store.remove_write_error_listener(self._relay_save_problem)
 
     def _on_jobs_changed(self, jobs: list[JobInfo]) -> None:
         alive = {info.job_id for info in jobs}

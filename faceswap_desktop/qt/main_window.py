@@ -361,6 +361,7 @@ class MainWindow(QMainWindow):
         self.likeness.shutdown()
         self.controller.request(None)
         self.runner.shutdown()
+        self.jobs_panel.shutdown()
         if self.job_store is not None:
             self.job_store.close()
         self.analysis.shutdown()

@@ -338,6 +338,37 @@ def test_a_failing_disk_is_reported_and_the_jobs_still_run(
     assert "No space left" in store.write_error
 
 
+def test_write_error_listeners_hear_when_saving_starts_and_stops_failing(
+    tmp_path: Path, store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heard: list[str] = []
+    store.add_write_error_listener(heard.append)
+    spec = spec_for(tmp_path, "e.png")
+    queue = JobQueue(recorder=store)
+    queue.submit("e", writing_work(spec, steps=0), spec.settings, spec=spec)
+    store.flush()
+    assert heard == []  # saving works: nothing changed, nothing said
+
+    def full(path: object, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(job_store_module, "write_bytes_atomic", full)
+    final = queue.run_next()
+    assert final is not None and final.state is JobState.DONE
+    store.flush()
+    assert len(heard) == 1 and "No space left" in heard[0]  # once, however many writes failed
+
+    monkeypatch.undo()
+    store.mark(final.key, JobState.DONE, final.message)  # the next write, with no job changing
+    store.flush()
+    assert heard[1:] == [""]  # saving works again
+    store.remove_write_error_listener(heard.append)
+    monkeypatch.setattr(job_store_module, "write_bytes_atomic", full)
+    store.mark(final.key, JobState.DONE, final.message)
+    store.flush()
+    assert len(heard) == 2
+
+
 def test_cleared_and_old_finished_jobs_leave_the_file(tmp_path: Path, store: JobStore) -> None:
     queue = JobQueue(recorder=store)
     keys = []

@@ -191,6 +191,12 @@ def test_the_jobs_panel_says_when_the_queue_cannot_be_saved(
     qtbot.waitUntil(lambda: window.jobs_panel.save_warning.isVisibleTo(window.jobs_panel), timeout=5000)
     assert "No space left" in window.jobs_panel.save_warning.text()
 
+    # Space comes back while no job changes (the runner has stopped polling): the store's next write
+    # succeeds, and the panel hears it from the store itself.
+    monkeypatch.undo()
+    job_store.mark(info.key, JobState.DONE, window.runner.queue.get(info.job_id).message)
+    qtbot.waitUntil(lambda: not window.jobs_panel.save_warning.isVisibleTo(window.jobs_panel), timeout=5000)
+
 
 def test_start_up_sets_up_logging_and_offers_to_recover(
     qtbot, context: AppContext, private_config: Path, tmp_path: Path, monkeypatch
