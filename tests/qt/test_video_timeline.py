@@ -205,3 +205,23 @@ def test_cancelling_a_video_job_leaves_no_file(qtbot, window: MainWindow, tmp_pa
     qtbot.waitUntil(lambda: window.runner.queue.get(info.job_id).state.is_final, timeout=10_000)
     assert window.runner.queue.get(info.job_id).state is JobState.CANCELLED
     assert list(out.iterdir()) == []  # neither the video nor its partial file
+
+
+def test_shutting_down_while_the_analysis_thread_is_busy_still_closes_the_video_session(
+    qtbot, window: MainWindow
+) -> None:
+    open_clip(qtbot, window)
+    wait_for_frame(qtbot, window, 0)
+    assert window.video.engine.session is not None
+    started, release = threading.Event(), threading.Event()
+
+    def busy() -> None:
+        started.set()
+        release.wait(2)
+
+    window.analysis.submit(busy, lambda _v: None, lambda _e: None)
+    assert started.wait(5)
+    # The panel queues the session's close behind the busy task; shutdown drops queued tasks.
+    threading.Timer(0.3, release.set).start()
+    window.shutdown()
+    assert window.video.engine.session is None
