@@ -8,8 +8,9 @@ import numpy as np
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QSlider, QWidget
-from qt_helpers import BIDEN, OBAMA, PREVIEW_TIMEOUT_MS, TWO_PEOPLE, load_inputs, wait_for_preview
+from qt_helpers import BIDEN, OBAMA, PREVIEW_TIMEOUT_MS, TWO_PEOPLE, add_window, load_inputs, wait_for_preview
 
+from faceswap_desktop.app.context import AppContext
 from faceswap_desktop.app.user_settings import UserSettingsStore
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.qt.main_window import MainWindow
@@ -150,3 +151,25 @@ def test_settings_and_geometry_are_persisted(qtbot, window: MainWindow, store: U
     saved = store.load()
     assert saved.theme == "light" and saved.window_geometry and saved.window_state
     assert saved.swap_settings["mask_feather"] == 20 and saved.consent_accepted
+
+
+def test_the_window_warms_the_mesh_engine_up_off_the_gui_thread(
+    qtbot, context: AppContext, store: UserSettingsStore, monkeypatch
+) -> None:
+    """The engine's first-use work (~180 ms) is done while the user picks photos, not in the first
+    preview, and not on the GUI thread."""
+    import threading
+
+    from faceswap_desktop.qt import main_window as main_window_module
+
+    threads: list[threading.Thread] = []
+
+    def record() -> None:
+        threads.append(threading.current_thread())
+
+    monkeypatch.setattr(main_window_module, "warm_up_mesh_engine", record)
+    window = MainWindow(context, store)
+    add_window(qtbot, window)
+    qtbot.waitUntil(lambda: bool(threads), timeout=5000)
+    assert threads[0] is not threading.main_thread()
+    window.shutdown()
