@@ -74,3 +74,28 @@ def test_remap_samples_bilinearly() -> None:
     out = remap(image, map_x, map_y)
     assert abs(int(out[5, 5, 0]) - 15) <= 1
     assert cv2.absdiff(out[:, :, 0], out[:, :, 1]).max() == 0
+
+
+@pytest.mark.parametrize("step", [2, 4])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_grid_upsample_even_step_matches_the_add_weighted_means(step: int, channels: int) -> None:
+    # The 2x2 means are float32 sums halved: bit-identical to the addWeighted(a, 0.5, b, 0.5, 0) passes
+    # they replaced (halving commutes with rounding), on coordinate-sized values and on mask values.
+    rng = np.random.default_rng(step * 10 + channels)
+    roi = Roi(3, 5, 3 + 301, 5 + 257)
+    grid = WorkGrid(roi, step)
+    shape = (grid.height, grid.width) if channels == 1 else (grid.height, grid.width, channels)
+    for scale in (1.0, 1280.0):
+        values = (rng.random(shape) * scale).astype(np.float32)
+        padded = cv2.copyMakeBorder(values, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
+        padded[0], padded[-1] = 2.0 * padded[1] - padded[2], 2.0 * padded[-2] - padded[-3]
+        padded[:, 0], padded[:, -1] = 2.0 * padded[:, 1] - padded[:, 2], 2.0 * padded[:, -2] - padded[:, -3]
+        resized = cv2.resize(padded, (padded.shape[1] * step, padded.shape[0] * step))
+        offset = (3 * step - 1) // 2
+        window = resized[offset : offset + roi.height + 1, offset : offset + roi.width + 1]
+        across = cv2.addWeighted(window[:, :-1], 0.5, window[:, 1:], 0.5, 0.0)
+        expected = cv2.addWeighted(across[:-1], 0.5, across[1:], 0.5, 0.0)
+        last_y, last_x = (grid.height - 1) * step, (grid.width - 1) * step
+        expected[last_y + 1 :] = expected[last_y : last_y + 1]
+        expected[:, last_x + 1 :] = expected[:, last_x : last_x + 1]
+        assert np.array_equal(grid.upsample(values), expected)
