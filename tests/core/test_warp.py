@@ -99,3 +99,39 @@ def test_grid_upsample_even_step_matches_the_add_weighted_means(step: int, chann
         expected[last_y + 1 :] = expected[last_y : last_y + 1]
         expected[:, last_x + 1 :] = expected[:, last_x : last_x + 1]
         assert np.array_equal(grid.upsample(values), expected)
+
+
+def test_rasterise_covers_exactly_the_pixels_of_a_full_roi_inside_test() -> None:
+    # The candidate boxes are cut to the pixels the inside test can accept: the maps must equal a brute
+    # force test of every ROI pixel against every triangle (same float32 formulas, later triangles win),
+    # for ordinary, large, thin and nearly degenerate triangles and ones crossing the ROI's edge.
+    from faceswap_desktop.core.warp import _triangle_coefficients
+
+    rng = np.random.default_rng(7)
+    roi = Roi(0, 0, 120, 90)
+    points = rng.uniform(-10, 130, size=(60, 2)).astype(np.float32)
+    points[40:50] = np.round(points[40:50])  # vertices on pixel centres: edges through pixels
+    points[50:] = points[:10] + rng.uniform(-1e-3, 1e-3, size=(10, 2)).astype(np.float32)
+    triangles = np.concatenate(
+        [
+            rng.integers(0, 60, size=(150, 3)),
+            np.stack([np.arange(10), np.arange(50, 60), np.arange(10, 20)], 1),  # thin slivers
+        ]
+    ).astype(np.int32)
+    src = points * 1.7 + 3.0
+    map_x, map_y = np.full((90, 120), -1, np.float32), np.full((90, 120), -1, np.float32)
+    coverage = rasterise_piecewise_affine(points, src, triangles, roi, map_x, map_y)
+    coefficients, keep = _triangle_coefficients(points, src, triangles)
+    ys, xs = np.mgrid[0:90, 0:120].astype(np.float32)
+    want_x, want_y = np.full_like(map_x, -1), np.full_like(map_y, -1)
+    want_coverage = np.zeros_like(coverage)
+    for c in coefficients:
+        l1 = c[0] * xs + c[1] * ys + c[2]
+        l2 = c[3] * xs + c[4] * ys + c[5]
+        inside = (l1 >= -1e-4) & (l2 >= -1e-4) & (l1 + l2 <= 1.0 + 1e-4)
+        want_x[inside] = (c[6] * xs + c[7] * ys + c[8])[inside]
+        want_y[inside] = (c[9] * xs + c[10] * ys + c[11])[inside]
+        want_coverage |= inside
+    assert keep.sum() > 140
+    assert np.array_equal(coverage, want_coverage)
+    assert np.array_equal(map_x, want_x) and np.array_equal(map_y, want_y)
