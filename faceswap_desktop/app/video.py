@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..core.allocator import keep_freed_memory
 from ..core.cv_threads import opencv_single_threaded
 from ..core.errors import BadInput, Cancelled, OutputConflict
 from ..core.guarded_decode import (
@@ -226,10 +225,8 @@ class VideoExportJob:
             release_helper(helper)
             raise
         try:
-            # Every core is already busy with the job's own threads (see opencv_single_threaded); the
-            # swaps' per-frame arrays reuse freed memory instead of faulting in fresh pages (see
-            # keep_freed_memory).
-            with opencv_single_threaded(), keep_freed_memory():
+            # Every core is already busy with the job's own threads (see opencv_single_threaded).
+            with opencv_single_threaded():
                 yield from self._export(reader, sources, models)
         finally:
             reader.close()
