@@ -279,6 +279,21 @@ def triangle_areas(points: FloatArray, triangles: NDArray[np.int32]) -> FloatArr
     return (np.abs(cross) / 2.0).astype(np.float32)
 
 
+def subsample(image: Image, step: int) -> Image:
+    """``np.ascontiguousarray(image[::step, ::step])``, 2-3x faster for a multi-channel image.
+
+    numpy copies a strided 3-channel uint8 view one byte at a time (~350 us for a 720p face's region at
+    step 2); seen as one 3-byte item per pixel the same copy moves whole pixels. Same bytes.
+    """
+    if image.ndim == 3 and image.strides[2] == image.itemsize and step > 1:
+        channels = image.shape[2]
+        pixels = image.view(np.dtype((np.void, channels * image.itemsize)))[..., 0]
+        small = np.ascontiguousarray(pixels[::step, ::step])
+        out: Image = small.view(image.dtype).reshape(small.shape[0], small.shape[1], channels)
+        return out
+    return np.ascontiguousarray(image[::step, ::step])
+
+
 def remap(source: Image, map_x: FloatArray, map_y: FloatArray | None = None) -> Image:
     """Sample ``source`` at the given positions (bilinear, replicated border).
 

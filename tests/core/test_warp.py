@@ -135,3 +135,17 @@ def test_rasterise_covers_exactly_the_pixels_of_a_full_roi_inside_test() -> None
     assert keep.sum() > 140
     assert np.array_equal(coverage, want_coverage)
     assert np.array_equal(map_x, want_x) and np.array_equal(map_y, want_y)
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 7])
+def test_subsample_matches_a_strided_copy(step: int) -> None:
+    from faceswap_desktop.core.warp import subsample
+
+    rng = np.random.default_rng(step)
+    frame = rng.integers(0, 256, size=(97, 131, 3), dtype=np.uint8)
+    floats = rng.random((40, 50, 2)).astype(np.float32)
+    for image in (frame, frame[5:90, 7:120], frame[:, :, 0], floats, floats[3:, 1:]):
+        got = subsample(image, step)
+        want = np.ascontiguousarray(image[::step, ::step])
+        assert got.dtype == want.dtype and got.flags.c_contiguous
+        assert np.array_equal(got, want)
