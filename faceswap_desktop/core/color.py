@@ -7,6 +7,7 @@ import numpy as np
 
 from .errors import BadInput
 from .types import FloatArray, Image
+from .warp import subsample
 
 
 def _lab_mean_std(image: Image, mask: Image) -> tuple[FloatArray, FloatArray]:
@@ -36,8 +37,8 @@ def transfer_lab_mean_std(source: Image, target: Image, mask: FloatArray) -> Ima
         return source
     # cv2.meanStdDev reads the masked pixels in place: no boolean gather, no per-axis numpy reductions
     # (those were most of this function's ~15 ms on a 720p face).
-    src_mean, src_std = _lab_mean_std(source[sub], sub_mask)
-    tgt_mean, tgt_std = _lab_mean_std(target[sub], sub_mask)
+    src_mean, src_std = _lab_mean_std(subsample(source, step), sub_mask)
+    tgt_mean, tgt_std = _lab_mean_std(subsample(target, step), sub_mask)
     src_std, tgt_std = src_std + 1e-3, tgt_std + 1e-3
     # Limit the contrast change: a large std ratio amplifies noise and JPEG blocks.
     ratio = np.clip(tgt_std / src_std, 0.5, 2.0)

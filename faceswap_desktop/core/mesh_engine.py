@@ -40,6 +40,7 @@ from .warp import (
     remap,
     roi_around,
     similarity_maps,
+    subsample,
     triangle_areas,
 )
 
@@ -337,8 +338,8 @@ class MeshSwapper:
         if extension > 0:
             step = grid.step
             coverage = extension_coverage(
-                np.ascontiguousarray(background[::step, ::step]),
-                np.ascontiguousarray(warped[::step, ::step]),
+                subsample(background, step),
+                subsample(warped, step),
                 grid.to_grid(dst[:HUBBED_POINTS]),
                 grid.to_grid(dst[HUBBED_POINTS:]),
                 grid.grid_roi,

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from .geometry import MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP
 from .masks import polygon_mask, ring_mask
 from .types import FloatArray, Image
-from .warp import Roi
+from .warp import Roi, subsample
 
 IntArray = NDArray[np.int32]
 
@@ -252,8 +252,8 @@ def extension_coverage(
     # The skin gate is judged on a coarser sampling (~GATE_CELLS across the face): hairlines need no finer
     # resolution, and the outline drawn from it below is exact at the caller's resolution.
     stride = max(1, int(face_size / GATE_CELLS))
-    small_target = np.ascontiguousarray(target[::stride, ::stride])
-    small_source = np.ascontiguousarray(source[::stride, ::stride])
+    small_target = subsample(target, stride)
+    small_source = subsample(source, stride)
     small_roi = Roi(0, 0, small_target.shape[1], small_target.shape[0])
     small_landmarks = landmarks.copy()
     small_landmarks[:, :2] /= stride

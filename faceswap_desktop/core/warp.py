@@ -104,10 +104,14 @@ class WorkGrid:
         if step % 2:
             out = np.ascontiguousarray(resized[offset : offset + height, offset : offset + width])
         else:
-            # The mean of each 2x2 block (two addWeighted passes on views: ~3x cheaper than cv2.blur).
+            # The mean of each 2x2 block, as two pairwise means on views (~3x cheaper than cv2.blur). Each
+            # is a float32 sum then an exact halving: bit-identical to addWeighted(a, 0.5, b, 0.5, 0)
+            # (halving commutes with rounding) and ~35 % cheaper.
             window = resized[offset : offset + height + 1, offset : offset + width + 1]
-            across = cv2.addWeighted(window[:, :-1], 0.5, window[:, 1:], 0.5, 0.0)
-            out = cv2.addWeighted(across[:-1], 0.5, across[1:], 0.5, 0.0)
+            across = cv2.add(window[:, :-1], window[:, 1:])
+            across *= np.float32(0.5)
+            out = cv2.add(across[:-1], across[1:])
+            out *= np.float32(0.5)
         # Past the last grid row/column the last one's values hold.
         last_y, last_x = (self.height - 1) * step, (self.width - 1) * step
         out[last_y + 1 :] = out[last_y : last_y + 1]
@@ -177,10 +181,22 @@ def rasterise_piecewise_affine(
         triangle_values = triangle_values[keep]
     tri = dst_points[triangles, :2]
 
-    bx0 = np.clip(np.floor(tri[:, :, 0].min(1)).astype(np.int64), roi.x0, roi.x1)
-    by0 = np.clip(np.floor(tri[:, :, 1].min(1)).astype(np.int64), roi.y0, roi.y1)
-    bx1 = np.clip(np.ceil(tri[:, :, 0].max(1)).astype(np.int64) + 1, roi.x0, roi.x1)
-    by1 = np.clip(np.ceil(tri[:, :, 1].max(1)).astype(np.int64) + 1, roi.y0, roi.y1)
+    # Candidate boxes: the pixels within reach of the inside test below. A pixel passing it has every
+    # barycentric weight >= -1e-4 (l0 = 1 - l1 - l2 too), so it lies at most 2e-4 of the triangle's extent
+    # past the triangle's own bounds in x and y (float32's error in l1, l2 is orders of magnitude less in
+    # pixels): the slack of 1e-3 of the extent plus 0.01 px keeps every such pixel while dropping the
+    # floor/ceil rows and columns no triangle reaches (~30 % of the candidates on a face's grid). Held
+    # inside the plain floor/ceil bounds, so the covered pixels are exactly those of the plain boxes.
+    # (Elementwise minima and maxima of the three corners: numpy's reductions over a short axis cost
+    # ~10x more here.)
+    lo = np.minimum(np.minimum(tri[:, 0], tri[:, 1]), tri[:, 2])
+    hi = np.maximum(np.maximum(tri[:, 0], tri[:, 1]), tri[:, 2])
+    extent = hi - lo
+    slack = (np.maximum(extent[:, 0], extent[:, 1]) * 1e-3 + 1e-2)[:, None]
+    start = np.maximum(np.floor(lo), np.ceil(lo - slack)).astype(np.int64)
+    stop = np.minimum(np.ceil(hi), np.floor(hi + slack)).astype(np.int64) + 1
+    bx0, bx1 = np.clip(start[:, 0], roi.x0, roi.x1), np.clip(stop[:, 0], roi.x0, roi.x1)
+    by0, by1 = np.clip(start[:, 1], roi.y0, roi.y1), np.clip(stop[:, 1], roi.y0, roi.y1)
     widths, heights = bx1 - bx0, by1 - by0
     counts = widths * heights
     coverage = np.zeros((roi.height, roi.width), dtype=bool)
@@ -261,6 +277,21 @@ def triangle_areas(points: FloatArray, triangles: NDArray[np.int32]) -> FloatArr
     e1, e2 = b - a, c - a
     cross: NDArray[np.float64] = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
     return (np.abs(cross) / 2.0).astype(np.float32)
+
+
+def subsample(image: Image, step: int) -> Image:
+    """``np.ascontiguousarray(image[::step, ::step])``, 2-3x faster for a multi-channel image.
+
+    numpy copies a strided 3-channel uint8 view one byte at a time (~350 us for a 720p face's region at
+    step 2); seen as one 3-byte item per pixel the same copy moves whole pixels. Same bytes.
+    """
+    if image.ndim == 3 and image.strides[2] == image.itemsize and step > 1:
+        channels = image.shape[2]
+        pixels = image.view(np.dtype((np.void, channels * image.itemsize)))[..., 0]
+        small = np.ascontiguousarray(pixels[::step, ::step])
+        out: Image = small.view(image.dtype).reshape(small.shape[0], small.shape[1], channels)
+        return out
+    return np.ascontiguousarray(image[::step, ::step])
 
 
 def remap(source: Image, map_x: FloatArray, map_y: FloatArray | None = None) -> Image:

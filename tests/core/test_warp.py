@@ -74,3 +74,78 @@ def test_remap_samples_bilinearly() -> None:
     out = remap(image, map_x, map_y)
     assert abs(int(out[5, 5, 0]) - 15) <= 1
     assert cv2.absdiff(out[:, :, 0], out[:, :, 1]).max() == 0
+
+
+@pytest.mark.parametrize("step", [2, 4])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_grid_upsample_even_step_matches_the_add_weighted_means(step: int, channels: int) -> None:
+    # The 2x2 means are float32 sums halved: bit-identical to the addWeighted(a, 0.5, b, 0.5, 0) passes
+    # they replaced (halving commutes with rounding), on coordinate-sized values and on mask values.
+    rng = np.random.default_rng(step * 10 + channels)
+    roi = Roi(3, 5, 3 + 301, 5 + 257)
+    grid = WorkGrid(roi, step)
+    shape = (grid.height, grid.width) if channels == 1 else (grid.height, grid.width, channels)
+    for scale in (1.0, 1280.0):
+        values = (rng.random(shape) * scale).astype(np.float32)
+        padded = cv2.copyMakeBorder(values, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
+        padded[0], padded[-1] = 2.0 * padded[1] - padded[2], 2.0 * padded[-2] - padded[-3]
+        padded[:, 0], padded[:, -1] = 2.0 * padded[:, 1] - padded[:, 2], 2.0 * padded[:, -2] - padded[:, -3]
+        resized = cv2.resize(padded, (padded.shape[1] * step, padded.shape[0] * step))
+        offset = (3 * step - 1) // 2
+        window = resized[offset : offset + roi.height + 1, offset : offset + roi.width + 1]
+        across = cv2.addWeighted(window[:, :-1], 0.5, window[:, 1:], 0.5, 0.0)
+        expected = cv2.addWeighted(across[:-1], 0.5, across[1:], 0.5, 0.0)
+        last_y, last_x = (grid.height - 1) * step, (grid.width - 1) * step
+        expected[last_y + 1 :] = expected[last_y : last_y + 1]
+        expected[:, last_x + 1 :] = expected[:, last_x : last_x + 1]
+        assert np.array_equal(grid.upsample(values), expected)
+
+
+def test_rasterise_covers_exactly_the_pixels_of_a_full_roi_inside_test() -> None:
+    # The candidate boxes are cut to the pixels the inside test can accept: the maps must equal a brute
+    # force test of every ROI pixel against every triangle (same float32 formulas, later triangles win),
+    # for ordinary, large, thin and nearly degenerate triangles and ones crossing the ROI's edge.
+    from faceswap_desktop.core.warp import _triangle_coefficients
+
+    rng = np.random.default_rng(7)
+    roi = Roi(0, 0, 120, 90)
+    points = rng.uniform(-10, 130, size=(60, 2)).astype(np.float32)
+    points[40:50] = np.round(points[40:50])  # vertices on pixel centres: edges through pixels
+    points[50:] = points[:10] + rng.uniform(-1e-3, 1e-3, size=(10, 2)).astype(np.float32)
+    triangles = np.concatenate(
+        [
+            rng.integers(0, 60, size=(150, 3)),
+            np.stack([np.arange(10), np.arange(50, 60), np.arange(10, 20)], 1),  # thin slivers
+        ]
+    ).astype(np.int32)
+    src = points * 1.7 + 3.0
+    map_x, map_y = np.full((90, 120), -1, np.float32), np.full((90, 120), -1, np.float32)
+    coverage = rasterise_piecewise_affine(points, src, triangles, roi, map_x, map_y)
+    coefficients, keep = _triangle_coefficients(points, src, triangles)
+    ys, xs = np.mgrid[0:90, 0:120].astype(np.float32)
+    want_x, want_y = np.full_like(map_x, -1), np.full_like(map_y, -1)
+    want_coverage = np.zeros_like(coverage)
+    for c in coefficients:
+        l1 = c[0] * xs + c[1] * ys + c[2]
+        l2 = c[3] * xs + c[4] * ys + c[5]
+        inside = (l1 >= -1e-4) & (l2 >= -1e-4) & (l1 + l2 <= 1.0 + 1e-4)
+        want_x[inside] = (c[6] * xs + c[7] * ys + c[8])[inside]
+        want_y[inside] = (c[9] * xs + c[10] * ys + c[11])[inside]
+        want_coverage |= inside
+    assert keep.sum() > 140
+    assert np.array_equal(coverage, want_coverage)
+    assert np.array_equal(map_x, want_x) and np.array_equal(map_y, want_y)
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 7])
+def test_subsample_matches_a_strided_copy(step: int) -> None:
+    from faceswap_desktop.core.warp import subsample
+
+    rng = np.random.default_rng(step)
+    frame = rng.integers(0, 256, size=(97, 131, 3), dtype=np.uint8)
+    floats = rng.random((40, 50, 2)).astype(np.float32)
+    for image in (frame, frame[5:90, 7:120], frame[:, :, 0], floats, floats[3:, 1:]):
+        got = subsample(image, step)
+        want = np.ascontiguousarray(image[::step, ::step])
+        assert got.dtype == want.dtype and got.flags.c_contiguous
+        assert np.array_equal(got, want)
