@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
             self.user_settings.blend_settings(),
             self,
             components=self.user_settings.component_choice(),
+            warm_pipeline=isolate_judge,
         )
         self.controller = PreviewController(self.engine, self.analysis, self)
         self.job_store = job_store

@@ -64,9 +64,15 @@ class SessionModel(QObject):
         settings: SwapSettings | None = None,
         parent: QObject | None = None,
         components: ComponentChoice | None = None,
+        warm_pipeline: bool = False,
     ) -> None:
+        """``warm_pipeline``: build the preview pipeline (start the judge's helper process) as soon as a
+        source photo with a face is in, before the target is chosen. Only for a judge in its own process:
+        the in-process dlib judge built on the worker thread with the window up crashed (seen in
+        ``test_judge_note_when_the_judge_would_flatter_the_engine``), like its one-phase render note."""
         super().__init__(parent)
         self.engine, self.executor = engine, executor
+        self._warm_pipeline = warm_pipeline
         self.sources: list[SourceItem] = []
         self.target: TargetItem | None = None
         self.selection: tuple[int, ...] = (0,)
@@ -95,6 +101,11 @@ class SessionModel(QObject):
         self.sources.append(item)
         if not item.has_face:
             self.error_raised.emit(f"No face found in {item.path.name}; it is not used for the identity.")
+        elif self.target is None and self._warm_pipeline:
+            # The first preview would otherwise start the judge's process (~1.1 s of it); the user is
+            # still choosing the target now. Queued on the analysis thread, after the loads in flight.
+            warm = PreviewRequest((item.path,), item.path, self.settings, **self.components.request_fields())
+            self.executor.submit(lambda: self.engine.warm_pipeline(warm), lambda _v: None, lambda _e: None)
         self.sources_changed.emit()
         self._emit_request()
 

@@ -173,3 +173,12 @@ def test_the_window_warms_the_mesh_engine_up_off_the_gui_thread(
     qtbot.waitUntil(lambda: bool(threads), timeout=5000)
     assert threads[0] is not threading.main_thread()
     window.shutdown()
+
+
+def test_adding_a_source_starts_the_judge_before_a_target_is_chosen(qtbot, window: MainWindow) -> None:
+    """The judge's helper process (~1.1 s to start) starts while the user picks the target, so the first
+    preview does not wait for it."""
+    window.session.add_sources([OBAMA])
+    qtbot.waitUntil(lambda: len(window.session.sources) == 1, timeout=PREVIEW_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: any(judge.name for judge in window.judges.values()), timeout=PREVIEW_TIMEOUT_MS)
+    assert window.session.target is None and window.last_result is None
