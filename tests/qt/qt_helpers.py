@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from faceswap_desktop.app.preview import PreviewResult
@@ -13,6 +14,7 @@ OBAMA = MEDIA / "identity/obama/obama.jpg"
 BIDEN = MEDIA / "identity/biden/biden2.jpg"
 TWO_PEOPLE = MEDIA / "multi_face/two_people.jpg"
 PREVIEW_TIMEOUT_MS = 30_000
+HOLD_TIMEOUT_S = 30
 
 
 def add_window(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
@@ -49,3 +51,32 @@ def load_inputs(qtbot, window: MainWindow, sources: list[Path], target: Path) ->
         timeout=PREVIEW_TIMEOUT_MS,
     )
     return wait_for_preview(qtbot, window)
+
+
+class Hold:
+    """One place where a worker thread waits: ``entered`` once it is there, until ``release`` is set."""
+
+    def __init__(self) -> None:
+        self.entered, self.release = threading.Event(), threading.Event()
+
+
+class WorkerHolds(dict[int, Hold]):
+    """Holds by key (a strength, a frame index) for a worker hook such as ``before_measure``: tests hold
+    the worker inside a phase to prove the order of events without depending on timing."""
+
+    def add(self, key: int) -> Hold:
+        """Install a hold for ``key`` and return it."""
+        hold = self[key] = Hold()
+        return hold
+
+    def wait_at(self, key: int) -> None:
+        """On the worker: wait here while a hold for ``key`` is installed and not released."""
+        hold = self.get(key)
+        if hold is not None:
+            hold.entered.set()
+            hold.release.wait(HOLD_TIMEOUT_S)
+
+    def release_all(self) -> None:
+        """Let the worker go on, whatever the test did."""
+        for hold in self.values():
+            hold.release.set()

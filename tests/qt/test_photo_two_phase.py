@@ -8,48 +8,25 @@ events; nothing here depends on timing.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
-from qt_helpers import BIDEN, OBAMA, PREVIEW_TIMEOUT_MS, load_inputs, wait_for_preview
+from qt_helpers import BIDEN, OBAMA, PREVIEW_TIMEOUT_MS, WorkerHolds, load_inputs, wait_for_preview
 
-from faceswap_desktop.app.preview import PreviewRequest, PreviewResult
+from faceswap_desktop.app.preview import PreviewResult
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.qt.main_window import MainWindow
 
-HOLD_TIMEOUT_S = 30
-
-
-class HeldMeasure:
-    """Holds the worker inside the second phase of requests with one strength until released."""
-
-    def __init__(self, strength: int) -> None:
-        self.strength = strength
-        self.entered, self.release = threading.Event(), threading.Event()
-
-    def __call__(self, request: PreviewRequest) -> None:
-        if request.settings.strength == self.strength:
-            self.entered.set()
-            self.release.wait(HOLD_TIMEOUT_S)
-
 
 @pytest.fixture
-def held(window: MainWindow) -> Iterator[dict[int, HeldMeasure]]:
-    """Install holds by strength; they are released at the end whatever the test did."""
-    holds: dict[int, HeldMeasure] = {}
-
-    def hook(request: PreviewRequest) -> None:
-        hold = holds.get(request.settings.strength)
-        if hold is not None:
-            hold(request)
-
-    window.engine.before_measure = hook
+def held(window: MainWindow) -> Iterator[WorkerHolds]:
+    """Holds by strength inside the second phase; released at the end whatever the test did."""
+    holds = WorkerHolds()
+    window.engine.before_measure = lambda request: holds.wait_at(request.settings.strength)
     yield holds
-    for hold in holds.values():
-        hold.release.set()
+    holds.release_all()
 
 
 def record(window: MainWindow) -> tuple[list[tuple[PreviewResult, QImage]], list[PreviewResult]]:
@@ -61,12 +38,12 @@ def record(window: MainWindow) -> tuple[list[tuple[PreviewResult, QImage]], list
 
 
 def test_frame_is_shown_before_its_score_is_measured(  # type: ignore[no-untyped-def]
-    qtbot, window: MainWindow, held: dict[int, HeldMeasure]
+    qtbot, window: MainWindow, held: WorkerHolds
 ) -> None:
     load_inputs(qtbot, window, [OBAMA], BIDEN)
     first_text = window.similarity_panel.gauges[0].text()
     assert "cosine" in first_text
-    hold = held[40] = HeldMeasure(40)
+    hold = held.add(40)
     shown, scored = record(window)
     scored_before = len(window.engine.scored)
     window.session.set_settings(SwapSettings(strength=40))
@@ -96,10 +73,10 @@ def test_frame_is_shown_before_its_score_is_measured(  # type: ignore[no-untyped
 
 
 def test_a_stale_score_is_not_shown(  # type: ignore[no-untyped-def]
-    qtbot, window: MainWindow, held: dict[int, HeldMeasure]
+    qtbot, window: MainWindow, held: WorkerHolds
 ) -> None:
     load_inputs(qtbot, window, [OBAMA], BIDEN)
-    hold = held[40] = HeldMeasure(40)
+    hold = held.add(40)
     shown, scored = record(window)
     window.session.set_settings(SwapSettings(strength=40))
     qtbot.waitUntil(hold.entered.is_set, timeout=PREVIEW_TIMEOUT_MS)

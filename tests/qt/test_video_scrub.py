@@ -9,17 +9,17 @@ of events; nothing here depends on timing.
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Iterator
 
 import pytest
 from PySide6.QtGui import QImage
+from qt_helpers import Hold, WorkerHolds
 from test_video_person import HAMILTON, change_in, checked_chips, frame_of, open_video
 from test_video_timeline import wait_for_frame
 
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.qt.main_window import MainWindow
-from faceswap_desktop.qt.video_workers import VideoFrameResult, VideoPreviewRequest
+from faceswap_desktop.qt.video_workers import VideoFrameResult
 
 WRONG_GUESS_FRAME = 240
 """Two faces, after a scene cut. With the default person (the largest face of frame 0) checked only
@@ -27,36 +27,15 @@ there, the likeliest face (the larger) is swapped first, and the identity check 
 is that person: the corrected frame swaps nobody (dlib judge; checked when these tests were written)."""
 SINGER_FRAME = 100
 """One face, the default person's, far from any checked view: guessed right, confirmed by the check."""
-HOLD_TIMEOUT_S = 30
-
-
-class HeldCheck:
-    """Holds the worker inside the identity check of one frame until released."""
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-        self.entered, self.release = threading.Event(), threading.Event()
-
-    def __call__(self, request: VideoPreviewRequest) -> None:
-        if request.index == self.index:
-            self.entered.set()
-            self.release.wait(HOLD_TIMEOUT_S)
 
 
 @pytest.fixture
-def held(window: MainWindow) -> Iterator[dict[int, HeldCheck]]:
-    """Install holds by frame; they are released at the end whatever the test did."""
-    holds: dict[int, HeldCheck] = {}
-
-    def hook(request: VideoPreviewRequest) -> None:
-        hold = holds.get(request.index)
-        if hold is not None:
-            hold(request)
-
-    window.video.engine.before_confirm = hook
+def held(window: MainWindow) -> Iterator[WorkerHolds]:
+    """Holds by frame inside the identity check; released at the end whatever the test did."""
+    holds = WorkerHolds()
+    window.video.engine.before_confirm = lambda request: holds.wait_at(request.index)
     yield holds
-    for hold in holds.values():
-        hold.release.set()
+    holds.release_all()
 
 
 def record_shown(window: MainWindow) -> list[tuple[VideoFrameResult, QImage]]:
@@ -66,13 +45,13 @@ def record_shown(window: MainWindow) -> list[tuple[VideoFrameResult, QImage]]:
 
 
 def scrub_to_held_check(  # type: ignore[no-untyped-def]
-    qtbot, window: MainWindow, held: dict[int, HeldCheck], frame: int
-) -> tuple[HeldCheck, list[tuple[VideoFrameResult, QImage]]]:
+    qtbot, window: MainWindow, held: WorkerHolds, frame: int
+) -> tuple[Hold, list[tuple[VideoFrameResult, QImage]]]:
     """Open the clip, show frame 0 (checked), then move to ``frame`` and wait until the worker is held
     inside its second phase; returns the hold and the list of results shown from the move on."""
     open_video(qtbot, window)
     wait_for_frame(qtbot, window, 0)
-    hold = held[frame] = HeldCheck(frame)
+    hold = held.add(frame)
     shown = record_shown(window)
     window.video.model.set_position(frame)
     qtbot.waitUntil(hold.entered.is_set, timeout=30_000)
@@ -80,7 +59,7 @@ def scrub_to_held_check(  # type: ignore[no-untyped-def]
 
 
 def test_a_scrub_shows_the_guess_first_and_the_check_corrects_it(  # type: ignore[no-untyped-def]
-    qtbot, window: MainWindow, held: dict[int, HeldCheck]
+    qtbot, window: MainWindow, held: WorkerHolds
 ) -> None:
     hold, shown = scrub_to_held_check(qtbot, window, held, WRONG_GUESS_FRAME)
     video = window.video
@@ -121,7 +100,7 @@ def test_a_scrub_shows_the_guess_first_and_the_check_corrects_it(  # type: ignor
 
 
 def test_a_right_guess_is_confirmed_without_a_second_frame(  # type: ignore[no-untyped-def]
-    qtbot, window: MainWindow, held: dict[int, HeldCheck]
+    qtbot, window: MainWindow, held: WorkerHolds
 ) -> None:
     hold, shown = scrub_to_held_check(qtbot, window, held, SINGER_FRAME)
     video = window.video
@@ -158,7 +137,7 @@ def test_a_right_guess_is_confirmed_without_a_second_frame(  # type: ignore[no-u
 
 
 def test_a_check_for_a_frame_the_user_left_is_not_shown(  # type: ignore[no-untyped-def]
-    qtbot, window: MainWindow, held: dict[int, HeldCheck]
+    qtbot, window: MainWindow, held: WorkerHolds
 ) -> None:
     hold, shown = scrub_to_held_check(qtbot, window, held, WRONG_GUESS_FRAME)
     video = window.video
