@@ -370,8 +370,8 @@ class MainWindow(QMainWindow):
         if self.job_store is not None:
             self.job_store.close()
         self.analysis.shutdown()
-        # The video panel queued its session's close on the analysis thread, but shutting that thread
-        # down drops queued tasks when it was busy; it is idle now, so close here (idempotent).
+        # The video session is closed here, not queued on the analysis thread: shutting that thread down
+        # drops queued tasks when it was busy, and it is idle now.
         self.video.engine.close()
         if self.model_manager is not None:
             self.model_manager.shutdown()

@@ -366,8 +366,8 @@ class VideoWorkspace(QObject):
         return super().eventFilter(watched, event)
 
     def shutdown(self) -> None:
-        """Stop playback and background work (the analysis thread is shut down by the window)."""
+        """Stop playback and background work. The window shuts the analysis thread down and then closes
+        this workspace's session (``engine.close``), so the close can't be dropped behind a busy task."""
         self.model.set_playing(False)
         self.controller.request(None)
         self.thumbnails.shutdown()
-        self.window.analysis.submit(self.engine.close, lambda _v: None, lambda _e: None)
