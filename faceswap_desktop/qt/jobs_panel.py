@@ -100,7 +100,7 @@ class JobRowWidget(QFrame):
 class JobQueuePanel(QWidget):
     """Subscribes to the job runner's snapshots and keeps one row per job."""
 
-    save_problem_changed = Signal(str)  # emitted on the store's writer thread, delivered queued
+    save_problem_changed = Signal()  # emitted on the store's writer thread, delivered queued
 
     def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,11 +141,12 @@ class JobQueuePanel(QWidget):
         if hasattr(self._store, "add_write_error_listener"):
             self._store.add_write_error_listener(self._relay_save_problem)
 
-    def _relay_save_problem(self, problem: str) -> None:
-        """Writer thread -> GUI thread (the signal is queued: this object lives on the GUI thread)."""
+    def _relay_save_problem(self, _problem: str) -> None:
+        """Writer thread -> GUI thread (the signal is queued: this object lives on the GUI thread), where
+        :meth:`_show_save_problem` reads the store's latest state."""
         # RuntimeError: the panel is gone (its C++ side deleted) while the store still writes.
         with contextlib.suppress(RuntimeError):
-            self.save_problem_changed.emit(problem)
+            self.save_problem_changed.emit()
 
     def shutdown(self) -> None:
         """Stop hearing from the job store (call before closing it)."""
@@ -170,7 +171,7 @@ class JobQueuePanel(QWidget):
 
     def _show_save_problem(self) -> None:
         """Say so when the queue cannot be saved (disk full...): a crash would lose these jobs."""
-        problem = str(getattr(self.runner.queue.recorder, "write_error", "") or "")
+        problem = str(getattr(self._store, "write_error", "") or "")
         self.save_warning.setText(f"⚠ {problem}; these jobs would not survive a crash" if problem else "")
         self.save_warning.setVisible(bool(problem))
 
