@@ -26,6 +26,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check faceswap_desktop tests benchmarks scripts
+	$(BIN)/ruff format --check faceswap_desktop tests benchmarks scripts
 	$(BIN)/lint-imports
 	$(BIN)/mypy faceswap_desktop/core faceswap_desktop/inference faceswap_desktop/app
 

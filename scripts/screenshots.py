@@ -204,6 +204,8 @@ def model_manager_screenshot(app: QApplication, root: Path, path: Path) -> None:
         finally:
             dialog.shutdown()
             dialog.close()
+
+
 def shoot_video_timeline(app: QApplication, window: MainWindow, path: Path) -> None:
     """A video target with a swapped frame, an identity plot filled by previews and in/out markers."""
     video = window.video

@@ -58,9 +58,7 @@ def inswapper(
     return InswapperSwapper.from_model_file(path, session, recognizer, name=chosen)
 
 
-def simswap_encoder(
-    store: ModelStore, sessions: SessionCache, model_id: str = ENCODER_ID
-) -> OnnxRecognizer:
+def simswap_encoder(store: ModelStore, sessions: SessionCache, model_id: str = ENCODER_ID) -> OnnxRecognizer:
     """SimSwap's own ArcFace encoder: 112 px ArcFace crop, RGB, x/255 then ImageNet mean/std (the
     registry's per-channel mean/std in 0..255 units), 512-d output."""
     spec = store.registry.get(model_id)

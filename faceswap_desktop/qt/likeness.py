@@ -86,7 +86,7 @@ class LikenessController(QObject):
 
 
 def describe_changes(outcome: LikenessOutcome) -> str:
-    """"Face shape 100 → 70, Mask feather 5 → 8" (labels from the setting specs)."""
+    """ "Face shape 100 → 70, Mask feather 5 → 8" (labels from the setting specs)."""
     parts = []
     for name, (before, after) in outcome.changed.items():
         spec = SETTING_SPECS.get(name)

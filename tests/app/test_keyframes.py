@@ -35,9 +35,7 @@ def test_a_keyframe_pair_interpolates_ints_and_steps_the_rest() -> None:
 def test_interpolation_rounds_and_stays_in_range() -> None:
     third = interpolate_settings(A, B, 1 / 3)
     assert third.strength == 33
-    assert interpolate_settings(A, B, 7.0) == B.replace(
-        blend_mode="poisson", keep_target_mouth=False
-    )
+    assert interpolate_settings(A, B, 7.0) == B.replace(blend_mode="poisson", keep_target_mouth=False)
     assert interpolate_settings(A, B, -1.0) == A
 
 
