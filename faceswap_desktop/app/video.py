@@ -39,7 +39,7 @@ from ..core.pipeline import FacePipeline
 from ..core.roles import Recognizer
 from ..core.safe_files import check_not_an_input
 from ..core.settings import SwapSettings
-from ..core.tracking import TrackerOptions
+from ..core.tracking import FaceTracker, TrackerOptions
 from ..core.types import Image
 from ..core.video_io import VideoSource
 from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, check_video_space, container_for
@@ -242,7 +242,7 @@ class VideoExportJob:
         if warm_up is not None:
             warm_up()
         detector: Any = self.context.detector("mediapipe")
-        embedder = tracker_embedder(self.context, request.embedder)
+        embedder = tracker_embedder(self.context, request.embedder, defer=True)
         if request.content_credentials:
             prepare_signing(request.output)
         return _Models(pipeline, detector, embedder)
@@ -262,40 +262,50 @@ class VideoExportJob:
         seconds = reader.time_of(stop - 1) - reader.time_of(start) + float(1 / info.fps)
         check_video_space(request.output, info, seconds, request.encode.codec)
         pipeline, detector, embedder = models.pipeline, models.detector, models.embedder
-        prepared = pipeline.prepare_source(sources.result())
-        reference = find_reference(reader, detector, embedder, request.reference, start)
-        tracker = build_tracker(self.context, detector, embedder, reference, request.tracker)
-        if reference.frame_index == start:
-            tracker.seed(reference.face, start - 1)
-
-        origin, audio = self._timeline(reader, start, stop)
-        origin_pts = round(origin / reader.time_base)
-        temporary = _temporary_path(request.output)
-        writer = VideoWriter(
-            temporary, info.width, info.height, info.fps, reader.time_base, request.encode, audio
-        )
-        report = ExportReport(request.output, start, stop, info.fps, embedder.name if embedder else None)
+        # The reference's embedding waits for the tracker's first identity check, which a person never in
+        # doubt does not need (~100 ms of dlib holding the GIL, see core/tracking.py).
+        reference = find_reference(reader, detector, embedder, request.reference, start, defer_embedding=True)
+        # The reference frame is usually the first frame to export: it is not decoded a second time. The
+        # decoder thread starts now (the reader's only user from here on: timing questions are answered
+        # from its index), so the helper decodes ahead while this thread prepares the source and the
+        # tracker.
+        ahead: list[tuple[int, Image]] = []
+        if reference.frame_index == start and reference.image is not None:
+            ahead.append((start, reference.image))
         frames_in: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
         frames_out: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
         errors: list[BaseException] = []
-        # The decoder thread is the reader's only user of frames from here on (timing questions are
-        # answered from its index), so it needs no helper process of its own.
         threads = [
-            threading.Thread(target=self._decode, args=(reader, start, stop, frames_in, errors)),
-            threading.Thread(target=self._encode, args=(writer, reader, origin_pts, frames_out, errors)),
+            threading.Thread(target=self._decode, args=(reader, start + len(ahead), stop, frames_in, errors))
         ]
+        threads[0].start()
+        tracker: FaceTracker | None = None
+        writer: VideoWriter | None = None
+        temporary = _temporary_path(request.output)
         completed = False
         pool = ThreadPoolExecutor(max(request.workers, 1), thread_name_prefix="swap")
         try:
-            for thread in threads:
-                thread.start()
+            prepared = pipeline.prepare_source(sources.result())
+            tracker = build_tracker(self.context, detector, embedder, reference, request.tracker)
+            if reference.frame_index == start:
+                tracker.seed(reference.face, start - 1)
+            origin, audio = self._timeline(reader, start, stop)
+            origin_pts = round(origin / reader.time_base)
+            writer = VideoWriter(
+                temporary, info.width, info.height, info.fps, reader.time_base, request.encode, audio
+            )
+            report = ExportReport(request.output, start, stop, info.fps, embedder.name if embedder else None)
+            threads.append(
+                threading.Thread(target=self._encode, args=(writer, reader, origin_pts, frames_out, errors))
+            )
+            threads[1].start()
             pending: deque[Future[FrameOutcome]] = deque()
             started, started_cpu = time.perf_counter(), time.process_time()
             while True:
                 if self.cancel.is_set():
                     raise Cancelled("export cancelled")
                 self._raise_worker_error(errors)
-                item = self._get(frames_in)
+                item = ahead.pop() if ahead else self._get(frames_in)
                 if item is None:
                     break
                 index, image = item
@@ -333,10 +343,12 @@ class VideoExportJob:
             pool.shutdown(wait=True, cancel_futures=True)
             for thread in threads:
                 thread.join(timeout=5)
-            tracker.close()
+            if tracker is not None:
+                tracker.close()
             if not completed:
-                with contextlib.suppress(Exception):
-                    writer.abort()
+                if writer is not None:
+                    with contextlib.suppress(Exception):
+                        writer.abort()
                 with contextlib.suppress(OSError):
                     temporary.unlink()
 
