@@ -35,11 +35,11 @@ from ..core.guarded_decode import (
     load_image,
     release_helper,
 )
-from ..core.pipeline import FacePipeline
+from ..core.pipeline import FacePipeline, PreparedSource
 from ..core.roles import Recognizer
 from ..core.safe_files import check_not_an_input
 from ..core.settings import SwapSettings
-from ..core.tracking import TrackerOptions
+from ..core.tracking import FaceTracker, TrackerOptions, TrackResult
 from ..core.types import Image
 from ..core.video_io import VideoSource
 from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, check_video_space, container_for
@@ -203,7 +203,6 @@ class VideoExportJob:
 
     def run(self) -> Generator[ExportProgress, None, None]:
         """Export frame by frame, yielding progress; raises :class:`Cancelled` when cancelled."""
-        request = self.request
         # Every decode of the user's files runs in a helper process (core.guarded_decode): a decoder crash
         # on a damaged file fails this job with a typed error instead of taking the app down. A helper is
         # a fresh interpreter (~0.35 s of CPU to start), so one helper decodes the source photos and then
@@ -211,25 +210,37 @@ class VideoExportJob:
         # and does the engine's first-use initialisation: ~0.35 s of work that used to follow the wait. The
         # helper is an idle one from the pool when there is one (the GUI's photo loads leave some): then
         # there is no start at all.
+        #
+        # The source is prepared on a thread of its own as soon as its photos are decoded, while the
+        # video opens and this thread finds the reference (~50 ms of the engine's preparation that used
+        # to wait for both). Every core is already busy with the job's own threads, the helper's start
+        # included, from the first step on (see opencv_single_threaded: its pool's spinning workers).
+        with opencv_single_threaded():
+            yield from self._open_and_export()
+
+    def _open_and_export(self) -> Iterator[ExportProgress]:
+        request = self.request
         helper = acquire_helper()
         opener = ThreadPoolExecutor(1, thread_name_prefix="open")
         sources = opener.submit(lambda: [load_image(path, helper=helper) for path in request.sources])
         opening = opener.submit(GuardedVideoReader, request.target, helper)
+        preparer = ThreadPoolExecutor(1, thread_name_prefix="prepare")
         try:
             models = self._load_models()
+            prepared = preparer.submit(lambda: models.pipeline.prepare_source(sources.result()))
             reader = opening.result()
         except BaseException:
+            preparer.shutdown(wait=True, cancel_futures=True)
             opener.shutdown(wait=True, cancel_futures=True)
             if opening.done() and not opening.cancelled() and opening.exception() is None:
                 opening.result().close()
             release_helper(helper)
             raise
         try:
-            # Every core is already busy with the job's own threads (see opencv_single_threaded).
-            with opencv_single_threaded():
-                yield from self._export(reader, sources, models)
+            yield from self._export(reader, prepared, models)
         finally:
             reader.close()
+            preparer.shutdown(wait=True)
             opener.shutdown(wait=True)
             release_helper(helper)
 
@@ -242,13 +253,13 @@ class VideoExportJob:
         if warm_up is not None:
             warm_up()
         detector: Any = self.context.detector("mediapipe")
-        embedder = tracker_embedder(self.context, request.embedder)
+        embedder = tracker_embedder(self.context, request.embedder, defer=True)
         if request.content_credentials:
             prepare_signing(request.output)
         return _Models(pipeline, detector, embedder)
 
     def _export(
-        self, reader: VideoSource, sources: Future[list[Image]], models: _Models
+        self, reader: VideoSource, preparing: Future[PreparedSource], models: _Models
     ) -> Iterator[ExportProgress]:
         request, info = self.request, reader.info
         start = reader.index_at_time(request.start) if request.start else 0
@@ -262,40 +273,56 @@ class VideoExportJob:
         seconds = reader.time_of(stop - 1) - reader.time_of(start) + float(1 / info.fps)
         check_video_space(request.output, info, seconds, request.encode.codec)
         pipeline, detector, embedder = models.pipeline, models.detector, models.embedder
-        prepared = pipeline.prepare_source(sources.result())
-        reference = find_reference(reader, detector, embedder, request.reference, start)
-        tracker = build_tracker(self.context, detector, embedder, reference, request.tracker)
-        if reference.frame_index == start:
-            tracker.seed(reference.face, start - 1)
-
-        origin, audio = self._timeline(reader, start, stop)
-        origin_pts = round(origin / reader.time_base)
-        temporary = _temporary_path(request.output)
-        writer = VideoWriter(
-            temporary, info.width, info.height, info.fps, reader.time_base, request.encode, audio
-        )
-        report = ExportReport(request.output, start, stop, info.fps, embedder.name if embedder else None)
+        # The reference's embedding waits for the tracker's first identity check, which a person never in
+        # doubt does not need (~100 ms of dlib holding the GIL, see core/tracking.py).
+        reference = find_reference(reader, detector, embedder, request.reference, start, defer_embedding=True)
+        # The reference frame is usually the first frame to export: it is not decoded a second time. The
+        # decoder thread starts now (the reader's only user from here on: timing questions are answered
+        # from its index), so the helper decodes ahead while this thread prepares the source and the
+        # tracker.
+        ahead: list[tuple[int, Image]] = []
+        if reference.frame_index == start and reference.image is not None:
+            ahead.append((start, reference.image))
         frames_in: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
         frames_out: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
         errors: list[BaseException] = []
-        # The decoder thread is the reader's only user of frames from here on (timing questions are
-        # answered from its index), so it needs no helper process of its own.
         threads = [
-            threading.Thread(target=self._decode, args=(reader, start, stop, frames_in, errors)),
-            threading.Thread(target=self._encode, args=(writer, reader, origin_pts, frames_out, errors)),
+            threading.Thread(target=self._decode, args=(reader, start + len(ahead), stop, frames_in, errors))
         ]
+        threads[0].start()
+        tracker: FaceTracker | None = None
+        writer: VideoWriter | None = None
+        temporary = _temporary_path(request.output)
         completed = False
         pool = ThreadPoolExecutor(max(request.workers, 1), thread_name_prefix="swap")
         try:
-            for thread in threads:
-                thread.start()
+            tracker = build_tracker(self.context, detector, embedder, reference, request.tracker)
+            if reference.frame_index == start:
+                tracker.seed(reference.face, start - 1)
+            origin, audio = self._timeline(reader, start, stop)
+            origin_pts = round(origin / reader.time_base)
+            writer = VideoWriter(
+                temporary, info.width, info.height, info.fps, reader.time_base, request.encode, audio
+            )
+            report = ExportReport(request.output, start, stop, info.fps, embedder.name if embedder else None)
+            threads.append(
+                threading.Thread(target=self._encode, args=(writer, reader, origin_pts, frames_out, errors))
+            )
+            threads[1].start()
+
+            def swap(
+                settings: SwapSettings, index: int, image: Image, track: TrackResult, score: bool
+            ) -> FrameOutcome:
+                # The first frames are tracked while the source may still be in preparation.
+                return swap_tracked_face(pipeline, preparing.result(), settings, index, image, track, score)
+
             pending: deque[Future[FrameOutcome]] = deque()
             started, started_cpu = time.perf_counter(), time.process_time()
             while True:
                 if self.cancel.is_set():
                     raise Cancelled("export cancelled")
                 self._raise_worker_error(errors)
-                item = self._get(frames_in)
+                item = ahead.pop() if ahead else self._get(frames_in)
                 if item is None:
                     break
                 index, image = item
@@ -304,9 +331,7 @@ class VideoExportJob:
                 score = request.judge is not None and (index - start) % max(request.score_every, 1) == 0
                 pending.append(
                     pool.submit(
-                        self._cpu.measured("swap", swap_tracked_face),
-                        pipeline,
-                        prepared,
+                        self._cpu.measured("swap", swap),
                         request.frame_settings(index),
                         index,
                         image,
@@ -333,10 +358,12 @@ class VideoExportJob:
             pool.shutdown(wait=True, cancel_futures=True)
             for thread in threads:
                 thread.join(timeout=5)
-            tracker.close()
+            if tracker is not None:
+                tracker.close()
             if not completed:
-                with contextlib.suppress(Exception):
-                    writer.abort()
+                if writer is not None:
+                    with contextlib.suppress(Exception):
+                        writer.abort()
                 with contextlib.suppress(OSError):
                     temporary.unlink()
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -26,7 +27,7 @@ from numpy.typing import NDArray
 
 from ..core.errors import ModelMissing, NoFaceFound
 from ..core.guarded_decode import GuardedVideoReader
-from ..core.identity import cosine
+from ..core.identity import DLIB_CALIBRATION, cosine
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
 from ..core.roles import Recognizer
 from ..core.settings import SwapSettings
@@ -53,7 +54,8 @@ REFERENCE_SEARCH_LIMIT = 300
 
 IDENTITY_WINDOW = 30
 """A preview trusts the chosen person's position from an identity check this many frames away (in the
-same shot): the export's tracker re-verifies identity at the same cadence (``verify_every``)."""
+same shot): the export's tracker re-verifies identity at the same cadence (``verify_every``) whenever it
+is in doubt."""
 
 FRAME_CACHE_BYTES = 96 * 2**20
 """Decoded frames a session keeps (re-rendering a frame for new settings must not seek and decode)."""
@@ -82,12 +84,48 @@ class Reference:
     frame_index: int
     face: Face
     embedding: FloatArray | None
+    image: Image | None = None
+    """The frame, kept when the embedding was deferred (``find_reference(..., defer_embedding=True)``)."""
 
 
-def tracker_embedder(context: AppContext, embedder_id: str | None) -> Recognizer | None:
-    """The recognizer used to tell people apart while tracking (see the module doc for "auto")."""
+class DeferredRecognizer:
+    """The context's recognizer ``judge_id``, created on the first :meth:`embed` (a thread-safe proxy).
+
+    The export's tracker may never embed (see ``core/tracking.py``: the chosen person is re-checked only
+    when in doubt), and loading dlib's models costs ~140 ms of CPU before the first frame; ``name`` is
+    known without loading (the calibration's model name), for the identity thresholds and the report.
+    """
+
+    def __init__(self, context: AppContext, judge_id: str, name: str) -> None:
+        self.name = name
+        self._context, self._judge_id = context, judge_id
+        self._recognizer: Recognizer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the recognizer has been created (by an embedding)."""
+        return self._recognizer is not None
+
+    def embed(self, image: Image, face: Face) -> FloatArray:
+        """The recognizer's embedding of ``face`` (creating the recognizer first, once)."""
+        with self._lock:
+            if self._recognizer is None:
+                self._recognizer = self._context.recognizer(self._judge_id)
+                if self._recognizer.name != self.name:
+                    raise RuntimeError(f"{self._judge_id} is {self._recognizer.name!r}, not {self.name!r}")
+        return self._recognizer.embed(image, face)
+
+
+def tracker_embedder(context: AppContext, embedder_id: str | None, defer: bool = False) -> Recognizer | None:
+    """The recognizer used to tell people apart while tracking (see the module doc for "auto").
+
+    ``defer``: dlib comes as a :class:`DeferredRecognizer` (its models load on its first embedding).
+    """
     if embedder_id is None or embedder_id == "none":
         return None
+    if embedder_id == "dlib" and defer:
+        return DeferredRecognizer(context, "dlib", DLIB_CALIBRATION.model)
     if embedder_id != "auto":
         return context.recognizer(embedder_id)
     if os.environ.get("FACESWAP_MOBILEFACENET") and Path(os.environ["FACESWAP_MOBILEFACENET"]).is_file():
@@ -95,7 +133,7 @@ def tracker_embedder(context: AppContext, embedder_id: str | None) -> Recognizer
             return context.recognizer("mobilefacenet")
         except ModelMissing:
             log.info("MobileFaceNet not usable; tracking identity with dlib")
-    return context.recognizer("dlib")
+    return tracker_embedder(context, "dlib", defer)
 
 
 def identity_thresholds(context: AppContext, embedder: Recognizer | None) -> tuple[float, float]:
@@ -116,8 +154,13 @@ def find_reference(
     embedder: Recognizer | None,
     choice: ReferenceChoice,
     start: int = 0,
+    defer_embedding: bool = False,
 ) -> Reference:
-    """The chosen person's face and embedding; by default the largest face of the first frame with one."""
+    """The chosen person's face and embedding; by default the largest face of the first frame with one.
+
+    ``defer_embedding``: keep the frame instead of embedding the face (``embedding`` is None, ``image``
+    is the frame; :func:`build_tracker` embeds it when the tracker first needs it).
+    """
     frames = [choice.frame_index] if choice.frame_index is not None else None
     candidates = frames or range(start, min(start + REFERENCE_SEARCH_LIMIT, reader.info.frame_count))
     for index in candidates:
@@ -133,6 +176,8 @@ def find_reference(
             raise NoFaceFound(
                 f"frame {index} has {len(faces)} face(s); face {choice.face_index} does not exist"
             )
+        if defer_embedding:
+            return Reference(index, face, None, image)
         embedding = embedder.embed(image, face) if embedder is not None else None
         return Reference(index, face, embedding)
     where = f"frame {choice.frame_index}" if frames else f"the first {REFERENCE_SEARCH_LIMIT} frames"
@@ -147,11 +192,16 @@ def build_tracker(
     options: TrackerOptions | None = None,
 ) -> FaceTracker:
     """A tracker for the chosen person, with thresholds from the embedder's calibration; it refits with
-    its own video-mode FaceMesh when the detector offers one (close the tracker when done)."""
+    its own video-mode FaceMesh when the detector offers one (close the tracker when done). A reference
+    whose embedding was deferred is embedded on the tracker's first identity check."""
     accept, reject = identity_thresholds(context, embedder)
     follower = getattr(detector, "landmark_follower", None)
     refitter: LandmarkRefitter | None = follower() if follower is not None else None
-    return FaceTracker(detector, embedder, reference.embedding, accept, reject, options, refitter)
+    embedding: FloatArray | Callable[[], FloatArray] | None = reference.embedding
+    if embedding is None and embedder is not None and reference.image is not None:
+        image, face = reference.image, reference.face
+        embedding = lambda: embedder.embed(image, face)  # noqa: E731
+    return FaceTracker(detector, embedder, embedding, accept, reject, options, refitter)
 
 
 @dataclass

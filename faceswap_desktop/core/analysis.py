@@ -222,7 +222,7 @@ def _fit_mesh(
         log.debug("FaceMesh found no face in the crop of a detection at %s", box)
         return None
     crop_side = crop.shape[0]
-    points = np.array([(p.x, p.y, p.z) for p in result.multi_face_landmarks[0].landmark], dtype=np.float32)
+    points = landmark_array(result.multi_face_landmarks[0])
     landmarks = np.empty_like(points)
     landmarks[:, 0] = points[:, 0] * crop_side / scale + x0
     landmarks[:, 1] = points[:, 1] * crop_side / scale + y0
@@ -233,6 +233,37 @@ def _fit_mesh(
     return Face(
         box=mesh_box, score=score, keypoints_5=keypoints_from_mesh(landmarks), landmarks_478=landmarks
     )
+
+
+_LANDMARK_RECORD = np.dtype(
+    {"names": ["x", "y", "z"], "formats": ["<f4"] * 3, "offsets": [3, 8, 13], "itemsize": 17}
+)
+"""One landmark of a serialised ``NormalizedLandmarkList``: field 1 (tag 0x0a, length 15) holding x, y
+and z as fixed32 fields 1-3 (tags 0x0d, 0x15, 0x1d)."""
+
+_LANDMARK_TAGS = np.array([0x0A, 0x0F, 0x0D, 0x15, 0x1D], np.uint8)
+_LANDMARK_TAG_COLUMNS = [0, 1, 2, 7, 12]
+
+
+def landmark_array(landmarks: Any) -> FloatArray:
+    """(n, 3) float32 x, y, z of a MediaPipe ``NormalizedLandmarkList``.
+
+    Reading 478 landmark messages attribute by attribute costs ~0.5 ms holding the GIL, once per fit:
+    every frame on the video export's tracking thread, while the swap workers wait for the GIL. The
+    serialised list (~25 us) is read directly instead when every landmark is exactly x, y and z (FaceMesh
+    sets no visibility or presence; proto3 leaves out a coordinate that is exactly 0, and any other layout
+    takes the attribute path). Same float32 values either way.
+    """
+    data = landmarks.SerializeToString()
+    count = len(landmarks.landmark)
+    if count and len(data) == count * _LANDMARK_RECORD.itemsize:
+        tags = np.frombuffer(data, np.uint8).reshape(count, _LANDMARK_RECORD.itemsize)
+        if (tags[:, _LANDMARK_TAG_COLUMNS] == _LANDMARK_TAGS).all():
+            records = np.frombuffer(data, _LANDMARK_RECORD)
+            points = np.empty((count, 3), np.float32)
+            points[:, 0], points[:, 1], points[:, 2] = records["x"], records["y"], records["z"]
+            return points
+    return np.array([(p.x, p.y, p.z) for p in landmarks.landmark], dtype=np.float32).reshape(-1, 3)
 
 
 def _tile_grid(width: int, height: int) -> list[tuple[int, int, int]]:

@@ -12,11 +12,16 @@ Per frame:
    by box overlap (IoU); the others start new tracks.
 3. Identity: a new track is embedded once, and only while the chosen person is not being tracked (one
    person is in one place at a time); the best track above ``accept`` becomes the chosen person. The
-   chosen person's track is re-verified every ``verify_every`` frames and dropped below ``reject``
-   (the box drifted onto someone else). Tracks judged "someone else" are re-checked every
+   chosen person's track is re-verified and dropped below ``reject`` (the box drifted onto someone
+   else): every ``verify_every`` frames while their identity is in doubt (another face is tracked, the
+   track came back after frames unseen or its box jumped, or the face grew well beyond the reference's
+   view), otherwise only every ``verify_alone_every`` frames: a box followed frame to frame with
+   nobody else in the picture has nobody to drift onto, and a dlib embedding holds the GIL for
+   ~100-150 ms, stalling the export's swap workers. Tracks judged "someone else" are re-checked every
    ``recheck_every`` frames (a turned head may have been misjudged). The reference embedding is
    replaced by the chosen person's largest verified view, so later checks compare against the
-   clearest picture of them (small faces give weak embeddings).
+   clearest picture of them (small faces give weak embeddings); it may be given as a function, called
+   on the first check that needs it (an export whose person is never in doubt embeds nobody).
 4. The chosen face's 478 landmarks go through a One Euro filter in face-size units.
 
 The embedder is any :class:`Recognizer` (the app passes the dlib judge or MobileFaceNet; see
@@ -27,6 +32,7 @@ is not re-acquired.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -65,6 +71,16 @@ class TrackerOptions:
     once the chosen person is lost, and then detection runs at once; 10 halves its CPU next to 5 (it
     costs ~3 refits) with the same landmark jitter on the benchmark clip."""
     verify_every: int = 30
+    """Re-verification cadence of the chosen person while their identity is in doubt."""
+    verify_alone_every: int = 150
+    """Re-verification cadence while it is not: the chosen face alone (no other track since the last
+    check), followed frame to frame without a jump, no larger than ``grown_by`` x the reference's view.
+    A safety net only (a detector can miss a face); each dlib check holds the GIL ~100-150 ms."""
+    steady_iou: float = 0.5
+    """The chosen face's box overlapping its previous box less than this is a jump (identity in doubt)."""
+    grown_by: float = 1.25
+    """A view this much larger than the reference's is checked at the in-doubt cadence (a check
+    replaces the reference with it: larger faces give stronger embeddings)."""
     recheck_every: int = 30
     max_missed: int = 15
     """A track unseen for this many frames is dropped."""
@@ -98,6 +114,8 @@ class _Track:
     checked_at: int = -(10**9)
     similarity: float | None = None
     embedding: FloatArray | None = None
+    doubted_at: int = -(10**9)
+    """Last frame something put this track's identity in doubt (a gap, a jump, another face)."""
 
 
 def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
@@ -128,20 +146,23 @@ class FaceTracker:
         self,
         detector: TrackingDetector,
         embedder: Recognizer | None,
-        reference: FloatArray | None,
+        reference: FloatArray | Callable[[], FloatArray] | None,
         accept: float,
         reject: float,
         options: TrackerOptions | None = None,
         refitter: LandmarkRefitter | None = None,
     ) -> None:
-        """``refitter`` refits the chosen face between detections (default: the detector's
+        """``reference``: the chosen person's embedding, or a function computing it on the first check
+        that needs one. ``refitter`` refits the chosen face between detections (default: the detector's
         :meth:`~TrackingDetector.landmarks_in_box`); one with a ``reset()`` method is reset after a
         scene cut and when the chosen person changes, and the tracker's :meth:`close` closes it."""
         self.detector, self.embedder = detector, embedder
         self.refitter: LandmarkRefitter = refitter if refitter is not None else detector
         self.accept, self.reject = accept, reject
         self.options = options or TrackerOptions()
-        self._reference, self._reference_size = reference, 0.0
+        self._reference: FloatArray | None = None if callable(reference) else reference
+        self._compute_reference = reference if callable(reference) else None
+        self._reference_size = 0.0
         self._tracks: list[_Track] = []
         self._cuts = SceneCutDetector()
         self._filter = OneEuroFilter(self.options.min_cutoff, self.options.beta)
@@ -182,7 +203,10 @@ class FaceTracker:
         detect = cut or target is None or frame_number - self._last_detect >= self.options.detect_every
         if target is not None and not detect:
             refit = self.refitter.landmarks_in_box(frame, target.face.box, target.face.score)
-            if refit is not None and box_iou(refit.box, target.face.box) >= self.options.min_iou:
+            overlap = box_iou(refit.box, target.face.box) if refit is not None else 0.0
+            if refit is not None and overlap >= self.options.min_iou:
+                if overlap < self.options.steady_iou:
+                    target.doubted_at = frame_number
                 target.face, target.last_seen = refit, frame_number
             else:
                 detect = True
@@ -223,17 +247,27 @@ class FaceTracker:
                 break
             if t in used_tracks or f in used_faces:
                 continue
-            self._tracks[t].face, self._tracks[t].last_seen = faces[f], frame_number
+            track = self._tracks[t]
+            if frame_number - track.last_seen > 1 or iou < self.options.steady_iou:
+                track.doubted_at = frame_number  # back after frames unseen, or a jump
+            track.face, track.last_seen = faces[f], frame_number
             used_tracks.add(t)
             used_faces.add(f)
         self._tracks += [_Track(face, frame_number) for f, face in enumerate(faces) if f not in used_faces]
         self._tracks = [t for t in self._tracks if frame_number - t.last_seen <= self.options.max_missed]
 
+    def _reference_embedding(self) -> FloatArray:
+        if self._reference is None:
+            assert self._compute_reference is not None
+            self._reference, self._compute_reference = self._compute_reference(), None
+        return self._reference
+
     def _similarity(self, frame: Image, track: _Track, frame_number: int) -> float:
-        assert self.embedder is not None and self._reference is not None
+        assert self.embedder is not None
+        reference = self._reference_embedding()
         embedding = self.embedder.embed(frame, track.face)
         self._embeddings += 1
-        track.similarity = cosine(embedding, self._reference)
+        track.similarity = cosine(embedding, reference)
         track.checked_at, track.embedding = frame_number, embedding
         if track.status == "target":
             self._maybe_update_reference(track)
@@ -246,13 +280,18 @@ class FaceTracker:
             self._reference, self._reference_size = track.embedding, track.face.size
 
     def _identify(self, frame: Image, frame_number: int) -> None:
-        if self.embedder is None or self._reference is None:
+        if self.embedder is None or (self._reference is None and self._compute_reference is None):
             return
         visible = [t for t in self._tracks if t.last_seen == frame_number]
         target = next((t for t in visible if t.status == "target"), None)
         options = self.options
         if target is not None:
-            due = frame_number - target.checked_at >= options.verify_every
+            if len(self._tracks) > 1:  # someone else tracked (seen within ``max_missed`` frames)
+                target.doubted_at = frame_number
+            doubt = target.doubted_at > target.checked_at
+            doubt = doubt or target.face.size >= options.grown_by * self._reference_size
+            every = options.verify_every if doubt else options.verify_alone_every
+            due = frame_number - target.checked_at >= every
             if due and self._similarity(frame, target, frame_number) < self.reject:
                 log.info("frame %d: the tracked face no longer matches; dropping it", frame_number)
                 target.status = "other"

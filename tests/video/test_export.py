@@ -203,3 +203,35 @@ def test_one_helper_decodes_the_photos_and_the_video_and_the_engine_warms_before
     started.clear()
     progress = list(VideoExportJob(context, replace(request, output=tmp_path / "again.mp4")).run())
     assert progress[-1].frames_done == 6 and started == []
+
+
+def test_a_person_never_in_doubt_is_not_embedded_and_the_reference_frame_is_decoded_once(  # type: ignore[no-untyped-def]
+    context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One face followed frame to frame: the tracker checks nobody (dlib is not even created) and the
+    reference frame found by seeking is the first exported frame (the decoder starts after it)."""
+    from faceswap_desktop.core.guarded_decode import GuardedVideoReader
+
+    created: list[str] = []
+    recognizer = context.recognizer
+    monkeypatch.setattr(
+        context, "recognizer", lambda judge_id: (created.append(judge_id), recognizer(judge_id))[1]
+    )
+    seeks: list[int] = []
+    runs: list[int] = []
+    frame_at, frames = GuardedVideoReader.frame_at, GuardedVideoReader.frames
+    monkeypatch.setattr(
+        GuardedVideoReader, "frame_at", lambda self, i: (seeks.append(i), frame_at(self, i))[1]
+    )
+    monkeypatch.setattr(
+        GuardedVideoReader, "frames", lambda self, a=0, b=None: (runs.append(a), frames(self, a, b))[1]
+    )
+    request = VideoExportRequest(
+        sources=(BIDEN,), target=OBAMA, output=tmp_path / "out.mp4", start=1.0, end=1.5, embedder="dlib",
+        judge=None, encode=EncodeOptions(crf=12, preset="ultrafast", audio="none"),
+    )  # fmt: skip
+    job = VideoExportJob(context, request)
+    progress = list(job.run())
+    assert progress[-1].frames_done == 15 and all(record.face_found for record in job.report.records)
+    assert created == [] and job.report.tracking_embedder == "dlib ResNet-34 (128-d)"
+    assert seeks == [30] and runs == [31]

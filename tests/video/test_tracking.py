@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from faceswap_desktop.core.tracking import FaceTracker
+from faceswap_desktop.core.tracking import FaceTracker, TrackerOptions
 from faceswap_desktop.core.types import Face
 from faceswap_desktop.core.video_io import VideoReader
 
@@ -100,3 +102,83 @@ def test_tracker_without_a_follower_refits_with_the_detector_and_leaves_it_open(
         tracker.update(grey, n, n / 30)
     assert (detector.detections, detector.refits) == (1, 2)
     tracker.close()  # nothing to close: the detector is shared
+
+
+class _Embedder:
+    """Embeds every face as the same unit vector; records the frame of each call."""
+
+    name = "fake"
+
+    def __init__(self, frame: Callable[[], int]) -> None:
+        self.frame = frame
+        self.calls: list[int] = []
+
+    def embed(self, image: np.ndarray, face: Face) -> np.ndarray:
+        assert face.box[0] == 10.0  # only the chosen face is ever checked while it is tracked
+        self.calls.append(self.frame())
+        return np.array([1.0, 0.0], np.float32)
+
+
+class _Scripted(_Detector):
+    """Detects the faces a script gives per detection (the refit follows the chosen face)."""
+
+    def __init__(self, script: Callable[[int], list[Face]]) -> None:
+        super().__init__()
+        self.script = script
+        self.frame = 0
+
+    def detect_faces(self, image: np.ndarray) -> list[Face]:
+        self.detections += 1
+        return self.script(self.frame)
+
+    def landmarks_in_box(
+        self, image: np.ndarray, box: tuple[float, float, float, float], score: float = 1.0
+    ) -> Face | None:
+        self.refits += 1
+        return _face(box[0]) if any(f.box[0] == box[0] for f in self.script(self.frame)) else None
+
+
+def _run(script: Callable[[int], list[Face]], frames: int, options: TrackerOptions) -> tuple[_Embedder, int]:
+    """Track a seeded face at x=10 over ``frames`` frames; (the embedder, reference computations)."""
+    detector = _Scripted(script)
+    embedder = _Embedder(lambda: detector.frame)
+    computed: list[int] = []
+
+    def reference() -> np.ndarray:
+        computed.append(1)
+        return np.array([1.0, 0.0], np.float32)
+
+    tracker = FaceTracker(detector, embedder, reference, 0.5, 0.2, options)
+    tracker.seed(_face(10.0), -1)
+    grey = np.full((90, 160, 3), 100, np.uint8)
+    for n in range(frames):
+        detector.frame = n
+        found = tracker.update(grey, n, n / 30).face
+        assert (found is not None) == bool(script(n)), n  # followed whenever it is in the frame
+    return embedder, len(computed)
+
+
+def test_a_face_alone_is_re_verified_only_at_the_long_cadence_and_the_reference_embedded_then() -> None:
+    options = TrackerOptions(verify_every=30, verify_alone_every=150)
+    embedder, computed = _run(lambda n: [_face(10.0)], 149, options)
+    assert embedder.calls == [] and computed == 0  # nobody else, no gap, no jump: nothing embedded
+    embedder, computed = _run(lambda n: [_face(10.0)], 310, options)
+    assert embedder.calls == [149, 299] and computed == 1  # the safety checks; the reference once
+
+
+def test_another_face_puts_identity_in_doubt_and_restores_the_short_cadence() -> None:
+    options = TrackerOptions(verify_every=30, verify_alone_every=150)
+    embedder, _ = _run(lambda n: [_face(10.0), _face(100.0)], 95, options)
+    assert embedder.calls == [29, 59, 89]  # as before: every 30 frames from the seed (frame -1)
+    # Another face detected at frame 40 only (detection every 10 frames; its track lives 15 more): checked
+    # at once (the last check is over 30 frames old), once more 30 frames later (the doubt lasted past
+    # that check), then no more.
+    embedder, _ = _run(lambda n: [_face(10.0)] + ([_face(100.0)] if n == 40 else []), 150, options)
+    assert embedder.calls == [40, 70]
+
+
+def test_a_gap_in_the_chosen_track_puts_identity_in_doubt() -> None:
+    options = TrackerOptions(verify_every=30, verify_alone_every=150, detect_every=10)
+    # The face is missed by the refit and the detector at frames 20-22, then found again at its place.
+    embedder, _ = _run(lambda n: [] if 20 <= n <= 22 else [_face(10.0)], 95, options)
+    assert embedder.calls == [29]  # due at the in-doubt cadence after the gap, then never again

@@ -7,7 +7,12 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from faceswap_desktop.app.video_session import ReferenceChoice, VideoSession
+from faceswap_desktop.app.video_session import (
+    DeferredRecognizer,
+    ReferenceChoice,
+    VideoSession,
+    tracker_embedder,
+)
 from faceswap_desktop.core.image_io import read_image
 from faceswap_desktop.core.settings import SwapSettings
 
@@ -106,3 +111,26 @@ def test_deferred_identity_shows_a_guess_then_corrects_it(context, mobilefacenet
         assert session.preview(150, SwapSettings()).identity == "embedded"
     finally:
         session.close()
+
+
+def test_deferred_dlib_is_created_on_its_first_embedding_under_its_own_name(  # type: ignore[no-untyped-def]
+    context, analyser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faceswap_desktop.inference.dlib_recognizer import DlibRecognizer
+
+    created: list[str] = []
+    recognizer = context.recognizer
+
+    def counting(judge_id: str):  # type: ignore[no-untyped-def]
+        created.append(judge_id)
+        return recognizer(judge_id)
+
+    monkeypatch.setattr(context, "recognizer", counting)
+    deferred = tracker_embedder(context, "dlib", defer=True)
+    assert isinstance(deferred, DeferredRecognizer) and not deferred.loaded and created == []
+    assert deferred.name == DlibRecognizer.name  # the calibration's name is the model's own
+    image = read_image(BIDEN)
+    face = analyser.detect_faces(image)[0]
+    embedding = deferred.embed(image, face)
+    assert deferred.loaded and created == ["dlib"]
+    np.testing.assert_array_equal(embedding, recognizer("dlib").embed(image, face))
