@@ -304,7 +304,8 @@ def outer_ring_triangles(
     # ran once per video frame as a Python loop over ~100 triangles, ~4 ms).
     keys = np.round(all_pts.astype(np.float64), 2)
     corners = np.round(tri_list.reshape(-1, 2), 2)
-    same = np.all(corners[:, None, :] == keys[None, :, :], axis=2)
+    # x and y compared separately (np.all over a 2-long axis was most of this function's time).
+    same = (corners[:, None, 0] == keys[None, :, 0]) & (corners[:, None, 1] == keys[None, :, 1])
     # The last equal point wins, as a dict built from the points would keep it.
     last = len(keys) - 1 - np.argmax(same[:, ::-1], axis=1)
     index = np.where(same.any(axis=1), last, -1).reshape(-1, 3)

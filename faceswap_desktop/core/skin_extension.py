@@ -204,7 +204,9 @@ def skin_likelihood(image: Image, reference: FloatArray, face_size: float) -> Fl
     residual = lab - local
     inverse = _trimmed_inverse(residual[selected])
     # r^T A r per pixel: cv2.transform applies A to every pixel's residual in one pass.
-    distance = (cv2.transform(residual, inverse.astype(np.float32)) * residual).sum(axis=2)
+    # The channel sum as two adds (what .sum(axis=2) does, in that order, at a fraction of its cost).
+    product = cv2.transform(residual, inverse.astype(np.float32)) * residual
+    distance = product[..., 0] + product[..., 1] + product[..., 2]
     colour = np.exp(-0.5 * distance / SKIN_SCALE**2)
     # Texture: hair (blond hair can have skin's colour) is strands, skin is smooth at this scale. The
     # local gradient energy of the luminance is compared with the reference skin's own (median).

@@ -146,10 +146,11 @@ def similarity_maps(inverse: FloatArray, roi: Roi) -> tuple[FloatArray, FloatArr
     """Remap grids for a global affine: each ROI pixel maps through the 2x3 ``inverse`` (dst -> src)."""
     xs = np.arange(roi.x0, roi.x1, dtype=np.float32)
     ys = np.arange(roi.y0, roi.y1, dtype=np.float32)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    map_x = inverse[0, 0] * grid_x + inverse[0, 1] * grid_y + inverse[0, 2]
-    map_y = inverse[1, 0] * grid_x + inverse[1, 1] * grid_y + inverse[1, 2]
-    return map_x.astype(np.float32), map_y.astype(np.float32)
+    # a * x + b * y + c per pixel, the products taken once per column and per row and broadcast: the same
+    # float32 operations in the same order as on full meshgrids, at a third of the passes over the grid.
+    map_x = ((inverse[0, 0] * xs)[None, :] + (inverse[0, 1] * ys)[:, None]) + inverse[0, 2]
+    map_y = ((inverse[1, 0] * xs)[None, :] + (inverse[1, 1] * ys)[:, None]) + inverse[1, 2]
+    return map_x.astype(np.float32, copy=False), map_y.astype(np.float32, copy=False)
 
 
 def rasterise_piecewise_affine(
@@ -171,7 +172,11 @@ def rasterise_piecewise_affine(
     each covered pixel of ``values_out`` gets its triangle's value. Returns the coverage mask (ROI-sized).
     """
     if depth is not None:
-        order = np.argsort(-depth[triangles].mean(axis=1), kind="stable")
+        # The corners' mean depth as two adds and a division (what .mean(axis=1) computes, in that order;
+        # numpy's reduction over a 3-long axis costs ~10x more).
+        corner_depth = depth[triangles]
+        mean_depth = (corner_depth[:, 0] + corner_depth[:, 1] + corner_depth[:, 2]) / 3
+        order = np.argsort(-mean_depth, kind="stable")
         triangles = triangles[order]
         if triangle_values is not None:
             triangle_values = triangle_values[order]
