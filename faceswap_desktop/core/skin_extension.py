@@ -93,6 +93,16 @@ def forehead_weight(points: FloatArray, landmarks: FloatArray) -> FloatArray:
     return np.clip(weight, 0.0, 1.0).astype(np.float32)
 
 
+def _roll_on(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``np.roll(values, 1, axis=0)`` (each row takes the previous one's place) without its overhead."""
+    return np.concatenate([values[-1:], values[:-1]])
+
+
+def _roll_back(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``np.roll(values, -1, axis=0)``."""
+    return np.concatenate([values[1:], values[:1]])
+
+
 def extended_ring(landmarks: FloatArray, distance: float) -> FloatArray:
     """Points outside each oval vertex, along the oval's smoothed outward normal; (K, 3).
 
@@ -102,12 +112,12 @@ def extended_ring(landmarks: FloatArray, distance: float) -> FloatArray:
     """
     ring = landmarks[oval_ring()].astype(np.float64)
     points = ring[:, :2]
-    tangent = np.roll(points, -1, axis=0) - np.roll(points, 1, axis=0)
+    tangent = _roll_back(points) - _roll_on(points)
     normal = np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)
     # Neighbour averaging keeps the normals from crossing where the oval bends sharply (chin, temples).
     for _ in range(2):
-        normal = normal + np.roll(normal, 1, axis=0) + np.roll(normal, -1, axis=0)
-    normal /= np.linalg.norm(normal, axis=1, keepdims=True) + 1e-9
+        normal = normal + _roll_on(normal) + _roll_back(normal)
+    normal /= np.sqrt(normal[:, 0:1] * normal[:, 0:1] + normal[:, 1:2] * normal[:, 1:2]) + 1e-9
     # Orient outward: away from the oval's centroid.
     if float(np.sum((points - points.mean(0)) * normal)) < 0:
         normal = -normal
@@ -168,7 +178,8 @@ def _trimmed_inverse(residuals: FloatArray) -> NDArray[np.float64]:
         cov = scatter / max(len(samples) - 1, 1) + _SPREAD_FLOOR
         cov[0, 0] *= 2.0
         _ok, inverse = cv2.invert(cov, flags=cv2.DECOMP_CHOLESKY)
-        distance = (cv2.gemm(samples, inverse, 1.0, None, 0.0) * samples).sum(axis=1)
+        product = cv2.gemm(samples, inverse, 1.0, None, 0.0) * samples
+        distance = product[:, 0] + product[:, 1] + product[:, 2]  # .sum(axis=1), in its order
         kept = samples[distance < 9.0]
         if len(kept) < 32 or len(kept) == len(samples):
             break
