@@ -156,8 +156,9 @@ def forehead_weight(landmarks: FloatArray, shape: tuple[int, ...]) -> FloatArray
     brows = (landmarks[105, :2] + landmarks[334, :2]) / 2
     up = (top - chin) / max(float(np.linalg.norm(top - chin)), 1e-6)
     height = max(float((top - brows) @ up), 1e-6)
-    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-    above = ((xs - brows[0]) * up[0] + (ys - brows[1]) * up[1]) / height
+    # Per column and per row, then broadcast: the same float32 operations as on full coordinate grids.
+    xs, ys = np.arange(shape[1], dtype=np.float32), np.arange(shape[0], dtype=np.float32)
+    above = (((xs - brows[0]) * up[0])[None, :] + ((ys - brows[1]) * up[1])[:, None]) / height
     weight: FloatArray = np.clip(above / FOREHEAD_RAMP, 0.0, 1.0).astype(np.float32)
     return weight
 

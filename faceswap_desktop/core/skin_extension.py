@@ -153,8 +153,9 @@ def skin_reference(landmarks: FloatArray, roi: Roi, face_size: float) -> FloatAr
     # The face's vertical axis (eyes' midpoint towards the mouth's): keep what lies above the nose tip.
     eyes, axis = _vertical_axis(landmarks)
     axis /= np.linalg.norm(axis) + 1e-9
-    ys, xs = np.mgrid[0 : roi.height, 0 : roi.width]
-    along = (xs - eyes[0]) * axis[0] + (ys - eyes[1]) * axis[1]
+    # Per column and per row, then broadcast: the same float64 values as on full coordinate grids.
+    xs, ys = np.arange(roi.width), np.arange(roi.height)
+    along = ((xs - eyes[0]) * axis[0])[None, :] + ((ys - eyes[1]) * axis[1])[:, None]
     limit = float(np.dot(landmarks[NOSE_TIP, :2] - eyes, axis))
     return (inside * (along < limit)).astype(np.float32)
 
