@@ -185,7 +185,8 @@ def rasterise_piecewise_affine(
     triangles = triangles[keep]
     if triangle_values is not None:
         triangle_values = triangle_values[keep]
-    tri = dst_points[triangles, :2]
+    corners = triangles.T
+    corner_x, corner_y = dst_points[:, 0][corners], dst_points[:, 1][corners]
 
     # Candidate boxes: the pixels within reach of the inside test below. A pixel passing it has every
     # barycentric weight >= -1e-4 (l0 = 1 - l1 - l2 too), so it lies at most 2e-4 of the triangle's extent
@@ -193,15 +194,23 @@ def rasterise_piecewise_affine(
     # pixels): the slack of 1e-3 of the extent plus 0.01 px keeps every such pixel while dropping the
     # floor/ceil rows and columns no triangle reaches. Held inside the plain floor/ceil bounds, so the
     # covered pixels are exactly those of the plain boxes. (Elementwise minima and maxima of the three
-    # corners: numpy's reductions over a short axis cost ~10x more here.)
-    lo = np.minimum(np.minimum(tri[:, 0], tri[:, 1]), tri[:, 2])
-    hi = np.maximum(np.maximum(tri[:, 0], tri[:, 1]), tri[:, 2])
-    extent = hi - lo
-    slack = (np.maximum(extent[:, 0], extent[:, 1]) * 1e-3 + 1e-2)[:, None]
-    start = np.maximum(np.floor(lo), np.ceil(lo - slack)).astype(np.int64)
-    stop = np.minimum(np.ceil(hi), np.floor(hi + slack)).astype(np.int64) + 1
-    bx0, bx1 = np.clip(start[:, 0], roi.x0, roi.x1), np.clip(stop[:, 0], roi.x0, roi.x1)
-    by0, by1 = np.clip(start[:, 1], roi.y0, roi.y1), np.clip(stop[:, 1], roi.y0, roi.y1)
+    # corners, x and y as separate (T,) arrays: numpy's reductions over a short axis, and its loops over
+    # short inner axes, cost ~10x more here.)
+    lo_x = np.minimum(np.minimum(corner_x[0], corner_x[1]), corner_x[2])
+    lo_y = np.minimum(np.minimum(corner_y[0], corner_y[1]), corner_y[2])
+    hi_x = np.maximum(np.maximum(corner_x[0], corner_x[1]), corner_x[2])
+    hi_y = np.maximum(np.maximum(corner_y[0], corner_y[1]), corner_y[2])
+    slack = np.maximum(hi_x - lo_x, hi_y - lo_y) * 1e-3 + 1e-2
+    bx0, by0 = (
+        np.minimum(np.maximum(np.maximum(np.floor(lo), np.ceil(lo - slack)).astype(np.int64), first), last)
+        for lo, first, last in ((lo_x, roi.x0, roi.x1), (lo_y, roi.y0, roi.y1))
+    )
+    bx1, by1 = (
+        np.minimum(
+            np.maximum(np.minimum(np.ceil(hi), np.floor(hi + slack)).astype(np.int64) + 1, first), last
+        )
+        for hi, first, last in ((hi_x, roi.x0, roi.x1), (hi_y, roi.y0, roi.y1))
+    )
     heights = np.where(bx1 > bx0, by1 - by0, 0)
     coverage = np.zeros((roi.height, roi.width), dtype=bool)
     if int(heights.sum()) == 0:
@@ -225,21 +234,28 @@ def rasterise_piecewise_affine(
     run_ends = np.concatenate([[0], ends])[np.cumsum(heights)]
     per_triangle = np.diff(run_ends, prepend=0)
     column = np.repeat(span_x0 - (ends - counts), counts) + np.arange(total, dtype=np.int64)
-    row = np.repeat(span_y, counts)
-    px, py = column.astype(np.float32), row.astype(np.float32)
+    px = column.astype(np.float32)
 
     # Barycentric l1, l2 and the source position are all affine in (px, py) within one triangle, so 12
-    # coefficients per triangle give everything. The runs leave few candidates outside (~1 %), so the
-    # source position is computed for all of them and the inside ones picked once.
-    c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 = (np.repeat(values, per_triangle) for values in c)
-    l1 = c0 * px + c1 * py + c2
-    l2 = c3 * px + c4 * py + c5
+    # coefficients per triangle give everything: each is a * px + b * py + d in float32, evaluated in
+    # that order. b * py is one product per row of a triangle, taken there and repeated to its
+    # candidates (the same float32 product). The runs leave few candidates outside (~1 %), so the source
+    # position is computed for all of them and the inside ones picked once.
+    span_py = span_y.astype(np.float32)
+
+    def affine(k: int) -> FloatArray:
+        per_row: FloatArray = np.repeat(c[k + 1], heights) * span_py
+        values: FloatArray = np.repeat(c[k], per_triangle) * px + np.repeat(per_row, counts)
+        values += np.repeat(c[k + 2], per_triangle)
+        return values
+
+    l1, l2 = affine(0), affine(3)
     eps = -1e-4
     inside = np.flatnonzero((l1 >= eps) & (l2 >= eps) & (l1 + l2 <= 1.0 - eps))
-    flat = ((row - roi.y0) * roi.width + (column - roi.x0))[inside]
+    flat = (np.repeat((span_y - roi.y0) * roi.width - roi.x0, counts) + column)[inside]
     # Plain fancy assignment: with repeated indices the last write wins, i.e. the nearest triangle.
-    _flat(map_x)[flat] = (c6 * px + c7 * py + c8)[inside]
-    _flat(map_y)[flat] = (c9 * px + c10 * py + c11)[inside]
+    _flat(map_x)[flat] = affine(6)[inside]
+    _flat(map_y)[flat] = affine(9)[inside]
     coverage.reshape(-1)[flat] = True
     if triangle_values is not None and values_out is not None:
         _flat(values_out)[flat] = np.repeat(triangle_values, per_triangle)[inside]
