@@ -475,14 +475,19 @@ class MeshSwapper:
         holes and feather."""
         mask = polygon_mask(dst[face_oval_indices()], roi) if coverage is None else coverage
         mask = grow_or_erode(mask, settings.mask_padding / 100.0 * face_size)
-        holes = np.zeros_like(mask)
+        # Most frames have no hole (source eyes, closed mouth): no hole mask is made then. A hole mask
+        # that comes out empty changes nothing either (1 - 0 leaves the mask as it is).
+        holes: FloatArray | None = None
+        rings = []
         if settings.eyes == "target":
             grow = face_size * 0.012
-            holes = np.maximum(holes, ring_mask(dst[list(RIGHT_EYE_RING)], roi, grow))
-            holes = np.maximum(holes, ring_mask(dst[list(LEFT_EYE_RING)], roi, grow))
+            rings += [(RIGHT_EYE_RING, grow), (LEFT_EYE_RING, grow)]
         if settings.keep_target_mouth and mouth_is_open(dst):
-            holes = np.maximum(holes, ring_mask(dst[list(INNER_LIPS_RING)], roi, face_size * 0.005))
-        if holes.any():
+            rings.append((INNER_LIPS_RING, face_size * 0.005))
+        for ring, ring_grow in rings:
+            hole = ring_mask(dst[list(ring)], roi, ring_grow)
+            holes = hole if holes is None else np.maximum(holes, hole)
+        if holes is not None and holes.any():
             # Holes get a small feather of their own so the target's eyes/mouth blend without a ring.
             soft_holes = cv2.GaussianBlur(holes, (0, 0), max(face_size * 0.006, 0.5))
             mask = mask * (1.0 - np.clip(soft_holes * 1.5, 0.0, 1.0))

@@ -296,8 +296,7 @@ def outer_ring_triangles(
     x0, y0 = all_pts.min(0) - 2
     x1, y1 = all_pts.max(0) + 2
     subdiv = cv2.Subdiv2D((int(x0), int(y0), int(np.ceil(x1 - x0)) + 1, int(np.ceil(y1 - y0)) + 1))
-    for point in all_pts:
-        subdiv.insert((float(point[0]), float(point[1])))
+    subdiv.insert(all_pts)  # in order, as one insert per point
     tri_list = np.asarray(subdiv.getTriangleList(), dtype=np.float64).reshape(-1, 3, 2)
     # Each triangle corner back to its point: Subdiv2D returns the inserted coordinates, so a match is
     # within rounding; corners matching no point are Subdiv2D's virtual outer vertices. Vectorised (this
