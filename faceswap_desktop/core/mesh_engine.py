@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from .blend import blend_into_frame
-from .color import transfer_colour
+from .color import Region, transfer_colour
 from .errors import NoFaceFound
 from .geometry import estimate_similarity, head_pose_proxies
 from .masks import feather, grow_or_erode, polygon_mask, ring_mask
@@ -156,10 +156,16 @@ def forehead_weight(landmarks: FloatArray, shape: tuple[int, ...]) -> FloatArray
     brows = (landmarks[105, :2] + landmarks[334, :2]) / 2
     up = (top - chin) / max(float(np.linalg.norm(top - chin)), 1e-6)
     height = max(float((top - brows) @ up), 1e-6)
-    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-    above = ((xs - brows[0]) * up[0] + (ys - brows[1]) * up[1]) / height
+    # Per column and per row, then broadcast: the same float32 operations as on full coordinate grids.
+    xs, ys = np.arange(shape[1], dtype=np.float32), np.arange(shape[0], dtype=np.float32)
+    above = (((xs - brows[0]) * up[0])[None, :] + ((ys - brows[1]) * up[1])[:, None]) / height
     weight: FloatArray = np.clip(above / FOREHEAD_RAMP, 0.0, 1.0).astype(np.float32)
     return weight
+
+
+def _tone_stride(face_size: float) -> int:
+    """The sampling step of :func:`match_tone_near_edge`'s tone field: ~48 samples across the face."""
+    return max(1, int(face_size / 48))
 
 
 def match_tone_near_edge(
@@ -168,6 +174,7 @@ def match_tone_near_edge(
     grid_mask: FloatArray,
     face_size: float,
     landmarks: FloatArray,
+    region: Region | None = None,
 ) -> Image:
     """Shift the swapped face's low-frequency tone to the target's near the mask edge, fading to none
     inside, and its low-frequency hue to the target's over the forehead.
@@ -183,10 +190,12 @@ def match_tone_near_edge(
     (docs/likeness.md, strips row 2); the global transfer only matches the face's mean. Only the hue, and
     only above the brows: the shading (what shows the forehead's shape) stays the source's, and the hue of
     cheeks, nose and lips (more of a person's look, and where a target's make-up would come in) too.
+
+    With ``region`` only that rectangle is corrected; the rest of ``coloured`` is returned as it was.
     """
     # The tone field is far smoother than the texture: ~48 point samples across the face are enough, and
     # keep the blurs cheap whatever the face's size in pixels.
-    stride = max(1, int(face_size / 48))
+    stride = _tone_stride(face_size)
     small_face = coloured[::stride, ::stride].astype(np.float32)
     small_target = background[::stride, ::stride].astype(np.float32)
     small_size = (small_face.shape[1], small_face.shape[0])
@@ -210,7 +219,33 @@ def match_tone_near_edge(
     correction = cv2.resize(
         correction, (coloured.shape[1], coloured.shape[0]), interpolation=cv2.INTER_LINEAR
     )
-    return cv2.add(coloured, correction, dtype=cv2.CV_8U)
+    if region is None:
+        return cv2.add(coloured, correction, dtype=cv2.CV_8U)
+    out = coloured.copy()
+    out[region] = cv2.add(coloured[region], correction[region], dtype=cv2.CV_8U)
+    return out
+
+
+def _shown_region(mask: FloatArray, tone_mask: FloatArray, face_size: float) -> Region:
+    """The rectangle of the face's region whose swapped pixels an alpha blend with ``mask`` shows, or
+    reads on the way: the box of the mask's nonzero pixels (elsewhere the blend returns the background
+    to the bit: ``cv2.blendLinear`` with weights 0 and 1 divides by 1 + 1e-5 and rounds back) and of the
+    samples :func:`match_tone_near_edge` averages (``tone_mask``: its grid mask). Colour transfer, tone
+    and blend work on this box only (~3/4 of the region on the benchmark clip), with the same result.
+    """
+    height, width = mask.shape
+    x, y, w, h = cv2.boundingRect((mask != 0).view(np.uint8))
+    if w == 0:
+        return slice(0, height), slice(0, width)
+    top, left, bottom, right = y, x, y + h, x + w
+    stride = _tone_stride(face_size)
+    small_size = ((width - 1) // stride + 1, (height - 1) // stride + 1)
+    inside = cv2.resize(tone_mask, small_size, interpolation=cv2.INTER_AREA) > 0.5
+    sx, sy, sw, sh = cv2.boundingRect(inside.view(np.uint8))
+    if sw > 0:
+        top, left = min(top, sy * stride), min(left, sx * stride)
+        bottom, right = max(bottom, (sy + sh - 1) * stride + 1), max(right, (sx + sw - 1) * stride + 1)
+    return slice(top, bottom), slice(left, right)
 
 
 def _spread(points: FloatArray) -> float:
@@ -352,14 +387,30 @@ class MeshSwapper:
         # Only the low-frequency transfer weights by the mask; the others threshold it at 0.5 themselves
         # (on a subsample), so they take it as is: no ROI-sized binary copy per frame.
         colour_mask = (mask > 0.5).astype(np.float32) if settings.color_transfer == "lowfreq" else mask
-        coloured = transfer_colour(settings.color_transfer, warped, background, colour_mask, face_size)
+        tone_mask = grid_mask * reliability
+        # An alpha blend shows the swapped pixels only where the mask is nonzero: the colour, the tone and
+        # the blend itself work on that box (Poisson and multi-band blends read around it: all of it).
+        region = _shown_region(mask, tone_mask, face_size) if settings.blend_mode == "alpha" else None
+        coloured = transfer_colour(
+            settings.color_transfer, warped, background, colour_mask, face_size, region
+        )
         if settings.color_transfer != "none":
             coloured = match_tone_near_edge(
-                coloured, background, grid_mask * reliability, face_size, dst[:, :2] - (roi.x0, roi.y0)
+                coloured, background, tone_mask, face_size, dst[:, :2] - (roi.x0, roi.y0), region
             )
-        out[roi.slices] = blend_into_frame(
-            settings.blend_mode, coloured, background, mask, settings.strength / 100.0
-        )
+        if region is None:
+            out[roi.slices] = blend_into_frame(
+                settings.blend_mode, coloured, background, mask, settings.strength / 100.0
+            )
+        else:
+            # ``background`` is a view of ``out``: the box is read before it is written.
+            out[roi.slices][region] = blend_into_frame(
+                settings.blend_mode,
+                coloured[region],
+                background[region],
+                mask[region],
+                settings.strength / 100.0,
+            )
         # The mask is the swapped face's blend weight over the face's region; with shape transfer the
         # liquify may also move pixels elsewhere in ``outer`` (never outside it): the region returned.
         weight = np.zeros((outer.height, outer.width), dtype=np.float32)
@@ -424,14 +475,19 @@ class MeshSwapper:
         holes and feather."""
         mask = polygon_mask(dst[face_oval_indices()], roi) if coverage is None else coverage
         mask = grow_or_erode(mask, settings.mask_padding / 100.0 * face_size)
-        holes = np.zeros_like(mask)
+        # Most frames have no hole (source eyes, closed mouth): no hole mask is made then. A hole mask
+        # that comes out empty changes nothing either (1 - 0 leaves the mask as it is).
+        holes: FloatArray | None = None
+        rings = []
         if settings.eyes == "target":
             grow = face_size * 0.012
-            holes = np.maximum(holes, ring_mask(dst[list(RIGHT_EYE_RING)], roi, grow))
-            holes = np.maximum(holes, ring_mask(dst[list(LEFT_EYE_RING)], roi, grow))
+            rings += [(RIGHT_EYE_RING, grow), (LEFT_EYE_RING, grow)]
         if settings.keep_target_mouth and mouth_is_open(dst):
-            holes = np.maximum(holes, ring_mask(dst[list(INNER_LIPS_RING)], roi, face_size * 0.005))
-        if holes.any():
+            rings.append((INNER_LIPS_RING, face_size * 0.005))
+        for ring, ring_grow in rings:
+            hole = ring_mask(dst[list(ring)], roi, ring_grow)
+            holes = hole if holes is None else np.maximum(holes, hole)
+        if holes is not None and holes.any():
             # Holes get a small feather of their own so the target's eyes/mouth blend without a ring.
             soft_holes = cv2.GaussianBlur(holes, (0, 0), max(face_size * 0.006, 0.5))
             mask = mask * (1.0 - np.clip(soft_holes * 1.5, 0.0, 1.0))

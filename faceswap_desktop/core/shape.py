@@ -296,15 +296,15 @@ def outer_ring_triangles(
     x0, y0 = all_pts.min(0) - 2
     x1, y1 = all_pts.max(0) + 2
     subdiv = cv2.Subdiv2D((int(x0), int(y0), int(np.ceil(x1 - x0)) + 1, int(np.ceil(y1 - y0)) + 1))
-    for point in all_pts:
-        subdiv.insert((float(point[0]), float(point[1])))
+    subdiv.insert(all_pts)  # in order, as one insert per point
     tri_list = np.asarray(subdiv.getTriangleList(), dtype=np.float64).reshape(-1, 3, 2)
     # Each triangle corner back to its point: Subdiv2D returns the inserted coordinates, so a match is
     # within rounding; corners matching no point are Subdiv2D's virtual outer vertices. Vectorised (this
     # ran once per video frame as a Python loop over ~100 triangles, ~4 ms).
     keys = np.round(all_pts.astype(np.float64), 2)
     corners = np.round(tri_list.reshape(-1, 2), 2)
-    same = np.all(corners[:, None, :] == keys[None, :, :], axis=2)
+    # x and y compared separately (np.all over a 2-long axis was most of this function's time).
+    same = (corners[:, None, 0] == keys[None, :, 0]) & (corners[:, None, 1] == keys[None, :, 1])
     # The last equal point wins, as a dict built from the points would keep it.
     last = len(keys) - 1 - np.argmax(same[:, ::-1], axis=1)
     index = np.where(same.any(axis=1), last, -1).reshape(-1, 3)

@@ -93,6 +93,16 @@ def forehead_weight(points: FloatArray, landmarks: FloatArray) -> FloatArray:
     return np.clip(weight, 0.0, 1.0).astype(np.float32)
 
 
+def _roll_on(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``np.roll(values, 1, axis=0)`` (each row takes the previous one's place) without its overhead."""
+    return np.concatenate([values[-1:], values[:-1]])
+
+
+def _roll_back(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``np.roll(values, -1, axis=0)``."""
+    return np.concatenate([values[1:], values[:1]])
+
+
 def extended_ring(landmarks: FloatArray, distance: float) -> FloatArray:
     """Points outside each oval vertex, along the oval's smoothed outward normal; (K, 3).
 
@@ -102,12 +112,12 @@ def extended_ring(landmarks: FloatArray, distance: float) -> FloatArray:
     """
     ring = landmarks[oval_ring()].astype(np.float64)
     points = ring[:, :2]
-    tangent = np.roll(points, -1, axis=0) - np.roll(points, 1, axis=0)
+    tangent = _roll_back(points) - _roll_on(points)
     normal = np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)
     # Neighbour averaging keeps the normals from crossing where the oval bends sharply (chin, temples).
     for _ in range(2):
-        normal = normal + np.roll(normal, 1, axis=0) + np.roll(normal, -1, axis=0)
-    normal /= np.linalg.norm(normal, axis=1, keepdims=True) + 1e-9
+        normal = normal + _roll_on(normal) + _roll_back(normal)
+    normal /= np.sqrt(normal[:, 0:1] * normal[:, 0:1] + normal[:, 1:2] * normal[:, 1:2]) + 1e-9
     # Orient outward: away from the oval's centroid.
     if float(np.sum((points - points.mean(0)) * normal)) < 0:
         normal = -normal
@@ -143,8 +153,9 @@ def skin_reference(landmarks: FloatArray, roi: Roi, face_size: float) -> FloatAr
     # The face's vertical axis (eyes' midpoint towards the mouth's): keep what lies above the nose tip.
     eyes, axis = _vertical_axis(landmarks)
     axis /= np.linalg.norm(axis) + 1e-9
-    ys, xs = np.mgrid[0 : roi.height, 0 : roi.width]
-    along = (xs - eyes[0]) * axis[0] + (ys - eyes[1]) * axis[1]
+    # Per column and per row, then broadcast: the same float64 values as on full coordinate grids.
+    xs, ys = np.arange(roi.width), np.arange(roi.height)
+    along = ((xs - eyes[0]) * axis[0])[None, :] + ((ys - eyes[1]) * axis[1])[:, None]
     limit = float(np.dot(landmarks[NOSE_TIP, :2] - eyes, axis))
     return (inside * (along < limit)).astype(np.float32)
 
@@ -168,7 +179,8 @@ def _trimmed_inverse(residuals: FloatArray) -> NDArray[np.float64]:
         cov = scatter / max(len(samples) - 1, 1) + _SPREAD_FLOOR
         cov[0, 0] *= 2.0
         _ok, inverse = cv2.invert(cov, flags=cv2.DECOMP_CHOLESKY)
-        distance = (cv2.gemm(samples, inverse, 1.0, None, 0.0) * samples).sum(axis=1)
+        product = cv2.gemm(samples, inverse, 1.0, None, 0.0) * samples
+        distance = product[:, 0] + product[:, 1] + product[:, 2]  # .sum(axis=1), in its order
         kept = samples[distance < 9.0]
         if len(kept) < 32 or len(kept) == len(samples):
             break
@@ -204,7 +216,9 @@ def skin_likelihood(image: Image, reference: FloatArray, face_size: float) -> Fl
     residual = lab - local
     inverse = _trimmed_inverse(residual[selected])
     # r^T A r per pixel: cv2.transform applies A to every pixel's residual in one pass.
-    distance = (cv2.transform(residual, inverse.astype(np.float32)) * residual).sum(axis=2)
+    # The channel sum as two adds (what .sum(axis=2) does, in that order, at a fraction of its cost).
+    product = cv2.transform(residual, inverse.astype(np.float32)) * residual
+    distance = product[..., 0] + product[..., 1] + product[..., 2]
     colour = np.exp(-0.5 * distance / SKIN_SCALE**2)
     # Texture: hair (blond hair can have skin's colour) is strands, skin is smooth at this scale. The
     # local gradient energy of the luminance is compared with the reference skin's own (median).

@@ -104,14 +104,15 @@ class WorkGrid:
         if step % 2:
             out = np.ascontiguousarray(resized[offset : offset + height, offset : offset + width])
         else:
-            # The mean of each 2x2 block, as two pairwise means on views (~3x cheaper than cv2.blur). Each
-            # is a float32 sum then an exact halving: bit-identical to addWeighted(a, 0.5, b, 0.5, 0)
-            # (halving commutes with rounding) and ~35 % cheaper.
+            # The mean of each 2x2 block, as two pairwise means on views (~3x cheaper than cv2.blur): the
+            # mean of two pairwise means ((a + b) / 2 + (c + d) / 2) / 2, bit-identical to
+            # addWeighted(a, 0.5, b, 0.5, 0) twice, is ((a + b) + (c + d)) / 4 in float32: scaling by a
+            # power of two commutes with rounding (short of subnormals, which these maps and masks do
+            # not reach), so one scaling pass instead of two.
             window = resized[offset : offset + height + 1, offset : offset + width + 1]
             across = cv2.add(window[:, :-1], window[:, 1:])
-            across *= np.float32(0.5)
             out = cv2.add(across[:-1], across[1:])
-            out *= np.float32(0.5)
+            out *= np.float32(0.25)
         # Past the last grid row/column the last one's values hold.
         last_y, last_x = (self.height - 1) * step, (self.width - 1) * step
         out[last_y + 1 :] = out[last_y : last_y + 1]
@@ -146,10 +147,11 @@ def similarity_maps(inverse: FloatArray, roi: Roi) -> tuple[FloatArray, FloatArr
     """Remap grids for a global affine: each ROI pixel maps through the 2x3 ``inverse`` (dst -> src)."""
     xs = np.arange(roi.x0, roi.x1, dtype=np.float32)
     ys = np.arange(roi.y0, roi.y1, dtype=np.float32)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    map_x = inverse[0, 0] * grid_x + inverse[0, 1] * grid_y + inverse[0, 2]
-    map_y = inverse[1, 0] * grid_x + inverse[1, 1] * grid_y + inverse[1, 2]
-    return map_x.astype(np.float32), map_y.astype(np.float32)
+    # a * x + b * y + c per pixel, the products taken once per column and per row and broadcast: the same
+    # float32 operations in the same order as on full meshgrids, at a third of the passes over the grid.
+    map_x = ((inverse[0, 0] * xs)[None, :] + (inverse[0, 1] * ys)[:, None]) + inverse[0, 2]
+    map_y = ((inverse[1, 0] * xs)[None, :] + (inverse[1, 1] * ys)[:, None]) + inverse[1, 2]
+    return map_x.astype(np.float32, copy=False), map_y.astype(np.float32, copy=False)
 
 
 def rasterise_piecewise_affine(
@@ -171,7 +173,11 @@ def rasterise_piecewise_affine(
     each covered pixel of ``values_out`` gets its triangle's value. Returns the coverage mask (ROI-sized).
     """
     if depth is not None:
-        order = np.argsort(-depth[triangles].mean(axis=1), kind="stable")
+        # The corners' mean depth as two adds and a division (what .mean(axis=1) computes, in that order;
+        # numpy's reduction over a 3-long axis costs ~10x more).
+        corner_depth = depth[triangles]
+        mean_depth = (corner_depth[:, 0] + corner_depth[:, 1] + corner_depth[:, 2]) / 3
+        order = np.argsort(-mean_depth, kind="stable")
         triangles = triangles[order]
         if triangle_values is not None:
             triangle_values = triangle_values[order]
@@ -179,61 +185,141 @@ def rasterise_piecewise_affine(
     triangles = triangles[keep]
     if triangle_values is not None:
         triangle_values = triangle_values[keep]
-    tri = dst_points[triangles, :2]
+    corners = triangles.T
+    corner_x, corner_y = dst_points[:, 0][corners], dst_points[:, 1][corners]
 
     # Candidate boxes: the pixels within reach of the inside test below. A pixel passing it has every
     # barycentric weight >= -1e-4 (l0 = 1 - l1 - l2 too), so it lies at most 2e-4 of the triangle's extent
     # past the triangle's own bounds in x and y (float32's error in l1, l2 is orders of magnitude less in
     # pixels): the slack of 1e-3 of the extent plus 0.01 px keeps every such pixel while dropping the
-    # floor/ceil rows and columns no triangle reaches (~30 % of the candidates on a face's grid). Held
-    # inside the plain floor/ceil bounds, so the covered pixels are exactly those of the plain boxes.
-    # (Elementwise minima and maxima of the three corners: numpy's reductions over a short axis cost
-    # ~10x more here.)
-    lo = np.minimum(np.minimum(tri[:, 0], tri[:, 1]), tri[:, 2])
-    hi = np.maximum(np.maximum(tri[:, 0], tri[:, 1]), tri[:, 2])
-    extent = hi - lo
-    slack = (np.maximum(extent[:, 0], extent[:, 1]) * 1e-3 + 1e-2)[:, None]
-    start = np.maximum(np.floor(lo), np.ceil(lo - slack)).astype(np.int64)
-    stop = np.minimum(np.ceil(hi), np.floor(hi + slack)).astype(np.int64) + 1
-    bx0, bx1 = np.clip(start[:, 0], roi.x0, roi.x1), np.clip(stop[:, 0], roi.x0, roi.x1)
-    by0, by1 = np.clip(start[:, 1], roi.y0, roi.y1), np.clip(stop[:, 1], roi.y0, roi.y1)
-    widths, heights = bx1 - bx0, by1 - by0
-    counts = widths * heights
+    # floor/ceil rows and columns no triangle reaches. Held inside the plain floor/ceil bounds, so the
+    # covered pixels are exactly those of the plain boxes. (Elementwise minima and maxima of the three
+    # corners, x and y as separate (T,) arrays: numpy's reductions over a short axis, and its loops over
+    # short inner axes, cost ~10x more here.)
+    lo_x = np.minimum(np.minimum(corner_x[0], corner_x[1]), corner_x[2])
+    lo_y = np.minimum(np.minimum(corner_y[0], corner_y[1]), corner_y[2])
+    hi_x = np.maximum(np.maximum(corner_x[0], corner_x[1]), corner_x[2])
+    hi_y = np.maximum(np.maximum(corner_y[0], corner_y[1]), corner_y[2])
+    slack = np.maximum(hi_x - lo_x, hi_y - lo_y) * 1e-3 + 1e-2
+    bx0, by0 = (
+        np.minimum(np.maximum(np.maximum(np.floor(lo), np.ceil(lo - slack)).astype(np.int64), first), last)
+        for lo, first, last in ((lo_x, roi.x0, roi.x1), (lo_y, roi.y0, roi.y1))
+    )
+    bx1, by1 = (
+        np.minimum(
+            np.maximum(np.minimum(np.ceil(hi), np.floor(hi + slack)).astype(np.int64) + 1, first), last
+        )
+        for hi, first, last in ((hi_x, roi.x0, roi.x1), (hi_y, roi.y0, roi.y1))
+    )
+    heights = np.where(bx1 > bx0, by1 - by0, 0)
     coverage = np.zeros((roi.height, roi.width), dtype=bool)
+    if int(heights.sum()) == 0:
+        return coverage
+    c = np.ascontiguousarray(coefficients.T)
+
+    # Per box row, only the run of columns the inside test can accept (about half a box's candidates
+    # are outside its triangle otherwise). On one row each of the three tests is linear in x, so its
+    # accepted columns are a half-line; the run is their intersection, widened by a bound on the float32
+    # evaluation's error below, so every pixel the test accepts stays a candidate and the test itself
+    # (unchanged) still decides: the same pixels, maps and write order as testing the whole box.
+    span_y = _box_rows(by0, heights)
+    span_x0, span_x1 = _row_runs(c, heights, span_y, bx0, bx1, roi)
+    counts = np.maximum(span_x1 - span_x0, 0)
     total = int(counts.sum())
     if total == 0:
         return coverage
-
-    # Candidate pixels of every triangle's bounding box, row-major within the box. Row and column come
-    # from float arithmetic rather than int64 division: with q = local // width, (local + 0.5) / width
-    # is at least 0.5 / width from an integer, and float32's error stays under q * 2**-24 <= 1 / (4 *
-    # width) while total < 2**22 (float64 beyond). Coefficients are gathered per column rather than as
-    # a (candidates, 12) block and writes use flat indices: ~3x faster than the plain version, and the
-    # same output to the bit.
-    real = np.float32 if total < 2**22 else np.float64
-    tri_index = np.repeat(np.arange(len(triangles), dtype=np.int32), counts)
-    local = np.arange(total, dtype=real) - np.repeat((np.cumsum(counts) - counts).astype(real), counts)
-    row_width = np.repeat(widths.astype(real), counts)
-    row = np.floor((local + 0.5) / row_width)
-    px = (np.repeat(bx0.astype(real), counts) + (local - row * row_width)).astype(np.float32)
-    py = (np.repeat(by0.astype(real), counts) + row).astype(np.float32)
+    # Candidates come triangle by triangle, so per-triangle values reach them by np.repeat (~3x cheaper
+    # than gathering by a per-candidate triangle index).
+    ends = np.cumsum(counts)
+    run_ends = np.concatenate([[0], ends])[np.cumsum(heights)]
+    per_triangle = np.diff(run_ends, prepend=0)
+    column = np.repeat(span_x0 - (ends - counts), counts) + np.arange(total, dtype=np.int64)
+    px = column.astype(np.float32)
 
     # Barycentric l1, l2 and the source position are all affine in (px, py) within one triangle, so 12
-    # coefficients per triangle give everything.
-    c = np.ascontiguousarray(coefficients.T)
-    l1 = c[0][tri_index] * px + c[1][tri_index] * py + c[2][tri_index]
-    l2 = c[3][tri_index] * px + c[4][tri_index] * py + c[5][tri_index]
+    # coefficients per triangle give everything: each is a * px + b * py + d in float32, evaluated in
+    # that order. b * py is one product per row of a triangle, taken there and repeated to its
+    # candidates (the same float32 product). The runs leave few candidates outside (~1 %), so the source
+    # position is computed for all of them and the inside ones picked once.
+    span_py = span_y.astype(np.float32)
+
+    def affine(k: int) -> FloatArray:
+        per_row: FloatArray = np.repeat(c[k + 1], heights) * span_py
+        values: FloatArray = np.repeat(c[k], per_triangle) * px + np.repeat(per_row, counts)
+        values += np.repeat(c[k + 2], per_triangle)
+        return values
+
+    l1, l2 = affine(0), affine(3)
     eps = -1e-4
     inside = np.flatnonzero((l1 >= eps) & (l2 >= eps) & (l1 + l2 <= 1.0 - eps))
-    t, px, py = tri_index[inside], px[inside], py[inside]
-    flat = (py.astype(np.int64) - roi.y0) * roi.width + (px.astype(np.int64) - roi.x0)
+    flat = (np.repeat((span_y - roi.y0) * roi.width - roi.x0, counts) + column)[inside]
     # Plain fancy assignment: with repeated indices the last write wins, i.e. the nearest triangle.
-    _flat(map_x)[flat] = c[6][t] * px + c[7][t] * py + c[8][t]
-    _flat(map_y)[flat] = c[9][t] * px + c[10][t] * py + c[11][t]
+    _flat(map_x)[flat] = affine(6)[inside]
+    _flat(map_y)[flat] = affine(9)[inside]
     coverage.reshape(-1)[flat] = True
     if triangle_values is not None and values_out is not None:
-        _flat(values_out)[flat] = triangle_values[t]
+        _flat(values_out)[flat] = np.repeat(triangle_values, per_triangle)[inside]
     return coverage
+
+
+_RUN_ERROR = 1e-6
+"""Bound on float32's error in the inside test's l1, l2, relative to the sum of its terms' magnitudes
+(three roundings of 2**-24 each, with room to spare)."""
+
+
+def _box_rows(by0: NDArray[np.int64], heights: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The y of every (triangle, row) of the candidate boxes, triangle by triangle, rows in order."""
+    rows = int(heights.sum())
+    first: NDArray[np.int64] = np.repeat(by0 - (np.cumsum(heights) - heights), heights)
+    return first + np.arange(rows, dtype=np.int64)
+
+
+def _row_runs(
+    c: FloatArray,
+    heights: NDArray[np.int64],
+    span_y: NDArray[np.int64],
+    bx0: NDArray[np.int64],
+    bx1: NDArray[np.int64],
+    roi: Roi,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Per (triangle, row): the columns [x0, x1) within the box that the inside test may accept (rows as
+    :func:`_box_rows` lists them, ``heights`` per triangle).
+
+    Each test is ``a * x + b * y + d >= e`` (l1 >= -1e-4, l2 >= -1e-4, -(l1 + l2) >= -(1 + 1e-4)), taken
+    in float64 from the float32 coefficients the test uses and relaxed by a bound on the test's float32
+    rounding (:data:`_RUN_ERROR` times its terms' magnitudes): a superset of the accepted columns. Per
+    triangle each test with a != 0 bounds x from one side by a line in y (slope, intercept); a row takes
+    the tightest bound on either side, widened by a bound on this float64 arithmetic's own error.
+    """
+    coef = c[:6].astype(np.float64)
+    x_far = float(max(abs(roi.x0), abs(roi.x1)))
+    y_far = float(max(abs(roi.y0), abs(roi.y1)))
+    size = np.abs(coef)
+    error = _RUN_ERROR * (size[0::3] * x_far + size[1::3] * y_far + size[2::3]) + 1e-12
+    # (3, T) each: the tests l1 >= e, l2 >= e and -(l1 + l2) >= -(1 + 1e-4), as a * x + b * y + d >= e.
+    a = np.stack([coef[0], coef[3], -(coef[0] + coef[3])])
+    b = np.stack([coef[1], coef[4], -(coef[1] + coef[4])])
+    d = np.stack([coef[2], coef[5], -(coef[2] + coef[5])])
+    e = np.stack([-1e-4 - error[0], -1e-4 - error[1], -(1.0 + 1e-4) - error[0] - error[1] - 1e-6])
+    lines = np.empty((12, a.shape[1]), dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        slope, intercept = -b / a, (e - d) / a
+        margin = 1e-6 + 1e-9 * (np.abs(slope) * y_far + np.abs(intercept))
+        lower, upper = a > 0, a < 0
+        # Rows 0-5: slopes of the three lower bounds, then of the three upper bounds; rows 6-11 their
+        # intercepts. A test that bounds nothing on that side gives -inf / +inf.
+        lines[0:3] = np.where(lower, slope, 0.0)
+        lines[3:6] = np.where(upper, slope, 0.0)
+        lines[6:9] = np.where(lower, intercept - margin, -np.inf)
+        lines[9:12] = np.where(upper, intercept + margin, np.inf)
+        per_row = np.repeat(lines, heights, axis=1)
+        bounds = per_row[:6] * span_y.astype(np.float64) + per_row[6:]
+    x_lo = np.maximum(np.maximum(bounds[0], bounds[1]), bounds[2])
+    x_hi = np.minimum(np.minimum(bounds[3], bounds[4]), bounds[5])
+    # (Clipped into the int64 range before rounding; np.minimum/maximum: np.clip's overhead is larger.)
+    x0 = np.ceil(np.minimum(np.maximum(x_lo, roi.x0 - 1.0), roi.x1 + 1.0)).astype(np.int64)
+    x1 = np.floor(np.minimum(np.maximum(x_hi, roi.x0 - 2.0), roi.x1 + 1.0)).astype(np.int64) + 1
+    return np.maximum(x0, np.repeat(bx0, heights)), np.minimum(x1, np.repeat(bx1, heights))
 
 
 def _flat(array: FloatArray) -> FloatArray:
@@ -251,31 +337,43 @@ def _triangle_coefficients(
     Returns (T', 12) float32 rows [l1 a, b, c, l2 a, b, c, sx a, b, c, sy a, b, c] for the non-degenerate
     triangles, and the boolean mask of which input triangles those are.
     """
-    a, b, c = (dst_points[triangles[:, k], :2].astype(np.float64) for k in range(3))
-    e1, e2 = b - a, c - a
-    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    # The same float64 operations as before, per coefficient, on (k, T) arrays: numpy's per-call cost
+    # dominates at ~1000 triangles, and short inner axes (a vertex's x, y) multiply it. Degenerate
+    # triangles are computed too (their inf/nan columns are dropped at the end), so every kept row is
+    # what it was, to the bit.
+    corners = triangles.T
+    dst = np.ascontiguousarray(dst_points[:, :2].T, dtype=np.float64)
+    xs, ys = dst[0][corners], dst[1][corners]
+    ax, ay = xs[0], ys[0]
+    e1x, e2x = xs[1] - ax, xs[2] - ax
+    e1y, e2y = ys[1] - ay, ys[2] - ay
+    det = e1x * e2y - e1y * e2x
     keep = np.abs(det) > 1e-6
-    a, e1, e2, det = a[keep], e1[keep], e2[keep], det[keep]
-    inv = 1.0 / det
-    # l1 = ((x - ax) * e2y - (y - ay) * e2x) / det ; l2 = (e1x * (y - ay) - e1y * (x - ax)) / det
-    l1 = np.stack([e2[:, 1] * inv, -e2[:, 0] * inv, (-a[:, 0] * e2[:, 1] + a[:, 1] * e2[:, 0]) * inv], 1)
-    l2 = np.stack([-e1[:, 1] * inv, e1[:, 0] * inv, (a[:, 0] * e1[:, 1] - a[:, 1] * e1[:, 0]) * inv], 1)
-    src = src_points[:, :2].astype(np.float64)
-    sa, sb, sc = (src[triangles[keep, k]] for k in range(3))
-    # source = sa + l1 * (sb - sa) + l2 * (sc - sa)
-    d1, d2 = sb - sa, sc - sa
-    sx = d1[:, 0:1] * l1 + d2[:, 0:1] * l2
-    sy = d1[:, 1:2] * l1 + d2[:, 1:2] * l2
-    sx[:, 2] += sa[:, 0]
-    sy[:, 2] += sa[:, 1]
-    return np.concatenate([l1, l2, sx, sy], axis=1).astype(np.float32), keep
+    out = np.empty((12, len(triangles)), dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = 1.0 / det
+        # l1 = ((x - ax) * e2y - (y - ay) * e2x) / det ; l2 = (e1x * (y - ay) - e1y * (x - ax)) / det
+        out[0], out[1], out[2] = e2y * inv, -e2x * inv, (-ax * e2y + ay * e2x) * inv
+        out[3], out[4], out[5] = -e1y * inv, e1x * inv, (ax * e1y - ay * e1x) * inv
+        src = np.ascontiguousarray(src_points[:, :2].T, dtype=np.float64)
+        # source = sa + l1 * (sb - sa) + l2 * (sc - sa)
+        for row, along in ((6, src[0][corners]), (9, src[1][corners])):
+            d1, d2 = along[1] - along[0], along[2] - along[0]
+            out[row : row + 3] = d1 * out[0:3] + d2 * out[3:6]
+            out[row + 2] += along[0]
+    # (T', 12), Fortran-ordered: its transpose (what the rasteriser reads) is C-contiguous.
+    return out[:, keep].astype(np.float32).T, keep
 
 
 def triangle_areas(points: FloatArray, triangles: NDArray[np.int32]) -> FloatArray:
     """Absolute area of each triangle (N, 3 indices) over (M, 2+) points."""
-    a, b, c = (points[triangles[:, k], :2].astype(np.float64) for k in range(3))
-    e1, e2 = b - a, c - a
-    cross: NDArray[np.float64] = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    # On (3, T) corner arrays, x and y apart: the same float64 operations as on (T, 2) rows, without
+    # numpy's cost per short inner axis.
+    corners = triangles.T
+    xs = points[:, 0].astype(np.float64)[corners]
+    ys = points[:, 1].astype(np.float64)[corners]
+    e1x, e2x, e1y, e2y = xs[1] - xs[0], xs[2] - xs[0], ys[1] - ys[0], ys[2] - ys[0]
+    cross: NDArray[np.float64] = e1x * e2y - e1y * e2x
     return (np.abs(cross) / 2.0).astype(np.float32)
 
 

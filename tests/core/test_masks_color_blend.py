@@ -124,3 +124,25 @@ def test_poisson_and_multiband_run_on_tiny_regions() -> None:
     mask = np.zeros((12, 12), np.float32)
     assert np.array_equal(blend_poisson(fg, bg, mask), bg)
     assert blend_multiband(fg, bg, mask).shape == bg.shape
+
+
+@pytest.mark.parametrize("method", ["lab", "lab_mean"])
+@pytest.mark.parametrize(
+    "region",
+    [
+        (slice(15, 110), slice(12, 104)),  # holds the whole disc: statistics from the box's LAB
+        (slice(40, 120), slice(0, 60)),  # cuts through it: statistics converted separately
+        (slice(0, 120), slice(0, 120)),
+    ],
+)
+def test_lab_transfer_on_a_region_is_the_whole_transfer_there(
+    method: str, region: tuple[slice, slice]
+) -> None:
+    source, target, mask = _face_like((60, 90, 160), 12), _face_like((150, 160, 200), 6), _disc()
+    whole = transfer_colour(method, source, target, mask, face_size=80)
+    cut = transfer_colour(method, source, target, mask, face_size=80, region=region)
+    assert not np.array_equal(whole[region], source[region])
+    assert np.array_equal(cut[region], whole[region])
+    outside = np.ones(mask.shape, dtype=bool)
+    outside[region] = False
+    assert np.array_equal(cut[outside], source[outside])

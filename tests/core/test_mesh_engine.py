@@ -252,3 +252,40 @@ def test_warm_up_does_the_first_use_work_of_a_fresh_process() -> None:
         for warm in (False, True)
     }
     assert cost[False] > 30.0 and cost[True] < 10.0, cost
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        SwapSettings(),
+        SwapSettings(strength=60, color_transfer="lab_mean"),
+        # No feather: the mask's support ends where the swap's pixels do, so a box cut too small shows.
+        SwapSettings(eyes="target", mask_feather=0),
+    ],
+)
+def test_colour_tone_and_blend_on_the_shown_box_give_the_whole_regions_result(
+    analysed, obama_source, monkeypatch, settings
+) -> None:
+    # The alpha blend's colour transfer, tone and blend run on the box of the mask's support (and the
+    # tone's samples) only: the frame and mask must be exactly those of running them on the whole region.
+    import faceswap_desktop.core.mesh_engine as engine
+
+    frame, faces = analysed("identity/biden/biden2.jpg")
+    boxes = []
+    real = engine._shown_region
+
+    def recorded(mask, *args):
+        box = real(mask, *args)
+        boxes.append((box, mask.shape))
+        return box
+
+    monkeypatch.setattr(engine, "_shown_region", recorded)
+    cut = MeshSwapper().swap(frame, faces[0], obama_source, settings)
+    monkeypatch.setattr(
+        engine, "_shown_region", lambda mask, *_: (slice(0, mask.shape[0]), slice(0, mask.shape[1]))
+    )
+    whole = MeshSwapper().swap(frame, faces[0], obama_source, settings)
+    (rows, cols), (height, width) = boxes[0]
+    assert (rows.stop - rows.start) * (cols.stop - cols.start) < 0.9 * height * width, "a real cut"
+    assert np.array_equal(cut.frame, whole.frame)
+    assert np.array_equal(cut.mask, whole.mask)

@@ -101,28 +101,51 @@ def test_grid_upsample_even_step_matches_the_add_weighted_means(step: int, chann
         assert np.array_equal(grid.upsample(values), expected)
 
 
-def test_rasterise_covers_exactly_the_pixels_of_a_full_roi_inside_test() -> None:
-    # The candidate boxes are cut to the pixels the inside test can accept: the maps must equal a brute
-    # force test of every ROI pixel against every triangle (same float32 formulas, later triangles win),
-    # for ordinary, large, thin and nearly degenerate triangles and ones crossing the ROI's edge.
+def _jittered_mesh(rng: np.random.Generator, x0: int, y0: int, cell: float) -> tuple[np.ndarray, np.ndarray]:
+    """A triangulated grid of ``cell``-px squares over a 120x90 ROI at (x0, y0), its vertices jittered."""
+    nx, ny = int(130 / cell) + 1, int(100 / cell) + 1
+    gy, gx = np.mgrid[0:ny, 0:nx].astype(np.float64)
+    points = np.stack([x0 - 5 + gx * cell, y0 - 5 + gy * cell], -1).reshape(-1, 2)
+    points += rng.uniform(-0.3, 0.3, size=points.shape) * cell
+    index = np.arange(nx * ny).reshape(ny, nx)
+    a, b = index[:-1, :-1].ravel(), index[:-1, 1:].ravel()
+    c, d = index[1:, :-1].ravel(), index[1:, 1:].ravel()
+    triangles = np.concatenate([np.stack([a, b, c], 1), np.stack([b, d, c], 1)]).astype(np.int32)
+    return points.astype(np.float32), triangles
+
+
+@pytest.mark.parametrize(
+    ("x0", "y0", "mesh"), [(0, 0, None), (600, 410, None), (0, 0, 3.0), (1170, 620, 1.3)]
+)
+def test_rasterise_covers_exactly_the_pixels_of_a_full_roi_inside_test(
+    x0: int, y0: int, mesh: float | None
+) -> None:
+    # The candidates are cut to per-row runs of the pixels the inside test can accept: the maps must
+    # equal a brute force test of every ROI pixel against every triangle (same float32 formulas, later
+    # triangles win), for ordinary, large, thin and nearly degenerate triangles and ones crossing the
+    # ROI's edge, far from the origin (larger float32 rounding) and on fine meshes like a face's grid.
     from faceswap_desktop.core.warp import _triangle_coefficients
 
-    rng = np.random.default_rng(7)
-    roi = Roi(0, 0, 120, 90)
-    points = rng.uniform(-10, 130, size=(60, 2)).astype(np.float32)
-    points[40:50] = np.round(points[40:50])  # vertices on pixel centres: edges through pixels
-    points[50:] = points[:10] + rng.uniform(-1e-3, 1e-3, size=(10, 2)).astype(np.float32)
-    triangles = np.concatenate(
-        [
-            rng.integers(0, 60, size=(150, 3)),
-            np.stack([np.arange(10), np.arange(50, 60), np.arange(10, 20)], 1),  # thin slivers
-        ]
-    ).astype(np.int32)
+    rng = np.random.default_rng(7 + x0)
+    roi = Roi(x0, y0, x0 + 120, y0 + 90)
+    if mesh is None:
+        points = rng.uniform(-10, 130, size=(60, 2)).astype(np.float32)
+        points[40:50] = np.round(points[40:50])  # vertices on pixel centres: edges through pixels
+        points[50:] = points[:10] + rng.uniform(-1e-3, 1e-3, size=(10, 2)).astype(np.float32)
+        points += np.array([x0, y0], dtype=np.float32)
+        triangles = np.concatenate(
+            [
+                rng.integers(0, 60, size=(150, 3)),
+                np.stack([np.arange(10), np.arange(50, 60), np.arange(10, 20)], 1),  # thin slivers
+            ]
+        ).astype(np.int32)
+    else:
+        points, triangles = _jittered_mesh(rng, x0, y0, mesh)
     src = points * 1.7 + 3.0
     map_x, map_y = np.full((90, 120), -1, np.float32), np.full((90, 120), -1, np.float32)
     coverage = rasterise_piecewise_affine(points, src, triangles, roi, map_x, map_y)
     coefficients, keep = _triangle_coefficients(points, src, triangles)
-    ys, xs = np.mgrid[0:90, 0:120].astype(np.float32)
+    ys, xs = np.mgrid[y0 : y0 + 90, x0 : x0 + 120].astype(np.float32)
     want_x, want_y = np.full_like(map_x, -1), np.full_like(map_y, -1)
     want_coverage = np.zeros_like(coverage)
     for c in coefficients:
@@ -133,6 +156,7 @@ def test_rasterise_covers_exactly_the_pixels_of_a_full_roi_inside_test() -> None
         want_y[inside] = (c[9] * xs + c[10] * ys + c[11])[inside]
         want_coverage |= inside
     assert keep.sum() > 140
+    assert want_coverage.mean() > 0.5
     assert np.array_equal(coverage, want_coverage)
     assert np.array_equal(map_x, want_x) and np.array_equal(map_y, want_y)
 
