@@ -62,7 +62,8 @@ interior is then not sampled (see :attr:`MeshSource.closed_mouth_texture`)."""
 
 @dataclass(frozen=True)
 class MeshSource:
-    """The prepared source: the chosen texture photo (cropped around the face) and its landmarks."""
+    """The prepared source: the chosen texture photo (cropped around the face; with several photos, the
+    others' textures merged in, see :func:`~.texture_merge.merge_textures`) and its landmarks."""
 
     texture: Image
     landmarks: FloatArray
