@@ -81,12 +81,22 @@ def evaluate(
     settings: SwapSettings,
     targets_per_source: int = 3,
     keep_images: bool = False,
+    source_photos: tuple[int, ...] = (0,),
 ) -> list[PairResult]:
-    """Swap each person's photo 0 onto photo 0 of the next ``targets_per_source`` people."""
+    """Swap each person's photo 0 onto photo 0 of the next ``targets_per_source`` people.
+
+    ``source_photos``: the person's photos that drive the swap (those the person has; photo 1 is the
+    held-out one and never belongs here). ``(0, 2)`` is the several-source-photos protocol: 8 of the 10
+    people have a photo 2.
+    """
+    if 1 in source_photos:
+        raise ValueError("photo 1 is held out")
     embed = judge.embed  # type: ignore[attr-defined]
     results = []
     for i, person in enumerate(people):
-        prepared = pipeline.prepare_source([person.images[0]])
+        prepared = pipeline.prepare_source(
+            [person.images[k] for k in source_photos if k < len(person.images)]
+        )
         heldout = embed(person.images[1], person.faces[1])
         cos_source = cosine(embed(person.images[0], person.faces[0]), heldout)
         for k in range(1, targets_per_source + 1):
