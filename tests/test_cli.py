@@ -91,6 +91,7 @@ def test_all_faces_of_a_group_photo(media: Path, tmp_path: Path) -> None:
         ("face_index", 3, "face index 5 does not exist"),
         ("bad_setting", 2, "strength=300"),
         ("exists", 2, "--overwrite"),
+        ("video_restorer", 2, "--restorer, --all-faces: photo targets only"),
     ],
 )
 def test_user_errors_give_exit_codes_and_one_line_messages(media: Path, tmp_path: Path, case, code, message):
@@ -124,6 +125,10 @@ def test_user_errors_give_exit_codes_and_one_line_messages(media: Path, tmp_path
         extra = ["--strength", "300"]
     elif case == "exists":
         out.write_bytes(b"keep me")
+    elif case == "video_restorer":
+        # Options a video export would not apply are refused, not silently ignored.
+        target, out = media / "videos/Obama_speaking.mp4", tmp_path / "out.mp4"
+        extra = ["--restorer", "gfpgan", "--all-faces"]
     before = out.read_bytes() if out.exists() else None
     proc = run_cli("swap", "--source", source, "--target", target, "--output", out, *extra)
     assert proc.returncode == code, proc.stderr

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..core.errors import BadInput
 from ..core.image_io import sniff_image_format
 from ..core.settings import SwapSettings
 from ..core.video_io import VIDEO_EXTENSIONS, looks_like_video
@@ -59,12 +60,40 @@ def add_video_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def refuse_photo_only_options(args: argparse.Namespace) -> None:
+    """Refuse ``swap`` options a video export does not apply, rather than ignoring them silently.
+
+    A video export follows one person (``--face-index`` picks them in the reference frame), detects with
+    MediaPipe (the tracker refits its landmarks frame to frame) and has no restorer, occlusion mask or
+    likeness search in its per-frame pipeline yet.
+    """
+    given = []
+    if args.restorer is not None:
+        given.append("--restorer")
+    if args.mask_model is not None:
+        given.append("--mask-model")
+    if args.all_faces:
+        given.append("--all-faces")
+    if args.maximize_likeness:
+        given.append("--maximize-likeness")
+    if args.detector != "mediapipe":
+        given.append("--detector")
+    if args.face_index and len(args.face_index) > 1:
+        given.append("more than one --face-index")
+    if given:
+        raise BadInput(
+            f"{', '.join(given)}: photo targets only; a video export swaps one tracked person "
+            "(pick them with one --face-index or --reference-frame)"
+        )
+
+
 def video_request_from_args(args: argparse.Namespace, settings: SwapSettings) -> VideoExportRequest:
     """The video export the ``swap`` options describe."""
     from ..app.video import VideoExportRequest
     from ..app.video_session import ReferenceChoice
     from ..core.video_writer import EncodeOptions
 
+    refuse_photo_only_options(args)
     face_index = args.face_index[0] if args.face_index else None
     return VideoExportRequest(
         sources=tuple(args.source),
