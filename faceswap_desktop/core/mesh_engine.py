@@ -415,19 +415,11 @@ class MeshSwapper:
             coloured = match_tone_near_edge(
                 coloured, background, tone_mask, face_size, dst[:, :2] - (roi.x0, roi.y0), region
             )
-        if region is None:
-            out[roi.slices] = blend_into_frame(
-                settings.blend_mode, coloured, background, mask, settings.strength / 100.0
-            )
-        else:
-            # ``background`` is a view of ``out``: the box is read before it is written.
-            out[roi.slices][region] = blend_into_frame(
-                settings.blend_mode,
-                coloured[region],
-                background[region],
-                mask[region],
-                settings.strength / 100.0,
-            )
+        shown = region if region is not None else (slice(None), slice(None))
+        # ``background`` is a view of ``out``: the box is read before it is written.
+        out[roi.slices][shown] = blend_into_frame(
+            settings.blend_mode, coloured[shown], background[shown], mask[shown], settings.strength / 100.0
+        )
         # The mask is the swapped face's blend weight over the face's region; with shape transfer the
         # liquify may also move pixels elsewhere in ``outer`` (never outside it): the region returned.
         weight = np.zeros((outer.height, outer.width), dtype=np.float32)
