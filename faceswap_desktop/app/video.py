@@ -281,8 +281,9 @@ class VideoExportJob:
         # from its index), so the helper decodes ahead while this thread prepares the source and the
         # tracker.
         ahead: list[tuple[int, Image]] = []
-        if reference.frame_index == start and reference.image is not None:
-            ahead.append((start, reference.image))
+        reference_image = reference.image
+        if reference.frame_index == start and reference_image is not None:
+            ahead.append((start, reference_image))
         frames_in: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
         frames_out: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
         errors: list[BaseException] = []
@@ -313,8 +314,14 @@ class VideoExportJob:
             def swap(
                 settings: SwapSettings, index: int, image: Image, track: TrackResult, score: bool
             ) -> FrameOutcome:
-                # The first frames are tracked while the source may still be in preparation.
-                return swap_tracked_face(pipeline, preparing.result(), settings, index, image, track, score)
+                # The first frames are tracked while the source may still be in preparation. Each frame
+                # from the decoder is this job's alone once tracked (the tracker reads it during its
+                # update and keeps none), so the swap draws into it rather than into a copy; the
+                # reference frame is kept for the tracker's deferred embedding: never drawn into.
+                owned = image is not reference_image and image.flags.writeable
+                return swap_tracked_face(
+                    pipeline, preparing.result(), settings, index, image, track, score, in_place=owned
+                )
 
             pending: deque[Future[FrameOutcome]] = deque()
             started, started_cpu = time.perf_counter(), time.process_time()
