@@ -283,3 +283,34 @@ def test_decoded_frames_are_swapped_in_place_but_not_the_reference_and_the_outpu
     with VideoReader(request.output) as drawn, VideoReader(copied.output) as reference_run:
         pairs = list(zip(drawn.frames(), reference_run.frames(), strict=True))
     assert len(pairs) == 9 and all(np.array_equal(a[1], b[1]) for a, b in pairs)
+
+
+def test_a_job_keeps_the_collector_off_older_objects_and_hands_them_back() -> None:
+    """Collections during a job skip the objects that existed when it started (no full walk of the
+    process holding the GIL); a cycle among them that became garbage is freed once the last job ends."""
+    import gc
+    import weakref
+
+    from faceswap_desktop.app.video import _collector_frozen
+
+    class Node:
+        other: object = None
+
+    def cycle() -> weakref.ref[Node]:
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        return weakref.ref(a)
+
+    assert gc.get_freeze_count() == 0
+    gc.collect()  # counts start from zero: no automatic collection before the freeze below
+    garbage_later = cycle()  # nothing refers to it any more, but only the collector can free it
+    with _collector_frozen():
+        assert gc.get_freeze_count() > 0
+        with _collector_frozen():  # a second job meanwhile
+            new = cycle()
+            gc.collect()
+            assert new() is None  # the job's own garbage is collected as usual
+        assert gc.get_freeze_count() > 0 and garbage_later() is not None  # the first job still runs
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert garbage_later() is None
