@@ -136,10 +136,10 @@ def _release_memory() -> None:
     if not sys.platform.startswith("linux"):
         return
     import ctypes
-    import ctypes.util
 
+    # The process's own symbols (libc among them): no library search, which would start ldconfig.
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _audio_check(path: str) -> int:
