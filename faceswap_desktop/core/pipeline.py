@@ -139,9 +139,9 @@ class FacePipeline:
         """Swap the selected faces of one frame and score each result against the source identity.
 
         ``in_place``: the caller gives ``frame`` up (an export's decoded frame, never a cached one): a
-        swapper that can (``swaps_in_place``) draws into it instead of into a copy of the whole frame (a
-        1280x720 copy is 2.7 MB written to fresh pages per frame). Ignored where the frame as it was is
-        still needed after a swap: an occlusion masker or a baseline score.
+        swapper that can (``swaps_in_place``) draws into it instead of into a copy of the whole frame (2.7
+        MB per 720p frame). Ignored where the frame as it was is still needed after a swap: an occlusion
+        masker or a baseline score.
         """
         timings = StageTimings()
         if faces is None:
