@@ -14,6 +14,7 @@ error the partial file is deleted.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import queue
 import secrets
@@ -169,6 +170,34 @@ def validate_export(request: VideoExportRequest) -> None:
         raise BadInput(f"end ({request.end}s) must be after start ({request.start}s)")
 
 
+_frozen_lock = threading.Lock()
+_frozen_jobs = 0
+
+
+@contextlib.contextmanager
+def _collector_frozen() -> Iterator[None]:
+    """Python's cyclic collector leaves the objects that exist when a job starts alone until it ends.
+
+    A full collection walks every object of the process: in a cold export the imports of its set-up
+    trigger one, ~35 ms holding the GIL (every Python thread of the job stops meanwhile), and in the GUI
+    (more objects) one costs more. ``gc.freeze`` moves the objects there are now out of the collector's
+    sight, so its collections during the job walk only the job's own objects; ``gc.unfreeze`` at the
+    end (of the last job running) hands them back, so a cycle among them that became garbage meanwhile
+    is freed by the next full collection. Objects the job creates are collected as usual.
+    """
+    global _frozen_jobs
+    with _frozen_lock:
+        _frozen_jobs += 1
+        gc.freeze()
+    try:
+        yield
+    finally:
+        with _frozen_lock:
+            _frozen_jobs -= 1
+            if _frozen_jobs == 0:
+                gc.unfreeze()
+
+
 def _temporary_path(output: Path) -> Path:
     return output.with_name(f".{output.stem}.{secrets.token_hex(4)}.partial{output.suffix}")
 
@@ -215,7 +244,7 @@ class VideoExportJob:
         # video opens and this thread finds the reference (~50 ms of the engine's preparation that used
         # to wait for both). Every core is already busy with the job's own threads, the helper's start
         # included, from the first step on (see opencv_single_threaded: its pool's spinning workers).
-        with opencv_single_threaded():
+        with opencv_single_threaded(), _collector_frozen():
             yield from self._open_and_export()
 
     def _open_and_export(self) -> Iterator[ExportProgress]:
@@ -281,8 +310,9 @@ class VideoExportJob:
         # from its index), so the helper decodes ahead while this thread prepares the source and the
         # tracker.
         ahead: list[tuple[int, Image]] = []
-        if reference.frame_index == start and reference.image is not None:
-            ahead.append((start, reference.image))
+        reference_image = reference.image
+        if reference.frame_index == start and reference_image is not None:
+            ahead.append((start, reference_image))
         frames_in: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
         frames_out: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
         errors: list[BaseException] = []
@@ -313,8 +343,14 @@ class VideoExportJob:
             def swap(
                 settings: SwapSettings, index: int, image: Image, track: TrackResult, score: bool
             ) -> FrameOutcome:
-                # The first frames are tracked while the source may still be in preparation.
-                return swap_tracked_face(pipeline, preparing.result(), settings, index, image, track, score)
+                # The first frames are tracked while the source may still be in preparation. Each frame
+                # from the decoder is this job's alone once tracked (the tracker reads it during its
+                # update and keeps none), so the swap draws into it rather than into a copy; the
+                # reference frame is kept for the tracker's deferred embedding: never drawn into.
+                owned = image is not reference_image and image.flags.writeable
+                return swap_tracked_face(
+                    pipeline, preparing.result(), settings, index, image, track, score, in_place=owned
+                )
 
             pending: deque[Future[FrameOutcome]] = deque()
             started, started_cpu = time.perf_counter(), time.process_time()

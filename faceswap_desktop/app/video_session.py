@@ -227,8 +227,13 @@ def swap_tracked_face(
     frame: Image,
     track: TrackResult,
     score: bool,
+    in_place: bool = False,
 ) -> FrameOutcome:
-    """Swap the tracked face (or pass the frame through); safe to run in a worker pool."""
+    """Swap the tracked face (or pass the frame through); safe to run in a worker pool.
+
+    ``in_place``: the caller gives ``frame`` up, the swap may draw into it (see
+    :meth:`~..core.pipeline.FacePipeline.process_frame`); previews keep their cached frames intact.
+    """
     if track.face is None:
         return FrameOutcome(index, frame, track, None)
     result = pipeline.process_frame(
@@ -238,6 +243,7 @@ def swap_tracked_face(
         FaceSelection((0,)),
         faces=[track.face],
         score="result" if score else "none",
+        in_place=in_place,
     )
     return FrameOutcome(index, result.frame, track, result.swapped[0], dict(result.timings.ms))
 

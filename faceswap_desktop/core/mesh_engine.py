@@ -301,6 +301,8 @@ class MeshSwapper:
     """Swapper role implemented with a dense piecewise-affine warp of the 478-point mesh."""
 
     name = "mesh"
+    swaps_in_place = True
+    """:meth:`swap` takes ``in_place`` (see :class:`~.roles.Swapper`)."""
 
     def warm_up(self) -> None:
         """See :func:`warm_up` (a job calls it, when its engine has one, while its inputs open)."""
@@ -345,8 +347,20 @@ class MeshSwapper:
             else None,
         )
 
-    def swap(self, frame: Image, target: Face, prepared: MeshSource, settings: SwapSettings) -> SwapOutput:
-        """Swap one target face; returns the new frame and the mask of the changed region."""
+    def swap(
+        self,
+        frame: Image,
+        target: Face,
+        prepared: MeshSource,
+        settings: SwapSettings,
+        *,
+        in_place: bool = False,
+    ) -> SwapOutput:
+        """Swap one target face; returns the new frame and the mask of the changed region.
+
+        ``in_place``: draw into ``frame`` itself and return it (a caller that owns the frame and gives
+        it up: an export's decoded frame), instead of into a copy of the whole frame.
+        """
         if target.landmarks_478 is None:
             raise NoFaceFound("the mesh engine needs 478 landmarks on the target face")
         face_size = target.size
@@ -375,7 +389,7 @@ class MeshSwapper:
             raise NoFaceFound("the target face is outside the frame")
 
         grid = grid_for_face(roi, face_size)
-        out = frame.copy()
+        out = frame if in_place else frame.copy()
         if anchors is not None:
             # The liquify's displacement is smoother still than the texture warp: a coarser grid is enough.
             out[outer.slices] = _liquify(

@@ -69,7 +69,9 @@ class Swapper(Protocol):
     """Generates the source identity on a target face, keeping the target's pose and expression.
 
     ``prepare_source`` runs once per source set (it may embed, choose a texture, cache); ``swap`` runs per
-    target face and must not mutate its inputs.
+    target face and must not mutate its inputs. A swapper whose class sets ``swaps_in_place = True``
+    also takes ``swap(..., in_place=True)``: it may then draw into ``frame`` and return it (the caller
+    owns that frame and no longer needs it as it was); see :meth:`.pipeline.FacePipeline.process_frame`.
     """
 
     name: str

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import av
+import numpy as np
 
 from .errors import BadInput, OutputConflict, UnsupportedMedia
 from .provenance import VIDEO_SYNTHETIC_TAGS
@@ -236,7 +237,13 @@ class VideoWriter:
         """Encode one frame at ``pts`` (time-base units from 0); audio up to ``input_seconds`` is muxed."""
         if image.shape[0] != self.height or image.shape[1] != self.width:
             image = image[: self.height, : self.width]
-        frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+        if image.dtype == np.uint8 and image.strides[1:] == (3, 1):
+            # A frame over the array's own memory, not a copy of it (2.7 MB per 720p frame): the
+            # conversion to the codec's pixel format reads it during encode(), and a frame passed on
+            # as it is would be copied by FFmpeg (its data is not reference-counted).
+            frame = av.VideoFrame.from_numpy_buffer(image, format="bgr24")
+        else:
+            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
         frame.pts = pts
         with _disk_full_is_typed(self.path):
             for packet in self._stream.encode(frame):

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from faceswap_desktop.app import video as video_module
 from faceswap_desktop.app.video import VideoExportJob, VideoExportRequest
 from faceswap_desktop.core.errors import Cancelled, OutputConflict
 from faceswap_desktop.core.guarded_decode import DecodeHelper, close_helpers
@@ -189,7 +190,9 @@ def test_one_helper_decodes_the_photos_and_the_video_and_the_engine_warms_before
     monkeypatch.setattr(DecodeHelper, "_ensure_started", counting)
     monkeypatch.setattr(MeshSwapper, "warm_up", lambda self: (events.append("warm"), warm_up(self))[1])
     monkeypatch.setattr(
-        MeshSwapper, "swap", lambda self, *args: (events.append("swap"), swap(self, *args))[1]
+        MeshSwapper,
+        "swap",
+        lambda self, *args, **kwargs: (events.append("swap"), swap(self, *args, **kwargs))[1],
     )
     request = VideoExportRequest(
         sources=(BIDEN,), target=OBAMA, output=tmp_path / "out.mp4", start=1.0, end=1.2, embedder="none",
@@ -235,3 +238,79 @@ def test_a_person_never_in_doubt_is_not_embedded_and_the_reference_frame_is_deco
     assert progress[-1].frames_done == 15 and all(record.face_found for record in job.report.records)
     assert created == [] and job.report.tracking_embedder == "dlib ResNet-34 (128-d)"
     assert seeks == [30] and runs == [31]
+
+
+def test_decoded_frames_are_swapped_in_place_but_not_the_reference_and_the_output_is_the_same(  # type: ignore[no-untyped-def]
+    context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export owns each decoded frame, so the swap draws into it instead of into a copy; the
+    reference frame (kept for the tracker's deferred embedding) is never drawn into. The written video
+    is the same as with a copy per frame."""
+    swap = MeshSwapper.swap
+    calls: list[tuple[bool, bool, bool]] = []  # (the reference frame, in place, drawn into it)
+    references: list[np.ndarray] = []
+
+    def recording(self, frame, *args, in_place: bool = False):  # type: ignore[no-untyped-def]
+        before = frame.copy()
+        output = swap(self, frame, *args, in_place=in_place)
+        calls.append((frame is references[-1], in_place, output.frame is frame))
+        assert in_place or np.array_equal(frame, before)  # a frame not given up is left as it was
+        return output
+
+    find_reference = video_module.find_reference
+
+    def keeping(*args, **kwargs):  # type: ignore[no-untyped-def]
+        reference = find_reference(*args, **kwargs)
+        references.append(reference.image.copy())
+        references.append(reference.image)
+        return reference
+
+    monkeypatch.setattr(MeshSwapper, "swap", recording)
+    monkeypatch.setattr(video_module, "find_reference", keeping)
+    request = VideoExportRequest(
+        sources=(BIDEN,), target=OBAMA, output=tmp_path / "in_place.mp4", start=1.0, end=1.3,
+        embedder="none", judge=None, encode=EncodeOptions(crf=12, preset="ultrafast", audio="none"),
+    )  # fmt: skip
+    assert list(VideoExportJob(context, request).run())[-1].frames_done == 9
+    assert len(calls) == 9 and sorted(calls) == [(False, True, True)] * 8 + [(True, False, False)]
+    assert np.array_equal(references[0], references[1])
+
+    monkeypatch.setattr(MeshSwapper, "swaps_in_place", False)
+    copied = replace(request, output=tmp_path / "copied.mp4")
+    calls.clear()
+    list(VideoExportJob(context, copied).run())
+    assert len(calls) == 9 and not any(in_place for _, in_place, _ in calls)
+    with VideoReader(request.output) as drawn, VideoReader(copied.output) as reference_run:
+        pairs = list(zip(drawn.frames(), reference_run.frames(), strict=True))
+    assert len(pairs) == 9 and all(np.array_equal(a[1], b[1]) for a, b in pairs)
+
+
+def test_a_job_keeps_the_collector_off_older_objects_and_hands_them_back() -> None:
+    """Collections during a job skip the objects that existed when it started (no full walk of the
+    process holding the GIL); a cycle among them that became garbage is freed once the last job ends."""
+    import gc
+    import weakref
+
+    from faceswap_desktop.app.video import _collector_frozen
+
+    class Node:
+        other: object = None
+
+    def cycle() -> weakref.ref[Node]:
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        return weakref.ref(a)
+
+    assert gc.get_freeze_count() == 0
+    gc.collect()  # counts start from zero: no automatic collection before the freeze below
+    garbage_later = cycle()  # nothing refers to it any more, but only the collector can free it
+    with _collector_frozen():
+        assert gc.get_freeze_count() > 0
+        with _collector_frozen():  # a second job meanwhile
+            new = cycle()
+            gc.collect()
+            assert new() is None  # the job's own garbage is collected as usual
+        assert gc.get_freeze_count() > 0 and garbage_later() is not None  # the first job still runs
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert garbage_later() is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from faceswap_desktop.core import video_writer
@@ -96,3 +97,37 @@ def test_codec_options_are_validated(tmp_path: Path) -> None:
         check_encoder(EncodeOptions(preset="hq"))
     with pytest.raises(OutputConflict, match=r"prores cannot be written to \.mp4"):
         video_writer.container_for(tmp_path / "x.mp4", "prores")
+
+
+def test_frames_are_encoded_the_same_from_the_arrays_memory_as_from_a_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row-contiguous frames are wrapped, not copied, for the encoder's conversion: the same packets as
+    the copying path, which other layouts (every fourth byte skipped here) still take."""
+    with VideoReader(HAMILTON) as reader:
+        info, time_base = reader.info, reader.time_base
+        frames = [(reader.pts_of(index), image) for index, image in reader.frames(0, 12)]
+    wrapped: list[bool] = []
+    from_numpy_buffer = video_writer.av.VideoFrame.from_numpy_buffer
+
+    def recording(array, format="rgb24", width=0):  # type: ignore[no-untyped-def]
+        wrapped.append(True)
+        return from_numpy_buffer(array, format, width)
+
+    monkeypatch.setattr(video_writer.av.VideoFrame, "from_numpy_buffer", recording)
+    packets: dict[str, list[bytes]] = {}
+    for layout in ("contiguous", "strided"):
+        writer = VideoWriter(tmp_path / f"{layout}.mp4", info.width, info.height, info.fps, time_base,
+                             EncodeOptions(preset="ultrafast", audio="none"))  # fmt: skip
+        sent: list[bytes] = []
+        writer._mux = lambda packet, sent=sent: sent.append(bytes(packet))  # type: ignore[method-assign]
+        for pts, image in frames:
+            if layout == "strided":
+                padded = np.zeros((*image.shape[:2], 4), dtype=np.uint8)
+                padded[..., :3] = image
+                image = padded[..., :3]
+            writer.write(image, pts, 0.0)
+        writer.close()
+        packets[layout] = sent
+    assert len(wrapped) == len(frames)  # the contiguous frames only
+    assert len(packets["contiguous"]) == len(frames) and packets["contiguous"] == packets["strided"]
