@@ -41,7 +41,6 @@ from .warp import (
     remap,
     roi_around,
     similarity_maps,
-    subsample,
     triangle_areas,
 )
 
@@ -116,9 +115,15 @@ def _anchor_ring(points: FloatArray, face_size: float) -> FloatArray:
 
 
 def _liquify(
-    frame: Image, original: FloatArray, moved: FloatArray, anchors: FloatArray, grid: WorkGrid
+    frame: Image,
+    original: FloatArray,
+    moved: FloatArray,
+    anchors: FloatArray,
+    grid: WorkGrid,
+    out: Image | None = None,
 ) -> Image:
-    """The target ROI with its face region pushed from ``original`` to ``moved`` geometry.
+    """The target ROI with its face region pushed from ``original`` to ``moved`` geometry (written into
+    ``out``, ROI-sized and not overlapping ``frame``, when given: no ROI-sized copy).
 
     A piecewise-affine warp over the mesh plus a ring of triangles out to fixed anchors, so the
     surroundings (jaw line, hair, background) move with the new face shape and no old contour shows.
@@ -135,7 +140,7 @@ def _liquify(
     dst_points = grid.to_grid(np.concatenate([moved[:, :2], anchors]))
     src_points = np.concatenate([original[:, :2], anchors]).astype(np.float32)
     rasterise_piecewise_affine(dst_points, src_points, triangles, grid.grid_roi, map_x, map_y)
-    return remap(frame, grid.upsample_map(map_x, map_y))
+    return remap(frame, grid.upsample_map(map_x, map_y), dst=out)
 
 
 EDGE_TONE_BAND = 0.1
@@ -177,6 +182,8 @@ def match_tone_near_edge(
     face_size: float,
     landmarks: FloatArray,
     region: Region | None = None,
+    small_mask: FloatArray | None = None,
+    in_place: bool = False,
 ) -> Image:
     """Shift the swapped face's low-frequency tone to the target's near the mask edge, fading to none
     inside, and its low-frequency hue to the target's over the forehead.
@@ -194,14 +201,16 @@ def match_tone_near_edge(
     cheeks, nose and lips (more of a person's look, and where a target's make-up would come in) too.
 
     With ``region`` only that rectangle is corrected; the rest of ``coloured`` is returned as it was.
+    ``small_mask``: :func:`_tone_mask_samples` of ``grid_mask`` when the caller has it already.
+    ``in_place`` (with ``region``): the corrected rectangle is written into ``coloured`` itself.
     """
     # The tone field is far smoother than the texture: ~48 point samples across the face are enough, and
     # keep the blurs cheap whatever the face's size in pixels.
     stride = _tone_stride(face_size)
     small_face = coloured[::stride, ::stride].astype(np.float32)
     small_target = background[::stride, ::stride].astype(np.float32)
-    small_size = (small_face.shape[1], small_face.shape[0])
-    small_mask = cv2.resize(grid_mask, small_size, interpolation=cv2.INTER_AREA)
+    if small_mask is None:
+        small_mask = _tone_mask_samples(grid_mask, coloured.shape[:2], face_size)
     inside = (small_mask > 0.5).astype(np.float32)
     sigma = max(face_size / stride / 14.0, 1.0)
     weight = cv2.GaussianBlur(inside, (0, 0), sigma) + 1e-4
@@ -223,17 +232,32 @@ def match_tone_near_edge(
     )
     if region is None:
         return cv2.add(coloured, correction, dtype=cv2.CV_8U)
+    if in_place:
+        # Elementwise, so the sum may overwrite its own input (a row-strided view OpenCV writes through).
+        shown = coloured[region]
+        cv2.add(shown, correction[region], dst=shown, dtype=cv2.CV_8U)
+        return coloured
     out = coloured.copy()
     out[region] = cv2.add(coloured[region], correction[region], dtype=cv2.CV_8U)
     return out
 
 
-def _shown_region(mask: FloatArray, tone_mask: FloatArray, face_size: float) -> Region:
+def _tone_mask_samples(grid_mask: FloatArray, shape: tuple[int, ...], face_size: float) -> FloatArray:
+    """:func:`match_tone_near_edge`'s mask on its samples: ``grid_mask`` area-resized to the size of an
+    image of ``shape`` (height, width) sampled every :func:`_tone_stride` pixels."""
+    stride = _tone_stride(face_size)
+    small_size = ((shape[1] - 1) // stride + 1, (shape[0] - 1) // stride + 1)
+    small: FloatArray = cv2.resize(grid_mask, small_size, interpolation=cv2.INTER_AREA)
+    return small
+
+
+def _shown_region(mask: FloatArray, small_tone_mask: FloatArray, face_size: float) -> Region:
     """The rectangle of the face's region whose swapped pixels an alpha blend with ``mask`` shows, or
     reads on the way: the box of the mask's nonzero pixels (elsewhere the blend returns the background
     to the bit: ``cv2.blendLinear`` with weights 0 and 1 divides by 1 + 1e-5 and rounds back) and of the
-    samples :func:`match_tone_near_edge` averages (``tone_mask``: its grid mask). Colour transfer, tone
-    and blend work on this box only (~3/4 of the region on the benchmark clip), with the same result.
+    samples :func:`match_tone_near_edge` averages (``small_tone_mask``: its mask on its samples, see
+    :func:`_tone_mask_samples`). Colour transfer, tone and blend work on this box only (~3/4 of the
+    region on the benchmark clip), with the same result.
     """
     height, width = mask.shape
     x, y, w, h = cv2.boundingRect((mask != 0).view(np.uint8))
@@ -241,8 +265,7 @@ def _shown_region(mask: FloatArray, tone_mask: FloatArray, face_size: float) -> 
         return slice(0, height), slice(0, width)
     top, left, bottom, right = y, x, y + h, x + w
     stride = _tone_stride(face_size)
-    small_size = ((width - 1) // stride + 1, (height - 1) // stride + 1)
-    inside = cv2.resize(tone_mask, small_size, interpolation=cv2.INTER_AREA) > 0.5
+    inside = small_tone_mask > 0.5
     sx, sy, sw, sh = cv2.boundingRect(inside.view(np.uint8))
     if sw > 0:
         top, left = min(top, sy * stride), min(left, sx * stride)
@@ -378,9 +401,13 @@ class MeshSwapper:
         out = frame.copy()
         if anchors is not None:
             # The liquify's displacement is smoother still than the texture warp: a coarser grid is enough.
-            out[outer.slices] = _liquify(
-                frame, original, dst[:HUBBED_POINTS], anchors, WorkGrid(outer, grid.step * 2)
-            )
+            liquify_grid = WorkGrid(outer, grid.step * 2)
+            moved = dst[:HUBBED_POINTS]
+            if np.may_share_memory(out, frame):
+                # (Reading and writing the same pixels: the remap needs its own output then.)
+                out[outer.slices] = _liquify(frame, original, moved, anchors, liquify_grid)
+            else:
+                _liquify(frame, original, moved, anchors, liquify_grid, out[outer.slices])
         background = out[roi.slices]
         texture = prepared.texture
         if prepared.closed_mouth_texture is not None and _mouth_opening(dst) < MOUTH_CLOSED_RATIO:
@@ -389,9 +416,11 @@ class MeshSwapper:
         coverage = None
         if extension > 0:
             step = grid.step
+            # Strided views, not copies: the coverage subsamples them again (~64 cells across the face)
+            # and reads nothing else of them, so one copy at the combined stride is enough.
             coverage = extension_coverage(
-                subsample(background, step),
-                subsample(warped, step),
+                background[::step, ::step],
+                warped[::step, ::step],
                 grid.to_grid(dst[:HUBBED_POINTS]),
                 grid.to_grid(dst[HUBBED_POINTS:]),
                 grid.grid_roi,
@@ -400,20 +429,30 @@ class MeshSwapper:
         grid_mask = self._face_mask(
             grid.to_grid(dst), grid.grid_roi, face_size / grid.step, settings, coverage
         )
-        mask = grid.upsample(grid_mask * reliability)
+        tone_mask = grid_mask * reliability
+        mask = grid.upsample(tone_mask)
         # Only the low-frequency transfer weights by the mask; the others threshold it at 0.5 themselves
         # (on a subsample), so they take it as is: no ROI-sized binary copy per frame.
         colour_mask = (mask > 0.5).astype(np.float32) if settings.color_transfer == "lowfreq" else mask
-        tone_mask = grid_mask * reliability
+        small_tone_mask = _tone_mask_samples(tone_mask, mask.shape, face_size)
         # An alpha blend shows the swapped pixels only where the mask is nonzero: the colour, the tone and
         # the blend itself work on that box (Poisson and multi-band blends read around it: all of it).
-        region = _shown_region(mask, tone_mask, face_size) if settings.blend_mode == "alpha" else None
+        region = _shown_region(mask, small_tone_mask, face_size) if settings.blend_mode == "alpha" else None
+        # ``warped`` is this call's own and read only through ``coloured`` from here: the LAB transfers
+        # and the tone write into it rather than into ROI-sized copies.
         coloured = transfer_colour(
-            settings.color_transfer, warped, background, colour_mask, face_size, region
+            settings.color_transfer, warped, background, colour_mask, face_size, region, in_place=True
         )
         if settings.color_transfer != "none":
             coloured = match_tone_near_edge(
-                coloured, background, tone_mask, face_size, dst[:, :2] - (roi.x0, roi.y0), region
+                coloured,
+                background,
+                tone_mask,
+                face_size,
+                dst[:, :2] - (roi.x0, roi.y0),
+                region,
+                small_tone_mask,
+                in_place=region is not None,
             )
         shown = region if region is not None else (slice(None), slice(None))
         # ``background`` is a view of ``out``: the box is read before it is written.

@@ -94,6 +94,12 @@ class WorkGrid:
             return values
         height, width = self.roi.height, self.roi.width
         padded = cv2.copyMakeBorder(values, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
+        if step % 2 == 0:
+            # The 2x2 means' quarter taken here, on the small grid, instead of over the ROI-sized result:
+            # every step below (the extrapolation 2a - b, the resize's weighted sums, the two adds) is
+            # linear, and scaling by a power of two commutes with float32 rounding (short of subnormals,
+            # which these maps and masks do not reach), so the result is the same to the bit.
+            padded *= np.float32(0.25)
         # Border cells extrapolated linearly (rows first, then columns, corners included): 2a - b.
         padded[0], padded[-1] = 2.0 * padded[1] - padded[2], 2.0 * padded[-2] - padded[-3]
         padded[:, 0], padded[:, -1] = 2.0 * padded[:, 1] - padded[:, 2], 2.0 * padded[:, -2] - padded[:, -3]
@@ -108,11 +114,10 @@ class WorkGrid:
             # mean of two pairwise means ((a + b) / 2 + (c + d) / 2) / 2, bit-identical to
             # addWeighted(a, 0.5, b, 0.5, 0) twice, is ((a + b) + (c + d)) / 4 in float32: scaling by a
             # power of two commutes with rounding (short of subnormals, which these maps and masks do
-            # not reach), so one scaling pass instead of two.
+            # not reach), so no scaling pass here: the grid was scaled by 1/4 above.
             window = resized[offset : offset + height + 1, offset : offset + width + 1]
             across = cv2.add(window[:, :-1], window[:, 1:])
             out = cv2.add(across[:-1], across[1:])
-            out *= np.float32(0.25)
         # Past the last grid row/column the last one's values hold.
         last_y, last_x = (self.height - 1) * step, (self.width - 1) * step
         out[last_y + 1 :] = out[last_y : last_y + 1]
@@ -392,9 +397,15 @@ def subsample(image: Image, step: int) -> Image:
     return np.ascontiguousarray(image[::step, ::step])
 
 
-def remap(source: Image, map_x: FloatArray, map_y: FloatArray | None = None) -> Image:
+def remap(
+    source: Image, map_x: FloatArray, map_y: FloatArray | None = None, dst: Image | None = None
+) -> Image:
     """Sample ``source`` at the given positions (bilinear, replicated border).
 
-    ``map_x`` alone may be a 2-channel (x, y) map, as :meth:`WorkGrid.upsample_map` returns.
+    ``map_x`` alone may be a 2-channel (x, y) map, as :meth:`WorkGrid.upsample_map` returns. ``dst``: an
+    array of the result's shape and type (a row-strided view will do) to write into instead of a new one.
     """
-    return cv2.remap(source, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    out: Image = cv2.remap(
+        source, map_x, map_y, dst=dst, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return out
