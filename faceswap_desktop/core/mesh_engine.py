@@ -30,7 +30,14 @@ from .roles import SourcePhoto, SwapOutput
 from .settings import SwapSettings
 from .shape import outer_ring_triangles, transfer_shape
 from .shape import warm_up as warm_up_shape
-from .skin_extension import band_triangles, extended_ring, extension_coverage, oval_ring
+from .skin_extension import (
+    RingDirections,
+    band_triangles,
+    extended_ring,
+    extension_coverage,
+    oval_ring,
+    ring_directions,
+)
 from .texture_merge import merge_textures
 from .types import Face, FloatArray, Image
 from .warp import (
@@ -73,6 +80,14 @@ class MeshSource:
     mouth is closed). Warped onto a closed target mouth, the open source mouth's teeth were squeezed into
     a pale line between the lips: the coarse warp grid's bilinear map runs across the gap between the
     source's upper and lower inner lip (docs/likeness.md, strips row 1)."""
+    hubbed: FloatArray | None = None
+    """``with_mouth_hub(landmarks)``, kept (None: computed per swap). This and the next two derive from
+    ``landmarks``: a copy with other landmarks (``dataclasses.replace``) must reset them to None."""
+    ring_directions: RingDirections | None = None
+    """The skin extension's :func:`~.skin_extension.ring_directions` of ``hubbed``, kept (None: computed
+    per swap)."""
+    spread: float | None = None
+    """:func:`_spread` of ``hubbed``, kept (None: computed per swap)."""
 
 
 def pose_score(face: Face) -> float:
@@ -372,9 +387,14 @@ class MeshSwapper:
             ],
             photo.face.size,
         )
+        hubbed = with_mouth_hub(landmarks)
+        hubbed.flags.writeable = False  # shared by every swap of this source
         return MeshSource(
             texture=texture,
             landmarks=landmarks,
+            hubbed=hubbed,
+            ring_directions=ring_directions(hubbed),
+            spread=_spread(hubbed),
             chosen_index=index,
             pose_scores=tuple(pose_score(p.face) for p in usable),
             closed_mouth_texture=_fill_mouth(texture, landmarks, photo.face.size)
@@ -390,7 +410,7 @@ class MeshSwapper:
         original = with_mouth_hub(target.landmarks_478)
         amount = settings.shape_transfer / 100 * frontal_weight(target)
         dst = with_mouth_hub(transfer_shape(target.landmarks_478, prepared.landmarks, amount))
-        src = with_mouth_hub(prepared.landmarks)
+        src = with_mouth_hub(prepared.landmarks) if prepared.hubbed is None else prepared.hubbed
         height, width = frame.shape[:2]
         anchors = _anchor_ring(np.concatenate([original, dst]), face_size) if amount > 0 else None
         margin = face_size * (0.05 + max(settings.mask_padding, 0) / 100.0)
@@ -398,7 +418,10 @@ class MeshSwapper:
         extension = settings.skin_extension / 100.0 * face_size
         if extension > 0:
             dst = np.concatenate([dst, extended_ring(dst, extension)])
-            src = np.concatenate([src, extended_ring(src, extension * _spread(src) / _spread(dst))])
+            # The source's ring directions and scale are fixed: kept with the prepared source.
+            spread = _spread(src) if prepared.spread is None else prepared.spread
+            src_ring = extended_ring(src, extension * spread / _spread(dst), prepared.ring_directions)
+            src = np.concatenate([src, src_ring])
         # Two regions: the face's own (texture, mask, colour, blend) and, with shape transfer, the larger
         # one the liquify moves (out to the anchors). Keeping per-pixel work to the face's region is most
         # of the speed at 1080p.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import mediapipe as mp
@@ -104,13 +105,19 @@ def _roll_back(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.concatenate([values[1:], values[:1]])
 
 
-def extended_ring(landmarks: FloatArray, distance: float) -> FloatArray:
-    """Points outside each oval vertex, along the oval's smoothed outward normal; (K, 3).
+@dataclass(frozen=True)
+class RingDirections:
+    """What :func:`extended_ring` needs of a face's landmarks beyond the distance: the oval's vertices
+    (float64, x, y, z), their outward unit normals and their forehead weights. A source's is fixed: the
+    mesh engine keeps it with the prepared source instead of recomputing it every video frame."""
 
-    ``distance`` px on the forehead, tapering to 0 (the oval vertex itself) at the eyes' level and below:
-    see :func:`forehead_weight`. The depth (z) of each point is its oval vertex's, so depth-ordered
-    rasterisation still works.
-    """
+    ring: NDArray[np.float64]
+    normal: NDArray[np.float64]
+    weight: FloatArray
+
+
+def ring_directions(landmarks: FloatArray) -> RingDirections:
+    """:class:`RingDirections` of ``landmarks`` (see :func:`extended_ring`)."""
     ring = landmarks[oval_ring()].astype(np.float64)
     points = ring[:, :2]
     tangent = _roll_back(points) - _roll_on(points)
@@ -122,8 +129,22 @@ def extended_ring(landmarks: FloatArray, distance: float) -> FloatArray:
     # Orient outward: away from the oval's centroid.
     if float(np.sum((points - points.mean(0)) * normal)) < 0:
         normal = -normal
-    out = ring.copy()
-    out[:, :2] = points + normal * (distance * forehead_weight(landmarks[oval_ring()], landmarks))[:, None]
+    return RingDirections(ring, normal, forehead_weight(landmarks[oval_ring()], landmarks))
+
+
+def extended_ring(
+    landmarks: FloatArray, distance: float, directions: RingDirections | None = None
+) -> FloatArray:
+    """Points outside each oval vertex, along the oval's smoothed outward normal; (K, 3).
+
+    ``distance`` px on the forehead, tapering to 0 (the oval vertex itself) at the eyes' level and below:
+    see :func:`forehead_weight`. The depth (z) of each point is its oval vertex's, so depth-ordered
+    rasterisation still works. ``directions``: :func:`ring_directions` of ``landmarks``, when the caller
+    keeps it.
+    """
+    directions = ring_directions(landmarks) if directions is None else directions
+    out = directions.ring.copy()
+    out[:, :2] = directions.ring[:, :2] + directions.normal * (distance * directions.weight)[:, None]
     return out.astype(np.float32)
 
 
