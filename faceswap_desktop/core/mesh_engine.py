@@ -501,9 +501,8 @@ class MeshSwapper:
         # The mask is the swapped face's blend weight over the face's region; with shape transfer the
         # liquify may also move pixels elsewhere in ``outer`` (never outside it): the region returned.
         weight = np.zeros((outer.height, outer.width), dtype=np.float32)
-        weight[roi.y0 - outer.y0 : roi.y1 - outer.y0, roi.x0 - outer.x0 : roi.x1 - outer.x0] = mask * (
-            settings.strength / 100.0
-        )
+        inner = weight[roi.y0 - outer.y0 : roi.y1 - outer.y0, roi.x0 - outer.x0 : roi.x1 - outer.x0]
+        np.multiply(mask, settings.strength / 100.0, out=inner)  # (the product, without a temporary)
         return SwapOutput(frame=out, mask=weight, region=(outer.x0, outer.y0, outer.x1, outer.y1))
 
     @staticmethod
