@@ -51,7 +51,8 @@ def _masked_lab_stats(
     # The crop in full-image pixels: rows r0 * step ... (r1 - 1) * step.
     full_rows = slice(rows.start * step, (rows.stop - 1) * step + 1)
     full_cols = slice(cols.start * step, (cols.stop - 1) * step + 1)
-    source_lab = cv2.cvtColor(np.ascontiguousarray(source[region]), cv2.COLOR_BGR2LAB)
+    # (OpenCV reads the region's row-strided view directly: no contiguous copy first.)
+    source_lab = cv2.cvtColor(source[region], cv2.COLOR_BGR2LAB)
     target_lab = cv2.cvtColor(subsample(target[full_rows, full_cols], step), cv2.COLOR_BGR2LAB)
     if _contains(region, (full_rows, full_cols)):
         top, left = region[0].start, region[1].start
@@ -70,14 +71,24 @@ def _whole(image: Image) -> Region:
     return slice(0, image.shape[0]), slice(0, image.shape[1])
 
 
-def _apply_lab_lut(source: Image, source_lab: Image, lut: Image, region: Region) -> Image:
-    """``source`` with its ``region`` (already in LAB: ``source_lab``) mapped through a per-channel LAB
-    table and back to BGR; the rest of the image as it was."""
-    mapped = cv2.cvtColor(cv2.LUT(source_lab, lut.reshape(256, 1, 3)), cv2.COLOR_LAB2BGR)
-    if _contains(region, _whole(source)) and mapped.shape == source.shape:
-        return mapped
+def _apply_lab_lut(
+    source: Image, source_lab: Image, lut: Image, region: Region, in_place: bool = False
+) -> Image:
+    """``source`` with its ``region`` (already in LAB: ``source_lab``, which this overwrites) mapped
+    through a per-channel LAB table and back to BGR; the rest of the image as it was. ``in_place``:
+    written into ``source`` itself (no copy of the rest)."""
+    mapped = cv2.LUT(source_lab, lut.reshape(256, 1, 3), dst=source_lab)
+    if in_place:
+        # Straight into the caller's pixels: OpenCV writes through a row-strided view (and raises, rather
+        # than writing a copy, for a layout it cannot take as its output).
+        target = source[region]
+        cv2.cvtColor(mapped, cv2.COLOR_LAB2BGR, dst=target)
+        return source
+    converted = cv2.cvtColor(mapped, cv2.COLOR_LAB2BGR)
+    if _contains(region, _whole(source)) and converted.shape == source.shape:
+        return converted
     out = source.copy()
-    out[region] = mapped
+    out[region] = converted
     return out
 
 
@@ -91,14 +102,15 @@ Capped at 1 the source's colours are never exaggerated; the identity ratio is un
 
 
 def transfer_lab_mean_std(
-    source: Image, target: Image, mask: FloatArray, region: Region | None = None
+    source: Image, target: Image, mask: FloatArray, region: Region | None = None, in_place: bool = False
 ) -> Image:
     """Reinhard transfer: match the source's LAB mean and std to the target's, inside the mask (the
     chroma spread only ever shrinks, see :data:`CHROMA_CONTRAST_MAX`).
 
     With ``region`` only that rectangle is transferred; the rest of ``source`` is returned as it was (for a
     caller that shows nothing else: the mesh engine passes the box of its blend mask's support, saving
-    the conversions of the rest of the face's region).
+    the conversions of the rest of the face's region). ``in_place``: the result is written into
+    ``source`` (and ``source`` returned), for a caller that owns it and needs no copy.
     """
     region = _whole(source) if region is None else region
     stats = _masked_lab_stats(source, target, mask, region)
@@ -113,7 +125,7 @@ def transfer_lab_mean_std(
     # The per-channel affine map is applied through a 256-entry table per LAB channel.
     levels = np.arange(256, dtype=np.float32)[:, None]
     lut = np.clip((levels - src_mean) * ratio + tgt_mean + 0.5, 0, 255).astype(np.uint8)
-    return _apply_lab_lut(source, source_lab, lut, region)
+    return _apply_lab_lut(source, source_lab, lut, region, in_place)
 
 
 def transfer_histogram(source: Image, target: Image, mask: FloatArray) -> Image:
@@ -146,14 +158,16 @@ def transfer_low_frequency(source: Image, target: Image, mask: FloatArray, sigma
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def transfer_lab_mean(source: Image, target: Image, mask: FloatArray, region: Region | None = None) -> Image:
+def transfer_lab_mean(
+    source: Image, target: Image, mask: FloatArray, region: Region | None = None, in_place: bool = False
+) -> Image:
     """Shift the source's LAB mean to the target's inside the mask; keep the source's own contrast.
 
     Matching the spread as well (:func:`transfer_lab_mean_std`) flattens or stretches the source's
     shading and skin texture toward the target's, which is part of what makes the face recognisable. On
     the identity benchmark (docs/likeness.md) it gave +0.008 on the engine before the skin extension and
     +0.002 (within noise) after, so it is an option and a candidate of 'maximise likeness', not the default.
-    ``region`` as for :func:`transfer_lab_mean_std`.
+    ``region`` and ``in_place`` as for :func:`transfer_lab_mean_std`.
     """
     region = _whole(source) if region is None else region
     stats = _masked_lab_stats(source, target, mask, region)
@@ -162,7 +176,7 @@ def transfer_lab_mean(source: Image, target: Image, mask: FloatArray, region: Re
     src_mean, _src_std, tgt_mean, _tgt_std, source_lab = stats
     levels = np.arange(256, dtype=np.float32)[:, None]
     lut = np.clip(levels + (tgt_mean - src_mean) + 0.5, 0, 255).astype(np.uint8)
-    return _apply_lab_lut(source, source_lab, lut, region)
+    return _apply_lab_lut(source, source_lab, lut, region, in_place)
 
 
 def transfer_colour(
@@ -172,15 +186,18 @@ def transfer_colour(
     mask: FloatArray,
     face_size: float,
     region: Region | None = None,
+    in_place: bool = False,
 ) -> Image:
     """Dispatch by the ``color_transfer`` setting's value. ``region``: the rectangle the caller will use
-    (see :func:`transfer_lab_mean_std`); the LAB methods transfer only that, the others everything."""
+    (see :func:`transfer_lab_mean_std`); the LAB methods transfer only that, the others everything.
+    ``in_place``: the LAB methods may write their result into ``source`` (a caller that owns it and
+    reads only the result); the others return a new image as always."""
     if method == "none":
         return source
     if method == "lab":
-        return transfer_lab_mean_std(source, target, mask, region)
+        return transfer_lab_mean_std(source, target, mask, region, in_place)
     if method == "lab_mean":
-        return transfer_lab_mean(source, target, mask, region)
+        return transfer_lab_mean(source, target, mask, region, in_place)
     if method == "histogram":
         return transfer_histogram(source, target, mask)
     if method == "lowfreq":

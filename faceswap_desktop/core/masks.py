@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from .types import FloatArray
 from .warp import Roi
@@ -11,24 +12,43 @@ from .warp import Roi
 Polygon = FloatArray
 
 
-def polygon_mask(polygon: Polygon, roi: Roi) -> FloatArray:
-    """A float32 {0, 1} ROI-sized mask of a filled convex hull of ``polygon`` (frame pixel coords)."""
+def unit_mask(mask: NDArray[np.uint8]) -> FloatArray:
+    """An 8-bit mask (0-255) as float32 in [0, 1].
+
+    Monotonic per pixel, so it commutes with per-pixel maxima and minima and with dilation and erosion:
+    masks combined that way in 8 bits and converted once equal their float versions combined.
+    """
+    return (mask.astype(np.float32) / 255.0).astype(np.float32)
+
+
+def polygon_mask_u8(polygon: Polygon, roi: Roi) -> NDArray[np.uint8]:
+    """:func:`polygon_mask` in 8 bits (0-255), before its conversion."""
     mask = np.zeros((roi.height, roi.width), dtype=np.uint8)
     pts = np.round((polygon[:, :2] - (roi.x0, roi.y0)) * 16).astype(np.int32)
     hull = cv2.convexHull(pts)
     cv2.fillConvexPoly(mask, hull, 255, lineType=cv2.LINE_AA, shift=4)
-    return (mask.astype(np.float32) / 255.0).astype(np.float32)
+    return mask
 
 
-def ring_mask(ring: Polygon, roi: Roi, grow_px: float = 0.0) -> FloatArray:
-    """A filled (not necessarily convex) polygon in ROI coords, optionally grown by ``grow_px``."""
+def polygon_mask(polygon: Polygon, roi: Roi) -> FloatArray:
+    """A float32 {0, 1} ROI-sized mask of a filled convex hull of ``polygon`` (frame pixel coords)."""
+    return unit_mask(polygon_mask_u8(polygon, roi))
+
+
+def ring_mask_u8(ring: Polygon, roi: Roi, grow_px: float = 0.0) -> NDArray[np.uint8]:
+    """:func:`ring_mask` in 8 bits (0-255), before its conversion."""
     mask = np.zeros((roi.height, roi.width), dtype=np.uint8)
     pts = np.round((ring[:, :2] - (roi.x0, roi.y0)) * 16).astype(np.int32)
     cv2.fillPoly(mask, [pts], 255, lineType=cv2.LINE_AA, shift=4)
     if grow_px >= 1:
         size = int(round(grow_px)) * 2 + 1
         mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    return (mask.astype(np.float32) / 255.0).astype(np.float32)
+    return mask
+
+
+def ring_mask(ring: Polygon, roi: Roi, grow_px: float = 0.0) -> FloatArray:
+    """A filled (not necessarily convex) polygon in ROI coords, optionally grown by ``grow_px``."""
+    return unit_mask(ring_mask_u8(ring, roi, grow_px))
 
 
 def grow_or_erode(mask: FloatArray, pixels: float) -> FloatArray:

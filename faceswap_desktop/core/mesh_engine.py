@@ -30,7 +30,14 @@ from .roles import SourcePhoto, SwapOutput
 from .settings import SwapSettings
 from .shape import outer_ring_triangles, transfer_shape
 from .shape import warm_up as warm_up_shape
-from .skin_extension import band_triangles, extended_ring, extension_coverage, oval_ring
+from .skin_extension import (
+    RingDirections,
+    band_triangles,
+    extended_ring,
+    extension_coverage,
+    oval_ring,
+    ring_directions,
+)
 from .texture_merge import merge_textures
 from .types import Face, FloatArray, Image
 from .warp import (
@@ -41,7 +48,6 @@ from .warp import (
     remap,
     roi_around,
     similarity_maps,
-    subsample,
     triangle_areas,
 )
 
@@ -74,6 +80,14 @@ class MeshSource:
     mouth is closed). Warped onto a closed target mouth, the open source mouth's teeth were squeezed into
     a pale line between the lips: the coarse warp grid's bilinear map runs across the gap between the
     source's upper and lower inner lip (docs/likeness.md, strips row 1)."""
+    hubbed: FloatArray | None = None
+    """``with_mouth_hub(landmarks)``, kept (None: computed per swap). This and the next two derive from
+    ``landmarks``: a copy with other landmarks (``dataclasses.replace``) must reset them to None."""
+    ring_directions: RingDirections | None = None
+    """The skin extension's :func:`~.skin_extension.ring_directions` of ``hubbed``, kept (None: computed
+    per swap)."""
+    spread: float | None = None
+    """:func:`_spread` of ``hubbed``, kept (None: computed per swap)."""
 
 
 def pose_score(face: Face) -> float:
@@ -116,12 +130,25 @@ def _anchor_ring(points: FloatArray, face_size: float) -> FloatArray:
 
 
 def _liquify(
-    frame: Image, original: FloatArray, moved: FloatArray, anchors: FloatArray, grid: WorkGrid
-) -> Image:
-    """The target ROI with its face region pushed from ``original`` to ``moved`` geometry.
+    frame: Image,
+    original: FloatArray,
+    moved: FloatArray,
+    anchors: FloatArray,
+    grid: WorkGrid,
+    out: Image,
+) -> None:
+    """Push the face region from ``original`` to ``moved`` geometry: ``out`` (the grid's ROI, holding
+    ``frame``'s pixels there, not overlapping ``frame``) gets the liquified ROI.
 
     A piecewise-affine warp over the mesh plus a ring of triangles out to fixed anchors, so the
     surroundings (jaw line, hair, background) move with the new face shape and no old contour shows.
+
+    Only the window of the grid cells the triangles cover (and one cell around) is upsampled and
+    remapped: elsewhere the map is the identity (``similarity_maps``' exact integer grid, interpolated
+    to within float rounding of it, and the remap rounds positions to 1/32 pixel), so the remap would
+    return ``frame``'s own pixels, which ``out`` holds (~11 % of the ROI on the benchmark clip: the
+    margin outside the anchors). The rows and columns past the grid's last cell, which the upsampling
+    holds at the last cell's values, are copied from those as the remap would have sampled them.
     """
     roi = grid.roi
     to_frame = np.array([[grid.step, 0, roi.x0], [0, grid.step, roi.y0]], dtype=np.float32)
@@ -134,8 +161,15 @@ def _liquify(
     )
     dst_points = grid.to_grid(np.concatenate([moved[:, :2], anchors]))
     src_points = np.concatenate([original[:, :2], anchors]).astype(np.float32)
-    rasterise_piecewise_affine(dst_points, src_points, triangles, grid.grid_roi, map_x, map_y)
-    return remap(frame, grid.upsample_map(map_x, map_y))
+    covered = rasterise_piecewise_affine(dst_points, src_points, triangles, grid.grid_roi, map_x, map_y)
+    x, y, w, h = cv2.boundingRect(covered.view(np.uint8))
+    if w > 0:
+        cells = (max(y - 1, 0), min(y + h + 1, grid.height), max(x - 1, 0), min(x + w + 1, grid.width))
+        rows, cols = grid.window(cells)
+        remap(frame, grid.upsample_map(map_x, map_y, cells), dst=out[rows, cols])
+    last_y, last_x = (grid.height - 1) * grid.step, (grid.width - 1) * grid.step
+    out[last_y + 1 :] = out[last_y : last_y + 1]
+    out[:, last_x + 1 :] = out[:, last_x : last_x + 1]
 
 
 EDGE_TONE_BAND = 0.1
@@ -177,6 +211,8 @@ def match_tone_near_edge(
     face_size: float,
     landmarks: FloatArray,
     region: Region | None = None,
+    small_mask: FloatArray | None = None,
+    in_place: bool = False,
 ) -> Image:
     """Shift the swapped face's low-frequency tone to the target's near the mask edge, fading to none
     inside, and its low-frequency hue to the target's over the forehead.
@@ -194,14 +230,16 @@ def match_tone_near_edge(
     cheeks, nose and lips (more of a person's look, and where a target's make-up would come in) too.
 
     With ``region`` only that rectangle is corrected; the rest of ``coloured`` is returned as it was.
+    ``small_mask``: :func:`_tone_mask_samples` of ``grid_mask`` when the caller has it already.
+    ``in_place`` (with ``region``): the corrected rectangle is written into ``coloured`` itself.
     """
     # The tone field is far smoother than the texture: ~48 point samples across the face are enough, and
     # keep the blurs cheap whatever the face's size in pixels.
     stride = _tone_stride(face_size)
     small_face = coloured[::stride, ::stride].astype(np.float32)
     small_target = background[::stride, ::stride].astype(np.float32)
-    small_size = (small_face.shape[1], small_face.shape[0])
-    small_mask = cv2.resize(grid_mask, small_size, interpolation=cv2.INTER_AREA)
+    if small_mask is None:
+        small_mask = _tone_mask_samples(grid_mask, coloured.shape[:2], face_size)
     inside = (small_mask > 0.5).astype(np.float32)
     sigma = max(face_size / stride / 14.0, 1.0)
     weight = cv2.GaussianBlur(inside, (0, 0), sigma) + 1e-4
@@ -223,17 +261,32 @@ def match_tone_near_edge(
     )
     if region is None:
         return cv2.add(coloured, correction, dtype=cv2.CV_8U)
+    if in_place:
+        # Elementwise, so the sum may overwrite its own input (a row-strided view OpenCV writes through).
+        shown = coloured[region]
+        cv2.add(shown, correction[region], dst=shown, dtype=cv2.CV_8U)
+        return coloured
     out = coloured.copy()
     out[region] = cv2.add(coloured[region], correction[region], dtype=cv2.CV_8U)
     return out
 
 
-def _shown_region(mask: FloatArray, tone_mask: FloatArray, face_size: float) -> Region:
+def _tone_mask_samples(grid_mask: FloatArray, shape: tuple[int, ...], face_size: float) -> FloatArray:
+    """:func:`match_tone_near_edge`'s mask on its samples: ``grid_mask`` area-resized to the size of an
+    image of ``shape`` (height, width) sampled every :func:`_tone_stride` pixels."""
+    stride = _tone_stride(face_size)
+    small_size = ((shape[1] - 1) // stride + 1, (shape[0] - 1) // stride + 1)
+    small: FloatArray = cv2.resize(grid_mask, small_size, interpolation=cv2.INTER_AREA)
+    return small
+
+
+def _shown_region(mask: FloatArray, small_tone_mask: FloatArray, face_size: float) -> Region:
     """The rectangle of the face's region whose swapped pixels an alpha blend with ``mask`` shows, or
     reads on the way: the box of the mask's nonzero pixels (elsewhere the blend returns the background
     to the bit: ``cv2.blendLinear`` with weights 0 and 1 divides by 1 + 1e-5 and rounds back) and of the
-    samples :func:`match_tone_near_edge` averages (``tone_mask``: its grid mask). Colour transfer, tone
-    and blend work on this box only (~3/4 of the region on the benchmark clip), with the same result.
+    samples :func:`match_tone_near_edge` averages (``small_tone_mask``: its mask on its samples, see
+    :func:`_tone_mask_samples`). Colour transfer, tone and blend work on this box only (~3/4 of the
+    region on the benchmark clip), with the same result.
     """
     height, width = mask.shape
     x, y, w, h = cv2.boundingRect((mask != 0).view(np.uint8))
@@ -241,8 +294,7 @@ def _shown_region(mask: FloatArray, tone_mask: FloatArray, face_size: float) -> 
         return slice(0, height), slice(0, width)
     top, left, bottom, right = y, x, y + h, x + w
     stride = _tone_stride(face_size)
-    small_size = ((width - 1) // stride + 1, (height - 1) // stride + 1)
-    inside = cv2.resize(tone_mask, small_size, interpolation=cv2.INTER_AREA) > 0.5
+    inside = small_tone_mask > 0.5
     sx, sy, sw, sh = cv2.boundingRect(inside.view(np.uint8))
     if sw > 0:
         top, left = min(top, sy * stride), min(left, sx * stride)
@@ -337,9 +389,14 @@ class MeshSwapper:
             ],
             photo.face.size,
         )
+        hubbed = with_mouth_hub(landmarks)
+        hubbed.flags.writeable = False  # shared by every swap of this source
         return MeshSource(
             texture=texture,
             landmarks=landmarks,
+            hubbed=hubbed,
+            ring_directions=ring_directions(hubbed),
+            spread=_spread(hubbed),
             chosen_index=index,
             pose_scores=tuple(pose_score(p.face) for p in usable),
             closed_mouth_texture=_fill_mouth(texture, landmarks, photo.face.size)
@@ -367,7 +424,7 @@ class MeshSwapper:
         original = with_mouth_hub(target.landmarks_478)
         amount = settings.shape_transfer / 100 * frontal_weight(target)
         dst = with_mouth_hub(transfer_shape(target.landmarks_478, prepared.landmarks, amount))
-        src = with_mouth_hub(prepared.landmarks)
+        src = with_mouth_hub(prepared.landmarks) if prepared.hubbed is None else prepared.hubbed
         height, width = frame.shape[:2]
         anchors = _anchor_ring(np.concatenate([original, dst]), face_size) if amount > 0 else None
         margin = face_size * (0.05 + max(settings.mask_padding, 0) / 100.0)
@@ -375,7 +432,10 @@ class MeshSwapper:
         extension = settings.skin_extension / 100.0 * face_size
         if extension > 0:
             dst = np.concatenate([dst, extended_ring(dst, extension)])
-            src = np.concatenate([src, extended_ring(src, extension * _spread(src) / _spread(dst))])
+            # The source's ring directions and scale are fixed: kept with the prepared source.
+            spread = _spread(src) if prepared.spread is None else prepared.spread
+            src_ring = extended_ring(src, extension * spread / _spread(dst), prepared.ring_directions)
+            src = np.concatenate([src, src_ring])
         # Two regions: the face's own (texture, mask, colour, blend) and, with shape transfer, the larger
         # one the liquify moves (out to the anchors). Keeping per-pixel work to the face's region is most
         # of the speed at 1080p.
@@ -392,9 +452,15 @@ class MeshSwapper:
         out = frame if in_place else frame.copy()
         if anchors is not None:
             # The liquify's displacement is smoother still than the texture warp: a coarser grid is enough.
-            out[outer.slices] = _liquify(
-                frame, original, dst[:HUBBED_POINTS], anchors, WorkGrid(outer, grid.step * 2)
-            )
+            liquify_grid = WorkGrid(outer, grid.step * 2)
+            moved = dst[:HUBBED_POINTS]
+            if np.may_share_memory(out, frame):
+                # (Reading and writing the same pixels: the remap needs its own output then.)
+                liquified = frame[outer.slices].copy()
+                _liquify(frame, original, moved, anchors, liquify_grid, liquified)
+                out[outer.slices] = liquified
+            else:
+                _liquify(frame, original, moved, anchors, liquify_grid, out[outer.slices])
         background = out[roi.slices]
         texture = prepared.texture
         if prepared.closed_mouth_texture is not None and _mouth_opening(dst) < MOUTH_CLOSED_RATIO:
@@ -403,9 +469,11 @@ class MeshSwapper:
         coverage = None
         if extension > 0:
             step = grid.step
+            # Strided views, not copies: the coverage subsamples them again (~64 cells across the face)
+            # and reads nothing else of them, so one copy at the combined stride is enough.
             coverage = extension_coverage(
-                subsample(background, step),
-                subsample(warped, step),
+                background[::step, ::step],
+                warped[::step, ::step],
                 grid.to_grid(dst[:HUBBED_POINTS]),
                 grid.to_grid(dst[HUBBED_POINTS:]),
                 grid.grid_roi,
@@ -414,20 +482,30 @@ class MeshSwapper:
         grid_mask = self._face_mask(
             grid.to_grid(dst), grid.grid_roi, face_size / grid.step, settings, coverage
         )
-        mask = grid.upsample(grid_mask * reliability)
+        tone_mask = grid_mask * reliability
+        mask = grid.upsample(tone_mask)
         # Only the low-frequency transfer weights by the mask; the others threshold it at 0.5 themselves
         # (on a subsample), so they take it as is: no ROI-sized binary copy per frame.
         colour_mask = (mask > 0.5).astype(np.float32) if settings.color_transfer == "lowfreq" else mask
-        tone_mask = grid_mask * reliability
+        small_tone_mask = _tone_mask_samples(tone_mask, mask.shape, face_size)
         # An alpha blend shows the swapped pixels only where the mask is nonzero: the colour, the tone and
         # the blend itself work on that box (Poisson and multi-band blends read around it: all of it).
-        region = _shown_region(mask, tone_mask, face_size) if settings.blend_mode == "alpha" else None
+        region = _shown_region(mask, small_tone_mask, face_size) if settings.blend_mode == "alpha" else None
+        # ``warped`` is this call's own and read only through ``coloured`` from here: the LAB transfers
+        # and the tone write into it rather than into ROI-sized copies.
         coloured = transfer_colour(
-            settings.color_transfer, warped, background, colour_mask, face_size, region
+            settings.color_transfer, warped, background, colour_mask, face_size, region, in_place=True
         )
         if settings.color_transfer != "none":
             coloured = match_tone_near_edge(
-                coloured, background, tone_mask, face_size, dst[:, :2] - (roi.x0, roi.y0), region
+                coloured,
+                background,
+                tone_mask,
+                face_size,
+                dst[:, :2] - (roi.x0, roi.y0),
+                region,
+                small_tone_mask,
+                in_place=region is not None,
             )
         shown = region if region is not None else (slice(None), slice(None))
         # ``background`` is a view of ``out``: the box is read before it is written.
@@ -437,9 +515,8 @@ class MeshSwapper:
         # The mask is the swapped face's blend weight over the face's region; with shape transfer the
         # liquify may also move pixels elsewhere in ``outer`` (never outside it): the region returned.
         weight = np.zeros((outer.height, outer.width), dtype=np.float32)
-        weight[roi.y0 - outer.y0 : roi.y1 - outer.y0, roi.x0 - outer.x0 : roi.x1 - outer.x0] = mask * (
-            settings.strength / 100.0
-        )
+        inner = weight[roi.y0 - outer.y0 : roi.y1 - outer.y0, roi.x0 - outer.x0 : roi.x1 - outer.x0]
+        np.multiply(mask, settings.strength / 100.0, out=inner)  # (the product, without a temporary)
         return SwapOutput(frame=out, mask=weight, region=(outer.x0, outer.y0, outer.x1, outer.y1))
 
     @staticmethod

@@ -15,6 +15,8 @@ face's pixel area.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import mediapipe as mp
@@ -22,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .geometry import MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP
-from .masks import polygon_mask, ring_mask
+from .masks import polygon_mask_u8, ring_mask_u8, unit_mask
 from .types import FloatArray, Image
 from .warp import Roi, subsample
 
@@ -103,13 +105,19 @@ def _roll_back(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.concatenate([values[1:], values[:1]])
 
 
-def extended_ring(landmarks: FloatArray, distance: float) -> FloatArray:
-    """Points outside each oval vertex, along the oval's smoothed outward normal; (K, 3).
+@dataclass(frozen=True)
+class RingDirections:
+    """What :func:`extended_ring` needs of a face's landmarks beyond the distance: the oval's vertices
+    (float64, x, y, z), their outward unit normals and their forehead weights. A source's is fixed: the
+    mesh engine keeps it with the prepared source instead of recomputing it every video frame."""
 
-    ``distance`` px on the forehead, tapering to 0 (the oval vertex itself) at the eyes' level and below:
-    see :func:`forehead_weight`. The depth (z) of each point is its oval vertex's, so depth-ordered
-    rasterisation still works.
-    """
+    ring: NDArray[np.float64]
+    normal: NDArray[np.float64]
+    weight: FloatArray
+
+
+def ring_directions(landmarks: FloatArray) -> RingDirections:
+    """:class:`RingDirections` of ``landmarks`` (see :func:`extended_ring`)."""
     ring = landmarks[oval_ring()].astype(np.float64)
     points = ring[:, :2]
     tangent = _roll_back(points) - _roll_on(points)
@@ -121,8 +129,22 @@ def extended_ring(landmarks: FloatArray, distance: float) -> FloatArray:
     # Orient outward: away from the oval's centroid.
     if float(np.sum((points - points.mean(0)) * normal)) < 0:
         normal = -normal
-    out = ring.copy()
-    out[:, :2] = points + normal * (distance * forehead_weight(landmarks[oval_ring()], landmarks))[:, None]
+    return RingDirections(ring, normal, forehead_weight(landmarks[oval_ring()], landmarks))
+
+
+def extended_ring(
+    landmarks: FloatArray, distance: float, directions: RingDirections | None = None
+) -> FloatArray:
+    """Points outside each oval vertex, along the oval's smoothed outward normal; (K, 3).
+
+    ``distance`` px on the forehead, tapering to 0 (the oval vertex itself) at the eyes' level and below:
+    see :func:`forehead_weight`. The depth (z) of each point is its oval vertex's, so depth-ordered
+    rasterisation still works. ``directions``: :func:`ring_directions` of ``landmarks``, when the caller
+    keeps it.
+    """
+    directions = ring_directions(landmarks) if directions is None else directions
+    out = directions.ring.copy()
+    out[:, :2] = directions.ring[:, :2] + directions.normal * (distance * directions.weight)[:, None]
     return out.astype(np.float32)
 
 
@@ -144,12 +166,15 @@ def band_triangles(point_count: int) -> IntArray:
 def skin_reference(landmarks: FloatArray, roi: Roi, face_size: float) -> FloatArray:
     """Where a face's own skin colour is sampled: inside the oval, away from its edge, from the brows,
     eyes and lips, and above the nose tip (the upper face: no beard or moustache there)."""
-    inside = polygon_mask(landmarks[oval_ring()], roi)
     size = int(round(face_size * 0.05)) * 2 + 1
     element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    inside = cv2.erode(inside, element)
-    features = np.max([polygon_mask(landmarks[indices], roi) for indices in _feature_indices()], axis=0)
-    inside = inside * (1.0 - cv2.dilate(features, element))
+    # Erosion, the features' maximum and dilation in 8 bits, each mask converted once (the conversion is
+    # monotonic: the same values as on the float masks, see unit_mask).
+    inside = unit_mask(cv2.erode(polygon_mask_u8(landmarks[oval_ring()], roi), element))
+    features = polygon_mask_u8(landmarks[_feature_indices()[0]], roi)
+    for indices in _feature_indices()[1:]:
+        features = cv2.max(features, polygon_mask_u8(landmarks[indices], roi))
+    inside = inside * (1.0 - unit_mask(cv2.dilate(features, element)))
     # The face's vertical axis (eyes' midpoint towards the mouth's): keep what lies above the nose tip.
     eyes, axis = _vertical_axis(landmarks)
     axis /= np.linalg.norm(axis) + 1e-9
@@ -196,19 +221,42 @@ def skin_likelihood(image: Image, reference: FloatArray, face_size: float) -> Fl
     difference while a change of material (hair, eyebrow, background) does. The spread is measured on
     the reference's own residuals after trimming what is far from the bulk (a fringe, glasses).
     """
-    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    return skin_likelihoods([image], reference, face_size)[0]
+
+
+def skin_likelihoods(images: Sequence[Image], reference: FloatArray, face_size: float) -> list[FloatArray]:
+    """:func:`skin_likelihood` of each of ``images`` (the same size) against one ``reference``: what
+    depends on the reference alone (its selection, the blurred weight of its coarse sampling) is computed
+    once. Each result is the single call's, to the bit."""
     selected = reference > 0.5
     if int(selected.sum()) < 32:
-        return np.zeros(image.shape[:2], dtype=np.float32)
-    pixels = lab[selected]
+        return [np.zeros(image.shape[:2], dtype=np.float32) for image in images]
     # The local mean is a very smooth field: computed on a coarse sampling (~32 cells across the face)
     # and resized back, which keeps the wide blurs cheap.
     stride = max(1, int(face_size / 32))
-    small_lab, small_reference = lab[::stride, ::stride], reference[::stride, ::stride]
+    small_reference = reference[::stride, ::stride]
     sigma = max(face_size * 0.2 / stride, 1.0)
     weight = cv2.GaussianBlur(small_reference, (0, 0), sigma)
     # Far from any reference pixel the local mean falls back to the face's overall skin colour.
     floor = 0.05 * float(weight.max())
+    return [
+        _skin_likelihood(image, selected, stride, sigma, small_reference, weight, floor) for image in images
+    ]
+
+
+def _skin_likelihood(
+    image: Image,
+    selected: NDArray[np.bool_],
+    stride: int,
+    sigma: float,
+    small_reference: FloatArray,
+    weight: FloatArray,
+    floor: float,
+) -> FloatArray:
+    """One image's part of :func:`skin_likelihoods`."""
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    pixels = lab[selected]
+    small_lab = lab[::stride, ::stride]
     small_local = (
         cv2.GaussianBlur(small_lab * small_reference[..., None], (0, 0), sigma) + floor * pixels.mean(0)
     ) / (weight[..., None] + floor)
@@ -262,7 +310,7 @@ def extension_coverage(
     """
     ring = landmarks[oval_ring(), :2].astype(np.float32)
     outer = extended[:, :2].astype(np.float32)
-    oval = ring_mask(ring, roi)
+    oval = ring_mask_u8(ring, roi)
     # The skin gate is judged on a coarser sampling (~GATE_CELLS across the face): hairlines need no finer
     # resolution, and the outline drawn from it below is exact at the caller's resolution.
     stride = max(1, int(face_size / GATE_CELLS))
@@ -273,10 +321,7 @@ def extension_coverage(
     small_landmarks[:, :2] /= stride
     small_size = face_size / stride
     reference = skin_reference(small_landmarks, small_roi, small_size)
-    skin = np.minimum(
-        skin_likelihood(small_target, reference, small_size),
-        skin_likelihood(small_source, reference, small_size),
-    )
+    skin = np.minimum(*skin_likelihoods([small_target, small_source], reference, small_size))
     gate = np.clip((skin - GATE_LOW) / (GATE_HIGH - GATE_LOW), 0.0, 1.0)
     gate = cv2.GaussianBlur(gate, (0, 0), max(small_size * 0.008, 0.5))
     # Ray origins and ends, RAYS_PER_SEGMENT per oval edge, walking around the face.
@@ -306,4 +351,4 @@ def extension_coverage(
     padded = np.concatenate([reach[count - hold :], reach, reach[:hold]])
     reach = np.convolve(padded, np.full(window, 1.0 / window), mode="valid").astype(np.float32)
     outline = starts + (ends - starts) * reach[:, None]
-    return np.maximum(oval, ring_mask(outline, roi)).astype(np.float32)
+    return unit_mask(cv2.max(oval, ring_mask_u8(outline, roi)))

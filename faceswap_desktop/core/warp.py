@@ -75,7 +75,22 @@ class WorkGrid:
         """Frame pixel coordinates -> grid coordinates (x, y only)."""
         return ((points[:, :2] - (self.roi.x0, self.roi.y0)) / self.step).astype(np.float32)
 
-    def upsample(self, values: FloatArray) -> FloatArray:
+    def window(self, cells: tuple[int, int, int, int] | None = None) -> tuple[slice, slice]:
+        """The ROI pixels (rows, columns) that :meth:`upsample` with ``cells`` returns.
+
+        ``cells`` = (row0, row1, col0, col1): grid cells [row0, row1) x [col0, col1); None: all of them.
+        The window runs from the first cell's pixel to the last cell's (past the grid's last cell, to the
+        ROI's end): every pixel whose interpolant reads only those cells (with the 2x2 means of an even
+        step, a pixel on a cell's line reads the next cell too: so only cells that an interpolation
+        outside the window may read need be alike outside it, see :func:`_liquify`'s use).
+        """
+        row0, row1, col0, col1 = (0, self.height, 0, self.width) if cells is None else cells
+        step = self.step
+        y1 = self.roi.height if row1 >= self.height else (row1 - 1) * step + 1
+        x1 = self.roi.width if col1 >= self.width else (col1 - 1) * step + 1
+        return slice(row0 * step, y1), slice(col0 * step, x1)
+
+    def upsample(self, values: FloatArray, cells: tuple[int, int, int, int] | None = None) -> FloatArray:
         """Grid-sized float32 array -> ROI-sized, bilinear, aligned exactly with :meth:`to_grid`.
 
         ROI pixel x takes the grid's bilinear interpolant at x / step; past the last grid cell the last
@@ -88,35 +103,57 @@ class WorkGrid:
         blends the two cells' slopes (a few hundredths of a pixel on a face's coordinate maps, as much as
         the 1/32 weight quantisation of the ``warpAffine`` this replaced; tested against it on a real
         swap).
+
+        With ``cells`` (see :meth:`window`) only that window of the ROI is returned, and only its rows
+        of the padded grid are resized (its first output row samples the same cells at the same offset,
+        so the same offset cuts it) and only the window averaged. Rows only: each output row is computed
+        across the full width as before, so SIMD lanes and scalar tails fall on the same columns and the
+        values are those of the whole result to the bit (tested), for a power-of-two step, where every
+        row weight is a dyadic fraction whatever the row's index; for other steps the whole result cut.
         """
         step = self.step
+        rows, cols = self.window(cells)
         if step == 1:
-            return values
-        height, width = self.roi.height, self.roi.width
+            return values if cells is None else values[rows, cols]
+        if cells is not None and step & (step - 1):
+            return np.ascontiguousarray(self.upsample(values)[rows, cols])
+        row0, row1 = (0, self.height) if cells is None else cells[:2]
+        height, width = rows.stop - rows.start, cols.stop - cols.start
         padded = cv2.copyMakeBorder(values, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
+        if step % 2 == 0:
+            # The 2x2 means' quarter taken here, on the small grid, instead of over the ROI-sized result:
+            # every step below (the extrapolation 2a - b, the resize's weighted sums, the two adds) is
+            # linear, and scaling by a power of two commutes with float32 rounding (short of subnormals,
+            # which these maps and masks do not reach), so the result is the same to the bit.
+            padded *= np.float32(0.25)
         # Border cells extrapolated linearly (rows first, then columns, corners included): 2a - b.
         padded[0], padded[-1] = 2.0 * padded[1] - padded[2], 2.0 * padded[-2] - padded[-3]
         padded[:, 0], padded[:, -1] = 2.0 * padded[:, 1] - padded[:, 2], 2.0 * padded[:, -2] - padded[:, -3]
-        grid_h, grid_w = padded.shape[:2]
-        resized = cv2.resize(padded, (grid_w * step, grid_h * step), interpolation=cv2.INTER_LINEAR)
-        # Resized pixel r samples padded cell (r + 0.5) / step - 0.5, i.e. ROI pixel r - (3 * step - 1) / 2.
+        # The window's pixels read padded rows row0 ... row1 + 1 (grid row k is padded row k + 1).
+        cut = padded[row0 : min(row1 + 2, self.height + 2)]
+        grid_h, grid_w = cut.shape[:2]
+        resized = cv2.resize(cut, (grid_w * step, grid_h * step), interpolation=cv2.INTER_LINEAR)
+        # Resized pixel r samples padded cell (r + 0.5) / step - 0.5, i.e. ROI pixel r - (3 * step - 1) / 2
+        # (rows: of the window, whose first cell the cut starts at).
         offset = (3 * step - 1) // 2
+        left = offset + cols.start
         if step % 2:
-            out = np.ascontiguousarray(resized[offset : offset + height, offset : offset + width])
+            out = np.ascontiguousarray(resized[offset : offset + height, left : left + width])
         else:
             # The mean of each 2x2 block, as two pairwise means on views (~3x cheaper than cv2.blur): the
             # mean of two pairwise means ((a + b) / 2 + (c + d) / 2) / 2, bit-identical to
             # addWeighted(a, 0.5, b, 0.5, 0) twice, is ((a + b) + (c + d)) / 4 in float32: scaling by a
             # power of two commutes with rounding (short of subnormals, which these maps and masks do
-            # not reach), so one scaling pass instead of two.
-            window = resized[offset : offset + height + 1, offset : offset + width + 1]
+            # not reach), so no scaling pass here: the grid was scaled by 1/4 above.
+            window = resized[offset : offset + height + 1, left : left + width + 1]
             across = cv2.add(window[:, :-1], window[:, 1:])
             out = cv2.add(across[:-1], across[1:])
-            out *= np.float32(0.25)
         # Past the last grid row/column the last one's values hold.
-        last_y, last_x = (self.height - 1) * step, (self.width - 1) * step
-        out[last_y + 1 :] = out[last_y : last_y + 1]
-        out[:, last_x + 1 :] = out[:, last_x : last_x + 1]
+        last_y, last_x = (self.height - 1) * step - rows.start, (self.width - 1) * step - cols.start
+        if 0 <= last_y < height - 1:
+            out[last_y + 1 :] = out[last_y : last_y + 1]
+        if 0 <= last_x < width - 1:
+            out[:, last_x + 1 :] = out[:, last_x : last_x + 1]
         return out
 
     def upsample_exact(self, values: FloatArray) -> FloatArray:
@@ -133,9 +170,12 @@ class WorkGrid:
             borderMode=cv2.BORDER_REPLICATE,
         )
 
-    def upsample_map(self, map_x: FloatArray, map_y: FloatArray) -> FloatArray:
-        """Both coordinate maps upsampled in one call, as the 2-channel map ``cv2.remap`` takes directly."""
-        return self.upsample(cv2.merge([map_x, map_y]))
+    def upsample_map(
+        self, map_x: FloatArray, map_y: FloatArray, cells: tuple[int, int, int, int] | None = None
+    ) -> FloatArray:
+        """Both coordinate maps upsampled in one call, as the 2-channel map ``cv2.remap`` takes directly
+        (``cells``: only that window, as for :meth:`upsample`)."""
+        return self.upsample(cv2.merge([map_x, map_y]), cells)
 
 
 def grid_for_face(roi: Roi, face_size: float, cells_per_face: float = 128.0) -> WorkGrid:
@@ -392,9 +432,15 @@ def subsample(image: Image, step: int) -> Image:
     return np.ascontiguousarray(image[::step, ::step])
 
 
-def remap(source: Image, map_x: FloatArray, map_y: FloatArray | None = None) -> Image:
+def remap(
+    source: Image, map_x: FloatArray, map_y: FloatArray | None = None, dst: Image | None = None
+) -> Image:
     """Sample ``source`` at the given positions (bilinear, replicated border).
 
-    ``map_x`` alone may be a 2-channel (x, y) map, as :meth:`WorkGrid.upsample_map` returns.
+    ``map_x`` alone may be a 2-channel (x, y) map, as :meth:`WorkGrid.upsample_map` returns. ``dst``: an
+    array of the result's shape and type (a row-strided view will do) to write into instead of a new one.
     """
-    return cv2.remap(source, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    out: Image = cv2.remap(
+        source, map_x, map_y, dst=dst, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return out

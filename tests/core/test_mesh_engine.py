@@ -204,8 +204,10 @@ def test_resize_upsampling_matches_the_warp_affine_formula_on_a_real_swap(
     fast, reference = warp.WorkGrid.upsample, warp.WorkGrid.upsample_exact
     gaps: list[float] = []
 
-    def both(grid: warp.WorkGrid, values: np.ndarray) -> np.ndarray:
-        new, old = fast(grid, values), reference(grid, values)
+    def both(grid: warp.WorkGrid, values: np.ndarray, cells=None) -> np.ndarray:  # type: ignore[no-untyped-def]
+        # (With cells, as the liquify asks: that window of each.)
+        rows, cols = grid.window(cells)
+        new, old = fast(grid, values, cells), reference(grid, values)[rows, cols]
         gap = np.abs(new - old)
         # Coordinate maps in pixels (the reference's own 1/32 quantisation: up to ~step / 64 px);
         # the blend mask in [0, 1].
@@ -289,3 +291,58 @@ def test_colour_tone_and_blend_on_the_shown_box_give_the_whole_regions_result(
     assert (rows.stop - rows.start) * (cols.stop - cols.start) < 0.9 * height * width, "a real cut"
     assert np.array_equal(cut.frame, whole.frame)
     assert np.array_equal(cut.mask, whole.mask)
+
+
+@pytest.mark.parametrize("step", [2, 3, 4])
+def test_the_liquify_remaps_only_where_its_map_moves_and_gives_the_whole_remap(analysed, step) -> None:
+    # The liquify upsamples and remaps only the window of grid cells its triangles cover: elsewhere its
+    # map is the identity and the frame's own pixels (which its output holds) are the remap's result. The
+    # whole region must be exactly the whole map's remap, the held edge rows and columns included.
+    from faceswap_desktop.core import mesh_engine as engine
+    from faceswap_desktop.core.mesh_topology import (
+        face_oval_indices,
+        mesh_triangles,
+        opening_triangles,
+        with_mouth_hub,
+    )
+    from faceswap_desktop.core.shape import outer_ring_triangles
+    from faceswap_desktop.core.warp import (
+        WorkGrid,
+        rasterise_piecewise_affine,
+        remap,
+        roi_around,
+        similarity_maps,
+    )
+
+    frame, faces = analysed("identity/biden/biden2.jpg")
+    face = faces[0]
+    original = with_mouth_hub(face.landmarks_478)
+    centre = original[:, :2].mean(0)
+    moved = original.copy()
+    moved[:, :2] = centre + (original[:, :2] - centre) * np.array([1.06, 0.97], dtype=np.float32)
+    anchors = engine._anchor_ring(np.concatenate([original, moved]), face.size)
+    height, width = frame.shape[:2]
+    outer = roi_around(np.concatenate([moved[:, :2], anchors]), face.size * 0.05, width, height)
+    grid = WorkGrid(outer, step)
+    out = frame[outer.slices].copy()
+    engine._liquify(frame, original, moved, anchors, grid, out)
+
+    to_frame = np.array([[step, 0, outer.x0], [0, step, outer.y0]], dtype=np.float32)
+    map_x, map_y = similarity_maps(to_frame, grid.grid_roi)
+    openings = opening_triangles()
+    ring = outer_ring_triangles(moved[:, :2], face_oval_indices(), anchors)
+    triangles = np.concatenate(
+        [mesh_triangles(), openings["mouth"], openings["right_eye"], openings["left_eye"], ring]
+    )
+    covered = rasterise_piecewise_affine(
+        grid.to_grid(np.concatenate([moved[:, :2], anchors])),
+        np.concatenate([original[:, :2], anchors]).astype(np.float32),
+        triangles,
+        grid.grid_roi,
+        map_x,
+        map_y,
+    )
+    expected = remap(frame, grid.upsample_map(map_x, map_y))
+    assert not covered.all(), "a real window: some cells are left out"
+    assert not np.array_equal(expected, frame[outer.slices]), "the liquify moves pixels"
+    assert np.array_equal(out, expected)

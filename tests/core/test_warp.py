@@ -173,3 +173,27 @@ def test_subsample_matches_a_strided_copy(step: int) -> None:
         want = np.ascontiguousarray(image[::step, ::step])
         assert got.dtype == want.dtype and got.flags.c_contiguous
         assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("step", list(range(1, 11)))
+@pytest.mark.parametrize("channels", [1, 2])
+def test_grid_upsample_of_a_window_is_that_window_of_the_whole_result(step: int, channels: int) -> None:
+    # Only the window's cells are resized (power-of-two steps) or the whole result is cut (others): the
+    # same values to the bit either way, the held rows and columns past the last cell included.
+    rng = np.random.default_rng(step * 10 + channels)
+    for _ in range(12):
+        height, width = (int(v) for v in rng.integers(step * 3, step * 40, size=2))
+        x0, y0 = (int(v) for v in rng.integers(0, 900, size=2))
+        grid = WorkGrid(Roi(x0, y0, x0 + width, y0 + height), step)
+        shape = (grid.height, grid.width) if channels == 1 else (grid.height, grid.width, channels)
+        values = (rng.random(shape) * 1000).astype(np.float32)
+        whole = grid.upsample(values)
+        for _ in range(6):
+            row0 = int(rng.integers(0, grid.height))
+            row1 = int(rng.integers(row0 + 1, grid.height + 1))
+            col0 = int(rng.integers(0, grid.width))
+            col1 = int(rng.integers(col0 + 1, grid.width + 1))
+            rows, cols = grid.window((row0, row1, col0, col1))
+            assert rows.start == row0 * step and cols.start == col0 * step
+            assert np.array_equal(grid.upsample(values, (row0, row1, col0, col1)), whole[rows, cols])
+    assert grid.window() == (slice(0, height), slice(0, width))
