@@ -17,12 +17,12 @@ from __future__ import annotations
 import functools
 
 import cv2
-import mediapipe as mp
 import numpy as np
 from numpy.typing import NDArray
 
 from .geometry import MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP
 from .masks import polygon_mask, ring_mask
+from .mediapipe_loader import mp
 from .types import FloatArray, Image
 from .warp import Roi, subsample
 
