@@ -8,20 +8,15 @@ landmarks are computed at a useful resolution.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from typing import Any
 
-# MediaPipe/TFLite log noise to stderr is not useful to users.
-os.environ.setdefault("GLOG_minloglevel", "2")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import cv2
-import mediapipe as mp
 import numpy as np
 
 from .geometry import keypoints_from_mesh
+from .mediapipe_loader import mp
 from .types import Face, FloatArray, Image
 
 log = logging.getLogger(__name__)

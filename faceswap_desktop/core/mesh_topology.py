@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 
-import mediapipe as mp
 import numpy as np
 from numpy.typing import NDArray
 
 from .geometry import LEFT_EYE_CONTOUR, RIGHT_EYE_CONTOUR
+from .mediapipe_loader import mp
 
 IntArray = NDArray[np.int32]
 

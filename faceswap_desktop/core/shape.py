@@ -13,10 +13,10 @@ from __future__ import annotations
 import functools
 
 import cv2
-import mediapipe as mp
 import numpy as np
 from numpy.typing import NDArray
 
+from .mediapipe_loader import mp
 from .types import FloatArray
 
 SMOOTHING_ITERATIONS = 12

@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
-import mediapipe as mp
 import numpy as np
 from numpy.typing import NDArray
 
 from .geometry import MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP
 from .masks import polygon_mask_u8, ring_mask_u8, unit_mask
+from .mediapipe_loader import mp
 from .types import FloatArray, Image
 from .warp import Roi, subsample
 
