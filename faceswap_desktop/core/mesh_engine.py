@@ -7,7 +7,7 @@ is colour-matched to the target's skin, then blended in. Everything outside Medi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -80,14 +80,21 @@ class MeshSource:
     mouth is closed). Warped onto a closed target mouth, the open source mouth's teeth were squeezed into
     a pale line between the lips: the coarse warp grid's bilinear map runs across the gap between the
     source's upper and lower inner lip (docs/likeness.md, strips row 1)."""
-    hubbed: FloatArray | None = None
-    """``with_mouth_hub(landmarks)``, kept (None: computed per swap). This and the next two derive from
-    ``landmarks``: a copy with other landmarks (``dataclasses.replace``) must reset them to None."""
-    ring_directions: RingDirections | None = None
-    """The skin extension's :func:`~.skin_extension.ring_directions` of ``hubbed``, kept (None: computed
-    per swap)."""
-    spread: float | None = None
-    """:func:`_spread` of ``hubbed``, kept (None: computed per swap)."""
+    hubbed: FloatArray = field(init=False, repr=False)
+    """``with_mouth_hub(landmarks)`` (read-only: shared by every swap of this source)."""
+    ring_directions: RingDirections = field(init=False, repr=False)
+    """The skin extension's :func:`~.skin_extension.ring_directions` of ``hubbed``."""
+    spread: float = field(init=False, repr=False)
+    """:func:`_spread` of ``hubbed``."""
+
+    def __post_init__(self) -> None:
+        # Fixed for the source, so computed once here rather than in every swap of a video; derived from
+        # ``landmarks`` at construction, so a copy made with ``dataclasses.replace`` gets its own.
+        hubbed = with_mouth_hub(self.landmarks)
+        hubbed.flags.writeable = False
+        object.__setattr__(self, "hubbed", hubbed)
+        object.__setattr__(self, "ring_directions", ring_directions(hubbed))
+        object.__setattr__(self, "spread", _spread(hubbed))
 
 
 def pose_score(face: Face) -> float:
@@ -389,14 +396,9 @@ class MeshSwapper:
             ],
             photo.face.size,
         )
-        hubbed = with_mouth_hub(landmarks)
-        hubbed.flags.writeable = False  # shared by every swap of this source
         return MeshSource(
             texture=texture,
             landmarks=landmarks,
-            hubbed=hubbed,
-            ring_directions=ring_directions(hubbed),
-            spread=_spread(hubbed),
             chosen_index=index,
             pose_scores=tuple(pose_score(p.face) for p in usable),
             closed_mouth_texture=_fill_mouth(texture, landmarks, photo.face.size)
@@ -424,7 +426,7 @@ class MeshSwapper:
         original = with_mouth_hub(target.landmarks_478)
         amount = settings.shape_transfer / 100 * frontal_weight(target)
         dst = with_mouth_hub(transfer_shape(target.landmarks_478, prepared.landmarks, amount))
-        src = with_mouth_hub(prepared.landmarks) if prepared.hubbed is None else prepared.hubbed
+        src = prepared.hubbed
         height, width = frame.shape[:2]
         anchors = _anchor_ring(np.concatenate([original, dst]), face_size) if amount > 0 else None
         margin = face_size * (0.05 + max(settings.mask_padding, 0) / 100.0)
@@ -433,8 +435,9 @@ class MeshSwapper:
         if extension > 0:
             dst = np.concatenate([dst, extended_ring(dst, extension)])
             # The source's ring directions and scale are fixed: kept with the prepared source.
-            spread = _spread(src) if prepared.spread is None else prepared.spread
-            src_ring = extended_ring(src, extension * spread / _spread(dst), prepared.ring_directions)
+            src_ring = extended_ring(
+                src, extension * prepared.spread / _spread(dst), prepared.ring_directions
+            )
             src = np.concatenate([src, src_ring])
         # Two regions: the face's own (texture, mask, colour, blend) and, with shape transfer, the larger
         # one the liquify moves (out to the anchors). Keeping per-pixel work to the face's region is most
