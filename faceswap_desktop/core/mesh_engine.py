@@ -268,13 +268,10 @@ def match_tone_near_edge(
     )
     if region is None:
         return cv2.add(coloured, correction, dtype=cv2.CV_8U)
-    if in_place:
-        # Elementwise, so the sum may overwrite its own input (a row-strided view OpenCV writes through).
-        shown = coloured[region]
-        cv2.add(shown, correction[region], dst=shown, dtype=cv2.CV_8U)
-        return coloured
-    out = coloured.copy()
-    out[region] = cv2.add(coloured[region], correction[region], dtype=cv2.CV_8U)
+    out = coloured if in_place else coloured.copy()
+    # Elementwise, so the sum may overwrite its own input (a row-strided view OpenCV writes through).
+    shown = out[region]
+    cv2.add(shown, correction[region], dst=shown, dtype=cv2.CV_8U)
     return out
 
 
