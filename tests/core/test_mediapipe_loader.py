@@ -26,22 +26,26 @@ def test_core_import_leaves_pyplot_unloaded_and_mediapipe_usable() -> None:
     assert out == "FaceMesh"
 
 
-def test_real_pyplot_loads_after_mediapipe() -> None:
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        pytest.param(
+            "import faceswap_desktop.core.analysis\n"
+            "import matplotlib.pyplot as plt\n"
+            "print(callable(plt.figure), plt.__file__ is not None)",
+            "True True",
+            id="real-pyplot-loads-after-mediapipe",
+        ),
+        pytest.param(
+            "import matplotlib.pyplot as plt\n"
+            "import faceswap_desktop.core.analysis\n"
+            "from mediapipe.python.solutions import drawing_utils\n"
+            "print(drawing_utils.plt is plt)",
+            "True",
+            id="pyplot-loaded-first-is-what-mediapipe-gets",
+        ),
+    ],
+)
+def test_pyplot_with_mediapipe(code: str, expected: str) -> None:
     pytest.importorskip("matplotlib")
-    out = _run(
-        "import faceswap_desktop.core.analysis\n"
-        "import matplotlib.pyplot as plt\n"
-        "print(callable(plt.figure), plt.__file__ is not None)"
-    )
-    assert out == "True True"
-
-
-def test_pyplot_loaded_first_is_what_mediapipe_gets() -> None:
-    pytest.importorskip("matplotlib")
-    out = _run(
-        "import matplotlib.pyplot as plt\n"
-        "import faceswap_desktop.core.analysis\n"
-        "from mediapipe.python.solutions import drawing_utils\n"
-        "print(drawing_utils.plt is plt)"
-    )
-    assert out == "True"
+    assert _run(code) == expected
