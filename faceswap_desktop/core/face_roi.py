@@ -66,7 +66,7 @@ def decode_detections(
 ) -> Detections:
     """Boxes and 6 keypoints (eyes, nose, mouth, ears) in tensor units [0, 1] of detections scoring
     at least ``threshold`` (sigmoid of the logit clipped to +-100)."""
-    scores = 1.0 / (1.0 + np.exp(-np.clip(logits.reshape(-1), -100.0, 100.0)))
+    scores = 1.0 / (1.0 + np.exp(-np.clip(logits.reshape(-1).astype(np.float64), -100.0, 100.0)))
     keep = np.flatnonzero(scores >= threshold)
     raw = regressors.reshape(-1, 16)[keep].astype(np.float32)
     centre = raw[:, :2] / scale + anchors[keep]
