@@ -14,7 +14,8 @@ Models (written to ``--out``, default ``faceswap_desktop/resources/models``):
 * ``face_detection_full_range.onnx``: BlazeFace full range, 192 px. The wheel's file stores sparse fp16
   weights (DENSIFY ops) that tf2onnx cannot read: they are decoded to dense buffers first.
 * ``face_landmark_with_attention.onnx``: the 478-point FaceMesh with attention, 192 px. tf2onnx leaves its
-  11 MediaPipe custom nodes; they are rewritten with standard ONNX ops (opset 16, GridSample).
+  11 MediaPipe custom nodes; they are rewritten with standard ONNX ops (opset 16, GridSample). Its 73
+  PRelu activations are written as x + (a - 1) * min(x, 0), twice as fast in ONNX Runtime's CPU provider.
 
 Parity printed: raw outputs of both detectors against the TFLite interpreter on the same input tensors
 (from the shared photos), and the attention model's 478 landmarks against MediaPipe's own
@@ -118,7 +119,7 @@ def worker(mediapipe_dir: Path, work: Path, inputs: Path) -> None:
     import onnxruntime as ort
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from mediapipe_onnx_ops import densify_tflite, replace_custom_ops
+    from mediapipe_onnx_ops import densify_tflite, replace_custom_ops, replace_prelu
 
     short = mediapipe_dir / SOURCES["face_detection_short_range.onnx"]
     _tf2onnx(short, work / "face_detection_short_range.onnx")
@@ -133,9 +134,11 @@ def worker(mediapipe_dir: Path, work: Path, inputs: Path) -> None:
     raw = work / "face_landmark_with_attention.raw.onnx"
     _tf2onnx(mediapipe_dir / SOURCES["face_landmark_with_attention.onnx"], raw)
     model, replaced = replace_custom_ops(onnx.load(str(raw)))
+    model, prelus = replace_prelu(model)
+    onnx.checker.check_model(model)
     onnx.save(model, str(work / "face_landmark_with_attention.onnx"))
     raw.unlink()
-    print(f"attention landmarks: {replaced} custom nodes rewritten in standard ops", file=sys.stderr)
+    print(f"attention landmarks: {replaced} custom nodes, {prelus} PRelu rewritten", file=sys.stderr)
 
     report: dict[str, list[float]] = {}
     tensors = np.load(inputs)

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.analysis import MediaPipeFaceAnalyser
 from ..core.errors import ModelMissing
 from ..core.identity import DEFAULT_CALIBRATIONS, CalibrationTable
 from ..core.mesh_engine import MeshSwapper
@@ -137,13 +136,17 @@ def create_context(provider: str = "auto") -> AppContext:
 
     ``provider`` picks the ONNX Runtime execution provider ("auto", "cpu", "cuda", "dml", "coreml"...).
     """
+    from ..inference.face_analyser import OnnxFaceAnalyser
     from .models import ModelServices, register_onnx_models
 
     context = AppContext()
-    context.detectors.register("mediapipe", MediaPipeFaceAnalyser)
+    services = ModelServices(provider)
+    # "mediapipe": MediaPipe's embedded BlazeFace + FaceMesh models, converted to ONNX, on the app's
+    # provider (the TFLite analyser of core/analysis.py is no longer registered).
+    context.detectors.register("mediapipe", lambda: OnnxFaceAnalyser(services.sessions))
     context.swappers.register("mesh", MeshSwapper)
     context.recognizers.register("dlib", _dlib)
     context.recognizers.register("mobilefacenet", _mobilefacenet)
-    context.models = ModelServices(provider)
-    register_onnx_models(context, context.models)
+    context.models = services
+    register_onnx_models(context, services)
     return context

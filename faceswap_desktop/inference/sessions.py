@@ -144,25 +144,31 @@ class SessionCache:
         self.provider = choose_provider(provider_setting, self.available, platform)
         self._factory = factory
         self._intra_op_threads = intra_op_threads
-        self._sessions: dict[tuple[str, str], LoadedSession] = {}
+        self._sessions: dict[tuple[str, str, int], LoadedSession] = {}
         self._lock = threading.Lock()
 
-    def get(self, model_path: Path, provider: str | None = None) -> LoadedSession:
-        """The cached session of ``model_path`` (created now if needed) on ``provider`` or the default."""
+    def get(
+        self, model_path: Path, provider: str | None = None, intra_op_threads: int | None = None
+    ) -> LoadedSession:
+        """The cached session of ``model_path`` (created now if needed) on ``provider`` or the default.
+
+        ``intra_op_threads`` overrides the cache's thread count for this model (small models run
+        faster on one thread than split across cores busy with other work)."""
         wanted = provider or self.provider
-        key = (str(model_path.resolve()), wanted)
+        threads = self._intra_op_threads if intra_op_threads is None else intra_op_threads
+        key = (str(model_path.resolve()), wanted, threads)
         with self._lock:  # creation under the lock: two threads never build the same session twice
             loaded = self._sessions.get(key)
             if loaded is None:
-                loaded = create_session(
-                    model_path, wanted, self.available, self._factory, self._intra_op_threads
-                )
+                loaded = create_session(model_path, wanted, self.available, self._factory, threads)
                 self._sessions[key] = loaded
             return loaded
 
-    def session(self, model_path: Path, provider: str | None = None) -> InferenceRunner:
+    def session(
+        self, model_path: Path, provider: str | None = None, intra_op_threads: int | None = None
+    ) -> InferenceRunner:
         """Shorthand for ``get(...).session``."""
-        return self.get(model_path, provider).session
+        return self.get(model_path, provider, intra_op_threads).session
 
     def infos(self) -> list[SessionInfo]:
         """Placement of every session created so far (for the status bar / ``--verbose``)."""

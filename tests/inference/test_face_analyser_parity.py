@@ -115,12 +115,16 @@ def test_photos_and_clip_frames_match_mediapipe(recorded, onnx_analyser: OnnxFac
 
 
 def test_video_follower_matches_mediapipe(recorded, onnx_analyser: OnnxFaceAnalyser) -> None:
-    tally = Tally()
+    # Frames where MediaPipe's follower itself was off the face (its image mode finds no face there:
+    # 8 frames after a cut in the Hamilton clip, 1 in the facenet clip) are counted apart: there is no
+    # landmark to agree on, and both followers drift on whatever they hold.
+    tally, off_face = Tally(), Tally()
     lost_differently: list[str] = []
     for tag in _tags(recorded, "follow/"):
         frames = recorded[f"{tag}:frames"]
         boxes = recorded[f"{tag}:boxes_in"]
         expected = recorded[f"{tag}:landmarks"]
+        on_face = recorded[f"{tag}:on_face"]
         follower = onnx_analyser.landmark_follower()
         reader = VideoReader(MEDIA / "videos" / tag.removeprefix("follow/"))
         try:
@@ -139,15 +143,17 @@ def test_video_follower_matches_mediapipe(recorded, onnx_analyser: OnnxFaceAnaly
                     continue
                 assert face.landmarks_478 is not None
                 mean, worst = _error(expected[k], face.landmarks_478)
-                tally.errors.append(mean)
-                tally.worst.append(worst)
+                target = tally if on_face[k] else off_face
+                target.errors.append(mean)
+                target.worst.append(worst)
         finally:
             reader.close()
             follower.close()
-    print(f"\nfollower vs MediaPipe: {tally.summary()}; lost differently: {lost_differently}")
+    print(f"\nfollower vs MediaPipe, on the face: {tally.summary()}; lost differently: {lost_differently}")
+    print(f"off the face (MediaPipe's image mode finds none there): {off_face.summary()}")
     assert len(tally.errors) >= 80
-    # Measured: 3 of 111 frames, all at the end of the Hamilton clip's second shot, where the chain of
-    # regions (each from the previous frame's landmarks) has drifted 1-7% apart after a cut to a
-    # fast-growing face and MediaPipe itself loses the face a frame later.
+    # Measured: 2-3 of 111 frames, all where MediaPipe's follower was off the face after the Hamilton
+    # clip's cut and lost it a frame or two later.
     assert len(lost_differently) <= 3
     assert float(np.mean(tally.errors)) < 1.0
+    assert max(tally.errors) < 5.0
