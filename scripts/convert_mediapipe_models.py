@@ -149,7 +149,7 @@ def worker(mediapipe_dir: Path, work: Path, inputs: Path) -> None:
         session = ort.InferenceSession(str(work / name), providers=["CPUExecutionProvider"])
         input_name = session.get_inputs()[0].name
         names = sorted(o.name for o in session.get_outputs())
-        worst = [0.0, 0.0]
+        worst = [0.0, 0.0, 0.0, 0.0]  # max abs diff of regressors, scores; max abs value of each
         for tensor in tensors[key]:
             reference = _tflite_outputs(source, tensor[None])
             ours = session.run(names, {input_name: tensor[None]})
@@ -162,6 +162,7 @@ def worker(mediapipe_dir: Path, work: Path, inputs: Path) -> None:
             )
             for i, (a, b) in enumerate(pairs):
                 worst[i] = max(worst[i], float(np.abs(a - b).max()))
+                worst[i + 2] = max(worst[i + 2], float(np.abs(a).max()))
         report[name] = worst
     print(json.dumps(report))
 
@@ -326,10 +327,11 @@ def main(argv: list[str] | None = None) -> int:
             print(result.stderr[-4000:], file=sys.stderr)
             return 1
         detector_parity = json.loads(result.stdout.strip().splitlines()[-1])
-        for name, (regressors, scores) in detector_parity.items():
+        for name, (regressors, scores, regressors_max, scores_max) in detector_parity.items():
             print(
                 f"{name}: max abs diff vs TFLite on {len(images)} photos: "
-                f"regressors {regressors:.2e}, scores {scores:.2e}"
+                f"regressors {regressors:.2e} (values up to {regressors_max:.0f}), "
+                f"scores {scores:.2e} (logits up to {scores_max:.0f})"
             )
         mesh = landmark_parity(work / "face_landmark_with_attention.onnx", images)
         print(

@@ -110,6 +110,9 @@ class _Builder:
         self.prefix = prefix
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
+        self.cache: dict[tuple[str, str], Any] = {}
+        """Values already computed for a tensor (a matrix's rows, features in NCHW): shared by the
+        nodes that use the same input instead of recomputed (fewer tiny nodes, each with its cost)."""
         self._count = 0
 
     def name(self, hint: str) -> str:
@@ -135,67 +138,80 @@ class _Builder:
         return self.op("Gather", [tensor, self.const([index], np.int64)], axis=-1)
 
 
-def _landmarks_to_matrix(b: _Builder, landmarks: str, output: str, attrs: dict[str, Any]) -> None:
-    """Landmarks2TransformMatrix v2: [1, N, 3] landmarks -> [1, 4, 4] affine of the rotated subset box.
+def _landmarks_to_matrices(b: _Builder, landmarks: str, nodes: list[tuple[str, dict[str, Any]]]) -> None:
+    """Landmarks2TransformMatrix v2 for several nodes on the same [1, N, 3] landmarks, computed as one
+    batch: each [1, 4, 4] output is the affine of its rotated subset box.
 
     rotation = target - atan2(dy, dx) of the right - left rotation landmarks; the subset is rotated by
     it, boxed, and the matrix maps the ``output_width x output_height`` grid onto ``scale`` x that box.
-    cos/sin of the angle come from the normalised vector (no Atan2 needed).
+    cos/sin of the angle come from the normalised vector (no Atan2 needed). Subsets are padded to one
+    length by repeating their first index (a repeated point changes no extent).
     """
-    if abs(float(attrs.get("target_rotation_radians", 0.0))) > 1e-9:
-        raise ValueError("only target_rotation_radians = 0 is implemented")
-    subset = sorted(set(int(i) for i in attrs["subset_idxs"]))
-    out_w, out_h = int(attrs["output_width"]), int(attrs["output_height"])
-    scale_x, scale_y = float(attrs["scale_x"]), float(attrs["scale_y"])
+    for _, attrs in nodes:
+        if abs(float(attrs.get("target_rotation_radians", 0.0))) > 1e-9:
+            raise ValueError("only target_rotation_radians = 0 is implemented")
+    subsets = [sorted({int(i) for i in attrs["subset_idxs"]}) for _, attrs in nodes]
+    width = max(len(subset) for subset in subsets)
+    padded = [subset + [subset[0]] * (width - len(subset)) for subset in subsets]
+    count = len(nodes)
+
+    def per_node(key: str, transform: Any = float) -> Any:
+        return np.array([transform(attrs[key]) for _, attrs in nodes], np.float32).reshape(1, count, 1)
+
     xy = b.op("Slice", [landmarks, b.const([0], np.int64), b.const([2], np.int64), b.const([2], np.int64)])
-    points = b.op("Gather", [xy, b.const(subset, np.int64)], axis=1)  # [1, K, 2]
-    left = b.op("Gather", [xy, b.const([int(attrs["left_rotation_idx"])], np.int64)], axis=1)
-    right = b.op("Gather", [xy, b.const([int(attrs["right_rotation_idx"])], np.int64)], axis=1)
-    delta = b.op("Sub", [right, left])  # [1, 1, 2]
+    points = b.op("Gather", [xy, b.const(padded, np.int64)], axis=1)  # [1, M, K, 2]
+    left = b.op("Gather", [xy, b.const([int(a["left_rotation_idx"]) for _, a in nodes], np.int64)], axis=1)
+    right = b.op("Gather", [xy, b.const([int(a["right_rotation_idx"]) for _, a in nodes], np.int64)], axis=1)
+    delta = b.op("Sub", [right, left])  # [1, M, 2]
     norm = b.op(
         "Sqrt", [b.op("ReduceSum", [b.op("Mul", [delta, delta]), b.const([-1], np.int64)], keepdims=1)]
     )
     unit = b.op("Div", [delta, norm])
-    cos, sin = b.gather_last(unit, 0), b.gather_last(unit, 1)  # [1, 1, 1]: the angle of the eye line
-    px, py = b.gather_last(points, 0), b.gather_last(points, 1)  # [1, K, 1]
+    cos, sin = b.gather_last(unit, 0), b.gather_last(unit, 1)  # [1, M, 1]: the angle of the line
+    cos4 = b.op("Unsqueeze", [cos, b.const([-1], np.int64)])  # [1, M, 1, 1]
+    sin4 = b.op("Unsqueeze", [sin, b.const([-1], np.int64)])
+    px, py = b.gather_last(points, 0), b.gather_last(points, 1)  # [1, M, K, 1]
     # Points rotated by -angle (the kernel's ``t_rotation`` with r = -angle).
-    rx = b.op("Add", [b.op("Mul", [px, cos]), b.op("Mul", [py, sin])])
-    ry = b.op("Sub", [b.op("Mul", [py, cos]), b.op("Mul", [px, sin])])
-
-    def extent(values: str) -> tuple[str, str]:
-        low = b.op("ReduceMin", [values], axes=[1], keepdims=1)
-        high = b.op("ReduceMax", [values], axes=[1], keepdims=1)
-        return low, high
-
-    x_min, x_max = extent(rx)
-    y_min, y_max = extent(ry)
-    half = b.const(0.5)
-    mx = b.op("Mul", [b.op("Add", [x_min, x_max]), half])
-    my = b.op("Mul", [b.op("Add", [y_min, y_max]), half])
+    rx = b.op("Add", [b.op("Mul", [px, cos4]), b.op("Mul", [py, sin4])])
+    ry = b.op("Sub", [b.op("Mul", [py, cos4]), b.op("Mul", [px, sin4])])
+    rotated = b.op("Concat", [rx, ry], axis=-1)  # [1, M, K, 2]
+    low = b.op("ReduceMin", [rotated], axes=[2], keepdims=0)  # [1, M, 2]
+    high = b.op("ReduceMax", [rotated], axes=[2], keepdims=0)
+    middle = b.op("Mul", [b.op("Add", [low, high]), b.const(0.5)])
+    size = b.op("Sub", [high, low])
+    mx, my = b.gather_last(middle, 0), b.gather_last(middle, 1)  # [1, M, 1]
     # Centre rotated back by +angle.
     cx = b.op("Sub", [b.op("Mul", [mx, cos]), b.op("Mul", [my, sin])])
     cy = b.op("Add", [b.op("Mul", [mx, sin]), b.op("Mul", [my, cos])])
-    sx = b.op("Mul", [b.op("Sub", [x_max, x_min]), b.const(scale_x / out_w)])
-    sy = b.op("Mul", [b.op("Sub", [y_max, y_min]), b.const(scale_y / out_h)])
+    scale_x = per_node("scale_x") / per_node("output_width")
+    scale_y = per_node("scale_y") / per_node("output_height")
+    sx = b.op("Mul", [b.gather_last(size, 0), b.const(scale_x)])
+    sy = b.op("Mul", [b.gather_last(size, 1), b.const(scale_y)])
     # A = R(angle) diag(sx, sy); t = c + A (-out_w / 2, -out_h / 2).
     a00, a01 = b.op("Mul", [cos, sx]), b.op("Neg", [b.op("Mul", [sin, sy])])
     a10, a11 = b.op("Mul", [sin, sx]), b.op("Mul", [cos, sy])
-    hw, hh = b.const(-out_w / 2.0), b.const(-out_h / 2.0)
+    hw, hh = b.const(-per_node("output_width") / 2), b.const(-per_node("output_height") / 2)
     t0 = b.op("Add", [cx, b.op("Add", [b.op("Mul", [a00, hw]), b.op("Mul", [a01, hh])])])
     t1 = b.op("Add", [cy, b.op("Add", [b.op("Mul", [a10, hw]), b.op("Mul", [a11, hh])])])
-    zero, one = b.const(np.zeros((1, 1, 1))), b.const(np.ones((1, 1, 1)))
+    zero, one = b.const(np.zeros((1, count, 1))), b.const(np.ones((1, count, 1)))
     row = [a00, a01, zero, t0, a10, a11, zero, t1, zero, zero, one, zero, zero, zero, zero, one]
-    flat = b.op("Concat", row, axis=2)  # [1, 1, 16]
-    b.op("Reshape", [flat, b.const([1, 4, 4], np.int64)], output=output)
+    flat = b.op("Concat", row, axis=2)  # [1, M, 16]
+    for m, (output, _) in enumerate(nodes):
+        one_matrix = b.op("Gather", [flat, b.const(m, np.int64)], axis=1)  # [1, 16]
+        b.op("Reshape", [one_matrix, b.const([1, 4, 4], np.int64)], output=output)
 
 
 def _affine_rows(b: _Builder, matrix: str) -> tuple[str, str]:
     """(A^T [1, 2, 2], t [1, 1, 2]) of the 4x4 matrix's first two rows."""
+    cached = b.cache.get(("rows", matrix))
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     top = b.op("Slice", [matrix, b.const([0], np.int64), b.const([2], np.int64), b.const([1], np.int64)])
     a = b.op("Slice", [top, b.const([0], np.int64), b.const([2], np.int64), b.const([2], np.int64)])
     a_t = b.op("Transpose", [a], perm=[0, 2, 1])
     t = b.op("Slice", [top, b.const([3], np.int64), b.const([4], np.int64), b.const([2], np.int64)])
-    return a_t, b.op("Transpose", [t], perm=[0, 2, 1])
+    b.cache[("rows", matrix)] = (a_t, b.op("Transpose", [t], perm=[0, 2, 1]))
+    return b.cache[("rows", matrix)]  # type: ignore[no-any-return]
 
 
 def _transform_landmarks(b: _Builder, landmarks: str, matrix: str, output: str) -> None:
@@ -235,7 +251,9 @@ def _transform_tensor(
         ],
     )
     grid_4d = b.op("Reshape", [normalised, b.const([1, out_h, out_w, 2], np.int64)])
-    nchw = b.op("Transpose", [features], perm=[0, 3, 1, 2])
+    nchw = b.cache.get(("nchw", features))
+    if nchw is None:
+        nchw = b.cache[("nchw", features)] = b.op("Transpose", [features], perm=[0, 3, 1, 2])
     sampled = b.op("GridSample", [nchw, grid_4d], align_corners=1, mode="bilinear", padding_mode="zeros")
     b.op("Transpose", [b.op("Mul", [sampled, mask])], perm=[0, 2, 3, 1], output=output)
 
@@ -254,6 +272,17 @@ def replace_custom_ops(model: Any) -> tuple[Any, int]:
     new_nodes: list[Any] = []
     replaced = 0
     b = _Builder("mediapipe_ops")
+    # tf2onnx hands the custom ops NHWC features transposed from the convolutions' NCHW: sample those
+    # NCHW tensors directly rather than transposing them back.
+    for node in graph.node:
+        perm = [a.ints for a in node.attribute if a.name == "perm"]
+        if node.op_type == "Transpose" and perm and list(perm[0]) == [0, 2, 3, 1]:
+            b.cache[("nchw", node.output[0])] = node.input[0]
+    matrices: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for node in graph.node:
+        if node.op_type == "TFL_Landmarks2TransformMatrix":
+            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            matrices.setdefault(node.input[0], []).append((node.output[0], attrs))
     for node in graph.node:
         if not node.op_type.startswith("TFL_"):
             new_nodes.append(node)
@@ -261,7 +290,9 @@ def replace_custom_ops(model: Any) -> tuple[Any, int]:
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         b.nodes = []
         if node.op_type == "TFL_Landmarks2TransformMatrix":
-            _landmarks_to_matrix(b, node.input[0], node.output[0], attrs)
+            # Every matrix of these landmarks at the first one's place (all inputs are ready there).
+            if node.input[0] in matrices:
+                _landmarks_to_matrices(b, node.input[0], matrices.pop(node.input[0]))
         elif node.op_type == "TFL_TransformLandmarks":
             _transform_landmarks(b, node.input[0], node.input[1], node.output[0])
         elif node.op_type == "TFL_TransformTensorBilinear":
