@@ -30,6 +30,7 @@ from ..app.video_session import FrameOutcome, IdentityBasis, ReferenceChoice, Vi
 from ..core.errors import NoFaceFound
 from ..core.guarded_decode import GuardedVideoReader, load_image
 from ..core.pipeline import SwappedFace
+from ..core.roles import RecognizerSource
 from ..core.settings import SwapSettings
 from ..core.types import Face, Image
 from ..core.video_io import VideoInfo
@@ -109,9 +110,16 @@ class VideoPreviewEngine:
     """Owns the open :class:`VideoSession` and renders timeline frames. Use from one worker thread only."""
 
     def __init__(
-        self, context: AppContext, build_pipeline: PipelineFactory, judge: str | None = DEFAULT_JUDGE
+        self,
+        context: AppContext,
+        build_pipeline: PipelineFactory,
+        judge: str | None = DEFAULT_JUDGE,
+        recognizers: RecognizerSource | None = None,
     ):
+        """``recognizers`` resolves the tracking judge (the window's isolated judges; default: the
+        context's, in this process)."""
         self.context, self.build_pipeline, self.judge = context, build_pipeline, judge
+        self.recognizers = recognizers or context.recognizer
         self.session: VideoSession | None = None
         self._sources: tuple[Path, ...] = ()
         self._components: tuple[str, str | None, str] = (DEFAULT_ENGINE, judge, "auto")
@@ -135,9 +143,15 @@ class VideoPreviewEngine:
         engine, judge, _provider = self._components
         pipeline = self.build_pipeline(engine, judge)
         # People are told apart with the default judge whatever scores the gauge, so another judge
-        # choice never changes who is followed (built by the window's factory: dlib stays isolated).
-        tracking = self.build_pipeline(DEFAULT_ENGINE, self.judge).judge if self.judge else None
-        session = VideoSession(self.context, path, embedder=tracking or "auto", pipeline=pipeline)
+        # choice never changes who is followed (from the window's isolated judges: no embedding in the
+        # GUI process).
+        session = VideoSession(
+            self.context,
+            path,
+            embedder=self.judge or "auto",
+            pipeline=pipeline,
+            recognizers=self.recognizers,
+        )
         self.session, self._sources = session, ()
         times = tuple(session.reader.time_of(i) for i in range(session.info.frame_count))
         return OpenedVideo(path, session.info, times, bgr_to_qimage(session.frame(0)))

@@ -180,5 +180,7 @@ def test_adding_a_source_starts_the_judge_before_a_target_is_chosen(qtbot, windo
     preview does not wait for it."""
     window.session.add_sources([OBAMA])
     qtbot.waitUntil(lambda: len(window.session.sources) == 1, timeout=PREVIEW_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: any(judge.name for judge in window.judges.values()), timeout=PREVIEW_TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: any(judge.started for judge in window.judges.values()), timeout=PREVIEW_TIMEOUT_MS
+    )
     assert window.session.target is None and window.last_result is None

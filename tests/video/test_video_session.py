@@ -126,7 +126,7 @@ def test_deferred_dlib_is_created_on_its_first_embedding_under_its_own_name(  # 
         return recognizer(judge_id)
 
     monkeypatch.setattr(context, "recognizer", counting)
-    deferred = tracker_embedder(context, "dlib", defer=True)
+    deferred = tracker_embedder(context.recognizer, "dlib", defer=True)
     assert isinstance(deferred, DeferredRecognizer) and not deferred.loaded and created == []
     assert deferred.name == DlibRecognizer.name  # the calibration's name is the model's own
     image = read_image(BIDEN)
