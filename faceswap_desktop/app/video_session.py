@@ -376,6 +376,47 @@ class VideoSession:
         outcome.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return outcome
 
+    def preview_as_export(
+        self,
+        index: int,
+        settings: SwapSettings,
+        start: int = 0,
+        score: bool = False,
+        options: TrackerOptions | None = None,
+    ) -> FrameOutcome:
+        """Frame ``index`` exactly as an export starting at frame ``start`` renders it.
+
+        :meth:`preview` fits landmarks on the frame alone; the export tracks them (MediaPipe's video-mode
+        refit from frame to frame, One Euro smoothing), so a mouth or eye can open differently in the two
+        (issue #17: the tracker's state at a frame depends on every frame since the export's start or
+        the last scene cut). This runs the export's own tracker from ``start`` up to ``index``: it costs
+        one refit and one decode per frame in between (~8 ms each on 2 cores).
+        """
+        if self.prepared is None:
+            raise NoFaceFound("choose the source photos before previewing")
+        if not 0 <= start <= index < self.info.frame_count:
+            raise ValueError(f"frame {index} is not in an export from frame {start}")
+        started = time.perf_counter()
+        # The export's reference search starts at its first frame (see find_reference).
+        choice = self.choice or ReferenceChoice()
+        reference = find_reference(
+            self.reader, self.detector, self.embedder, choice, start, defer_embedding=True
+        )
+        tracker = build_tracker(self.context, self.detector, self.embedder, reference, options)
+        try:
+            if reference.frame_index == start:
+                tracker.seed(reference.face, start - 1)
+            track: TrackResult | None = None
+            frame: Image | None = None
+            for number, frame in self.reader.frames(start, index + 1):
+                track = tracker.update(frame, number, self.reader.time_of(number))
+        finally:
+            tracker.close()
+        assert track is not None and frame is not None
+        outcome = swap_tracked_face(self.pipeline, self.prepared, settings, index, frame, track, score)
+        outcome.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        return outcome
+
     def identity_basis(self, index: int) -> IdentityBasis | None:
         """How the chosen person of frame ``index`` was last decided (None: not previewed, or forgotten)."""
         known = self._known.get(index)

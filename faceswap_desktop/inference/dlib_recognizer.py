@@ -17,6 +17,7 @@ import numpy as np
 from ..core.types import Face, FloatArray, Image
 
 DLIB_MODEL_NAME = "dlib ResNet-34 (128-d)"
+_DLIB_LOCK = threading.Lock()
 
 
 def face_recognition_model_file(file_name: str) -> str:
@@ -46,8 +47,9 @@ class DlibRecognizer:
         self._encoder = dlib.face_recognition_model_v1(
             face_recognition_model_file("dlib_face_recognition_resnet_model_v1.dat")
         )
-        # dlib's networks keep scratch buffers per object; serialise calls from several workers.
-        self._lock = threading.Lock()
+        # dlib's networks keep scratch buffers per object, and its bindings are not safe to enter from
+        # two threads at once: every instance shares one lock (a second instance gets no parallelism).
+        self._lock = _DLIB_LOCK
 
     def embed(self, image: Image, face: Face) -> FloatArray:
         """L2-normalised 128-d descriptor of ``face`` in ``image`` (BGR)."""
