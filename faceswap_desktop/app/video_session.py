@@ -383,8 +383,10 @@ class VideoSession:
         start: int = 0,
         score: bool = False,
         options: TrackerOptions | None = None,
-    ) -> FrameOutcome:
-        """Frame ``index`` exactly as an export starting at frame ``start`` renders it.
+        is_stale: Callable[[], bool] = lambda: False,
+    ) -> FrameOutcome | None:
+        """Frame ``index`` exactly as an export starting at frame ``start`` renders it (None when
+        ``is_stale`` turned true on the way: it is checked between frames).
 
         :meth:`preview` fits landmarks on the frame alone; the export tracks them (MediaPipe's video-mode
         refit from frame to frame, One Euro smoothing), so a mouth or eye can open differently in the two
@@ -409,6 +411,8 @@ class VideoSession:
             track: TrackResult | None = None
             frame: Image | None = None
             for number, frame in self.reader.frames(start, index + 1):
+                if is_stale():
+                    return None
                 track = tracker.update(frame, number, self.reader.time_of(number))
         finally:
             tracker.close()

@@ -85,6 +85,7 @@ class VideoWorkspace(QObject):
         s.settings_changed.connect(self._on_settings_changed)
         s.components_changed.connect(lambda _choice: self.request_preview())
         model.position_changed.connect(self._on_position_changed)
+        model.playing_changed.connect(self._on_playing_changed)
         self.timeline.keyframe_requested.connect(self.set_keyframe)
         self.timeline.keyframe_removal_requested.connect(lambda: model.remove_keyframe())
         self.timeline.export_requested.connect(self.export)
@@ -166,6 +167,7 @@ class VideoWorkspace(QObject):
             engine=components.engine,
             judge=components.judge,
             provider=components.provider,
+            export_start=self.model.in_point,
         )
 
     def request_preview(self) -> None:
@@ -241,10 +243,19 @@ class VideoWorkspace(QObject):
             self.window.status_label.setText(f"{where} in {result.elapsed_ms:.0f} ms{score} · checking who…")
         elif result.score_pending:
             self.window.status_label.setText(f"{where} in {result.elapsed_ms:.0f} ms · measuring likeness…")
+        elif result.settled:
+            self.window.status_label.setText(f"{where}: as the export renders it{score}")
         elif result.correction:
             self.window.status_label.setText(f"{where}: corrected to the chosen person{score}")
         else:
             self.window.status_label.setText(f"{where} in {result.elapsed_ms:.0f} ms{score}")
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        # While playing, frames are shown as quickly rendered; where playback stops, the frame settles
+        # into the export's exact render.
+        self.controller.settle_enabled = not playing
+        if not playing:
+            self.request_preview()
 
     def _on_thumbnails_ready(self, path: Path, thumbs: list[tuple[int, QImage]]) -> None:
         if path == self.path:

@@ -67,6 +67,8 @@ class VideoPreviewRequest:
     engine: str = DEFAULT_ENGINE
     judge: str | None = DEFAULT_JUDGE
     provider: str = "auto"
+    export_start: int = 0
+    """The first frame an export would write (the in point): a settled render tracks from there."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class VideoFrameResult:
     """How the swapped face was picked (None without a source). "assumed": shown before its identity
     check; :meth:`VideoPreviewEngine.confirm` follows."""
     correction: bool = False
+    settled: bool = False
+    """Rendered exactly as the export renders this frame (:meth:`VideoPreviewEngine.settle`)."""
     """True for the second result of a request: the check found the first one swapped someone else."""
     score_pending: bool = False
     """True when the frame was shown before its similarity was measured (the second phase measures it)."""
@@ -104,6 +108,11 @@ class VideoFrameResult:
         """True when a second phase is to come: the swapped face was guessed and its identity check is
         still to run, or its similarity is still to be measured."""
         return self.identity == "assumed" or self.score_pending
+
+
+SETTLE_LIMIT = 300
+"""A resting frame at most this many frames after the export's start is re-rendered exactly as the
+export renders it (~8 ms a frame of tracking on 2 cores: up to ~2.5 s, cancelled by the next scrub)."""
 
 
 class VideoPreviewEngine:
@@ -132,6 +141,8 @@ class VideoPreviewEngine:
         """Frame indices whose identity check actually ran; tests read it."""
         self.scored: list[int] = []
         """Frame indices whose similarity was measured in the second phase; tests read it."""
+        self.settled: list[int] = []
+        """Frame indices re-rendered as the export renders them (third phase); tests read it."""
         self.before_confirm: Callable[[VideoPreviewRequest], None] | None = None
         """Test hook: called on the worker thread before each second phase (identity check, score)."""
         self.defer_identity = True
@@ -239,6 +250,31 @@ class VideoPreviewEngine:
             result = dataclasses.replace(result, identity=session.identity_basis(request.index) or "embedded")
         return self._measured(session, result) if result.score_pending and not is_stale() else result
 
+    def settle(
+        self, result: VideoFrameResult, is_stale: Callable[[], bool] = lambda: False
+    ) -> VideoFrameResult | None:
+        """The frame on screen re-rendered exactly as the export will render it (third phase, when the
+        playhead rests): the quick render fits landmarks on the frame alone, the export tracks them from
+        its first frame (issue #17). None when it went stale, or when the frame is more than
+        :data:`SETTLE_LIMIT` frames after the export's start (tracking there would take too long)."""
+        session = self.session
+        request = result.request
+        if session is None or session.reader.path != request.path or result.swapped_face is None:
+            return None
+        if not 0 <= request.index - request.export_start <= SETTLE_LIMIT or is_stale():
+            return None
+        started = time.perf_counter()
+        outcome = session.preview_as_export(
+            request.index, request.settings, request.export_start, is_stale=is_stale
+        )
+        if outcome is None or is_stale():
+            return None
+        self.settled.append(request.index)
+        original = session.frame(request.index)
+        settled = self._result(request, result.generation, outcome, original, result.reference_frame, started)
+        settled = dataclasses.replace(settled, correction=True, settled=True, identity=result.identity)
+        return self._measured(session, settled) if session.pipeline.judge is not None else settled
+
     def _measured(self, session: VideoSession, result: VideoFrameResult) -> VideoFrameResult:
         """``result`` with the similarity of its swapped face measured on the frame already shown."""
         face = result.swapped_face
@@ -333,6 +369,8 @@ class VideoPreviewController(PreviewController):
         self, engine: VideoPreviewEngine, executor: SerialExecutor, parent: QObject | None = None
     ) -> None:
         super().__init__(engine, executor, parent)  # type: ignore[arg-type]
+        self.settle_enabled = True
+        """Re-render a resting frame as the export renders it (off while playing)."""
 
     def _on_rendered(self, value: tuple[VideoFrameResult, QImage] | None) -> None:  # type: ignore[override]
         if value is None or not self._slot.is_current(value[0].generation):
@@ -340,8 +378,11 @@ class VideoPreviewController(PreviewController):
             return
         result = value[0]
         self.preview_ready.emit(result, value[1])  # the widgets update before the check starts
-        if not result.needs_confirmation or self.newer_request_waiting(result.generation):
+        if self.newer_request_waiting(result.generation):
             self._start_next()  # latest wins: the next position's frame comes before this check
+            return
+        if not result.needs_confirmation:
+            self._settle_or_next(result)
             return
         self.executor.submit(lambda: self._confirm(result), self._on_confirmed, self._on_failed)
 
@@ -359,6 +400,32 @@ class VideoPreviewController(PreviewController):
                 self.preview_ready.emit(checked, image)
             else:
                 self.identity_confirmed.emit(checked)
+            self._settle_or_next(checked)
+            return
+        self._start_next()
+
+    def _settle_or_next(self, result: VideoFrameResult) -> None:
+        """Third phase, while no newer request waits and playback is off: the export's exact render."""
+        if (
+            not self.settle_enabled
+            or result.settled
+            or result.swapped_face is None
+            or self.newer_request_waiting(result.generation)
+        ):
+            self._start_next()
+            return
+        self.executor.submit(lambda: self._settle(result), self._on_settled, self._on_failed)
+
+    def _settle(self, result: VideoFrameResult) -> tuple[VideoFrameResult, QImage] | None:
+        """Worker thread: the settled render and its QImage (None when stale or not worth it)."""
+        settled = self.engine.settle(result, lambda: not self._slot.is_current(result.generation))
+        if settled is None or not self._slot.is_current(result.generation):
+            return None
+        return settled, bgr_to_qimage(settled.frame)
+
+    def _on_settled(self, value: tuple[VideoFrameResult, QImage] | None) -> None:
+        if value is not None and not self.newer_request_waiting(value[0].generation):
+            self.preview_ready.emit(value[0], value[1])
         self._start_next()
 
 
