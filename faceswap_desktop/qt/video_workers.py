@@ -272,7 +272,16 @@ class VideoPreviewEngine:
         self.settled.append(request.index)
         original = session.frame(request.index)
         settled = self._result(request, result.generation, outcome, original, result.reference_frame, started)
-        settled = dataclasses.replace(settled, correction=True, settled=True, identity=result.identity)
+        # The faces on screen and the chosen one stay the quick render's: same frame, same person.
+        settled = dataclasses.replace(
+            settled,
+            correction=True,
+            settled=True,
+            identity=result.identity,
+            faces=result.faces,
+            chips=result.chips,
+            chosen=result.chosen,
+        )
         return self._measured(session, settled) if session.pipeline.judge is not None else settled
 
     def _measured(self, session: VideoSession, result: VideoFrameResult) -> VideoFrameResult:

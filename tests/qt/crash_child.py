@@ -47,7 +47,7 @@ def main() -> int:
     window.session.set_target(CLIP)
     pump_until(app, lambda: window.video.active)
     model = window.video.model
-    model.set_keyframe(SwapSettings(strength=40), 30)
+    model.set_keyframe(SwapSettings(strength=85), 30)
     model.set_out(120)
     model.set_in(20)
     model.set_position(60)

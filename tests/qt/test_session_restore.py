@@ -81,9 +81,9 @@ def test_after_a_crash_the_next_start_says_so_and_restores_the_session(  # type:
         qtbot.waitUntil(lambda: model.position == 60, timeout=10_000)
         assert window.session.sources[0].path == BIDEN
         # The playhead sits after the keyframe at 30: the settings shown are the keyframe's, as saved.
-        assert window.session.settings.strength == dialog.snapshot.settings["strength"] == 40
+        assert window.session.settings.strength == dialog.snapshot.settings["strength"] == 85
         assert (model.in_point, model.out_point) == (20, 120)
-        assert model.track.frames == (30,) and model.track.settings_at(30).strength == 40
+        assert model.track.frames == (30,) and model.track.settings_at(30).strength == 85
         assert take_snapshot(window) == dialog.snapshot  # what is shown again is what was saved
     finally:
         session.close()

@@ -242,13 +242,16 @@ def test_a_resting_frame_settles_into_the_frame_the_export_writes(  # type: igno
     qtbot.keyClick(window.video.timeline.track, Qt.Key.Key_I)
     model.set_position(40)
     qtbot.waitUntil(
-        lambda: window.video.last_result is not None
-        and window.video.last_result.request.index == 40
-        and window.video.last_result.settled,
+        lambda: (
+            window.video.last_result is not None
+            and window.video.last_result.request.index == 40
+            and window.video.last_result.settled
+        ),
         timeout=PREVIEW_TIMEOUT_MS,
     )
     settled = window.video.last_result
     assert settled is not None and settled.request.export_start == 10
+    assert settled.swapped and settled.chosen is not None and settled.faces  # the person is still shown
     assert "as the export renders it" in window.status_label.text()
 
     written: list[np.ndarray] = []
