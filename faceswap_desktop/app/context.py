@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.analysis import MediaPipeFaceAnalyser
 from ..core.errors import ModelMissing
@@ -15,6 +17,9 @@ from ..core.identity import DEFAULT_CALIBRATIONS, CalibrationTable
 from ..core.mesh_engine import MeshSwapper
 from ..core.pipeline import FacePipeline
 from ..core.roles import ComponentRegistry, Detector, Enhancer, Masker, Recognizer, Swapper
+
+if TYPE_CHECKING:
+    from .models import ModelServices
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +42,10 @@ def _mobilefacenet() -> Recognizer:
     return OnnxRecognizer(path, "MobileFaceNet PaddleX (128-d)", mean=127.5, std=128.0)
 
 
-def _dlib() -> Recognizer:
-    from ..inference.dlib_recognizer import DlibRecognizer
+def _dlib(services: ModelServices) -> Recognizer:
+    from ..inference.dlib_judge import embedded_dlib_judge
 
-    return DlibRecognizer()
+    return embedded_dlib_judge(services.sessions)
 
 
 @dataclass
@@ -142,8 +147,8 @@ def create_context(provider: str = "auto") -> AppContext:
     context = AppContext()
     context.detectors.register("mediapipe", MediaPipeFaceAnalyser)
     context.swappers.register("mesh", MeshSwapper)
-    context.recognizers.register("dlib", _dlib)
-    context.recognizers.register("mobilefacenet", _mobilefacenet)
     context.models = ModelServices(provider)
+    context.recognizers.register("dlib", functools.partial(_dlib, context.models))
+    context.recognizers.register("mobilefacenet", _mobilefacenet)
     register_onnx_models(context, context.models)
     return context
