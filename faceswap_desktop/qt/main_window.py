@@ -61,7 +61,7 @@ class MainWindow(QMainWindow):
         context: AppContext,
         store: UserSettingsStore,
         user_settings: UserSettings | None = None,
-        isolate_judge: bool = True,
+        isolate_judge: bool = False,
         job_store: JobStore | None = None,
     ) -> None:
         super().__init__()
@@ -70,25 +70,26 @@ class MainWindow(QMainWindow):
         self.context, self.store = context, store
         self.user_settings = user_settings or store.load()
         # Every identity embedding of the window (scores, the timeline's person checks, the exports'
-        # trackers) goes through these judges' processes: dlib in this process crashed or hung the app
-        # during video exports (issue #17).
+        # trackers) comes from ``self.recognizers``. The judges are ONNX models now: ONNX Runtime releases
+        # the GIL and its sessions are thread-safe, so they run in this process (measured: a 5 ms timer
+        # on the GUI thread stalls no more than with the judge in a helper process). dlib's bindings in
+        # this process crashed or hung the app during video exports (issue #17); ``isolate_judge`` still
+        # runs each judge in a child process, for a judge with native code of that kind.
         self.judges = IsolatedJudges({DEFAULT_JUDGE: DLIB_CALIBRATION.model})
         self.build_pipeline: PipelineFactory = (
             isolated_pipeline_factory(context, self.judges) if isolate_judge else context.build_pipeline
         )
         self.recognizers: RecognizerSource = self.judges.recognizer if isolate_judge else context.recognizer
         self.analysis = SerialExecutor("analysis", self)
-        # Frame first, score after (two phases) when the judge runs in its helper process. In-process,
-        # dlib's bindings deadlock on the GIL when they embed on the worker while the GUI thread paints
-        # the frame just shown (seen with the in-process dlib judge), so that keeps the one-phase render.
-        self.engine = PreviewEngine(context, self.build_pipeline, defer_score=isolate_judge)
+        # Frame first, score after (two phases): the frame is on screen before the judge's embedding.
+        self.engine = PreviewEngine(context, self.build_pipeline, defer_score=True)
         self.session = SessionModel(
             self.engine,
             self.analysis,
             self.user_settings.blend_settings(),
             self,
             components=self.user_settings.component_choice(),
-            warm_pipeline=isolate_judge,
+            warm_pipeline=True,
         )
         self.controller = PreviewController(self.engine, self.analysis, self)
         self.job_store = job_store
