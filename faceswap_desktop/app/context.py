@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.errors import ModelMissing
 from ..core.identity import DEFAULT_CALIBRATIONS, CalibrationTable
 from ..core.mesh_engine import MeshSwapper
 from ..core.pipeline import FacePipeline
 from ..core.roles import ComponentRegistry, Detector, Enhancer, Masker, Recognizer, Swapper
+
+if TYPE_CHECKING:
+    from .models import ModelServices
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +41,10 @@ def _mobilefacenet() -> Recognizer:
     return OnnxRecognizer(path, "MobileFaceNet PaddleX (128-d)", mean=127.5, std=128.0)
 
 
-def _dlib() -> Recognizer:
-    from ..inference.dlib_recognizer import DlibRecognizer
+def _dlib(services: ModelServices) -> Recognizer:
+    from ..inference.dlib_judge import embedded_dlib_judge
 
-    return DlibRecognizer()
+    return embedded_dlib_judge(services.sessions)
 
 
 @dataclass
@@ -145,8 +150,8 @@ def create_context(provider: str = "auto") -> AppContext:
     # provider (the TFLite analyser of core/analysis.py is no longer registered).
     context.detectors.register("mediapipe", lambda: OnnxFaceAnalyser(services.sessions))
     context.swappers.register("mesh", MeshSwapper)
-    context.recognizers.register("dlib", _dlib)
-    context.recognizers.register("mobilefacenet", _mobilefacenet)
     context.models = services
+    context.recognizers.register("dlib", functools.partial(_dlib, services))
+    context.recognizers.register("mobilefacenet", _mobilefacenet)
     register_onnx_models(context, services)
     return context

@@ -72,13 +72,22 @@ def serve(fd: int, judge_id: str) -> None:  # pragma: no cover - runs in the chi
 class IsolatedRecognizer:
     """A Recognizer whose ``embed`` runs in a child process; thread-safe (calls are serialised)."""
 
-    def __init__(self, judge_id: str = DEFAULT_JUDGE) -> None:
+    def __init__(self, judge_id: str = DEFAULT_JUDGE, name: str = "") -> None:
+        """``name``: the judge's model name when it is known before the child starts (the embedded
+        judge's calibration names it), so that a tracker can read its thresholds without starting it;
+        the child's own name must then match it."""
         self.judge_id = judge_id
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._connection: Connection | None = None
-        self.name = ""
-        """The judge's model name, known once the child has started (see :meth:`start`)."""
+        self._expected_name = name
+        self.name = name
+        """The judge's model name: given, or known once the child has started (see :meth:`start`)."""
+
+    @property
+    def started(self) -> bool:
+        """Whether the child process is running."""
+        return self._process is not None and self._process.poll() is None
 
     def start(self) -> None:
         """Start the child now (it takes a second or two) instead of on the first embed."""
@@ -131,6 +140,10 @@ class IsolatedRecognizer:
             process.wait(5)
             parent.close()
             raise ModelMissing(str(value))
+        if self._expected_name and str(value) != self._expected_name:
+            parent.close()
+            process.wait(5)
+            raise FaceswapError(f"judge {self.judge_id} is {value!r}, not {self._expected_name!r}")
         self._process, self._connection, self.name = process, parent, str(value)
         log.info("identity judge %s runs in process %s", self.name, process.pid)
         return parent
@@ -149,7 +162,42 @@ class IsolatedRecognizer:
         self._process, self._connection = None, None
 
 
-def isolated_pipeline_factory(context: AppContext, judges: dict[str, IsolatedRecognizer]) -> PipelineFactory:
+class IsolatedJudges:
+    """The GUI process's identity judges: one child process per judge id, created on demand.
+
+    Every identity embedding of the window goes through here, the export's tracker and the timeline's
+    person checks included: dlib's bindings crashed the whole app (segfault in ``compute_face_descriptor``)
+    or hung it when they embedded on an export's pool thread while Qt ran (issue #17; reproduced by
+    ``tests/qt/test_export_stress.py`` on the old code). Calls to one judge are serialised by its
+    :class:`IsolatedRecognizer`; the calling thread waits on a pipe with the GIL released.
+    """
+
+    def __init__(self, names: dict[str, str] | None = None) -> None:
+        """``names``: model names known before a child starts, by judge id (see IsolatedRecognizer)."""
+        self._names = dict(names or {})
+        self._judges: dict[str, IsolatedRecognizer] = {}
+        self._lock = threading.Lock()
+
+    def recognizer(self, judge_id: str) -> IsolatedRecognizer:
+        """The judge ``judge_id``; its process starts on its first embedding (or :meth:`start`)."""
+        with self._lock:
+            judge = self._judges.get(judge_id)
+            if judge is None:
+                judge = self._judges[judge_id] = IsolatedRecognizer(judge_id, self._names.get(judge_id, ""))
+            return judge
+
+    def values(self) -> list[IsolatedRecognizer]:
+        """The judges created so far."""
+        with self._lock:
+            return list(self._judges.values())
+
+    def close(self) -> None:
+        """Stop every judge's process."""
+        for judge in self.values():
+            judge.close()
+
+
+def isolated_pipeline_factory(context: AppContext, judges: IsolatedJudges) -> PipelineFactory:
     """A pipeline factory whose judges run in child processes (one per judge id, created on demand)."""
 
     def build(
@@ -167,7 +215,7 @@ def isolated_pipeline_factory(context: AppContext, judges: dict[str, IsolatedRec
         judge = context.independent_judge(engine, judge)
         recognizer = None
         if judge:
-            recognizer = judges.setdefault(judge, IsolatedRecognizer(judge))
+            recognizer = judges.recognizer(judge)
             recognizer.start()  # the pipeline reads the judge's name; a no-op once running
         return FacePipeline(
             detector=face_detector,

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..core.errors import BadInput
 from ..core.pipeline import FaceSelection
+from ..core.roles import RecognizerSource
 from ..core.settings import SwapSettings, settings_from_mapping
 from ..core.tracking import TrackerOptions
 from ..core.video_writer import EncodeOptions
@@ -151,12 +152,14 @@ def build_work(
     spec: JobSpec,
     build_pipeline: PipelineFactory | None = None,
     on_record: RecordSink | None = None,
+    recognizers: RecognizerSource | None = None,
 ) -> JobWork:
-    """The job body for ``spec`` (validated now: a bad spec raises before anything is queued)."""
+    """The job body for ``spec`` (validated now: a bad spec raises before anything is queued);
+    ``build_pipeline`` and ``recognizers`` default to the context's (the GUI isolates its judges)."""
     request = spec.runnable_request()
     if isinstance(request, PhotoSwapRequest):
         return photo_export_job(context, request, build_pipeline)
-    return video_export_work(context, request, build_pipeline, on_record)
+    return video_export_work(context, request, build_pipeline, on_record, recognizers)
 
 
 def default_title(spec: JobSpec) -> str:

@@ -29,11 +29,12 @@ import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from ..core.errors import FaceswapError
 from ..core.image_io import write_bytes_atomic
 from ..inference.store import default_data_dir
+from .file_lock import FileLock
 from .job_specs import JobSpec, JobSpecError, default_title
 from .jobs import CancelToken, JobInfo, JobProgress, JobQueue, JobState, JobWork
 
@@ -186,37 +187,18 @@ def plan_recovery(record: JobRecord, max_attempts: int | None = None) -> Recover
 
 
 class _QueueLock:
-    """An exclusive advisory lock on a file; the OS drops it when the process dies (even on SIGKILL)."""
+    """The queue's :class:`FileLock`; the OS drops it when the process dies (even on SIGKILL)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._handle: IO[bytes] | None = None
+        self._lock = FileLock(path)
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+b")  # noqa: SIM115 - held open for the process's life
-        try:
-            if sys.platform == "win32":
-                import msvcrt
-
-                handle.seek(0)
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            raise QueueLocked(
-                "the job queue is in use by another faceswap-desktop window or `queue run`"
-            ) from None
-        self._handle = handle
+        if not self._lock.acquire():
+            raise QueueLocked("the job queue is in use by another faceswap-desktop window or `queue run`")
 
     def release(self) -> None:
-        if self._handle is not None:
-            with contextlib.suppress(OSError):
-                self._handle.close()  # closing drops the lock
-            self._handle = None
+        self._lock.release()
 
 
 class JobStore:

@@ -182,8 +182,8 @@ class PreviewEngine:
         )
 
     def warm_pipeline(self, request: PreviewRequest) -> bool:
-        """Build the pipeline ``request`` will use now, before its first preview: with the judge in its
-        helper process this starts that process (~1.1 s on 2 cores, most of a first preview's time).
+        """Build the pipeline ``request`` will use now, before its first preview: it loads the judge's
+        model (~0.6 s for the embedded ONNX judge, hash check included), or starts its helper process.
 
         Best effort, on a worker thread: a missing model or a judge that cannot start is left for the
         preview itself to report (False here).
@@ -256,7 +256,7 @@ class PreviewEngine:
         if is_stale():
             return None
         pipeline = self.pipeline(request)
-        # Two phases when deferred: the judge's embedding (~95 ms a face for dlib, in its helper process)
+        # Two phases when deferred: the judge's embedding (~25-40 ms a face for the embedded ONNX judge)
         # waits for measure(), so a slider drag shows each swapped frame without it.
         result = pipeline.process_frame(
             target.image,

@@ -37,7 +37,7 @@ from ..core.guarded_decode import (
     release_helper,
 )
 from ..core.pipeline import FacePipeline, PreparedSource
-from ..core.roles import Recognizer
+from ..core.roles import Recognizer, RecognizerSource
 from ..core.safe_files import check_not_an_input
 from ..core.settings import SwapSettings
 from ..core.tracking import FaceTracker, TrackerOptions, TrackResult
@@ -220,11 +220,14 @@ class VideoExportJob:
         request: VideoExportRequest,
         cancel: CancelToken | None = None,
         build_pipeline: PipelineFactory | None = None,
+        recognizers: RecognizerSource | None = None,
     ):
-        """``build_pipeline`` defaults to ``context.build_pipeline`` (the GUI isolates the judge)."""
+        """``build_pipeline`` and ``recognizers`` (the tracker's embedder) default to the context's; the GUI
+        passes its isolated judges, so that no identity model runs in its process."""
         validate_export(request)
         self.context, self.request = context, request
         self._build_pipeline = build_pipeline or context.build_pipeline
+        self._recognizers = recognizers or context.recognizer
         self.cancel = cancel or threading.Event()
         self.report: ExportReport | None = None
         self._stop = threading.Event()
@@ -282,7 +285,7 @@ class VideoExportJob:
         if warm_up is not None:
             warm_up()
         detector: Any = self.context.detector("mediapipe")
-        embedder = tracker_embedder(self.context, request.embedder, defer=True)
+        embedder = tracker_embedder(self._recognizers, request.embedder, defer=True)
         if request.content_credentials:
             prepare_signing(request.output)
         return _Models(pipeline, detector, embedder)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from pathlib import Path
 
+from ..core.roles import RecognizerSource
 from .context import AppContext
 from .isolated_judge import PipelineFactory
 from .jobs import CancelToken, JobProgress, JobWork
@@ -40,12 +41,13 @@ def video_export_work(
     request: VideoExportRequest,
     build_pipeline: PipelineFactory | None = None,
     on_record: RecordSink | None = None,
+    recognizers: RecognizerSource | None = None,
 ) -> JobWork:
     """A job body exporting ``request``; it is validated now so mistakes show before it is queued."""
     validate_export(request)
 
     def work(token: CancelToken) -> Generator[JobProgress, None, Path]:
-        job = VideoExportJob(context, request, _TokenEvent(token), build_pipeline)
+        job = VideoExportJob(context, request, _TokenEvent(token), build_pipeline, recognizers)
         updates = job.run()
         try:
             yield JobProgress(0.0, "preparing source and tracking")

@@ -29,7 +29,7 @@ from ..core.errors import ModelMissing, NoFaceFound
 from ..core.guarded_decode import GuardedVideoReader
 from ..core.identity import DLIB_CALIBRATION, cosine
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
-from ..core.roles import Recognizer
+from ..core.roles import Recognizer, RecognizerSource
 from ..core.settings import SwapSettings
 from ..core.temporal import SCENE_CUT_THRESHOLD, colour_histogram
 from ..core.tracking import (
@@ -89,16 +89,16 @@ class Reference:
 
 
 class DeferredRecognizer:
-    """The context's recognizer ``judge_id``, created on the first :meth:`embed` (a thread-safe proxy).
+    """A recognizer created on the first :meth:`embed` (a thread-safe proxy).
 
     The export's tracker may never embed (see ``core/tracking.py``: the chosen person is re-checked only
     when in doubt), and loading dlib's models costs ~140 ms of CPU before the first frame; ``name`` is
     known without loading (the calibration's model name), for the identity thresholds and the report.
     """
 
-    def __init__(self, context: AppContext, judge_id: str, name: str) -> None:
+    def __init__(self, create: Callable[[], Recognizer], name: str) -> None:
         self.name = name
-        self._context, self._judge_id = context, judge_id
+        self._create = create
         self._recognizer: Recognizer | None = None
         self._lock = threading.Lock()
 
@@ -111,29 +111,33 @@ class DeferredRecognizer:
         """The recognizer's embedding of ``face`` (creating the recognizer first, once)."""
         with self._lock:
             if self._recognizer is None:
-                self._recognizer = self._context.recognizer(self._judge_id)
-                if self._recognizer.name != self.name:
-                    raise RuntimeError(f"{self._judge_id} is {self._recognizer.name!r}, not {self.name!r}")
+                recognizer = self._create()
+                if recognizer.name != self.name:
+                    raise RuntimeError(f"the tracking judge is {recognizer.name!r}, not {self.name!r}")
+                self._recognizer = recognizer
         return self._recognizer.embed(image, face)
 
 
-def tracker_embedder(context: AppContext, embedder_id: str | None, defer: bool = False) -> Recognizer | None:
-    """The recognizer used to tell people apart while tracking (see the module doc for "auto").
+def tracker_embedder(
+    recognizers: RecognizerSource, embedder_id: str | None, defer: bool = False
+) -> Recognizer | None:
+    """The recognizer used to tell people apart while tracking (see the module doc for "auto"), taken
+    from ``recognizers`` (the context's, or the GUI's isolated judges).
 
     ``defer``: dlib comes as a :class:`DeferredRecognizer` (its models load on its first embedding).
     """
     if embedder_id is None or embedder_id == "none":
         return None
     if embedder_id == "dlib" and defer:
-        return DeferredRecognizer(context, "dlib", DLIB_CALIBRATION.model)
+        return DeferredRecognizer(lambda: recognizers("dlib"), DLIB_CALIBRATION.model)
     if embedder_id != "auto":
-        return context.recognizer(embedder_id)
+        return recognizers(embedder_id)
     if os.environ.get("FACESWAP_MOBILEFACENET") and Path(os.environ["FACESWAP_MOBILEFACENET"]).is_file():
         try:
-            return context.recognizer("mobilefacenet")
+            return recognizers("mobilefacenet")
         except ModelMissing:
             log.info("MobileFaceNet not usable; tracking identity with dlib")
-    return tracker_embedder(context, "dlib", defer)
+    return tracker_embedder(recognizers, "dlib", defer)
 
 
 def identity_thresholds(context: AppContext, embedder: Recognizer | None) -> tuple[float, float]:
@@ -280,9 +284,11 @@ class VideoSession:
         engine: str = "mesh",
         embedder: str | Recognizer | None = "auto",
         pipeline: FacePipeline | None = None,
+        recognizers: RecognizerSource | None = None,
     ) -> None:
         """``embedder``: an id for :func:`tracker_embedder` or a recognizer; ``pipeline`` (default: the
-        engine's, without a judge) scores previews when it has a judge."""
+        engine's, without a judge) scores previews when it has a judge; ``recognizers`` (default: the
+        context's) resolves an embedder id (the GUI passes its isolated judges)."""
         self.context = context
         # Demuxing and decoding run in a helper process: a damaged file fails this video, not the app.
         self.reader: VideoSource = GuardedVideoReader(path)
@@ -290,7 +296,9 @@ class VideoSession:
         self.pipeline = pipeline or context.build_pipeline(engine=engine, judge=None)
         self.detector: TrackingDetector = context.detector("mediapipe")  # type: ignore[assignment]
         self.embedder = (
-            tracker_embedder(context, embedder) if embedder is None or isinstance(embedder, str) else embedder
+            tracker_embedder(recognizers or context.recognizer, embedder)
+            if embedder is None or isinstance(embedder, str)
+            else embedder
         )
         self.prepared: PreparedSource | None = None
         self.reference: Reference | None = None
@@ -365,6 +373,51 @@ class VideoSession:
         if checked.chosen is known.chosen:
             return None
         outcome = self._swap(index, image, checked, settings, score)
+        outcome.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        return outcome
+
+    def preview_as_export(
+        self,
+        index: int,
+        settings: SwapSettings,
+        start: int = 0,
+        score: bool = False,
+        options: TrackerOptions | None = None,
+        is_stale: Callable[[], bool] = lambda: False,
+    ) -> FrameOutcome | None:
+        """Frame ``index`` exactly as an export starting at frame ``start`` renders it (None when
+        ``is_stale`` turned true on the way: it is checked between frames).
+
+        :meth:`preview` fits landmarks on the frame alone; the export tracks them (MediaPipe's video-mode
+        refit from frame to frame, One Euro smoothing), so a mouth or eye can open differently in the two
+        (issue #17: the tracker's state at a frame depends on every frame since the export's start or
+        the last scene cut). This runs the export's own tracker from ``start`` up to ``index``: it costs
+        one refit and one decode per frame in between (~8 ms each on 2 cores).
+        """
+        if self.prepared is None:
+            raise NoFaceFound("choose the source photos before previewing")
+        if not 0 <= start <= index < self.info.frame_count:
+            raise ValueError(f"frame {index} is not in an export from frame {start}")
+        started = time.perf_counter()
+        # The export's reference search starts at its first frame (see find_reference).
+        choice = self.choice or ReferenceChoice()
+        reference = find_reference(
+            self.reader, self.detector, self.embedder, choice, start, defer_embedding=True
+        )
+        tracker = build_tracker(self.context, self.detector, self.embedder, reference, options)
+        try:
+            if reference.frame_index == start:
+                tracker.seed(reference.face, start - 1)
+            track: TrackResult | None = None
+            frame: Image | None = None
+            for number, frame in self.reader.frames(start, index + 1):
+                if is_stale():
+                    return None
+                track = tracker.update(frame, number, self.reader.time_of(number))
+        finally:
+            tracker.close()
+        assert track is not None and frame is not None
+        outcome = swap_tracked_face(self.pipeline, self.prepared, settings, index, frame, track, score)
         outcome.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return outcome
 

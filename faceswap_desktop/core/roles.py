@@ -35,6 +35,12 @@ class Recognizer(Protocol):
     def embed(self, image: Image, face: Face) -> FloatArray: ...
 
 
+RecognizerSource = Callable[[str], Recognizer]
+"""``source(judge_id)`` -> the recognizer to use for that id (``AppContext.recognizer`` is one; the GUI's
+is :meth:`~faceswap_desktop.app.isolated_judge.IsolatedJudges.recognizer`, which never embeds in the
+GUI process)."""
+
+
 @dataclass(frozen=True)
 class SourcePhoto:
     """One source photo with its analysed face."""

@@ -7,18 +7,21 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from ..app.context import create_context
 from ..app.diagnostics import Diagnostics, setup_logging
 from ..app.job_store import JobStore, LoadReport, QueueLocked
-from ..app.user_settings import UserSettingsStore
+from ..app.session_snapshot import SessionGuard
+from ..app.user_settings import UserSettingsStore, config_dir
 from ..core.errors import FaceswapError
 from .dialogs import ConsentDialog
 from .error_reporting import ErrorReporter, install_qt_message_handler, qt_versions
 from .main_window import MainWindow
 from .recovery import RecoveryDialog, offer_recovery
+from .session_autosave import RestoreDialog, SessionAutosave, offer_restore
 from .theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -58,11 +61,27 @@ class GuiSession:
     diagnostics: Diagnostics
     recovery: RecoveryDialog | None
     _restore_qt_handler: Callable[[], None]
+    guard: SessionGuard | None = None
+    autosave: SessionAutosave | None = None
+    restore: RestoreDialog | None = None
 
     def close(self) -> None:
+        if self.autosave is not None:
+            self.autosave.close()
         self.window.shutdown()  # also closes the job store: pending writes flushed, the lock released
+        if self.guard is not None:
+            self.guard.finish()  # a clean exit: the next start offers nothing back
         self._restore_qt_handler()
         self.diagnostics.close()
+
+
+def crash_notice(previous_crash: Path | None, unclean: bool) -> str:
+    """What the window says at start about how the last session ended ("" when it exited cleanly)."""
+    if previous_crash is not None:
+        return f"The last session crashed; its crash log was kept as {previous_crash}"
+    if unclean:
+        return "The last session ended unexpectedly (it was killed or the computer stopped)"
+    return ""
 
 
 def start_gui(argv: Sequence[str] | None = None) -> GuiSession | None:
@@ -80,6 +99,8 @@ def start_gui(argv: Sequence[str] | None = None) -> GuiSession | None:
             restore_qt_handler()
             diagnostics.close()
             return None
+        guard = SessionGuard(config_dir())
+        started = guard.start()
         job_store, report, problem = open_job_store()
         window = MainWindow(create_context(), store, job_store=job_store)
     except BaseException:
@@ -90,12 +111,17 @@ def start_gui(argv: Sequence[str] | None = None) -> GuiSession | None:
     window.show()
     if problem:
         window.show_error(problem, "warning")
-    if diagnostics.previous_crash is not None:
-        window.show_error(
-            f"The last session crashed; its crash log was kept as {diagnostics.previous_crash}", "warning"
-        )
+    notice = crash_notice(diagnostics.previous_crash, started.previous_unclean)
+    if notice:
+        window.show_error(notice, "warning")
+    autosave = SessionAutosave(window, guard) if started.owner else None
+    restore = (
+        offer_restore(window, autosave, started.snapshot)
+        if autosave is not None and started.snapshot is not None
+        else None
+    )
     recovery = offer_recovery(window, report) if report is not None else None
-    return GuiSession(app, window, diagnostics, recovery, restore_qt_handler)
+    return GuiSession(app, window, diagnostics, recovery, restore_qt_handler, guard, autosave, restore)
 
 
 def run_gui(argv: Sequence[str] | None = None) -> int:

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..app.context import AppContext
+from ..app.context import DEFAULT_JUDGE, AppContext
 from ..app.export import default_output_path, photo_export_job
-from ..app.isolated_judge import IsolatedRecognizer, PipelineFactory, isolated_pipeline_factory
+from ..app.isolated_judge import IsolatedJudges, PipelineFactory, isolated_pipeline_factory
 from ..app.job_specs import photo_spec
 from ..app.job_store import JobStore
 from ..app.jobs import JobInfo, JobQueue, JobState
@@ -29,7 +29,9 @@ from ..app.photo import PhotoSwapRequest
 from ..app.preview import PreviewEngine, PreviewResult
 from ..app.user_settings import UserSettings, UserSettingsStore
 from ..core.errors import FaceswapError
+from ..core.identity import DLIB_CALIBRATION
 from ..core.mesh_engine import warm_up as warm_up_mesh_engine
+from ..core.roles import RecognizerSource
 from .actions import install_actions, refresh_icons
 from .drops import IMAGE_FILTER, TARGET_FILTER
 from .engine_panel import EnginePanel, settings_column
@@ -59,7 +61,7 @@ class MainWindow(QMainWindow):
         context: AppContext,
         store: UserSettingsStore,
         user_settings: UserSettings | None = None,
-        isolate_judge: bool = True,
+        isolate_judge: bool = False,
         job_store: JobStore | None = None,
     ) -> None:
         super().__init__()
@@ -67,22 +69,27 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("faceswap-desktop")
         self.context, self.store = context, store
         self.user_settings = user_settings or store.load()
-        self.judges: dict[str, IsolatedRecognizer] = {}
+        # Every identity embedding of the window (scores, the timeline's person checks, the exports'
+        # trackers) comes from ``self.recognizers``. The judges are ONNX models now: ONNX Runtime releases
+        # the GIL and its sessions are thread-safe, so they run in this process (measured: a 5 ms timer
+        # on the GUI thread stalls no more than with the judge in a helper process). dlib's bindings in
+        # this process crashed or hung the app during video exports (issue #17); ``isolate_judge`` still
+        # runs each judge in a child process, for a judge with native code of that kind.
+        self.judges = IsolatedJudges({DEFAULT_JUDGE: DLIB_CALIBRATION.model})
         self.build_pipeline: PipelineFactory = (
             isolated_pipeline_factory(context, self.judges) if isolate_judge else context.build_pipeline
         )
+        self.recognizers: RecognizerSource = self.judges.recognizer if isolate_judge else context.recognizer
         self.analysis = SerialExecutor("analysis", self)
-        # Frame first, score after (two phases) when the judge runs in its helper process. In-process,
-        # dlib's bindings deadlock on the GIL when they embed on the worker while the GUI thread paints
-        # the frame just shown (seen with the in-process dlib judge), so that keeps the one-phase render.
-        self.engine = PreviewEngine(context, self.build_pipeline, defer_score=isolate_judge)
+        # Frame first, score after (two phases): the frame is on screen before the judge's embedding.
+        self.engine = PreviewEngine(context, self.build_pipeline, defer_score=True)
         self.session = SessionModel(
             self.engine,
             self.analysis,
             self.user_settings.blend_settings(),
             self,
             components=self.user_settings.component_choice(),
-            warm_pipeline=isolate_judge,
+            warm_pipeline=True,
         )
         self.controller = PreviewController(self.engine, self.analysis, self)
         self.job_store = job_store
@@ -375,8 +382,7 @@ class MainWindow(QMainWindow):
         self.video.engine.close()
         if self.model_manager is not None:
             self.model_manager.shutdown()
-        for judge in self.judges.values():
-            judge.close()
+        self.judges.close()
         self.user_settings = self.user_settings.with_changes(
             window_geometry=bytes(self.saveGeometry().toBase64().data()).decode(),
             window_state=bytes(self.saveState().toBase64().data()).decode(),

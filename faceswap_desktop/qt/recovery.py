@@ -94,7 +94,7 @@ def recover_into_window(window: MainWindow, records: Sequence[JobRecord]) -> Rec
         return RecoveryOutcome()
 
     def make_work(spec: JobSpec) -> JobWork:
-        return build_work(window.context, spec, window.build_pipeline)
+        return build_work(window.context, spec, window.build_pipeline, recognizers=window.recognizers)
 
     outcome = recover_jobs(window.runner.queue, store, records, make_work)
     for _ in outcome.requeued:

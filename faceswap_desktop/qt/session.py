@@ -66,10 +66,8 @@ class SessionModel(QObject):
         components: ComponentChoice | None = None,
         warm_pipeline: bool = False,
     ) -> None:
-        """``warm_pipeline``: build the preview pipeline (start the judge's helper process) as soon as a
-        source photo with a face is in, before the target is chosen. Only for a judge in its own process:
-        the in-process dlib judge built on the worker thread with the window up crashed (seen in
-        ``test_judge_note_when_the_judge_would_flatter_the_engine``), like its one-phase render note."""
+        """``warm_pipeline``: build the preview pipeline (load the judge's model, or start its helper
+        process) as soon as a source photo with a face is in, before the target is chosen."""
         super().__init__(parent)
         self.engine, self.executor = engine, executor
         self._warm_pipeline = warm_pipeline

@@ -15,7 +15,7 @@ import queue
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QDialog
 
@@ -51,6 +51,9 @@ EXPORT_SCORE_EVERY = 3
 class VideoWorkspace(QObject):
     """Owns the timeline and the video preview; lives as long as the main window."""
 
+    reference_changed = Signal()
+    """The person to replace changed (:attr:`reference`)."""
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
@@ -65,7 +68,9 @@ class VideoWorkspace(QObject):
         self.timeline = TimelineWidget(self.model)
         self.timeline.setVisible(False)
         window.preview_panel.layout().addWidget(self.timeline)
-        self.engine = VideoPreviewEngine(window.context, window.build_pipeline)
+        self.engine = VideoPreviewEngine(
+            window.context, window.build_pipeline, recognizers=window.recognizers
+        )
         self.controller = VideoPreviewController(self.engine, window.analysis, self)
         self.thumbnails = ThumbnailLoader(self)
         self._records: queue.SimpleQueue[tuple[Path, FrameRecord]] = queue.SimpleQueue()
@@ -80,6 +85,7 @@ class VideoWorkspace(QObject):
         s.settings_changed.connect(self._on_settings_changed)
         s.components_changed.connect(lambda _choice: self.request_preview())
         model.position_changed.connect(self._on_position_changed)
+        model.playing_changed.connect(self._on_playing_changed)
         self.timeline.keyframe_requested.connect(self.set_keyframe)
         self.timeline.keyframe_removal_requested.connect(lambda: model.remove_keyframe())
         self.timeline.export_requested.connect(self.export)
@@ -161,6 +167,7 @@ class VideoWorkspace(QObject):
             engine=components.engine,
             judge=components.judge,
             provider=components.provider,
+            export_start=self.model.in_point,
         )
 
     def request_preview(self) -> None:
@@ -236,10 +243,19 @@ class VideoWorkspace(QObject):
             self.window.status_label.setText(f"{where} in {result.elapsed_ms:.0f} ms{score} · checking who…")
         elif result.score_pending:
             self.window.status_label.setText(f"{where} in {result.elapsed_ms:.0f} ms · measuring likeness…")
+        elif result.settled:
+            self.window.status_label.setText(f"{where}: as the export renders it{score}")
         elif result.correction:
             self.window.status_label.setText(f"{where}: corrected to the chosen person{score}")
         else:
             self.window.status_label.setText(f"{where} in {result.elapsed_ms:.0f} ms{score}")
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        # While playing, frames are shown as quickly rendered; where playback stops, the frame settles
+        # into the export's exact render.
+        self.controller.settle_enabled = not playing
+        if not playing:
+            self.request_preview()
 
     def _on_thumbnails_ready(self, path: Path, thumbs: list[tuple[int, QImage]]) -> None:
         if path == self.path:
@@ -254,20 +270,22 @@ class VideoWorkspace(QObject):
             return
         if shown.chosen == face_index:
             return  # already the person being replaced
-        self._set_reference(ReferenceChoice(shown.request.index, face_index))
+        self.set_reference(ReferenceChoice(shown.request.index, face_index))
         self.window.status_label.setText(
             f"Replacing face {face_index + 1} of frame {shown.request.index + 1} from now on"
         )
 
     def reset_person(self) -> None:
         """Back to the default person: the largest face of the first frame with a face."""
-        self._set_reference(ReferenceChoice())
+        self.set_reference(ReferenceChoice())
         self.window.status_label.setText("Replacing the largest face of the first frame with a face")
 
-    def _set_reference(self, choice: ReferenceChoice) -> None:
+    def set_reference(self, choice: ReferenceChoice) -> None:
+        """Replace the person ``choice`` names from now on (the preview and exports follow them)."""
         if choice != self.reference:
             self.reference = choice
             self.model.clear_identity()  # the plot measured the previous person
+            self.reference_changed.emit()
             self.request_preview()
 
     # -- keyframes -----------------------------------------------------------------------------------
@@ -327,6 +345,7 @@ class VideoWorkspace(QObject):
                 request,
                 self.window.build_pipeline,
                 on_record=lambda record: self._records.put((path, record)),
+                recognizers=self.window.recognizers,
             )
         except FaceswapError as error:
             self.window.show_error(str(error))

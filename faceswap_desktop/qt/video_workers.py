@@ -30,6 +30,7 @@ from ..app.video_session import FrameOutcome, IdentityBasis, ReferenceChoice, Vi
 from ..core.errors import NoFaceFound
 from ..core.guarded_decode import GuardedVideoReader, load_image
 from ..core.pipeline import SwappedFace
+from ..core.roles import RecognizerSource
 from ..core.settings import SwapSettings
 from ..core.types import Face, Image
 from ..core.video_io import VideoInfo
@@ -66,6 +67,8 @@ class VideoPreviewRequest:
     engine: str = DEFAULT_ENGINE
     judge: str | None = DEFAULT_JUDGE
     provider: str = "auto"
+    export_start: int = 0
+    """The first frame an export would write (the in point): a settled render tracks from there."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ class VideoFrameResult:
     """How the swapped face was picked (None without a source). "assumed": shown before its identity
     check; :meth:`VideoPreviewEngine.confirm` follows."""
     correction: bool = False
+    settled: bool = False
+    """Rendered exactly as the export renders this frame (:meth:`VideoPreviewEngine.settle`)."""
     """True for the second result of a request: the check found the first one swapped someone else."""
     score_pending: bool = False
     """True when the frame was shown before its similarity was measured (the second phase measures it)."""
@@ -105,13 +110,25 @@ class VideoFrameResult:
         return self.identity == "assumed" or self.score_pending
 
 
+SETTLE_LIMIT = 300
+"""A resting frame at most this many frames after the export's start is re-rendered exactly as the
+export renders it (~8 ms a frame of tracking on 2 cores: up to ~2.5 s, cancelled by the next scrub)."""
+
+
 class VideoPreviewEngine:
     """Owns the open :class:`VideoSession` and renders timeline frames. Use from one worker thread only."""
 
     def __init__(
-        self, context: AppContext, build_pipeline: PipelineFactory, judge: str | None = DEFAULT_JUDGE
+        self,
+        context: AppContext,
+        build_pipeline: PipelineFactory,
+        judge: str | None = DEFAULT_JUDGE,
+        recognizers: RecognizerSource | None = None,
     ):
+        """``recognizers`` resolves the tracking judge (the window's isolated judges; default: the
+        context's, in this process)."""
         self.context, self.build_pipeline, self.judge = context, build_pipeline, judge
+        self.recognizers = recognizers or context.recognizer
         self.session: VideoSession | None = None
         self._sources: tuple[Path, ...] = ()
         self._components: tuple[str, str | None, str] = (DEFAULT_ENGINE, judge, "auto")
@@ -124,6 +141,8 @@ class VideoPreviewEngine:
         """Frame indices whose identity check actually ran; tests read it."""
         self.scored: list[int] = []
         """Frame indices whose similarity was measured in the second phase; tests read it."""
+        self.settled: list[int] = []
+        """Frame indices re-rendered as the export renders them (third phase); tests read it."""
         self.before_confirm: Callable[[VideoPreviewRequest], None] | None = None
         """Test hook: called on the worker thread before each second phase (identity check, score)."""
         self.defer_identity = True
@@ -135,9 +154,15 @@ class VideoPreviewEngine:
         engine, judge, _provider = self._components
         pipeline = self.build_pipeline(engine, judge)
         # People are told apart with the default judge whatever scores the gauge, so another judge
-        # choice never changes who is followed (built by the window's factory: dlib stays isolated).
-        tracking = self.build_pipeline(DEFAULT_ENGINE, self.judge).judge if self.judge else None
-        session = VideoSession(self.context, path, embedder=tracking or "auto", pipeline=pipeline)
+        # choice never changes who is followed (from the window's isolated judges: no embedding in the
+        # GUI process).
+        session = VideoSession(
+            self.context,
+            path,
+            embedder=self.judge or "auto",
+            pipeline=pipeline,
+            recognizers=self.recognizers,
+        )
         self.session, self._sources = session, ()
         times = tuple(session.reader.time_of(i) for i in range(session.info.frame_count))
         return OpenedVideo(path, session.info, times, bgr_to_qimage(session.frame(0)))
@@ -224,6 +249,40 @@ class VideoPreviewEngine:
                 return dataclasses.replace(corrected, correction=True)
             result = dataclasses.replace(result, identity=session.identity_basis(request.index) or "embedded")
         return self._measured(session, result) if result.score_pending and not is_stale() else result
+
+    def settle(
+        self, result: VideoFrameResult, is_stale: Callable[[], bool] = lambda: False
+    ) -> VideoFrameResult | None:
+        """The frame on screen re-rendered exactly as the export will render it (third phase, when the
+        playhead rests): the quick render fits landmarks on the frame alone, the export tracks them from
+        its first frame (issue #17). None when it went stale, or when the frame is more than
+        :data:`SETTLE_LIMIT` frames after the export's start (tracking there would take too long)."""
+        session = self.session
+        request = result.request
+        if session is None or session.reader.path != request.path or result.swapped_face is None:
+            return None
+        if not 0 <= request.index - request.export_start <= SETTLE_LIMIT or is_stale():
+            return None
+        started = time.perf_counter()
+        outcome = session.preview_as_export(
+            request.index, request.settings, request.export_start, is_stale=is_stale
+        )
+        if outcome is None or is_stale():
+            return None
+        self.settled.append(request.index)
+        original = session.frame(request.index)
+        settled = self._result(request, result.generation, outcome, original, result.reference_frame, started)
+        # The faces on screen and the chosen one stay the quick render's: same frame, same person.
+        settled = dataclasses.replace(
+            settled,
+            correction=True,
+            settled=True,
+            identity=result.identity,
+            faces=result.faces,
+            chips=result.chips,
+            chosen=result.chosen,
+        )
+        return self._measured(session, settled) if session.pipeline.judge is not None else settled
 
     def _measured(self, session: VideoSession, result: VideoFrameResult) -> VideoFrameResult:
         """``result`` with the similarity of its swapped face measured on the frame already shown."""
@@ -319,6 +378,8 @@ class VideoPreviewController(PreviewController):
         self, engine: VideoPreviewEngine, executor: SerialExecutor, parent: QObject | None = None
     ) -> None:
         super().__init__(engine, executor, parent)  # type: ignore[arg-type]
+        self.settle_enabled = True
+        """Re-render a resting frame as the export renders it (off while playing)."""
 
     def _on_rendered(self, value: tuple[VideoFrameResult, QImage] | None) -> None:  # type: ignore[override]
         if value is None or not self._slot.is_current(value[0].generation):
@@ -326,8 +387,11 @@ class VideoPreviewController(PreviewController):
             return
         result = value[0]
         self.preview_ready.emit(result, value[1])  # the widgets update before the check starts
-        if not result.needs_confirmation or self.newer_request_waiting(result.generation):
+        if self.newer_request_waiting(result.generation):
             self._start_next()  # latest wins: the next position's frame comes before this check
+            return
+        if not result.needs_confirmation:
+            self._settle_or_next(result)
             return
         self.executor.submit(lambda: self._confirm(result), self._on_confirmed, self._on_failed)
 
@@ -345,6 +409,32 @@ class VideoPreviewController(PreviewController):
                 self.preview_ready.emit(checked, image)
             else:
                 self.identity_confirmed.emit(checked)
+            self._settle_or_next(checked)
+            return
+        self._start_next()
+
+    def _settle_or_next(self, result: VideoFrameResult) -> None:
+        """Third phase, while no newer request waits and playback is off: the export's exact render."""
+        if (
+            not self.settle_enabled
+            or result.settled
+            or result.swapped_face is None
+            or self.newer_request_waiting(result.generation)
+        ):
+            self._start_next()
+            return
+        self.executor.submit(lambda: self._settle(result), self._on_settled, self._on_failed)
+
+    def _settle(self, result: VideoFrameResult) -> tuple[VideoFrameResult, QImage] | None:
+        """Worker thread: the settled render and its QImage (None when stale or not worth it)."""
+        settled = self.engine.settle(result, lambda: not self._slot.is_current(result.generation))
+        if settled is None or not self._slot.is_current(result.generation):
+            return None
+        return settled, bgr_to_qimage(settled.frame)
+
+    def _on_settled(self, value: tuple[VideoFrameResult, QImage] | None) -> None:
+        if value is not None and not self.newer_request_waiting(value[0].generation):
+            self.preview_ready.emit(value[0], value[1])
         self._start_next()
 
 

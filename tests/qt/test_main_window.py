@@ -175,10 +175,16 @@ def test_the_window_warms_the_mesh_engine_up_off_the_gui_thread(
     window.shutdown()
 
 
-def test_adding_a_source_starts_the_judge_before_a_target_is_chosen(qtbot, window: MainWindow) -> None:
-    """The judge's helper process (~1.1 s to start) starts while the user picks the target, so the first
+def test_adding_a_source_loads_the_judge_before_a_target_is_chosen(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, monkeypatch
+) -> None:
+    """The judge's model (~0.6 s to load) is loaded while the user picks the target, so the first
     preview does not wait for it."""
+    warmed: list[bool] = []
+    real = window.engine.warm_pipeline
+    monkeypatch.setattr(window.engine, "warm_pipeline", lambda request: warmed.append(real(request)) or True)
     window.session.add_sources([OBAMA])
     qtbot.waitUntil(lambda: len(window.session.sources) == 1, timeout=PREVIEW_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: any(judge.name for judge in window.judges.values()), timeout=PREVIEW_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: warmed == [True], timeout=PREVIEW_TIMEOUT_MS)
+    assert ("judge", "dlib") in window.context._instances  # built, in this process
     assert window.session.target is None and window.last_result is None

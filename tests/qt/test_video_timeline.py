@@ -225,3 +225,46 @@ def test_shutting_down_while_the_analysis_thread_is_busy_still_closes_the_video_
     threading.Timer(0.3, release.set).start()
     window.shutdown()
     assert window.video.engine.session is None
+
+
+def test_a_resting_frame_settles_into_the_frame_the_export_writes(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    """The quick render fits landmarks on the frame alone; once the playhead rests, the frame is
+    re-rendered as the export tracks it from its in point, and that is the exported frame (issue #17)."""
+    from faceswap_desktop.app import video as video_module
+
+    open_clip(qtbot, window)
+    wait_for_frame(qtbot, window, 0)
+    model = window.video.model
+    model.set_position(10)
+    window.video.timeline.track.setFocus()
+    qtbot.keyClick(window.video.timeline.track, Qt.Key.Key_I)
+    model.set_position(40)
+    qtbot.waitUntil(
+        lambda: (
+            window.video.last_result is not None
+            and window.video.last_result.request.index == 40
+            and window.video.last_result.settled
+        ),
+        timeout=PREVIEW_TIMEOUT_MS,
+    )
+    settled = window.video.last_result
+    assert settled is not None and settled.request.export_start == 10
+    assert settled.swapped and settled.chosen is not None and settled.faces  # the person is still shown
+    assert "as the export renders it" in window.status_label.text()
+
+    written: list[np.ndarray] = []
+
+    class CapturingWriter(video_module.VideoWriter):
+        def write(self, image, pts, seconds):  # type: ignore[no-untyped-def]
+            written.append(image.copy())
+            return super().write(image, pts, seconds)
+
+    monkeypatch.setattr(video_module, "VideoWriter", CapturingWriter)
+    choice = VideoExportChoice(tmp_path / "range.mp4", EncodeOptions(audio="none"), 10, 45)
+    info = window.video.queue_export(choice)
+    assert info is not None
+    qtbot.waitUntil(lambda: window.runner.queue.get(info.job_id).state.is_final, timeout=PREVIEW_TIMEOUT_MS)
+    assert window.runner.queue.get(info.job_id).state is JobState.DONE
+    np.testing.assert_array_equal(settled.frame, written[40 - 10])

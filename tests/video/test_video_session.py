@@ -116,7 +116,7 @@ def test_deferred_identity_shows_a_guess_then_corrects_it(context, mobilefacenet
 def test_deferred_dlib_is_created_on_its_first_embedding_under_its_own_name(  # type: ignore[no-untyped-def]
     context, analyser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from faceswap_desktop.inference.dlib_recognizer import DlibRecognizer
+    from faceswap_desktop.inference.dlib_judge import DlibOnnxRecognizer
 
     created: list[str] = []
     recognizer = context.recognizer
@@ -126,9 +126,9 @@ def test_deferred_dlib_is_created_on_its_first_embedding_under_its_own_name(  # 
         return recognizer(judge_id)
 
     monkeypatch.setattr(context, "recognizer", counting)
-    deferred = tracker_embedder(context, "dlib", defer=True)
+    deferred = tracker_embedder(context.recognizer, "dlib", defer=True)
     assert isinstance(deferred, DeferredRecognizer) and not deferred.loaded and created == []
-    assert deferred.name == DlibRecognizer.name  # the calibration's name is the model's own
+    assert deferred.name == DlibOnnxRecognizer.name  # the calibration's name is the model's own
     image = read_image(BIDEN)
     face = analyser.detect_faces(image)[0]
     embedding = deferred.embed(image, face)

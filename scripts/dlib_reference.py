@@ -1,22 +1,27 @@
-"""The embedded identity judge: dlib's ResNet face descriptor (128-d), weights from PyPI.
+"""dlib's own identity pipeline: the reference the embedded ONNX judge is measured against.
 
-dlib documents 99.38% on LFW with a Euclidean threshold of 0.6. Its descriptors are close to unit
-length; we L2-normalise them and compare by cosine like every other recognizer.
+Not part of the app: dlib (``dlib-bin``) and ``face-recognition-models`` are needed only by the scripts
+that record the judge's test fixture and benchmark it (``scripts/record_dlib_judge_fixture.py``,
+``benchmarks/bench_dlib_judge.py``). This is the pipeline the app used before the ONNX judge: dlib's
+5-point shape predictor fitted inside a box built from our keypoints, dlib's 150-px chip with padding
+0.25, and dlib's ResNet descriptor, L2-normalised.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import dlib
 import numpy as np
 
-from ..core.types import Face, FloatArray, Image
+from faceswap_desktop.core.types import Face, FloatArray, Image
 
 DLIB_MODEL_NAME = "dlib ResNet-34 (128-d)"
+_DLIB_LOCK = threading.Lock()
 
 
 def face_recognition_model_file(file_name: str) -> str:
@@ -34,6 +39,15 @@ def face_recognition_model_file(file_name: str) -> str:
     raise FileNotFoundError(f"{file_name} not found: is face-recognition-models installed?")
 
 
+@dataclass(frozen=True)
+class DlibResult:
+    """dlib's pipeline on one face: its 5 shape points, its chip (RGB) and its raw descriptor."""
+
+    points: FloatArray
+    chip: Image
+    descriptor: FloatArray
+
+
 class DlibRecognizer:
     """Recognizer role backed by dlib: 5-point shape fit inside our face box, aligned 150 px chip."""
 
@@ -46,18 +60,30 @@ class DlibRecognizer:
         self._encoder = dlib.face_recognition_model_v1(
             face_recognition_model_file("dlib_face_recognition_resnet_model_v1.dat")
         )
-        # dlib's networks keep scratch buffers per object; serialise calls from several workers.
-        self._lock = threading.Lock()
+        # dlib's networks keep scratch buffers per object, and its bindings are not safe to enter from
+        # two threads at once: every instance shares one lock (a second instance gets no parallelism).
+        self._lock = _DLIB_LOCK
 
-    def embed(self, image: Image, face: Face) -> FloatArray:
-        """L2-normalised 128-d descriptor of ``face`` in ``image`` (BGR)."""
+    def run(self, image: Image, face: Face) -> DlibResult:
+        """The whole pipeline on ``face`` in ``image`` (BGR)."""
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         rect = _dlib_box(face, image.shape[1], image.shape[0])
         with self._lock:
             shape = self._shape_predictor(rgb, rect)
             chip = dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
             descriptor = np.array(self._encoder.compute_face_descriptor(chip), dtype=np.float32)
+        points = np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], np.float32)
+        return DlibResult(points, np.asarray(chip, np.uint8), descriptor)
+
+    def embed(self, image: Image, face: Face) -> FloatArray:
+        """L2-normalised 128-d descriptor of ``face`` in ``image`` (BGR)."""
+        descriptor = self.run(image, face).descriptor
         return descriptor / max(float(np.linalg.norm(descriptor)), 1e-9)
+
+    def describe_chip(self, chip: Image) -> FloatArray:
+        """dlib's raw descriptor of an RGB 150x150 chip."""
+        with self._lock:
+            return np.array(self._encoder.compute_face_descriptor(chip), dtype=np.float32)
 
 
 def _dlib_box(face: Face, width: int, height: int) -> dlib.rectangle:

@@ -1,0 +1,69 @@
+"""The models shipped inside the package (no download): files, hashes, licences, and verified loading.
+
+Each file is converted once by a script in ``scripts/`` and committed under ``resources/models``; nothing
+converts at run time. The sha256 here pins the shipped file (a test checks it, and the file is verified
+before its first load, so a damaged install fails with a clear error instead of wrong outputs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ..core.errors import ModelMissing
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    """One model file in ``faceswap_desktop/resources/models``."""
+
+    id: str
+    file: str
+    sha256: str
+    licence: str
+    source: str
+    converter: str
+
+
+DLIB_RESNET = EmbeddedModel(
+    id="dlib_resnet_v1",
+    file="dlib_resnet_v1.onnx",
+    sha256="7b23b7f8ad2d23e39cc7d3b13a6fc31c6a73d78a6ee57cad730ec2f12494cfcf",
+    licence="public domain (Davis King, dlib-models)",
+    source="dlib_face_recognition_resnet_model_v1.dat from PyPI face-recognition-models 0.3.0",
+    converter="scripts/convert_dlib_judge.py",
+)
+
+EMBEDDED_MODELS: tuple[EmbeddedModel, ...] = (DLIB_RESNET,)
+
+_verified: set[str] = set()
+_lock = threading.Lock()
+
+
+def models_folder() -> Path:
+    """The package's folder of embedded model files."""
+    return Path(str(resources.files("faceswap_desktop") / "resources" / "models"))
+
+
+def embedded_model_path(model: EmbeddedModel) -> Path:
+    """The model's file, checked against its sha256 once per process.
+
+    Raises :class:`ModelMissing` when the file is absent or altered (a damaged install).
+    """
+    path = models_folder() / model.file
+    with _lock:
+        if model.id in _verified:
+            return path
+        if not path.is_file():
+            raise ModelMissing(f"the embedded model {model.file} is missing from the installation ({path})")
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != model.sha256:
+            raise ModelMissing(
+                f"the embedded model {model.file} is damaged (sha256 {digest}, expected {model.sha256}); "
+                "reinstall faceswap-desktop"
+            )
+        _verified.add(model.id)
+    return path
