@@ -20,7 +20,8 @@ Models (written to ``--out``, default ``faceswap_desktop/resources/models``):
 Parity printed: raw outputs of both detectors against the TFLite interpreter on the same input tensors
 (from the shared photos), and the attention model's 478 landmarks against MediaPipe's own
 ``FaceLandmarkCpu`` graph on the same 192x192 face crops. The sha256 of every file is printed and written
-to ``mediapipe_models.sha256`` beside them, with the licence notice ``NOTICE-mediapipe.txt``.
+to ``<file>.sha256`` beside each; pin them in ``faceswap_desktop/inference/embedded.py`` (the app
+verifies them before loading). Licence and attribution: ``resources/models/NOTICE.md``.
 """
 
 from __future__ import annotations
@@ -55,31 +56,6 @@ SOURCES = {
     "face_detection_full_range.onnx": "face_detection/face_detection_full_range_sparse.tflite",
     "face_landmark_with_attention.onnx": "face_landmark/face_landmark_with_attention.tflite",
 }
-
-NOTICE = """\
-MediaPipe face models, converted to ONNX
-
-face_detection_short_range.onnx, face_detection_full_range.onnx and face_landmark_with_attention.onnx are
-converted from face_detection_short_range.tflite, face_detection_full_range_sparse.tflite and
-face_landmark_with_attention.tflite as shipped in the mediapipe 0.10.21 wheel (PyPI), by
-scripts/convert_mediapipe_models.py: tf2onnx, with the full-range model's sparse weights densified and
-the landmark model's MediaPipe custom operations expressed in standard ONNX operations. The weights are
-unchanged.
-
-Copyright 2019-2024 The MediaPipe Authors.
-
-Licensed under the Apache License, Version 2.0 (the "License"); you may not use these files except in
-compliance with the License. You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software distributed under the License is
-distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and limitations under the License.
-
-Model cards: https://storage.googleapis.com/mediapipe-assets/MediaPipe%20BlazeFace%20Model%20Card%20(Short%20Range).pdf
-https://storage.googleapis.com/mediapipe-assets/Model%20Card%20MediaPipe%20Face%20Mesh%20with%20Attention.pdf
-"""
 
 
 def sha256(path: Path) -> str:
@@ -340,14 +316,12 @@ def main(argv: list[str] | None = None) -> int:
             f"crops: max abs diff {mesh['max_abs_px_of_192']:.2e} px of 192"
         )
         args.out.mkdir(parents=True, exist_ok=True)
-        lines = []
         for name in SOURCES:
             shutil.copyfile(work / name, args.out / name)
             digest = sha256(args.out / name)
-            lines.append(f"{digest}  {name}")
+            (args.out / f"{name}.sha256").write_text(f"{digest}  {name}\n")
             print(f"{digest}  {name}  ({(args.out / name).stat().st_size} bytes)")
-        (args.out / "mediapipe_models.sha256").write_text("\n".join(lines) + "\n")
-        (args.out / "NOTICE-mediapipe.txt").write_text(NOTICE)
+        print("pin these sha256s in faceswap_desktop/inference/embedded.py")
     return 0
 
 

@@ -37,7 +37,44 @@ DLIB_RESNET = EmbeddedModel(
     converter="scripts/convert_dlib_judge.py",
 )
 
-EMBEDDED_MODELS: tuple[EmbeddedModel, ...] = (DLIB_RESNET,)
+_MEDIAPIPE_LICENCE = "Apache-2.0 (The MediaPipe Authors)"
+_MEDIAPIPE_CONVERTER = "scripts/convert_mediapipe_models.py"
+
+FACE_DETECTION_SHORT_RANGE = EmbeddedModel(
+    id="face_detection_short_range",
+    file="face_detection_short_range.onnx",
+    sha256="5fa932c25a73834d02880e201831c0f0a7dbc24a450c1f985ec1f1ff926958db",
+    licence=_MEDIAPIPE_LICENCE,
+    source="mediapipe/modules/face_detection/face_detection_short_range.tflite from PyPI mediapipe 0.10.21",
+    converter=_MEDIAPIPE_CONVERTER,
+)
+
+FACE_DETECTION_FULL_RANGE = EmbeddedModel(
+    id="face_detection_full_range",
+    file="face_detection_full_range.onnx",
+    sha256="c555e48f6af37d29918621254cfee43499d95a1f6b3d14df42ebd95a4b4208f5",
+    licence=_MEDIAPIPE_LICENCE,
+    source="mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite from PyPI "
+    "mediapipe 0.10.21 (sparse weights densified)",
+    converter=_MEDIAPIPE_CONVERTER,
+)
+
+FACE_LANDMARKS_ATTENTION = EmbeddedModel(
+    id="face_landmark_with_attention",
+    file="face_landmark_with_attention.onnx",
+    sha256="251cad7534bcc33a097f38eff9798a1e4faeb0228786e72a2bd6f71fb8016f1f",
+    licence=_MEDIAPIPE_LICENCE,
+    source="mediapipe/modules/face_landmark/face_landmark_with_attention.tflite from PyPI mediapipe 0.10.21 "
+    "(custom ops in standard ONNX ops)",
+    converter=_MEDIAPIPE_CONVERTER,
+)
+
+EMBEDDED_MODELS: tuple[EmbeddedModel, ...] = (
+    DLIB_RESNET,
+    FACE_DETECTION_SHORT_RANGE,
+    FACE_DETECTION_FULL_RANGE,
+    FACE_LANDMARKS_ATTENTION,
+)
 
 _verified: set[str] = set()
 _lock = threading.Lock()

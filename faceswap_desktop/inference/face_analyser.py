@@ -42,15 +42,14 @@ from faceswap_desktop.core.face_roi import (
 from faceswap_desktop.core.geometry import keypoints_from_mesh
 from faceswap_desktop.core.types import Face, FloatArray, Image
 
-from .mesh_model import (
-    FULL_RANGE_FILE,
-    MESH_FILE,
-    MESH_SIZE,
-    SHORT_RANGE_FILE,
-    BlazeFaceModel,
-    FaceMeshModel,
-    embedded_model,
+from .embedded import (
+    FACE_DETECTION_FULL_RANGE,
+    FACE_DETECTION_SHORT_RANGE,
+    FACE_LANDMARKS_ATTENTION,
+    EmbeddedModel,
+    embedded_model_path,
 )
+from .mesh_model import MESH_SIZE, BlazeFaceModel, FaceMeshModel
 from .sessions import InferenceRunner, SessionCache
 
 log = logging.getLogger(__name__)
@@ -94,12 +93,12 @@ class _Models:
     """The three sessions of one analyser."""
 
     def __init__(self, sessions: SessionCache) -> None:
-        def session(name: str) -> InferenceRunner:
-            return sessions.session(embedded_model(name), intra_op_threads=MODEL_THREADS)
+        def session(model: EmbeddedModel) -> InferenceRunner:
+            return sessions.session(embedded_model_path(model), intra_op_threads=MODEL_THREADS)
 
-        self.full_range = BlazeFaceModel(session(FULL_RANGE_FILE), FULL_RANGE)
-        self.short_range = BlazeFaceModel(session(SHORT_RANGE_FILE), SHORT_RANGE)
-        self.mesh = FaceMeshModel(session(MESH_FILE))
+        self.full_range = BlazeFaceModel(session(FACE_DETECTION_FULL_RANGE), FULL_RANGE)
+        self.short_range = BlazeFaceModel(session(FACE_DETECTION_SHORT_RANGE), SHORT_RANGE)
+        self.mesh = FaceMeshModel(session(FACE_LANDMARKS_ATTENTION))
 
     def detect(
         self, model: BlazeFaceModel, rgb: Image, threshold: float

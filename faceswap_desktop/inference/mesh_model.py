@@ -1,30 +1,22 @@
 """The embedded face models (BlazeFace detectors, FaceMesh with attention) as ONNX sessions.
 
 The ``.onnx`` files ship in ``faceswap_desktop/resources/models`` (converted once from the mediapipe
-0.10.21 wheel by ``scripts/convert_mediapipe_models.py``; Apache-2.0, see ``NOTICE-mediapipe.txt``) and
-are checked against ``mediapipe_models.sha256`` before their first session is made.
+0.10.21 wheel by ``scripts/convert_mediapipe_models.py``; Apache-2.0, see ``NOTICE.md`` there) and are
+checked against their pinned sha256 (``embedded.py``) before their first session is made.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from faceswap_desktop.core.errors import ModelMissing
 from faceswap_desktop.core.face_roi import BlazeFaceSpec, Detections, decode_detections, ssd_anchors
 from faceswap_desktop.core.types import FloatArray, Image
 
 from .sessions import InferenceRunner
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "resources" / "models"
-SHORT_RANGE_FILE = "face_detection_short_range.onnx"
-FULL_RANGE_FILE = "face_detection_full_range.onnx"
-MESH_FILE = "face_landmark_with_attention.onnx"
 MESH_SIZE = 192
 
 # Where the attention model's refined regions go in the 478-point mesh (MediaPipe's
@@ -67,32 +59,6 @@ def assemble_landmarks(outputs: Mapping[str, Any]) -> tuple[FloatArray, float]:
         points[first : first + 5, 2] = points[list(eye[:EYE_CONTOUR]), 2].mean()
     logit = float(np.asarray(outputs["conv_faceflag"]).reshape(-1)[0])
     return points, float(1.0 / (1.0 + np.exp(-np.clip(logit, -100.0, 100.0))))
-
-
-@functools.cache
-def _expected_hashes(directory: Path) -> dict[str, str]:
-    listing = directory / "mediapipe_models.sha256"
-    if not listing.is_file():
-        return {}
-    pairs = (line.split() for line in listing.read_text().splitlines() if line.strip())
-    return {name: digest for digest, name in pairs}
-
-
-@functools.cache
-def _verified(path: Path) -> bool:
-    expected = _expected_hashes(path.parent).get(path.name)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return expected is not None and digest == expected
-
-
-def embedded_model(name: str, directory: Path = MODELS_DIR) -> Path:
-    """Path of an embedded model file, after checking its sha256 (``ModelMissing`` if absent or changed)."""
-    path = directory / name
-    if not path.is_file():
-        raise ModelMissing(f"the embedded model {name} is missing from {directory}; reinstall the app")
-    if not _verified(path):
-        raise ModelMissing(f"the embedded model {path} does not match its sha256; reinstall the app")
-    return path
 
 
 class BlazeFaceModel:

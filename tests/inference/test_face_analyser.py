@@ -6,14 +6,12 @@ Parity with MediaPipe's own results is in ``test_face_analyser_parity.py``.
 from __future__ import annotations
 
 import math
-import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from faceswap_desktop.core.errors import ModelMissing
 from faceswap_desktop.core.face_roi import (
     FULL_RANGE,
     SHORT_RANGE,
@@ -28,34 +26,30 @@ from faceswap_desktop.core.face_roi import (
     ssd_anchors,
     weighted_nms,
 )
-from faceswap_desktop.inference.face_analyser import MODEL_THREADS, OnnxFaceAnalyser
-from faceswap_desktop.inference.mesh_model import (
-    FULL_RANGE_FILE,
-    MESH_FILE,
-    MODELS_DIR,
-    SHORT_RANGE_FILE,
-    embedded_model,
+from faceswap_desktop.inference.embedded import (
+    EMBEDDED_MODELS,
+    FACE_DETECTION_FULL_RANGE,
+    FACE_DETECTION_SHORT_RANGE,
+    FACE_LANDMARKS_ATTENTION,
+    embedded_model_path,
+    models_folder,
 )
+from faceswap_desktop.inference.face_analyser import MODEL_THREADS, OnnxFaceAnalyser
 from faceswap_desktop.inference.providers import CPU
 from faceswap_desktop.inference.sessions import SessionCache
 
 
-def test_embedded_models_ship_with_their_hashes_and_licence() -> None:
-    listed = (MODELS_DIR / "mediapipe_models.sha256").read_text().split()
-    assert set(listed[1::2]) == {FULL_RANGE_FILE, SHORT_RANGE_FILE, MESH_FILE}
-    for name in listed[1::2]:
-        assert embedded_model(name).stat().st_size > 100_000
-    notice = (MODELS_DIR / "NOTICE-mediapipe.txt").read_text()
-    assert "Apache License, Version 2.0" in notice and "MediaPipe Authors" in notice
-
-
-def test_a_changed_or_missing_model_file_is_refused(tmp_path: Path) -> None:
-    shutil.copy(MODELS_DIR / "mediapipe_models.sha256", tmp_path)
-    with pytest.raises(ModelMissing, match="missing"):
-        embedded_model(MESH_FILE, tmp_path)
-    (tmp_path / MESH_FILE).write_bytes(b"not the model")
-    with pytest.raises(ModelMissing, match="sha256"):
-        embedded_model(MESH_FILE, tmp_path)
+def test_embedded_face_models_are_pinned_with_their_licence() -> None:
+    # Every entry of EMBEDDED_MODELS is checked against its file and <file>.sha256 in test_dlib_judge.py,
+    # and the refusal of a missing or altered file there too.
+    pinned = {model.file: model for model in EMBEDDED_MODELS}
+    for model in (FACE_DETECTION_SHORT_RANGE, FACE_DETECTION_FULL_RANGE, FACE_LANDMARKS_ATTENTION):
+        assert pinned[model.file] is model and model.licence.startswith("Apache-2.0")
+        assert embedded_model_path(model).stat().st_size > 100_000
+    notice = (models_folder() / "NOTICE.md").read_text()
+    assert "Apache License 2.0" in notice and "The MediaPipe Authors" in notice
+    for model in (FACE_DETECTION_SHORT_RANGE, FACE_DETECTION_FULL_RANGE, FACE_LANDMARKS_ATTENTION):
+        assert model.file in notice
 
 
 def test_anchor_layouts_match_the_models_outputs() -> None:
@@ -138,7 +132,8 @@ def test_sessions_come_from_the_apps_cache_on_one_thread_with_the_provider_polic
 
     cache = SessionCache("FakeExecutionProvider", available=[CPU], factory=factory)
     analyser = OnnxFaceAnalyser(cache)
-    assert sorted(name for name, _ in created) == sorted([FULL_RANGE_FILE, SHORT_RANGE_FILE, MESH_FILE])
+    files = [FACE_DETECTION_FULL_RANGE.file, FACE_DETECTION_SHORT_RANGE.file, FACE_LANDMARKS_ATTENTION.file]
+    assert sorted(name for name, _ in created) == sorted(files)
     assert {threads for _, threads in created} == {MODEL_THREADS}
     infos = cache.infos()
     assert len(infos) == 3 and all(i.fell_back and i.provider == CPU for i in infos)
