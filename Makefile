@@ -1,7 +1,8 @@
 # Set-up on a fresh machine is two commands: `make run` and `make test`. Both create .venv when it is
 # missing and (re)install the project when pyproject.toml changed.
-PYTHON ?= $(shell for p in python3.12 python3.11 python3.10 python3; do \
-	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not ((3,10) <= sys.version_info[:2] <= (3,12)))' 2>/dev/null; \
+# The newest supported Python found on PATH (3.14 down to 3.10).
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3.11 python3.10 python3; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not ((3,10) <= sys.version_info[:2] <= (3,14)))' 2>/dev/null; \
 	then echo $$p; break; fi; done)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,8 +11,15 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: run test lint bench screenshots clean
 
 $(BIN)/python:
-	@test -n "$(PYTHON)" || { echo "Python 3.10-3.12 is required"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON)" || { echo "Python 3.10-3.14 is required and none was found on PATH. Install one:"; \
+		echo "  Debian/Ubuntu: sudo apt install python3 python3-venv"; \
+		echo "  Fedora:        sudo dnf install python3"; \
+		echo "  macOS:         brew install python@3.13   (or the installer from python.org)"; \
+		echo "  Windows:       the installer from python.org"; \
+		echo "or name it: make PYTHON=/path/to/python3.13 test"; exit 1; }
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "Could not create a virtual environment with $(PYTHON). On Debian/Ubuntu: sudo apt install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python

@@ -24,8 +24,9 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
-from faceswap_desktop.core.analysis import MediaPipeFaceAnalyser
+from mediapipe_analyser import MediaPipeFaceAnalyser  # noqa: E402 - the reference, needs mediapipe
 from faceswap_desktop.core.image_io import read_image
 from faceswap_desktop.core.tracking import FaceTracker
 from faceswap_desktop.core.video_io import VideoReader

@@ -1,5 +1,5 @@
 """The identity benchmark's defaults row with each embedded analyser: ONNX (the default "mediapipe"
-detector) against MediaPipe's TFLite runtime (``core/analysis.py``), same protocol and judge as
+detector) against MediaPipe's TFLite runtime (``scripts/mediapipe_analyser.py``), same protocol and judge as
 ``bench_identity.py`` (see ``identity_eval.py``).
 
 Run: ``PYTHONPATH=. .venv/bin/python benchmarks/identity_by_detector.py``. Needs mediapipe 0.10.21 for the
@@ -13,11 +13,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 from identity_eval import MOBILEFACENET, evaluate, load_people, summarise
 
 from faceswap_desktop.app.context import create_context
-from faceswap_desktop.core.analysis import MediaPipeFaceAnalyser
+from mediapipe_analyser import MediaPipeFaceAnalyser  # noqa: E402 - the reference, needs mediapipe
 from faceswap_desktop.core.pipeline import FacePipeline
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.inference.onnx_recognizer import OnnxRecognizer

@@ -135,7 +135,6 @@ def version_info(extra: Mapping[str, str] | None = None) -> dict[str, str]:
             "opencv-contrib-python-headless",
         ),
         "numpy": _distribution_version("numpy"),
-        "mediapipe": _distribution_version("mediapipe"),
         "av": _distribution_version("av"),
     }
     versions.update(extra or {})

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .geometry import LEFT_EYE_CONTOUR, RIGHT_EYE_CONTOUR
-from .mediapipe_loader import mp
+from . import face_mesh_connections as mesh_connections
 
 IntArray = NDArray[np.int32]
 
@@ -79,7 +79,7 @@ def _edges(connections: frozenset[tuple[int, int]]) -> set[tuple[int, int]]:
 @functools.lru_cache(maxsize=1)
 def mesh_triangles() -> IntArray:
     """(T, 3) vertex indices of the tessellation's triangles (468 surface points)."""
-    edges = _edges(mp.solutions.face_mesh.FACEMESH_TESSELATION)
+    edges = _edges(mesh_connections.FACEMESH_TESSELATION)
     neighbours: dict[int, set[int]] = defaultdict(set)
     for a, b in edges:
         neighbours[a].add(b)
@@ -119,5 +119,5 @@ def with_mouth_hub(landmarks: NDArray[np.float32]) -> NDArray[np.float32]:
 def face_oval_indices() -> IntArray:
     """Vertex indices on the face's outer contour (MediaPipe FACEMESH_FACE_OVAL)."""
     return np.array(
-        sorted({i for edge in mp.solutions.face_mesh.FACEMESH_FACE_OVAL for i in edge}), dtype=np.int32
+        sorted({i for edge in mesh_connections.FACEMESH_FACE_OVAL for i in edge}), dtype=np.int32
     )

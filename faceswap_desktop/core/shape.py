@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from .mediapipe_loader import mp
+from . import face_mesh_connections as mesh_connections
 from .types import FloatArray
 
 SMOOTHING_ITERATIONS = 12
@@ -67,13 +67,13 @@ EYELID_PAIRS: tuple[tuple[int, int], ...] = (
 # average. The eyelids are not smoothed any more: their shape (width, corners' tilt, lid curve) is part
 # of a person's look, and only their opening is expression, which EYELID_PAIRS keeps (docs/likeness.md:
 # identity ratio 0.751 -> 0.760 with the eyelids' own offsets and the pairs, 0.753 without the pairs).
-_EXPRESSION_REGIONS = (mp.solutions.face_mesh.FACEMESH_LIPS,)
+_EXPRESSION_REGIONS = (mesh_connections.FACEMESH_LIPS,)
 
 
 @functools.lru_cache(maxsize=1)
 def _adjacency() -> tuple[NDArray[np.int32], NDArray[np.int32]]:
     """(rows, cols) of the symmetric vertex adjacency of the 468-point tessellation."""
-    edges = np.array(sorted(mp.solutions.face_mesh.FACEMESH_TESSELATION), dtype=np.int32)
+    edges = np.array(sorted(mesh_connections.FACEMESH_TESSELATION), dtype=np.int32)
     rows = np.concatenate([edges[:, 0], edges[:, 1]])
     cols = np.concatenate([edges[:, 1], edges[:, 0]])
     return rows, cols

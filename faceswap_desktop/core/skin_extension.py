@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from .geometry import MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP
 from .masks import polygon_mask_u8, ring_mask_u8, unit_mask
-from .mediapipe_loader import mp
+from . import face_mesh_connections as mesh_connections
 from .types import FloatArray, Image
 from .warp import Roi, subsample
 
@@ -49,18 +49,18 @@ GATE_LOW, GATE_HIGH = 0.1, 0.4
 """Skin likelihood below GATE_LOW never extends the mask, above GATE_HIGH fully does."""
 
 _FEATURES = (
-    mp.solutions.face_mesh.FACEMESH_LEFT_EYEBROW,
-    mp.solutions.face_mesh.FACEMESH_RIGHT_EYEBROW,
-    mp.solutions.face_mesh.FACEMESH_LEFT_EYE,
-    mp.solutions.face_mesh.FACEMESH_RIGHT_EYE,
-    mp.solutions.face_mesh.FACEMESH_LIPS,
+    mesh_connections.FACEMESH_LEFT_EYEBROW,
+    mesh_connections.FACEMESH_RIGHT_EYEBROW,
+    mesh_connections.FACEMESH_LEFT_EYE,
+    mesh_connections.FACEMESH_RIGHT_EYE,
+    mesh_connections.FACEMESH_LIPS,
 )
 
 
 @functools.lru_cache(maxsize=1)
 def oval_ring() -> IntArray:
     """The face oval's vertex indices in walking order around the face (MediaPipe FACEMESH_FACE_OVAL)."""
-    following = dict(mp.solutions.face_mesh.FACEMESH_FACE_OVAL)
+    following = dict(mesh_connections.FACEMESH_FACE_OVAL)
     start = 10  # mid-forehead
     ring = [start]
     while (vertex := following[ring[-1]]) != start:

@@ -1,4 +1,8 @@
-"""Face analysis with MediaPipe's bundled models: detection (full-range BlazeFace) + 478-point FaceMesh.
+"""The reference: MediaPipe's own TFLite face analyser, as the app ran it before its models were
+converted to ONNX (``inference/face_analyser.py``). Kept for the fixture recorder and the benchmarks that
+compare the two; needs mediapipe 0.10.21 (Python <= 3.12, numpy < 2), which the app no longer depends on.
+
+Face analysis with MediaPipe's bundled models: detection (full-range BlazeFace) + 478-point FaceMesh.
 
 The detector finds every face in the whole image; FaceMesh then runs on a square crop around each
 detection, so group photos get landmarks for all faces (FaceMesh alone misses small faces) and each face's
@@ -15,9 +19,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .geometry import keypoints_from_mesh
-from .mediapipe_loader import mp
-from .types import Face, FloatArray, Image
+from faceswap_desktop.core.geometry import keypoints_from_mesh
+from mediapipe_loader import mp
+from faceswap_desktop.core.types import Face, FloatArray, Image
 
 log = logging.getLogger(__name__)
 

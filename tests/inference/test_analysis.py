@@ -77,29 +77,3 @@ def test_refit_in_a_box_matches_detection_at_any_face_size(analysed, analyser, z
     assert refit is not None and refit.landmarks_478 is not None and detected.landmarks_478 is not None
     gap = np.linalg.norm(refit.landmarks_478[:, :2] - detected.landmarks_478[:, :2], axis=1).mean()
     assert gap < 0.01 * detected.size, (zoom, gap, detected.size)
-
-
-def test_landmarks_read_from_the_serialised_list_equal_the_attribute_path(media: Path) -> None:
-    import mediapipe as mp
-    from mediapipe.framework.formats import landmark_pb2
-
-    from faceswap_desktop.core.analysis import landmark_array
-
-    image = read_image(media / "identity" / "biden" / "biden2.jpg")
-    rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True) as mesh:
-        landmarks = mesh.process(rgb).multi_face_landmarks[0]
-    slow = np.array([(p.x, p.y, p.z) for p in landmarks.landmark], dtype=np.float32)
-    assert len(landmarks.SerializeToString()) == 17 * 478  # the fast path is the one taken
-    np.testing.assert_array_equal(landmark_array(landmarks), slow)
-    # Layouts the fast path does not read: a zero coordinate (left out by proto3), visibility set.
-    for change in ("zero", "visibility"):
-        edited = landmark_pb2.NormalizedLandmarkList()
-        edited.CopyFrom(landmarks)
-        if change == "zero":
-            edited.landmark[5].z = 0.0
-        else:
-            edited.landmark[7].visibility = 0.5
-        expected = np.array([(p.x, p.y, p.z) for p in edited.landmark], dtype=np.float32)
-        np.testing.assert_array_equal(landmark_array(edited), expected)
-    assert landmark_array(landmark_pb2.NormalizedLandmarkList()).shape == (0, 3)
