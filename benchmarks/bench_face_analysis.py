@@ -26,7 +26,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
-from mediapipe_analyser import MediaPipeFaceAnalyser  # noqa: E402 - the reference, needs mediapipe
+from mediapipe_analyser import MediaPipeFaceAnalyser
+
 from faceswap_desktop.core.image_io import read_image
 from faceswap_desktop.core.tracking import FaceTracker
 from faceswap_desktop.core.video_io import VideoReader

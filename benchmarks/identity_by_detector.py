@@ -16,9 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 from identity_eval import MOBILEFACENET, evaluate, load_people, summarise
+from mediapipe_analyser import MediaPipeFaceAnalyser
 
 from faceswap_desktop.app.context import create_context
-from mediapipe_analyser import MediaPipeFaceAnalyser  # noqa: E402 - the reference, needs mediapipe
 from faceswap_desktop.core.pipeline import FacePipeline
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.inference.onnx_recognizer import OnnxRecognizer

@@ -18,9 +18,9 @@ from typing import Any
 
 import cv2
 import numpy as np
+from mediapipe_loader import mp
 
 from faceswap_desktop.core.geometry import keypoints_from_mesh
-from mediapipe_loader import mp
 from faceswap_desktop.core.types import Face, FloatArray, Image
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
-"""Record what MediaPipe's analyser (``scripts/mediapipe_analyser.py``) finds, as fixtures for parity tests that run
-without mediapipe installed.
+"""Record what MediaPipe's analyser (``scripts/mediapipe_analyser.py``) finds, as fixtures for parity
+tests that run without mediapipe installed.
 
     PYTHONPATH=. python scripts/record_mediapipe_fixtures.py [--shared DIR] [--out FILE]
 
@@ -65,6 +65,7 @@ def _image_mode_agrees(faces: list, followed: object) -> bool:  # type: ignore[t
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
     from mediapipe_analyser import MediaPipeFaceAnalyser  # the reference, needs mediapipe 0.10.21
+
     from faceswap_desktop.core.image_io import read_image
     from faceswap_desktop.core.video_io import VideoReader
 

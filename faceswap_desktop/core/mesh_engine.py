@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import cv2
 import numpy as np
@@ -259,7 +260,7 @@ def match_tone_near_edge(
     # part: the shading stays the source's) keeps applying.
     luma = delta @ _LUMA_BGR
     chroma = delta - luma[..., None]
-    inner = (1.0 - band) * forehead_weight(landmarks / stride, band.shape)
+    inner = (1.0 - band) * forehead_weight(cast(FloatArray, landmarks / stride), band.shape)
     delta = delta * band[..., None] + chroma * inner[..., None]
     correction = np.round(delta).astype(np.int16)
     # A smooth field: plain bilinear resize is accurate enough (half a cell of offset is invisible).

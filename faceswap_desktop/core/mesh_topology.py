@@ -13,8 +13,8 @@ from collections import defaultdict
 import numpy as np
 from numpy.typing import NDArray
 
-from .geometry import LEFT_EYE_CONTOUR, RIGHT_EYE_CONTOUR
 from . import face_mesh_connections as mesh_connections
+from .geometry import LEFT_EYE_CONTOUR, RIGHT_EYE_CONTOUR
 
 IntArray = NDArray[np.int32]
 
@@ -118,6 +118,4 @@ def with_mouth_hub(landmarks: NDArray[np.float32]) -> NDArray[np.float32]:
 @functools.lru_cache(maxsize=1)
 def face_oval_indices() -> IntArray:
     """Vertex indices on the face's outer contour (MediaPipe FACEMESH_FACE_OVAL)."""
-    return np.array(
-        sorted({i for edge in mesh_connections.FACEMESH_FACE_OVAL for i in edge}), dtype=np.int32
-    )
+    return np.array(sorted({i for edge in mesh_connections.FACEMESH_FACE_OVAL for i in edge}), dtype=np.int32)

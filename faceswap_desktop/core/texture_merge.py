@@ -108,7 +108,7 @@ def _kept_triangles(triangles: NDArray[np.int32]) -> NDArray[np.bool_]:
     without the lips', 0.778 without the lips' and the eyes' (the 30 pairs; noise is ~0.01).
     """
     vertices = list(set(INNER_LIPS_RING) | set(OUTER_LIPS_RING) | set(LEFT_EYE_RING) | set(RIGHT_EYE_RING))
-    kept: NDArray[np.bool_] = np.isin(triangles, vertices).any(axis=1)
+    kept: NDArray[np.bool_] = np.asarray(np.isin(triangles, vertices).any(axis=1))
     return kept
 
 

@@ -228,7 +228,7 @@ def _is_variable(pts: list[int]) -> bool:
     """Frame durations differ by more than the tolerance (and more than timestamp rounding, 1.5 ticks)."""
     if len(pts) < 3:
         return False
-    deltas = np.diff(np.asarray(pts, dtype=np.int64))
+    deltas = np.diff(np.asarray(pts, dtype=np.int64)).astype(np.float64)
     median = float(np.median(deltas))
     allowed = max(VFR_TOLERANCE * median, 1.5)
     return median <= 0 or bool(np.any(np.abs(deltas - median) > allowed))
