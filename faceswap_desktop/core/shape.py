@@ -247,9 +247,9 @@ def pose_keeping_correction(points: NDArray[np.float64], offset: NDArray[np.floa
     normal = jacobian @ jacobian.T
     for _ in range(POSE_ITERATIONS):
         # Minimum-norm step onto proxies == wanted; OpenCV's solver, not LAPACK (see _keypoint_anchoring).
-        _ok, multipliers = cv2.solve(
-            normal, _pose_proxies(current.reshape(1, 10))[0] - wanted, flags=cv2.DECOMP_SVD
-        )
+        # The right-hand side as a column: OpenCV 5 reads a 1-D array as a row (4.x took a column).
+        residual = (_pose_proxies(current.reshape(1, 10))[0] - wanted)[:, None]
+        _ok, multipliers = cv2.solve(normal, residual, flags=cv2.DECOMP_SVD)
         current = current - (jacobian.T @ multipliers).reshape(-1)
     correction = moved - current.reshape(5, 2)
     field = np.zeros_like(offset)

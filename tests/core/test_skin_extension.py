@@ -1,10 +1,10 @@
 """Skin extension on a real face: the band above the oval, and a coverage that stops at hair."""
 
 import cv2
-import mediapipe as mp
 import numpy as np
 import pytest
 
+from faceswap_desktop.core import face_mesh_connections as mesh_connections
 from faceswap_desktop.core.masks import ring_mask
 from faceswap_desktop.core.mesh_engine import MeshSwapper
 from faceswap_desktop.core.mesh_topology import face_oval_indices
@@ -43,7 +43,7 @@ def _above_oval(landmarks: np.ndarray, shape: tuple[int, int], lo: float, hi: fl
 def test_oval_ring_walks_the_whole_outline_in_order() -> None:
     ring = oval_ring()
     assert sorted(ring.tolist()) == sorted(face_oval_indices().tolist())
-    edges = {tuple(sorted(edge)) for edge in mp.solutions.face_mesh.FACEMESH_FACE_OVAL}
+    edges = {tuple(sorted(edge)) for edge in mesh_connections.FACEMESH_FACE_OVAL}
     steps = {tuple(sorted((int(a), int(b)))) for a, b in zip(ring, np.roll(ring, -1), strict=True)}
     assert steps == edges
 
