@@ -129,9 +129,9 @@ def version_info(extra: Mapping[str, str] | None = None) -> dict[str, str]:
             "onnxruntime", "onnxruntime-gpu", "onnxruntime-directml", "onnxruntime-silicon"
         ),
         "opencv": _distribution_version(
-            "opencv-contrib-python",
-            "opencv-python",
             "opencv-python-headless",
+            "opencv-python",
+            "opencv-contrib-python",
             "opencv-contrib-python-headless",
         ),
         "numpy": _distribution_version("numpy"),

@@ -44,7 +44,7 @@ def test_the_log_starts_with_the_versions(diagnostics: Diagnostics) -> None:
     header = log_text(diagnostics).splitlines()[0]
     assert f"faceswap-desktop {__version__}" in header
     assert f"python {sys.version.split()[0]}" in header
-    for distribution, label in (("onnxruntime", "onnxruntime"), ("opencv-contrib-python", "opencv")):
+    for distribution, label in (("onnxruntime", "onnxruntime"), ("opencv-python-headless", "opencv")):
         assert f"{label} {metadata.version(distribution)}" in header
 
 
