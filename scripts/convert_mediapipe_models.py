@@ -21,7 +21,8 @@ Parity printed: raw outputs of both detectors against the TFLite interpreter on 
 (from the shared photos), and the attention model's 478 landmarks against MediaPipe's own
 ``FaceLandmarkCpu`` graph on the same 192x192 face crops. The sha256 of every file is printed and written
 to ``<file>.sha256`` beside each; pin them in ``faceswap_desktop/inference/embedded.py`` (the app
-verifies them before loading). Licence and attribution: ``resources/models/NOTICE.md``.
+verifies them before loading). Licence and attribution: ``resources/models/NOTICE.md``. The graphs are
+written in a canonical form (``canonical_graph``), so a rerun gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -70,10 +71,15 @@ def sha256(path: Path) -> str:
 # Worker: runs inside the converter venv (TensorFlow, tf2onnx, onnx, onnxruntime; no mediapipe, no cv2)
 
 
+def _stable_env() -> dict[str, str]:
+    """The environment with a fixed hash seed (tf2onnx walks sets of names)."""
+    return {**os.environ, "PYTHONHASHSEED": "0"}
+
+
 def _tf2onnx(tflite: Path, output: Path) -> None:
     command = [sys.executable, "-m", "tf2onnx.convert", "--tflite", str(tflite), "--output", str(output)]
     command += ["--opset", str(OPSET)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=_stable_env())
     if result.returncode != 0 or not output.is_file():
         raise SystemExit(f"tf2onnx failed on {tflite.name}:\n{result.stderr[-3000:]}")
 
@@ -95,7 +101,7 @@ def worker(mediapipe_dir: Path, work: Path, inputs: Path) -> None:
     import onnxruntime as ort
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from mediapipe_onnx_ops import densify_tflite, replace_custom_ops, replace_prelu
+    from mediapipe_onnx_ops import canonical_graph, densify_tflite, replace_custom_ops, replace_prelu
 
     short = mediapipe_dir / SOURCES["face_detection_short_range.onnx"]
     _tf2onnx(short, work / "face_detection_short_range.onnx")
@@ -112,8 +118,10 @@ def worker(mediapipe_dir: Path, work: Path, inputs: Path) -> None:
     model, replaced = replace_custom_ops(onnx.load(str(raw)))
     model, prelus = replace_prelu(model)
     onnx.checker.check_model(model)
-    onnx.save(model, str(work / "face_landmark_with_attention.onnx"))
+    onnx.save(canonical_graph(model), str(work / "face_landmark_with_attention.onnx"))
     raw.unlink()
+    for name in ("face_detection_short_range.onnx", "face_detection_full_range.onnx"):
+        onnx.save(canonical_graph(onnx.load(str(work / name))), str(work / name))
     print(f"attention landmarks: {replaced} custom nodes, {prelus} PRelu rewritten", file=sys.stderr)
 
     report: dict[str, list[float]] = {}
@@ -298,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             capture_output=True,
             text=True,
             check=False,
+            env=_stable_env(),
         )
         if result.returncode != 0:
             print(result.stderr[-4000:], file=sys.stderr)

@@ -355,3 +355,73 @@ def replace_prelu(model: Any) -> tuple[Any, int]:
     del graph.initializer[:]
     graph.initializer.extend(kept)
     return model, replaced
+
+
+def canonical_graph(model: Any) -> Any:
+    """The same graph in a canonical form: nodes in a deterministic topological order, intermediate
+    tensors, nodes and initializers named by that order, no cached shape info.
+
+    tf2onnx numbers its nodes and constants from counters whose order changes from run to run, so the
+    same graph came out with different names and node order (and sha256) each time; after this the file
+    depends only on the graph. Graph inputs and outputs keep their names (the app reads outputs by name).
+    """
+    import hashlib
+
+    graph = model.graph
+    initializers = {init.name: init for init in graph.initializer}
+    digests = {}
+    for name, init in initializers.items():
+        nameless = type(init)()
+        nameless.CopyFrom(init)
+        nameless.name = ""  # the names are what differs between runs
+        digests[name] = hashlib.sha256(nameless.SerializeToString()).hexdigest()
+    kept_names = {v.name for v in graph.input} | {v.name for v in graph.output}
+    names: dict[str, str] = {name: name for name in kept_names}
+    producers = {out: i for i, node in enumerate(graph.node) for out in node.output}
+    waiting = [{name for name in node.input if name in producers} for node in graph.node]
+    done: set[int] = set()
+    order: list[int] = []
+    available = {v.name for v in graph.input} | set(initializers) | {""}
+
+    def key(i: int) -> tuple[str, ...]:
+        node = graph.node[i]
+        inputs = [names.get(n, f"init:{digests[n]}" if n in digests else n) for n in node.input]
+        attrs = [a.SerializeToString().hex() for a in node.attribute]
+        return (node.op_type, node.domain, *inputs, "|", *attrs)
+
+    while len(order) < len(graph.node):
+        ready = [i for i in range(len(graph.node)) if i not in done and waiting[i] <= available]
+        best = min(ready, key=key)
+        done.add(best)
+        order.append(best)
+        for j, out in enumerate(graph.node[best].output):
+            if out and out not in names:
+                names[out] = f"t{len(order)}_{j}"
+            available.add(out)
+    weights: dict[str, str] = {}
+    nodes = []
+    for k, i in enumerate(order):
+        node = graph.node[i]
+        for j, name in enumerate(node.input):
+            if name in initializers:
+                weights.setdefault(name, f"weight_{len(weights)}")
+                node.input[j] = weights[name]
+            elif name:
+                node.input[j] = names[name]
+        for j, name in enumerate(node.output):
+            node.output[j] = names[name] if name else name
+        node.name = f"node_{k}_{node.op_type}"
+        nodes.append(node)
+    ordered = []
+    for old, new in weights.items():
+        init = initializers[old]
+        init.name = new
+        ordered.append(init)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    del graph.initializer[:]
+    graph.initializer.extend(ordered)
+    del graph.value_info[:]
+    graph.doc_string = ""  # tf2onnx writes the (temporary) source path here
+    model.doc_string = ""
+    return model

@@ -43,7 +43,7 @@ _MEDIAPIPE_CONVERTER = "scripts/convert_mediapipe_models.py"
 FACE_DETECTION_SHORT_RANGE = EmbeddedModel(
     id="face_detection_short_range",
     file="face_detection_short_range.onnx",
-    sha256="5fa932c25a73834d02880e201831c0f0a7dbc24a450c1f985ec1f1ff926958db",
+    sha256="78d5aa5e4994665804cfc557d41524d44687db66cb5e488f1e0e0d92db4118fe",
     licence=_MEDIAPIPE_LICENCE,
     source="mediapipe/modules/face_detection/face_detection_short_range.tflite from PyPI mediapipe 0.10.21",
     converter=_MEDIAPIPE_CONVERTER,
@@ -52,7 +52,7 @@ FACE_DETECTION_SHORT_RANGE = EmbeddedModel(
 FACE_DETECTION_FULL_RANGE = EmbeddedModel(
     id="face_detection_full_range",
     file="face_detection_full_range.onnx",
-    sha256="c555e48f6af37d29918621254cfee43499d95a1f6b3d14df42ebd95a4b4208f5",
+    sha256="9593553e7a05ccc91b46ec5f0985a4c162a98e66744de320945e6b97d1a5f3d0",
     licence=_MEDIAPIPE_LICENCE,
     source="mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite from PyPI "
     "mediapipe 0.10.21 (sparse weights densified)",
@@ -62,7 +62,7 @@ FACE_DETECTION_FULL_RANGE = EmbeddedModel(
 FACE_LANDMARKS_ATTENTION = EmbeddedModel(
     id="face_landmark_with_attention",
     file="face_landmark_with_attention.onnx",
-    sha256="251cad7534bcc33a097f38eff9798a1e4faeb0228786e72a2bd6f71fb8016f1f",
+    sha256="85dc0ebd33698a0bb5da8053a948316c7a8774c3db64b8738e96d6dc899f2281",
     licence=_MEDIAPIPE_LICENCE,
     source="mediapipe/modules/face_landmark/face_landmark_with_attention.tflite from PyPI mediapipe 0.10.21 "
     "(custom ops in standard ONNX ops)",
