@@ -1,4 +1,4 @@
-"""Kill test: SIGKILL ``faceswap-desktop queue run`` at seeded points of its progress, 20 photo and 2 video jobs.
+"""Kill test: SIGKILL ``faceswap-desktop queue run`` at seeded points of its progress (20 photo, 2 video).
 
 After every kill each output is either absent or a complete, decodable file, and every job is still in
 the saved queue; restarting ``queue run`` until it finishes leaves every job done. Each kill is tied to
