@@ -116,8 +116,7 @@ class JobSpec:
             "embedder": request.embedder,
             "tracker": dataclasses.asdict(request.tracker),
             "workers": request.workers,
-            # written only when set: a queue without it stays readable by versions that predate it
-            **({"allow_partial": True} if request.allow_partial else {}),
+            "allow_partial": request.allow_partial,
             "keyframes": None
             if self.keyframes is None
             else {
