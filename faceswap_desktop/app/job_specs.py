@@ -117,6 +117,7 @@ class JobSpec:
             "embedder": request.embedder,
             "tracker": dataclasses.asdict(request.tracker),
             "workers": request.workers,
+            "allow_partial": request.allow_partial,
             "keyframes": None
             if self.keyframes is None
             else {
@@ -177,6 +178,7 @@ _PHOTO = _COMMON | {
 }  # fmt: skip
 _VIDEO = _COMMON | {
     "encode", "start", "end", "reference", "score_every", "embedder", "tracker", "workers", "keyframes",
+    "allow_partial",
 }  # fmt: skip
 
 
@@ -282,6 +284,8 @@ def _video_request(
             extra[name] = _expect(data[name], int, name)
     if "embedder" in data:
         extra["embedder"] = _optional(data["embedder"], str, "embedder")
+    if "allow_partial" in data:
+        extra["allow_partial"] = _expect(data["allow_partial"], bool, "allow_partial")
     keyframes = None
     raw_keys = data.get("keyframes")
     if raw_keys is not None:

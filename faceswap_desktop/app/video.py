@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from ..core.cv_threads import opencv_single_threaded
 from ..core.errors import BadInput, Cancelled, OutputConflict
+from ..core.frame_memory import plan_for_frame
 from ..core.guarded_decode import (
     GuardedVideoReader,
     acquire_helper,
@@ -48,7 +49,7 @@ from ..core.watermark import add_watermark
 from .content_credentials import finish_video, prepare_signing
 from .context import DEFAULT_ENGINE, AppContext
 from .isolated_judge import PipelineFactory
-from .video_report import ExportReport, FrameRecord
+from .video_report import ExportReport, FrameRecord, check_partial
 from .video_session import (
     FrameOutcome,
     ReferenceChoice,
@@ -59,9 +60,6 @@ from .video_session import (
 )
 
 log = logging.getLogger(__name__)
-
-QUEUE_FRAMES = 8
-"""Frames each queue holds; with the pool's in-flight frames this bounds the job's memory."""
 
 
 class CancelToken(Protocol):
@@ -96,6 +94,9 @@ class VideoExportRequest:
     """Draw the visible "AI-generated" mark on every frame (the container tags are always written)."""
     content_credentials: bool = True
     """Embed a signed C2PA manifest in MP4/MOV outputs (see :mod:`.content_credentials`)."""
+    allow_partial: bool = False
+    """Export a damaged video's readable frames when it yields fewer than its container declares
+    (otherwise such a video is refused with :class:`~..core.errors.PartialVideo`)."""
     settings_at: Callable[[int], SwapSettings] | None = field(default=None, compare=False)
     """Settings per frame index (keyframes); ``None`` uses :attr:`settings` for every frame."""
 
@@ -294,6 +295,7 @@ class VideoExportJob:
         self, reader: VideoSource, preparing: Future[PreparedSource], models: _Models
     ) -> Iterator[ExportProgress]:
         request, info = self.request, reader.info
+        check_partial(info, request.allow_partial)
         start = reader.index_at_time(request.start) if request.start else 0
         stop = reader.index_at_time(request.end) if request.end is not None else info.frame_count
         if request.end is not None and request.end >= info.duration:
@@ -316,8 +318,11 @@ class VideoExportJob:
         reference_image = reference.image
         if reference.frame_index == start and reference_image is not None:
             ahead.append((start, reference_image))
-        frames_in: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
-        frames_out: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
+        # How many frames each stage holds depends on their size (core/frame_memory: fewer beyond 1440p).
+        plan = plan_for_frame(info.width, info.height, request.workers)
+        workers = plan.max_workers
+        frames_in: queue.Queue[Any] = queue.Queue(plan.queue_frames)
+        frames_out: queue.Queue[Any] = queue.Queue(plan.queue_frames)
         errors: list[BaseException] = []
         threads = [
             threading.Thread(target=self._decode, args=(reader, start + len(ahead), stop, frames_in, errors))
@@ -327,7 +332,7 @@ class VideoExportJob:
         writer: VideoWriter | None = None
         temporary = _temporary_path(request.output)
         completed = False
-        pool = ThreadPoolExecutor(max(request.workers, 1), thread_name_prefix="swap")
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="swap")
         try:
             tracker = build_tracker(self.context, detector, embedder, reference, request.tracker)
             if reference.frame_index == start:
@@ -338,6 +343,7 @@ class VideoExportJob:
                 temporary, info.width, info.height, info.fps, reader.time_base, request.encode, audio
             )
             report = ExportReport(request.output, start, stop, info.fps, embedder.name if embedder else None)
+            report.input_frames, report.input_frames_declared = info.frame_count, info.declared_frame_count
             threads.append(
                 threading.Thread(target=self._encode, args=(writer, reader, origin_pts, frames_out, errors))
             )
@@ -378,7 +384,7 @@ class VideoExportJob:
                         score,
                     )
                 )
-                while len(pending) > request.workers or (pending and pending[0].done()):
+                while len(pending) > workers or (pending and pending[0].done()):
                     yield self._deliver(pending.popleft().result(), frames_out, report, reader, started)
             while pending:
                 yield self._deliver(pending.popleft().result(), frames_out, report, reader, started)

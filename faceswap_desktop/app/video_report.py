@@ -8,8 +8,20 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import PartialVideo
+from ..core.video_io import VideoInfo
 from ..core.video_writer import VideoWriter
 from .video_session import FrameOutcome
+
+
+def check_partial(info: VideoInfo, allowed: bool) -> None:
+    """Refuse a video that yields fewer frames than its container declares unless a partial export
+    was asked for: a damaged index would otherwise export a fraction of the clip with no word."""
+    if info.partial and not allowed:
+        raise PartialVideo(
+            f"{info.partial_message()}; nothing was exported. Allow a partial export to write the frames "
+            "that can be read (CLI: --allow-partial)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +56,15 @@ class ExportReport:
     watermark: bool = False
     cpu_ms: dict[str, float] = field(default_factory=dict)
     """CPU milliseconds of the frame loop: per stage (decode, track, swap, encode) and the process."""
+    input_frames: int = 0
+    """Frames the input video yields."""
+    input_frames_declared: int = 0
+    """Frames its container declares: more than :attr:`input_frames` when the file is damaged."""
+
+    @property
+    def partial_input(self) -> bool:
+        """The input yielded fewer frames than declared (the export was allowed to go on)."""
+        return self.input_frames_declared > self.input_frames
 
     @property
     def frames_total(self) -> int:
@@ -103,6 +124,9 @@ class ExportReport:
             "audio": self.audio,
             "content_credentials": self.content_credentials,
             "watermark": self.watermark,
+            "input_frames_read": self.input_frames,
+            "input_frames_declared": self.input_frames_declared,
+            "partial_input": self.partial_input,
             "tracking_embedder": self.tracking_embedder,
             "judge": self.judge,
             "similarity_frames_measured": len(percents),

@@ -192,7 +192,8 @@ def _run_swap(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI entry point; returns the process exit code (0 ok, 2 bad input, 3 no face, 4 model, 5 disk full)."""
+    """CLI entry point; returns the process exit code (0 ok, 2 bad input, 3 no face, 4 model, 5 disk full,
+    6 a damaged video refused without --allow-partial, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -10,8 +10,9 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..core.errors import BadInput
+from ..core.errors import BadInput, UnreadableFile
 from ..core.image_io import sniff_image_format
+from ..core.input_files import NotARegularFile, read_head
 from ..core.settings import SwapSettings
 from ..core.video_io import VIDEO_EXTENSIONS, looks_like_video
 from ..core.video_writer import VIDEO_CODEC_CHOICES
@@ -23,11 +24,15 @@ log = logging.getLogger(__name__)
 
 
 def is_video_target(path: Path) -> bool:
-    """A target is a video when its content says so (or, unreadable, its extension does)."""
+    """A target is a video when its content says so (or, unreadable, its extension does).
+
+    A folder, FIFO or device is refused here (exit 2) before anything opens it: a FIFO would block.
+    """
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(16)
-    except OSError:
+        head = read_head(path)
+    except NotARegularFile:
+        raise
+    except (OSError, UnreadableFile):
         return path.suffix.lower() in VIDEO_EXTENSIONS
     if sniff_image_format(head) is not None:
         return False
@@ -49,6 +54,12 @@ def add_video_options(parser: argparse.ArgumentParser) -> None:
         "--preset", default=None, help="encoder preset (x264/x265 speed, vp9 deadline, ProRes profile)"
     )
     video.add_argument("--no-audio", action="store_true", help="drop the audio")
+    video.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="export a damaged video's readable frames when it has fewer than its container declares "
+        "(otherwise it is refused with exit code 6)",
+    )
     video.add_argument("--report", type=Path, default=None, help="write a per-frame JSON report here")
     video.add_argument(
         "--reference-frame", type=int, default=None, help="frame where the person to replace is picked"
@@ -112,6 +123,7 @@ def video_request_from_args(args: argparse.Namespace, settings: SwapSettings) ->
         overwrite=args.overwrite,
         watermark=args.watermark,
         content_credentials=not args.no_content_credentials,
+        allow_partial=args.allow_partial,
     )
 
 
@@ -141,6 +153,13 @@ def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
         raise Cancelled("export cancelled; no output written") from None
     assert job.report is not None
     summary = job.report.to_dict(per_frame=False)
+    if job.report.partial_input:
+        read, declared = summary["input_frames_read"], summary["input_frames_declared"]
+        print(
+            f"warning: partial export: {args.target.name} yielded {read} of the {declared} frames "
+            "it declares",
+            file=sys.stderr,
+        )
     if args.report is not None:
         args.report.write_text(json.dumps(job.report.to_dict(), indent=1))
     if args.json:

@@ -27,6 +27,21 @@ class UnsupportedMedia(BadInput):
     """The file's content is of a format the app does not accept."""
 
 
+class NotARegularFile(UnreadableFile):
+    """An input is a folder, a named pipe, a device or a socket: refused before it is opened."""
+
+
+class FrameSizeChanged(UnsupportedMedia):
+    """A decoded video frame's size differs from the size the video's header declares."""
+
+
+class PartialVideo(UnreadableFile):
+    """A video yields fewer frames than its container declares and a partial export was not asked for
+    (exit code 6: scripts can tell it from other bad input and retry with ``--allow-partial``)."""
+
+    exit_code = 6
+
+
 class ImageTooLarge(BadInput):
     """The image's header declares dimensions above the safety limits."""
 

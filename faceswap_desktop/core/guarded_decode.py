@@ -53,6 +53,7 @@ import numpy as np
 
 from . import errors
 from .errors import DecoderCrashed, DecoderHung, FaceswapError, UnreadableFile
+from .frame_memory import plan_for_frame
 from .types import Image
 from .video_io import FrameIndex, VideoInfo, open_for_reading
 
@@ -709,17 +710,18 @@ class GuardedVideoReader:
         stop = len(self.index.pts) if stop is None else min(stop, len(self.index.pts))
         helper = self._helper
         helper.drain()
-        batches = iter(range(start, stop, FRAMES_PER_REQUEST))
+        size = min(FRAMES_PER_REQUEST, plan_for_frame(self.info.width, self.info.height).decode_batch)
+        batches = iter(range(start, stop, size))
         first = next(batches, None)
         if first is None:
             return
-        helper.send("video_frames", first, min(first + FRAMES_PER_REQUEST, stop))
+        helper.send("video_frames", first, min(first + size, stop))
         try:
             while True:
                 following = next(batches, None)
                 batch: list[tuple[int, Image]] = helper.receive(self.path.name, FRAME_TIMEOUT_S)
                 if following is not None:  # decoded while the caller works on this batch
-                    helper.send("video_frames", following, min(following + FRAMES_PER_REQUEST, stop))
+                    helper.send("video_frames", following, min(following + size, stop))
                 yield from batch
                 if following is None:
                     return

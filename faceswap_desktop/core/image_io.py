@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from .errors import ImageTooLarge, OutputConflict, UnreadableFile, UnsupportedMedia
+from .input_files import check_regular_file
 from .provenance import label_encoded_image
 from .safe_files import check_not_an_input, write_bytes_atomic
 from .types import Image
@@ -148,9 +149,8 @@ def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
     """The bytes of a file, with typed errors for missing, unreadable or oversized files."""
     file_path = Path(path)
     try:
+        check_regular_file(file_path)  # a FIFO or a device would block or never end: refused first
         size = file_path.stat().st_size
-        if not file_path.is_file():
-            raise UnreadableFile(f"not a file: {file_path.name}")
         if size > MAX_IMAGE_FILE_BYTES:
             raise ImageTooLarge(f"{file_path.name} is {size / 2**20:.0f} MiB; the limit is 512 MiB")
         return file_path.read_bytes()

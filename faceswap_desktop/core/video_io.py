@@ -22,7 +22,9 @@ import av
 import cv2
 import numpy as np
 
-from .errors import ImageTooLarge, UnreadableFile, UnsupportedMedia
+from .errors import FrameSizeChanged, ImageTooLarge, UnreadableFile, UnsupportedMedia
+from .frame_memory import plan_for_frame
+from .input_files import NotARegularFile, check_regular_file, read_head
 from .types import Image
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,14 @@ VFR_TOLERANCE = 0.02
 """Frame durations may differ by this fraction of the median and still count as constant frame rate."""
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
+
+
+def check_frame_size(width: int, height: int, name: str) -> None:
+    """Raise :class:`~.errors.ImageTooLarge` for frames above the 8K limit (either orientation)."""
+    if max(width, height) > MAX_FRAME_WIDTH or min(width, height) > MAX_FRAME_HEIGHT:
+        raise ImageTooLarge(
+            f"{name} has {width}x{height} frames; the limit is {MAX_FRAME_WIDTH}x{MAX_FRAME_HEIGHT}"
+        )
 
 
 @dataclass(frozen=True)
@@ -66,10 +76,25 @@ class VideoInfo:
     """Seconds of the first frame on the file's timeline (audio may start earlier)."""
     audio: tuple[AudioStreamInfo, ...]
     metadata: dict[str, str]
+    declared_frame_count: int = 0
+    """Frames the container's index declares (0: it declares none). More than :attr:`frame_count`
+    when the file is damaged and only part of it can be read (see :attr:`partial`)."""
 
     @property
     def has_audio(self) -> bool:
         return bool(self.audio)
+
+    @property
+    def partial(self) -> bool:
+        """Fewer frames can be read than the container declares (a damaged index or a cut file)."""
+        return self.declared_frame_count > self.frame_count
+
+    def partial_message(self) -> str:
+        """One line for the user: how many frames can be read of how many declared."""
+        return (
+            f"{self.path.name}: only {self.frame_count} of the {self.declared_frame_count} frames its "
+            "container declares can be read (the file is damaged or cut short)"
+        )
 
 
 @dataclass(frozen=True)
@@ -147,9 +172,10 @@ def sniff_video_format(head: bytes) -> str | None:
 def looks_like_video(path: str | os.PathLike[str]) -> bool:
     """True for a file whose content starts like a video container (MP4/MOV, Matroska/WebM, AVI)."""
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(16)
-    except OSError:
+        head = read_head(path)
+    except NotARegularFile:
+        return False  # never opened: whoever loads it next refuses it with the reason
+    except (OSError, UnreadableFile):
         return Path(path).suffix.lower() in VIDEO_EXTENSIONS
     return sniff_video_format(head) is not None
 
@@ -157,8 +183,7 @@ def looks_like_video(path: str | os.PathLike[str]) -> bool:
 def _check_video_content(path: Path) -> None:
     """Refuse files whose content is not an accepted container, whatever their extension says."""
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(16)
+        head = read_head(path)  # refuses FIFOs, devices and folders without blocking on them
     except PermissionError:
         raise UnreadableFile(f"permission denied: {path}") from None
     except OSError as error:
@@ -182,8 +207,7 @@ def open_for_reading(path: str | os.PathLike[str]) -> Any:
 
 
 def _open_container(path: Path) -> Any:
-    if not path.is_file():
-        raise UnreadableFile(f"file not found: {path}")
+    check_regular_file(path)
     _check_video_content(path)
     try:
         # Metadata in a damaged or hostile file need not be UTF-8: replace bad bytes, do not raise.
@@ -199,12 +223,18 @@ def _open_container(path: Path) -> Any:
     return container
 
 
-def _build_index(container: Any, stream: Any, name: str) -> FrameIndex:
+def _build_index(container: Any, stream: Any, name: str) -> tuple[FrameIndex, int]:
+    """The frame index, and how many packets were demuxed (discarded ones too: an edit list's lead-in
+    is counted by the container's frame count but shown by no frame)."""
     entries: list[tuple[int, bool]] = []
+    demuxed = 0
     try:
         for packet in container.demux(stream):
             timestamp = packet.pts if packet.pts is not None else packet.dts
-            if timestamp is None or packet.is_discard:
+            if timestamp is None:
+                continue
+            demuxed += 1
+            if packet.is_discard:
                 continue
             entries.append((timestamp, packet.is_keyframe))
     except av.FFmpegError as error:
@@ -215,7 +245,8 @@ def _build_index(container: Any, stream: Any, name: str) -> FrameIndex:
     keyframes = [i for i, (_, key) in enumerate(entries) if key] or [0]
     if keyframes[0] != 0:
         keyframes.insert(0, 0)
-    return FrameIndex(pts=[p for p, _ in entries], keyframes=keyframes, time_base=Fraction(stream.time_base))
+    index = FrameIndex(pts=[p for p, _ in entries], keyframes=keyframes, time_base=Fraction(stream.time_base))
+    return index, demuxed
 
 
 COMMON_RATES = tuple(
@@ -266,8 +297,10 @@ class VideoReader:
         try:
             self._stream = self._video_stream()
             if threads:
-                self._stream.thread_type = "AUTO"
-            self._index = _build_index(self._container, self._stream, self.path.name)
+                # Frame threads hold a frame each: beyond 1440p, slice threads (see frame_memory).
+                width, height = self._declared_size
+                self._stream.thread_type = plan_for_frame(width, height).decoder_threads
+            self._index, self._demuxed = _build_index(self._container, self._stream, self.path.name)
             self._by_pts = {pts: i for i, pts in enumerate(self._index.pts)}
             self._frames: Iterator[tuple[int, Any]] | None = None
             self._next = -1
@@ -283,13 +316,10 @@ class VideoReader:
             raise UnsupportedMedia(f"{self.path.name} has no video stream")
         stream = self._container.streams.video[0]
         width, height = stream.codec_context.width, stream.codec_context.height
-        if max(width, height) > MAX_FRAME_WIDTH or min(width, height) > MAX_FRAME_HEIGHT:
-            raise ImageTooLarge(
-                f"{self.path.name} has {width}x{height} frames; the limit is {MAX_FRAME_WIDTH}x"
-                f"{MAX_FRAME_HEIGHT}"
-            )
+        check_frame_size(width, height, self.path.name)
         if width <= 0 or height <= 0:
             raise UnsupportedMedia(f"{self.path.name}: the video stream declares no frame size")
+        self._declared_size = (width, height)
         return stream
 
     def _describe(self, first: Any) -> VideoInfo:
@@ -305,6 +335,7 @@ class VideoReader:
             fps = Fraction(count - 1) / span if variable else _snap_rate(Fraction(fps))
         else:
             duration = float(1 / fps)
+        declared = int(stream.frames or 0)
         rotation = int(first.rotation)
         width, height = first.width, first.height
         if rotation % 180:
@@ -332,6 +363,9 @@ class VideoReader:
             start_time=float(index.pts[0] * time_base),
             audio=audio,
             metadata={str(k): str(v) for k, v in self._container.metadata.items()},
+            # The container's count, when the demuxer found fewer packets than that (a damaged index);
+            # otherwise the frames found (packets an edit list discards are no missing frames).
+            declared_frame_count=declared if self._demuxed < declared else count,
         )
 
     @property
@@ -408,9 +442,22 @@ class VideoReader:
                     timestamp = frame.pts if frame.pts is not None else frame.best_effort_timestamp
                     found = self._by_pts.get(timestamp)
                     if found is not None:
+                        self._check_decoded_size(frame, found)
                         yield found, frame
         except av.FFmpegError as error:
             raise UnreadableFile(f"{self.path.name} is truncated or corrupt: {error}") from None
+
+    def _check_decoded_size(self, frame: Any, index: int) -> None:
+        """Every decoded frame has the size the header declared: a stream that changes size mid-way
+        (a header saying 512x388, then 8192x8192 frames) stops here, before the frame is converted or
+        handed on, so the frame-size limit holds for every frame and nothing is rescaled silently."""
+        if (frame.width, frame.height) == self._declared_size:
+            return
+        width, height = self._declared_size
+        raise FrameSizeChanged(
+            f"{self.path.name}: frame {index} is {frame.width}x{frame.height} but the video declares "
+            f"{width}x{height}; videos whose frame size changes are not supported"
+        )
 
     def close(self) -> None:
         """Release the file and decoder."""

@@ -20,6 +20,7 @@ import av
 import numpy as np
 
 from .errors import BadInput, OutputConflict, UnsupportedMedia
+from .frame_memory import encoder_memory_options
 from .provenance import VIDEO_SYNTHETIC_TAGS
 from .safe_files import check_free_space, disk_full_error, is_disk_full
 from .types import Image
@@ -164,7 +165,15 @@ def container_for(path: Path, codec: str) -> str:
     return container
 
 
-def _encoder_options(spec: CodecSpec, options: EncodeOptions) -> dict[str, str]:
+def _encoder_options(spec: CodecSpec, options: EncodeOptions, width: int, height: int) -> dict[str, str]:
+    """The codec's options, with the frame-size dependent caps on its memory merged in."""
+    merged = _codec_options(spec, options)
+    for name, value in encoder_memory_options(spec.encoder, width, height).items():
+        merged[name] = f"{merged[name]}:{value}" if name in merged else value  # x265-params joins
+    return merged
+
+
+def _codec_options(spec: CodecSpec, options: EncodeOptions) -> dict[str, str]:
     preset = options.preset or spec.default_preset
     crf = options.crf if options.crf is not None else spec.default_crf
     if spec.encoder == "libx264":
@@ -215,7 +224,7 @@ class VideoWriter:
         try:
             self._output.metadata.update(VIDEO_SYNTHETIC_TAGS)
             stream: Any = self._output.add_stream(
-                spec.encoder, rate=fps, options=_encoder_options(spec, options)
+                spec.encoder, rate=fps, options=_encoder_options(spec, options, self.width, self.height)
             )
             stream.width, stream.height, stream.pix_fmt = self.width, self.height, spec.pix_fmt
             stream.time_base = time_base

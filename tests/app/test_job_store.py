@@ -467,3 +467,18 @@ def test_a_late_queued_notification_never_overwrites_running(tmp_path: Path, sto
     store.flush()
     assert states == ["running"]
     assert saved(store.path)[info.key]["state"] == "done"
+
+
+def test_an_interrupted_overwrite_job_runs_again_though_its_output_exists(
+    tmp_path: Path, store: JobStore
+) -> None:
+    """An overwrite job's output existed before it started: its presence proves nothing, so the job
+    is requeued (never marked done with the old file)."""
+    spec = spec_for(tmp_path, "replaced.png", overwrite=True)
+    queue = JobQueue(recorder=store)
+    info = queue.submit("replace", writing_work(spec), spec.settings, spec=spec)
+    store.update(info.__class__(**{**info.__dict__, "state": JobState.RUNNING}))
+    spec.output.write_bytes(b"the file it was replacing")
+    record = store.get(info.key)
+    assert record is not None and record.state is JobState.RUNNING
+    assert plan_recovery(record).action == "requeue"

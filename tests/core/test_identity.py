@@ -13,19 +13,37 @@ from faceswap_desktop.core.identity import (
     verdict_for,
 )
 from faceswap_desktop.core.types import Identity
+from tests.conftest import MEDIA
 
-# Pair statistics measured on the shared identity set (see the identity module's docstring).
-MEASURED = {
-    DLIB_CALIBRATION.model: {"diff_p95": 0.882, "same_median": 0.963},
-    MOBILEFACENET_CALIBRATION.model: {"diff_p95": 0.160, "same_median": 0.703},
-}
+IDENTITY = MEDIA / "identity"
 
 
-@pytest.mark.parametrize("model", list(MEASURED))
-def test_calibrations_meet_the_documented_rules(model: str) -> None:
+@pytest.fixture(scope="module")
+def pair_cosines(analysed, context, mobilefacenet) -> dict[str, tuple[list[float], list[float]]]:
+    """Same-person and different-person pair cosines per model, measured now on the shared identity
+    set as the identity module's docstring describes (its numbers are not copied here)."""
+    photos = sorted(IDENTITY.glob("*/*.jpg"))
+    measured = {}
+    for recognizer in (context.recognizer("dlib"), mobilefacenet):
+        embedded = []
+        for path in photos:
+            image, faces = analysed(str(path.relative_to(MEDIA)))
+            embedded.append((path.parent.name, recognizer.embed(image, faces[0])))
+        same, different = [], []
+        for i, (person_a, a) in enumerate(embedded):
+            for person_b, b in embedded[i + 1 :]:
+                (same if person_a == person_b else different).append(cosine(a, b))
+        measured[recognizer.name] = (same, different)
+    return measured
+
+
+@pytest.mark.parametrize("model", [DLIB_CALIBRATION.model, MOBILEFACENET_CALIBRATION.model])
+def test_calibrations_meet_the_documented_rules(model: str, pair_cosines) -> None:
+    same, different = pair_cosines[model]
+    assert (len(same), len(different)) == (26, 352)  # 28 photos of 10 people (2-3 each)
     calibration = CalibrationTable(DEFAULT_CALIBRATIONS).get(model)
-    assert calibration.percent(MEASURED[model]["diff_p95"]) <= 10.0
-    assert calibration.percent(MEASURED[model]["same_median"]) >= 90.0
+    assert calibration.percent(float(np.percentile(different, 95))) <= 10.0
+    assert calibration.percent(float(np.median(same))) >= 90.0
     assert calibration.percent(calibration.centre) == pytest.approx(50.0)
 
 
@@ -66,3 +84,10 @@ def test_mean_identity_is_normalised_and_cosine_handles_zero() -> None:
     assert identity.photo_count == 2
     assert cosine(identity.embedding, np.array([1.0, 1.0, 0])) == pytest.approx(1.0)
     assert cosine(np.zeros(3), np.ones(3)) == 0.0
+
+
+def test_verdict_bands_change_exactly_at_their_edges() -> None:
+    edges = {25.0: ("different person", "uncertain"), 60.0: ("uncertain", "likely same")}
+    edges[90.0] = ("likely same", "strong match")
+    for edge, (below, at) in edges.items():
+        assert (verdict_for(edge - 0.1), verdict_for(edge)) == (below, at), edge

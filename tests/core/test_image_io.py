@@ -130,3 +130,14 @@ def test_exports_are_labelled_synthetic_and_still_decode(tmp_path: Path, extensi
     with av.open(str(path)) as container:
         frame = next(container.decode(video=0))
         assert (frame.width, frame.height) == (96, 64)
+
+
+@pytest.mark.parametrize(("width", "height"), [(16_385, 64), (64, 16_385)])
+def test_one_side_over_the_limit_is_refused_though_the_pixel_count_is_small(
+    tmp_path: Path, width: int, height: int
+) -> None:
+    # 1 M pixels, far under the pixel limit: only the per-side check (either side) can refuse it.
+    path = tmp_path / "strip.png"
+    path.write_bytes(_png_header(width, height))
+    with pytest.raises(ImageTooLarge, match=f"{width}x{height}"):
+        read_image(path)

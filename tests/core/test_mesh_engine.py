@@ -346,3 +346,18 @@ def test_the_liquify_remaps_only_where_its_map_moves_and_gives_the_whole_remap(a
     assert not covered.all(), "a real window: some cells are left out"
     assert not np.array_equal(expected, frame[outer.slices]), "the liquify moves pixels"
     assert np.array_equal(out, expected)
+
+
+def test_mask_padding_grows_the_mask_and_negative_padding_shrinks_it(analysed, obama_source) -> None:
+    frame, faces = analysed("identity/biden/biden2.jpg")
+    swapper = MeshSwapper()
+    areas = {}
+    masks = {}
+    for padding in (-10, 0, 10):
+        settings = SwapSettings(mask_padding=padding, mask_feather=0)
+        masks[padding] = swapper.swap(frame, faces[0], obama_source, settings).full_mask() > 0.5
+        areas[padding] = int(masks[padding].sum())
+    assert areas[-10] < areas[0] * 0.9 and areas[10] > areas[0] * 1.1, areas
+    # nested, up to the rasterised edge (138 of 214k pixels measured)
+    assert (masks[-10] & ~masks[0]).sum() < 0.005 * areas[0]
+    assert (masks[0] & ~masks[10]).sum() < 0.005 * areas[0]

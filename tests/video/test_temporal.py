@@ -63,3 +63,12 @@ def test_scene_cut_in_the_shared_clip() -> None:
     with VideoReader(HAMILTON) as reader:
         cuts = [index for index, frame in reader.frames(200, 222) if detector.is_cut(frame)]
     assert cuts == [211]
+
+
+def test_one_euro_treats_both_directions_of_motion_alike() -> None:
+    # The cutoff rises with the *magnitude* of the speed: a ramp down is filtered as the mirror of a
+    # ramp up (with a signed speed, fast motion one way would be smoothed harder, not less).
+    ramp = np.arange(60, dtype=float) * 3.0
+    up = run(OneEuroFilter(min_cutoff=1.0, beta=1.0), ramp)
+    down = run(OneEuroFilter(min_cutoff=1.0, beta=1.0), -ramp)
+    np.testing.assert_allclose(down, -up, rtol=1e-9, atol=1e-9)
