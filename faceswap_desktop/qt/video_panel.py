@@ -48,6 +48,15 @@ EXPORT_SCORE_EVERY = 3
 """Score every 3rd exported frame for the identity plot (the judge costs ~100 ms a face)."""
 
 
+PERSON = "Person A"
+"""The replaced person's name in the picture, the face chips and the gauge, the same in every frame."""
+
+
+def person_labels(count: int, chosen: int | None) -> tuple[str, ...]:
+    """Tags for a frame's faces: "A" on the replaced person, none on the others."""
+    return tuple("A" if index == chosen else "" for index in range(count))
+
+
 class VideoWorkspace(QObject):
     """Owns the timeline and the video preview; lives as long as the main window."""
 
@@ -187,6 +196,8 @@ class VideoWorkspace(QObject):
         self.window.engine_panel.clear_pipeline_error()
         self.view.before, self.view.after = result.original, frame
         self.view.faces = result.faces
+        # The replaced person keeps one name from frame to frame; the others' numbers would change.
+        self.view.labels = person_labels(len(result.faces), result.chosen)
         self.view.set_selected(() if result.chosen is None else (result.chosen,))
         self.window.target_panel.show_video_faces(
             result.chips,
@@ -218,7 +229,7 @@ class VideoWorkspace(QObject):
             face = dataclasses.replace(face, index=result.chosen)  # the gauge names the face on screen
         shown = face is not None and (face.similarity is not None or result.score_pending)
         self.window.similarity_panel.set_faces(
-            [face] if shown and face else [], measuring=result.score_pending
+            [face] if shown and face else [], measuring=result.score_pending, titles=(PERSON,)
         )
 
     def _plot_identity(self, result: VideoFrameResult) -> None:
@@ -256,7 +267,8 @@ class VideoWorkspace(QObject):
             return  # already the person being replaced
         self._set_reference(ReferenceChoice(shown.request.index, face_index))
         self.window.status_label.setText(
-            f"Replacing face {face_index + 1} of frame {shown.request.index + 1} from now on"
+            f"{PERSON} is now the face clicked in frame {shown.request.index + 1}; they are followed "
+            "through the video"
         )
 
     def reset_person(self) -> None:

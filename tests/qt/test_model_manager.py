@@ -49,7 +49,7 @@ def make_dialog(qtbot, tmp_path: Path) -> Iterator:  # type: ignore[no-untyped-d
     ) -> ModelManagerDialog:
         registry = registry or ModelRegistry({spec.id: spec for spec in specs or []})
         store = ModelStore(registry, root=tmp_path / "models", policy=FAST)
-        dialog = ModelManagerDialog(store)
+        dialog = ModelManagerDialog(store, ask_licence=lambda _parent, _spec: True)
         qtbot.addWidget(dialog)
         dialog.show()
         dialogs.append(dialog)
