@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -202,6 +202,8 @@ class SimilarityGaugeWidget(QWidget):
 class SimilarityPanel(QWidget):
     """One gauge per swapped face, updated with each preview result."""
 
+    gauges_rebuilt = Signal()  # the number of gauges changed: the dock may need another height
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("SimilarityPanel")
@@ -258,6 +260,7 @@ class SimilarityPanel(QWidget):
             self.gauges = [SimilarityGaugeWidget(parent=self, compact=compact) for _ in swapped]
             for number, gauge in enumerate(self.gauges):
                 self._row.addWidget(gauge, number // columns, number % columns)
+            self.gauges_rebuilt.emit()
         for number, (gauge, face) in enumerate(zip(self.gauges, swapped, strict=True)):
             gauge.title = titles[number] if number < len(titles) else f"Face {face.index + 1}"
             gauge.measuring = measuring and face.similarity is None

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QDockWidget, QScrollArea
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -39,16 +40,82 @@ def _clamp(value: float, bounds: tuple[int, int]) -> int:
     return int(min(max(value, bounds[0]), bounds[1]))
 
 
+class GrowWithWindow(QObject):
+    """When the window grows, docks narrower (or a Jobs dock lower) than their default share of the new
+    size grow to it: a window made small and then large again gets its panels back without dragging.
+    A dock the user made larger than its default is left alone."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.window and isinstance(event, QResizeEvent) and event.oldSize().isValid():
+            grew_w = event.size().width() > event.oldSize().width()
+            grew_h = event.size().height() > event.oldSize().height()
+            if grew_w or grew_h:
+                grow_docks(self.window, grew_w, grew_h)
+        return False
+
+
+def grow_docks(window: MainWindow, width: bool, height: bool) -> None:
+    """Bring docks that are below their default size for the window's size up to it."""
+    docks = {dock.objectName(): dock for dock in window.docks if dock.isVisible() and not dock.isFloating()}
+    side = _clamp(window.width() * 0.24, SIDE_WIDTH)
+    if width:
+        small = []
+        for name in ("SourceDock", "SimilarityDock", "SettingsDock"):
+            dock = docks.get(name)
+            wanted = max(side, settings_width(dock)) if dock is not None and name == "SettingsDock" else side
+            if dock is not None and dock.width() < wanted:
+                small.append((dock, wanted))
+        if small:
+            window.resizeDocks([d for d, _ in small], [w for _, w in small], Qt.Orientation.Horizontal)
+    jobs = docks.get("JobsDock")
+    wanted_jobs = _clamp(window.height() * 0.2, JOBS_HEIGHT)
+    if height and jobs is not None and jobs.height() < wanted_jobs:
+        window.resizeDocks([jobs], [wanted_jobs], Qt.Orientation.Vertical)
+
+
 def configure_docks(window: MainWindow) -> None:
-    """Corners and minimum sizes (once, when the docks are built)."""
+    """Corners, minimum sizes and growth with the window (once, when the docks are built)."""
     window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
     window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
     for dock in window.docks:
         name = dock.objectName()
         if name in DOCK_MIN_HEIGHT:
-            dock.setMinimumWidth(SIDE_MIN_WIDTH)
+            dock.setMinimumWidth(settings_width(dock) if name == "SettingsDock" else SIDE_MIN_WIDTH)
             dock.widget().setMinimumHeight(DOCK_MIN_HEIGHT[name])
     apply_default_sizes(window)
+    window.installEventFilter(GrowWithWindow(window))
+    # After the new gauges are laid out (their size hints count then).
+    window.similarity_panel.gauges_rebuilt.connect(lambda: QTimer.singleShot(0, lambda: fit_gauges(window)))
+
+
+def fit_gauges(window: MainWindow) -> None:
+    """Give the Similarity dock the height its gauges need (six faces: two rows), taking it from the
+    Settings dock under it, which scrolls, but never more than 60% of the column."""
+    docks = {dock.objectName(): dock for dock in window.docks}
+    gauges, settings = docks["SimilarityDock"], docks["SettingsDock"]
+    if gauges.isFloating() or settings.isFloating() or not settings.isVisible():
+        return
+    if window.dockWidgetArea(gauges) != window.dockWidgetArea(settings):
+        return
+    panel = window.similarity_panel
+    title = gauges.height() - gauges.widget().height()
+    wanted = panel.sizeHint().height() + title + 4
+    column = gauges.height() + settings.height()
+    wanted = min(wanted, int(column * 0.6))
+    if gauges.height() < wanted:
+        window.resizeDocks([gauges, settings], [wanted, column - wanted], Qt.Orientation.Vertical)
+
+
+def settings_width(dock: QDockWidget) -> int:
+    """The width the Settings dock needs to show its widest row and a vertical scroll bar."""
+    area = dock.widget()
+    content = area.widget() if isinstance(area, QScrollArea) else area
+    bar = area.verticalScrollBar().sizeHint().width() if isinstance(area, QScrollArea) else 0
+    return content.minimumSizeHint().width() + bar + 4
 
 
 def apply_default_sizes(window: MainWindow) -> None:
@@ -58,7 +125,9 @@ def apply_default_sizes(window: MainWindow) -> None:
     side = _clamp(width * 0.24, SIDE_WIDTH)
     left = [docks["SourceDock"], docks["TargetDock"]]
     right = [docks["SimilarityDock"], docks["SettingsDock"]]
-    window.resizeDocks([left[0], right[0]], [side, side], Qt.Orientation.Horizontal)
+    # The settings never need a horizontal scroll: their column is at least as wide as its content.
+    settings = max(side, settings_width(docks["SettingsDock"]))
+    window.resizeDocks([left[0], right[0]], [side, settings], Qt.Orientation.Horizontal)
     window.resizeDocks([docks["JobsDock"]], [_clamp(height * 0.2, JOBS_HEIGHT)], Qt.Orientation.Vertical)
     # The source list needs less than the target's face chips; the gauges less than the settings.
     column = max(height - 120, 300)

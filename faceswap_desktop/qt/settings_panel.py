@@ -40,8 +40,11 @@ CHOICE_LABELS: dict[str, str] = {
 }
 """Plain words for the internal choice values (the stored values stay as they are)."""
 
-SLIDER_MIN_WIDTH = 150
-"""Enough track that one step of a -20..20 setting is several pixels of drag."""
+SLIDER_MIN_WIDTH = 90
+"""The slider takes the row's spare width; below this it is too short to aim with (the spin box and the
+arrow keys then give single steps)."""
+COMBO_MIN_CHARS = 12
+"""Combo boxes may be narrower than their longest item (it shows in full in the open list)."""
 
 
 def choice_label(value: str) -> str:
@@ -154,7 +157,7 @@ class BlendSettingsPanel(QWidget):
             spin = QSpinBox()
             spin.setRange(spec.minimum, spec.maximum)
             spin.setSuffix(f" {spec.suffix}" if spec.suffix else "")
-            spin.setFixedWidth(78)
+            spin.setFixedWidth(72)
             spin.setAlignment(Qt.AlignmentFlag.AlignRight)
             spin.setAccelerated(False)
             tip = f"{spec.help}\nArrow keys (or the spin box arrows) change it one step at a time."
@@ -173,6 +176,8 @@ class BlendSettingsPanel(QWidget):
             return row
         if spec.kind == "choice":
             combo = QComboBox()
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(COMBO_MIN_CHARS)
             for choice in spec.choices:
                 combo.addItem(choice_label(choice), choice)
             combo.setToolTip(spec.help)

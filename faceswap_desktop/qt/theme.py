@@ -72,12 +72,8 @@ QListWidget {{ background: {base}; border: 1px solid {border}; border-radius: 6p
 QListWidget::item:selected {{ background: {accent}; color: white; border-radius: 4px; }}
 QComboBox, QSpinBox {{ background: {base}; color: {text}; border: 1px solid {border}; border-radius: 5px;
                       padding: 3px 6px; }}
-QSpinBox {{ padding-right: 16px; }}
-QSpinBox::up-button, QSpinBox::down-button {{ width: 14px; border: none; background: {button}; }}
-QSpinBox::up-arrow {{ width: 0; height: 0; border-left: 4px solid transparent;
-                     border-right: 4px solid transparent; border-bottom: 5px solid {text}; }}
-QSpinBox::down-arrow {{ width: 0; height: 0; border-left: 4px solid transparent;
-                       border-right: 4px solid transparent; border-top: 5px solid {text}; }}
+QSpinBox {{ padding-right: 18px; }}
+QSpinBox::up-button, QSpinBox::down-button {{ width: 16px; border: none; }}
 QComboBox:disabled, QSpinBox:disabled {{ color: {muted}; }}
 QSlider::groove:horizontal {{ height: 4px; background: {track}; border-radius: 2px; }}
 QSlider::sub-page:horizontal {{ background: {accent}; border-radius: 2px; }}
