@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QHelpEvent
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QHelpEvent, Qt
 from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
 WRAP_AT = 70
@@ -23,7 +23,8 @@ def wrapped_tooltip(text: str) -> str:
     if len(text) <= WRAP_AT or Qt.mightBeRichText(text):
         return text
     body = "<br>".join(html.escape(line) for line in text.splitlines())
-    return f"<div style='width: {TIP_WIDTH_PX}px'>{body}</div>"
+    # A table's width is honoured by Qt's rich text (a div's CSS width is not: Qt then picks ~200 px).
+    return f"<table width='{TIP_WIDTH_PX}'><tr><td>{body}</td></tr></table>"
 
 
 class TooltipWrapper(QObject):

@@ -17,7 +17,9 @@ from .test_store import CONTENT, _spec, _store
 from .zoo_fakes import LocalServer, Script
 
 # Retries with a back-off of 1, 2 and 4 s: a retried refused connection would take 7 s and say so.
-PATIENT = DownloadPolicy(connect_timeout=2.0, stall_timeout=0.3, retries=3, backoff_initial=1.0, chunk_size=4096)
+PATIENT = DownloadPolicy(
+    connect_timeout=2.0, stall_timeout=0.3, retries=3, backoff_initial=1.0, chunk_size=4096
+)
 
 
 def test_a_failed_name_lookup_is_named_and_not_retried() -> None:
