@@ -253,7 +253,7 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
         self.recheck_button.clicked.connect(self.refresh)
-        self.toast = ToastWidget(self)
+        self.toast = ToastWidget(self, anchor=self.table)  # above the message line, which says it too
         self.resize(1220, 650)
 
     def _add_row(self, spec: ModelSpec) -> None:

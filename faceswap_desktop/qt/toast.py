@@ -62,7 +62,11 @@ class ToastWidget(QWidget):
         parent = self.parentWidget()
         width = min(560, parent.width() - 40)
         self.setFixedWidth(max(width, 200))
-        self.adjustSize()
+        # A wrapped label's height depends on the width: ask the layout for it (adjustSize alone left a
+        # long message cut off at the top and bottom).
+        layout = self.layout()
+        height = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else -1
+        self.setFixedHeight(max(height, layout.totalMinimumSize().height()))
         bottom = parent.height()
         if self.anchor is not None and self.anchor.isVisible():
             bottom = self.anchor.geometry().bottom()
