@@ -58,14 +58,15 @@ def default_export_path(window: MainWindow) -> Path:
     return default_output_path(target.path, taken, folder=folder)
 
 
-def confirm_folder(window: MainWindow, output: Path) -> bool:
+def confirm_folder(window: MainWindow, output: Path, also: tuple[Path, ...] = ()) -> bool:
     """False, after saying why, when ``output``'s folder cannot be written; asks before writing next to
-    the input photos (an export there is easily mistaken for, or mixed up with, an original)."""
+    the input photos (an export there is easily mistaken for, or mixed up with, an original); ``also``:
+    more inputs (a video target)."""
     problem = folder_write_problem(output.parent)
     if problem:
         window.show_error(f"Cannot export there: {problem}. Choose another folder.")
         return False
-    inputs = list(window.session.usable_sources)
+    inputs = list(window.session.usable_sources) + list(also)
     if window.session.target is not None:
         inputs.append(window.session.target.path)
     if is_input_folder(output, inputs):

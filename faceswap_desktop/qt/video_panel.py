@@ -19,6 +19,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QDialog
 
+from ..app.export import default_export_folder
 from ..app.job_specs import video_spec
 from ..app.jobs import JobInfo
 from ..app.video import VideoExportRequest
@@ -27,6 +28,7 @@ from ..app.video_report import FrameRecord
 from ..app.video_session import ReferenceChoice
 from ..core.errors import FaceswapError
 from ..core.video_io import VideoInfo
+from .export_flow import confirm_folder, pictures_folder, remember_folder
 from .timeline import TimelineWidget
 from .timeline_model import NOT_MEASURED, TimelineModel
 from .video_export_dialog import VideoExportChoice, VideoExportDialog
@@ -299,10 +301,13 @@ class VideoWorkspace(QObject):
             return
         jobs = self.window.runner.queue.jobs()
         taken = [job.output for job in jobs if job.output is not None and not job.state.is_final]
-        dialog = VideoExportDialog(self.model, self.path, self.info.has_audio, self.window, taken)
+        folder = default_export_folder(self.window.user_settings.last_export_folder, pictures_folder())
+        dialog = VideoExportDialog(self.model, self.path, self.info.has_audio, self.window, taken, folder)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         choice = dialog.choice()
+        if not confirm_folder(self.window, choice.output, also=(self.path,)):
+            return
         overwrite = choice.output.exists()
         if overwrite and not self.window.confirm(
             "Replace file?", f"{choice.output.name} already exists. Replace it?"
@@ -352,6 +357,7 @@ class VideoWorkspace(QObject):
             spec=video_spec(request, track),
         )
         self.window.runner.start_pending()
+        remember_folder(self.window, choice.output)
         return info
 
     def _drain_records(self, _jobs: list[JobInfo] | None = None) -> None:

@@ -17,6 +17,7 @@ from faceswap_desktop.qt.dialogs import ConsentDialog
 from faceswap_desktop.qt.main_window import MainWindow
 from faceswap_desktop.qt.theme import apply_theme
 from faceswap_desktop.qt.tooltips import wrapped_tooltip
+from faceswap_desktop.qt.video_export_dialog import default_video_output
 
 
 def exported(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
@@ -166,3 +167,9 @@ def test_consent_continue_looks_disabled_until_ticked(qtbot) -> None:  # type: i
     centre = (enabled.width() // 4, enabled.height() // 2)  # a point of the fill, left of the text
     a, b = disabled.pixelColor(*centre), enabled.pixelColor(*centre)
     assert abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue()) > 60
+
+
+def test_a_video_export_also_starts_in_the_export_folder(tmp_path: Path) -> None:
+    clip, folder = tmp_path / "media" / "clip.mp4", tmp_path / "exports"
+    assert default_video_output(clip, folder=folder) == folder / "clip_swapped.mp4"
+    assert default_video_output(clip) == clip.parent / "clip_swapped.mp4"
