@@ -30,10 +30,13 @@ def changed_region(result: Image, target: Image, threshold: int = 6) -> NDArray[
     return cv2.morphologyEx(region, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))
 
 
-def seam_ratio(result: Image, target: Image, ring_px: int = 3) -> float:
+def seam_ratio(
+    result: Image, target: Image, ring_px: int = 3, region: NDArray[np.uint8] | None = None
+) -> float:
     """Mean gradient magnitude of the result on a thin ring around the changed region, over the target's
-    on the same ring: about 1 when the swap's edge is invisible, higher when a seam shows."""
-    region = changed_region(result, target)
+    on the same ring: about 1 when the swap's edge is invisible, higher when a seam shows. ``region``:
+    the :func:`changed_region` when the caller has it already."""
+    region = changed_region(result, target) if region is None else region
     if not region.any():
         return 1.0
     kernel = np.ones((2 * ring_px + 1, 2 * ring_px + 1), np.uint8)
@@ -45,13 +48,16 @@ COLOUR_STEP_LIMIT = 6.0
 """Mean LAB difference (delta E, CIE76) across the swap's edge above which a tone step is visible."""
 
 
-def colour_step(result: Image, target: Image, band_px: int = 6) -> float:
+def colour_step(
+    result: Image, target: Image, band_px: int = 6, region: NDArray[np.uint8] | None = None
+) -> float:
     """Colour difference between thin bands just inside and just outside the changed region's edge.
 
     Feathering hides a sharp edge from :func:`seam_ratio`, but not a change of skin tone or source
-    background showing at the boundary; this measures that, as a mean CIE76 delta E.
+    background showing at the boundary; this measures that, as a mean CIE76 delta E. ``region`` as in
+    :func:`seam_ratio`.
     """
-    region = changed_region(result, target)
+    region = changed_region(result, target) if region is None else region
     if not region.any():
         return 0.0
     kernel = np.ones((2 * band_px + 1, 2 * band_px + 1), np.uint8)
@@ -90,7 +96,7 @@ class EdgeCheck:
 
 
 def edge_check(
-    result: Image, target: Image, box: tuple[float, float, float, float], margin: float = 0.6
+    result: Image, target: Image, box: tuple[float, float, float, float], margin: float = 0.35
 ) -> EdgeCheck:
     """:func:`seam_ratio` and :func:`colour_step` on a crop around one face ``box`` (x0, y0, x1, y1),
     grown by ``margin`` of the face's size on each side: a group photo's faces are judged one by one."""
@@ -104,4 +110,8 @@ def edge_check(
     crop_result, crop_target = result[top:bottom, left:right], target[top:bottom, left:right]
     # At full resolution: the limits were set on full-size images, and both measures shift when scaled
     # (a 512 px crop moved biden2's default-settings colour step from 1.9 to 6.8, over its limit).
-    return EdgeCheck(seam_ratio(crop_result, crop_target), colour_step(crop_result, crop_target))
+    region = changed_region(crop_result, crop_target)  # once for both measures
+    return EdgeCheck(
+        seam_ratio(crop_result, crop_target, region=region),
+        colour_step(crop_result, crop_target, region=region),
+    )
