@@ -84,7 +84,7 @@ def configure_docks(window: MainWindow) -> None:
     for dock in window.docks:
         name = dock.objectName()
         if name in DOCK_MIN_HEIGHT:
-            dock.setMinimumWidth(settings_width(dock) if name == "SettingsDock" else SIDE_MIN_WIDTH)
+            dock.setMinimumWidth(max(settings_width(dock), SIDE_MIN_WIDTH))
             dock.widget().setMinimumHeight(DOCK_MIN_HEIGHT[name])
     apply_default_sizes(window)
     window.installEventFilter(GrowWithWindow(window))
@@ -111,7 +111,8 @@ def fit_gauges(window: MainWindow) -> None:
 
 
 def settings_width(dock: QDockWidget) -> int:
-    """The width the Settings dock needs to show its widest row and a vertical scroll bar."""
+    """The width a side dock needs to show its widest row and a vertical scroll bar (the panels never
+    scroll sideways, so anything wider would be cut off)."""
     area = dock.widget()
     content = area.widget() if isinstance(area, QScrollArea) else area
     bar = area.verticalScrollBar().sizeHint().width() if isinstance(area, QScrollArea) else 0
