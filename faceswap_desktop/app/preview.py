@@ -9,6 +9,7 @@ Decoding, detection, source preparation and the swap all happen in the engine, o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -25,8 +26,9 @@ from ..core.errors import FaceswapError, NoFaceFound
 from ..core.guarded_decode import load_image
 from ..core.likeness import LikenessSearch, ProgressCallback, maximize_likeness
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
+from ..core.quality import EdgeCheck, edge_check
 from ..core.settings import SwapSettings
-from ..core.types import Face, Image
+from ..core.types import Face, Image, Similarity
 from .context import DEFAULT_DETECTOR, DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
 from .isolated_judge import PipelineFactory
 
@@ -68,6 +70,8 @@ class PreviewResult:
     """Why the scores come from another judge than the requested one (empty when they do not)."""
     score_pending: bool = False
     """True when the frame was rendered without scores: :meth:`PreviewEngine.measure` adds them."""
+    edges: tuple[EdgeCheck, ...] = ()
+    """Per swapped face (same order), the realism measures of its edge; filled with the scores."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,7 @@ class PreviewEngine:
         self._sources: _LruCache[SourceAnalysis] = _LruCache(capacity * 2)
         self._targets: _LruCache[TargetAnalysis] = _LruCache(capacity)
         self._prepared: _LruCache[PreparedSource] = _LruCache(capacity)
+        self._baselines: _LruCache[Similarity | None] = _LruCache(capacity * 8)
 
     def pipeline(self, request: PreviewRequest) -> FacePipeline:
         """The request's pipeline on the request's execution provider (built on the calling thread)."""
@@ -274,17 +279,52 @@ class PreviewEngine:
             and prepared.identity is not None
             and bool(result.swapped)
         )
+        swapped: tuple[SwappedFace, ...] = tuple(result.swapped)
+        edges: tuple[EdgeCheck, ...] = ()
+        if not pending and not is_stale():
+            swapped, edges = self._assess(request, pipeline, prepared, target.image, result.frame, swapped)
         return PreviewResult(
             request,
             generation,
             target.image,
             result.frame,
             target.faces,
-            tuple(result.swapped),
+            swapped,
             elapsed,
             self.judge_note(request),
             score_pending=pending,
+            edges=edges,
         )
+
+    def _assess(
+        self,
+        request: PreviewRequest,
+        pipeline: FacePipeline,
+        prepared: PreparedSource,
+        original: Image,
+        frame: Image,
+        swapped: tuple[SwappedFace, ...],
+    ) -> tuple[tuple[SwappedFace, ...], tuple[EdgeCheck, ...]]:
+        """Each face's baseline (the untouched target face against the source, as the CLI reports it;
+        cached, it does not depend on the settings) and the realism measures of its edge."""
+        with_baseline = []
+        for face in swapped:
+            key = (
+                _file_key(request.target),
+                request.detector,
+                request.engine,
+                request.judge,
+                request.provider,
+                tuple(_file_key(path) for path in request.sources),
+                face.index,
+            )
+            target_face = face.face
+            baseline = self._baselines.get_or_create(
+                key, functools.partial(pipeline.measure, original, target_face, prepared)
+            )
+            with_baseline.append(dataclasses.replace(face, baseline=baseline))
+        edges = tuple(edge_check(frame, original, face.face.box) for face in swapped)
+        return tuple(with_baseline), edges
 
     def measure(
         self, result: PreviewResult, is_stale: Callable[[], bool] = lambda: False
@@ -308,8 +348,13 @@ class PreviewEngine:
                 return None
             similarity = pipeline.measure(result.frame, face.face, prepared)
             swapped.append(dataclasses.replace(face, similarity=similarity))
+        if is_stale():
+            return None
+        assessed, edges = self._assess(
+            request, pipeline, prepared, result.original, result.frame, tuple(swapped)
+        )
         self.scored.append(result.generation)
-        return dataclasses.replace(result, swapped=tuple(swapped), score_pending=False)
+        return dataclasses.replace(result, swapped=assessed, score_pending=False, edges=edges)
 
     def maximize_likeness(
         self,
@@ -346,6 +391,11 @@ class PreviewEngine:
         )
 
 
+MIN_COSINE_GAIN = 0.01
+"""The smallest judged gain 'Maximise likeness' applies (the same photo's cosine varies by a few
+thousandths with a one-step change of feather or padding)."""
+
+
 @dataclass(frozen=True)
 class LikenessOutcome:
     """A finished likeness search for a preview request, with the judge that scored it."""
@@ -362,6 +412,23 @@ class LikenessOutcome:
         """Setting name -> (before, after) for every setting the search changed."""
         before, after = self.request.settings.to_dict(), self.search.best.settings.to_dict()
         return {name: (before[name], after[name]) for name in after if before[name] != after[name]}
+
+    @property
+    def realism_fix(self) -> bool:
+        """The user's own settings showed a visible edge and the search found settings that do not."""
+        return not self.search.start.acceptable and self.search.best.acceptable and bool(self.changed)
+
+    @property
+    def worthwhile(self) -> bool:
+        """Whether applying the search's settings is a real improvement: a realism fix, or a likeness
+        gain of at least :data:`MIN_COSINE_GAIN` that also shows as a higher percentage. A smaller gain
+        is the judge's noise, and "99% → 99%" with changed settings only confuses."""
+        if not self.changed:
+            return False
+        if self.realism_fix:
+            return True
+        shown_gain = round(self.best_percent) > round(self.start_percent)
+        return self.search.gain >= MIN_COSINE_GAIN and shown_gain
 
 
 def face_crop(image: Image, face: Face, side: int = 96, margin: float = 0.25) -> Image:

@@ -32,7 +32,8 @@ PRESETS_FILE = "presets.json"
 SETTINGS_VERSION = 2
 """Version 2 added ``components`` (engine, judge, detector, restorer, mask model, provider)."""
 PRESETS_VERSION = 1
-THEMES: tuple[str, ...] = ("dark", "light")
+THEMES: tuple[str, ...] = ("dark", "light", "system")
+"""The theme choices; "system" follows the desktop's light or dark scheme."""
 MAX_PRESET_NAME = 60
 
 
@@ -53,6 +54,8 @@ class UserSettings:
     swap_settings: dict[str, Any] = field(default_factory=dict)
     last_folder: str = ""
     components: dict[str, Any] = field(default_factory=dict)
+    last_export_folder: str = ""
+    """Where the last export was written: the next export's save dialog starts there."""
 
     def with_changes(self, **changes: Any) -> UserSettings:
         """A copy with some fields changed."""

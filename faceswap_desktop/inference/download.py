@@ -7,11 +7,13 @@ the digest this module returns; nothing here decides whether a file may be loade
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import http.client
 import logging
 import re
+import socket
 import ssl
 import threading
 import urllib.error
@@ -62,6 +64,8 @@ class DownloadProgress:
     received: int
     total: int | None
     url: str
+    note: str = ""
+    """Set while the download waits to retry: what went wrong and when the next attempt is."""
 
 
 ProgressCallback = Callable[[DownloadProgress], None]
@@ -94,6 +98,23 @@ class RetryableError(Exception):
 
 class FatalUrlError(Exception):
     """This URL cannot give the file (404, wrong size, refused scheme): try the next mirror."""
+
+
+_UNREACHABLE = {errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
+"""Connection errors that waiting does not cure (unlike a timeout or a reset): no network, no route,
+nothing listening. Retrying them only kept the user at "connecting…" for the back-off's ~40 s."""
+
+
+def unreachable_reason(url: str, error: BaseException) -> str:
+    """Why ``url``'s server cannot be reached at all, in words (empty for errors worth retrying)."""
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    host = urlsplit(url).hostname or url
+    if isinstance(reason, socket.gaierror):
+        return f"cannot look up the server name {host} (no network connection, or DNS is not working)"
+    if isinstance(reason, OSError) and reason.errno in _UNREACHABLE:
+        words = reason.strerror or str(reason)
+        return f"cannot connect to {host}: {words.lower()} (no network connection, or a firewall blocks it)"
+    return ""
 
 
 def check_url(url: str) -> None:
@@ -191,14 +212,11 @@ def fetch_url(
         except RetryableError as error:
             if attempt == policy.retries:
                 raise
-            log.warning(
-                "%s: %s (attempt %d of %d); retrying in %.1f s",
-                label,
-                error,
-                attempt + 1,
-                policy.retries + 1,
-                delay,
-            )
+            state = f"{error}; retrying in {delay:.0f} s (attempt {attempt + 2} of {policy.retries + 1})"
+            log.warning("%s: %s", label, state)
+            if progress is not None:
+                held = part.stat().st_size if part.exists() else 0
+                progress(DownloadProgress(label, held, expected_size, url, note=state))
             cancel.sleep(delay)
             delay = min(delay * 2.0, policy.backoff_max)
     raise AssertionError("unreachable")  # pragma: no cover
@@ -244,6 +262,9 @@ def _fetch_once(
             raise RetryableError(f"HTTP {error.code}") from error
         raise FatalUrlError(f"HTTP {error.code} from {url}") from error
     except (OSError, http.client.HTTPException) as error:
+        unreachable = unreachable_reason(url, error)
+        if unreachable:  # fail now: the next mirror may be reachable, this one will not be soon
+            raise FatalUrlError(unreachable) from error
         raise RetryableError(f"cannot connect: {error}") from error
     with response:
         if response.status == 206:

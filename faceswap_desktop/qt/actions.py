@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QApplication, QToolBar
 
 from .icons import icon
+from .tooltips import install_tooltip_wrapping
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -132,7 +133,7 @@ def install_actions(window: MainWindow) -> dict[str, QAction]:
             "&Fit to window",
             "mdi6.fit-to-screen-outline",
             "Ctrl+0",
-            "Fit the photo to the window",
+            "Fit: show the whole photo in the window",
             w.preview.fit_to_window,
         ),
         "actual": _action(
@@ -140,20 +141,22 @@ def install_actions(window: MainWindow) -> dict[str, QAction]:
             "Actual &size",
             "mdi6.numeric-1-box-outline",
             "Ctrl+1",
-            "Show the photo at 100%",
-            lambda: w.preview.zoom_by(1.0 / w.preview.scale()),
+            "Show the photo at 100%, centred on the chosen face",
+            w.preview.actual_size,
         ),
     }
     themes = QActionGroup(w)
-    for name in ("dark", "light"):
+    for name, text, tip in (
+        ("dark", "Dark theme", "Switch to the dark theme"),
+        ("light", "Light theme", "Switch to the light theme"),
+        (
+            "system",
+            "Follow the system theme",
+            "Use the desktop's light or dark scheme, and follow its changes",
+        ),
+    ):
         theme_action = _action(
-            w,
-            f"{name.capitalize()} theme",
-            "mdi6.theme-light-dark",
-            None,
-            f"Switch to the {name} theme",
-            lambda _c=False, n=name: w.set_theme(n),
-            True,
+            w, text, "mdi6.theme-light-dark", None, tip, lambda _c=False, n=name: w.set_theme(n), True
         )
         theme_action.setChecked(name == w.user_settings.theme)
         themes.addAction(theme_action)
@@ -172,12 +175,21 @@ def install_actions(window: MainWindow) -> dict[str, QAction]:
     for name in ("before", "compare", "zoom_in", "zoom_out", "fit", "actual"):
         view_menu.addAction(actions[name])
     view_menu.addSeparator()
-    view_menu.addAction(actions["theme_dark"])
-    view_menu.addAction(actions["theme_light"])
+    for name in ("theme_dark", "theme_light", "theme_system"):
+        view_menu.addAction(actions[name])
     view_menu.addSeparator()
     panels = view_menu.addMenu("Panels")
     for dock in w.docks:
         panels.addAction(dock.toggleViewAction())
+    actions["reset_layout"] = _action(
+        w,
+        "Reset &layout",
+        "mdi6.view-dashboard-outline",
+        "Ctrl+Shift+0",
+        "Show every panel again at its default place and size for this window size",
+        w.reset_layout,
+    )
+    view_menu.addAction(actions["reset_layout"])
 
     toolbar = QToolBar("Main toolbar")
     toolbar.setObjectName("MainToolBar")
@@ -197,13 +209,19 @@ def install_actions(window: MainWindow) -> dict[str, QAction]:
     for name in ("undo", "redo", "fit"):
         button = toolbar.widgetForAction(actions[name])
         if button is not None:
+            # An icon-only button says what it does on hover and to screen readers.
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+            button.setToolTip(actions[name].toolTip() or actions[name].text().replace("&", ""))
+            button.setAccessibleName(actions[name].text().replace("&", ""))
     w.addToolBar(toolbar)
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        install_tooltip_wrapping(app)
     return actions
 
 
 def refresh_icons(actions: dict[str, QAction]) -> None:
-    """Re-create the icons in the current theme's colour."""
+    """Re-create the actions' icons (they also follow a theme change by themselves, see :mod:`icons`)."""
     for action in actions.values():
         name = action.property("iconName")
         if name:

@@ -25,13 +25,25 @@ class ConsentDialog(QDialog):
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Continue")
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
-        self.confirm.toggled.connect(self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled)
+        self.continue_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.continue_button.setText("Continue")
+        # The theme draws a disabled button greyed and dashed (it looked enabled before); the tooltip and
+        # the hint under the box say what enables it.
+        self.continue_button.setObjectName("PrimaryButton")
+        self.hint = QLabel("Tick the box above to continue.")
+        self.hint.setObjectName("MutedLabel")
+        self.confirm.toggled.connect(self._on_confirm_toggled)
+        self._on_confirm_toggled(False)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(text)
         layout.addWidget(self.confirm)
+        layout.addWidget(self.hint)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(460)
+
+    def _on_confirm_toggled(self, checked: bool) -> None:
+        self.continue_button.setEnabled(checked)
+        self.continue_button.setToolTip("" if checked else "Tick the consent box first")
+        self.hint.setVisible(not checked)

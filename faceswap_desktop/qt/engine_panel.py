@@ -136,6 +136,9 @@ class EnginePanel(QWidget):
     # -- construction --------------------------------------------------------------------------------
     def _combo(self, key: str, ids: list[str], none_text: str = "None") -> QComboBox:
         combo = QComboBox()
+        # Narrower than its longest item when the dock is (the open list shows every item in full).
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(12)
         combo.setObjectName(f"{key}Combo")
         combo.setToolTip(HELP[key])
         combo.setMinimumWidth(150)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +44,12 @@ def describe_eta(seconds: float | None) -> str:
     return f"about {seconds / 60:.0f} min left"
 
 
+ROW_HEIGHT = 44
+"""About one job row's height with its spacing."""
+ROWS_SHOWN = 2
+"""The panel never shrinks below two rows: the newest job and the one before it."""
+
+
 class JobRowWidget(QFrame):
     """One job: title, progress bar, state/ETA line and its buttons."""
 
@@ -63,13 +70,20 @@ class JobRowWidget(QFrame):
         self.cancel_button.setToolTip("Stop this job")
         self.open_button = QPushButton(icon("mdi6.folder-open-outline"), "Show")
         self.open_button.setToolTip("Open the folder of the exported file")
+        # Title and state on one line, the bar under them: a row is ~40 px high, so a short Jobs panel
+        # still shows several jobs.
+        self.status.setMinimumWidth(40)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        line = QHBoxLayout()
+        line.setSpacing(10)
+        line.addWidget(self.title)
+        line.addWidget(self.status, 1)
         text = QVBoxLayout()
         text.setSpacing(3)
-        text.addWidget(self.title)
+        text.addLayout(line)
         text.addWidget(self.progress)
-        text.addWidget(self.status)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setContentsMargins(10, 4, 10, 4)
         layout.addLayout(text, 1)
         layout.addWidget(self.cancel_button)
         layout.addWidget(self.open_button)
@@ -118,12 +132,13 @@ class JobQueuePanel(QWidget):
         body = QWidget()
         self._rows_layout = QVBoxLayout(body)
         self._rows_layout.setContentsMargins(0, 0, 0, 0)
-        self._rows_layout.setSpacing(6)
+        self._rows_layout.setSpacing(4)
         self._rows_layout.addWidget(self.empty)
         self._rows_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
+        scroll.setMinimumHeight(ROWS_SHOWN * ROW_HEIGHT)
         header = QHBoxLayout()
         header.addWidget(self.save_warning, 1)
         header.addStretch(1)

@@ -21,6 +21,7 @@ from ..app.preview import LikenessOutcome, PreviewEngine, PreviewRequest
 from ..core.errors import Cancelled
 from ..core.likeness import Evaluation
 from ..core.settings import SETTING_SPECS
+from .export_flow import missing_for_swap
 from .icons import icon
 from .workers import SerialExecutor
 
@@ -147,7 +148,7 @@ class LikenessUi(QObject):
             return
         request = window.session.preview_request()
         if request is None:
-            window.show_error("Add a source photo with a face and a target photo first.", "warning")
+            window.show_error(missing_for_swap(window.session) or "Nothing to search yet.", "warning")
             return
         if request.judge is None:
             window.show_error("Maximise likeness needs an identity judge: pick one in Settings.", "warning")
@@ -191,17 +192,24 @@ class LikenessUi(QObject):
             f"{outcome.start_percent:.0f}% → {outcome.best_percent:.0f}% "
             f"(cosine {search.start.cosine:.3f} → {search.best.cosine:.3f}, {outcome.judge}, {swaps} swaps)"
         )
-        if not outcome.changed:
+        if not outcome.worthwhile:
+            near = " (the best differed by less than the judge's noise)" if outcome.changed else ""
             window.show_error(
-                f"No better settings found: {outcome.start_percent:.0f}% "
+                f"No gain found{near}; your settings are unchanged: {outcome.start_percent:.0f}% "
                 f"(cosine {search.start.cosine:.3f}, {outcome.judge}, {swaps} swaps).",
                 "info",
+                RESULT_TOAST_MS,
             )
             return
         window.settings_panel.apply(search.best.settings, "Maximise likeness")
+        why = (
+            "Your settings showed a visible edge; these do not. "
+            if outcome.realism_fix
+            else "The judge that scored is the one the search optimised, so an independent judge would "
+            "show less gain. "
+        )
         window.show_error(
-            f"Likeness {scores}. Changed: {describe_changes(outcome)} (Ctrl+Z undoes it). The judge that "
-            "scored is the one the search optimised, so an independent judge would show less gain.",
+            f"Likeness {scores}. Changed: {describe_changes(outcome)} (Ctrl+Z undoes it). {why}",
             "success",
             RESULT_TOAST_MS,
         )

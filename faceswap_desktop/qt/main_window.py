@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..app.context import DEFAULT_JUDGE, AppContext
-from ..app.export import default_output_path, photo_export_job
+from ..app.export import folder_write_problem, photo_export_job
 from ..app.isolated_judge import IsolatedJudges, PipelineFactory, isolated_pipeline_factory
 from ..app.job_specs import photo_spec
 from ..app.job_store import JobStore
@@ -35,8 +35,11 @@ from ..core.roles import RecognizerSource
 from .actions import install_actions, refresh_icons
 from .drops import IMAGE_FILTER, TARGET_FILTER
 from .engine_panel import EnginePanel, settings_column
+from .export_flow import confirm_folder, default_export_path, missing_for_swap, remember_folder
 from .gauge import SimilarityPanel
 from .jobs_panel import JobQueuePanel
+from .layout import apply_default_sizes, configure_docks
+from .layout import reset_layout as reset_dock_layout
 from .likeness import LikenessUi
 from .model_manager import ModelManagerDialog, install_models_entry
 from .preview_panel import PreviewPanel
@@ -140,11 +143,9 @@ class MainWindow(QMainWindow):
             )
             self.addDockWidget(where, dock)
             self.docks.append(dock)
-        self.resizeDocks(self.docks[:1] + self.docks[2:4], [300, 330, 330], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks[4]], [130], Qt.Orientation.Vertical)
-        self.resizeDocks(self.docks[:2], [220, 400], Qt.Orientation.Vertical)
-        self.resizeDocks(self.docks[2:4], [300, 420], Qt.Orientation.Vertical)
-        self.toast = ToastWidget(self.preview_panel)
+        configure_docks(self)
+        # Over the picture, not over the video timeline under it.
+        self.toast = ToastWidget(self.preview_panel, anchor=self.preview)
 
     def _install_likeness(self) -> None:
         """The Maximise likeness action: Edit menu, toolbar (before Export) and beside Reset."""
@@ -184,9 +185,11 @@ class MainWindow(QMainWindow):
         self.preview.files_dropped.connect(lambda paths: s.set_target(paths[0]))
         self.preview.zoom_changed.connect(lambda scale: self.zoom_label.setText(f"Zoom {scale * 100:.0f}%"))
         self.preview_panel.mode_changed.connect(self._on_mode_changed)
+        self.preview.face_clicked.connect(self._on_face_clicked)
 
     def _restore_geometry(self) -> None:
         self.resize(1440, 900)
+        apply_default_sizes(self)
         if self.user_settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(self.user_settings.window_geometry.encode()))
         if self.user_settings.window_state:
@@ -229,12 +232,12 @@ class MainWindow(QMainWindow):
         if self.video.active:
             self.video.export()
             return
-        if self.session.preview_request() is None or self.session.target is None:
-            self.show_error("Add a source photo with a face and a target photo first.", "warning")
+        missing = missing_for_swap(self.session)
+        if missing:
+            self.show_error(missing, "warning")
             return
-        taken = [job.output for job in self.runner.queue.jobs() if job.output and not job.state.is_final]
-        output = self.ask_output_path(default_output_path(self.session.target.path, taken))
-        if output is not None:
+        output = self.ask_output_path(default_export_path(self))
+        if output is not None and confirm_folder(self, output):
             self.queue_export(output)
 
     def queue_export(self, output: Path, overwrite: bool | None = None) -> JobInfo | None:
@@ -245,6 +248,10 @@ class MainWindow(QMainWindow):
                 return None
         request_state = self.session.preview_request()
         if request_state is None:
+            return None
+        problem = folder_write_problem(output.parent)
+        if problem:
+            self.show_error(f"Cannot export there: {problem}. Choose another folder.")
             return None
         request = PhotoSwapRequest(
             sources=request_state.sources,
@@ -265,6 +272,7 @@ class MainWindow(QMainWindow):
             f"Export {output.name}", work, request.settings, output, spec=photo_spec(request)
         )
         self.runner.start_pending()
+        remember_folder(self, output)
         return info
 
     def open_model_manager(self, model_id: str = "") -> None:
@@ -274,6 +282,10 @@ class MainWindow(QMainWindow):
             self.model_manager.notified.connect(self.show_error)
             self.model_manager.model_installed.connect(lambda _m: self._emit_preview_request())
         self.model_manager.show_model(model_id if isinstance(model_id, str) else "")
+
+    def reset_layout(self) -> None:
+        """View > Reset layout: every panel back at its default place and size."""
+        reset_dock_layout(self)
 
     def _emit_preview_request(self) -> None:
         self.controller.request(self.session.preview_request())
@@ -326,8 +338,7 @@ class MainWindow(QMainWindow):
 
     def _show_scores(self, result: PreviewResult) -> None:
         """The gauges and the status line: the scores, or (before they are measured) that they are coming."""
-        self.similarity_panel.set_faces(result.swapped, measuring=result.score_pending)
-        self.similarity_panel.set_note(result.judge_note)
+        self.similarity_panel.show_result(result)
         text = f"Preview of {len(result.swapped)} face(s) in {result.elapsed_ms:.0f} ms"
         self.status_label.setText(text + (" · measuring likeness…" if result.score_pending else ""))
 
@@ -343,6 +354,16 @@ class MainWindow(QMainWindow):
     def _on_loading_changed(self, _busy: bool) -> None:
         busy = self.session.loading or self.controller.running
         self.preview_panel.set_busy(busy)
+
+    def _on_face_clicked(self, index: int) -> None:
+        """A face clicked on the picture: in a video, that person is replaced; in a photo, the face is
+        added to or taken from the faces swapped (one face always stays chosen)."""
+        if self.video.active:
+            self.video.choose_person(index)
+            return
+        chosen = set(self.session.selection) ^ {index}
+        if chosen:
+            self.session.set_selection(tuple(sorted(chosen)))
 
     def _on_mode_changed(self, mode: str) -> None:
         self.actions_by_name["compare"].setChecked(mode == "split")

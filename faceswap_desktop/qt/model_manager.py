@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QStackedWidget,
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
 from ..inference.registry import ModelSpec
 from ..inference.store import ModelStatus, ModelStore
 from .icons import icon
-from .model_tasks import CANCELLED, CORRUPT, ModelTaskRunner
+from .model_tasks import CANCELLED, CORRUPT, NETWORK, ModelTaskRunner
 from .theme import palette_colour
 from .toast import ToastWidget
 
@@ -51,6 +52,33 @@ _STATUS_STYLE = {
 _RUNNING_TEXT = {"download": "downloading…", "import": "importing…", "verify": "verifying…"}
 
 FileChooser = Callable[[QWidget, str], "Path | None"]
+LicenceConfirmer = Callable[[QWidget, ModelSpec], bool]
+
+IMPORT_HINT = (
+    "Already have the file (downloaded on another computer, or from the project's page)? "
+    "Import… installs it from disk after checking its sha256."
+)
+
+
+def licence_question(spec: ModelSpec) -> str:
+    """The text shown before a download starts: what the file is, its size and its licence."""
+    size = f" ({format_size(spec.size)})" if spec.size else ""
+    return (
+        f"{spec.id}{size} is published under this licence:\n\n{spec.licence or 'no licence stated'}\n\n"
+        "Download it and use it under these terms?"
+    )
+
+
+def confirm_licence(parent: QWidget, spec: ModelSpec) -> bool:
+    """Show the model's licence and ask before downloading (the default :data:`LicenceConfirmer`)."""
+    box = QMessageBox(parent)
+    box.setWindowTitle(f"Licence of {spec.id}")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setText(licence_question(spec))
+    download = box.addButton("Accept and download", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is download
 
 
 def choose_model_file(parent: QWidget, model_id: str) -> Path | None:
@@ -74,7 +102,9 @@ class ModelRowActions(QWidget):
         super().__init__(parent)
         self.model_id = model_id
         self.download_button = QPushButton(icon("mdi6.download"), "Download")
-        self.download_button.setToolTip(f"Download {model_id} and verify its sha256")
+        self.download_button.setToolTip(
+            f"Download {model_id} and verify its sha256 (its licence is shown first)"
+        )
         self.import_button = QPushButton(icon("mdi6.file-import-outline"), "Import…")
         self.import_button.setToolTip(f"Import {model_id} from a file you already have (it is verified)")
         self.verify_button = QPushButton(icon("mdi6.shield-check-outline"), "Verify")
@@ -144,11 +174,12 @@ class ModelManagerDialog(QDialog):
         store: ModelStore,
         parent: QWidget | None = None,
         choose_file: FileChooser = choose_model_file,
+        ask_licence: LicenceConfirmer = confirm_licence,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("ModelManagerDialog")
         self.setWindowTitle("Models")
-        self.store, self.choose_file = store, choose_file
+        self.store, self.choose_file, self.ask_licence = store, choose_file, ask_licence
         self.runner = ModelTaskRunner(store, self)
         self.statuses: dict[str, ModelStatus] = {}
         self.notes: dict[str, tuple[str, str]] = {}  # model id -> (status text, colour) after a failure
@@ -159,6 +190,7 @@ class ModelManagerDialog(QDialog):
         self._build()
         self.runner.status_ready.connect(self._on_status)
         self.runner.progress.connect(self._on_progress)
+        self.runner.retrying.connect(self._on_retrying)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
         self.refresh()
@@ -221,7 +253,7 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
         self.recheck_button.clicked.connect(self.refresh)
-        self.toast = ToastWidget(self)
+        self.toast = ToastWidget(self, anchor=self.table)  # above the message line, which says it too
         self.resize(1220, 650)
 
     def _add_row(self, spec: ModelSpec) -> None:
@@ -248,7 +280,7 @@ class ModelManagerDialog(QDialog):
         ):
             self.table.setItem(row, column, item)
         actions = ModelRowActions(spec.id)
-        actions.download_button.clicked.connect(lambda _c=False, m=spec.id: self.download(m))
+        actions.download_button.clicked.connect(lambda _c=False, m=spec.id: self.download_after_licence(m))
         actions.import_button.clicked.connect(lambda _c=False, m=spec.id: self._on_import_clicked(m))
         actions.verify_button.clicked.connect(lambda _c=False, m=spec.id: self.verify(m))
         actions.cancel_button.clicked.connect(lambda _c=False, m=spec.id: self.cancel(m))
@@ -263,6 +295,15 @@ class ModelManagerDialog(QDialog):
             self.notes.pop(model_id, None)
             self._show(model_id, "checking…", "muted")
         self.runner.scan(ids)
+
+    def download_after_licence(self, model_id: str) -> None:
+        """The Download button: the licence first; the download starts only once it is accepted."""
+        if model_id in self.busy:
+            return
+        if self.ask_licence(self, self.store.registry.get(model_id)):
+            self.download(model_id)
+        else:
+            self.message.setText(f"Download of {model_id} not started: its licence was not accepted.")
 
     def download(self, model_id: str) -> None:
         if model_id in self.busy:
@@ -328,6 +369,13 @@ class ModelManagerDialog(QDialog):
             if total:
                 self._show(model_id, f"downloading {100 * received / total:.0f}%", "accent")
 
+    def _on_retrying(self, model_id: str, note: str) -> None:
+        """A transient failure: say what happened and when the next attempt is, instead of a spinner."""
+        if model_id in self.busy:
+            self.actions_by_id[model_id].progress_label.setText(note)
+            self.actions_by_id[model_id].progress_label.setToolTip(note)
+            self._show(model_id, "retrying…", "warn")
+
     def _on_finished(self, model_id: str, status: ModelStatus) -> None:
         self._stop(model_id, status)
         if status is ModelStatus.OK:
@@ -340,6 +388,12 @@ class ModelManagerDialog(QDialog):
         elif kind != CANCELLED:
             self.notes[model_id] = (f"{self.operations.get(model_id, 'check')} failed", "warn")
         self._stop(model_id, self.store_status_guess(model_id, kind))
+        item = self.table.item(self.rows[model_id], STATUS_COL)
+        if item is not None:
+            item.setToolTip(message if kind != CANCELLED else "")
+        if kind == NETWORK:
+            message = f"{message}. {IMPORT_HINT}"
+            self.actions_by_id[model_id].import_button.setFocus()
         self._notify(message, "warning" if kind == CANCELLED else "error")
 
     def store_status_guess(self, model_id: str, kind: str) -> ModelStatus:

@@ -50,7 +50,7 @@ class ProgressThrottle:
     def __call__(self, progress: DownloadProgress) -> None:
         now = time.monotonic()
         final = progress.total is not None and progress.received >= progress.total
-        if final or now - self._last >= self._interval:
+        if final or progress.note or now - self._last >= self._interval:
             self._last = now
             self._emit(progress)
 
@@ -60,6 +60,7 @@ class ModelTaskRunner(QObject):
 
     status_ready = Signal(str, object)  # model id, ModelStatus
     progress = Signal(str, object, object)  # model id, bytes received, total bytes or None
+    retrying = Signal(str, str)  # model id, what went wrong and when the next attempt is
     finished = Signal(str, object)  # model id, ModelStatus after a download/import/verify
     failed = Signal(str, str, str)  # model id, kind (corrupt/network/cancelled/error), message
 
@@ -122,7 +123,10 @@ class ModelTaskRunner(QObject):
 
     def _download(self, model_id: str, token: CancelToken) -> None:
         def report(progress: DownloadProgress) -> None:
-            self.progress.emit(model_id, progress.received, progress.total)
+            if progress.note:
+                self.retrying.emit(model_id, progress.note)
+            else:
+                self.progress.emit(model_id, progress.received, progress.total)
 
         try:
             self.store.download(model_id, progress=ProgressThrottle(report), cancel=token)

@@ -26,6 +26,8 @@ from .theme import palette_colour
 MODES = ("after", "before", "split")
 MIN_ZOOM, MAX_ZOOM = 0.05, 16.0
 HANDLE_RADIUS = 14
+CLICK_SLOP_PX = 4
+"""A press and release this close together is a click (on a face), not a pan."""
 
 
 class PreviewView(QWidget):
@@ -34,6 +36,7 @@ class PreviewView(QWidget):
     files_dropped = Signal(list)  # list[Path]
     zoom_changed = Signal(float)
     split_changed = Signal(float)
+    face_clicked = Signal(int)  # index of the face clicked on the picture
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +49,8 @@ class PreviewView(QWidget):
         self.after: QImage | None = None
         self.faces: tuple[Face, ...] = ()
         self.selected: tuple[int, ...] = ()
+        self.labels: tuple[str, ...] = ()
+        """The tag drawn on each face (its number, left to right, when empty)."""
         self.mode = "after"
         self.split = 0.5
         self.fit = True
@@ -55,11 +60,13 @@ class PreviewView(QWidget):
         self._drag: str | None = None
         self._drag_start = QPointF()
         self._offset_start = QPointF()
+        self._was_fit = True
 
     # -- model ---------------------------------------------------------------------------------------
     def set_target(self, image: QImage | None, faces: Sequence[Face] = ()) -> None:
         """A new target: the swapped frame is cleared until a preview arrives; the view fits."""
         self.before, self.after, self.faces = image, None, tuple(faces)
+        self.labels = ()
         self.fit_to_window()
 
     def set_result(self, image: QImage | None) -> None:
@@ -69,6 +76,22 @@ class PreviewView(QWidget):
     def set_selected(self, indices: Sequence[int]) -> None:
         self.selected = tuple(indices)
         self.update()
+
+    def face_label(self, index: int) -> str:
+        return self.labels[index] if index < len(self.labels) else str(index + 1)
+
+    def face_box(self, index: int) -> QRectF:
+        """Widget rectangle of face ``index``."""
+        scale, origin = self.scale(), self.origin()
+        x0, y0, x1, y1 = self.faces[index].box
+        return QRectF(origin.x() + x0 * scale, origin.y() + y0 * scale, (x1 - x0) * scale, (y1 - y0) * scale)
+
+    def face_at(self, point: QPointF) -> int | None:
+        """The face under a widget point (the smallest box when boxes overlap), or None."""
+        hits = [i for i in range(len(self.faces)) if self.face_box(i).contains(point)]
+        if not hits:
+            return None
+        return min(hits, key=lambda i: self.face_box(i).width() * self.face_box(i).height())
 
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:
@@ -98,6 +121,26 @@ class PreviewView(QWidget):
         self.fit, self.zoom = False, new_scale
         self.offset = anchor - image_point * new_scale - self._centred_origin(new_scale)
         self.zoom_changed.emit(new_scale)
+        self.update()
+
+    def actual_size(self) -> None:
+        """100%, centred on the (first) chosen face, else on the largest face, else the picture's centre."""
+        if self.before is None:
+            return
+        if self.faces:
+            chosen = [i for i in self.selected if 0 <= i < len(self.faces)]
+            index = (
+                chosen[0]
+                if chosen
+                else max(range(len(self.faces)), key=lambda i: self.faces[i].width * self.faces[i].height)
+            )
+            cx, cy = self.faces[index].center
+            centre = QPointF(cx, cy)
+        else:
+            centre = QPointF(self.before.width() / 2, self.before.height() / 2)
+        self.fit, self.zoom = False, 1.0
+        self.offset = QPointF(self.width() / 2, self.height() / 2) - centre - self._centred_origin(1.0)
+        self.zoom_changed.emit(1.0)
         self.update()
 
     def scale(self) -> float:
@@ -169,13 +212,9 @@ class PreviewView(QWidget):
             self._paint_split_handle(painter, rect)
 
     def _paint_faces(self, painter: QPainter) -> None:
-        scale, origin = self.scale(), self.origin()
         accent = palette_colour(self, "accent")
-        for index, face in enumerate(self.faces):
-            x0, y0, x1, y1 = face.box
-            box = QRectF(
-                origin.x() + x0 * scale, origin.y() + y0 * scale, (x1 - x0) * scale, (y1 - y0) * scale
-            )
+        for index in range(len(self.faces)):
+            box = self.face_box(index)
             chosen = index in self.selected
             pen = QPen(accent if chosen else QColor(255, 255, 255, 150), 2.5 if chosen else 1.2)
             if not chosen:
@@ -186,12 +225,17 @@ class PreviewView(QWidget):
                 _draw_corners(painter, box)
             else:
                 painter.drawRoundedRect(box, 6, 6)
-            tag = QRectF(box.left(), box.top() - 20, 22, 18)
+            label = self.face_label(index)
+            if not label:
+                continue
+            tag = QRectF(
+                box.left(), box.top() - 20, max(22, painter.fontMetrics().horizontalAdvance(label) + 10), 18
+            )
             painter.setBrush(accent if chosen else QColor(0, 0, 0, 150))
             painter.setPen(Qt.PenStyle.NoPen)
             painter.drawRoundedRect(tag, 4, 4)
             painter.setPen(QColor("white"))
-            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, str(index + 1))
+            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
 
     def _paint_split_handle(self, painter: QPainter, rect: QRectF) -> None:
         x = self.split_x()
@@ -227,6 +271,7 @@ class PreviewView(QWidget):
         near_split = self.mode == "split" and abs(event.position().x() - self.split_x()) <= HANDLE_RADIUS
         self._drag = "split" if near_split else "pan"
         self._drag_start, self._offset_start = event.position(), QPointF(self.offset)
+        self._was_fit = self.fit
         if self._drag == "pan" and self.fit:
             self.zoom, self.fit, self.offset = self.scale(), False, QPointF()
             self._offset_start = QPointF()
@@ -238,12 +283,26 @@ class PreviewView(QWidget):
         elif self._drag == "pan":
             self.offset = self._offset_start + (event.position() - self._drag_start)
             self.update()
-        elif self.mode == "split":
-            near = abs(event.position().x() - self.split_x()) <= HANDLE_RADIUS
-            self.setCursor(Qt.CursorShape.SplitHCursor if near else Qt.CursorShape.OpenHandCursor)
+        elif self.mode == "split" and abs(event.position().x() - self.split_x()) <= HANDLE_RADIUS:
+            self.setCursor(Qt.CursorShape.SplitHCursor)
+        elif self.faces and self.face_at(event.position()) is not None:
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+        else:
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        was_pan = self._drag == "pan"
         self._drag = None
+        if event.button() != Qt.MouseButton.LeftButton or not was_pan:
+            return
+        moved = event.position() - self._drag_start
+        if abs(moved.x()) + abs(moved.y()) <= CLICK_SLOP_PX:
+            self.offset = QPointF(self._offset_start)  # a click does not pan
+            self.fit = self._was_fit
+            self.update()
+            face = self.face_at(event.position())
+            if face is not None:
+                self.face_clicked.emit(face)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self.fit_to_window()

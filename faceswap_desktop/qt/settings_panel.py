@@ -26,6 +26,31 @@ from ..core.settings import SETTING_SPECS, SettingSpec, SwapSettings
 from .icons import icon
 from .session import SessionModel
 
+CHOICE_LABELS: dict[str, str] = {
+    "none": "Off",
+    "lab": "Match tone and contrast (LAB)",
+    "lab_mean": "Match tone only (LAB mean)",
+    "histogram": "Match colour histogram",
+    "lowfreq": "Keep target's shading",
+    "alpha": "Soft edge (alpha)",
+    "poisson": "Seamless clone (Poisson)",
+    "multiband": "Multi-band",
+    "source": "Source person's eyes",
+    "target": "Target's own eyes",
+}
+"""Plain words for the internal choice values (the stored values stay as they are)."""
+
+SLIDER_MIN_WIDTH = 90
+"""The slider takes the row's spare width; below this it is too short to aim with (the spin box and the
+arrow keys then give single steps)."""
+COMBO_MIN_CHARS = 12
+"""Combo boxes may be narrower than their longest item (it shows in full in the open list)."""
+
+
+def choice_label(value: str) -> str:
+    """The words shown for a choice value (its own name, made readable, when there are none)."""
+    return CHOICE_LABELS.get(value, value.replace("_", " ").capitalize())
+
 
 class SetSettingsCommand(QUndoCommand):
     """One undoable settings change; consecutive changes of the same slider drag merge into one."""
@@ -123,13 +148,21 @@ class BlendSettingsPanel(QWidget):
         if spec.kind == "int":
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(spec.minimum, spec.maximum)
+            # Arrow keys move one step, Page Up/Down a tenth of the range; the slider takes focus on a
+            # click so the arrows fine-tune what a drag set.
+            slider.setSingleStep(1)
+            slider.setPageStep(max((spec.maximum - spec.minimum) // 10, 1))
+            slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            slider.setMinimumWidth(SLIDER_MIN_WIDTH)
             spin = QSpinBox()
             spin.setRange(spec.minimum, spec.maximum)
             spin.setSuffix(f" {spec.suffix}" if spec.suffix else "")
-            spin.setFixedWidth(64)
+            spin.setFixedWidth(72)
             spin.setAlignment(Qt.AlignmentFlag.AlignRight)
+            spin.setAccelerated(False)
+            tip = f"{spec.help}\nArrow keys (or the spin box arrows) change it one step at a time."
             for widget in (slider, spin):
-                widget.setToolTip(spec.help)
+                widget.setToolTip(tip)
             slider.valueChanged.connect(lambda value, n=spec.name: self._propose(n, value))
             slider.sliderReleased.connect(self._close_merge)
             spin.valueChanged.connect(lambda value, n=spec.name: self._propose(n, value))
@@ -143,8 +176,10 @@ class BlendSettingsPanel(QWidget):
             return row
         if spec.kind == "choice":
             combo = QComboBox()
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(COMBO_MIN_CHARS)
             for choice in spec.choices:
-                combo.addItem(choice.capitalize(), choice)
+                combo.addItem(choice_label(choice), choice)
             combo.setToolTip(spec.help)
             combo.currentIndexChanged.connect(lambda i, n=spec.name, c=combo: self._propose(n, c.itemData(i)))
             self.editors[spec.name] = combo

@@ -114,7 +114,6 @@ class TargetPanel(QWidget):
             chip.setCheckable(True)
             chip.setIconSize(QSize(CHIP_ICON, CHIP_ICON))
             chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-            chip.setText(f"Face {number + 1}")
             chip.clicked.connect(lambda _checked=False, i=number: self._on_person_clicked(i))
             self._person_grid.addWidget(chip, number // CHIP_COLUMNS, number % CHIP_COLUMNS)
             self.person_chips.append(chip)
@@ -123,9 +122,14 @@ class TargetPanel(QWidget):
             if index < len(chips):
                 chip.setIcon(thumbnail_icon(chips[index], CHIP_ICON))
                 chip.setChecked(index == chosen)
+                # Only the replaced person has a name that holds across frames: a face's number
+                # names whoever is at that place, left to right, in this frame.
+                chip.setText("Person A" if index == chosen else "Other face")
                 chip.setToolTip(
-                    f"Replace this person (face {index + 1} of frame {frame + 1}); they are followed "
-                    "through the video by identity"
+                    "Person A: the person replaced in every frame"
+                    if index == chosen
+                    else f"Replace this person instead (a face of frame {frame + 1}); they become Person A "
+                    "and are followed through the video by identity"
                 )
         picked = f"frame {reference_frame + 1}" if reference_frame is not None else "no frame yet"
         # Short sentences: the note shares a narrow dock with the chips, and a wrapped label there is
@@ -136,7 +140,7 @@ class TargetPanel(QWidget):
         elif chosen is None:
             where = "Not in this frame; click a face to pick that person."
         else:
-            where = f"Face {chosen + 1} here; click another face to pick that person."
+            where = "Person A is here; click another face to pick that person."
         self.person_note.setText(f"{rule} {where}")
         self.person_note.setToolTip(
             "The person to replace. Automatic: the largest face of the first frame with a face. They are "

@@ -1,8 +1,12 @@
-"""Dark (default) and light themes: a QPalette, a small stylesheet and named colours for custom painting."""
+"""Dark (default) and light themes: a QPalette, a small stylesheet and named colours for custom painting.
+
+"system" follows the desktop's light or dark colour scheme (and its changes while the app runs).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 THEMES: dict[str, dict[str, str]] = {
@@ -40,7 +44,11 @@ THEMES: dict[str, dict[str, str]] = {
     },
 }
 
+SYSTEM = "system"
+"""The choice that follows the desktop's colour scheme; it resolves to one of :data:`THEMES`."""
+CHOICES = ("dark", "light", SYSTEM)
 THEME_PROPERTY = "faceswapTheme"
+CHOICE_PROPERTY = "faceswapThemeChoice"
 
 STYLESHEET = """
 QMainWindow, QDialog {{ background: {window}; }}
@@ -57,11 +65,16 @@ QPushButton {{ background: {button}; color: {text}; border: 1px solid {border}; 
 QPushButton:hover {{ border-color: {accent}; }}
 QPushButton:checked {{ background: {accent}; color: white; border-color: {accent}; }}
 QPushButton#PrimaryButton {{ background: {accent}; color: white; border: none; font-weight: 600; }}
+QPushButton:disabled, QPushButton#PrimaryButton:disabled {{ background: {window}; color: {muted};
+                                                          border: 1px dashed {border}; }}
+QToolButton:disabled {{ color: {muted}; }}
 QListWidget {{ background: {base}; border: 1px solid {border}; border-radius: 6px; color: {text}; }}
 QListWidget::item:selected {{ background: {accent}; color: white; border-radius: 4px; }}
 QComboBox, QSpinBox {{ background: {base}; color: {text}; border: 1px solid {border}; border-radius: 5px;
                       padding: 3px 6px; }}
-QSpinBox::up-button, QSpinBox::down-button {{ width: 0px; border: none; }}
+QSpinBox {{ padding-right: 18px; }}
+QSpinBox::up-button, QSpinBox::down-button {{ width: 16px; border: none; }}
+QComboBox:disabled, QSpinBox:disabled {{ color: {muted}; }}
 QSlider::groove:horizontal {{ height: 4px; background: {track}; border-radius: 2px; }}
 QSlider::sub-page:horizontal {{ background: {accent}; border-radius: 2px; }}
 QSlider::handle:horizontal {{ background: white; border: 2px solid {accent}; width: 12px; height: 12px;
@@ -89,9 +102,26 @@ QHeaderView::section {{ background: {window}; color: {muted}; border: none; bord
 """
 
 
-def apply_theme(app: QApplication, name: str) -> None:
-    """Switch the whole application to the named theme (unknown names fall back to dark)."""
-    colours = THEMES.get(name, THEMES["dark"])
+def system_theme() -> str:
+    """The desktop's colour scheme as one of :data:`THEMES` (dark when the platform does not say)."""
+    hints = QGuiApplication.styleHints()
+    return "light" if hints.colorScheme() == Qt.ColorScheme.Light else "dark"
+
+
+def resolve_theme(choice: str) -> str:
+    """The theme a choice shows: ``system`` asks the desktop, unknown names fall back to dark."""
+    if choice == SYSTEM:
+        return system_theme()
+    return choice if choice in THEMES else "dark"
+
+
+def apply_theme(app: QApplication, choice: str) -> None:
+    """Switch the whole application to the chosen theme (``dark``, ``light`` or ``system``; unknown
+    names fall back to dark). With ``system`` the app follows the desktop's later changes too."""
+    name = resolve_theme(choice)
+    app.setProperty(CHOICE_PROPERTY, choice if choice in CHOICES else "dark")
+    _follow_system(app)
+    colours = THEMES[name]
     palette = QPalette()
     roles = {
         QPalette.ColorRole.Window: "window",
@@ -112,7 +142,27 @@ def apply_theme(app: QApplication, name: str) -> None:
     app.setStyle("Fusion")
     app.setPalette(palette)
     app.setStyleSheet(STYLESHEET.format(**colours))
-    app.setProperty(THEME_PROPERTY, name if name in THEMES else "dark")
+    app.setProperty(THEME_PROPERTY, name)
+
+
+def _follow_system(app: QApplication) -> None:
+    """Connect once to the desktop's colour scheme changes; they re-apply ``system`` when it is chosen."""
+    if app.property("faceswapFollowsSystem"):
+        return
+    app.setProperty("faceswapFollowsSystem", True)
+
+    def changed(_scheme: Qt.ColorScheme) -> None:
+        if app.property(CHOICE_PROPERTY) == SYSTEM:
+            apply_theme(app, SYSTEM)
+
+    QGuiApplication.styleHints().colorSchemeChanged.connect(changed)
+
+
+def theme_choice() -> str:
+    """The user's choice (``system`` included), as opposed to :func:`current_theme`, what it shows."""
+    app = QApplication.instance()
+    choice = app.property(CHOICE_PROPERTY) if app is not None else None
+    return choice if isinstance(choice, str) and choice in CHOICES else current_theme()
 
 
 def current_theme() -> str:

@@ -13,8 +13,11 @@ LEVEL_KEYS = {"error": "bad", "warning": "warn", "info": "accent", "success": "g
 class ToastWidget(QWidget):
     """Shows one message at a time (newest wins) for a few seconds; never takes focus or blocks."""
 
-    def __init__(self, parent: QWidget) -> None:
+    def __init__(self, parent: QWidget, anchor: QWidget | None = None) -> None:
+        """``anchor``: a child of ``parent`` whose bottom the toast sits above (the whole parent by
+        default), so that it never covers controls laid out under that child."""
         super().__init__(parent)
+        self.anchor = anchor
         self.setObjectName("ToastWidget")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.label = QLabel()
@@ -33,6 +36,8 @@ class ToastWidget(QWidget):
         self.level = ""
         self.history: list[tuple[str, str]] = []
         parent.installEventFilter(self)
+        if anchor is not None:
+            anchor.installEventFilter(self)
         self.hide()
 
     def show_message(self, text: str, level: str = "error", timeout_ms: int = 6000) -> None:
@@ -57,10 +62,19 @@ class ToastWidget(QWidget):
         parent = self.parentWidget()
         width = min(560, parent.width() - 40)
         self.setFixedWidth(max(width, 200))
-        self.adjustSize()
-        self.move((parent.width() - self.width()) // 2, parent.height() - self.height() - 24)
+        # A wrapped label's height depends on the width: ask the layout for it (adjustSize alone left a
+        # long message cut off at the top and bottom).
+        layout = self.layout()
+        height = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else -1
+        self.setFixedHeight(max(height, layout.totalMinimumSize().height()))
+        bottom = parent.height()
+        if self.anchor is not None and self.anchor.isVisible():
+            bottom = self.anchor.geometry().bottom()
+        self.move((parent.width() - self.width()) // 2, max(bottom - self.height() - 24, 0))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize and self.isVisible():
+        watching = watched is self.parentWidget() or watched is self.anchor
+        resized = event.type() in (QEvent.Type.Resize, QEvent.Type.Move)
+        if watching and resized and self.isVisible():
             self._place()
         return False

@@ -40,13 +40,17 @@ class VideoExportChoice:
     watermark: bool = False
 
 
-def default_video_output(target: Path, codec: str = "h264", taken: Iterable[Path] = ()) -> Path:
-    """``<video>_swapped.<ext>`` beside the video, numbered when that exists or a queued job will write it."""
+def default_video_output(
+    target: Path, codec: str = "h264", taken: Iterable[Path] = (), folder: Path | None = None
+) -> Path:
+    """``<video>_swapped.<ext>`` in ``folder`` (beside the video by default), numbered when that exists or
+    a queued job will write it."""
     suffix = EXTENSION_BY_CODEC.get(codec, ".mp4")
     taken_set = {path.resolve() for path in taken}
-    candidate, number = target.with_name(f"{target.stem}_swapped{suffix}"), 2
+    where = folder if folder is not None else target.parent
+    candidate, number = where / f"{target.stem}_swapped{suffix}", 2
     while candidate.exists() or candidate.resolve() in taken_set:
-        candidate = target.with_name(f"{target.stem}_swapped-{number}{suffix}")
+        candidate = where / f"{target.stem}_swapped-{number}{suffix}"
         number += 1
     return candidate
 
@@ -61,6 +65,7 @@ class VideoExportDialog(QDialog):
         has_audio: bool,
         parent: QWidget | None = None,
         taken: Iterable[Path] = (),
+        folder: Path | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("VideoExportDialog")
@@ -87,7 +92,7 @@ class VideoExportDialog(QDialog):
         self.last.setValue(model.out_point + 1)
         self.range_hint = QLabel()
         self.range_hint.setObjectName("MutedLabel")
-        self.output = QLineEdit(str(default_video_output(target, taken=taken)))
+        self.output = QLineEdit(str(default_video_output(target, taken=taken, folder=folder)))
         self.watermark = QCheckBox("Add a visible \u201cAI-generated\u201d mark to every frame")
         self.watermark.setToolTip("The file is labelled as synthetic in its metadata either way")
         browse = QPushButton("Browse…")

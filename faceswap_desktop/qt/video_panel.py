@@ -19,6 +19,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QDialog
 
+from ..app.export import default_export_folder
 from ..app.job_specs import video_spec
 from ..app.jobs import JobInfo
 from ..app.video import VideoExportRequest
@@ -27,6 +28,7 @@ from ..app.video_report import FrameRecord
 from ..app.video_session import ReferenceChoice
 from ..core.errors import FaceswapError
 from ..core.video_io import VideoInfo
+from .export_flow import confirm_folder, pictures_folder, remember_folder
 from .timeline import TimelineWidget
 from .timeline_model import NOT_MEASURED, TimelineModel
 from .video_export_dialog import VideoExportChoice, VideoExportDialog
@@ -46,6 +48,15 @@ log = logging.getLogger(__name__)
 
 EXPORT_SCORE_EVERY = 3
 """Score every 3rd exported frame for the identity plot (the judge costs ~100 ms a face)."""
+
+
+PERSON = "Person A"
+"""The replaced person's name in the picture, the face chips and the gauge, the same in every frame."""
+
+
+def person_labels(count: int, chosen: int | None) -> tuple[str, ...]:
+    """Tags for a frame's faces: "A" on the replaced person, none on the others."""
+    return tuple("A" if index == chosen else "" for index in range(count))
 
 
 class VideoWorkspace(QObject):
@@ -194,6 +205,8 @@ class VideoWorkspace(QObject):
         self.window.engine_panel.clear_pipeline_error()
         self.view.before, self.view.after = result.original, frame
         self.view.faces = result.faces
+        # The replaced person keeps one name from frame to frame; the others' numbers would change.
+        self.view.labels = person_labels(len(result.faces), result.chosen)
         self.view.set_selected(() if result.chosen is None else (result.chosen,))
         self.window.target_panel.show_video_faces(
             result.chips,
@@ -225,7 +238,7 @@ class VideoWorkspace(QObject):
             face = dataclasses.replace(face, index=result.chosen)  # the gauge names the face on screen
         shown = face is not None and (face.similarity is not None or result.score_pending)
         self.window.similarity_panel.set_faces(
-            [face] if shown and face else [], measuring=result.score_pending
+            [face] if shown and face else [], measuring=result.score_pending, titles=(PERSON,)
         )
 
     def _plot_identity(self, result: VideoFrameResult) -> None:
@@ -272,7 +285,8 @@ class VideoWorkspace(QObject):
             return  # already the person being replaced
         self.set_reference(ReferenceChoice(shown.request.index, face_index))
         self.window.status_label.setText(
-            f"Replacing face {face_index + 1} of frame {shown.request.index + 1} from now on"
+            f"{PERSON} is now the face clicked in frame {shown.request.index + 1}; they are followed "
+            "through the video"
         )
 
     def reset_person(self) -> None:
@@ -305,10 +319,13 @@ class VideoWorkspace(QObject):
             return
         jobs = self.window.runner.queue.jobs()
         taken = [job.output for job in jobs if job.output is not None and not job.state.is_final]
-        dialog = VideoExportDialog(self.model, self.path, self.info.has_audio, self.window, taken)
+        folder = default_export_folder(self.window.user_settings.last_export_folder, pictures_folder())
+        dialog = VideoExportDialog(self.model, self.path, self.info.has_audio, self.window, taken, folder)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         choice = dialog.choice()
+        if not confirm_folder(self.window, choice.output, also=(self.path,)):
+            return
         overwrite = choice.output.exists()
         if overwrite and not self.window.confirm(
             "Replace file?", f"{choice.output.name} already exists. Replace it?"
@@ -359,6 +376,7 @@ class VideoWorkspace(QObject):
             spec=video_spec(request, track),
         )
         self.window.runner.start_pending()
+        remember_folder(self.window, choice.output)
         return info
 
     def _drain_records(self, _jobs: list[JobInfo] | None = None) -> None:

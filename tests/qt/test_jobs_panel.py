@@ -13,6 +13,7 @@ from qt_helpers import BIDEN, OBAMA, PREVIEW_TIMEOUT_MS, TWO_PEOPLE, load_inputs
 
 from faceswap_desktop.app.jobs import JobState
 from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.qt.export_flow import pictures_folder
 from faceswap_desktop.qt.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ def test_export_job_runs_to_completion(qtbot, window: MainWindow, tmp_path: Path
     monkeypatch.setattr(window, "ask_output_path", lambda default: asked.append(default) or output)
     window.settings_panel.editors["strength"].setValue(60)  # type: ignore[attr-defined]
     window.actions_by_name["export"].trigger()
-    assert asked and asked[0].name == "biden2_swapped.png" and asked[0].parent == BIDEN.parent
+    # A first export starts in the user's pictures folder, not in the media folder of the inputs.
+    assert asked and asked[0].name == "biden2_swapped.png" and asked[0].parent == pictures_folder()
     window.settings_panel.editors["strength"].setValue(10)  # after queueing: not in the job
     qtbot.waitUntil(lambda: window.runner.queue.jobs()[0].state.is_final, timeout=PREVIEW_TIMEOUT_MS)
     info = window.runner.queue.jobs()[0]

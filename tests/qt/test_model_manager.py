@@ -12,7 +12,7 @@ import pytest
 from faceswap_desktop.inference.download import DownloadPolicy, DownloadProgress
 from faceswap_desktop.inference.registry import ModelRegistry, ModelSpec, load_registry
 from faceswap_desktop.inference.store import ModelStatus, ModelStore
-from faceswap_desktop.qt.model_manager import ModelManagerDialog
+from faceswap_desktop.qt.model_manager import ModelManagerDialog, licence_question
 from faceswap_desktop.qt.model_tasks import ProgressThrottle
 from tests.inference.zoo_fakes import LocalServer, Script
 
@@ -49,7 +49,7 @@ def make_dialog(qtbot, tmp_path: Path) -> Iterator:  # type: ignore[no-untyped-d
     ) -> ModelManagerDialog:
         registry = registry or ModelRegistry({spec.id: spec for spec in specs or []})
         store = ModelStore(registry, root=tmp_path / "models", policy=FAST)
-        dialog = ModelManagerDialog(store)
+        dialog = ModelManagerDialog(store, ask_licence=lambda _parent, _spec: True)
         qtbot.addWidget(dialog)
         dialog.show()
         dialogs.append(dialog)
@@ -156,3 +156,31 @@ def test_progress_throttle_bounds_the_rate() -> None:
     for received in range(0, 1001, 10):
         throttle(DownloadProgress("toy", received, 1000, "u"))
     assert [p.received for p in passed] == [0, 1000]  # the first and the final report only
+
+
+def test_failed_download_gives_the_reason_and_points_to_import(qtbot, make_dialog) -> None:  # type: ignore[no-untyped-def]
+    dialog = make_dialog([toy_spec("http://127.0.0.1:9/model.onnx")])  # nothing listens: refused
+    with qtbot.waitSignal(dialog.runner.failed, timeout=TIMEOUT_MS):
+        dialog.actions_by_id["toy"].download_button.click()
+    reason = "cannot connect to 127.0.0.1"
+    assert reason in dialog.message.text() and "Import…" in dialog.message.text()
+    assert reason in dialog.table.item(dialog.rows["toy"], 4).toolTip()
+    assert not dialog.actions_by_id["toy"].import_button.isHidden()
+
+
+def test_the_licence_is_shown_before_a_download_starts(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    asked: list[str] = []
+
+    def refuse(_parent, spec: ModelSpec) -> bool:  # type: ignore[no-untyped-def]
+        asked.append(licence_question(spec))
+        return False
+
+    store = ModelStore(ModelRegistry({"toy": toy_spec("http://127.0.0.1:9/m.onnx")}), tmp_path / "m", FAST)
+    dialog = ModelManagerDialog(store, ask_licence=refuse)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.status_text("toy") != "checking…", timeout=TIMEOUT_MS)
+    dialog.actions_by_id["toy"].download_button.click()
+    assert asked and "test licence" in asked[0] and "toy (0.6 MB)" in asked[0]
+    assert "toy" not in dialog.busy and dialog.actions_by_id["toy"].pages.currentIndex() == 0
+    assert "licence was not accepted" in dialog.message.text()
+    assert dialog.shutdown(10_000)

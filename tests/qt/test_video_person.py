@@ -87,7 +87,12 @@ def test_picking_a_face_replaces_that_person_in_preview_and_export(  # type: ign
     assert result.request.reference == ReferenceChoice(GROUP_FRAME, pick)
     assert result.chosen == pick and result.reference_frame == GROUP_FRAME
     assert checked_chips(window) == [pick] and window.preview.selected == (pick,)
-    assert window.similarity_panel.gauges[0].title == f"Face {pick + 1}"
+    # The replaced person keeps one name in the gauge, the chips and on the picture, whichever face it is.
+    assert window.similarity_panel.gauges[0].title == "Person A"
+    assert panel.person_chips[pick].text() == "Person A"
+    assert {panel.person_chips[i].text() for i in range(len(result.faces)) if i != pick} == {"Other face"}
+    assert window.preview.face_label(pick) == "A"
+    assert all(window.preview.face_label(i) == "" for i in range(len(result.faces)) if i != pick)
     assert "Picked in frame 231" in panel.person_note.text() and not panel.auto_button.isHidden()
     original = frame_of(HAMILTON, GROUP_FRAME)
     changes = [change_in(original, result.frame, face) for face in result.faces]

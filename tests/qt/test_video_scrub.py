@@ -111,7 +111,7 @@ def test_a_right_guess_is_confirmed_without_a_second_frame(  # type: ignore[no-u
     # The judge's score comes with the check too: the gauge says it is being measured, not an old value.
     assert guess.score_pending and guess.similarity_percent is None
     assert guess.chosen is not None
-    assert [g.text() for g in window.similarity_panel.gauges] == [f"Face {guess.chosen + 1}: measuring"]
+    assert [g.text() for g in window.similarity_panel.gauges] == ["Person A: measuring"]
     assert video.engine.scored[scored_before:] == []
     hold.release.set()
     checked = wait_for_frame(qtbot, window, SINGER_FRAME)
