@@ -304,7 +304,9 @@ class VideoExportJob:
         pipeline, detector, embedder = models.pipeline, models.detector, models.embedder
         # The reference's embedding waits for the tracker's first identity check, which a person never in
         # doubt does not need (~100 ms of dlib holding the GIL, see core/tracking.py).
-        reference = find_reference(reader, detector, embedder, request.reference, start, defer_embedding=True)
+        reference = find_reference(
+            reader, detector, embedder, request.reference, start, True, stop, self.cancel
+        )
         # The reference frame is usually the first frame to export: it is not decoded a second time. The
         # decoder thread starts now (the reader's only user from here on: timing questions are answered
         # from its index), so the helper decodes ahead while this thread prepares the source and the

@@ -42,6 +42,8 @@ from ..core.tracking import (
 )
 from ..core.types import Face, FloatArray, Image
 from ..core.video_io import VideoSource
+from .cast import CancelToken, person_views
+from .cast_cache import load_or_scan_cast
 from .context import AppContext
 
 log = logging.getLogger(__name__)
@@ -71,10 +73,16 @@ embedding-checked face nearby in the same shot, assumed by position with the che
 
 @dataclass(frozen=True)
 class ReferenceChoice:
-    """Which person to replace: a face in a frame (``None``: first frame with a face / largest face)."""
+    """Which person to replace: a face in a frame, or a member of the clip's cast (``app/cast.py``).
+
+    All ``None``: the cast member most present in the exported range. ``face_index`` alone: that face
+    of the first frame with a face; ``frame_index`` alone: the largest face of that frame.
+    """
 
     frame_index: int | None = None
     face_index: int | None = None
+    person: int | None = None
+    """Cast member number (1..: most present first)."""
 
 
 @dataclass(frozen=True)
@@ -155,12 +163,26 @@ def find_reference(
     choice: ReferenceChoice,
     start: int = 0,
     defer_embedding: bool = False,
+    stop: int | None = None,
+    cancel: CancelToken | None = None,
 ) -> Reference:
-    """The chosen person's face and embedding; by default the largest face of the first frame with one.
+    """The chosen person's face and embedding; by default the cast member most present in frames
+    ``start``..``stop - 1`` (a cast scan, cached per file; ``cancel`` stops it).
 
     ``defer_embedding``: keep the frame instead of embedding the face (``embedding`` is None, ``image``
     is the frame; :func:`build_tracker` embeds it when the tracker first needs it).
     """
+    if choice.person is not None or (choice.frame_index is None and choice.face_index is None):
+        stop = reader.info.frame_count if stop is None else stop
+        cast = load_or_scan_cast(reader, detector, embedder, cancel=cancel)
+        for index, box in person_views(cast, choice.person, start, stop):
+            image = reader.frame_at(index)
+            face = max(detector.detect_faces(image), key=lambda f: box_iou(f.box, box), default=None)
+            if face is not None and box_iou(face.box, box) >= 0.3:
+                embedding = None if defer_embedding or embedder is None else embedder.embed(image, face)
+                return Reference(index, face, embedding, image if defer_embedding else None)
+        if choice.person is not None:
+            raise NoFaceFound(f"person {choice.person} was not found again in {reader.path.name}")
     frames = [choice.frame_index] if choice.frame_index is not None else None
     candidates = frames or range(start, min(start + REFERENCE_SEARCH_LIMIT, reader.info.frame_count))
     for index in candidates:
@@ -318,7 +340,7 @@ class VideoSession:
         return self.prepared
 
     def choose_reference(self, choice: ReferenceChoice | None = None) -> Reference:
-        """Pick the person to replace (default: largest face of the first frame with a face)."""
+        """Pick the person to replace (default: the cast member most present in the clip)."""
         choice = choice or ReferenceChoice()
         reference = find_reference(self.reader, self.detector, self.embedder, choice)
         self.reference, self.choice = reference, choice
