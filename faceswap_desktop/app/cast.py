@@ -365,18 +365,24 @@ def _member(
     )
 
 
-def person_views(cast: Cast, person: int | None, start: int, stop: int) -> list[tuple[int, Box]]:
-    """Where to pick a cast member (``None``: the most present in ``start..stop - 1``) as the reference:
-    (frame, box) to try in order. First frame ``start`` itself when they are seen in the sample at or
-    right after it (the export then starts tracking them at once, with no identity check), then their
-    earliest view in the range at least half as good as their best one there."""
+def person_views(
+    cast: Cast, person: int | None, start: int, stop: int
+) -> tuple[list[tuple[int, Box]], tuple[int, Box]] | None:
+    """Where to pick a cast member (``None``: the most present in ``start..stop - 1``) as the reference,
+    and their best view there (None: nobody in the range).
+
+    The (frame, box) places to try, in order: frame ``start`` itself when they are seen in the sample
+    at or right after it (the export then starts tracking them at once, with no identity check), then
+    their earliest view in the range at least half as good as their best one. The best view (largest,
+    most frontal) is the one to embed: a small face gives a weak identity embedding.
+    """
     member = cast.most_present(start, stop) if person is None else cast.person(person)
     if member is None:
-        return []
+        return None
     seen = [s for s in member.sightings if start <= s.frame < stop]
     if not seen:
         raise BadInput(f"person {member.number} does not appear between frames {start} and {stop - 1}")
-    best = max(s.quality for s in seen)
-    good = next(s for s in seen if s.quality >= 0.5 * best)
+    best = max(seen, key=lambda s: s.quality)
+    good = next(s for s in seen if s.quality >= 0.5 * best.quality)
     views = [(start, seen[0].box)] if seen[0].frame - start < cast.stride else []
-    return views + [(good.frame, good.box)]
+    return views + [(good.frame, good.box)], (best.frame, best.box)

@@ -90,6 +90,11 @@ def load_or_scan_cast(
     return cast
 
 
+def cached_cast(path: Path, embedder: Recognizer | None, options: CastOptions | None = None) -> Cast | None:
+    """The cast of ``path`` from the cache (None when it was not scanned with these settings)."""
+    return _load(cache_folder() / f"{cache_key(path, options or CastOptions(), embedder)}.json", path)
+
+
 def cast_to_json(cast: Cast) -> dict[str, Any]:
     """Everything a cached cast needs, JSON-ready."""
     data = cast.to_dict()

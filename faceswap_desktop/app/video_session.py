@@ -94,6 +94,9 @@ class Reference:
     embedding: FloatArray | None
     image: Image | None = None
     """The frame, kept when the embedding was deferred (``find_reference(..., defer_embedding=True)``)."""
+    identity_view: tuple[Image, Face] | None = None
+    """Where the deferred embedding is taken (default: ``image`` and ``face``): a cast member's best
+    view, which may be another frame."""
 
 
 class DeferredRecognizer:
@@ -174,15 +177,11 @@ def find_reference(
     """
     if choice.person is not None or (choice.frame_index is None and choice.face_index is None):
         stop = reader.info.frame_count if stop is None else stop
-        cast = load_or_scan_cast(reader, detector, embedder, cancel=cancel)
-        for index, box in person_views(cast, choice.person, start, stop):
-            image = reader.frame_at(index)
-            face = max(detector.detect_faces(image), key=lambda f: box_iou(f.box, box), default=None)
-            if face is not None and box_iou(face.box, box) >= 0.3:
-                embedding = None if defer_embedding or embedder is None else embedder.embed(image, face)
-                return Reference(index, face, embedding, image if defer_embedding else None)
-        if choice.person is not None:
-            raise NoFaceFound(f"person {choice.person} was not found again in {reader.path.name}")
+        found = _cast_reference(
+            reader, detector, embedder, choice.person, start, stop, defer_embedding, cancel
+        )
+        if found is not None:
+            return found
     frames = [choice.frame_index] if choice.frame_index is not None else None
     candidates = frames or range(start, min(start + REFERENCE_SEARCH_LIMIT, reader.info.frame_count))
     for index in candidates:
@@ -206,6 +205,46 @@ def find_reference(
     raise NoFaceFound(f"no face found in {where} of {reader.path.name}")
 
 
+def _cast_reference(
+    reader: VideoSource,
+    detector: TrackingDetector,
+    embedder: Recognizer | None,
+    person: int | None,
+    start: int,
+    stop: int,
+    defer_embedding: bool,
+    cancel: CancelToken | None,
+) -> Reference | None:
+    """Cast member ``person`` (None: the most present) as a reference: their face found again where
+    :func:`~.cast.person_views` says, embedded from their best view. None when the cast has nobody in
+    the range (or the default person's face is not found again: the first-frame default then applies)."""
+    cast = load_or_scan_cast(reader, detector, embedder, cancel=cancel)
+    places = person_views(cast, person, start, stop)
+    found = None
+    for place in places[0] if places is not None else []:
+        if (found := _face_near(reader, detector, *place)) is not None:
+            break
+    if found is None or places is None:
+        if person is not None:
+            raise NoFaceFound(f"person {person} was not found again in {reader.path.name}")
+        return None
+    index, image, face = found
+    best = found if places[1][0] == index else _face_near(reader, detector, *places[1])
+    view = (best[1], best[2]) if best is not None else (image, face)
+    if defer_embedding:
+        return Reference(index, face, None, image, view)
+    return Reference(index, face, embedder.embed(*view) if embedder is not None else None)
+
+
+def _face_near(
+    reader: VideoSource, detector: TrackingDetector, index: int, box: tuple[float, float, float, float]
+) -> tuple[int, Image, Face] | None:
+    """The face of frame ``index`` overlapping ``box`` most (at least 0.3 IoU), with the frame."""
+    image = reader.frame_at(index)
+    face = max(detector.detect_faces(image), key=lambda f: box_iou(f.box, box), default=None)
+    return (index, image, face) if face is not None and box_iou(face.box, box) >= 0.3 else None
+
+
 def build_tracker(
     context: AppContext,
     detector: TrackingDetector,
@@ -221,7 +260,7 @@ def build_tracker(
     refitter: LandmarkRefitter | None = follower() if follower is not None else None
     embedding: FloatArray | Callable[[], FloatArray] | None = reference.embedding
     if embedding is None and embedder is not None and reference.image is not None:
-        image, face = reference.image, reference.face
+        image, face = reference.identity_view or (reference.image, reference.face)
         embedding = lambda: embedder.embed(image, face)  # noqa: E731
     return FaceTracker(detector, embedder, embedding, accept, reject, options, refitter)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..core.errors import BadInput, FaceswapError
 from ..core.settings import SETTING_SPECS, SettingSpec, SwapSettings, settings_from_mapping
+from .cast_cmd import add_cast_parser
 from .models_cmd import add_models_parser
 from .queue_cmd import add_queue_parser
 from .video_cmd import add_video_options, is_video_target, run_video_swap
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_swap_options(commands.add_parser("swap", help="swap a source face onto a target photo"))
     add_models_parser(commands)
     add_queue_parser(commands, add_swap_options)
+    add_cast_parser(commands)
     return parser
 
 
@@ -179,6 +181,8 @@ def _run_swap(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if is_video_target(args.target):
         return run_video_swap(args, settings)
+    if args.person is not None:
+        raise BadInput("--person picks a person of a video's cast; for a photo use --face-index")
     request = photo_request_from_args(args, settings)
     result = run_photo_swap(create_context(args.provider), request)
     if args.json:
@@ -202,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "swap":
             return _run_swap(args)
-        if args.command in ("models", "queue"):
+        if args.command in ("models", "queue", "cast"):
             return int(args.handler(args))
         parser.error(f"unknown command {args.command}")
     except FaceswapError as error:
