@@ -29,6 +29,7 @@ from ..core.cast import (
     Sighting,
     Track,
     TrackLinker,
+    box_iou,
     cluster_tracks,
     frame_ranges,
     pose_quality,
@@ -386,3 +387,27 @@ def person_views(
     good = next(s for s in seen if s.quality >= 0.5 * best.quality)
     views = [(start, seen[0].box)] if seen[0].frame - start < cast.stride else []
     return views + [(good.frame, good.box)], (best.frame, best.box)
+
+
+def identity_hint(cast: Cast, number: int, min_iou: float = 0.5) -> Callable[[int, Face], bool | None]:
+    """What the cast knows of a face in a frame, for the export's tracker (``core.tracking.IdentityHint``):
+    True when it is cast member ``number``, False when it is another member, None when the cast cannot
+    tell. A face is matched to the sightings of the scanned frames on either side of its frame (the
+    scan saw every ``stride``-th frame); it counts only when they overlap it by ``min_iou`` and agree."""
+    by_frame: dict[int, list[tuple[Box, int]]] = {}
+    for member in cast.people:
+        for sighting in member.sightings:
+            by_frame.setdefault(sighting.frame, []).append((sighting.box, member.number))
+
+    def hint(frame: int, face: Face) -> bool | None:
+        before = frame - frame % cast.stride
+        samples = (before,) if frame == before else (before, before + cast.stride)
+        matched = {
+            owner
+            for sample in samples
+            for box, owner in by_frame.get(sample, [])
+            if box_iou(box, face.box) >= min_iou
+        }
+        return (number in matched) if len(matched) == 1 else None
+
+    return hint

@@ -34,6 +34,7 @@ from ..core.settings import SwapSettings
 from ..core.temporal import SCENE_CUT_THRESHOLD, colour_histogram
 from ..core.tracking import (
     FaceTracker,
+    IdentityHint,
     LandmarkRefitter,
     TrackerOptions,
     TrackingDetector,
@@ -42,7 +43,7 @@ from ..core.tracking import (
 )
 from ..core.types import Face, FloatArray, Image
 from ..core.video_io import VideoSource
-from .cast import CancelToken, person_views
+from .cast import CancelToken, identity_hint, person_views
 from .cast_cache import load_or_scan_cast
 from .context import AppContext
 
@@ -97,6 +98,8 @@ class Reference:
     identity_view: tuple[Image, Face] | None = None
     """Where the deferred embedding is taken (default: ``image`` and ``face``): a cast member's best
     view, which may be another frame."""
+    hint: IdentityHint | None = None
+    """What the cast scan knows of who is where (:func:`~.cast.identity_hint`), for the tracker."""
 
 
 class DeferredRecognizer:
@@ -231,9 +234,12 @@ def _cast_reference(
     index, image, face = found
     best = found if places[1][0] == index else _face_near(reader, detector, *places[1])
     view = (best[1], best[2]) if best is not None else (image, face)
+    member = cast.person(person) if person is not None else cast.most_present(start, stop)
+    hint = identity_hint(cast, member.number) if member is not None else None
     if defer_embedding:
-        return Reference(index, face, None, image, view)
-    return Reference(index, face, embedder.embed(*view) if embedder is not None else None)
+        return Reference(index, face, None, image, view, hint)
+    embedding = embedder.embed(*view) if embedder is not None else None
+    return Reference(index, face, embedding, hint=hint)
 
 
 def _face_near(
@@ -262,7 +268,7 @@ def build_tracker(
     if embedding is None and embedder is not None and reference.image is not None:
         image, face = reference.identity_view or (reference.image, reference.face)
         embedding = lambda: embedder.embed(image, face)  # noqa: E731
-    return FaceTracker(detector, embedder, embedding, accept, reject, options, refitter)
+    return FaceTracker(detector, embedder, embedding, accept, reject, options, refitter, reference.hint)
 
 
 @dataclass
