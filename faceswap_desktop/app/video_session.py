@@ -232,7 +232,10 @@ def _cast_reference(
             raise NoFaceFound(f"person {person} was not found again in {reader.path.name}")
         return None
     index, image, face = found
-    best = found if places[1][0] == index else _face_near(reader, detector, *places[1])
+    best_frame, best_box = places[1]
+    # A view not much larger than the one found gives no better embedding: no second seek for it.
+    larger = best_box[2] - best_box[0] > 1.25 * face.width and best_frame != index
+    best = _face_near(reader, detector, best_frame, best_box) if larger else None
     view = (best[1], best[2]) if best is not None else (image, face)
     member = cast.person(person) if person is not None else cast.most_present(start, stop)
     hint = identity_hint(cast, member.number) if member is not None else None
