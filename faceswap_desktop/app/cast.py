@@ -91,9 +91,9 @@ class CastProgress:
     eta_seconds: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CastMember:
-    """One person of the cast."""
+    """One person of the cast (equal only to itself: it holds an image)."""
 
     number: int
     """1.. in order of presence (1 is the default person to replace)."""
@@ -126,9 +126,9 @@ class CastMember:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Cast:
-    """The people of one clip, most present first."""
+    """The people of one clip, most present first (equal only to itself: it holds images)."""
 
     path: Path
     frame_count: int

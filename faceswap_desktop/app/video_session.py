@@ -43,7 +43,7 @@ from ..core.tracking import (
 )
 from ..core.types import Face, FloatArray, Image
 from ..core.video_io import VideoSource
-from .cast import CancelToken, identity_hint, person_views
+from .cast import CancelToken, Cast, identity_hint, person_views
 from .cast_cache import load_or_scan_cast
 from .context import AppContext
 
@@ -100,6 +100,8 @@ class Reference:
     view, which may be another frame."""
     hint: IdentityHint | None = None
     """What the cast scan knows of who is where (:func:`~.cast.identity_hint`), for the tracker."""
+    provisional: bool = False
+    """The default person while the cast is unknown (the largest face of the first frame with one)."""
 
 
 class DeferredRecognizer:
@@ -171,20 +173,30 @@ def find_reference(
     defer_embedding: bool = False,
     stop: int | None = None,
     cancel: CancelToken | None = None,
+    cast: Cast | None = None,
+    scan: bool = True,
 ) -> Reference:
     """The chosen person's face and embedding; by default the cast member most present in frames
-    ``start``..``stop - 1`` (a cast scan, cached per file; ``cancel`` stops it).
+    ``start``..``stop - 1``: of ``cast``, else of a cast scan (cached per file; ``cancel`` stops it).
+    Without ``scan`` and without a ``cast`` the default is provisional: the largest face of the first
+    frame with a face (a GUI shows that at once while the cast is scanned in the background).
 
     ``defer_embedding``: keep the frame instead of embedding the face (``embedding`` is None, ``image``
     is the frame; :func:`build_tracker` embeds it when the tracker first needs it).
     """
+    provisional = False
     if choice.person is not None or (choice.frame_index is None and choice.face_index is None):
         stop = reader.info.frame_count if stop is None else stop
-        found = _cast_reference(
-            reader, detector, embedder, choice.person, start, stop, defer_embedding, cancel
-        )
-        if found is not None:
-            return found
+        if cast is None and not scan:
+            if choice.person is not None:
+                raise NoFaceFound(f"the cast of {reader.path.name} is not known yet (scanning it)")
+            provisional = True
+        else:
+            found = _cast_reference(
+                reader, detector, embedder, choice.person, start, stop, defer_embedding, cancel, cast
+            )
+            if found is not None:
+                return found
     frames = [choice.frame_index] if choice.frame_index is not None else None
     candidates = frames or range(start, min(start + REFERENCE_SEARCH_LIMIT, reader.info.frame_count))
     for index in candidates:
@@ -201,9 +213,9 @@ def find_reference(
                 f"frame {index} has {len(faces)} face(s); face {choice.face_index} does not exist"
             )
         if defer_embedding:
-            return Reference(index, face, None, image)
+            return Reference(index, face, None, image, provisional=provisional)
         embedding = embedder.embed(image, face) if embedder is not None else None
-        return Reference(index, face, embedding)
+        return Reference(index, face, embedding, provisional=provisional)
     where = f"frame {choice.frame_index}" if frames else f"the first {REFERENCE_SEARCH_LIMIT} frames"
     raise NoFaceFound(f"no face found in {where} of {reader.path.name}")
 
@@ -217,11 +229,12 @@ def _cast_reference(
     stop: int,
     defer_embedding: bool,
     cancel: CancelToken | None,
+    cast: Cast | None = None,
 ) -> Reference | None:
     """Cast member ``person`` (None: the most present) as a reference: their face found again where
     :func:`~.cast.person_views` says, embedded from their best view. None when the cast has nobody in
     the range (or the default person's face is not found again: the first-frame default then applies)."""
-    cast = load_or_scan_cast(reader, detector, embedder, cancel=cancel)
+    cast = cast or load_or_scan_cast(reader, detector, embedder, cancel=cancel)
     places = person_views(cast, person, start, stop)
     found = None
     for place in places[0] if places is not None else []:
@@ -366,6 +379,8 @@ class VideoSession:
         self.reference: Reference | None = None
         self.choice: ReferenceChoice | None = None
         """The choice :attr:`reference` was found for."""
+        self.cast: Cast | None = None
+        """The video's cast once known (scanned elsewhere: a preview never waits for a scan)."""
         self._frames: OrderedDict[int, Image] = OrderedDict()
         self._known: OrderedDict[int, _Known] = OrderedDict()
 
@@ -388,9 +403,12 @@ class VideoSession:
         return self.prepared
 
     def choose_reference(self, choice: ReferenceChoice | None = None) -> Reference:
-        """Pick the person to replace (default: the cast member most present in the clip)."""
+        """Pick the person to replace (default: the cast member most present in the clip; provisional,
+        see :func:`find_reference`, until :attr:`cast` is set)."""
         choice = choice or ReferenceChoice()
-        reference = find_reference(self.reader, self.detector, self.embedder, choice)
+        reference = find_reference(
+            self.reader, self.detector, self.embedder, choice, cast=self.cast, scan=False
+        )
         self.reference, self.choice = reference, choice
         self._known.clear()
         return reference
