@@ -141,6 +141,8 @@ def photo_spec(request: PhotoSwapRequest) -> JobSpec:
 
 def video_spec(request: VideoExportRequest, keyframes: KeyframeTrack | None = None) -> JobSpec:
     """A video job; pass the keyframe track whose ``settings_at`` the request uses, if any."""
+    if request.more_people:
+        raise BadInput("a queued job replaces one person; export several people (--map) directly")
     if keyframes is not None and request.settings_at is None:
         request = dataclasses.replace(request, settings_at=keyframes.settings_at)
     return JobSpec(request, keyframes)

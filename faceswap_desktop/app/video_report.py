@@ -44,6 +44,8 @@ class ExportReport:
     watermark: bool = False
     cpu_ms: dict[str, float] = field(default_factory=dict)
     """CPU milliseconds of the frame loop: per stage (decode, track, swap, encode) and the process."""
+    more_people: list[dict[str, Any]] = field(default_factory=list)
+    """Further people replaced (``--map``): person number, photos, frames swapped."""
 
     @property
     def frames_total(self) -> int:
@@ -112,6 +114,8 @@ class ExportReport:
                 stage: round(ms / max(self.frames_done, 1), 1) for stage, ms in self.cpu_ms.items()
             },
         }
+        if self.more_people:
+            totals["more_people"] = self.more_people
         if per_frame:
             totals["per_frame"] = [
                 {

@@ -69,9 +69,8 @@ def add_swap_options(swap: argparse.ArgumentParser) -> None:
     swap.add_argument(
         "--source",
         action="append",
-        required=True,
         type=Path,
-        help="source photo (repeat for several photos of the same person)",
+        help="source photo (repeat for several photos of the same person); required unless --map is given",
     )
     swap.add_argument("--target", required=True, type=Path, help="target photo or video")
     swap.add_argument(
@@ -150,6 +149,8 @@ def photo_request_from_args(args: argparse.Namespace, settings: SwapSettings) ->
     from ..app.photo import PhotoSwapRequest
     from ..core.pipeline import FaceSelection
 
+    if not args.source:
+        raise BadInput("--source is required (--map is for video targets)")
     selection = (
         FaceSelection(all_faces=True) if args.all_faces else FaceSelection(tuple(args.face_index or [0]))
     )
@@ -181,8 +182,8 @@ def _run_swap(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if is_video_target(args.target):
         return run_video_swap(args, settings)
-    if args.person is not None:
-        raise BadInput("--person picks a person of a video's cast; for a photo use --face-index")
+    if args.person is not None or args.map:
+        raise BadInput("--person and --map pick people of a video's cast; for a photo use --face-index")
     request = photo_request_from_args(args, settings)
     result = run_photo_swap(create_context(args.provider), request)
     if args.json:

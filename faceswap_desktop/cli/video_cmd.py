@@ -20,6 +20,7 @@ from .progress import FrameProgress, wants_bar
 
 if TYPE_CHECKING:
     from ..app.context import AppContext
+    from ..app.person_map import PersonSources
     from ..app.video import VideoExportRequest
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,14 @@ def add_video_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="the person to replace, by number in the cast (see: faceswap-desktop cast VIDEO); "
         "default: the most present person",
+    )
+    video.add_argument(
+        "--map",
+        action="append",
+        default=None,
+        metavar="PHOTO[,PHOTO...]=N",
+        help="replace cast member N with the person in these photos (repeat to replace several people "
+        "at once; without --source the first --map is the main person)",
     )
     video.add_argument(
         "--tracking-judge",
@@ -110,8 +119,9 @@ def video_request_from_args(args: argparse.Namespace, settings: SwapSettings) ->
 
     refuse_photo_only_options(args)
     face_index = args.face_index[0] if args.face_index else None
+    sources, person, more = _people_from_args(args)
     return VideoExportRequest(
-        sources=tuple(args.source),
+        sources=sources,
         target=args.target,
         output=args.output,
         settings=settings,
@@ -120,7 +130,8 @@ def video_request_from_args(args: argparse.Namespace, settings: SwapSettings) ->
         ),
         start=args.start,
         end=args.end,
-        reference=ReferenceChoice(args.reference_frame, face_index, args.person),
+        reference=ReferenceChoice(args.reference_frame, face_index, person),
+        more_people=more,
         engine=args.engine,
         judge=None if args.no_score else args.judge,
         embedder=args.tracking_judge,
@@ -128,6 +139,22 @@ def video_request_from_args(args: argparse.Namespace, settings: SwapSettings) ->
         watermark=args.watermark,
         content_credentials=not args.no_content_credentials,
     )
+
+
+def _people_from_args(
+    args: argparse.Namespace,
+) -> tuple[tuple[Path, ...], int | None, tuple[PersonSources, ...]]:
+    """(main sources, main person, further people) from ``--source``/``--person`` and ``--map``."""
+    from ..app.person_map import parse_person_map
+
+    mappings = tuple(parse_person_map(text) for text in args.map or ())
+    if args.source:
+        return tuple(args.source), args.person, mappings
+    if not mappings:
+        raise BadInput("--source (or --map PHOTO=N) is required")
+    if args.person is not None or args.face_index or args.reference_frame is not None:
+        raise BadInput("without --source the first --map is the main person: leave out --person")
+    return mappings[0].sources, mappings[0].person, mappings[1:]
 
 
 def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
@@ -141,6 +168,7 @@ def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
     bar = wants_bar(args.json)
     choice = request.reference
     from_cast = choice.person is not None or (choice.frame_index is None and choice.face_index is None)
+    from_cast = from_cast or bool(request.more_people)
     if from_cast and bar:
         # The export picks the person from the clip's cast; scanning it here first shows its progress
         # (the export then finds it in the cache). Without a terminal the export scans it itself.
@@ -180,6 +208,8 @@ def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
         if "person" in summary:
             how = "picked" if choice.person is not None else "the most present"
             print(f"  person {summary['person']} of {summary['cast_size']} in the cast ({how})")
+        for other in summary.get("more_people", []):
+            print(f"  person {other['person']}: {other['frames_swapped']} frames swapped")
         print(f"  content credentials (C2PA): {summary['content_credentials']}")
     sys.stdout.flush()
     return 0
