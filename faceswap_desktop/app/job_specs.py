@@ -28,6 +28,7 @@ from .export import photo_export_job
 from .isolated_judge import PipelineFactory
 from .jobs import JobWork
 from .keyframes import KeyframeTrack
+from .person_map import PersonSources
 from .photo import PhotoSwapRequest
 from .video import VideoExportRequest
 from .video_jobs import RecordSink, video_export_work
@@ -116,6 +117,10 @@ class JobSpec:
             "embedder": request.embedder,
             "tracker": dataclasses.asdict(request.tracker),
             "workers": request.workers,
+            "more_people": [
+                {"sources": [_path_text(path) for path in m.sources], "person": m.person}
+                for m in request.more_people
+            ],
             "keyframes": None
             if self.keyframes is None
             else {
@@ -141,8 +146,6 @@ def photo_spec(request: PhotoSwapRequest) -> JobSpec:
 
 def video_spec(request: VideoExportRequest, keyframes: KeyframeTrack | None = None) -> JobSpec:
     """A video job; pass the keyframe track whose ``settings_at`` the request uses, if any."""
-    if request.more_people:
-        raise BadInput("a queued job replaces one person; export several people (--map) directly")
     if keyframes is not None and request.settings_at is None:
         request = dataclasses.replace(request, settings_at=keyframes.settings_at)
     return JobSpec(request, keyframes)
@@ -176,6 +179,7 @@ _PHOTO = _COMMON | {
 }  # fmt: skip
 _VIDEO = _COMMON | {
     "encode", "start", "end", "reference", "score_every", "embedder", "tracker", "workers", "keyframes",
+    "more_people",
 }  # fmt: skip
 
 
@@ -263,6 +267,15 @@ def _photo_request(data: Mapping[str, Any], common: dict[str, Any]) -> PhotoSwap
     return PhotoSwapRequest(selection=selection, **common, **extra)
 
 
+def _person_sources(item: Any) -> PersonSources:
+    """One further person of a video job (``--map``)."""
+    entry = _fields(item, {"sources", "person"}, "more_people")
+    paths = tuple(
+        Path(_expect(p, str, "more_people")) for p in _expect(entry["sources"], list, "more_people")
+    )
+    return PersonSources(paths, _expect(entry["person"], int, "more_people"))
+
+
 def _video_request(
     data: Mapping[str, Any], common: dict[str, Any]
 ) -> tuple[VideoExportRequest, KeyframeTrack | None]:
@@ -281,6 +294,10 @@ def _video_request(
             extra[name] = _expect(data[name], int, name)
     if "embedder" in data:
         extra["embedder"] = _optional(data["embedder"], str, "embedder")
+    if "more_people" in data:
+        extra["more_people"] = tuple(
+            _person_sources(item) for item in _expect(data["more_people"], list, "more_people")
+        )
     keyframes = None
     raw_keys = data.get("keyframes")
     if raw_keys is not None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from faceswap_desktop.app.job_specs import video_spec
+from faceswap_desktop.app.job_specs import JobSpec, video_spec
 from faceswap_desktop.app.person_map import PersonSources, check_mappings, parse_person_map
 from faceswap_desktop.app.video import VideoExportRequest
 from faceswap_desktop.core.errors import BadInput
@@ -28,12 +28,12 @@ def test_each_person_is_mapped_once_and_with_photos() -> None:
         check_mappings(None, [PersonSources((), 2)])
 
 
-def test_a_queued_job_refuses_several_people_rather_than_dropping_them(tmp_path: Path) -> None:
+def test_a_queued_job_keeps_its_further_people(tmp_path: Path) -> None:
     request = VideoExportRequest(
         sources=(tmp_path / "a.jpg",),
         target=tmp_path / "clip.mp4",
         output=tmp_path / "out.mp4",
-        more_people=(PersonSources((tmp_path / "b.jpg",), 2),),
+        more_people=(PersonSources((tmp_path / "b.jpg", tmp_path / "c.jpg"), 2),),
     )
-    with pytest.raises(BadInput, match="one person"):
-        video_spec(request)
+    saved = video_spec(request).to_dict()
+    assert JobSpec.from_dict(saved).request.more_people == request.more_people

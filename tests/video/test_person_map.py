@@ -1,7 +1,8 @@
 """Two people replaced at once (``swap --map PHOTO=N --map PHOTO=M``), judged on the output.
 
-On ``short_hamilton_clip.mp4`` the singer (person 1) gets Biden's face and Barack Obama (person 2,
-mostly in profile) Alex Lacamoire's. Judged at every frame the cast scan saw someone:
+On ``short_hamilton_clip.mp4`` from 6.5 s to 9 s (the end of the singer's shot, then the audience) the
+singer (person 1) gets Biden's face and Barack Obama (person 2, mostly in profile) Alex Lacamoire's.
+Judged at every exported frame the cast scan saw someone:
 
 - a mapped person is swapped where the face's box changed well beyond the encoder's noise (measured
   once: untouched faces change by 2.1-2.4 grey levels at crf 12, swapped ones by 5.9-43), and, where
@@ -48,8 +49,8 @@ def test_two_people_mapped_to_two_sources_are_each_swapped_and_nobody_else(  # t
     output = tmp_path / "two.mp4"
     proc = subprocess.run(
         [sys.executable, "-m", "faceswap_desktop", "swap", "--map", f"{BIDEN}=1", "--map", f"{LACAMOIRE}=2",
-         "--target", HAMILTON, "--output", output, "--no-score", "--crf", "12", "--preset", "ultrafast",
-         "--json"],
+         "--target", HAMILTON, "--output", output, "--start", "6.5", "--end", "9", "--no-score",
+         "--crf", "12", "--preset", "ultrafast", "--json"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -66,8 +67,11 @@ def test_two_people_mapped_to_two_sources_are_each_swapped_and_nobody_else(  # t
             seen.setdefault(sighting.frame, []).append((member.number, sighting.box))
     changes: dict[int, list[float]] = {}
     judged: dict[int, list[bool]] = {1: [], 2: []}
+    first, count = summary["first_frame"], summary["frames"]
+    assert first <= cast.person(1).ranges[-1][1] and first + count > cast.person(2).ranges[-1][1]
     with VideoReader(HAMILTON) as before, VideoReader(output) as after:
-        for (index, original), (_, result) in zip(before.frames(), after.frames(), strict=True):
+        pairs = zip(before.frames(first, first + count), after.frames(), strict=True)
+        for (index, original), (_, result) in pairs:
             for number, box in seen.get(index, []):
                 changes.setdefault(number, []).append(box_change(original, result, box))
                 if number in judged:
@@ -82,4 +86,4 @@ def test_two_people_mapped_to_two_sources_are_each_swapped_and_nobody_else(  # t
         assert sum(swapped) >= 0.95 * len(swapped), (number, changes[number])
         assert len(judged[number]) >= 5 and sum(judged[number]) >= 0.95 * len(judged[number])
     others = [change for number, values in changes.items() if number > 2 for change in values]
-    assert len(others) >= 30 and max(others) < UNTOUCHED_CHANGE
+    assert len(others) >= 15 and max(others) < UNTOUCHED_CHANGE
