@@ -23,6 +23,13 @@ def test_the_bar_shows_frames_fps_and_time_left_on_a_terminal() -> None:
     assert "export" in text and "50/200" in text and "12.5 fps" in text and "ETA" in text
 
 
+def test_no_bar_before_the_first_update() -> None:
+    out = Terminal()
+    with FrameProgress("cast", True, Console(file=out, force_terminal=True, width=120)):
+        pass  # e.g. a cast read from the cache
+    assert out.getvalue() == ""
+
+
 def test_no_bar_without_a_terminal_or_with_json() -> None:
     assert wants_bar(False, Terminal()) and not wants_bar(True, Terminal())
     assert not wants_bar(False, io.StringIO())

@@ -30,7 +30,7 @@ def wants_bar(json_output: bool, stream: TextIO | None = None) -> bool:
 
 class FrameProgress:
     """``with FrameProgress("export", enabled) as bar: bar.update(done, total, fps)``; silent when not
-    enabled."""
+    enabled. The bar appears with the first update (a cast read from the cache draws none)."""
 
     def __init__(self, description: str, enabled: bool, console: Console | None = None) -> None:
         self.description = description
@@ -51,15 +51,16 @@ class FrameProgress:
             )
 
     def __enter__(self) -> FrameProgress:
-        if self._progress is not None:
-            self._progress.start()
-            self._task = self._progress.add_task(self.description, total=None, fps=0.0)
         return self
 
     def update(self, done: int, total: int, fps: float) -> None:
         """Frames done of ``total`` at ``fps`` frames a second (rich estimates the time left)."""
-        if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, completed=done, total=total, fps=fps)
+        if self._progress is None:
+            return
+        if self._task is None:
+            self._progress.start()
+            self._task = self._progress.add_task(self.description, total=total, fps=fps)
+        self._progress.update(self._task, completed=done, total=total, fps=fps)
 
     def __exit__(
         self,
@@ -67,5 +68,5 @@ class FrameProgress:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._progress is not None:
+        if self._progress is not None and self._task is not None:
             self._progress.stop()
