@@ -1,6 +1,7 @@
 """Video benchmark on one 720p clip: transcode vs swap-export fps, peak memory, scrub latency, stability.
 
-Run: ``.venv/bin/python benchmarks/bench_video.py [--frames 90] [--workers 2]``. The shared
+Run: ``.venv/bin/python benchmarks/bench_video.py [--frames 90] [--workers 2]``;
+``--whole-process`` instead runs the CLI as a user does (see :func:`whole_process`). The shared
 ``Obama_speaking.mp4`` (512x388) is scaled to fit 1280x720 (reflect-padded) and re-encoded with a
 keyframe every 2 s; a copy looped 10x measures whether memory grows with length. The headline export
 runs cold (fresh context, engine unused, no idle decoding helper); the same export again in the same
@@ -43,6 +44,7 @@ from faceswap_desktop.core.video_writer import EncodeOptions, VideoWriter
 SHARED = Path(os.environ.get("FACESWAP_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 CLIP = SHARED / "media" / "videos" / "Obama_speaking.mp4"
 SOURCE = SHARED / "media" / "images" / "identity" / "biden" / "biden2.jpg"
+CROWD = SHARED / "media" / "videos" / "short_hamilton_clip.mp4"
 
 
 def fit_720p(image: np.ndarray) -> np.ndarray:
@@ -55,8 +57,8 @@ def fit_720p(image: np.ndarray) -> np.ndarray:
     )
 
 
-def make_clip(path: Path, frames: int, loops: int) -> None:
-    with VideoReader(CLIP) as reader:
+def make_clip(path: Path, frames: int, loops: int, source: Path = CLIP) -> None:
+    with VideoReader(source) as reader:
         images = [fit_720p(image) for _, image in reader.frames(0, frames)]
     with av.open(str(path), "w") as output:
         stream = output.add_stream("libx264", rate=30, options={"crf": "16", "preset": "veryfast", "g": "60"})
@@ -183,14 +185,77 @@ def scrub_latency(context: object, clip: Path, frames: int, embedder_id: str, se
         )
 
 
+def cli_export(
+    clip: Path, out: Path, cache: Path, extra: tuple[str, ...] = ()
+) -> tuple[float, dict[str, object]]:
+    """``faceswap-desktop swap`` on ``clip`` as a fresh process, as a user runs it (default person,
+    no score): (wall seconds from start to exit, its JSON summary)."""
+    command = [
+        sys.executable,
+        "-m",
+        "faceswap_desktop",
+        "swap",
+        "--source",
+        str(SOURCE),
+        "--target",
+        str(clip),
+    ]
+    command += ["--output", str(out), "--overwrite", "--no-score", "--json", *extra]
+    environment = {**os.environ, "FACESWAP_CACHE_DIR": str(cache)}
+    started = time.perf_counter()
+    proc = subprocess.run(command, capture_output=True, text=True, env=environment)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    return wall, json.loads(proc.stdout)
+
+
+def whole_process(work: Path, frames: int) -> None:
+    """Export fps of the whole CLI process (start-up, model loading, the cast scan, the export) against
+    the transcode of the same 720p clip, for the one-face clip and the crowd clip. Each clip twice: with
+    an empty cast cache (a first export of a file scans its cast) and again (the cast comes from the
+    cache, as for every later export of that file)."""
+    clips = {"one face": work / "one_face720.mp4", "crowd": work / "crowd720.mp4"}
+    make_clip(clips["one face"], frames, 1)
+    with VideoReader(CROWD) as reader:
+        crowd_frames = reader.info.frame_count
+    make_clip(clips["crowd"], crowd_frames, 1, CROWD)
+    print(
+        f"whole process, 1280x720; cores: {len(os.sched_getaffinity(0))}; load average "
+        f"{os.getloadavg()[0]:.2f}; one face: {frames} frames of {CLIP.name}; crowd: {crowd_frames} "
+        f"frames of {CROWD.name}"
+    )
+    for name, clip in clips.items():
+        transcode, _cpu = transcode_fps(clip, work / f"{clip.stem}_transcode.mp4")
+        cache = work / f"{clip.stem}_cache"
+        for run in ("empty cache", "cast cached"):
+            wall, summary = cli_export(clip, work / f"{clip.stem}_out.mp4", cache)
+            done = int(summary["frames"])  # type: ignore[call-overload]
+            loop = float(summary["elapsed_seconds"])  # type: ignore[arg-type]
+            print(
+                f"{name} ({run}): transcode {transcode:.1f} fps; CLI export {done / wall:.1f} fps whole "
+                f"process (ratio {done / wall / transcode:.2f}), {done / loop:.1f} fps in the frame loop "
+                f"(ratio {done / loop / transcode:.2f}); {wall - loop:.1f} s before and after the loop; "
+                f"{summary['frames_swapped']}/{done} frames swapped (person {summary.get('person')}); "
+                f"CPU ms per frame in the loop: {json.dumps(summary['cpu_ms_per_frame'])}"
+            )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=90)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rss-child", nargs=2, type=Path)
+    parser.add_argument(
+        "--whole-process", action="store_true", help="run the CLI as a user (see whole_process)"
+    )
     args = parser.parse_args()
     if args.rss_child:
         rss_child(args.rss_child[0], args.rss_child[1], args.workers)
+        return
+    if args.whole_process:
+        whole_process(Path(tempfile.mkdtemp(prefix="bench_video_")), args.frames)
         return
     work = Path(tempfile.mkdtemp(prefix="bench_video_"))
     clip, looped = work / "clip720.mp4", work / "clip720_x10.mp4"

@@ -21,6 +21,15 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"shared test media not found at {SHARED} (set FACESWAP_SHARED_DIR)")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Cast scans are cached in a folder of the test session's own, never in the user's cache (the CLI
+    subprocesses inherit the variable)."""
+    folder = tmp_path_factory.mktemp("cache")
+    os.environ["FACESWAP_CACHE_DIR"] = str(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def media() -> Path:
     return MEDIA

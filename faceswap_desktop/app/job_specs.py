@@ -29,6 +29,7 @@ from .export import photo_export_job
 from .isolated_judge import PipelineFactory
 from .jobs import JobWork
 from .keyframes import KeyframeTrack
+from .person_map import PersonSources
 from .photo import PhotoSwapRequest
 from .video import VideoExportRequest
 from .video_jobs import RecordSink, video_export_work
@@ -118,6 +119,10 @@ class JobSpec:
             "tracker": dataclasses.asdict(request.tracker),
             "workers": request.workers,
             "allow_partial": request.allow_partial,
+            "more_people": [
+                {"sources": [_path_text(path) for path in m.sources], "person": m.person}
+                for m in request.more_people
+            ],
             "keyframes": None
             if self.keyframes is None
             else {
@@ -179,6 +184,7 @@ _PHOTO = _COMMON | {
 _VIDEO = _COMMON | {
     "encode", "start", "end", "reference", "score_every", "embedder", "tracker", "workers", "keyframes",
     "allow_partial",
+    "more_people",
 }  # fmt: skip
 
 
@@ -266,6 +272,15 @@ def _photo_request(data: Mapping[str, Any], common: dict[str, Any]) -> PhotoSwap
     return PhotoSwapRequest(selection=selection, **common, **extra)
 
 
+def _person_sources(item: Any) -> PersonSources:
+    """One further person of a video job (``--map``)."""
+    entry = _fields(item, {"sources", "person"}, "more_people")
+    paths = tuple(
+        Path(_expect(p, str, "more_people")) for p in _expect(entry["sources"], list, "more_people")
+    )
+    return PersonSources(paths, _expect(entry["person"], int, "more_people"))
+
+
 def _video_request(
     data: Mapping[str, Any], common: dict[str, Any]
 ) -> tuple[VideoExportRequest, KeyframeTrack | None]:
@@ -286,6 +301,10 @@ def _video_request(
         extra["embedder"] = _optional(data["embedder"], str, "embedder")
     if "allow_partial" in data:
         extra["allow_partial"] = _expect(data["allow_partial"], bool, "allow_partial")
+    if "more_people" in data:
+        extra["more_people"] = tuple(
+            _person_sources(item) for item in _expect(data["more_people"], list, "more_people")
+        )
     keyframes = None
     raw_keys = data.get("keyframes")
     if raw_keys is not None:

@@ -49,6 +49,7 @@ from ..core.watermark import add_watermark
 from .content_credentials import finish_video, prepare_signing
 from .context import DEFAULT_ENGINE, AppContext
 from .isolated_judge import PipelineFactory
+from .person_map import MorePeople, PersonSources, check_mappings
 from .video_report import ExportReport, FrameRecord, check_partial
 from .video_session import (
     FrameOutcome,
@@ -97,6 +98,8 @@ class VideoExportRequest:
     allow_partial: bool = False
     """Export a damaged video's readable frames when it yields fewer than its container declares
     (otherwise such a video is refused with :class:`~..core.errors.PartialVideo`)."""
+    more_people: tuple[PersonSources, ...] = ()
+    """Further cast members replaced in the same export, each with their own photos."""
     settings_at: Callable[[int], SwapSettings] | None = field(default=None, compare=False)
     """Settings per frame index (keyframes); ``None`` uses :attr:`settings` for every frame."""
 
@@ -164,7 +167,9 @@ def validate_export(request: VideoExportRequest) -> None:
     container_for(request.output, request.encode.codec)
     if not request.output.parent.resolve().is_dir():
         raise OutputConflict(f"output folder does not exist: {request.output.parent}")
-    check_not_an_input(request.output, (request.target, *request.sources))
+    more_sources = [source for mapping in request.more_people for source in mapping.sources]
+    check_not_an_input(request.output, (request.target, *request.sources, *more_sources))
+    check_mappings(request.reference.person, request.more_people)
     if request.output.exists() and not request.overwrite:
         raise OutputConflict(f"output exists: {request.output} (pass --overwrite to replace it)")
     if request.start is not None and request.end is not None and request.end <= request.start:
@@ -256,6 +261,10 @@ class VideoExportJob:
         helper = acquire_helper()
         opener = ThreadPoolExecutor(1, thread_name_prefix="open")
         sources = opener.submit(lambda: [load_image(path, helper=helper) for path in request.sources])
+        # The further people's photos too, before the video opens: the helper serves one thread at a time.
+        more_sources = opener.submit(
+            lambda: [[load_image(path, helper=helper) for path in m.sources] for m in request.more_people]
+        )
         opening = opener.submit(GuardedVideoReader, request.target, helper)
         preparer = ThreadPoolExecutor(1, thread_name_prefix="prepare")
         try:
@@ -269,8 +278,13 @@ class VideoExportJob:
                 opening.result().close()
             release_helper(helper)
             raise
+
+        def prepare_more(mapping: PersonSources) -> Future[PreparedSource]:
+            images = more_sources.result()[request.more_people.index(mapping)]
+            return preparer.submit(models.pipeline.prepare_source, images)
+
         try:
-            yield from self._export(reader, prepared, models)
+            yield from self._export(reader, prepared, models, prepare_more)
         finally:
             reader.close()
             preparer.shutdown(wait=True)
@@ -292,7 +306,11 @@ class VideoExportJob:
         return _Models(pipeline, detector, embedder)
 
     def _export(
-        self, reader: VideoSource, preparing: Future[PreparedSource], models: _Models
+        self,
+        reader: VideoSource,
+        preparing: Future[PreparedSource],
+        models: _Models,
+        prepare_more: Callable[[PersonSources], Future[PreparedSource]],
     ) -> Iterator[ExportProgress]:
         request, info = self.request, reader.info
         check_partial(info, request.allow_partial)
@@ -309,7 +327,17 @@ class VideoExportJob:
         pipeline, detector, embedder = models.pipeline, models.detector, models.embedder
         # The reference's embedding waits for the tracker's first identity check, which a person never in
         # doubt does not need (~100 ms of dlib holding the GIL, see core/tracking.py).
-        reference = find_reference(reader, detector, embedder, request.reference, start, defer_embedding=True)
+        reference = find_reference(
+            reader, detector, embedder, request.reference, start, True, stop, self.cancel
+        )
+        # Further people (--map) are found now, while this thread is still the reader's only user.
+        more: MorePeople | None = None
+        if request.more_people:
+            span = (start, stop)
+            people, options = request.more_people, request.tracker
+            more = MorePeople.start(
+                self.context, reader, detector, embedder, people, prepare_more, span, self.cancel, options
+            )
         # The reference frame is usually the first frame to export: it is not decoded a second time. The
         # decoder thread starts now (the reader's only user from here on: timing questions are answered
         # from its index), so the helper decodes ahead while this thread prepares the source and the
@@ -350,16 +378,26 @@ class VideoExportJob:
             threads[1].start()
 
             def swap(
-                settings: SwapSettings, index: int, image: Image, track: TrackResult, score: bool
+                settings: SwapSettings,
+                index: int,
+                image: Image,
+                track: TrackResult,
+                score: bool,
+                more_tracks: tuple[TrackResult, ...],
             ) -> FrameOutcome:
                 # The first frames are tracked while the source may still be in preparation. Each frame
                 # from the decoder is this job's alone once tracked (the tracker reads it during its
                 # update and keeps none), so the swap draws into it rather than into a copy; the
                 # reference frame is kept for the tracker's deferred embedding: never drawn into.
                 owned = image is not reference_image and image.flags.writeable
-                return swap_tracked_face(
+                outcome = swap_tracked_face(
                     pipeline, preparing.result(), settings, index, image, track, score, in_place=owned
                 )
+                if more is not None:
+                    outcome = more.swap(
+                        pipeline, settings, outcome, more_tracks, owned or outcome.image is not image
+                    )
+                return outcome
 
             pending: deque[Future[FrameOutcome]] = deque()
             started, started_cpu = time.perf_counter(), time.process_time()
@@ -373,6 +411,7 @@ class VideoExportJob:
                 index, image = item
                 with self._cpu.measure("track"):
                     track = tracker.update(image, index, reader.time_of(index))
+                    more_tracks = more.track(image, index, reader.time_of(index)) if more else ()
                 score = request.judge is not None and (index - start) % max(request.score_every, 1) == 0
                 pending.append(
                     pool.submit(
@@ -382,6 +421,7 @@ class VideoExportJob:
                         image,
                         track,
                         score,
+                        more_tracks,
                     )
                 )
                 while len(pending) > workers or (pending and pending[0].done()):
@@ -395,6 +435,7 @@ class VideoExportJob:
                 temporary, request.output, request.content_credentials, overwrite=request.overwrite
             )
             report.watermark = request.watermark
+            report.more_people = more.summary() if more is not None else []
             completed = True
             report.finish(time.perf_counter() - started, writer, self._cpu.milliseconds(started_cpu))
             self.report = report
@@ -405,6 +446,8 @@ class VideoExportJob:
                 thread.join(timeout=5)
             if tracker is not None:
                 tracker.close()
+            if more is not None:
+                more.close()
             if not completed:
                 if writer is not None:
                     with contextlib.suppress(Exception):

@@ -60,6 +60,8 @@ class ExportReport:
     """Frames the input video yields."""
     input_frames_declared: int = 0
     """Frames its container declares: more than :attr:`input_frames` when the file is damaged."""
+    more_people: list[dict[str, Any]] = field(default_factory=list)
+    """Further people replaced (``--map``): person number, photos, frames swapped."""
 
     @property
     def partial_input(self) -> bool:
@@ -136,6 +138,8 @@ class ExportReport:
                 stage: round(ms / max(self.frames_done, 1), 1) for stage, ms in self.cpu_ms.items()
             },
         }
+        if self.more_people:
+            totals["more_people"] = self.more_people
         if per_frame:
             totals["per_frame"] = [
                 {

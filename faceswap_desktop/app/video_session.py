@@ -34,6 +34,7 @@ from ..core.settings import SwapSettings
 from ..core.temporal import SCENE_CUT_THRESHOLD, colour_histogram
 from ..core.tracking import (
     FaceTracker,
+    IdentityHint,
     LandmarkRefitter,
     TrackerOptions,
     TrackingDetector,
@@ -42,6 +43,8 @@ from ..core.tracking import (
 )
 from ..core.types import Face, FloatArray, Image
 from ..core.video_io import VideoSource
+from .cast import CancelToken, Cast, identity_hint, person_views
+from .cast_cache import load_or_scan_cast
 from .context import AppContext
 
 log = logging.getLogger(__name__)
@@ -71,10 +74,16 @@ embedding-checked face nearby in the same shot, assumed by position with the che
 
 @dataclass(frozen=True)
 class ReferenceChoice:
-    """Which person to replace: a face in a frame (``None``: first frame with a face / largest face)."""
+    """Which person to replace: a face in a frame, or a member of the clip's cast (``app/cast.py``).
+
+    All ``None``: the cast member most present in the exported range. ``face_index`` alone: that face
+    of the first frame with a face; ``frame_index`` alone: the largest face of that frame.
+    """
 
     frame_index: int | None = None
     face_index: int | None = None
+    person: int | None = None
+    """Cast member number (1..: most present first)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,13 @@ class Reference:
     embedding: FloatArray | None
     image: Image | None = None
     """The frame, kept when the embedding was deferred (``find_reference(..., defer_embedding=True)``)."""
+    identity_view: tuple[Image, Face] | None = None
+    """Where the deferred embedding is taken (default: ``image`` and ``face``): a cast member's best
+    view, which may be another frame."""
+    hint: IdentityHint | None = None
+    """What the cast scan knows of who is where (:func:`~.cast.identity_hint`), for the tracker."""
+    provisional: bool = False
+    """The default person while the cast is unknown (the largest face of the first frame with one)."""
 
 
 class DeferredRecognizer:
@@ -159,12 +175,32 @@ def find_reference(
     choice: ReferenceChoice,
     start: int = 0,
     defer_embedding: bool = False,
+    stop: int | None = None,
+    cancel: CancelToken | None = None,
+    cast: Cast | None = None,
+    scan: bool = True,
 ) -> Reference:
-    """The chosen person's face and embedding; by default the largest face of the first frame with one.
+    """The chosen person's face and embedding; by default the cast member most present in frames
+    ``start``..``stop - 1``: of ``cast``, else of a cast scan (cached per file; ``cancel`` stops it).
+    Without ``scan`` and without a ``cast`` the default is provisional: the largest face of the first
+    frame with a face (a GUI shows that at once while the cast is scanned in the background).
 
     ``defer_embedding``: keep the frame instead of embedding the face (``embedding`` is None, ``image``
     is the frame; :func:`build_tracker` embeds it when the tracker first needs it).
     """
+    provisional = False
+    if choice.person is not None or (choice.frame_index is None and choice.face_index is None):
+        stop = reader.info.frame_count if stop is None else stop
+        if cast is None and not scan:
+            if choice.person is not None:
+                raise NoFaceFound(f"the cast of {reader.path.name} is not known yet (scanning it)")
+            provisional = True
+        else:
+            found = _cast_reference(
+                reader, detector, embedder, choice.person, start, stop, defer_embedding, cancel, cast
+            )
+            if found is not None:
+                return found
     frames = [choice.frame_index] if choice.frame_index is not None else None
     candidates = frames or range(start, min(start + REFERENCE_SEARCH_LIMIT, reader.info.frame_count))
     for index in candidates:
@@ -181,11 +217,58 @@ def find_reference(
                 f"frame {index} has {len(faces)} face(s); face {choice.face_index} does not exist"
             )
         if defer_embedding:
-            return Reference(index, face, None, image)
+            return Reference(index, face, None, image, provisional=provisional)
         embedding = embedder.embed(image, face) if embedder is not None else None
-        return Reference(index, face, embedding)
+        return Reference(index, face, embedding, provisional=provisional)
     where = f"frame {choice.frame_index}" if frames else f"the first {REFERENCE_SEARCH_LIMIT} frames"
     raise NoFaceFound(f"no face found in {where} of {reader.path.name}")
+
+
+def _cast_reference(
+    reader: VideoSource,
+    detector: TrackingDetector,
+    embedder: Recognizer | None,
+    person: int | None,
+    start: int,
+    stop: int,
+    defer_embedding: bool,
+    cancel: CancelToken | None,
+    cast: Cast | None = None,
+) -> Reference | None:
+    """Cast member ``person`` (None: the most present) as a reference: their face found again where
+    :func:`~.cast.person_views` says, embedded from their best view. None when the cast has nobody in
+    the range (or the default person's face is not found again: the first-frame default then applies)."""
+    cast = cast or load_or_scan_cast(reader, detector, embedder, cancel=cancel)
+    places = person_views(cast, person, start, stop)
+    found = None
+    for place in places[0] if places is not None else []:
+        if (found := _face_near(reader, detector, *place)) is not None:
+            break
+    if found is None or places is None:
+        if person is not None:
+            raise NoFaceFound(f"person {person} was not found again in {reader.path.name}")
+        return None
+    index, image, face = found
+    best_frame, best_box = places[1]
+    # A view not much larger than the one found gives no better embedding: no second seek for it.
+    larger = best_box[2] - best_box[0] > 1.25 * face.width and best_frame != index
+    best = _face_near(reader, detector, best_frame, best_box) if larger else None
+    view = (best[1], best[2]) if best is not None else (image, face)
+    member = cast.person(person) if person is not None else cast.most_present(start, stop)
+    hint = identity_hint(cast, member.number) if member is not None else None
+    if defer_embedding:
+        return Reference(index, face, None, image, view, hint)
+    embedding = embedder.embed(*view) if embedder is not None else None
+    return Reference(index, face, embedding, hint=hint)
+
+
+def _face_near(
+    reader: VideoSource, detector: TrackingDetector, index: int, box: tuple[float, float, float, float]
+) -> tuple[int, Image, Face] | None:
+    """The face of frame ``index`` overlapping ``box`` most (at least 0.3 IoU), with the frame."""
+    image = reader.frame_at(index)
+    face = max(detector.detect_faces(image), key=lambda f: box_iou(f.box, box), default=None)
+    return (index, image, face) if face is not None and box_iou(face.box, box) >= 0.3 else None
 
 
 def build_tracker(
@@ -203,9 +286,9 @@ def build_tracker(
     refitter: LandmarkRefitter | None = follower() if follower is not None else None
     embedding: FloatArray | Callable[[], FloatArray] | None = reference.embedding
     if embedding is None and embedder is not None and reference.image is not None:
-        image, face = reference.image, reference.face
+        image, face = reference.identity_view or (reference.image, reference.face)
         embedding = lambda: embedder.embed(image, face)  # noqa: E731
-    return FaceTracker(detector, embedder, embedding, accept, reject, options, refitter)
+    return FaceTracker(detector, embedder, embedding, accept, reject, options, refitter, reference.hint)
 
 
 @dataclass
@@ -304,6 +387,8 @@ class VideoSession:
         self.reference: Reference | None = None
         self.choice: ReferenceChoice | None = None
         """The choice :attr:`reference` was found for."""
+        self.cast: Cast | None = None
+        """The video's cast once known (scanned elsewhere: a preview never waits for a scan)."""
         self._frames: OrderedDict[int, Image] = OrderedDict()
         self._known: OrderedDict[int, _Known] = OrderedDict()
 
@@ -326,9 +411,12 @@ class VideoSession:
         return self.prepared
 
     def choose_reference(self, choice: ReferenceChoice | None = None) -> Reference:
-        """Pick the person to replace (default: largest face of the first frame with a face)."""
+        """Pick the person to replace (default: the cast member most present in the clip; provisional,
+        see :func:`find_reference`, until :attr:`cast` is set)."""
         choice = choice or ReferenceChoice()
-        reference = find_reference(self.reader, self.detector, self.embedder, choice)
+        reference = find_reference(
+            self.reader, self.detector, self.embedder, choice, cast=self.cast, scan=False
+        )
         self.reference, self.choice = reference, choice
         self._known.clear()
         return reference
@@ -401,8 +489,10 @@ class VideoSession:
         started = time.perf_counter()
         # The export's reference search starts at its first frame (see find_reference).
         choice = self.choice or ReferenceChoice()
+        # The cast as the previews know it: a settled render never waits for a scan (provisional until
+        # the cast is known, like the previews).
         reference = find_reference(
-            self.reader, self.detector, self.embedder, choice, start, defer_embedding=True
+            self.reader, self.detector, self.embedder, choice, start, True, cast=self.cast, scan=False
         )
         tracker = build_tracker(self.context, self.detector, self.embedder, reference, options)
         try:

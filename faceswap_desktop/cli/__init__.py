@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..core.errors import BadInput, FaceswapError
 from ..core.settings import SETTING_SPECS, SettingSpec, SwapSettings, settings_from_mapping
+from .cast_cmd import add_cast_parser
 from .models_cmd import add_models_parser
 from .queue_cmd import add_queue_parser
 from .video_cmd import add_video_options, is_video_target, run_video_swap
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_swap_options(commands.add_parser("swap", help="swap a source face onto a target photo"))
     add_models_parser(commands)
     add_queue_parser(commands, add_swap_options)
+    add_cast_parser(commands)
     return parser
 
 
@@ -67,9 +69,8 @@ def add_swap_options(swap: argparse.ArgumentParser) -> None:
     swap.add_argument(
         "--source",
         action="append",
-        required=True,
         type=Path,
-        help="source photo (repeat for several photos of the same person)",
+        help="source photo (repeat for several photos of the same person); required unless --map is given",
     )
     swap.add_argument("--target", required=True, type=Path, help="target photo or video")
     swap.add_argument(
@@ -148,6 +149,8 @@ def photo_request_from_args(args: argparse.Namespace, settings: SwapSettings) ->
     from ..app.photo import PhotoSwapRequest
     from ..core.pipeline import FaceSelection
 
+    if not args.source:
+        raise BadInput("--source is required (--map is for video targets)")
     selection = (
         FaceSelection(all_faces=True) if args.all_faces else FaceSelection(tuple(args.face_index or [0]))
     )
@@ -179,6 +182,8 @@ def _run_swap(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if is_video_target(args.target):
         return run_video_swap(args, settings)
+    if args.person is not None or args.map:
+        raise BadInput("--person and --map pick people of a video's cast; for a photo use --face-index")
     request = photo_request_from_args(args, settings)
     result = run_photo_swap(create_context(args.provider), request)
     if args.json:
@@ -203,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "swap":
             return _run_swap(args)
-        if args.command in ("models", "queue"):
+        if args.command in ("models", "queue", "cast"):
             return int(args.handler(args))
         parser.error(f"unknown command {args.command}")
     except FaceswapError as error:

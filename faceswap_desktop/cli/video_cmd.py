@@ -16,8 +16,12 @@ from ..core.input_files import NotARegularFile, read_head
 from ..core.settings import SwapSettings
 from ..core.video_io import VIDEO_EXTENSIONS, looks_like_video
 from ..core.video_writer import VIDEO_CODEC_CHOICES
+from .cast_cmd import scan_with_progress
+from .progress import FrameProgress, wants_bar
 
 if TYPE_CHECKING:
+    from ..app.context import AppContext
+    from ..app.person_map import PersonSources
     from ..app.video import VideoExportRequest
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,22 @@ def add_video_options(parser: argparse.ArgumentParser) -> None:
         "--reference-frame", type=int, default=None, help="frame where the person to replace is picked"
     )
     video.add_argument(
+        "--person",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the person to replace, by number in the cast (see: faceswap-desktop cast VIDEO); "
+        "default: the most present person",
+    )
+    video.add_argument(
+        "--map",
+        action="append",
+        default=None,
+        metavar="PHOTO[,PHOTO...]=N",
+        help="replace cast member N with the person in these photos (repeat to replace several people "
+        "at once; without --source the first --map is the main person)",
+    )
+    video.add_argument(
         "--tracking-judge",
         default="auto",
         help="identity model used to follow the person (auto: MobileFaceNet when configured, else dlib)",
@@ -91,6 +111,10 @@ def refuse_photo_only_options(args: argparse.Namespace) -> None:
         given.append("--detector")
     if args.face_index and len(args.face_index) > 1:
         given.append("more than one --face-index")
+    if args.person is not None and (args.face_index or args.reference_frame is not None):
+        raise BadInput("--person picks a cast member: leave out --face-index and --reference-frame")
+    if args.person is not None and args.person < 1:
+        raise BadInput(f"--person {args.person}: cast members are numbered from 1")
     if given:
         raise BadInput(
             f"{', '.join(given)}: photo targets only; a video export swaps one tracked person "
@@ -106,8 +130,9 @@ def video_request_from_args(args: argparse.Namespace, settings: SwapSettings) ->
 
     refuse_photo_only_options(args)
     face_index = args.face_index[0] if args.face_index else None
+    sources, person, more = _people_from_args(args)
     return VideoExportRequest(
-        sources=tuple(args.source),
+        sources=sources,
         target=args.target,
         output=args.output,
         settings=settings,
@@ -116,7 +141,8 @@ def video_request_from_args(args: argparse.Namespace, settings: SwapSettings) ->
         ),
         start=args.start,
         end=args.end,
-        reference=ReferenceChoice(args.reference_frame, face_index),
+        reference=ReferenceChoice(args.reference_frame, face_index, person),
+        more_people=more,
         engine=args.engine,
         judge=None if args.no_score else args.judge,
         embedder=args.tracking_judge,
@@ -127,6 +153,22 @@ def video_request_from_args(args: argparse.Namespace, settings: SwapSettings) ->
     )
 
 
+def _people_from_args(
+    args: argparse.Namespace,
+) -> tuple[tuple[Path, ...], int | None, tuple[PersonSources, ...]]:
+    """(main sources, main person, further people) from ``--source``/``--person`` and ``--map``."""
+    from ..app.person_map import parse_person_map
+
+    mappings = tuple(parse_person_map(text) for text in args.map or ())
+    if args.source:
+        return tuple(args.source), args.person, mappings
+    if not mappings:
+        raise BadInput("--source (or --map PHOTO=N) is required")
+    if args.person is not None or args.face_index or args.reference_frame is not None:
+        raise BadInput("without --source the first --map is the main person: leave out --person")
+    return mappings[0].sources, mappings[0].person, mappings[1:]
+
+
 def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
     """Export the swapped video; Ctrl-C cancels cleanly (the partial file is removed)."""
     from ..app.context import create_context
@@ -134,19 +176,30 @@ def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
     from ..core.errors import Cancelled
 
     request = video_request_from_args(args, settings)
+    context = create_context(args.provider)
+    bar = wants_bar(args.json)
+    choice = request.reference
+    from_cast = choice.person is not None or (choice.frame_index is None and choice.face_index is None)
+    from_cast = from_cast or bool(request.more_people)
+    if from_cast and bar:
+        # The export picks the person from the clip's cast; scanning it here first shows its progress
+        # (the export then finds it in the cache). Without a terminal the export scans it itself.
+        scan_with_progress(context, request.target, request.embedder or "none", bar)
     cancel = threading.Event()
-    job = VideoExportJob(create_context(args.provider), request, cancel)
+    job = VideoExportJob(context, request, cancel)
     progress_updates = job.run()
     try:
-        for progress in progress_updates:
-            if args.verbose and progress.frames_done % 25 == 0:
-                log.info(
-                    "%d/%d frames, %.1f fps, %.0f s left",
-                    progress.frames_done,
-                    progress.frames_total,
-                    progress.fps,
-                    progress.eta_seconds,
-                )
+        with FrameProgress("export", bar) as progress_bar:
+            for progress in progress_updates:
+                progress_bar.update(progress.frames_done, progress.frames_total, progress.fps)
+                if args.verbose and progress.frames_done % 25 == 0:
+                    log.info(
+                        "%d/%d frames, %.1f fps, %.0f s left",
+                        progress.frames_done,
+                        progress.frames_total,
+                        progress.fps,
+                        progress.eta_seconds,
+                    )
     except KeyboardInterrupt:
         cancel.set()
         progress_updates.close()  # runs the job's clean-up now: threads stopped, partial file deleted
@@ -160,6 +213,8 @@ def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
             "it declares",
             file=sys.stderr,
         )
+    if from_cast:
+        summary.update(_person_summary(context, request, job.report.start, job.report.stop))
     if args.report is not None:
         args.report.write_text(json.dumps(job.report.to_dict(), indent=1))
     if args.json:
@@ -169,6 +224,28 @@ def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
             f"wrote {summary['output']} ({summary['frames_written']} frames, {summary['frames_swapped']} "
             f"swapped, {summary['frames_without_match']} without the person; {summary['fps_processing']} fps)"
         )
+        if "person" in summary:
+            how = "picked" if choice.person is not None else "the most present"
+            print(f"  person {summary['person']} of {summary['cast_size']} in the cast ({how})")
+        for other in summary.get("more_people", []):
+            print(f"  person {other['person']}: {other['frames_swapped']} frames swapped")
         print(f"  content credentials (C2PA): {summary['content_credentials']}")
     sys.stdout.flush()
     return 0
+
+
+def _person_summary(
+    context: AppContext, request: VideoExportRequest, start: int, stop: int
+) -> dict[str, int]:
+    """Which cast member the export replaced (from the cached cast the export used)."""
+    from ..app.cast_cache import cached_cast
+    from ..app.video_session import tracker_embedder
+
+    cast = cached_cast(request.target, tracker_embedder(context.recognizer, request.embedder, defer=True))
+    if cast is None:
+        return {}
+    number = request.reference.person
+    if number is None:
+        member = cast.most_present(start, stop)
+        number = member.number if member is not None else None
+    return {"person": number, "cast_size": len(cast.people)} if number is not None else {}

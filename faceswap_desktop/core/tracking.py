@@ -47,6 +47,11 @@ from .types import Face, FloatArray, Image
 log = logging.getLogger(__name__)
 
 
+IdentityHint = Callable[[int, Face], "bool | None"]
+"""What is already known of a face in a frame (from a cast scan): True, it is the chosen person; False,
+it is someone else; None, unknown (then it is embedded)."""
+
+
 class LandmarkRefitter(Protocol):
     """Fits landmarks inside a known box (the tracked face's box in the previous frame)."""
 
@@ -151,11 +156,14 @@ class FaceTracker:
         reject: float,
         options: TrackerOptions | None = None,
         refitter: LandmarkRefitter | None = None,
+        hint: IdentityHint | None = None,
     ) -> None:
         """``reference``: the chosen person's embedding, or a function computing it on the first check
         that needs one. ``refitter`` refits the chosen face between detections (default: the detector's
         :meth:`~TrackingDetector.landmarks_in_box`); one with a ``reset()`` method is reset after a
-        scene cut and when the chosen person changes, and the tracker's :meth:`close` closes it."""
+        scene cut and when the chosen person changes, and the tracker's :meth:`close` closes it.
+        ``hint`` answers identity checks it knows the answer to without embedding (a cast scan's
+        sightings): a check it settles costs nothing, the others embed as usual."""
         self.detector, self.embedder = detector, embedder
         self.refitter: LandmarkRefitter = refitter if refitter is not None else detector
         self.accept, self.reject = accept, reject
@@ -172,6 +180,7 @@ class FaceTracker:
         self._last_detect = -(10**9)
         self._embeddings = 0
         self._refitted: _Track | None = None
+        self._hint = hint
 
     def _reset_refitter(self) -> None:
         reset = getattr(self.refitter, "reset", None)
@@ -292,7 +301,7 @@ class FaceTracker:
             doubt = doubt or target.face.size >= options.grown_by * self._reference_size
             every = options.verify_every if doubt else options.verify_alone_every
             due = frame_number - target.checked_at >= every
-            if due and self._similarity(frame, target, frame_number) < self.reject:
+            if due and not self._is_target(frame, target, frame_number):
                 log.info("frame %d: the tracked face no longer matches; dropping it", frame_number)
                 target.status = "other"
             return
@@ -301,6 +310,14 @@ class FaceTracker:
             due = track.status == "unknown" or frame_number - track.checked_at >= options.recheck_every
             if not due:
                 continue
+            known = self._hint(frame_number, track.face) if self._hint is not None else None
+            if known is not None:
+                track.status, track.checked_at = (
+                    ("target", frame_number) if known else ("other", frame_number)
+                )
+                if known:
+                    return  # one person is in one place at a time
+                continue
             similarity = self._similarity(frame, track, frame_number)
             track.status = "other"
             if similarity >= self.accept and (best is None or similarity > (best.similarity or 0.0)):
@@ -308,6 +325,15 @@ class FaceTracker:
         if best is not None:
             best.status = "target"
             self._maybe_update_reference(best)
+
+    def _is_target(self, frame: Image, target: _Track, frame_number: int) -> bool:
+        """A due check of the chosen person's track: the hint's answer, else an embedding above
+        ``reject``."""
+        known = self._hint(frame_number, target.face) if self._hint is not None else None
+        if known is not None:
+            target.checked_at = frame_number
+            return known
+        return self._similarity(frame, target, frame_number) >= self.reject
 
     def _smooth(self, track: _Track, frame_number: int, timestamp: float) -> Face:
         landmarks = track.face.landmarks_478

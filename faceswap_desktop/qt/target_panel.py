@@ -79,7 +79,7 @@ class TargetPanel(QWidget):
         self.person_label = QLabel("Person to replace")
         self.person_label.setObjectName("SectionLabel")
         self.auto_button = QPushButton("Automatic")
-        self.auto_button.setToolTip("Replace the largest face of the first frame with a face (the default)")
+        self.auto_button.setToolTip("Replace the most present person of the video (the default)")
         self.auto_button.clicked.connect(self.person_reset)
         self.person_note = QLabel("")
         self.person_note.setObjectName("MutedLabel")
@@ -106,8 +106,11 @@ class TargetPanel(QWidget):
         frame: int,
         reference_frame: int | None,
         automatic: bool,
+        person: int | None = None,
+        provisional: bool = False,
     ) -> None:
-        """The faces of video frame ``frame`` (0-based) as chips; ``chosen`` is the replaced person."""
+        """The faces of video frame ``frame`` (0-based) as chips; ``chosen`` is the replaced person.
+        ``person``: their number in the cast; ``provisional``: the cast is still being scanned."""
         while len(self.person_chips) < len(chips):
             number = len(self.person_chips)
             chip = QToolButton()
@@ -134,7 +137,12 @@ class TargetPanel(QWidget):
         picked = f"frame {reference_frame + 1}" if reference_frame is not None else "no frame yet"
         # Short sentences: the note shares a narrow dock with the chips, and a wrapped label there is
         # not given more height when its text grows (a fourth line was cut off).
-        rule = f"Automatic (largest face, {picked})." if automatic else f"Picked in {picked}."
+        if automatic and provisional:
+            rule = f"Automatic, provisional (largest face, {picked}) until the cast is found."
+        elif automatic:
+            rule = f"Automatic: person {person}, the most present." if person else "Automatic."
+        else:
+            rule = f"Person {person} of the cast." if person else f"Picked in {picked}."
         if not chips:
             where = "No face in this frame."
         elif chosen is None:
@@ -143,11 +151,18 @@ class TargetPanel(QWidget):
             where = "Person A is here; click another face to pick that person."
         self.person_note.setText(f"{rule} {where}")
         self.person_note.setToolTip(
-            "The person to replace. Automatic: the largest face of the first frame with a face. They are "
-            "followed through the video by identity."
+            "The person to replace. Automatic: the most present person of the video (screen time x face "
+            "size); until its cast is scanned, the largest face of the first frame with a face. They "
+            "are followed through the video by identity."
         )
         self.auto_button.setVisible(not automatic)
         self.person_box.show()
+
+    def add_video_widget(self, widget: QWidget) -> None:
+        """Show ``widget`` (the cast chips) under the video's person picker."""
+        layout = self.person_box.layout()
+        assert layout is not None
+        layout.addWidget(widget)
 
     def hide_video_faces(self) -> None:
         self.person_box.hide()

@@ -37,6 +37,7 @@ class TimelineModel(QObject):
     identity_changed = Signal()
     thumbnails_changed = Signal()
     playing_changed = Signal(bool)
+    presence_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +51,8 @@ class TimelineModel(QObject):
         """Frame -> similarity percent; None: the person was not found; NaN: found, not measured."""
         self.thumbnails: list[tuple[int, QImage]] = []
         self.playing = False
+        self.presence: tuple[tuple[int, int], ...] = ()
+        """Inclusive frame ranges where the person to replace appears (from the cast scan)."""
 
     # -- video ---------------------------------------------------------------------------------------
     def set_video(self, times: tuple[float, ...], duration: float, base: SwapSettings) -> None:
@@ -57,7 +60,7 @@ class TimelineModel(QObject):
         self.times, self.duration = times, duration
         self.position, self.in_point, self.out_point = 0, 0, max(len(times) - 1, 0)
         self.track = KeyframeTrack(base)
-        self.identity, self.thumbnails = {}, []
+        self.identity, self.thumbnails, self.presence = {}, [], ()
         self.set_playing(False)
         self.video_changed.emit()
         self.range_changed.emit(self.in_point, self.out_point)
@@ -147,6 +150,11 @@ class TimelineModel(QObject):
         """Forget every frame's identity (another person is being replaced)."""
         self.identity = {}
         self.identity_changed.emit()
+
+    def set_presence(self, ranges: tuple[tuple[int, int], ...]) -> None:
+        """Where the person to replace appears (inclusive frame ranges; empty: not known)."""
+        self.presence = ranges
+        self.presence_changed.emit()
 
     def set_thumbnails(self, thumbnails: list[tuple[int, QImage]]) -> None:
         self.thumbnails = thumbnails

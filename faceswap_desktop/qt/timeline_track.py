@@ -40,6 +40,7 @@ class TimelineTrack(QWidget):
             model.keyframes_changed,
             model.identity_changed,
             model.thumbnails_changed,
+            model.presence_changed,
         ):
             signal.connect(self.update)
 
@@ -79,6 +80,7 @@ class TimelineTrack(QWidget):
             return
         self._paint_ruler(painter)
         self._paint_thumbs(painter)
+        self._paint_presence(painter)
         self._paint_plot(painter)
         self._paint_range(painter)
         self._paint_keyframes(painter)
@@ -125,6 +127,15 @@ class TimelineTrack(QWidget):
                 source = QRectF((image.width() - source_width) / 2, 0, source_width, image.height())
                 painter.drawImage(target, image, source)
         painter.restore()
+
+    def _paint_presence(self, painter: QPainter) -> None:
+        """A band under the thumbnails where the person to replace appears (from the cast scan)."""
+        rect = self.thumbs_rect()
+        accent = palette_colour(self, "accent")
+        for first, last in self.model.presence:
+            left = self.frame_left(first)
+            band = QRectF(left, rect.bottom() - 4, max(self.frame_left(last + 1) - left, 1.0), 4)
+            painter.fillRect(band, accent)
 
     def _paint_plot(self, painter: QPainter) -> None:
         rect = self.plot_rect()

@@ -19,15 +19,18 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QDialog
 
+from ..app.cast import Cast
 from ..app.export import default_export_folder
 from ..app.job_specs import video_spec
 from ..app.jobs import JobInfo
 from ..app.video import VideoExportRequest
 from ..app.video_jobs import video_export_work
 from ..app.video_report import FrameRecord
-from ..app.video_session import ReferenceChoice
+from ..app.video_session import ReferenceChoice, tracker_embedder
 from ..core.errors import FaceswapError
 from ..core.video_io import VideoInfo
+from .cast_loader import CastLoader
+from .cast_strip import CastStrip
 from .export_flow import confirm_folder, pictures_folder, remember_folder
 from .timeline import TimelineWidget
 from .timeline_model import NOT_MEASURED, TimelineModel
@@ -74,7 +77,19 @@ class VideoWorkspace(QObject):
         self.info: VideoInfo | None = None
         self.last_result: VideoFrameResult | None = None
         self.reference = ReferenceChoice()
-        """The person to replace; the default is the largest face of the first frame with a face."""
+        """The person to replace; the default is the cast's most present person (provisionally, until
+        the cast is scanned, the largest face of the first frame with a face)."""
+        self.cast: Cast | None = None
+        """The open video's cast, once scanned in the background."""
+        # The tracking judge and detector an export uses, so the GUI's scan and exports share one cache
+        # entry (the judges are the window's: in-process, or isolated when asked).
+        self.casts = CastLoader(
+            lambda: tracker_embedder(window.recognizers, "auto", defer=True),
+            lambda: window.context.detector("mediapipe"),
+            self,
+        )
+        self.cast_strip = CastStrip()
+        window.target_panel.add_video_widget(self.cast_strip)
         self.model = TimelineModel(self)
         self.timeline = TimelineWidget(self.model)
         self.timeline.setVisible(False)
@@ -108,6 +123,10 @@ class VideoWorkspace(QObject):
         self.window.runner.jobs_changed.connect(self._drain_records)
         self.window.target_panel.person_chosen.connect(self.choose_person)
         self.window.target_panel.person_reset.connect(self.reset_person)
+        self.casts.cast_ready.connect(self._on_cast_ready)
+        self.casts.cast_progress.connect(self._on_cast_progress)
+        self.casts.cast_failed.connect(self._on_cast_failed)
+        self.cast_strip.person_clicked.connect(self.choose_cast_person)
         self.view.installEventFilter(self)
         self.view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # so its keys can reach the timeline
 
@@ -129,8 +148,10 @@ class VideoWorkspace(QObject):
         self._opening = None
         self.session.clear_target()  # after this, photo previews no longer apply
         self.path, self.info, self.last_result = opened.path, opened.info, None
-        self.reference = ReferenceChoice()
+        self.reference, self.cast = ReferenceChoice(), None
         self.model.set_video(opened.times, opened.info.duration, self.session.settings)
+        self.cast_strip.set_scanning(0, 0)
+        self.casts.load(opened.path)
         self.view.set_target(opened.first_frame)
         self.view.placeholder = "Drop a target photo or video here"
         self.timeline.setVisible(True)
@@ -159,7 +180,8 @@ class VideoWorkspace(QObject):
         self.model.set_playing(False)
         self.controller.request(None)
         self.path, self.info, self.last_result = None, None, None
-        self.reference = ReferenceChoice()
+        self.reference, self.cast = ReferenceChoice(), None
+        self.casts.cancel()
         self.timeline.setVisible(False)
         self.window.target_panel.hide_video_faces()
         self.window.analysis.submit(self.engine.close, lambda _v: None, lambda _e: None)
@@ -179,6 +201,7 @@ class VideoWorkspace(QObject):
             judge=components.judge,
             provider=components.provider,
             export_start=self.model.in_point,
+            cast=self.cast,
         )
 
     def request_preview(self) -> None:
@@ -214,6 +237,8 @@ class VideoWorkspace(QObject):
             result.request.index,
             result.reference_frame,
             automatic=result.request.reference == ReferenceChoice(),
+            person=self.chosen_person(),
+            provisional=result.request.cast is None,
         )
         self._show_gauge(result)
         if not result.needs_confirmation:  # the plot shows checked identities only
@@ -290,9 +315,26 @@ class VideoWorkspace(QObject):
         )
 
     def reset_person(self) -> None:
-        """Back to the default person: the largest face of the first frame with a face."""
+        """Back to the default person: the most present person of the cast."""
         self.set_reference(ReferenceChoice())
-        self.window.status_label.setText("Replacing the largest face of the first frame with a face")
+        self.window.status_label.setText("Replacing the most present person of the video")
+
+    def choose_cast_person(self, number: int) -> None:
+        """Replace cast member ``number`` (from now on, in the preview and in exports)."""
+        if self.active and self.cast is not None:
+            self.set_reference(ReferenceChoice(person=number))
+            self.window.status_label.setText(f"Replacing person {number} of the cast from now on")
+
+    def chosen_person(self) -> int | None:
+        """The cast member being replaced, when the cast is known and the choice is one of its people."""
+        if self.cast is None or not self.cast.people:
+            return None
+        if self.reference.person is not None:
+            return self.reference.person
+        if self.reference == ReferenceChoice():
+            member = self.cast.most_present()
+            return member.number if member is not None else None
+        return None
 
     def set_reference(self, choice: ReferenceChoice) -> None:
         """Replace the person ``choice`` names from now on (the preview and exports follow them)."""
@@ -300,7 +342,32 @@ class VideoWorkspace(QObject):
             self.reference = choice
             self.model.clear_identity()  # the plot measured the previous person
             self.reference_changed.emit()
+            self._show_presence()
             self.request_preview()
+
+    # -- cast ----------------------------------------------------------------------------------------
+    def _on_cast_ready(self, path: Path, cast: Cast) -> None:
+        if path != self.path:
+            return
+        self.cast = cast
+        self.cast_strip.set_cast(cast, self.chosen_person())
+        self._show_presence()
+        self.request_preview()  # the default person is no longer provisional
+
+    def _on_cast_progress(self, path: Path, done: int, total: int) -> None:
+        if path == self.path and self.cast is None:
+            self.cast_strip.set_scanning(done, total)
+
+    def _on_cast_failed(self, path: Path, message: str) -> None:
+        if path == self.path:
+            self.cast_strip.set_failed(message)
+
+    def _show_presence(self) -> None:
+        """The timeline marks where the person to replace appears (cast members only)."""
+        number = self.chosen_person()
+        member = self.cast.person(number) if self.cast is not None and number is not None else None
+        self.model.set_presence(member.ranges if member is not None else ())
+        self.cast_strip.set_chosen(number)
 
     # -- keyframes -----------------------------------------------------------------------------------
     def set_keyframe(self) -> None:
@@ -408,3 +475,4 @@ class VideoWorkspace(QObject):
         self.model.set_playing(False)
         self.controller.request(None)
         self.thumbnails.shutdown()
+        self.casts.shutdown()

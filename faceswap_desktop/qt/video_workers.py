@@ -23,6 +23,7 @@ import cv2
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from ..app.cast import Cast
 from ..app.context import DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
 from ..app.isolated_judge import PipelineFactory
 from ..app.preview import face_crop
@@ -63,12 +64,15 @@ class VideoPreviewRequest:
     sources: tuple[Path, ...] = ()
     settings: SwapSettings = field(default_factory=SwapSettings)
     reference: ReferenceChoice = field(default_factory=ReferenceChoice)
-    """The person to replace (default: the largest face of the first frame with a face)."""
+    """The person to replace (default: the cast's most present person; until the cast is known, the
+    largest face of the first frame with a face)."""
     engine: str = DEFAULT_ENGINE
     judge: str | None = DEFAULT_JUDGE
     provider: str = "auto"
     export_start: int = 0
     """The first frame an export would write (the in point): a settled render tracks from there."""
+    cast: Cast | None = None
+    """The video's cast once scanned (:class:`~.cast_loader.CastLoader`; compared by identity)."""
 
 
 @dataclass(frozen=True)
@@ -341,6 +345,10 @@ class VideoPreviewEngine:
         remembered (the default scans up to 300 frames); it is an error only when there is a source
         to swap, so a video without faces can still be browsed."""
         choice = request.reference
+        if request.cast is not None and session.cast is not request.cast:
+            session.cast = request.cast
+            if session.reference is not None and session.reference.provisional:
+                session.reference = None  # the cast is known now: the default is its most present person
         if session.reference is not None and session.choice == choice:
             return
         failed = self._reference_error

@@ -212,8 +212,16 @@ def test_a_person_never_in_doubt_is_not_embedded_and_the_reference_frame_is_deco
     context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One face followed frame to frame: the tracker checks nobody (dlib is not even created) and the
-    reference frame found by seeking is the first exported frame (the decoder starts after it)."""
+    reference frame found by seeking is the first exported frame (the decoder starts after it). The
+    clip's cast was scanned before (a first export scans it, and that embeds each track once)."""
+    from faceswap_desktop.app.cast_cache import load_or_scan_cast
+    from faceswap_desktop.app.video_session import tracker_embedder
     from faceswap_desktop.core.guarded_decode import GuardedVideoReader
+
+    with GuardedVideoReader(OBAMA) as reader:
+        load_or_scan_cast(
+            reader, context.detector("mediapipe"), tracker_embedder(context.recognizer, "dlib", True)
+        )
 
     created: list[str] = []
     recognizer = context.recognizer

@@ -1,0 +1,413 @@
+"""The cast of a video: who appears, for how long, how large, and where (a cast scan).
+
+The scan decodes the clip once and detects faces in sampled frames (about ``sample_fps`` a second,
+fewer on long clips: at most ``max_samples``); it joins them into tracks within each shot, embeds a few
+of the best views of each track (not every frame: the embedded dlib judge costs ~100 ms a face) and
+clusters the tracks into people by identity (``core/cast.py``), across scene cuts. People are numbered
+from 1 by presence: screen time weighted by face size, so person 1 is the default person to replace.
+
+A scan is cached per file in the per-user cache folder (``FACESWAP_CACHE_DIR`` overrides it), keyed by
+the file's content hash, the scan settings and the embedder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+
+from ..core.cast import (
+    Box,
+    Sighting,
+    Track,
+    TrackLinker,
+    box_iou,
+    cluster_tracks,
+    frame_ranges,
+    pose_quality,
+    unique_faces,
+)
+from ..core.errors import BadInput, Cancelled
+from ..core.identity import DEFAULT_CALIBRATIONS, DLIB_CALIBRATION, CalibrationTable
+from ..core.roles import Recognizer
+from ..core.temporal import SceneCutDetector
+from ..core.types import Face, FloatArray, Image
+from ..core.video_io import VideoSource
+
+log = logging.getLogger(__name__)
+
+CAST_VERSION = 1
+"""Bumped whenever the scan's results change for the same settings (old cache entries are ignored)."""
+THUMBNAIL_PX = 128
+
+
+SAME_PERSON_COSINE = {DLIB_CALIBRATION.model: 0.93}
+"""Per-model cosines at which two tracks are one person. dlib's calibration (equal-error cosine 0.914)
+comes from photos; on small, blurred video faces its cosines crowd together. Measured between the
+tracks of ``short_hamilton_clip.mp4`` and ``facenet_pytorch_video.mp4`` (labelled by eye): the same
+person 0.91-0.99 (below 0.93 only with faces under ~60 px), different people up to 0.94 for one pair of
+single views but at most ~0.92 averaged over their tracks. 0.925, 0.93 and 0.935 were tried on both:
+0.935 split the singer and a boy in two, 0.925 merged nobody wrongly either; 0.93 is the middle."""
+
+
+class CancelToken(Protocol):
+    def is_set(self) -> bool: ...
+
+
+class FaceFinder(Protocol):
+    def detect_faces(self, image: Image) -> list[Face]: ...
+
+
+@dataclass(frozen=True)
+class CastOptions:
+    """Sampling and clustering settings of a scan (part of the cache key)."""
+
+    sample_fps: float = 10.0
+    max_samples: int = 1500
+    """Long clips are sampled more sparsely so that a scan detects in at most this many frames."""
+    embeds_per_track: int = 3
+    chunk_samples: int = 8
+    """A track keeps its best view per this many samples; its embeddings come from the best of those."""
+    same_person_cosine: float | None = None
+    """Tracks join when the mean cosine between their embeddings reaches this (None: the embedder's
+    :data:`SAME_PERSON_COSINE`, else its calibration's equal-error threshold)."""
+
+
+@dataclass(frozen=True)
+class CastProgress:
+    """Frames decoded so far, of the total, speed and time left."""
+
+    frames_done: int
+    frames_total: int
+    fps: float
+    eta_seconds: float
+
+
+@dataclass(frozen=True, eq=False)
+class CastMember:
+    """One person of the cast (equal only to itself: it holds an image)."""
+
+    number: int
+    """1.. in order of presence (1 is the default person to replace)."""
+    sightings: tuple[Sighting, ...]
+    thumbnail: Image
+    """The best-posed view of the face (BGR, at most :data:`THUMBNAIL_PX` on a side)."""
+    thumbnail_frame: int
+    frames: int
+    """Screen time in frames (each sample stands for the frames up to the next)."""
+    seconds: float
+    mean_size: float
+    """Mean face size in pixels (:attr:`Face.size`: about 2.5x the eye distance)."""
+    ranges: tuple[tuple[int, int], ...]
+    """Inclusive frame ranges where they appear."""
+    presence: float
+    """Screen time weighted by face size: seconds x mean face size / frame height."""
+    tracks: int
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready facts (no thumbnail, no sightings)."""
+        return {
+            "person": self.number,
+            "frames": self.frames,
+            "seconds": round(self.seconds, 2),
+            "mean_face_px": round(self.mean_size, 1),
+            "presence": round(self.presence, 4),
+            "thumbnail_frame": self.thumbnail_frame,
+            "ranges": [list(r) for r in self.ranges],
+            "tracks": self.tracks,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Cast:
+    """The people of one clip, most present first (equal only to itself: it holds images)."""
+
+    path: Path
+    frame_count: int
+    fps: float
+    height: int
+    stride: int
+    """Every ``stride``-th frame was scanned."""
+    embedder: str | None
+    people: tuple[CastMember, ...]
+    scan_seconds: float = 0.0
+    cached: bool = False
+
+    def person(self, number: int) -> CastMember:
+        """Cast member ``number`` (1..); a clear error when there is no such person."""
+        for member in self.people:
+            if member.number == number:
+                return member
+        raise BadInput(f"{self.path.name} has {len(self.people)} person(s) in its cast; no person {number}")
+
+    def presence_between(self, member: CastMember, start: int, stop: int) -> float:
+        """``member``'s presence counting only frames ``start``..``stop - 1``."""
+        seen = [s for s in member.sightings if start <= s.frame < stop]
+        return sum(s.size for s in seen) * self.stride / (self.fps * max(self.height, 1))
+
+    def most_present(self, start: int = 0, stop: int | None = None) -> CastMember | None:
+        """The person most present (screen time x face size) in frames ``start``..``stop - 1``."""
+        stop = self.frame_count if stop is None else stop
+        scored = [(self.presence_between(m, start, stop), -m.number, m) for m in self.people]
+        best = max(scored, default=None, key=lambda item: item[:2])
+        return best[2] if best is not None and best[0] > 0 else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary of the cast."""
+        return {
+            "video": str(self.path),
+            "frames": self.frame_count,
+            "fps": round(self.fps, 3),
+            "sampled_every": self.stride,
+            "embedder": self.embedder,
+            "scan_seconds": round(self.scan_seconds, 2),
+            "cached": self.cached,
+            "default_person": self.people[0].number if self.people else None,
+            "people": [m.summary() for m in self.people],
+        }
+
+
+@dataclass
+class _View:
+    """A track's best view in one chunk: a crop around the face and the face in the crop's pixels."""
+
+    quality: float
+    frame: int
+    crop: Image
+    face: Face
+
+
+@dataclass
+class _TrackViews:
+    chunks: dict[int, _View] = field(default_factory=dict)
+    seen: int = 0
+    embeddings: list[FloatArray] = field(default_factory=list)
+    thumbnail: _View | None = None
+
+
+def sample_stride(frame_count: int, fps: float, options: CastOptions) -> int:
+    """Scan every Nth frame: about ``sample_fps`` a second, at most ``max_samples`` frames in all."""
+    stride = max(1, round(fps / max(options.sample_fps, 1e-6))) if fps > 0 else 1
+    return max(stride, math.ceil(frame_count / max(options.max_samples, 1)))
+
+
+def scan_cast(
+    reader: VideoSource,
+    detector: FaceFinder,
+    embedder: Recognizer | None,
+    options: CastOptions | None = None,
+    cancel: CancelToken | None = None,
+    progress: Callable[[CastProgress], None] | None = None,
+    calibrations: CalibrationTable | None = None,
+) -> Cast:
+    """Scan the whole clip for its cast (see the module doc); raises :class:`Cancelled` when cancelled."""
+    options = options or CastOptions()
+    info = reader.info
+    fps = float(info.fps)
+    stride = sample_stride(info.frame_count, fps, options)
+    linker, cuts = TrackLinker(), SceneCutDetector()
+    views: dict[int, _TrackViews] = {}
+    started = time.perf_counter()
+    for done, (index, image) in enumerate(reader.frames(0, info.frame_count), start=1):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cast scan cancelled")
+        if index % stride == 0:
+            ended = linker.cut() if cuts.is_cut(image) else []
+            faces = unique_faces(detector.detect_faces(image))
+            sightings = [Sighting(index, f.box, f.size, pose_quality(f)) for f in faces]
+            numbers, more = linker.add(sightings)
+            for face, number, sighting in zip(faces, numbers, sightings, strict=True):
+                _keep_view(views.setdefault(number, _TrackViews()), image, face, sighting, options)
+            for track in ended + more:
+                _embed_track(views.get(track.number), embedder, options)
+        if progress is not None and (done % 10 == 0 or done == info.frame_count):
+            elapsed = time.perf_counter() - started
+            speed = done / elapsed if elapsed > 0 else 0.0
+            eta = (info.frame_count - done) / speed if speed > 0 else float("inf")
+            progress(CastProgress(done, info.frame_count, speed, eta))
+    for track in linker.live:
+        _embed_track(views.get(track.number), embedder, options)
+    tracks = linker.close()
+    threshold = same_person_cosine(embedder, options, calibrations)
+    labels = cluster_tracks(
+        [views[t.number].embeddings for t in tracks], [t.frames for t in tracks], threshold
+    )
+    people = _members(tracks, labels, views, stride, info.frame_count, fps, info.height)
+    return Cast(
+        reader.path,
+        info.frame_count,
+        fps,
+        info.height,
+        stride,
+        embedder.name if embedder is not None else None,
+        people,
+        time.perf_counter() - started,
+    )
+
+
+def same_person_cosine(
+    embedder: Recognizer | None, options: CastOptions, calibrations: CalibrationTable | None = None
+) -> float:
+    """The mean cosine at which two tracks are one person (above 1 without an embedder: never)."""
+    if embedder is None:
+        return 2.0
+    if options.same_person_cosine is not None:
+        return options.same_person_cosine
+    if embedder.name in SAME_PERSON_COSINE:
+        return SAME_PERSON_COSINE[embedder.name]
+    return (calibrations or CalibrationTable(DEFAULT_CALIBRATIONS)).get(embedder.name).centre
+
+
+def _keep_view(
+    views: _TrackViews, image: Image, face: Face, sighting: Sighting, options: CastOptions
+) -> None:
+    """Keep the view if it is the best of its chunk of the track so far."""
+    chunk = views.seen // max(options.chunk_samples, 1)
+    views.seen += 1
+    current = views.chunks.get(chunk)
+    if current is None or sighting.quality > current.quality:
+        crop, moved = crop_around(image, face)
+        current = views.chunks[chunk] = _View(sighting.quality, sighting.frame, crop, moved)
+        if views.thumbnail is None or sighting.quality > views.thumbnail.quality:
+            views.thumbnail = current
+
+
+def _embed_track(views: _TrackViews | None, embedder: Recognizer | None, options: CastOptions) -> None:
+    """Embed the best chunk views of a track that ended (once)."""
+    if views is None or embedder is None or views.embeddings:
+        return
+    best = sorted(views.chunks.values(), key=lambda v: -v.quality)[: options.embeds_per_track]
+    views.embeddings = [embedder.embed(view.crop, view.face) for view in best]
+    # The crops are no longer needed, except the thumbnail's.
+    views.chunks = {}
+
+
+def crop_around(image: Image, face: Face, margin: float = 1.0) -> tuple[Image, Face]:
+    """A copy of the region around ``face`` (its box grown by ``margin`` x its size on each side) and
+    the face moved into the crop's pixels: enough context for an embedder's alignment."""
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = face.box
+    pad = margin * max(x1 - x0, y1 - y0)
+    left, top = max(int(x0 - pad), 0), max(int(y0 - pad), 0)
+    right, bottom = min(int(x1 + pad) + 1, width), min(int(y1 + pad) + 1, height)
+    crop = np.ascontiguousarray(image[top:bottom, left:right])
+    shift2 = np.array([left, top], np.float32)
+    landmarks = face.landmarks_478
+    if landmarks is not None:
+        landmarks = (landmarks - np.array([left, top, 0], np.float32)).astype(np.float32)
+    moved = Face(
+        (x0 - left, y0 - top, x1 - left, y1 - top),
+        face.score,
+        (face.keypoints_5 - shift2).astype(np.float32),
+        landmarks,
+        face.detector,
+    )
+    return crop, moved
+
+
+def thumbnail_of(view: _View) -> Image:
+    """The face of a view with a little context, at most :data:`THUMBNAIL_PX` on a side."""
+    x0, y0, x1, y1 = view.face.box
+    pad = 0.25 * max(x1 - x0, y1 - y0)
+    height, width = view.crop.shape[:2]
+    left, top = max(int(x0 - pad), 0), max(int(y0 - pad), 0)
+    right, bottom = min(int(x1 + pad) + 1, width), min(int(y1 + pad) + 1, height)
+    region = view.crop[top:bottom, left:right]
+    scale = THUMBNAIL_PX / max(region.shape[:2])
+    if scale < 1:
+        region = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(region)
+
+
+def _members(
+    tracks: Sequence[Track],
+    labels: Sequence[int],
+    views: dict[int, _TrackViews],
+    stride: int,
+    frame_count: int,
+    fps: float,
+    height: int,
+) -> tuple[CastMember, ...]:
+    """One member per label, numbered by presence (ties: the first seen first)."""
+    groups: dict[int, list[Track]] = {}
+    for track, label in zip(tracks, labels, strict=True):
+        groups.setdefault(label, []).append(track)
+    members = [_member(group, views, stride, frame_count, fps, height) for group in groups.values()]
+    members.sort(key=lambda m: (-m.presence, m.sightings[0].frame))
+    return tuple(dataclasses.replace(member, number=n) for n, member in enumerate(members, start=1))
+
+
+def _member(
+    group: list[Track], views: dict[int, _TrackViews], stride: int, frame_count: int, fps: float, height: int
+) -> CastMember:
+    sightings = sorted((s for t in group for s in t.sightings), key=lambda s: s.frame)
+    best = max((v for t in group if (v := views[t.number].thumbnail) is not None), key=lambda v: v.quality)
+    ranges = frame_ranges([s.frame for s in sightings], stride, frame_count)
+    screen_frames = sum(last - first + 1 for first, last in ranges)
+    return CastMember(
+        number=0,
+        sightings=tuple(sightings),
+        thumbnail=thumbnail_of(best),
+        thumbnail_frame=best.frame,
+        frames=screen_frames,
+        seconds=float(screen_frames / fps) if fps > 0 else 0.0,
+        mean_size=float(np.mean([s.size for s in sightings])),
+        ranges=tuple(ranges),
+        presence=float(sum(s.size for s in sightings) * stride / ((fps or 1.0) * max(height, 1))),
+        tracks=len(group),
+    )
+
+
+def person_views(
+    cast: Cast, person: int | None, start: int, stop: int
+) -> tuple[list[tuple[int, Box]], tuple[int, Box]] | None:
+    """Where to pick a cast member (``None``: the most present in ``start..stop - 1``) as the reference,
+    and their best view there (None: nobody in the range).
+
+    The (frame, box) places to try, in order: frame ``start`` itself when they are seen in the sample
+    at or right after it (the export then starts tracking them at once, with no identity check), then
+    their earliest view in the range at least half as good as their best one. The best view (largest,
+    most frontal) is the one to embed: a small face gives a weak identity embedding.
+    """
+    member = cast.most_present(start, stop) if person is None else cast.person(person)
+    if member is None:
+        return None
+    seen = [s for s in member.sightings if start <= s.frame < stop]
+    if not seen:
+        raise BadInput(f"person {member.number} does not appear between frames {start} and {stop - 1}")
+    best = max(seen, key=lambda s: s.quality)
+    good = next(s for s in seen if s.quality >= 0.5 * best.quality)
+    views = [(start, seen[0].box)] if seen[0].frame - start < cast.stride else []
+    return views + [(good.frame, good.box)], (best.frame, best.box)
+
+
+def identity_hint(cast: Cast, number: int, min_iou: float = 0.5) -> Callable[[int, Face], bool | None]:
+    """What the cast knows of a face in a frame, for the export's tracker (``core.tracking.IdentityHint``):
+    True when it is cast member ``number``, False when it is another member, None when the cast cannot
+    tell. A face is matched to the sightings of the scanned frames on either side of its frame (the
+    scan saw every ``stride``-th frame); it counts only when they overlap it by ``min_iou`` and agree."""
+    by_frame: dict[int, list[tuple[Box, int]]] = {}
+    for member in cast.people:
+        for sighting in member.sightings:
+            by_frame.setdefault(sighting.frame, []).append((sighting.box, member.number))
+
+    def hint(frame: int, face: Face) -> bool | None:
+        before = frame - frame % cast.stride
+        samples = (before,) if frame == before else (before, before + cast.stride)
+        matched = {
+            owner
+            for sample in samples
+            for box, owner in by_frame.get(sample, [])
+            if box_iou(box, face.box) >= min_iou
+        }
+        return (number in matched) if len(matched) == 1 else None
+
+    return hint

@@ -1,0 +1,170 @@
+"""Cast scans cached per file: ``<user cache>/cast/<key>.json``, one JSON file per scan.
+
+The key hashes the video's content (SHA-256 of every byte: a renamed or touched file keeps its cast, an
+edited one gets a new scan), the scan settings, the embedder and :data:`~.cast.CAST_VERSION`. Thumbnails
+travel inside the JSON as PNG (base64). An unreadable or stale entry is scanned again, never an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import platformdirs
+
+from ..core.cast import Sighting
+from ..core.roles import Recognizer
+from ..core.video_io import VideoSource
+from .cast import (
+    CAST_VERSION,
+    CancelToken,
+    Cast,
+    CastMember,
+    CastOptions,
+    CastProgress,
+    FaceFinder,
+    scan_cast,
+)
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "faceswap-desktop"
+
+
+def cache_folder() -> Path:
+    """The per-user cache folder of cast scans (``FACESWAP_CACHE_DIR`` overrides the base)."""
+    override = os.environ.get("FACESWAP_CACHE_DIR")
+    base = Path(override) if override else Path(platformdirs.user_cache_dir(APP_NAME))
+    return base / "cast"
+
+
+def content_hash(path: Path, chunk: int = 4 * 2**20) -> str:
+    """SHA-256 of the file's bytes (about 1 s a GB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cache_key(path: Path, options: CastOptions, embedder: Recognizer | None) -> str:
+    """The cache key of a scan of ``path`` with these settings and embedder."""
+    settings = json.dumps(
+        {
+            "version": CAST_VERSION,
+            "options": asdict(options),
+            "embedder": embedder.name if embedder is not None else None,
+            "content": content_hash(path),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(settings.encode()).hexdigest()[:32]
+
+
+def load_or_scan_cast(
+    reader: VideoSource,
+    detector: FaceFinder,
+    embedder: Recognizer | None,
+    options: CastOptions | None = None,
+    cancel: CancelToken | None = None,
+    progress: Callable[[CastProgress], None] | None = None,
+) -> Cast:
+    """The clip's cast from the cache, or a new scan (then cached)."""
+    options = options or CastOptions()
+    entry = cache_folder() / f"{cache_key(reader.path, options, embedder)}.json"
+    cached = _load(entry, reader.path)
+    if cached is not None:
+        log.info("cast of %s from the cache (%s)", reader.path.name, entry.name)
+        return cached
+    cast = scan_cast(reader, detector, embedder, options, cancel, progress)
+    _save(entry, cast)
+    return cast
+
+
+def cached_cast(path: Path, embedder: Recognizer | None, options: CastOptions | None = None) -> Cast | None:
+    """The cast of ``path`` from the cache (None when it was not scanned with these settings)."""
+    return _load(cache_folder() / f"{cache_key(path, options or CastOptions(), embedder)}.json", path)
+
+
+def cast_to_json(cast: Cast) -> dict[str, Any]:
+    """Everything a cached cast needs, JSON-ready."""
+    data = cast.to_dict()
+    data["height"] = cast.height
+    data["fps_exact"] = cast.fps
+    for summary, member in zip(data["people"], cast.people, strict=True):
+        ok, png = cv2.imencode(".png", member.thumbnail)
+        summary["thumbnail_png"] = base64.b64encode(png.tobytes()).decode() if ok else ""
+        summary["mean_size"] = member.mean_size
+        summary["presence_exact"] = member.presence
+        summary["seconds_exact"] = member.seconds
+        summary["sightings"] = [[s.frame, *s.box, s.size, s.quality] for s in member.sightings]
+    return data
+
+
+def cast_from_json(data: dict[str, Any], path: Path) -> Cast:
+    """The cast :func:`cast_to_json` wrote (for the file now at ``path``)."""
+    people = []
+    for item in data["people"]:
+        png = np.frombuffer(base64.b64decode(item["thumbnail_png"]), np.uint8)
+        thumbnail = cv2.imdecode(png, cv2.IMREAD_COLOR)
+        if thumbnail is None:
+            raise ValueError("thumbnail unreadable")
+        sightings = tuple(
+            Sighting(int(row[0]), (row[1], row[2], row[3], row[4]), row[5], row[6])
+            for row in item["sightings"]
+        )
+        people.append(
+            CastMember(
+                int(item["person"]),
+                sightings,
+                thumbnail,
+                int(item["thumbnail_frame"]),
+                int(item["frames"]),
+                float(item["seconds_exact"]),
+                float(item["mean_size"]),
+                tuple((int(a), int(b)) for a, b in item["ranges"]),
+                float(item["presence_exact"]),
+                int(item["tracks"]),
+            )
+        )
+    return Cast(
+        path,
+        int(data["frames"]),
+        float(data["fps_exact"]),
+        int(data["height"]),
+        int(data["sampled_every"]),
+        data["embedder"],
+        tuple(people),
+        float(data["scan_seconds"]),
+        cached=True,
+    )
+
+
+def _load(entry: Path, path: Path) -> Cast | None:
+    try:
+        return cast_from_json(json.loads(entry.read_text()), path)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
+        log.warning("ignoring the unreadable cast cache entry %s: %s", entry, error)
+        return None
+
+
+def _save(entry: Path, cast: Cast) -> None:
+    """Write the entry under a temporary name, then rename it: a reader never sees half a file."""
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        temporary = entry.with_name(f".{entry.stem}.{os.getpid()}.partial")
+        temporary.write_text(json.dumps(cast_to_json(cast)))
+        os.replace(temporary, entry)
+    except OSError as error:
+        log.warning("could not cache the cast of %s: %s", cast.path.name, error)

@@ -1,0 +1,149 @@
+"""Several people replaced in one video export: each further cast member with their own source photos.
+
+The export (``app/video.py``) follows its main person as before; :class:`MorePeople` follows each
+further mapped person with a tracker of their own (found through the cast, like ``--person N``) and
+swaps them into the same frames, after the main person. Each mapping is one source identity (one or
+more photos of one person) to one cast member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import BadInput
+from ..core.pipeline import FacePipeline, PreparedSource
+from ..core.roles import Recognizer
+from ..core.settings import SwapSettings
+from ..core.tracking import FaceTracker, TrackerOptions, TrackResult
+from ..core.types import Image
+from ..core.video_io import VideoSource
+from .cast import CancelToken
+from .context import AppContext
+from .video_session import FrameOutcome, ReferenceChoice, build_tracker, find_reference, swap_tracked_face
+
+
+@dataclass(frozen=True)
+class PersonSources:
+    """One source identity (its photos) mapped to cast member ``person``."""
+
+    sources: tuple[Path, ...]
+    person: int
+
+
+def parse_person_map(text: str) -> PersonSources:
+    """``PHOTO[,PHOTO...]=N`` (the CLI's ``--map``) as a :class:`PersonSources`."""
+    photos, equals, number = text.rpartition("=")
+    if not equals or not photos:
+        raise BadInput(f"--map {text!r}: expected PHOTO[,PHOTO...]=N (N: a person of the cast)")
+    try:
+        person = int(number)
+    except ValueError:
+        raise BadInput(f"--map {text!r}: {number!r} is not a person number") from None
+    if person < 1:
+        raise BadInput(f"--map {text!r}: cast members are numbered from 1")
+    return PersonSources(tuple(Path(p) for p in photos.split(",") if p), person)
+
+
+def check_mappings(main_person: int | None, more: Sequence[PersonSources]) -> None:
+    """Each person is mapped once, and each mapping has photos."""
+    seen = {main_person} if main_person is not None else set()
+    for mapping in more:
+        if not mapping.sources:
+            raise BadInput(f"no photo given for person {mapping.person}")
+        if mapping.person in seen:
+            raise BadInput(f"person {mapping.person} is mapped twice")
+        seen.add(mapping.person)
+
+
+@dataclass
+class _Person:
+    mapping: PersonSources
+    tracker: FaceTracker
+    prepared: Future[PreparedSource]
+    swapped: int = 0
+
+
+class MorePeople:
+    """The further people of one export: their trackers (on the export's thread) and swaps (in its
+    swap workers, into the frame the main person was swapped into)."""
+
+    def __init__(self, people: list[_Person]) -> None:
+        self.people = people
+
+    @classmethod
+    def start(
+        cls,
+        context: AppContext,
+        reader: VideoSource,
+        detector: Any,
+        embedder: Recognizer | None,
+        mappings: Sequence[PersonSources],
+        prepare: Any,
+        span: tuple[int, int],
+        cancel: CancelToken,
+        options: TrackerOptions,
+    ) -> MorePeople:
+        """Find each mapped person (frames ``span[0]..span[1] - 1``) and build their tracker;
+        ``prepare(mapping)`` returns the future of their prepared source."""
+        start, stop = span
+        people: list[_Person] = []
+        try:
+            for mapping in mappings:
+                choice = ReferenceChoice(person=mapping.person)
+                reference = find_reference(reader, detector, embedder, choice, start, True, stop, cancel)
+                tracker = build_tracker(context, detector, embedder, reference, options)
+                people.append(_Person(mapping, tracker, prepare(mapping)))
+                if reference.frame_index == start:
+                    tracker.seed(reference.face, start - 1)
+        except BaseException:
+            for person in people:
+                person.tracker.close()
+            raise
+        return cls(people)
+
+    def track(self, image: Image, index: int, seconds: float) -> tuple[TrackResult, ...]:
+        """Each further person in frame ``index`` (the export's thread, in frame order)."""
+        tracks = tuple(person.tracker.update(image, index, seconds) for person in self.people)
+        for person, track in zip(self.people, tracks, strict=True):
+            person.swapped += track.face is not None
+        return tracks
+
+    def swap(
+        self,
+        pipeline: FacePipeline,
+        settings: SwapSettings,
+        outcome: FrameOutcome,
+        tracks: tuple[TrackResult, ...],
+        may_draw: bool,
+    ) -> FrameOutcome:
+        """Swap each further person found into ``outcome.image`` (drawn into it when ``may_draw``:
+        the frame is the export's own, else into a copy)."""
+        image = outcome.image
+        for person, track in zip(self.people, tracks, strict=True):
+            if track.face is None:
+                continue
+            swapped = swap_tracked_face(
+                pipeline, person.prepared.result(), settings, outcome.index, image, track, False, may_draw
+            )
+            image, may_draw = swapped.image, True  # a copy, if it was one, is ours from now on
+        outcome.image = image
+        return outcome
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Per further person: their number, photos and the frames they were swapped in."""
+        return [
+            {
+                "person": p.mapping.person,
+                "sources": [str(s) for s in p.mapping.sources],
+                "frames_swapped": p.swapped,
+            }
+            for p in self.people
+        ]
+
+    def close(self) -> None:
+        for person in self.people:
+            person.tracker.close()

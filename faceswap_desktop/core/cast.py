@@ -1,0 +1,244 @@
+"""The cast of a clip, the pure part: face tracks from sampled detections, people from tracks.
+
+A cast scan (``app/cast.py``) detects faces in sampled frames. Here:
+
+- :class:`TrackLinker` joins each sample's faces to the live tracks by box overlap (greedy IoU), starts
+  new tracks for the rest, and ends every track at a scene cut or after a few samples unseen;
+- :func:`cluster_tracks` groups tracks into people: average-linkage agglomerative clustering of the
+  tracks' identity embeddings (cosine), where two tracks seen in the same frame never join (one person
+  is in one place at a time) and a track without an embedding stays on its own;
+- :func:`pose_quality` ranks views of a face for the thumbnail and the embeddings (large and frontal).
+
+Average linkage rather than single linkage: one poor embedding (a profile, motion blur) must not chain
+two people together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .types import Face, FloatArray
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One face of one person in one sampled frame."""
+
+    frame: int
+    box: Box
+    size: float
+    """:attr:`Face.size` in pixels."""
+    quality: float
+    """:func:`pose_quality` of the view."""
+
+
+@dataclass
+class Track:
+    """Consecutive sightings of one face in one shot."""
+
+    number: int
+    sightings: list[Sighting] = field(default_factory=list)
+    missed: int = 0
+    """Samples since the last sighting."""
+
+    @property
+    def last(self) -> Sighting:
+        return self.sightings[-1]
+
+    @property
+    def frames(self) -> set[int]:
+        return {s.frame for s in self.sightings}
+
+
+def box_iou(a: Box, b: Box) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def link_score(a: Box, b: Box, min_iou: float) -> float:
+    """How well box ``b`` continues box ``a`` in the next sample: their IoU when it reaches ``min_iou``;
+    otherwise a lower score for a box of similar size whose centre moved less than 0.6 x its width (a
+    face close to the camera moves fast: its boxes in two samples may barely overlap); else 0."""
+    iou = box_iou(a, b)
+    if iou >= min_iou:
+        return iou
+    width_a, width_b = a[2] - a[0], b[2] - b[0]
+    if min(width_a, width_b) <= 0 or min(width_a, width_b) / max(width_a, width_b) < 0.7:
+        return 0.0
+    dx = (a[0] + a[2] - b[0] - b[2]) / 2
+    dy = (a[1] + a[3] - b[1] - b[3]) / 2
+    moved = float(np.hypot(dx, dy)) / max(width_a, width_b)
+    return min_iou * (1.0 - moved / 0.6) if moved < 0.6 else 0.0
+
+
+def pose_quality(face: Face) -> float:
+    """How good a view of the face this is, for thumbnails and embeddings: its size times frontality.
+
+    Frontality from the five keypoints: the nose tip sits midway between the eyes in a frontal view and
+    moves towards one eye as the head turns (yaw); a tilted eye line (roll) costs a little too.
+    """
+    keypoints = face.keypoints_5
+    right_eye, left_eye, nose = keypoints[0], keypoints[1], keypoints[2]
+    eye_vector = left_eye - right_eye
+    eye_distance = float(np.linalg.norm(eye_vector))
+    if eye_distance < 1e-6:
+        return 0.0
+    along = float(np.dot(nose - (right_eye + left_eye) / 2, eye_vector)) / eye_distance**2
+    yaw = min(abs(along) * 2.0, 1.0)  # 0 frontal, 1 nose over an eye (profile)
+    roll = abs(float(np.arctan2(eye_vector[1], eye_vector[0])))
+    frontality = (1.0 - yaw) * max(0.0, float(np.cos(min(roll, np.pi / 2))))
+    return face.size * max(frontality, 0.05)
+
+
+def unique_faces(faces: Sequence[Face], overlap: float = 0.4) -> list[Face]:
+    """``faces`` without duplicates: of two boxes overlapping more than ``overlap``, the higher score.
+
+    The detector's tiled pass can report one face twice with slightly different boxes; two tracks of
+    one person in one frame would forbid them from ever joining.
+    """
+    kept: list[Face] = []
+    for face in sorted(faces, key=lambda f: -f.score):
+        if all(box_iou(face.box, other.box) <= overlap for other in kept):
+            kept.append(face)
+    return kept
+
+
+class TrackLinker:
+    """Joins the faces of consecutive samples into tracks (feed samples in frame order)."""
+
+    def __init__(self, min_iou: float = 0.25, max_missed: int = 3) -> None:
+        """``max_missed``: samples a track may go unseen (a missed detection) before it ends."""
+        self.min_iou, self.max_missed = min_iou, max_missed
+        self.live: list[Track] = []
+        self.finished: list[Track] = []
+        self._count = 0
+
+    def cut(self) -> list[Track]:
+        """A scene cut: every live track ends. Returns the tracks that ended."""
+        ended, self.live = self.live, []
+        self.finished += ended
+        return ended
+
+    def add(self, sightings: Sequence[Sighting]) -> tuple[list[int], list[Track]]:
+        """One sample's sightings: the track number of each, and the tracks that ended."""
+        pairs = sorted(
+            (
+                (link_score(track.last.box, sighting.box, self.min_iou), t, s)
+                for t, track in enumerate(self.live)
+                for s, sighting in enumerate(sightings)
+            ),
+            reverse=True,
+        )
+        assigned: dict[int, Track] = {}
+        used: set[int] = set()
+        for score, t, s in pairs:
+            if score <= 0:
+                break
+            if t in used or s in assigned:
+                continue
+            assigned[s] = self.live[t]
+            used.add(t)
+        for s, sighting in enumerate(sightings):
+            track = assigned.get(s)
+            if track is None:
+                track = Track(self._count)
+                self._count += 1
+                self.live.append(track)
+                assigned[s] = track
+            track.sightings.append(sighting)
+            track.missed = -1
+        ended: list[Track] = []
+        for track in self.live:
+            track.missed += 1
+            if track.missed > self.max_missed:
+                ended.append(track)
+        self.live = [t for t in self.live if t.missed <= self.max_missed]
+        self.finished += ended
+        return [assigned[s].number for s in range(len(sightings))], ended
+
+    def close(self) -> list[Track]:
+        """End of the clip: every track, by number."""
+        self.cut()
+        return sorted(self.finished, key=lambda t: t.number)
+
+
+def cluster_tracks(
+    embeddings: Sequence[Sequence[FloatArray]],
+    frames: Sequence[set[int]],
+    threshold: float,
+) -> list[int]:
+    """A person label (0..) for each track.
+
+    ``embeddings[i]``: track i's identity embeddings (may be empty); ``frames[i]``: the frames it was
+    seen in. Clusters merge, most similar first, while the mean cosine between their embeddings is at
+    least ``threshold`` and no two of their tracks share a frame.
+    """
+    count = len(embeddings)
+    if len(frames) != count:
+        raise ValueError("one set of frames per track")
+    normalised = [
+        np.stack([e / max(float(np.linalg.norm(e)), 1e-12) for e in track]) if len(track) else None
+        for track in embeddings
+    ]
+    # Pairwise sums of cosines and counts between tracks: a cluster's average linkage is their ratio.
+    sums = np.zeros((count, count))
+    pairs = np.zeros((count, count))
+    for i in range(count):
+        for j in range(i + 1, count):
+            a, b = normalised[i], normalised[j]
+            if a is None or b is None:
+                continue
+            sums[i, j] = sums[j, i] = float((a @ b.T).sum())
+            pairs[i, j] = pairs[j, i] = a.shape[0] * b.shape[0]
+    clash = np.array([[i != j and bool(frames[i] & frames[j]) for j in range(count)] for i in range(count)])
+    clusters: dict[int, list[int]] = {i: [i] for i in range(count)}
+    while len(clusters) > 1:
+        best, best_pair = threshold, None
+        keys = sorted(clusters)
+        for x, i in enumerate(keys):
+            for j in keys[x + 1 :]:
+                if pairs[i, j] == 0 or clash[i, j]:
+                    continue
+                linkage = sums[i, j] / pairs[i, j]
+                if linkage >= best:
+                    best, best_pair = linkage, (i, j)
+        if best_pair is None:
+            break
+        i, j = best_pair
+        clusters[i] += clusters.pop(j)
+        # Cluster i now stands for both: its sums, counts and clashes are theirs added up.
+        sums[i, :] += sums[j, :]
+        sums[:, i] = sums[i, :]
+        pairs[i, :] += pairs[j, :]
+        pairs[:, i] = pairs[i, :]
+        clash[i, :] |= clash[j, :]
+        clash[:, i] = clash[i, :]
+        sums[i, i] = pairs[i, i] = 0
+        clash[i, i] = False
+    labels = [0] * count
+    for label, members in enumerate(sorted(clusters.values(), key=min)):
+        for member in members:
+            labels[member] = label
+    return labels
+
+
+def frame_ranges(frames: Sequence[int], stride: int, frame_count: int) -> list[tuple[int, int]]:
+    """Inclusive (first, last) frame ranges covered by sightings in these sampled frames: consecutive
+    samples (``stride`` apart) join, each sample stands for ``stride`` frames."""
+    ranges: list[tuple[int, int]] = []
+    for frame in sorted(set(frames)):
+        last = min(frame + stride - 1, frame_count - 1)
+        if ranges and frame <= ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], max(ranges[-1][1], last))
+        else:
+            ranges.append((frame, last))
+    return ranges

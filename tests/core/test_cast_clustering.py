@@ -1,0 +1,100 @@
+"""The pure part of the cast scan: linking faces into tracks, tracks into people, frame ranges, pose."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceswap_desktop.core.cast import (
+    Sighting,
+    TrackLinker,
+    cluster_tracks,
+    frame_ranges,
+    link_score,
+    pose_quality,
+    unique_faces,
+)
+from faceswap_desktop.core.types import Face
+
+
+def sighting(frame: int, x: float, width: float = 40.0, y: float = 10.0) -> Sighting:
+    return Sighting(frame, (x, y, x + width, y + width), width, width)
+
+
+def unit(*values: float) -> np.ndarray:
+    vector = np.array(values, np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def face(x: float, score: float = 0.9, nose_dx: float = 0.0) -> Face:
+    keypoints = np.array(
+        [[x + 10, 20], [x + 30, 20], [x + 20 + nose_dx, 30], [x + 12, 40], [x + 28, 40]], np.float32
+    )
+    return Face((x, 0.0, x + 40, 50.0), score, keypoints)
+
+
+def test_faces_join_the_track_they_continue_and_a_cut_ends_every_track() -> None:
+    linker = TrackLinker(max_missed=1)
+    first, _ = linker.add([sighting(0, 0), sighting(0, 200)])
+    moved, _ = linker.add([sighting(3, 205), sighting(3, 4)])  # listed in another order
+    assert moved == [first[1], first[0]]
+    # Moving fast (boxes barely overlapping, same size): still the same track; a jump is a new one.
+    fast, _ = linker.add([sighting(6, 19, y=25), sighting(6, 400)])  # IoU 0.24
+    assert fast[0] == first[0] and fast[1] not in first
+    assert len(linker.cut()) == 3 and linker.live == []
+    after, _ = linker.add([sighting(9, 30)])
+    assert after[0] not in (*first, *fast)
+
+
+def test_a_track_unseen_for_more_than_max_missed_samples_ends() -> None:
+    linker = TrackLinker(max_missed=2)
+    linker.add([sighting(0, 0)])
+    ended = [linker.add([])[1] for _ in range(3)]
+    assert [len(e) for e in ended] == [0, 0, 1]
+    assert [t.frames for t in linker.close()] == [{0}]
+
+
+def test_link_score_prefers_overlap_and_refuses_a_different_size() -> None:
+    a = (0.0, 0.0, 40.0, 40.0)
+    assert link_score(a, (2.0, 0.0, 42.0, 40.0), 0.25) > link_score(a, (15.0, 15.0, 55.0, 55.0), 0.25) > 0
+    assert link_score(a, (30.0, 0.0, 50.0, 20.0), 0.25) == 0.0  # half the size
+    assert link_score(a, (100.0, 0.0, 140.0, 40.0), 0.25) == 0.0
+
+
+def test_tracks_cluster_by_identity_but_never_two_tracks_of_one_frame() -> None:
+    alice, bob = unit(1, 0.1, 0), unit(0, 1, 0.1)
+    alike = unit(*(alice * 0.95 + bob * 0.1))  # cosine 0.99 with alice
+    embeddings = [[alice], [alike], [bob], [bob], [alice]]
+    frames = [{0, 3}, {30}, {0, 3}, {60}, {30}]  # tracks 1 and 4 are both in frame 30
+    labels = cluster_tracks(embeddings, frames, threshold=0.9)
+    assert labels[0] == labels[4] and labels[2] == labels[3] and labels[0] != labels[2]
+    # Track 1 looks like alice too, but alice (track 4) is elsewhere in its frame.
+    assert labels[1] not in (labels[0], labels[2])
+    assert cluster_tracks(embeddings, [{0}, {1}, {2}, {3}, {4}], 0.9)[1] == labels[0]
+
+
+def test_average_linkage_does_not_chain_people_through_one_ambiguous_track() -> None:
+    a, b = unit(1, 0, 0), unit(0, 1, 0)
+    middle = unit(1, 1, 0)  # cosine 0.71 with both
+    labels = cluster_tracks([[a], [a], [middle], [b], [b]], [{0}, {1}, {2}, {3}, {4}], threshold=0.7)
+    assert labels[0] == labels[1] and labels[3] == labels[4] and labels[0] != labels[3]
+
+
+def test_a_track_without_embedding_stays_on_its_own() -> None:
+    a = unit(1, 0, 0)
+    labels = cluster_tracks([[a], [], [a]], [{0}, {1}, {2}], threshold=0.5)
+    assert labels[0] == labels[2] != labels[1]
+    with pytest.raises(ValueError):
+        cluster_tracks([[a]], [], 0.5)
+
+
+def test_frame_ranges_join_consecutive_samples() -> None:
+    assert frame_ranges([0, 3, 6, 12, 15], stride=3, frame_count=100) == [(0, 8), (12, 17)]
+    assert frame_ranges([98], stride=3, frame_count=100) == [(98, 99)]
+    assert frame_ranges([4, 5, 6, 9], stride=1, frame_count=10) == [(4, 6), (9, 9)]
+
+
+def test_pose_quality_prefers_frontal_and_large_views_and_duplicates_are_dropped() -> None:
+    assert pose_quality(face(0)) > pose_quality(face(0, nose_dx=8)) > 0
+    duplicates = unique_faces([face(0, 0.8), face(2, 0.9), face(100)])
+    assert len(duplicates) == 2 and duplicates[0].box[0] in (2, 100) and duplicates[1].box[0] in (2, 100)

@@ -1,0 +1,91 @@
+"""Two people replaced at once (``swap --map PHOTO=N --map PHOTO=M``), judged on the output.
+
+On ``short_hamilton_clip.mp4`` from 6.5 s to 9 s (the end of the singer's shot, then the audience) the
+singer (person 1) gets Biden's face and Barack Obama (person 2, mostly in profile) Alex Lacamoire's.
+Judged at every exported frame the cast scan saw someone:
+
+- a mapped person is swapped where the face's box changed well beyond the encoder's noise (measured
+  once: untouched faces change by 2.1-2.4 grey levels at crf 12, swapped ones by 5.9-43), and, where
+  MediaPipe finds the face again in the output, MobileFaceNet (the shared recognizer, not the app's
+  tracking judge) finds it closer to its source photo than the original face was;
+- everybody else is untouched (their boxes change by the encoder's noise only).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from faceswap_desktop.app.cast import Cast
+from faceswap_desktop.app.cast_cache import load_or_scan_cast
+from faceswap_desktop.core.cast import box_iou
+from faceswap_desktop.core.identity import cosine
+from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.video_io import VideoReader
+
+from .conftest import BIDEN, HAMILTON
+
+LACAMOIRE = BIDEN.parents[1] / "alex_lacamoire" / "alex_lacamoire1.jpg"
+SWAPPED_CHANGE, UNTOUCHED_CHANGE = 4.0, 3.5
+"""Mean absolute change (grey levels) of a face's box: above, swapped; below, untouched."""
+
+
+def box_change(before: np.ndarray, after: np.ndarray, box: tuple[float, float, float, float]) -> float:
+    x0, y0, x1, y1 = (max(int(v), 0) for v in box)
+    return float(np.abs(after[y0:y1, x0:x1].astype(np.int16) - before[y0:y1, x0:x1].astype(np.int16)).mean())
+
+
+@pytest.mark.slow
+def test_two_people_mapped_to_two_sources_are_each_swapped_and_nobody_else(  # type: ignore[no-untyped-def]
+    analyser, mobilefacenet, context, tmp_path: Path
+) -> None:
+    from faceswap_desktop.app.video_session import tracker_embedder
+
+    output = tmp_path / "two.mp4"
+    proc = subprocess.run(
+        [sys.executable, "-m", "faceswap_desktop", "swap", "--map", f"{BIDEN}=1", "--map", f"{LACAMOIRE}=2",
+         "--target", HAMILTON, "--output", output, "--start", "6.5", "--end", "9", "--no-score",
+         "--crf", "12", "--preset", "ultrafast", "--json"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["person"] == 1 and summary["more_people"][0]["person"] == 2
+    with VideoReader(HAMILTON) as reader:
+        cast: Cast = load_or_scan_cast(
+            reader, analyser, tracker_embedder(context.recognizer, "auto", defer=True)
+        )
+    assert summary["more_people"][0]["frames_swapped"] >= 0.95 * cast.person(2).frames
+    sources = {1: read_image(BIDEN), 2: read_image(LACAMOIRE)}
+    identity = {k: mobilefacenet.embed(im, analyser.detect_faces(im)[0]) for k, im in sources.items()}
+    seen = {}
+    for member in cast.people:
+        for sighting in member.sightings:
+            seen.setdefault(sighting.frame, []).append((member.number, sighting.box))
+    changes: dict[int, list[float]] = {}
+    judged: dict[int, list[bool]] = {1: [], 2: []}
+    first, count = summary["first_frame"], summary["frames"]
+    assert first <= cast.person(1).ranges[-1][1] and first + count > cast.person(2).ranges[-1][1]
+    with VideoReader(HAMILTON) as before, VideoReader(output) as after:
+        pairs = zip(before.frames(first, first + count), after.frames(), strict=True)
+        for (index, original), (_, result) in pairs:
+            for number, box in seen.get(index, []):
+                changes.setdefault(number, []).append(box_change(original, result, box))
+                if number in judged:
+                    found = [f for f in analyser.detect_faces(result) if box_iou(f.box, box) > 0.3]
+                    was = [f for f in analyser.detect_faces(original) if box_iou(f.box, box) > 0.3]
+                    if found and was:
+                        now = cosine(mobilefacenet.embed(result, found[0]), identity[number])
+                        then = cosine(mobilefacenet.embed(original, was[0]), identity[number])
+                        judged[number].append(now > then + 0.1)
+    for number in (1, 2):
+        swapped = [change > SWAPPED_CHANGE for change in changes[number]]
+        assert sum(swapped) >= 0.95 * len(swapped), (number, changes[number])
+        assert len(judged[number]) >= 5 and sum(judged[number]) >= 0.95 * len(judged[number])
+    others = [change for number, values in changes.items() if number > 2 for change in values]
+    assert len(others) >= 15 and max(others) < UNTOUCHED_CHANGE
