@@ -34,6 +34,7 @@ from ..core.cast import (
     frame_ranges,
     pose_quality,
     unique_faces,
+    with_contrast,
 )
 from ..core.errors import BadInput, Cancelled
 from ..core.identity import DEFAULT_CALIBRATIONS, DLIB_CALIBRATION, CalibrationTable
@@ -44,18 +45,28 @@ from ..core.video_io import VideoSource
 
 log = logging.getLogger(__name__)
 
-CAST_VERSION = 1
+CAST_VERSION = 2
 """Bumped whenever the scan's results change for the same settings (old cache entries are ignored)."""
 THUMBNAIL_PX = 128
 
 
-SAME_PERSON_COSINE = {DLIB_CALIBRATION.model: 0.93}
-"""Per-model cosines at which two tracks are one person. dlib's calibration (equal-error cosine 0.914)
-comes from photos; on small, blurred video faces its cosines crowd together. Measured between the
-tracks of ``short_hamilton_clip.mp4`` and ``facenet_pytorch_video.mp4`` (labelled by eye): the same
-person 0.91-0.99 (below 0.93 only with faces under ~60 px), different people up to 0.94 for one pair of
-single views but at most ~0.92 averaged over their tracks. 0.925, 0.93 and 0.935 were tried on both:
-0.935 split the singer and a boy in two, 0.925 merged nobody wrongly either; 0.93 is the middle."""
+SAME_PERSON_COSINE = {DLIB_CALIBRATION.model: 0.935}
+"""Per-model mean cosines at which two tracks are one person. dlib's calibration (equal-error cosine
+0.914) comes from photos; on small, blurred video faces its cosines crowd together.
+
+Tuned for the embedded ONNX dlib judge on ``facenet_pytorch_video.mp4`` and checked on
+``short_hamilton_clip.mp4`` (tracks labelled by eye on their thumbnails; the numbers come from
+``benchmarks/cast_similarity.py`` and a replay of :func:`~..core.cast.cluster_tracks` over thresholds):
+
+- facenet (28 tracks, 8 people): pairs of tracks of one person 0.905-0.99, of two people up to 0.939
+  (single views, a profile against a far face). Clustered, a wrong merge (the man seen from behind with a
+  far woman) happens below 0.927; from 0.946 one more person splits. 0.935 is the middle of that range:
+  a wrong merge is worse than a split (a split person can be picked twice, a merged one not at all).
+- hamilton (16 tracks, 8 people), not used to choose: no wrong merge from 0.9255 up; at 0.935 two
+  people are split, the singer's 49 px wide shot from his medium shot (0.928) and the close-up man's
+  back of the head from his profile (0.914).
+
+(The TFLite-era value was 0.93 for the dlib library's judge; the ONNX judge's chip differs.)"""
 
 
 class CancelToken(Protocol):
@@ -74,8 +85,10 @@ class CastOptions:
     max_samples: int = 1500
     """Long clips are sampled more sparsely so that a scan detects in at most this many frames."""
     embeds_per_track: int = 3
-    chunk_samples: int = 8
-    """A track keeps its best view per this many samples; its embeddings come from the best of those."""
+    chunk_samples: int = 3
+    """A track keeps its best view per this many samples; its embeddings come from the best of those.
+    3 rather than 8: a track of a few samples (a short shot) gets up to three embeddings instead of one,
+    and its average linkage is less at the mercy of one view (measured in :data:`SAME_PERSON_COSINE`)."""
     same_person_cosine: float | None = None
     """Tracks join when the mean cosine between their embeddings reaches this (None: the embedder's
     :data:`SAME_PERSON_COSINE`, else its calibration's equal-error threshold)."""
@@ -285,7 +298,8 @@ def _embed_track(views: _TrackViews | None, embedder: Recognizer | None, options
     if views is None or embedder is None or views.embeddings:
         return
     best = sorted(views.chunks.values(), key=lambda v: -v.quality)[: options.embeds_per_track]
-    views.embeddings = [embedder.embed(view.crop, view.face) for view in best]
+    # A nearly black face is stretched to a normal contrast first (see LOW_CONTRAST_STD).
+    views.embeddings = [embedder.embed(with_contrast(view.crop, view.face.box), view.face) for view in best]
     # The crops are no longer needed, except the thumbnail's.
     views.chunks = {}
 

@@ -6,13 +6,17 @@ import numpy as np
 import pytest
 
 from faceswap_desktop.core.cast import (
+    LOW_CONTRAST_STD,
+    NORMAL_GREY,
     Sighting,
     TrackLinker,
     cluster_tracks,
     frame_ranges,
+    grey_stats,
     link_score,
     pose_quality,
     unique_faces,
+    with_contrast,
 )
 from faceswap_desktop.core.types import Face
 
@@ -98,3 +102,19 @@ def test_pose_quality_prefers_frontal_and_large_views_and_duplicates_are_dropped
     assert pose_quality(face(0)) > pose_quality(face(0, nose_dx=8)) > 0
     duplicates = unique_faces([face(0, 0.8), face(2, 0.9), face(100)])
     assert len(duplicates) == 2 and duplicates[0].box[0] in (2, 100) and duplicates[1].box[0] in (2, 100)
+
+
+def test_a_nearly_black_face_is_stretched_to_a_normal_contrast_and_others_are_left_alone() -> None:
+    rng = np.random.default_rng(0)
+    face = rng.normal(12, 5, (60, 60, 3))
+    dark = np.zeros((100, 100, 3), np.uint8)
+    dark[20:80, 20:80] = np.clip(face, 0, 255).astype(np.uint8)
+    box = (20.0, 20.0, 80.0, 80.0)
+    assert grey_stats(dark, box)[1] < LOW_CONTRAST_STD
+    stretched = with_contrast(dark, box)
+    mean, std = grey_stats(stretched, box)
+    assert mean == pytest.approx(NORMAL_GREY[0], abs=3) and std == pytest.approx(NORMAL_GREY[1], rel=0.1)
+    assert dark.max() < 60  # the input is not modified
+    normal = np.clip(rng.normal(120, 40, (100, 100, 3)), 0, 255).astype(np.uint8)
+    assert with_contrast(normal, box) is normal
+    assert grey_stats(normal, (200.0, 200.0, 300.0, 300.0)) == (0.0, 0.0)  # a box outside the image
