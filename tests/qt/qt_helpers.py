@@ -80,3 +80,28 @@ class WorkerHolds(dict[int, Hold]):
         """Let the worker go on, whatever the test did."""
         for hold in self.values():
             hold.release.set()
+
+
+def hold_cast_scans(monkeypatch) -> threading.Event:  # type: ignore[no-untyped-def]
+    """Make every cast scan of the GUI wait (until the returned event is set, or the scan is cancelled)
+    so that a test sees the provisional default person: the largest face of the first frame with a face.
+
+    On ``short_hamilton_clip.mp4`` the cast's most present person (the singer's medium shot) is not in
+    frame 0 (the ONNX judge splits his wide shot from it, see tests/video/test_cast.py), and the test
+    session's cast cache makes a scan finish at once once any test scanned the clip: without the hold, a
+    test of the provisional default would depend on which tests ran before it.
+    """
+    from faceswap_desktop.core.errors import Cancelled
+    from faceswap_desktop.qt import cast_loader
+
+    release = threading.Event()
+    scan = cast_loader.scan_video_cast
+
+    def held(path, detector, embedder, cancel, progress):  # type: ignore[no-untyped-def]
+        while not release.wait(0.05):
+            if cancel.is_set():
+                raise Cancelled("cast scan cancelled")
+        return scan(path, detector, embedder, cancel, progress)
+
+    monkeypatch.setattr(cast_loader, "scan_video_cast", held)
+    return release

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
-from qt_helpers import BIDEN, PREVIEW_TIMEOUT_MS, SHARED
+from qt_helpers import BIDEN, PREVIEW_TIMEOUT_MS, SHARED, hold_cast_scans
 from test_video_timeline import OBAMA_CLIP, wait_for_frame
 
 from faceswap_desktop.app.jobs import JobState
@@ -20,6 +21,12 @@ from faceswap_desktop.qt.video_export_dialog import VideoExportChoice
 HAMILTON = SHARED / "media" / "videos" / "short_hamilton_clip.mp4"
 GROUP_FRAME = 230  # four faces on stage
 """Frame 0 shows two faces; frame 230 shows four (MediaPipe, checked when these tests were written)."""
+
+
+@pytest.fixture(autouse=True)
+def provisional_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the default before the cast is known (see ``hold_cast_scans``)."""
+    hold_cast_scans(monkeypatch)
 
 
 def open_video(qtbot, window: MainWindow, path: Path = HAMILTON, with_source: bool = True) -> None:  # type: ignore[no-untyped-def]

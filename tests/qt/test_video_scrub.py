@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtGui import QImage
-from qt_helpers import Hold, WorkerHolds
+from qt_helpers import Hold, WorkerHolds, hold_cast_scans
 from test_video_person import HAMILTON, change_in, checked_chips, frame_of, open_video
 from test_video_timeline import wait_for_frame
 
@@ -27,6 +27,12 @@ there, the likeliest face (the larger) is swapped first, and the identity check 
 is that person: the corrected frame swaps nobody (dlib judge; checked when these tests were written)."""
 SINGER_FRAME = 100
 """One face, the default person's, far from any checked view: guessed right, confirmed by the check."""
+
+
+@pytest.fixture(autouse=True)
+def provisional_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default person here is the provisional one, the largest face of frame 0 (``hold_cast_scans``)."""
+    hold_cast_scans(monkeypatch)
 
 
 @pytest.fixture
