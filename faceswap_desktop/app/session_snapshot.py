@@ -43,6 +43,8 @@ class VideoState:
     out_point: int = 0
     reference_frame: int | None = None
     reference_face: int | None = None
+    reference_person: int | None = None
+    """The cast member chosen (``ReferenceChoice.person``), when one was."""
     keyframes: tuple[tuple[int, Mapping[str, Any]], ...] = ()
     """(frame, settings as a mapping) per keyframe, ascending."""
 
@@ -77,6 +79,8 @@ class SessionSnapshot:
                 parts.append(f"{len(video.keyframes)} keyframe{'s' if len(video.keyframes) != 1 else ''}")
             if video.reference_frame is not None:
                 parts.append(f"person chosen at frame {video.reference_frame + 1}")
+            elif video.reference_person is not None:
+                parts.append(f"person {video.reference_person} of the cast")
         return " · ".join(parts) if parts else "nothing"
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,6 +100,7 @@ class SessionSnapshot:
                 "out_point": video.out_point,
                 "reference_frame": video.reference_frame,
                 "reference_face": video.reference_face,
+                "reference_person": video.reference_person,
                 "keyframes": [[frame, dict(settings)] for frame, settings in video.keyframes],
             },
         }
@@ -116,6 +121,7 @@ def snapshot_from_dict(data: Mapping[str, Any]) -> SessionSnapshot:
             out_point=_count(video_data["out_point"]),
             reference_frame=_optional_count(video_data.get("reference_frame")),
             reference_face=_optional_count(video_data.get("reference_face")),
+            reference_person=_optional_count(video_data.get("reference_person")),
             keyframes=tuple(
                 (_count(frame), _mapping(settings)) for frame, settings in video_data.get("keyframes", [])
             ),

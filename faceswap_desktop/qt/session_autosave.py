@@ -46,6 +46,7 @@ def take_snapshot(window: MainWindow) -> SessionSnapshot:
             out_point=model.out_point,
             reference_frame=reference.frame_index,
             reference_face=reference.face_index,
+            reference_person=reference.person,
             keyframes=tuple((frame, settings.to_dict()) for frame, settings in model.track.keys),
         )
     return SessionSnapshot(
@@ -150,6 +151,9 @@ class SessionAutosave(QObject):
         model.set_position(state.position)
         if state.reference_frame is not None:
             video.set_reference(ReferenceChoice(state.reference_frame, state.reference_face))
+        elif state.reference_person is not None:
+            # Applied as soon as the video's cast is known (its previews wait for it until then).
+            video.set_reference(ReferenceChoice(person=state.reference_person))
 
 
 class RestoreDialog(QDialog):

@@ -347,6 +347,7 @@ class VideoPreviewEngine:
         choice = request.reference
         if request.cast is not None and session.cast is not request.cast:
             session.cast = request.cast
+            self._reference_error = None  # a cast member chosen before the cast was known can be found now
             if session.reference is not None and session.reference.provisional:
                 session.reference = None  # the cast is known now: the default is its most present person
         if session.reference is not None and session.choice == choice:

@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from qt_helpers import PREVIEW_TIMEOUT_MS
-from test_video_person import GROUP_FRAME, open_video
+from qt_helpers import BIDEN, PREVIEW_TIMEOUT_MS
+from test_video_person import GROUP_FRAME, HAMILTON, open_video
 from test_video_timeline import wait_for_frame
 
+from faceswap_desktop.app.session_snapshot import snapshot_from_dict
 from faceswap_desktop.app.video_session import ReferenceChoice
 from faceswap_desktop.core.cast import box_iou
 from faceswap_desktop.qt import cast_loader
 from faceswap_desktop.qt.main_window import MainWindow
+from faceswap_desktop.qt.session_autosave import take_snapshot
 
 SCAN_TIMEOUT_MS = 120_000
 
@@ -47,6 +49,39 @@ def test_cast_chips_pick_a_person_and_the_timeline_shows_where_they_are(  # type
     assert abs(near.frame - GROUP_FRAME) <= 3
     assert box_iou(shown.faces[shown.chosen].box, near.box) > 0.5
     window.target_panel.grab().save(str(tmp_path / "cast_chips.png"))
+    # The session autosave keeps the cast member chosen (and reads it back).
+    snapshot = take_snapshot(window)
+    assert snapshot.video is not None and snapshot.video.reference_person == 2
+    assert snapshot.video.reference_frame is None and "person 2 of the cast" in snapshot.describe()
+    assert snapshot_from_dict(snapshot.to_dict()) == snapshot
+
+
+def test_a_restored_session_replaces_the_cast_member_it_had_chosen(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, private_config: Path
+) -> None:
+    from faceswap_desktop.app.session_snapshot import SessionGuard, SessionSnapshot, VideoState
+    from faceswap_desktop.qt.session_autosave import SessionAutosave
+
+    guard = SessionGuard(private_config)
+    assert guard.start().owner
+    autosave = SessionAutosave(window, guard)
+    try:
+        saved = SessionSnapshot(
+            sources=(str(BIDEN),),
+            target=str(HAMILTON),
+            video=VideoState(position=GROUP_FRAME, out_point=274, reference_person=2),
+        )
+        assert autosave.restore(saved) == []
+        video = window.video
+        qtbot.waitUntil(lambda: video.reference == ReferenceChoice(person=2), timeout=SCAN_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: video.cast is not None, timeout=SCAN_TIMEOUT_MS)
+        qtbot.waitUntil(
+            lambda: "Person 2 of the cast." in window.target_panel.person_note.text(), timeout=SCAN_TIMEOUT_MS
+        )
+        assert [chip.isChecked() for chip in video.cast_strip.chips[:3]] == [False, True, False]
+    finally:
+        autosave.close()
+        guard.finish()
 
 
 def test_the_default_is_provisional_until_the_cast_is_scanned(  # type: ignore[no-untyped-def]
