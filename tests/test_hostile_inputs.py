@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from faceswap_desktop.cli import main
-from faceswap_desktop.core.errors import DecoderCrashed, FrameSizeChanged, NotARegularFile
+from faceswap_desktop.core.errors import DecoderCrashed, FrameSizeChanged, NotARegularFile, UnreadableFile
 from faceswap_desktop.core.guarded_decode import GuardedVideoReader, load_image
 from faceswap_desktop.core.input_files import read_head
 from faceswap_desktop.core.video_io import VideoReader, looks_like_video, probe_video
@@ -142,11 +142,14 @@ def test_an_8k_clip_at_the_limit_is_accepted_and_decodes_at_full_size() -> None:
 
 @pytest.mark.slow
 def test_an_apng_that_crashes_the_decoder_is_exit_2_with_a_message(tmp_path: Path) -> None:
+    """OpenCV 4.x's PNG reader dies of SIGSEGV on this file (in the decoding helper, so the app only
+    reports it); OpenCV 5.1's refuses it as corrupt. Either way: a typed error, exit 2, one line."""
     image = HOSTILE / "apng_frame_offset_overflow.png"
-    with pytest.raises(DecoderCrashed, match="crashed the decoder"):
+    with pytest.raises((DecoderCrashed, UnreadableFile)) as raised:
         load_image(image)
+    expected = "crashed the decoder" if isinstance(raised.value, DecoderCrashed) else "could not be decoded"
     output = tmp_path / "out.png"
     proc = swap(image, output)
     assert proc.returncode == 2, proc.stderr
-    assert "apng_frame_offset_overflow.png crashed the decoder" in error_line(proc.stderr)
+    assert f"apng_frame_offset_overflow.png {expected}" in error_line(proc.stderr)
     assert not output.exists()

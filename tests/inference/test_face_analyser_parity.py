@@ -137,7 +137,8 @@ def test_video_follower_matches_mediapipe(recorded, onnx_analyser: OnnxFaceAnaly
                 lost = bool(np.isnan(expected[k, 0, 0]))
                 if lost or face is None:
                     if lost != (face is None):
-                        lost_differently.append(f"{tag}@{index}")
+                        if on_face[k]:
+                            lost_differently.append(f"{tag}@{index}")
                         if lost:
                             follower.reset()  # MediaPipe lost it and detects again on the next frame
                     continue
@@ -152,8 +153,10 @@ def test_video_follower_matches_mediapipe(recorded, onnx_analyser: OnnxFaceAnaly
     print(f"\nfollower vs MediaPipe, on the face: {tally.summary()}; lost differently: {lost_differently}")
     print(f"off the face (MediaPipe's image mode finds none there): {off_face.summary()}")
     assert len(tally.errors) >= 80
-    # Measured: 2-3 of 111 frames, all where MediaPipe's follower was off the face after the Hamilton
-    # clip's cut and lost it a frame or two later.
+    # Lost by one follower and not the other, where MediaPipe's follower was on the face. Where it was
+    # off the face there is no truth to agree on: measured 2-3 such frames with OpenCV 4.11 and 7 with
+    # OpenCV 5.1 (its crops differ in the last bits), all after the Hamilton clip's cut and in the
+    # facenet clip's first frames, none on the face.
     assert len(lost_differently) <= 3
     assert float(np.mean(tally.errors)) < 1.0
     assert max(tally.errors) < 5.0

@@ -58,7 +58,8 @@ def test_no_gain_changes_nothing_and_says_so(qtbot, window: MainWindow) -> None:
         window.likeness.start()
     outcome = finished.args[1]
     assert outcome.changed and not outcome.worthwhile  # the search's best differs, by noise only
-    assert round(outcome.best_percent) == round(outcome.start_percent)
+    # 99.4% -> 99.4% with OpenCV 4.11, 99.39% -> 99.52% with OpenCV 5.1: under a point either way.
+    assert 0.0 <= outcome.best_percent - outcome.start_percent < 1.0
     assert window.session.settings == start_settings and window.undo_stack.count() == depth
     level, message = window.toast.history[-1]
     assert level == "info" and "No gain found" in message and "unchanged" in message
