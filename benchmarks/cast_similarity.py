@@ -22,8 +22,8 @@ from faceswap_desktop.app import cast as cast_module
 from faceswap_desktop.app.cast import CastOptions, scan_cast
 from faceswap_desktop.app.context import create_context
 from faceswap_desktop.app.video_session import tracker_embedder
-from faceswap_desktop.core.cast import grey_stats
-from faceswap_desktop.core.video_io import VideoReader
+from faceswap_desktop.core.media.video_io import VideoReader
+from faceswap_desktop.core.video.cast import grey_stats
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 The scan decodes the clip once and detects faces in sampled frames (about ``sample_fps`` a second,
 fewer on long clips: at most ``max_samples``); it joins them into tracks within each shot, embeds a few
 of the best views of each track (not every frame: the embedded dlib judge costs ~100 ms a face) and
-clusters the tracks into people by identity (``core/cast.py``), across scene cuts. People are numbered
+clusters the tracks into people by identity (``core/video/cast.py``), across scene cuts. People are numbered
 from 1 by presence: screen time weighted by face size, so person 1 is the default person to replace.
 
 A scan is cached per file in the per-user cache folder (``FACESWAP_CACHE_DIR`` overrides it), keyed by
@@ -24,7 +24,12 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from ..core.cast import (
+from ..core.errors import BadInput, Cancelled
+from ..core.identity import DEFAULT_CALIBRATIONS, DLIB_CALIBRATION, CalibrationTable
+from ..core.media.video_io import VideoSource
+from ..core.roles import Recognizer
+from ..core.types import Face, FloatArray, Image
+from ..core.video.cast import (
     Box,
     Sighting,
     Track,
@@ -36,12 +41,7 @@ from ..core.cast import (
     unique_faces,
     with_contrast,
 )
-from ..core.errors import BadInput, Cancelled
-from ..core.identity import DEFAULT_CALIBRATIONS, DLIB_CALIBRATION, CalibrationTable
-from ..core.roles import Recognizer
-from ..core.temporal import SceneCutDetector
-from ..core.types import Face, FloatArray, Image
-from ..core.video_io import VideoSource
+from ..core.video.temporal import SceneCutDetector
 
 log = logging.getLogger(__name__)
 

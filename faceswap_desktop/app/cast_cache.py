@@ -21,9 +21,9 @@ import cv2
 import numpy as np
 import platformdirs
 
-from ..core.cast import Sighting
+from ..core.media.video_io import VideoSource
 from ..core.roles import Recognizer
-from ..core.video_io import VideoSource
+from ..core.video.cast import Sighting
 from .cast import (
     CAST_VERSION,
     CancelToken,

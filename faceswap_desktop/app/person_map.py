@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import BadInput
+from ..core.media.video_io import VideoSource
 from ..core.pipeline import FacePipeline, PreparedSource
 from ..core.roles import Recognizer
 from ..core.settings import SwapSettings
-from ..core.tracking import FaceTracker, TrackerOptions, TrackResult
 from ..core.types import Image
-from ..core.video_io import VideoSource
+from ..core.video.tracking import FaceTracker, TrackerOptions, TrackResult
 from .cast import CancelToken
 from .context import AppContext
 from .video_session import FrameOutcome, ReferenceChoice, build_tracker, find_reference, swap_tracked_face

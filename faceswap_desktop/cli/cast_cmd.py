@@ -40,7 +40,7 @@ def scan_with_progress(context: AppContext, video: Path, embedder_id: str, bar: 
     """The video's cast (cached, or scanned with a progress bar when ``bar``); Ctrl-C cancels."""
     from ..app.cast_cache import load_or_scan_cast
     from ..app.video_session import tracker_embedder
-    from ..core.guarded_decode import GuardedVideoReader
+    from ..core.media.guarded_decode import GuardedVideoReader
 
     cancel = threading.Event()
     # The same embedder an export builds, so that both find one cache entry.
@@ -87,7 +87,7 @@ def _nth(stride: int) -> str:
 
 def save_thumbnails(cast: Cast, folder: Path, overwrite: bool) -> list[Path]:
     """Each person's thumbnail as ``<video stem>_person_<n>.png`` in ``folder``."""
-    from ..core.image_io import write_image
+    from ..core.media.image_io import write_image
 
     if not folder.is_dir():
         raise OutputConflict(f"thumbnail folder does not exist: {folder}")

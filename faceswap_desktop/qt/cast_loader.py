@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from ..app.cast import Cast, CastProgress, FaceFinder
 from ..app.cast_cache import load_or_scan_cast
 from ..core.errors import Cancelled
-from ..core.guarded_decode import GuardedVideoReader
+from ..core.media.guarded_decode import GuardedVideoReader
 from ..core.roles import Recognizer
 from .workers import SerialExecutor
 

@@ -28,7 +28,7 @@ from ..app.video_jobs import video_export_work
 from ..app.video_report import FrameRecord
 from ..app.video_session import ReferenceChoice, tracker_embedder
 from ..core.errors import FaceswapError
-from ..core.video_io import VideoInfo
+from ..core.media.video_io import VideoInfo
 from .cast_loader import CastLoader
 from .cast_strip import CastStrip
 from .export_flow import confirm_folder, pictures_folder, remember_folder

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceswap_desktop.core.cast import (
+from faceswap_desktop.core.types import Face
+from faceswap_desktop.core.video.cast import (
     LOW_CONTRAST_STD,
     NORMAL_GREY,
     Sighting,
@@ -18,7 +19,6 @@ from faceswap_desktop.core.cast import (
     unique_faces,
     with_contrast,
 )
-from faceswap_desktop.core.types import Face
 
 
 def sighting(frame: int, x: float, width: float = 40.0, y: float = 10.0) -> Sighting:

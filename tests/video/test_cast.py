@@ -34,7 +34,7 @@ from faceswap_desktop.app.cast import Cast, CastOptions, identity_hint, person_v
 from faceswap_desktop.app.cast_cache import cache_key, cached_cast, load_or_scan_cast
 from faceswap_desktop.app.video_session import ReferenceChoice, find_reference
 from faceswap_desktop.core.errors import BadInput, Cancelled
-from faceswap_desktop.core.video_io import VideoReader
+from faceswap_desktop.core.media.video_io import VideoReader
 
 from .conftest import BIDEN, FACENET, HAMILTON
 

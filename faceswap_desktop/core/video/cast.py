@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .types import Face, FloatArray, Image
+from ..types import Face, FloatArray, Image
 
 Box = tuple[float, float, float, float]
 
