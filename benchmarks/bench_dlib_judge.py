@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QApplication
 
 from faceswap_desktop.app.context import create_context
 from faceswap_desktop.app.isolated_judge import IsolatedRecognizer
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
 from faceswap_desktop.core.roles import Recognizer
 from faceswap_desktop.core.types import Face, Image
 

@@ -25,8 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from faceswap_desktop.core.frame_memory import plan_for_frame
-from faceswap_desktop.core.video_io import VideoReader
+from faceswap_desktop.core.media.frame_memory import plan_for_frame
+from faceswap_desktop.core.media.video_io import VideoReader
 
 SHARED = Path(os.environ.get("FACESWAP_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 CLIP = SHARED / "media" / "videos" / "Obama_speaking.mp4"

@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 from mediapipe_analyser import MediaPipeFaceAnalyser
 
-from faceswap_desktop.core.image_io import read_image
-from faceswap_desktop.core.tracking import FaceTracker
-from faceswap_desktop.core.video_io import VideoReader
+from faceswap_desktop.core.media.image_io import read_image
+from faceswap_desktop.core.media.video_io import VideoReader
+from faceswap_desktop.core.video.tracking import FaceTracker
 from faceswap_desktop.inference.face_analyser import OnnxFaceAnalyser
 from faceswap_desktop.inference.sessions import SessionCache
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from faceswap_desktop.core.guarded_decode import DecodeHelper, GuardedVideoReader, load_image
-from faceswap_desktop.core.image_io import read_image
-from faceswap_desktop.core.video_io import VideoReader
+from faceswap_desktop.core.media.guarded_decode import DecodeHelper, GuardedVideoReader, load_image
+from faceswap_desktop.core.media.image_io import read_image
+from faceswap_desktop.core.media.video_io import VideoReader
 
 SHARED = Path(os.environ.get("FACESWAP_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 PHOTOS = {

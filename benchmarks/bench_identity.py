@@ -23,8 +23,8 @@ from identity_eval import MOBILEFACENET, PairResult, evaluate, load_people, pose
 from faceswap_desktop.app.context import create_context
 from faceswap_desktop.core.identity import cosine
 from faceswap_desktop.core.likeness import maximize_likeness
+from faceswap_desktop.core.mesh.quality import seam_ratio
 from faceswap_desktop.core.pipeline import FaceSelection
-from faceswap_desktop.core.quality import seam_ratio
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.inference.onnx_recognizer import OnnxRecognizer
 

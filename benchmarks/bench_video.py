@@ -33,12 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from faceswap_desktop.app.context import AppContext, create_context
 from faceswap_desktop.app.video import VideoExportJob, VideoExportRequest
 from faceswap_desktop.app.video_session import VideoSession
-from faceswap_desktop.core.guarded_decode import GuardedVideoReader
 from faceswap_desktop.core.identity import cosine
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.guarded_decode import GuardedVideoReader
+from faceswap_desktop.core.media.image_io import read_image
+from faceswap_desktop.core.media.video_io import VideoReader
+from faceswap_desktop.core.media.video_writer import EncodeOptions, VideoWriter
 from faceswap_desktop.core.settings import SwapSettings
-from faceswap_desktop.core.video_io import VideoReader
-from faceswap_desktop.core.video_writer import EncodeOptions, VideoWriter
 
 SHARED = Path(os.environ.get("FACESWAP_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 CLIP = SHARED / "media" / "videos" / "Obama_speaking.mp4"

@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faceswap_desktop.core.geometry import head_pose_proxies
 from faceswap_desktop.core.identity import cosine
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
+from faceswap_desktop.core.mesh.quality import SEAM_LIMIT, seam_ratio
 from faceswap_desktop.core.pipeline import FacePipeline, FaceSelection
-from faceswap_desktop.core.quality import SEAM_LIMIT, seam_ratio
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.core.types import Face, Image
 

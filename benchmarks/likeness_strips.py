@@ -21,8 +21,8 @@ from bench_identity import BEFORE_SKIN, CLASSIC
 from identity_eval import Person, load_people
 
 from faceswap_desktop.app.context import create_context
-from faceswap_desktop.core.image_io import write_image
 from faceswap_desktop.core.likeness import maximize_likeness
+from faceswap_desktop.core.media.image_io import write_image
 from faceswap_desktop.core.pipeline import FaceSelection
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.core.types import Face, Image

@@ -1,7 +1,7 @@
 """faceswap-desktop: desktop face swapping with live preview and honest identity scores.
 
 Importing the package sets OpenCV's decoder limits (read by OpenCV when ``cv2`` is first imported) so
-that even a decode that bypasses :mod:`faceswap_desktop.core.image_io`'s header checks refuses huge
+that even a decode that bypasses :mod:`faceswap_desktop.core.media.image_io`'s header checks refuses huge
 images instead of allocating gigabytes. ``os.environ.setdefault`` keeps a value the user set on purpose.
 
 - ``OPENCV_IO_MAX_IMAGE_WIDTH`` / ``_HEIGHT``: 16384 px a side (as ``image_io.MAX_IMAGE_SIDE``).

@@ -27,7 +27,7 @@ from faceswap_desktop.core.identity import (  # noqa: E402
     cosine,
     fit_calibration,
 )
-from faceswap_desktop.core.image_io import read_image  # noqa: E402
+from faceswap_desktop.core.media.image_io import read_image  # noqa: E402
 from faceswap_desktop.core.roles import Recognizer  # noqa: E402
 from faceswap_desktop.inference.onnx_recognizer import OnnxRecognizer  # noqa: E402
 

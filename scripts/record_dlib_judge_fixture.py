@@ -39,7 +39,7 @@ from dlib_reference import DlibRecognizer  # noqa: E402
 from faceswap_desktop.app.context import create_context  # noqa: E402
 from faceswap_desktop.core.geometry import transform_points  # noqa: E402
 from faceswap_desktop.core.identity import cosine  # noqa: E402
-from faceswap_desktop.core.image_io import read_image  # noqa: E402
+from faceswap_desktop.core.media.image_io import read_image  # noqa: E402
 from faceswap_desktop.core.types import Face  # noqa: E402
 from faceswap_desktop.inference.dlib_chip import chip_template, chip_to_image, extract_chip  # noqa: E402
 from faceswap_desktop.inference.dlib_judge import DlibOnnxRecognizer, embedded_dlib_judge  # noqa: E402

@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
     from mediapipe_analyser import MediaPipeFaceAnalyser  # the reference, needs mediapipe 0.10.21
 
-    from faceswap_desktop.core.image_io import read_image
-    from faceswap_desktop.core.video_io import VideoReader
+    from faceswap_desktop.core.media.image_io import read_image
+    from faceswap_desktop.core.media.video_io import VideoReader
 
     default_shared = Path(os.environ.get("FACESWAP_SHARED_DIR", REPO.parent / "shared"))
     parser = argparse.ArgumentParser(

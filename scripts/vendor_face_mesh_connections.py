@@ -1,4 +1,4 @@
-"""Writes faceswap_desktop/core/face_mesh_connections.py from MediaPipe's face mesh connection sets.
+"""Writes faceswap_desktop/core/mesh/face_mesh_connections.py from MediaPipe's face mesh connection sets.
 
 The mesh engine needs the 468-point tessellation and the outlines of the oval, lips, eyes and brows:
 data, not code, that came from ``mediapipe.python.solutions.face_mesh_connections`` (Apache-2.0). Run once
@@ -19,7 +19,7 @@ NAMES = (
     "FACEMESH_LEFT_EYEBROW",
     "FACEMESH_RIGHT_EYEBROW",
 )
-OUTPUT = Path(__file__).resolve().parents[1] / "faceswap_desktop/core/face_mesh_connections.py"
+OUTPUT = Path(__file__).resolve().parents[1] / "faceswap_desktop/core/mesh/face_mesh_connections.py"
 
 HEADER = '''"""MediaPipe's face mesh connection sets (468-point topology): frozensets of (start, end) pairs.
 

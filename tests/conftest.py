@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
 from faceswap_desktop.core.types import Face, Image
 
 SHARED = Path(os.environ.get("FACESWAP_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared"))

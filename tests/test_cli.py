@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
 
 OBAMA = "identity/obama/obama.jpg"
 BIDEN = "identity/biden/biden2.jpg"

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from faceswap_desktop import cli
-from faceswap_desktop.core.image_io import read_image
-from faceswap_desktop.core.provenance import DIGITAL_SOURCE_TYPE, read_digital_source_type
-from faceswap_desktop.core.watermark import add_watermark, watermark_box
+from faceswap_desktop.core.media.image_io import read_image
+from faceswap_desktop.core.media.provenance import DIGITAL_SOURCE_TYPE, read_digital_source_type
+from faceswap_desktop.core.media.watermark import add_watermark, watermark_box
 
 from .conftest import MEDIA
 

@@ -17,9 +17,9 @@ import pytest
 
 from faceswap_desktop.cli import main
 from faceswap_desktop.core.errors import DecoderCrashed, FrameSizeChanged, NotARegularFile, UnreadableFile
-from faceswap_desktop.core.guarded_decode import GuardedVideoReader, load_image
-from faceswap_desktop.core.input_files import read_head
-from faceswap_desktop.core.video_io import VideoReader, looks_like_video, probe_video
+from faceswap_desktop.core.media.guarded_decode import GuardedVideoReader, load_image
+from faceswap_desktop.core.media.input_files import read_head
+from faceswap_desktop.core.media.video_io import VideoReader, looks_like_video, probe_video
 
 from .conftest import SHARED
 

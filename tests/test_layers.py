@@ -12,7 +12,7 @@ class BlockQt:
             raise ImportError('Qt is blocked in this test')
         return None
 sys.meta_path.insert(0, BlockQt())
-import faceswap_desktop.core.pipeline, faceswap_desktop.core.mesh_engine
+import faceswap_desktop.core.pipeline, faceswap_desktop.core.mesh.mesh_engine
 import faceswap_desktop.inference.onnx_recognizer, faceswap_desktop.inference.dlib_judge
 import faceswap_desktop.app.context, faceswap_desktop.app.photo, faceswap_desktop.cli
 from faceswap_desktop.cli import build_parser

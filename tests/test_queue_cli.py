@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
 
 OBAMA = "identity/obama/obama.jpg"
 TARGET = "misc/rotate_rot_90.jpg"

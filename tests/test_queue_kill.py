@@ -25,9 +25,9 @@ from faceswap_desktop.app.job_store import JobStore, partial_outputs, read_queue
 from faceswap_desktop.app.jobs import JobState
 from faceswap_desktop.app.photo import PhotoSwapRequest
 from faceswap_desktop.app.video import VideoExportRequest
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
+from faceswap_desktop.core.media.video_io import VideoReader
 from faceswap_desktop.core.settings import SwapSettings
-from faceswap_desktop.core.video_io import VideoReader
 
 SEED = 20240611
 KILLS = 8

@@ -28,9 +28,14 @@ import numpy as np
 import pytest
 
 from faceswap_desktop.core.errors import BadInput, DecoderCrashed, FaceswapError, ImageTooLarge
-from faceswap_desktop.core.guarded_decode import DecodeHelper, GuardedVideoReader, check_audio, load_image
-from faceswap_desktop.core.image_io import image_size_from_header, read_image
-from faceswap_desktop.core.video_io import VideoReader
+from faceswap_desktop.core.media.guarded_decode import (
+    DecodeHelper,
+    GuardedVideoReader,
+    check_audio,
+    load_image,
+)
+from faceswap_desktop.core.media.image_io import image_size_from_header, read_image
+from faceswap_desktop.core.media.video_io import VideoReader
 
 from .conftest import MEDIA, SHARED
 

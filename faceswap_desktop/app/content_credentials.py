@@ -37,11 +37,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..core.image_io import WRITE_EXTENSIONS, encode_image, with_alpha, write_bytes_atomic
-from ..core.provenance import DIGITAL_SOURCE_TYPE, label_encoded_image
-from ..core.safe_files import publish
+from ..core.media.image_io import WRITE_EXTENSIONS, encode_image, with_alpha, write_bytes_atomic
+from ..core.media.provenance import DIGITAL_SOURCE_TYPE, label_encoded_image
+from ..core.media.safe_files import publish
+from ..core.media.watermark import add_watermark
 from ..core.types import Image
-from ..core.watermark import add_watermark
 from ..inference.store import default_data_dir
 
 log = logging.getLogger(__name__)

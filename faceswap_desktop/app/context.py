@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..core.errors import ModelMissing
 from ..core.identity import DEFAULT_CALIBRATIONS, CalibrationTable
-from ..core.mesh_engine import MeshSwapper
+from ..core.mesh.mesh_engine import MeshSwapper
 from ..core.pipeline import FacePipeline
 from ..core.roles import ComponentRegistry, Detector, Enhancer, Masker, Recognizer, Swapper
 

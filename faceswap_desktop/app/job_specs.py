@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import BadInput
+from ..core.media.video_writer import EncodeOptions
 from ..core.pipeline import FaceSelection
 from ..core.roles import RecognizerSource
 from ..core.settings import SwapSettings, settings_from_mapping
-from ..core.tracking import TrackerOptions
-from ..core.video_writer import EncodeOptions
+from ..core.video.tracking import TrackerOptions
 from .context import AppContext
 from .export import photo_export_job
 from .isolated_judge import PipelineFactory

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import FaceswapError
-from ..core.image_io import write_bytes_atomic
+from ..core.media.image_io import write_bytes_atomic
 from ..inference.store import default_data_dir
 from .file_lock import FileLock
 from .job_specs import JobSpec, JobSpecError, default_title

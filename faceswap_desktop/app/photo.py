@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import BadInput, OutputConflict
-from ..core.guarded_decode import load_image, load_image_with_alpha
-from ..core.image_io import check_output_path
 from ..core.likeness import maximize_likeness
+from ..core.media.guarded_decode import load_image, load_image_with_alpha
+from ..core.media.image_io import check_output_path
 from ..core.pipeline import FacePipeline, FaceSelection, FrameResult
 from ..core.settings import SwapSettings
 from ..core.types import Image, StageTimings

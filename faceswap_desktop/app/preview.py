@@ -23,10 +23,10 @@ import cv2
 import numpy as np
 
 from ..core.errors import FaceswapError, NoFaceFound
-from ..core.guarded_decode import load_image
 from ..core.likeness import LikenessSearch, ProgressCallback, maximize_likeness
+from ..core.media.guarded_decode import load_image
+from ..core.mesh.quality import EdgeCheck, edge_check
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
-from ..core.quality import EdgeCheck, edge_check
 from ..core.settings import SwapSettings
 from ..core.types import Face, Image, Similarity
 from .context import DEFAULT_DETECTOR, DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.image_io import write_bytes_atomic
+from ..core.media.image_io import write_bytes_atomic
 from .file_lock import FileLock
 
 log = logging.getLogger(__name__)

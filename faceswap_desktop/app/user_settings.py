@@ -19,7 +19,7 @@ from typing import Any
 import platformdirs
 
 from ..core.errors import BadInput
-from ..core.image_io import write_bytes_atomic
+from ..core.media.image_io import write_bytes_atomic
 from ..core.settings import SwapSettings, settings_from_mapping
 from .components import ComponentChoice, choice_from_mapping
 

@@ -29,23 +29,29 @@ from typing import Any, Protocol
 
 from ..core.cv_threads import opencv_single_threaded
 from ..core.errors import BadInput, Cancelled, OutputConflict
-from ..core.frame_memory import plan_for_frame
-from ..core.guarded_decode import (
+from ..core.media.frame_memory import plan_for_frame
+from ..core.media.guarded_decode import (
     GuardedVideoReader,
     acquire_helper,
     check_audio,
     load_image,
     release_helper,
 )
+from ..core.media.safe_files import check_not_an_input
+from ..core.media.video_io import VideoSource
+from ..core.media.video_writer import (
+    EncodeOptions,
+    VideoWriter,
+    check_encoder,
+    check_video_space,
+    container_for,
+)
+from ..core.media.watermark import add_watermark
 from ..core.pipeline import FacePipeline, PreparedSource
 from ..core.roles import Recognizer, RecognizerSource
-from ..core.safe_files import check_not_an_input
 from ..core.settings import SwapSettings
-from ..core.tracking import FaceTracker, TrackerOptions, TrackResult
 from ..core.types import Image
-from ..core.video_io import VideoSource
-from ..core.video_writer import EncodeOptions, VideoWriter, check_encoder, check_video_space, container_for
-from ..core.watermark import add_watermark
+from ..core.video.tracking import FaceTracker, TrackerOptions, TrackResult
 from .content_credentials import finish_video, prepare_signing
 from .context import DEFAULT_ENGINE, AppContext
 from .isolated_judge import PipelineFactory
@@ -308,7 +314,7 @@ class VideoExportJob:
         check_video_space(request.output, info, seconds, request.encode.codec)
         pipeline, detector, embedder = models.pipeline, models.detector, models.embedder
         # The reference's embedding waits for the tracker's first identity check, which a person never in
-        # doubt does not need (~100 ms of dlib holding the GIL, see core/tracking.py).
+        # doubt does not need (~100 ms of dlib holding the GIL, see core/video/tracking.py).
         reference = find_reference(reader, detector, embedder, request.reference, start, defer_embedding=True)
         # The reference frame is usually the first frame to export: it is not decoded a second time. The
         # decoder thread starts now (the reader's only user from here on: timing questions are answered

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import PartialVideo
-from ..core.video_io import VideoInfo
-from ..core.video_writer import VideoWriter
+from ..core.media.video_io import VideoInfo
+from ..core.media.video_writer import VideoWriter
 from .video_session import FrameOutcome
 
 

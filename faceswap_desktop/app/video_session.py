@@ -26,13 +26,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core.errors import ModelMissing, NoFaceFound
-from ..core.guarded_decode import GuardedVideoReader
 from ..core.identity import DLIB_CALIBRATION, cosine
+from ..core.media.guarded_decode import GuardedVideoReader
+from ..core.media.video_io import VideoSource
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
 from ..core.roles import Recognizer, RecognizerSource
 from ..core.settings import SwapSettings
-from ..core.temporal import SCENE_CUT_THRESHOLD, colour_histogram
-from ..core.tracking import (
+from ..core.types import Face, FloatArray, Image
+from ..core.video.temporal import SCENE_CUT_THRESHOLD, colour_histogram
+from ..core.video.tracking import (
     FaceTracker,
     LandmarkRefitter,
     TrackerOptions,
@@ -40,8 +42,6 @@ from ..core.tracking import (
     TrackResult,
     box_iou,
 )
-from ..core.types import Face, FloatArray, Image
-from ..core.video_io import VideoSource
 from .context import AppContext
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class Reference:
 class DeferredRecognizer:
     """A recognizer created on the first :meth:`embed` (a thread-safe proxy).
 
-    The export's tracker may never embed (see ``core/tracking.py``: the chosen person is re-checked only
+    The export's tracker may never embed (see ``core/video/tracking.py``: the chosen person is re-checked only
     when in doubt), and loading dlib's models costs ~140 ms of CPU before the first frame; ``name`` is
     known without loading (the calibration's model name), for the identity thresholds and the report.
     """

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.errors import BadInput, UnreadableFile
-from ..core.image_io import sniff_image_format
-from ..core.input_files import NotARegularFile, read_head
+from ..core.media.image_io import sniff_image_format
+from ..core.media.input_files import NotARegularFile, read_head
+from ..core.media.video_io import VIDEO_EXTENSIONS, looks_like_video
+from ..core.media.video_writer import VIDEO_CODEC_CHOICES
 from ..core.settings import SwapSettings
-from ..core.video_io import VIDEO_EXTENSIONS, looks_like_video
-from ..core.video_writer import VIDEO_CODEC_CHOICES
 
 if TYPE_CHECKING:
     from ..app.video import VideoExportRequest
@@ -102,7 +102,7 @@ def video_request_from_args(args: argparse.Namespace, settings: SwapSettings) ->
     """The video export the ``swap`` options describe."""
     from ..app.video import VideoExportRequest
     from ..app.video_session import ReferenceChoice
-    from ..core.video_writer import EncodeOptions
+    from ..core.media.video_writer import EncodeOptions
 
     refuse_photo_only_options(args)
     face_index = args.face_index[0] if args.face_index else None

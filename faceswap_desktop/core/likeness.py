@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from .errors import BadInput
+from .mesh.quality import COLOUR_STEP_LIMIT, SEAM_LIMIT, colour_step, seam_ratio
 from .pipeline import FacePipeline, FaceSelection, PreparedSource
-from .quality import COLOUR_STEP_LIMIT, SEAM_LIMIT, colour_step, seam_ratio
 from .settings import SwapSettings
 from .types import Face, Image
 

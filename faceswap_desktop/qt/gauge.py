@@ -2,7 +2,7 @@
 
 Each gauge also shows the baseline, the untouched target face's score against the source (what the CLI
 reports as ``target_before``): the gain over it is what the swap did. When the realism measures say the
-swap's edge shows (see :func:`~faceswap_desktop.core.quality.edge_check`), the gauge says so, because a
+swap's edge shows (see :func:`~faceswap_desktop.core.mesh.quality.edge_check`), the gauge says so, because a
 higher score bought with a visible edge is no gain.
 """
 
@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 from ..app.preview import PreviewResult
 from ..core.identity import VERDICTS
 from ..core.likeness import SEARCH_AXES
+from ..core.mesh.quality import EdgeCheck
 from ..core.pipeline import SwappedFace
-from ..core.quality import EdgeCheck
 from ..core.settings import SwapSettings
 from ..core.types import Similarity
 from .theme import palette_colour

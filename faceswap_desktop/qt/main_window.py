@@ -30,7 +30,7 @@ from ..app.preview import PreviewEngine, PreviewResult
 from ..app.user_settings import UserSettings, UserSettingsStore
 from ..core.errors import FaceswapError
 from ..core.identity import DLIB_CALIBRATION
-from ..core.mesh_engine import warm_up as warm_up_mesh_engine
+from ..core.mesh.mesh_engine import warm_up as warm_up_mesh_engine
 from ..core.roles import RecognizerSource
 from .actions import install_actions, refresh_icons
 from .drops import IMAGE_FILTER, TARGET_FILTER

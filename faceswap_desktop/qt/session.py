@@ -14,10 +14,10 @@ from PySide6.QtGui import QImage
 
 from ..app.components import ComponentChoice
 from ..app.preview import PreviewEngine, PreviewRequest, face_crop, fit_thumbnail
+from ..core.media.video_io import looks_like_video
 from ..core.pipeline import FaceSelection
 from ..core.settings import SwapSettings
 from ..core.types import Face
-from ..core.video_io import looks_like_video
 from .images import bgr_to_qimage
 from .workers import SerialExecutor
 

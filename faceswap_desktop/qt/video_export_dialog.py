@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.video_writer import CODECS, CONTAINER_BY_EXTENSION, EncodeOptions, available_codecs
+from ..core.media.video_writer import CODECS, CONTAINER_BY_EXTENSION, EncodeOptions, available_codecs
 from .timeline_model import TimelineModel, format_time
 
 AUDIO_CHOICES = (("auto", "Keep (copy when possible)"), ("aac", "Re-encode (AAC)"), ("none", "No audio"))

@@ -27,7 +27,7 @@ from ..app.video_jobs import video_export_work
 from ..app.video_report import FrameRecord
 from ..app.video_session import ReferenceChoice
 from ..core.errors import FaceswapError
-from ..core.video_io import VideoInfo
+from ..core.media.video_io import VideoInfo
 from .export_flow import confirm_folder, pictures_folder, remember_folder
 from .timeline import TimelineWidget
 from .timeline_model import NOT_MEASURED, TimelineModel

@@ -28,12 +28,12 @@ from ..app.isolated_judge import PipelineFactory
 from ..app.preview import face_crop
 from ..app.video_session import FrameOutcome, IdentityBasis, ReferenceChoice, VideoSession
 from ..core.errors import NoFaceFound
-from ..core.guarded_decode import GuardedVideoReader, load_image
+from ..core.media.guarded_decode import GuardedVideoReader, load_image
+from ..core.media.video_io import VideoInfo
 from ..core.pipeline import SwappedFace
 from ..core.roles import RecognizerSource
 from ..core.settings import SwapSettings
 from ..core.types import Face, Image
-from ..core.video_io import VideoInfo
 from .images import bgr_to_qimage
 from .workers import PreviewController, SerialExecutor
 

@@ -18,14 +18,14 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from faceswap_desktop.app import content_credentials as cc
-from faceswap_desktop.core.image_io import read_image
-from faceswap_desktop.core.provenance import (
+from faceswap_desktop.core.media.image_io import read_image
+from faceswap_desktop.core.media.provenance import (
     DIGITAL_SOURCE_TYPE,
     is_labelled_synthetic_video,
     read_digital_source_type,
 )
-from faceswap_desktop.core.video_io import VideoReader, probe_video
-from faceswap_desktop.core.video_writer import EncodeOptions, VideoWriter
+from faceswap_desktop.core.media.video_io import VideoReader, probe_video
+from faceswap_desktop.core.media.video_writer import EncodeOptions, VideoWriter
 from tests.conftest import SHARED
 
 HAMILTON = SHARED / "media" / "videos" / "short_hamilton_clip.mp4"
@@ -261,7 +261,7 @@ def test_photo_exports_carry_the_mark_only_when_asked(context: Any, media: Path,
     from faceswap_desktop.app.export import photo_export_job
     from faceswap_desktop.app.jobs import CancelToken
     from faceswap_desktop.app.photo import PhotoSwapRequest, run_photo_swap
-    from faceswap_desktop.core.watermark import add_watermark, watermark_box
+    from faceswap_desktop.core.media.watermark import add_watermark, watermark_box
 
     target = media / "identity/biden/biden2.jpg"
     source = media / "identity/obama/obama.jpg"

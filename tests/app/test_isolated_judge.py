@@ -13,7 +13,7 @@ from faceswap_desktop.app.context import AppContext
 from faceswap_desktop.app.isolated_judge import IsolatedJudges, isolated_pipeline_factory
 from faceswap_desktop.core.errors import FaceswapError
 from faceswap_desktop.core.identity import DLIB_CALIBRATION
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
 
 
 def test_isolated_embedding_matches_in_process(context: AppContext, media: Path) -> None:

@@ -16,11 +16,11 @@ from faceswap_desktop.app.keyframes import KeyframeTrack
 from faceswap_desktop.app.photo import PhotoSwapRequest
 from faceswap_desktop.app.video import VideoExportRequest
 from faceswap_desktop.app.video_session import ReferenceChoice
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
+from faceswap_desktop.core.media.video_writer import EncodeOptions
 from faceswap_desktop.core.pipeline import FaceSelection
 from faceswap_desktop.core.settings import SwapSettings
-from faceswap_desktop.core.tracking import TrackerOptions
-from faceswap_desktop.core.video_writer import EncodeOptions
+from faceswap_desktop.core.video.tracking import TrackerOptions
 
 
 def through_json(spec: JobSpec) -> JobSpec:

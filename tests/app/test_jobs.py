@@ -14,7 +14,7 @@ from faceswap_desktop.app.export import default_output_path, photo_export_job
 from faceswap_desktop.app.jobs import CancelToken, JobInfo, JobProgress, JobQueue, JobState, estimate_eta
 from faceswap_desktop.app.photo import PhotoSwapRequest
 from faceswap_desktop.core.errors import NoFaceFound, OutputConflict
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
 from faceswap_desktop.core.settings import SwapSettings
 
 

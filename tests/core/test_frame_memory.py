@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faceswap_desktop.core.frame_memory import encoder_memory_options, plan_for_frame
-from faceswap_desktop.core.video_writer import EncodeOptions, VideoWriter
+from faceswap_desktop.core.media.frame_memory import encoder_memory_options, plan_for_frame
+from faceswap_desktop.core.media.video_writer import EncodeOptions, VideoWriter
 
 
 def test_small_frames_keep_the_fast_defaults_and_large_ones_hold_fewer() -> None:

@@ -17,26 +17,26 @@ from faceswap_desktop.core.errors import (
     ImageTooLarge,
     UnsupportedMedia,
 )
-from faceswap_desktop.core.guarded_decode import (
+from faceswap_desktop.core.media.guarded_decode import (
     DecodeHelper,
     GuardedVideoReader,
     load_image,
     load_image_with_alpha,
 )
-from faceswap_desktop.core.image_io import read_image, read_image_with_alpha
-from faceswap_desktop.core.video_io import VideoReader, probe_video
+from faceswap_desktop.core.media.image_io import read_image, read_image_with_alpha
+from faceswap_desktop.core.media.video_io import VideoReader, probe_video
 
 from ..video.conftest import OBAMA
 
 pytestmark = pytest.mark.slow  # starts helper processes
 
 CRASHING_HELPER = (
-    "import ctypes, faceswap_desktop.core.guarded_decode as g\n"
+    "import ctypes, faceswap_desktop.core.media.guarded_decode as g\n"
     "g.HANDLERS['image'] = lambda *args: ctypes.string_at(0)\n"  # a read of address 0: SIGSEGV
     "g.serve()"
 )
 HANGING_HELPER = (
-    "import time, faceswap_desktop.core.guarded_decode as g\n"
+    "import time, faceswap_desktop.core.media.guarded_decode as g\n"
     "g.HANDLERS['image'] = lambda *args: time.sleep(120)\n"
     "g.serve()"
 )
@@ -166,7 +166,7 @@ def test_shared_arena_files_are_removed_even_after_a_crash(photo: Path) -> None:
     if guarded_decode._arena_base() is None:
         pytest.skip("no /dev/shm here: frames always travel through the socket")
     code = (
-        "import ctypes, numpy as np, faceswap_desktop.core.guarded_decode as g\n"
+        "import ctypes, numpy as np, faceswap_desktop.core.media.guarded_decode as g\n"
         "calls = []\n"
         "def handler(*args):\n"
         "    calls.append(1)\n"

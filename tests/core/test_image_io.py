@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from faceswap_desktop.core.errors import ImageTooLarge, OutputConflict, UnreadableFile, UnsupportedMedia
-from faceswap_desktop.core.image_io import (
+from faceswap_desktop.core.media.image_io import (
     check_output_path,
     image_size_from_header,
     read_image,
@@ -112,7 +112,7 @@ def test_failed_encode_leaves_no_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("extension", [".png", ".jpg", ".webp"])
 def test_exports_are_labelled_synthetic_and_still_decode(tmp_path: Path, extension: str) -> None:
-    from faceswap_desktop.core.provenance import DIGITAL_SOURCE_TYPE, read_digital_source_type
+    from faceswap_desktop.core.media.provenance import DIGITAL_SOURCE_TYPE, read_digital_source_type
 
     image = np.random.default_rng(5).integers(0, 255, (64, 96, 3), dtype=np.uint8)
     path = tmp_path / f"labelled{extension}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from faceswap_desktop.core.identity import CalibrationTable
-from faceswap_desktop.core.mesh_engine import MeshSwapper
+from faceswap_desktop.core.mesh.mesh_engine import MeshSwapper
 from faceswap_desktop.core.pipeline import FacePipeline, FaceSelection
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.core.types import Face, FloatArray, Image

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from faceswap_desktop.core.errors import UnreadableFile
-from faceswap_desktop.core.image_io import read_image, read_image_with_alpha, write_image
+from faceswap_desktop.core.media.image_io import read_image, read_image_with_alpha, write_image
 
 RNG = np.random.default_rng(11)
 

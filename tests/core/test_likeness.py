@@ -4,8 +4,8 @@ import pytest
 
 from faceswap_desktop.core.errors import BadInput, Cancelled
 from faceswap_desktop.core.likeness import SEARCH_AXES, Evaluation, maximize_likeness, planned_evaluations
+from faceswap_desktop.core.mesh.quality import COLOUR_STEP_LIMIT, SEAM_LIMIT
 from faceswap_desktop.core.pipeline import FaceSelection
-from faceswap_desktop.core.quality import COLOUR_STEP_LIMIT, SEAM_LIMIT
 from faceswap_desktop.core.settings import SwapSettings
 
 

@@ -2,11 +2,11 @@ import cv2
 import numpy as np
 import pytest
 
-from faceswap_desktop.core.blend import blend_alpha, blend_into_frame, blend_multiband, blend_poisson
-from faceswap_desktop.core.color import transfer_colour
 from faceswap_desktop.core.errors import BadInput
-from faceswap_desktop.core.masks import feather, grow_or_erode, polygon_mask
-from faceswap_desktop.core.warp import Roi
+from faceswap_desktop.core.mesh.blend import blend_alpha, blend_into_frame, blend_multiband, blend_poisson
+from faceswap_desktop.core.mesh.color import transfer_colour
+from faceswap_desktop.core.mesh.masks import feather, grow_or_erode, polygon_mask
+from faceswap_desktop.core.mesh.warp import Roi
 
 RNG = np.random.default_rng(1)
 

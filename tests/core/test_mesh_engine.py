@@ -8,8 +8,13 @@ import cv2
 import numpy as np
 import pytest
 
-from faceswap_desktop.core.mesh_engine import MeshSwapper, choose_texture_photo, mouth_is_open, pose_score
-from faceswap_desktop.core.mesh_topology import INNER_LIPS_RING, OUTER_LIPS_RING
+from faceswap_desktop.core.mesh.mesh_engine import (
+    MeshSwapper,
+    choose_texture_photo,
+    mouth_is_open,
+    pose_score,
+)
+from faceswap_desktop.core.mesh.mesh_topology import INNER_LIPS_RING, OUTER_LIPS_RING
 from faceswap_desktop.core.roles import SourcePhoto
 from faceswap_desktop.core.settings import SwapSettings
 
@@ -270,7 +275,7 @@ def test_colour_tone_and_blend_on_the_shown_box_give_the_whole_regions_result(
 ) -> None:
     # The alpha blend's colour transfer, tone and blend run on the box of the mask's support (and the
     # tone's samples) only: the frame and mask must be exactly those of running them on the whole region.
-    import faceswap_desktop.core.mesh_engine as engine
+    import faceswap_desktop.core.mesh.mesh_engine as engine
 
     frame, faces = analysed("identity/biden/biden2.jpg")
     boxes = []
@@ -299,14 +304,14 @@ def test_the_liquify_remaps_only_where_its_map_moves_and_gives_the_whole_remap(a
     # map is the identity and the frame's own pixels (which its output holds) are the remap's result. The
     # whole region must be exactly the whole map's remap, the held edge rows and columns included.
     from faceswap_desktop.core import mesh_engine as engine
-    from faceswap_desktop.core.mesh_topology import (
+    from faceswap_desktop.core.mesh.mesh_topology import (
         face_oval_indices,
         mesh_triangles,
         opening_triangles,
         with_mouth_hub,
     )
-    from faceswap_desktop.core.shape import outer_ring_triangles
-    from faceswap_desktop.core.warp import (
+    from faceswap_desktop.core.mesh.shape import outer_ring_triangles
+    from faceswap_desktop.core.mesh.warp import (
         WorkGrid,
         rasterise_piecewise_affine,
         remap,

@@ -13,8 +13,8 @@ import pytest
 
 from faceswap_desktop.core import safe_files
 from faceswap_desktop.core.errors import DiskFull, OutputConflict
-from faceswap_desktop.core.image_io import check_output_path, read_image, write_image
-from faceswap_desktop.core.safe_files import check_free_space, check_not_an_input, same_file
+from faceswap_desktop.core.media.image_io import check_output_path, read_image, write_image
+from faceswap_desktop.core.media.safe_files import check_free_space, check_not_an_input, same_file
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from faceswap_desktop.core.geometry import head_pose_proxies, keypoints_from_mesh
-from faceswap_desktop.core.shape import pose_keeping_correction, transfer_shape
+from faceswap_desktop.core.mesh.shape import pose_keeping_correction, transfer_shape
 
 PAIRS = [
     ("identity/obama/obama.jpg", "identity/biden/biden2.jpg"),
@@ -58,7 +58,7 @@ def test_pose_correction_cancels_a_pitch_change_and_only_that(analysed) -> None:
 
 
 def test_batched_pose_proxies_agree_with_head_pose_proxies(analysed) -> None:
-    from faceswap_desktop.core.shape import _pose_proxies
+    from faceswap_desktop.core.mesh.shape import _pose_proxies
 
     rng = np.random.default_rng(0)
     base = keypoints_from_mesh(_mesh(analysed, "identity/obama/obama.jpg")).astype(np.float64)
@@ -72,7 +72,7 @@ def test_batched_pose_proxies_agree_with_head_pose_proxies(analysed) -> None:
 def test_inside_convex_agrees_with_point_polygon_test() -> None:
     import cv2
 
-    from faceswap_desktop.core.shape import _inside_convex
+    from faceswap_desktop.core.mesh.shape import _inside_convex
 
     rng = np.random.default_rng(1)
     hull = cv2.convexHull(rng.uniform(0, 100, (40, 2)).astype(np.float32))

@@ -5,19 +5,19 @@ import numpy as np
 import pytest
 
 from faceswap_desktop.core import face_mesh_connections as mesh_connections
-from faceswap_desktop.core.masks import ring_mask
-from faceswap_desktop.core.mesh_engine import MeshSwapper
-from faceswap_desktop.core.mesh_topology import face_oval_indices
-from faceswap_desktop.core.roles import SourcePhoto
-from faceswap_desktop.core.settings import SwapSettings
-from faceswap_desktop.core.skin_extension import (
+from faceswap_desktop.core.mesh.masks import ring_mask
+from faceswap_desktop.core.mesh.mesh_engine import MeshSwapper
+from faceswap_desktop.core.mesh.mesh_topology import face_oval_indices
+from faceswap_desktop.core.mesh.skin_extension import (
     band_triangles,
     extended_ring,
     extension_coverage,
     forehead_weight,
     oval_ring,
 )
-from faceswap_desktop.core.warp import Roi
+from faceswap_desktop.core.mesh.warp import Roi
+from faceswap_desktop.core.roles import SourcePhoto
+from faceswap_desktop.core.settings import SwapSettings
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,7 @@ def _trimmed_inverse_before(samples: np.ndarray) -> np.ndarray:
 
 def test_trimmed_inverse_matches_the_numpy_rounds_it_replaced(face) -> None:
     """The covariance rounds now run through OpenCV (speed): the same inverse on a real face's skin."""
-    from faceswap_desktop.core.skin_extension import _trimmed_inverse, skin_reference
+    from faceswap_desktop.core.mesh.skin_extension import _trimmed_inverse, skin_reference
 
     image, target = face
     roi = Roi(0, 0, image.shape[1], image.shape[0])

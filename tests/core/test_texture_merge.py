@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from faceswap_desktop.core import texture_merge
-from faceswap_desktop.core.mesh_engine import MeshSwapper
-from faceswap_desktop.core.mesh_topology import face_oval_indices
+from faceswap_desktop.core.mesh.mesh_engine import MeshSwapper
+from faceswap_desktop.core.mesh.mesh_topology import face_oval_indices
+from faceswap_desktop.core.mesh.texture_merge import merge_textures
 from faceswap_desktop.core.roles import SourcePhoto
 from faceswap_desktop.core.settings import SwapSettings
-from faceswap_desktop.core.texture_merge import merge_textures
 
 
 @pytest.fixture(scope="module")

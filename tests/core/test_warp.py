@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from faceswap_desktop.core.warp import Roi, WorkGrid, rasterise_piecewise_affine, remap, similarity_maps
+from faceswap_desktop.core.mesh.warp import Roi, WorkGrid, rasterise_piecewise_affine, remap, similarity_maps
 
 SQUARE = np.array([[10, 10], [90, 10], [90, 70], [10, 70]], dtype=np.float32)
 TRIANGLES = np.array([[0, 1, 2], [0, 2, 3]], dtype=np.int32)
@@ -124,7 +124,7 @@ def test_rasterise_covers_exactly_the_pixels_of_a_full_roi_inside_test(
     # equal a brute force test of every ROI pixel against every triangle (same float32 formulas, later
     # triangles win), for ordinary, large, thin and nearly degenerate triangles and ones crossing the
     # ROI's edge, far from the origin (larger float32 rounding) and on fine meshes like a face's grid.
-    from faceswap_desktop.core.warp import _triangle_coefficients
+    from faceswap_desktop.core.mesh.warp import _triangle_coefficients
 
     rng = np.random.default_rng(7 + x0)
     roi = Roi(x0, y0, x0 + 120, y0 + 90)
@@ -163,7 +163,7 @@ def test_rasterise_covers_exactly_the_pixels_of_a_full_roi_inside_test(
 
 @pytest.mark.parametrize("step", [1, 2, 3, 7])
 def test_subsample_matches_a_strided_copy(step: int) -> None:
-    from faceswap_desktop.core.warp import subsample
+    from faceswap_desktop.core.mesh.warp import subsample
 
     rng = np.random.default_rng(step)
     frame = rng.integers(0, 256, size=(97, 131, 3), dtype=np.uint8)

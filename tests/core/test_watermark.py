@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceswap_desktop.core.watermark import BOX_DARKEN, add_watermark, watermark_box
+from faceswap_desktop.core.media.watermark import BOX_DARKEN, add_watermark, watermark_box
 
 
 def noise(height: int, width: int, seed: int = 3) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from faceswap_desktop.core.identity import DLIB_CALIBRATION, cosine
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
 from faceswap_desktop.core.types import Face, Image
 from faceswap_desktop.inference.dlib_chip import (
     CHIP_SIZE,
@@ -188,7 +188,7 @@ def test_judge_runs_without_dlib_installed(media: Path) -> None:
         "import sys\n"
         "sys.modules['dlib'] = None; sys.modules['face_recognition_models'] = None\n"
         "from faceswap_desktop.app.context import create_context\n"
-        "from faceswap_desktop.core.image_io import read_image\n"
+        "from faceswap_desktop.core.media.image_io import read_image\n"
         "context = create_context('cpu')\n"
         f"image = read_image({str(media / 'identity/biden/biden.jpg')!r})\n"
         "face = context.detector().detect_faces(image)[0]\n"

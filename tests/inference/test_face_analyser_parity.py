@@ -17,9 +17,9 @@ import pytest
 
 from faceswap_desktop.core.face_roi import box_iou
 from faceswap_desktop.core.geometry import keypoints_from_mesh
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
+from faceswap_desktop.core.media.video_io import VideoReader
 from faceswap_desktop.core.types import Face, FloatArray, Image
-from faceswap_desktop.core.video_io import VideoReader
 from faceswap_desktop.inference.face_analyser import OnnxFaceAnalyser
 from faceswap_desktop.inference.sessions import SessionCache
 

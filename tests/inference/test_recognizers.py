@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from faceswap_desktop.core.identity import cosine
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
 
 
 def _auc(same: list[float], different: list[float]) -> float:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication
 
 from faceswap_desktop.app.context import create_context
 from faceswap_desktop.app.user_settings import UserSettings, UserSettingsStore
-from faceswap_desktop.core.video_writer import EncodeOptions
+from faceswap_desktop.core.media.video_writer import EncodeOptions
 from faceswap_desktop.qt.main_window import MainWindow
 from faceswap_desktop.qt.video_export_dialog import VideoExportChoice
 

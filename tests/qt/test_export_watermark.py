@@ -11,8 +11,8 @@ from qt_helpers import BIDEN, OBAMA, PREVIEW_TIMEOUT_MS, SHARED, load_inputs
 
 from faceswap_desktop.app.jobs import JobState
 from faceswap_desktop.core.errors import FaceswapError
-from faceswap_desktop.core.image_io import read_image
-from faceswap_desktop.core.watermark import add_watermark, watermark_box
+from faceswap_desktop.core.media.image_io import read_image
+from faceswap_desktop.core.media.watermark import add_watermark, watermark_box
 from faceswap_desktop.qt import video_panel
 from faceswap_desktop.qt.main_window import MainWindow
 from faceswap_desktop.qt.video_export_dialog import VideoExportDialog

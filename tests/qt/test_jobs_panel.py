@@ -12,7 +12,7 @@ from PySide6.QtCore import QTimer
 from qt_helpers import BIDEN, OBAMA, PREVIEW_TIMEOUT_MS, TWO_PEOPLE, load_inputs
 
 from faceswap_desktop.app.jobs import JobState
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
 from faceswap_desktop.qt.export_flow import pictures_folder
 from faceswap_desktop.qt.main_window import MainWindow
 

@@ -16,7 +16,7 @@ from faceswap_desktop.app.job_store import JobStore, read_queue
 from faceswap_desktop.app.jobs import JobState
 from faceswap_desktop.app.photo import PhotoSwapRequest
 from faceswap_desktop.app.user_settings import UserSettingsStore
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.qt.main_window import MainWindow
 from faceswap_desktop.qt.recovery import RecoveryDialog, offer_recovery

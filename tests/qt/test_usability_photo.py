@@ -11,7 +11,7 @@ from PySide6.QtGui import Qt as GuiQt
 from PySide6.QtWidgets import QApplication, QComboBox, QSlider, QSpinBox
 from qt_helpers import BIDEN, OBAMA, PREVIEW_TIMEOUT_MS, TWO_PEOPLE, load_inputs, wait_for_preview
 
-from faceswap_desktop.core.image_io import write_image
+from faceswap_desktop.core.media.image_io import write_image
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.qt.dialogs import ConsentDialog
 from faceswap_desktop.qt.main_window import MainWindow

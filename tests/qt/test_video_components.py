@@ -14,9 +14,9 @@ from test_video_timeline import OBAMA_CLIP, wait_for_frame
 from faceswap_desktop.app.context import create_context
 from faceswap_desktop.app.jobs import JobState
 from faceswap_desktop.app.user_settings import UserSettingsStore
+from faceswap_desktop.core.media.video_io import VideoReader
+from faceswap_desktop.core.media.video_writer import EncodeOptions
 from faceswap_desktop.core.types import Face, Image
-from faceswap_desktop.core.video_io import VideoReader
-from faceswap_desktop.core.video_writer import EncodeOptions
 from faceswap_desktop.inference.registry import load_registry
 from faceswap_desktop.inference.store import ModelStore
 from faceswap_desktop.qt.main_window import MainWindow

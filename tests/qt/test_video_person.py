@@ -11,9 +11,9 @@ from test_video_timeline import OBAMA_CLIP, wait_for_frame
 
 from faceswap_desktop.app.jobs import JobState
 from faceswap_desktop.app.video_session import ReferenceChoice
+from faceswap_desktop.core.media.video_io import VideoReader
+from faceswap_desktop.core.media.video_writer import EncodeOptions
 from faceswap_desktop.core.types import Face, Image
-from faceswap_desktop.core.video_io import VideoReader
-from faceswap_desktop.core.video_writer import EncodeOptions
 from faceswap_desktop.qt.main_window import MainWindow
 from faceswap_desktop.qt.video_export_dialog import VideoExportChoice
 

@@ -12,9 +12,9 @@ from qt_helpers import BIDEN, PREVIEW_TIMEOUT_MS, SHARED
 from test_main_window import drop_files
 
 from faceswap_desktop.app.jobs import JobState
+from faceswap_desktop.core.media.video_io import probe_video
+from faceswap_desktop.core.media.video_writer import EncodeOptions
 from faceswap_desktop.core.settings import SwapSettings
-from faceswap_desktop.core.video_io import probe_video
-from faceswap_desktop.core.video_writer import EncodeOptions
 from faceswap_desktop.qt.main_window import MainWindow
 from faceswap_desktop.qt.video_export_dialog import VideoExportChoice, VideoExportDialog
 from faceswap_desktop.qt.video_workers import VideoFrameResult

@@ -13,12 +13,12 @@ import pytest
 from faceswap_desktop.app import video as video_module
 from faceswap_desktop.app.video import VideoExportJob, VideoExportRequest
 from faceswap_desktop.core.errors import Cancelled, OutputConflict
-from faceswap_desktop.core.guarded_decode import DecodeHelper, close_helpers
-from faceswap_desktop.core.mesh_engine import MeshSwapper
-from faceswap_desktop.core.provenance import is_labelled_synthetic_video
+from faceswap_desktop.core.media.guarded_decode import DecodeHelper, close_helpers
+from faceswap_desktop.core.media.provenance import is_labelled_synthetic_video
+from faceswap_desktop.core.media.video_io import VideoReader, probe_video
+from faceswap_desktop.core.media.video_writer import EncodeOptions
+from faceswap_desktop.core.mesh.mesh_engine import MeshSwapper
 from faceswap_desktop.core.settings import SwapSettings
-from faceswap_desktop.core.video_io import VideoReader, probe_video
-from faceswap_desktop.core.video_writer import EncodeOptions
 
 from .conftest import BIDEN, HAMILTON, OBAMA, first_packet_times
 
@@ -130,7 +130,7 @@ def test_the_watermark_is_on_every_frame_only_when_asked_and_the_file_is_signed(
 ) -> None:
     import c2pa
 
-    from faceswap_desktop.core.watermark import add_watermark, watermark_box
+    from faceswap_desktop.core.media.watermark import add_watermark, watermark_box
 
     outputs = {}
     for watermark in (False, True):
@@ -213,7 +213,7 @@ def test_a_person_never_in_doubt_is_not_embedded_and_the_reference_frame_is_deco
 ) -> None:
     """One face followed frame to frame: the tracker checks nobody (dlib is not even created) and the
     reference frame found by seeking is the first exported frame (the decoder starts after it)."""
-    from faceswap_desktop.core.guarded_decode import GuardedVideoReader
+    from faceswap_desktop.core.media.guarded_decode import GuardedVideoReader
 
     created: list[str] = []
     recognizer = context.recognizer

@@ -16,10 +16,10 @@ import pytest
 from faceswap_desktop.app import video as video_module
 from faceswap_desktop.app.video import VideoExportJob, VideoExportRequest
 from faceswap_desktop.app.video_session import VideoSession
-from faceswap_desktop.core.guarded_decode import GuardedVideoReader, load_image
+from faceswap_desktop.core.media.guarded_decode import GuardedVideoReader, load_image
+from faceswap_desktop.core.media.video_writer import EncodeOptions
 from faceswap_desktop.core.settings import SwapSettings
-from faceswap_desktop.core.temporal import SceneCutDetector
-from faceswap_desktop.core.video_writer import EncodeOptions
+from faceswap_desktop.core.video.temporal import SceneCutDetector
 from tests.video.conftest import BIDEN, HAMILTON, OBAMA
 
 SETTINGS = SwapSettings(strength=90, mask_feather=7)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from faceswap_desktop.core.temporal import OneEuroFilter, SceneCutDetector
-from faceswap_desktop.core.video_io import VideoReader
+from faceswap_desktop.core.media.video_io import VideoReader
+from faceswap_desktop.core.video.temporal import OneEuroFilter, SceneCutDetector
 
 from .conftest import HAMILTON
 

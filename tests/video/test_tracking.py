@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from faceswap_desktop.core.tracking import FaceTracker, TrackerOptions
+from faceswap_desktop.core.media.video_io import VideoReader
 from faceswap_desktop.core.types import Face
-from faceswap_desktop.core.video_io import VideoReader
+from faceswap_desktop.core.video.tracking import FaceTracker, TrackerOptions
 
 from .conftest import OBAMA
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from faceswap_desktop.core.video_io import probe_video
+from faceswap_desktop.core.media.video_io import probe_video
 
 from .conftest import BIDEN, OBAMA
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from faceswap_desktop.core.errors import ImageTooLarge, UnreadableFile, UnsupportedMedia
-from faceswap_desktop.core.video_io import VideoReader, looks_like_video, probe_video
+from faceswap_desktop.core.media.video_io import VideoReader, looks_like_video, probe_video
 
 from .conftest import FACENET, HAMILTON, OBAMA
 

@@ -12,8 +12,8 @@ import pytest
 from faceswap_desktop.app.video import VideoExportJob, VideoExportRequest
 from faceswap_desktop.core import safe_files
 from faceswap_desktop.core.errors import DiskFull, OutputConflict, UnsupportedMedia
-from faceswap_desktop.core.video_io import probe_video, sniff_video_format
-from faceswap_desktop.core.video_writer import EncodeOptions, VideoWriter, estimate_video_bytes
+from faceswap_desktop.core.media.video_io import probe_video, sniff_video_format
+from faceswap_desktop.core.media.video_writer import EncodeOptions, VideoWriter, estimate_video_bytes
 
 from .conftest import BIDEN, OBAMA
 

@@ -13,7 +13,7 @@ from faceswap_desktop.app.video_session import (
     VideoSession,
     tracker_embedder,
 )
-from faceswap_desktop.core.image_io import read_image
+from faceswap_desktop.core.media.image_io import read_image
 from faceswap_desktop.core.settings import SwapSettings
 
 from .conftest import BIDEN, HAMILTON, OBAMA

@@ -9,9 +9,14 @@ import pytest
 
 from faceswap_desktop.core import video_writer
 from faceswap_desktop.core.errors import BadInput, OutputConflict
-from faceswap_desktop.core.provenance import is_labelled_synthetic_video
-from faceswap_desktop.core.video_io import VideoReader, probe_video
-from faceswap_desktop.core.video_writer import EncodeOptions, EncoderUnavailable, VideoWriter, check_encoder
+from faceswap_desktop.core.media.provenance import is_labelled_synthetic_video
+from faceswap_desktop.core.media.video_io import VideoReader, probe_video
+from faceswap_desktop.core.media.video_writer import (
+    EncodeOptions,
+    EncoderUnavailable,
+    VideoWriter,
+    check_encoder,
+)
 
 from .conftest import HAMILTON, first_packet_times, stream_durations
 

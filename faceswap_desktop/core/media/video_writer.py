@@ -19,11 +19,11 @@ from typing import Any, Literal, get_args
 import av
 import numpy as np
 
-from .errors import BadInput, OutputConflict, UnsupportedMedia
+from ..errors import BadInput, OutputConflict, UnsupportedMedia
+from ..types import Image
 from .frame_memory import encoder_memory_options
 from .provenance import VIDEO_SYNTHETIC_TAGS
 from .safe_files import check_free_space, disk_full_error, is_disk_full
-from .types import Image
 from .video_audio import AudioMode, AudioTrack
 from .video_io import VideoInfo
 

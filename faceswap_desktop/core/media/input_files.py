@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from .errors import NotARegularFile, UnreadableFile
+from ..errors import NotARegularFile, UnreadableFile
 
 __all__ = ["NotARegularFile", "check_regular_file", "is_special_file", "read_head"]
 

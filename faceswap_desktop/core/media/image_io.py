@@ -21,11 +21,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .errors import ImageTooLarge, OutputConflict, UnreadableFile, UnsupportedMedia
+from ..errors import ImageTooLarge, OutputConflict, UnreadableFile, UnsupportedMedia
+from ..types import Image
 from .input_files import check_regular_file
 from .provenance import label_encoded_image
 from .safe_files import check_not_an_input, write_bytes_atomic
-from .types import Image
 
 __all__ = [
     "check_output_path",

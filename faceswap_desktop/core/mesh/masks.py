@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from .types import FloatArray
+from ..types import FloatArray
 from .warp import Roi
 
 Polygon = FloatArray

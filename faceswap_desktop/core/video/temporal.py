@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from .types import Image
+from ..types import Image
 
 SCENE_CUT_THRESHOLD = 0.3
 """Bhattacharyya distance between consecutive frames' HSV histograms above which a cut is declared.

@@ -38,11 +38,11 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from .geometry import keypoints_from_mesh
-from .identity import cosine
-from .roles import Recognizer
+from ..geometry import keypoints_from_mesh
+from ..identity import cosine
+from ..roles import Recognizer
+from ..types import Face, FloatArray, Image
 from .temporal import OneEuroFilter, SceneCutDetector
-from .types import Face, FloatArray, Image
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from ..types import FloatArray, Image
 from .mesh_topology import (
     INNER_LIPS_RING,
     LEFT_EYE_RING,
@@ -24,7 +25,6 @@ from .mesh_topology import (
     RIGHT_EYE_RING,
     mesh_triangles,
 )
-from .types import FloatArray, Image
 from .warp import Roi, grid_for_face, rasterise_piecewise_affine
 
 FACING_POWER = 2.0

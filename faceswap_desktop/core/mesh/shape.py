@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from ..types import FloatArray
 from . import face_mesh_connections as mesh_connections
-from .types import FloatArray
 
 SMOOTHING_ITERATIONS = 12
 """Rounds of neighbour averaging that replace the expression vertices' (the lips') own offsets."""
@@ -183,7 +183,7 @@ def transfer_shape(target: FloatArray, source: FloatArray, amount: float) -> Flo
 @functools.lru_cache(maxsize=1)
 def _keypoint_groups() -> tuple[NDArray[np.intp], ...]:
     """The vertices of the 5 pose keypoints: the eye contours, the nose tip, the mouth corners."""
-    from .geometry import LEFT_EYE_CONTOUR, MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP, RIGHT_EYE_CONTOUR
+    from ..geometry import LEFT_EYE_CONTOUR, MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP, RIGHT_EYE_CONTOUR
 
     groups = [list(RIGHT_EYE_CONTOUR), list(LEFT_EYE_CONTOUR), [NOSE_TIP], [MOUTH_RIGHT], [MOUTH_LEFT]]
     return tuple(np.array(group, dtype=np.intp) for group in groups)

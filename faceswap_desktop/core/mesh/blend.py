@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .errors import BadInput
-from .types import FloatArray, Image
+from ..errors import BadInput
+from ..types import FloatArray, Image
 
 
 def blend_alpha(foreground: Image, background: Image, alpha: FloatArray) -> Image:

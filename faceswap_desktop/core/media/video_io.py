@@ -22,10 +22,10 @@ import av
 import cv2
 import numpy as np
 
-from .errors import FrameSizeChanged, ImageTooLarge, UnreadableFile, UnsupportedMedia
+from ..errors import FrameSizeChanged, ImageTooLarge, UnreadableFile, UnsupportedMedia
+from ..types import Image
 from .frame_memory import plan_for_frame
 from .input_files import NotARegularFile, check_regular_file, read_head
-from .types import Image
 
 log = logging.getLogger(__name__)
 

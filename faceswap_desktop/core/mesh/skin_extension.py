@@ -22,10 +22,10 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from ..geometry import MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP
+from ..types import FloatArray, Image
 from . import face_mesh_connections as mesh_connections
-from .geometry import MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP
 from .masks import polygon_mask_u8, ring_mask_u8, unit_mask
-from .types import FloatArray, Image
 from .warp import Roi, subsample
 
 IntArray = NDArray[np.int32]

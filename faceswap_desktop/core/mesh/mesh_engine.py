@@ -13,10 +13,13 @@ from typing import cast
 import cv2
 import numpy as np
 
+from ..errors import NoFaceFound
+from ..geometry import estimate_similarity, head_pose_proxies
+from ..roles import SourcePhoto, SwapOutput
+from ..settings import SwapSettings
+from ..types import Face, FloatArray, Image
 from .blend import blend_into_frame
 from .color import Region, transfer_colour
-from .errors import NoFaceFound
-from .geometry import estimate_similarity, head_pose_proxies
 from .masks import feather, grow_or_erode, polygon_mask, ring_mask
 from .mesh_topology import (
     INNER_LIPS_RING,
@@ -27,8 +30,6 @@ from .mesh_topology import (
     opening_triangles,
     with_mouth_hub,
 )
-from .roles import SourcePhoto, SwapOutput
-from .settings import SwapSettings
 from .shape import outer_ring_triangles, transfer_shape
 from .shape import warm_up as warm_up_shape
 from .skin_extension import (
@@ -40,7 +41,6 @@ from .skin_extension import (
     ring_directions,
 )
 from .texture_merge import merge_textures
-from .types import Face, FloatArray, Image
 from .warp import (
     Roi,
     WorkGrid,

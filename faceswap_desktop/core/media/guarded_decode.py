@@ -51,10 +51,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import errors
-from .errors import DecoderCrashed, DecoderHung, FaceswapError, UnreadableFile
+from .. import errors
+from ..errors import DecoderCrashed, DecoderHung, FaceswapError, UnreadableFile
+from ..types import Image
 from .frame_memory import plan_for_frame
-from .types import Image
 from .video_io import FrameIndex, VideoInfo, open_for_reading
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ of an export. Here allocations up to 32 MiB (a 4K frame is 25 MiB) come from the
 free heap is kept between batches; a helper gives it all back when its video closes
 (:func:`_release_memory`), before it waits idle in the pool."""
 
-CHILD_CODE = "from faceswap_desktop.core.guarded_decode import serve; serve()"
+CHILD_CODE = "from faceswap_desktop.core.media.guarded_decode import serve; serve()"
 """What a helper runs; tests pass their own (e.g. a handler that crashes) to :class:`DecodeHelper`."""
 
 
@@ -503,7 +503,7 @@ def _arena_base() -> str | None:
 def _child_environment() -> dict[str, str]:
     # The package sets OpenCV's limits on import; pass them on explicitly too in case the parent's
     # environment was changed after that.
-    from .. import OPENCV_LIMITS
+    from ... import OPENCV_LIMITS
 
     environment = dict(os.environ)
     for name, value in {**OPENCV_LIMITS, **HELPER_MALLOC}.items():

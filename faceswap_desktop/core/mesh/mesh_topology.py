@@ -13,8 +13,8 @@ from collections import defaultdict
 import numpy as np
 from numpy.typing import NDArray
 
+from ..geometry import LEFT_EYE_CONTOUR, RIGHT_EYE_CONTOUR
 from . import face_mesh_connections as mesh_connections
-from .geometry import LEFT_EYE_CONTOUR, RIGHT_EYE_CONTOUR
 
 IntArray = NDArray[np.int32]
 

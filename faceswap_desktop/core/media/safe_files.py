@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .errors import DiskFull, OutputConflict
+from ..errors import DiskFull, OutputConflict
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import av
 
-from .errors import UnreadableFile
+from ..errors import UnreadableFile
 from .video_io import open_for_reading
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from .types import FloatArray, Image
+from ..types import FloatArray, Image
 
 
 @dataclass(frozen=True)

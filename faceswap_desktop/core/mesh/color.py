@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import BadInput
-from .types import FloatArray, Image
+from ..errors import BadInput
+from ..types import FloatArray, Image
 from .warp import subsample
 
 Region = tuple[slice, slice]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-from .. import __version__
+from ... import __version__
 
 DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 XMP_NAMESPACE_JPEG = b"http://ns.adobe.com/xap/1.0/\x00"

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from .types import Image
+from ..types import Image
 
 SEAM_LIMIT = 1.25
 """Above this seam ratio the swap's edge is visibly sharper than the picture around it."""

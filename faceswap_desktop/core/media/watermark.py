@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .types import Image
+from ..types import Image
 
 WATERMARK_TEXT = "AI-generated"
 TEXT_HEIGHT_FRACTION = 0.035
