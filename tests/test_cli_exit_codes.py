@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from faceswap_desktop.cli import main
-from faceswap_desktop.core import safe_files
+from faceswap_desktop.core.media import safe_files
 
 OBAMA = "identity/obama/obama.jpg"
 BIDEN = "identity/biden/biden2.jpg"

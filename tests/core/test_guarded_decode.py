@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 import pytest
 
-from faceswap_desktop.core import guarded_decode
 from faceswap_desktop.core.errors import (
     BadInput,
     DecoderCrashed,
@@ -17,6 +16,7 @@ from faceswap_desktop.core.errors import (
     ImageTooLarge,
     UnsupportedMedia,
 )
+from faceswap_desktop.core.media import guarded_decode
 from faceswap_desktop.core.media.guarded_decode import (
     DecodeHelper,
     GuardedVideoReader,

@@ -201,7 +201,7 @@ def test_resize_upsampling_matches_the_warp_affine_formula_on_a_real_swap(
     # hundredths of a pixel, the same swapped frame to well under a grey level on average.
     import cv2
 
-    from faceswap_desktop.core import warp
+    from faceswap_desktop.core.mesh import warp
 
     frame, _faces = analysed("identity/biden/biden2.jpg")
     frame = cv2.resize(frame, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
@@ -233,7 +233,7 @@ def test_resize_upsampling_matches_the_warp_affine_formula_on_a_real_swap(
 
 WARM_UP_CHECK = """
 import time, cv2, numpy as np
-from faceswap_desktop.core import mesh_engine, shape
+from faceswap_desktop.core.mesh import mesh_engine, shape
 warm = {warm}
 if warm:
     mesh_engine.warm_up()
@@ -303,7 +303,7 @@ def test_the_liquify_remaps_only_where_its_map_moves_and_gives_the_whole_remap(a
     # The liquify upsamples and remaps only the window of grid cells its triangles cover: elsewhere its
     # map is the identity and the frame's own pixels (which its output holds) are the remap's result. The
     # whole region must be exactly the whole map's remap, the held edge rows and columns included.
-    from faceswap_desktop.core import mesh_engine as engine
+    from faceswap_desktop.core.mesh import mesh_engine as engine
     from faceswap_desktop.core.mesh.mesh_topology import (
         face_oval_indices,
         mesh_triangles,

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faceswap_desktop.core import safe_files
 from faceswap_desktop.core.errors import DiskFull, OutputConflict
+from faceswap_desktop.core.media import safe_files
 from faceswap_desktop.core.media.image_io import check_output_path, read_image, write_image
 from faceswap_desktop.core.media.safe_files import check_free_space, check_not_an_input, same_file
 

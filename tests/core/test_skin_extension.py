@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from faceswap_desktop.core import face_mesh_connections as mesh_connections
+from faceswap_desktop.core.mesh import face_mesh_connections as mesh_connections
 from faceswap_desktop.core.mesh.masks import ring_mask
 from faceswap_desktop.core.mesh.mesh_engine import MeshSwapper
 from faceswap_desktop.core.mesh.mesh_topology import face_oval_indices

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from faceswap_desktop.core import texture_merge
+from faceswap_desktop.core.mesh import texture_merge
 from faceswap_desktop.core.mesh.mesh_engine import MeshSwapper
 from faceswap_desktop.core.mesh.mesh_topology import face_oval_indices
 from faceswap_desktop.core.mesh.texture_merge import merge_textures

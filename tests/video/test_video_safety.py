@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from faceswap_desktop.app.video import VideoExportJob, VideoExportRequest
-from faceswap_desktop.core import safe_files
 from faceswap_desktop.core.errors import DiskFull, OutputConflict, UnsupportedMedia
+from faceswap_desktop.core.media import safe_files
 from faceswap_desktop.core.media.video_io import probe_video, sniff_video_format
 from faceswap_desktop.core.media.video_writer import EncodeOptions, VideoWriter, estimate_video_bytes
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faceswap_desktop.core import video_writer
 from faceswap_desktop.core.errors import BadInput, OutputConflict
+from faceswap_desktop.core.media import video_writer
 from faceswap_desktop.core.media.provenance import is_labelled_synthetic_video
 from faceswap_desktop.core.media.video_io import VideoReader, probe_video
 from faceswap_desktop.core.media.video_writer import (
