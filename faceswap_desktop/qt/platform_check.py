@@ -25,6 +25,7 @@ PACKAGES: dict[str, tuple[str, str]] = {
     "libxcb-image.so": ("libxcb-image0", "xcb-util-image"),
     "libxcb-keysyms.so": ("libxcb-keysyms1", "xcb-util-keysyms"),
     "libxcb-render-util.so": ("libxcb-render-util0", "xcb-util-renderutil"),
+    "libxcb-util.so": ("libxcb-util1", "xcb-util"),
     "libxkbcommon-x11.so": ("libxkbcommon-x11-0", "libxkbcommon-x11"),
     "libxkbcommon.so": ("libxkbcommon0", "libxkbcommon"),
     "libxcb-xkb.so": ("libxcb-xkb1", "libxcb"),

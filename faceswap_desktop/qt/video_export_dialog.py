@@ -38,6 +38,8 @@ class VideoExportChoice:
     first_frame: int
     last_frame: int
     watermark: bool = False
+    allow_partial: bool = False
+    """Export the frames a damaged clip yields (fewer than its container declares)."""
 
 
 def default_video_output(
@@ -66,7 +68,10 @@ class VideoExportDialog(QDialog):
         parent: QWidget | None = None,
         taken: Iterable[Path] = (),
         folder: Path | None = None,
+        partial_message: str = "",
     ) -> None:
+        """``partial_message``: the clip is damaged (fewer frames readable than declared); the dialog
+        says so and lets the user decide whether to export what can be read."""
         super().__init__(parent)
         self.setObjectName("VideoExportDialog")
         self.setWindowTitle("Export video")
@@ -113,6 +118,17 @@ class VideoExportDialog(QDialog):
         form.addRow("Frames", trim)
         form.addRow("Save as", out_row)
         form.addRow("", self.watermark)
+        self.allow_partial = QCheckBox("Export the frames that can be read")
+        self.allow_partial.setToolTip(partial_message)
+        self.partial_note = QLabel(partial_message)
+        self.partial_note.setWordWrap(True)
+        self.partial_note.setObjectName("ErrorLabel")
+        if partial_message:
+            form.addRow("", self.partial_note)
+            form.addRow("", self.allow_partial)
+        else:
+            self.allow_partial.hide()
+            self.partial_note.hide()
         self.error_label = QLabel()
         self.error_label.setObjectName("ErrorLabel")
         self.buttons = QDialogButtonBox(
@@ -183,6 +199,7 @@ class VideoExportDialog(QDialog):
             first_frame=self.first.value() - 1,
             last_frame=self.last.value() - 1,
             watermark=self.watermark.isChecked(),
+            allow_partial=self.allow_partial.isChecked(),
         )
 
     def _on_accept(self) -> None:

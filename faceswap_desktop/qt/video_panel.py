@@ -152,6 +152,8 @@ class VideoWorkspace(QObject):
         self.model.set_video(opened.times, opened.info.duration, self.session.settings)
         self.cast_strip.set_scanning(0, 0)
         self.casts.load(opened.path)
+        if opened.info.partial:  # say so now, not only when an export is refused
+            self.window.show_error(opened.info.partial_message(), "warning")
         self.view.set_target(opened.first_frame)
         self.view.placeholder = "Drop a target photo or video here"
         self.timeline.setVisible(True)
@@ -387,7 +389,10 @@ class VideoWorkspace(QObject):
         jobs = self.window.runner.queue.jobs()
         taken = [job.output for job in jobs if job.output is not None and not job.state.is_final]
         folder = default_export_folder(self.window.user_settings.last_export_folder, pictures_folder())
-        dialog = VideoExportDialog(self.model, self.path, self.info.has_audio, self.window, taken, folder)
+        partial = self.info.partial_message() if self.info.partial else ""
+        dialog = VideoExportDialog(
+            self.model, self.path, self.info.has_audio, self.window, taken, folder, partial_message=partial
+        )
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         choice = dialog.choice()
@@ -422,6 +427,7 @@ class VideoWorkspace(QObject):
             settings_at=track.settings_at if track is not None else None,
             overwrite=overwrite,
             watermark=choice.watermark,
+            allow_partial=choice.allow_partial,
         )
         try:
             work = video_export_work(
