@@ -9,7 +9,6 @@ the :class:`SessionGuard`'s writer thread (the GUI thread never writes the file 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -198,8 +197,7 @@ def offer_restore(window: MainWindow, autosave: SessionAutosave, snapshot: Sessi
     def start_fresh() -> None:
         autosave.save_now()  # the unwanted state is not offered again after another crash
 
-    on_accept: Callable[[], None] = restore
-    dialog.accepted.connect(on_accept)
+    dialog.accepted.connect(restore)
     dialog.rejected.connect(start_fresh)
     dialog.show()
     return dialog
