@@ -20,6 +20,13 @@ import cv2
 import numpy as np
 from mediapipe_loader import mp
 
+from faceswap_desktop.core.face_roi import (
+    box_of,
+    landmarks_match_box,
+    non_max_suppression,
+    padded_crop,
+    tile_grid,
+)
 from faceswap_desktop.core.geometry import keypoints_from_mesh
 from faceswap_desktop.core.types import Face, FloatArray, Image
 
@@ -108,7 +115,7 @@ class MediaPipeFaceAnalyser:
             and max(height, width) >= 480
             and largest < TILE_WHEN_FACES_BELOW * min(height, width)
         ):
-            for tx, ty, side in _tile_grid(width, height):
+            for tx, ty, side in tile_grid(width, height):
                 tile = np.ascontiguousarray(rgb[ty : ty + side, tx : tx + side])
                 boxes += self._run_detector(self._full_range, tile, tx, ty)
         boxes = [b for b in boxes if min(b[0][2] - b[0][0], b[0][3] - b[0][1]) >= self.options.min_face_px]
@@ -213,7 +220,7 @@ def _fit_mesh(
         crop = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
     else:
         # Pad instead of clamping so the face stays centred in the crop near image borders.
-        crop = _padded_crop(image, x0, y0, side_px)
+        crop = padded_crop(image, x0, y0, side_px)
         if scale != 1.0:
             crop = cv2.resize(crop, (MESH_INPUT_MAX, MESH_INPUT_MAX), interpolation=cv2.INTER_AREA)
     result = mesh.process(crop)
@@ -226,9 +233,9 @@ def _fit_mesh(
     landmarks[:, 0] = points[:, 0] * crop_side / scale + x0
     landmarks[:, 1] = points[:, 1] * crop_side / scale + y0
     landmarks[:, 2] = points[:, 2] * crop_side / scale
-    if not _landmarks_match_box(landmarks, box):
+    if not landmarks_match_box(landmarks, box):
         return None
-    mesh_box = _box_of(landmarks, width, height)
+    mesh_box = box_of(landmarks, width, height)
     return Face(
         box=mesh_box, score=score, keypoints_5=keypoints_from_mesh(landmarks), landmarks_478=landmarks
     )
@@ -263,61 +270,3 @@ def landmark_array(landmarks: Any) -> FloatArray:
             points[:, 0], points[:, 1], points[:, 2] = records["x"], records["y"], records["z"]
             return points
     return np.array([(p.x, p.y, p.z) for p in landmarks.landmark], dtype=np.float32).reshape(-1, 3)
-
-
-def _tile_grid(width: int, height: int) -> list[tuple[int, int, int]]:
-    """Overlapping square tiles of 60% of the longer side covering the image: (x, y, side)."""
-    side = int(max(width, height) * 0.6)
-    side = min(side, max(width, height))
-    xs = _tile_starts(width, side)
-    ys = _tile_starts(height, side)
-    return [(x, y, side) for y in ys for x in xs]
-
-
-def _tile_starts(length: int, side: int) -> list[int]:
-    if length <= side:
-        return [0]
-    count = int(np.ceil((length - side) / (side * 0.5))) + 1
-    return [int(round(i * (length - side) / (count - 1))) for i in range(count)]
-
-
-def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def non_max_suppression(
-    boxes: list[tuple[tuple[float, float, float, float], float]], iou_threshold: float
-) -> list[tuple[tuple[float, float, float, float], float]]:
-    """Greedy NMS by score; a box that overlaps a kept one by more than the threshold is dropped."""
-    kept: list[tuple[tuple[float, float, float, float], float]] = []
-    for box, score in sorted(boxes, key=lambda item: -item[1]):
-        if all(_iou(box, other) <= iou_threshold for other, _ in kept):
-            kept.append((box, score))
-    return kept
-
-
-def _padded_crop(rgb: Image, x0: int, y0: int, side: int) -> Image:
-    height, width = rgb.shape[:2]
-    crop = np.zeros((side, side, 3), dtype=np.uint8)
-    sx0, sy0 = max(x0, 0), max(y0, 0)
-    sx1, sy1 = min(x0 + side, width), min(y0 + side, height)
-    if sx1 > sx0 and sy1 > sy0:
-        crop[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
-    return crop
-
-
-def _landmarks_match_box(landmarks: FloatArray, box: tuple[float, float, float, float]) -> bool:
-    """Reject a mesh fitted to a different face than the detection (possible in crowded crops)."""
-    cx, cy = landmarks[:, 0].mean(), landmarks[:, 1].mean()
-    bw, bh = box[2] - box[0], box[3] - box[1]
-    return bool(abs(cx - (box[0] + box[2]) / 2) < bw * 0.6 and abs(cy - (box[1] + box[3]) / 2) < bh * 0.6)
-
-
-def _box_of(landmarks: FloatArray, width: int, height: int) -> tuple[float, float, float, float]:
-    x0, y0 = float(landmarks[:, 0].min()), float(landmarks[:, 1].min())
-    x1, y1 = float(landmarks[:, 0].max()), float(landmarks[:, 1].max())
-    return (max(x0, 0.0), max(y0, 0.0), min(x1, float(width)), min(y1, float(height)))

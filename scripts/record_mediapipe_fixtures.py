@@ -48,8 +48,7 @@ def _faces_arrays(faces: list) -> dict[str, np.ndarray]:  # type: ignore[type-ar
 
 
 def _image_mode_agrees(faces: list, followed: object) -> bool:  # type: ignore[type-arg]
-    from faceswap_desktop.core.face_roi import box_iou
-    from faceswap_desktop.core.geometry import keypoints_from_mesh
+    from faceswap_desktop.core.geometry import box_iou, keypoints_from_mesh
 
     points = followed.landmarks_478  # type: ignore[attr-defined]
     eyes = keypoints_from_mesh(points)

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from ..core.errors import BadInput, Cancelled
+from ..core.geometry import box_iou
 from ..core.identity import DEFAULT_CALIBRATIONS, DLIB_CALIBRATION, CalibrationTable
 from ..core.media.video_io import VideoSource
 from ..core.roles import Recognizer
@@ -34,7 +35,6 @@ from ..core.video.cast import (
     Sighting,
     Track,
     TrackLinker,
-    box_iou,
     cluster_tracks,
     frame_ranges,
     pose_quality,

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core.errors import ModelMissing, NoFaceFound
+from ..core.geometry import box_iou
 from ..core.identity import DLIB_CALIBRATION, cosine
 from ..core.media.guarded_decode import GuardedVideoReader
 from ..core.media.video_io import VideoSource
@@ -41,7 +42,6 @@ from ..core.video.tracking import (
     TrackerOptions,
     TrackingDetector,
     TrackResult,
-    box_iou,
 )
 from .cast import CancelToken, Cast, identity_hint, person_views
 from .cast_cache import load_or_scan_cast

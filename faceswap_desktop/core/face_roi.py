@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .geometry import box_iou
 from .types import FloatArray, Image
 
 Box = tuple[float, float, float, float]
@@ -188,15 +189,6 @@ def _tile_starts(length: int, side: int) -> list[int]:
         return [0]
     count = int(np.ceil((length - side) / (side * 0.5))) + 1
     return [int(round(i * (length - side) / (count - 1))) for i in range(count)]
-
-
-def box_iou(a: Box, b: Box) -> float:
-    """Intersection over union of two (x0, y0, x1, y1) boxes."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def non_max_suppression(boxes: list[tuple[Box, float]], iou_threshold: float) -> list[tuple[Box, float]]:

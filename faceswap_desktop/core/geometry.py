@@ -144,3 +144,12 @@ def head_pose_proxies(keypoints_5: FloatArray) -> tuple[float, float, float]:
     pitch = float(local[2, 1] / mouth_y - 0.5) if abs(mouth_y) > 1e-6 else 0.0
     _ = (mouth_r, mouth_l, nose)
     return roll, yaw, pitch
+
+
+def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faceswap_desktop.core.face_roi import box_iou
-from faceswap_desktop.core.geometry import keypoints_from_mesh
+from faceswap_desktop.core.geometry import box_iou, keypoints_from_mesh
 from faceswap_desktop.core.media.image_io import read_image
 from faceswap_desktop.core.media.video_io import VideoReader
 from faceswap_desktop.core.types import Face, FloatArray, Image

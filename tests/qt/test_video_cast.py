@@ -14,7 +14,7 @@ from test_video_timeline import wait_for_frame
 
 from faceswap_desktop.app.session_snapshot import snapshot_from_dict
 from faceswap_desktop.app.video_session import ReferenceChoice
-from faceswap_desktop.core.video.cast import box_iou
+from faceswap_desktop.core.geometry import box_iou
 from faceswap_desktop.qt import cast_loader
 from faceswap_desktop.qt.main_window import MainWindow
 from faceswap_desktop.qt.session_autosave import take_snapshot

@@ -29,10 +29,10 @@ import pytest
 
 from faceswap_desktop.app.cast import Cast
 from faceswap_desktop.app.cast_cache import load_or_scan_cast
+from faceswap_desktop.core.geometry import box_iou
 from faceswap_desktop.core.identity import cosine
 from faceswap_desktop.core.media.image_io import read_image
 from faceswap_desktop.core.media.video_io import VideoReader
-from faceswap_desktop.core.video.cast import box_iou
 
 from .conftest import BIDEN, HAMILTON
 

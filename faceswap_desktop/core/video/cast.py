@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from ..geometry import box_iou
 from ..types import Face, FloatArray, Image
 
 Box = tuple[float, float, float, float]
@@ -55,15 +56,6 @@ class Track:
     @property
     def frames(self) -> set[int]:
         return {s.frame for s in self.sightings}
-
-
-def box_iou(a: Box, b: Box) -> float:
-    """Intersection over union of two (x0, y0, x1, y1) boxes."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def link_score(a: Box, b: Box, min_iou: float) -> float:

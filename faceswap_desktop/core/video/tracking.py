@@ -38,7 +38,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from ..geometry import keypoints_from_mesh
+from ..geometry import box_iou, keypoints_from_mesh
 from ..identity import cosine
 from ..roles import Recognizer
 from ..types import Face, FloatArray, Image
@@ -121,15 +121,6 @@ class _Track:
     embedding: FloatArray | None = None
     doubted_at: int = -(10**9)
     """Last frame something put this track's identity in doubt (a gap, a jump, another face)."""
-
-
-def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Intersection over union of two (x0, y0, x1, y1) boxes."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def face_with_landmarks(face: Face, landmarks: FloatArray) -> Face:
