@@ -196,6 +196,22 @@ def _run_swap(args: argparse.Namespace) -> int:
     return 0
 
 
+def is_cli_command(args: Sequence[str]) -> bool:
+    """True when ``args`` are for the command line (a command, --help, --version), False when they
+    name files for the window to open (``faceswap-desktop photo.jpg``, ``--source A.jpg clip.mp4``)."""
+    parser = build_parser()
+    commands = next(
+        action.choices
+        for action in parser._actions  # argparse keeps its sub-commands only there
+        if isinstance(action, argparse._SubParsersAction)
+    )
+    for arg in args:
+        if arg in ("-v", "--verbose"):
+            continue
+        return arg in commands or arg in ("-h", "--help", "--version")
+    return True  # only -v: the parser says what is missing
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the process exit code (0 ok, 2 bad input, 3 no face, 4 model, 5 disk full,
     6 a damaged video refused without --allow-partial, 130 interrupted)."""
