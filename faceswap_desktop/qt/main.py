@@ -20,13 +20,18 @@ from ..app.user_settings import UserSettingsStore, config_dir
 from ..core.errors import FaceswapError
 from .dialogs import ConsentDialog
 from .error_reporting import ErrorReporter, install_qt_message_handler, qt_versions
+from .icons import app_icon
 from .launch_files import FileOpenEvents, open_launch_files
 from .main_window import MainWindow
 from .recovery import RecoveryDialog, offer_recovery
 from .session_autosave import RestoreDialog, SessionAutosave, offer_restore
+from .smoke_report import install_smoke_report
 from .theme import apply_theme
 
 log = logging.getLogger(__name__)
+
+APP_ID = "io.github.faceswap_desktop.FaceswapDesktop"
+"""The desktop entry's and AppStream's id (resources/linux/APP_ID.desktop)."""
 
 
 def ensure_consent(store: UserSettingsStore, parent: QWidget | None = None) -> bool:
@@ -96,6 +101,9 @@ def start_gui(argv: Sequence[str] | None = None, files: LaunchFiles | None = Non
         app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
         assert isinstance(app, QApplication)
         app.setApplicationName("faceswap-desktop")
+        # Matches the installed .desktop entry, so Wayland/X11 docks show its icon and name.
+        app.setDesktopFileName(APP_ID)
+        app.setWindowIcon(app_icon())
         store = UserSettingsStore()
         apply_theme(app, store.load().theme)
         if not ensure_consent(store):
@@ -116,6 +124,7 @@ def start_gui(argv: Sequence[str] | None = None, files: LaunchFiles | None = Non
     window.show()
     if files is not None:
         open_launch_files(window, files)
+    install_smoke_report(window)
     if problem:
         window.show_error(problem, "warning")
     notice = crash_notice(diagnostics.previous_crash, started.previous_unclean)
