@@ -124,7 +124,7 @@ def start_gui(argv: Sequence[str] | None = None, files: LaunchFiles | None = Non
     window.show()
     if files is not None:
         open_launch_files(window, files)
-    install_smoke_report(window)
+    install_smoke_report(window, files is not None and not files.empty)
     if problem:
         window.show_error(problem, "warning")
     notice = crash_notice(diagnostics.previous_crash, started.previous_unclean)
