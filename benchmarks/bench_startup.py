@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="drop the page cache before each run (root)")
     args = parser.parse_args()
     programs = {
-        "bundle": [str(args.bundle / "faceswap-desktop")],
+        "bundle": [str((args.bundle / "faceswap-desktop").resolve())],
         "source tree": [sys.executable, "-m", "faceswap_desktop"],
     }
     print(f"{'cold' if args.cold else 'warm'} starts, {args.runs} runs each, medians (s):")
