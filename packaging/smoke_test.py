@@ -11,7 +11,9 @@ data, cache, state) and TMPDIR are empty, a working folder of its own and an out
 4. the window starts offscreen, and under Xvfb when ``xvfb-run`` is installed, with a source and a
    target given on the command line, and shows their swap (the window reports its first scored
    preview; under Xvfb a screenshot of the X screen is taken too: look at it);
-5. nothing was written outside the per-user folders, TMPDIR and the output folder: the bundle and the
+5. on the unpacked archive, ``install.sh`` adds the menu entry, icons and a ``~/.local/bin`` link in
+   the sandbox's home, the entry runs this folder's app, and ``uninstall.sh`` removes them;
+6. nothing was written outside the per-user folders, TMPDIR and the output folder: the bundle and the
    working folder are unchanged, and, when ``strace`` is installed, every file the app's processes
    opened for writing, created, renamed or removed is inside them.
 
@@ -39,6 +41,7 @@ TARGET = SHARED / "images/identity/biden/biden2.jpg"
 CLIP = SHARED / "videos/short_hamilton_clip.mp4"  # has an audio track
 CLIP_SOURCE = SHARED / "images/identity/biden/biden.jpg"
 TOLERANCE = 0.01
+APP_ID = "io.github.faceswap_desktop.FaceswapDesktop"
 # strace -y prints a directory descriptor with its path: openat(6</home/u/.cache>, "name", O_WRONLY...).
 _DIR = r"(?:(?:AT_FDCWD|\d+<([^>]*)>), )?"
 WRITE_CALLS = (
@@ -237,6 +240,37 @@ wait $app
         if result.returncode != 0 or not report.exists():
             raise AssertionError(f"exit {result.returncode}: {result.stderr[-800:]}")
 
+    def desktop_install(self) -> str:
+        """install.sh puts the menu entry, icons, metainfo and a ~/.local/bin link in the user's home
+        only; the entry runs this folder's app; uninstall.sh takes them away again."""
+        install = self.bundle / "install.sh"
+        if not install.is_file():
+            raise AssertionError(f"no install.sh in {self.bundle} (test the unpacked archive)")
+        env = self.box.environment(XDG_DATA_HOME=str(self.box.home / ".local/share"))
+        subprocess.run(["sh", str(install)], env=env, check=True, capture_output=True, timeout=60)
+        share = self.box.home / ".local/share"
+        entry = share / "applications" / f"{APP_ID}.desktop"
+        icon = share / "icons/hicolor/256x256/apps" / f"{APP_ID}.png"
+        link = self.box.home / ".local/bin/faceswap-desktop"
+        text = entry.read_text()
+        if (
+            f'Exec="{self.executable}" %f' not in text
+            or not icon.is_file()
+            or link.resolve() != self.executable
+        ):
+            raise AssertionError(f"installed entry {text!r}, icon {icon.is_file()}, link {link}")
+        detail = "menu entry, icons, metainfo and link installed"
+        if shutil.which("desktop-file-validate"):
+            subprocess.run(["desktop-file-validate", str(entry)], check=True, capture_output=True)
+            detail += " (desktop-file-validate clean)"
+        version = subprocess.run(
+            [str(link), "--version"], env=env, capture_output=True, text=True, timeout=60, check=True
+        )
+        subprocess.run(["sh", str(self.bundle / "uninstall.sh")], env=env, check=True, capture_output=True)
+        if entry.exists() or icon.exists() or link.exists():
+            raise AssertionError("uninstall.sh left the entry, an icon or the link behind")
+        return f"{detail}; the link runs {version.stdout.strip()}; uninstall.sh removed them"
+
     def nothing_outside(self, before: dict[str, dict[str, tuple[int, int]]]) -> str:
         for name, folder in (("bundle", self.bundle), ("working folder", self.box.work)):
             if tree_state(folder) != before[name]:
@@ -285,6 +319,8 @@ def main() -> int:
             test.check("window under Xvfb with files from the command line", lambda: test.window("xvfb"))
         else:
             print("skip window under Xvfb: xvfb-run, xdotool or imagemagick's import is not installed")
+        if (test.bundle / "install.sh").is_file():
+            test.check("install.sh / uninstall.sh for the current user", test.desktop_install)
         test.check(
             "nothing written outside the per-user folders and the output",
             lambda: test.nothing_outside(before),
