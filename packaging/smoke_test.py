@@ -7,7 +7,8 @@ data, cache, state) and TMPDIR are empty, a working folder of its own and an out
 
 1. ``--version`` prints the package's version;
 2. a CLI photo swap on shared media gives the same identity score as the source tree (within 0.01);
-3. a one-second video export works (frames, the audio kept, the synthetic-media label);
+3. a one-second video export works (frames, the audio kept, the synthetic-media label), and a
+   registry model downloads into the per-user store and verifies (served over loopback);
 4. the window starts offscreen, and under Xvfb when ``xvfb-run`` is installed, with a source and a
    target given on the command line, and shows their swap (the window reports its first scored
    preview; under Xvfb a screenshot of the X screen is taken too: look at it);
@@ -40,6 +41,7 @@ SOURCE = SHARED / "images/identity/obama/obama.jpg"
 TARGET = SHARED / "images/identity/biden/biden2.jpg"
 CLIP = SHARED / "videos/short_hamilton_clip.mp4"  # has an audio track
 CLIP_SOURCE = SHARED / "images/identity/biden/biden.jpg"
+DETECTOR = SHARED.parent / "models/detection/scrfd_2.5g_bnkps.onnx"  # byte-identical to the registry's
 TOLERANCE = 0.01
 APP_ID = "io.github.faceswap_desktop.FaceswapDesktop"
 # strace -y prints a directory descriptor with its path: openat(6</home/u/.cache>, "name", O_WRONLY...).
@@ -180,6 +182,33 @@ class SmokeTest:
         swapped = summary.get("frames_swapped", "?")
         return f"{frames} frames ({swapped} swapped), audio {has_audio}, label in metadata"
 
+    def model_download(self) -> str:
+        """The frozen app downloads a registry model into the per-user store and verifies its pinned
+        sha256. The file is served over loopback HTTP (this machine cannot reach the model hosts), the
+        only change to the app's own path being the URL; HTTPS itself is covered by the download tests."""
+        code = f"""
+import dataclasses, functools, http.server, threading
+from faceswap_desktop.inference.registry import load_registry
+from faceswap_desktop.inference.store import ModelStore
+registry = load_registry()
+spec = registry.get("scrfd_2.5g_bnkps")
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory={str(DETECTOR.parent)!r})
+handler.log_message = lambda *args: None
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+mirror = dataclasses.replace(spec, urls=(f"http://127.0.0.1:{{server.server_port}}/{DETECTOR.name}",))
+store = ModelStore(dataclasses.replace(registry, models={{**registry.models, spec.id: mirror}}))
+path = store.download(spec.id)
+print(path, store.verify(spec.id).name)
+"""
+        result = self.run_app(["-c", code], timeout=120)
+        if result.returncode != 0:
+            raise AssertionError(f"exit {result.returncode}: {result.stderr[-800:]}")
+        path, status = result.stdout.split()
+        if status != "OK" or not Path(path).is_relative_to(self.box.home / ".local/share/faceswap-desktop"):
+            raise AssertionError(result.stdout)
+        return f"{DETECTOR.name} downloaded into {Path(path).parent} and verified ({status})"
+
     def window(self, platform: str) -> str:
         report = self.box.out / f"window-{platform}.json"
         args = ["--source", str(SOURCE), str(TARGET)]
@@ -314,6 +343,7 @@ def main() -> int:
         test.check("--version", test.version)
         test.check("CLI photo swap (identity as in the source tree)", test.photo_swap)
         test.check("CLI video export", test.video_export)
+        test.check("model download into the per-user store (loopback mirror)", test.model_download)
         test.check("window offscreen with files from the command line", lambda: test.window("offscreen"))
         if shutil.which("xvfb-run") and shutil.which("xdotool") and shutil.which("import"):
             test.check("window under Xvfb with files from the command line", lambda: test.window("xvfb"))
