@@ -58,8 +58,10 @@ def parse_launch_args(args: Sequence[str]) -> LaunchFiles:
     """The files named on the command line; :class:`LaunchArgsError` for anything else.
 
     ``file://`` URLs (some file managers pass them) are turned into paths."""
+    # Finder on older macOS adds a process serial number (-psn_0_12345) to an app it starts.
+    args = [arg for arg in args if not arg.startswith("-psn_")]
     try:
-        parsed, unknown = _parser().parse_known_args(list(args))
+        parsed, unknown = _parser().parse_known_args(args)
     except argparse.ArgumentError as error:
         raise LaunchArgsError(f"{error}\nusage: {GUI_USAGE}") from error
     if unknown:

@@ -206,10 +206,12 @@ def is_cli_command(args: Sequence[str]) -> bool:
         if isinstance(action, argparse._SubParsersAction)
     )
     for arg in args:
-        if arg in ("-v", "--verbose"):
+        if arg in ("-v", "--verbose") or arg.startswith("-psn_"):  # -psn_: Finder's, see app/launch.py
             continue
         return arg in commands or arg in ("-h", "--help", "--version")
-    return True  # only -v: the parser says what is missing
+    return bool(args) and all(
+        arg in ("-v", "--verbose") for arg in args
+    )  # -v alone: the parser says what is missing
 
 
 def main(argv: Sequence[str] | None = None) -> int:

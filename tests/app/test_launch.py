@@ -27,7 +27,9 @@ def test_commands_go_to_the_cli(args: list[str]) -> None:
     assert is_cli_command(args)
 
 
-@pytest.mark.parametrize("args", [["photo.jpg"], ["--source", "a.jpg", "b.mp4"], ["-v", "photo.jpg"]])
+@pytest.mark.parametrize(
+    "args", [["photo.jpg"], ["--source", "a.jpg", "b.mp4"], ["-v", "photo.jpg"], ["-psn_0_1234"]]
+)
 def test_files_open_the_window(args: list[str]) -> None:
     assert not is_cli_command(args)
 
@@ -47,6 +49,10 @@ def test_a_file_url_from_a_file_manager_is_a_path(tmp_path: Path) -> None:
     target.write_bytes(b"x")
     files = parse_launch_args([target.as_uri()])
     assert files.target == target and not files.problems
+
+
+def test_finders_process_serial_number_is_ignored() -> None:
+    assert parse_launch_args(["-psn_0_1234"]).empty
 
 
 def test_a_folder_is_reported_not_opened(tmp_path: Path) -> None:
