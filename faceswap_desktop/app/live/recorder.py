@@ -24,7 +24,7 @@ from ...core.media.safe_files import check_not_an_input
 from ...core.media.video_writer import EncodeOptions, VideoWriter, check_encoder, container_for
 from ...core.media.watermark import add_watermark
 from ...core.types import Image
-from ..content_credentials import finish_video
+from ..content_credentials import finish_video, write_export_image
 
 log = logging.getLogger(__name__)
 
@@ -169,3 +169,20 @@ class LiveRecorder:
             self._writer.abort()
         with contextlib.suppress(OSError):
             self.temporary.unlink()
+
+
+def save_snapshot(
+    image: Image,
+    output: Path,
+    inputs: tuple[Path, ...] = (),
+    watermark: bool = False,
+    content_credentials: bool = True,
+    overwrite: bool = False,
+) -> dict[str, object]:
+    """Save one live frame as a photo export is saved: XMP label, C2PA manifest, atomic write."""
+    check_not_an_input(output, inputs)
+    if output.exists() and not overwrite:
+        raise OutputConflict(f"output exists: {output} (not replaced)")
+    return write_export_image(
+        output, image, watermark=watermark, content_credentials=content_credentials, overwrite=overwrite
+    )

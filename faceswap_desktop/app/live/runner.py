@@ -134,7 +134,10 @@ class LiveRunner:
         on_stopped: Callable[[LiveEnd], None] | None = None,
         tracker_options: TrackerOptions = LIVE_TRACKER,
         score_every_s: float = 1.0,
+        frame_limit: int | None = None,
     ) -> None:
+        """``frame_limit``: end (as a file ends) after this many processed frames."""
+        self.frame_limit = frame_limit
         self.source, self.pipeline, self.detector = source, pipeline, detector
         self._prepared, self._options = prepared, options or LiveOptions()
         self.on_frame, self.on_score, self.on_stopped = on_frame, on_score, on_stopped
@@ -267,6 +270,8 @@ class LiveRunner:
                     continue
                 result, swapped, face = self._process(tracker, frame)
                 self._deliver(result)
+                if self.frame_limit is not None and self.stats.processed >= self.frame_limit:
+                    break
                 prepared = self._prepared
                 due = frame.captured_at - last_score >= self.score_every_s
                 if due and face is not None and prepared is not None:

@@ -21,10 +21,8 @@ from ...core.types import Image
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = (
-    "install the extra (pip install 'faceswap-desktop[virtualcam]') and a virtual camera driver: "
-    "v4l2loopback on Linux, OBS Studio's virtual camera on Windows and macOS"
-)
+DRIVER_HINT = "a virtual camera driver is needed: v4l2loopback on Linux, OBS Studio's on Windows and macOS"
+INSTALL_HINT = f"install the extra (pip install 'faceswap-desktop[virtualcam]'); {DRIVER_HINT}"
 
 
 class VirtualCameraSink(Protocol):
@@ -70,7 +68,7 @@ class PyVirtualCamSink:
                 width, height, fps, fmt=pyvirtualcam.PixelFormat.BGR, print_fps=False
             )
         except (RuntimeError, ValueError) as error:
-            raise CameraUnavailable(f"no virtual camera device: {error} ({INSTALL_HINT})") from None
+            raise CameraUnavailable(f"no virtual camera device: {error} ({DRIVER_HINT})") from None
         self.name = f"virtual camera {self._camera.device}"
         log.info("sending to %s (%dx%d at %.0f fps)", self.name, width, height, fps)
 
