@@ -97,7 +97,7 @@ def run_live_command(args: argparse.Namespace) -> int:
         context.detector("mediapipe"),  # type: ignore[arg-type]
         prepared,
         LiveOptions(settings_from_args(args), args.mirror),
-        on_score=lambda s: scores.append(s.percent) if s is not None else None,
+        on_score=lambda face: scores.append(face.similarity.percent) if face.similarity else None,
         frame_limit=args.frames,
     )
     fmt = runner.start()

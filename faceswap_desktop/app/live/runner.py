@@ -10,7 +10,7 @@ Threads (none of them the GUI's):
   and export), mirrors when asked, then hands the frame to the display callback, the recorder and the
   virtual camera. A frame without a face passes through untouched;
 - score: every ``score_every_s`` the latest swapped face is measured by the judge for the gauge (~100 ms
-  of CPU a face, so never per frame).
+  of CPU a face, so never per frame); ``on_score`` gets it as a :class:`SwappedFace`.
 
 Options (blend settings, mirror) and the prepared source identity are immutable values swapped in
 whole (:meth:`LiveRunner.set_options`, :meth:`LiveRunner.set_source`): the live thread reads each once
@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 import cv2
 
 from ...core.errors import CameraLost, FaceswapError
-from ...core.pipeline import FacePipeline, PreparedSource
+from ...core.pipeline import FacePipeline, PreparedSource, SwappedFace
 from ...core.settings import SwapSettings
-from ...core.types import Face, Image, Similarity
+from ...core.types import Face, Image
 from ...core.video.tracking import FaceTracker, LandmarkRefitter, TrackerOptions, TrackingDetector
 from ..video_session import swap_tracked_face
 from .recorder import LiveRecorder, RecordingOptions, RecordingResult
@@ -66,6 +66,8 @@ class LiveFrame:
     image: Image
     number: int
     """Processed frames before this one."""
+    camera_index: int
+    """The source's frame number (frames dropped before processing leave gaps)."""
     captured_at: float
     processed_at: float
     face_found: bool
@@ -130,7 +132,7 @@ class LiveRunner:
         prepared: PreparedSource | None = None,
         options: LiveOptions | None = None,
         on_frame: FrameCallback | None = None,
-        on_score: Callable[[Similarity | None], None] | None = None,
+        on_score: Callable[[SwappedFace], None] | None = None,
         on_stopped: Callable[[LiveEnd], None] | None = None,
         tracker_options: TrackerOptions = LIVE_TRACKER,
         score_every_s: float = 1.0,
@@ -317,8 +319,9 @@ class LiveRunner:
         }
         for stage, ms in timings.items():
             stats.stage_ms[stage] = stats.stage_ms.get(stage, 0.0) + ms
+        found = track.face is not None
         result = LiveFrame(
-            image, stats.processed, frame.captured_at, done, track.face is not None, swapped, timings
+            image, stats.processed, frame.index, frame.captured_at, done, found, swapped, timings
         )
         stats.processed += 1
         stats.with_face += track.face is not None
@@ -349,7 +352,7 @@ class LiveRunner:
                 log.exception("live similarity failed")
                 continue
             if self.on_score is not None:
-                self.on_score(similarity)
+                self.on_score(SwappedFace(0, face, similarity))
 
     def _finish(self) -> None:
         """Finalise the recording, close the virtual camera, and say why live ended."""
