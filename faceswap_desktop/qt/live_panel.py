@@ -104,19 +104,24 @@ class LivePanel(QWidget):
         layout.addWidget(self.status_label)
         layout.addStretch(1)
         self.start_button.clicked.connect(self._on_start_clicked)
-        self.record_button.toggled.connect(self.record_toggled)
+        self.record_button.toggled.connect(self._on_record_toggled)
         self.snapshot_button.clicked.connect(self.snapshot_requested)
+        self.camera_combo.currentIndexChanged.connect(self._on_camera_changed)
         self.mirror_box.toggled.connect(self.mirror_toggled)
         self.virtual_box.toggled.connect(self.virtual_camera_toggled)
         self.set_running(False)
 
     def set_cameras(self, cameras: list[CameraChoice]) -> None:
-        """The camera list, then the file-backed camera entry."""
+        """The camera list, then the file-backed camera entry (the current choice kept when listed)."""
+        current = self.camera_combo.currentData()
+        self.camera_combo.blockSignals(True)
         self.camera_combo.clear()
         for camera in cameras:
             self.camera_combo.addItem(camera.label, camera)
         self.camera_combo.addItem("Video file as camera…", FILE_CAMERA)
-        self.camera_combo.currentIndexChanged.connect(self._on_camera_changed)
+        if current == FILE_CAMERA:
+            self.camera_combo.setCurrentIndex(self.camera_combo.count() - 1)
+        self.camera_combo.blockSignals(False)
         self._on_camera_changed()
 
     def _on_camera_changed(self) -> None:
@@ -141,10 +146,21 @@ class LivePanel(QWidget):
         self.snapshot_button.setEnabled(running)
         self.virtual_box.setEnabled(running)
         if not running:
-            for box in (self.record_button, self.virtual_box):
-                box.blockSignals(True)
-                box.setChecked(False)
-                box.blockSignals(False)
+            self.set_recording(False)
+            self.virtual_box.blockSignals(True)
+            self.virtual_box.setChecked(False)
+            self.virtual_box.blockSignals(False)
+
+    def _on_record_toggled(self, recording: bool) -> None:
+        self.record_button.setText("Stop recording" if recording else "Record")
+        self.record_toggled.emit(recording)
+
+    def set_recording(self, recording: bool) -> None:
+        """Show the recording state without asking for a change (a failed start, live stopped)."""
+        self.record_button.blockSignals(True)
+        self.record_button.setChecked(recording)
+        self.record_button.setText("Stop recording" if recording else "Record")
+        self.record_button.blockSignals(False)
 
     def _on_start_clicked(self) -> None:
         if self.start_button.text() == "Stop live":

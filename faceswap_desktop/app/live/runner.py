@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import cv2
 
+from ...core.cv_threads import opencv_single_threaded
 from ...core.errors import CameraLost, FaceswapError
 from ...core.pipeline import FacePipeline, PreparedSource, SwappedFace
 from ...core.settings import SwapSettings
@@ -92,6 +93,10 @@ class LiveStats:
     stopped: float | None = None
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
     stage_ms: dict[str, float] = field(default_factory=dict)
+    """Wall milliseconds per stage, summed over the frames."""
+    live_cpu_ms: float = 0.0
+    """CPU milliseconds of the live thread (track, swap, mirror, hand-over), summed: what a frame costs
+    whatever else runs on the machine (the wall times above grow with its load)."""
 
     @property
     def fps(self) -> float:
@@ -158,11 +163,15 @@ class LiveRunner:
         self._recorder: LiveRecorder | None = None
         self._virtual: LabelledVirtualCamera | None = None
         self._threads: list[threading.Thread] = []
+        self._single_threaded = contextlib.ExitStack()
 
     # -- control (any thread) ------------------------------------------------------------------------
     def start(self) -> SourceFormat:
         """Open the source (typed errors: missing or busy camera) and start the threads."""
         self.format = self.source.open()
+        # Capture, swap, score and encode run at once: OpenCV's own pool would only add spinning
+        # workers (see core/cv_threads.py), as in a video export.
+        self._single_threaded.enter_context(opencv_single_threaded())
         self.stats.started = time.perf_counter()
         targets: list[tuple[str, Callable[[], None]]] = [
             ("live-capture", self._capture),
@@ -270,8 +279,10 @@ class LiveRunner:
                     if self._capture_done.is_set():
                         break
                     continue
+                cpu = time.thread_time()
                 result, swapped, face = self._process(tracker, frame)
                 self._deliver(result)
+                self.stats.live_cpu_ms += (time.thread_time() - cpu) * 1000
                 if self.frame_limit is not None and self.stats.processed >= self.frame_limit:
                     break
                 prepared = self._prepared
@@ -368,6 +379,7 @@ class LiveRunner:
             error = error or FaceswapError(f"the recording failed: {failure}")
         with contextlib.suppress(Exception):
             self.attach_virtual_camera(None)
+        self._single_threaded.close()
         reason = "error" if error is not None else ("stopped" if self._stop_requested else "ended")
         self.end = LiveEnd(reason, error, recording)
         if self.on_stopped is not None:
