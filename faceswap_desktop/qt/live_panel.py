@@ -5,7 +5,7 @@ listens to their signals and drives the runner."""
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QImage, QPainter, QPaintEvent
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .live_camera import CameraChoice
+from ..app.live.sources import CameraChoice
 
 FILE_CAMERA = "__file__"
 """The combo entry that plays a video file as the camera."""
@@ -27,14 +27,24 @@ RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080))
 
 
 class LiveView(QWidget):
-    """Paints the latest frame, scaled to fit with its aspect kept (only painting on the GUI thread)."""
+    """Paints the latest frame, scaled to fit with its aspect kept (only painting on the GUI thread).
+
+    ``fit_size`` is the view's size as a plain tuple, read by the live thread, which scales each frame
+    to it before handing it over: the GUI thread then draws it 1:1 (a smooth scale of a 720p frame is
+    several milliseconds of the GUI thread otherwise).
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("LiveView")
         self.image: QImage | None = None
         self.frames_shown = 0
+        self.fit_size: tuple[int, int] = (640, 480)
         self.setMinimumSize(320, 240)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        self.fit_size = (max(1, self.width()), max(1, self.height()))
+        super().resizeEvent(event)
 
     def set_image(self, image: QImage | None) -> None:
         self.image = image
@@ -51,7 +61,8 @@ class LiveView(QWidget):
             return
         size = self.image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
         x, y = (self.width() - size.width()) / 2, (self.height() - size.height()) / 2
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        if size != self.image.size():  # a frame scaled for the previous size (the view was resized)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.drawImage(QRectF(x, y, size.width(), size.height()), self.image)
 
 
@@ -126,11 +137,10 @@ class LivePanel(QWidget):
 
     def _on_camera_changed(self) -> None:
         camera = self.camera_combo.currentData()
-        sizes = camera.sizes if isinstance(camera, CameraChoice) else RESOLUTIONS
         self.resolution_combo.clear()
         if not isinstance(camera, CameraChoice):
             self.resolution_combo.addItem("As the file", None)
-        for width, height in sizes:
+        for width, height in RESOLUTIONS:
             self.resolution_combo.addItem(f"{width} × {height}", (width, height))
 
     def chosen_size(self) -> tuple[int, int] | None:

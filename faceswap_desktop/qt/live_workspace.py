@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import cv2
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog
@@ -27,14 +28,13 @@ from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog
 from ..app.live.recorder import RecordingOptions, RecordingResult, save_snapshot
 from ..app.live.runner import LiveEnd, LiveFrame, LiveOptions, LiveRunner
 from ..app.live.setup import live_pipeline, prepare_live_source
-from ..app.live.sources import FrameSource, OpenCvCameraSource, VideoFileSource
+from ..app.live.sources import CameraChoice, FrameSource, OpenCvCameraSource, VideoFileSource, list_cameras
 from ..app.live.virtual_camera import open_virtual_camera
 from ..core.errors import FaceswapError
 from ..core.pipeline import SwappedFace
 from .dialogs import ConsentDialog
 from .drops import TARGET_FILTER
 from .export_flow import pictures_folder
-from .live_camera import CameraChoice, QtCameraSource, list_cameras
 from .live_panel import FILE_CAMERA, LivePanel, LiveView
 
 if TYPE_CHECKING:
@@ -67,11 +67,7 @@ class LiveWorkspace(QObject):
         self.dock.setObjectName("LiveDock")
         self.dock.setWidget(self.panel)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
-        # The camera list loads Qt Multimedia's backend (~0.85 s of disk reads measured cold): only when
-        # the dock is first seen, not at every start of the window.
-        self.panel.set_cameras([])
-        self._cameras_listed = False
-        self.dock.visibilityChanged.connect(self._list_cameras)
+        self.panel.set_cameras(list_cameras())  # a few small sysfs reads
         self.runner: LiveRunner | None = None
         self.file_camera: Path | None = None
         """The video played as the camera (asked for on the first start with that entry)."""
@@ -83,6 +79,8 @@ class LiveWorkspace(QObject):
         """Camera frame to painted frame, per frame painted (the benchmark reads it)."""
         self.last_end: LiveEnd | None = None
         self.last_shown: LiveFrame | None = None
+        """The frame on screen."""
+        self.last_recording: RecordingResult | None = None
         """The frame on screen."""
         self._starting = False
         self._closing = False
@@ -111,11 +109,6 @@ class LiveWorkspace(QObject):
         session.settings_changed.connect(lambda settings: self._change_options(settings=settings))
         session.sources_changed.connect(self._on_sources_changed)
         self._status_timer.timeout.connect(self._update_status)
-
-    def _list_cameras(self, visible: bool = True) -> None:
-        if visible and not self._cameras_listed:
-            self._cameras_listed = True
-            self.panel.set_cameras(list_cameras())
 
     @property
     def active(self) -> bool:
@@ -182,9 +175,7 @@ class LiveWorkspace(QObject):
                 self.file_camera = Path(file)
             return VideoFileSource(self.file_camera, realtime=True, loop=True, size=size)
         assert isinstance(camera, CameraChoice)
-        if camera.backend == "qt":
-            return QtCameraSource(camera, size, fps)  # type: ignore[return-value]
-        return OpenCvCameraSource(int(camera.key), size, fps)
+        return OpenCvCameraSource(camera.number, size, fps)
 
     def _on_started(self, runner: LiveRunner) -> None:
         self._starting = False
@@ -221,7 +212,9 @@ class LiveWorkspace(QObject):
         self.panel.status_label.setText(end.message[:1].upper() + end.message[1:] + ".")
         if end.error is not None:
             self.window.show_error(end.message)
-        elif end.recording is not None:
+        if end.recording is not None:
+            self.last_recording = end.recording
+        if end.error is None and end.recording is not None:
             self.window.show_error(f"Recording saved: {end.recording.output}", "success")
 
     # -- frames --------------------------------------------------------------------------------------
@@ -229,7 +222,15 @@ class LiveWorkspace(QObject):
         """On the live thread: the QImage is made here; at most one repaint waits on the GUI thread."""
         image = frame.image
         height, width = image.shape[:2]
-        qimage = QImage(image.data, width, height, image.strides[0], QImage.Format.Format_BGR888).copy()
+        qimage = QImage(image.data, width, height, image.strides[0], QImage.Format.Format_BGR888)
+        fit_width, fit_height = self.view.fit_size
+        scale = min(fit_width / width, fit_height / height)
+        if abs(scale - 1.0) > 0.01:
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+            scaled = cv2.resize(image, size, interpolation=interpolation)
+            qimage = QImage(scaled.data, size[0], size[1], scaled.strides[0], QImage.Format.Format_BGR888)
+        qimage = qimage.copy()  # owns its pixels: the arrays above go when this returns
         with self._lock:
             self._latest = (qimage, frame)
             if self._pending:
@@ -305,6 +306,7 @@ class LiveWorkspace(QObject):
 
     def _on_recording_saved(self, result: RecordingResult | None) -> None:
         if result is not None:
+            self.last_recording = result
             self.window.show_error(f"Recording saved: {result.output} ({result.frames} frames)", "success")
 
     def _record_failed(self, error: BaseException) -> None:

@@ -269,3 +269,20 @@ def test_frames_are_resized_like_a_camera_set_to_a_resolution() -> None:
         assert source.read() is not None and source.read() is None
     finally:
         source.close()
+
+
+def test_cameras_are_listed_with_their_names_without_metadata_nodes(tmp_path: Path) -> None:
+    import sys
+
+    from faceswap_desktop.app.live.sources import CameraChoice, list_cameras
+
+    for number, name, index in ((0, "Integrated Webcam", 0), (1, "Integrated Webcam", 1), (10, "USB Cam", 0)):
+        device = tmp_path / f"video{number}"
+        device.mkdir()
+        (device / "name").write_text(name + "\n")
+        (device / "index").write_text(f"{index}\n")
+    cameras = list_cameras(str(tmp_path))
+    if sys.platform.startswith("linux"):
+        assert cameras == [CameraChoice("Integrated Webcam (0)", 0), CameraChoice("USB Cam (10)", 10)]
+    else:
+        assert [camera.number for camera in cameras] == [0, 1]

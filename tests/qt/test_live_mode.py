@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 from PySide6.QtCore import Qt
 from qt_helpers import SHARED
@@ -62,7 +63,11 @@ def test_a_file_camera_plays_into_live_mode_swapped(qtbot, window: MainWindow, t
     # What is on screen is a swapped frame of the clip: the face changed, not the whole picture.
     shown = live.last_shown
     assert shown is not None and shown.swapped
-    assert np.array_equal(qimage_array(live.view.image), shown.image)
+    on_screen = qimage_array(live.view.image)  # scaled to the view on the live thread
+    height, width = on_screen.shape[:2]
+    assert abs(width / height - 512 / 388) < 0.02
+    expected = cv2.resize(shown.image, (width, height), interpolation=cv2.INTER_AREA)
+    assert np.abs(on_screen.astype(int) - expected.astype(int)).mean() < 3
     with VideoReader(CLIP) as reader:
         original = reader.frame_at(shown.camera_index)
     changed = np.abs(shown.image.astype(int) - original.astype(int)).max(axis=2) > 20
@@ -79,16 +84,18 @@ def test_a_file_camera_plays_into_live_mode_swapped(qtbot, window: MainWindow, t
     # Mirror applies from the next frame.
     live.panel.mirror_box.setChecked(True)
     assert live.runner is not None and live.runner.options.mirror
-    # Record a few frames, then stop the recording: a labelled file, every frame shown recorded.
+    # Record a few frames, then stop the recording: a labelled file with every frame handed to it.
     qtbot.mouseClick(live.panel.record_button, Qt.MouseButton.LeftButton)
+    assert live.panel.record_button.text() == "Stop recording"
     qtbot.waitUntil(lambda: live.runner is not None and live.runner.recording, timeout=TIMEOUT_MS)
     start = live.runner.stats.processed
     qtbot.waitUntil(lambda: live.runner.stats.processed >= start + 6, timeout=TIMEOUT_MS)
     qtbot.mouseClick(live.panel.record_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: bool(list(tmp_path.glob("live-*.mp4"))), timeout=TIMEOUT_MS)
-    recording = next(tmp_path.glob("live-*.mp4"))
-    with av.open(str(recording)) as container:
-        assert sum(1 for _ in container.decode(video=0)) >= 6
+    qtbot.waitUntil(lambda: live.last_recording is not None, timeout=TIMEOUT_MS)
+    recording = live.last_recording
+    assert recording.output.parent == tmp_path and recording.content_credentials == "signed"
+    with av.open(str(recording.output)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == recording.frames >= 5
         assert container.metadata["digital_source_type"] == DIGITAL_SOURCE_TYPE
     qtbot.mouseClick(live.panel.snapshot_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(list(tmp_path.glob("live-*.png"))), timeout=TIMEOUT_MS)

@@ -6,13 +6,18 @@ opened raises :class:`~..core.errors.CameraUnavailable`; one that stops deliveri
 raises :class:`~..core.errors.CameraLost`, which the runner turns into a clear message after it has
 finalised any recording.
 
-The Qt Multimedia camera (device names, formats) lives in ``qt/live_camera.py``; this module has the
-headless ones: :class:`VideoFileSource` (tests, demos, benchmarks) and :class:`OpenCvCameraSource` (the
-CLI's ``--camera N``).
+Sources: :class:`VideoFileSource` (tests, demos, benchmarks) and :class:`OpenCvCameraSource` (cameras,
+for the CLI's ``--camera N`` and the window alike: V4L2 on Linux, Media Foundation on Windows,
+AVFoundation on macOS). Qt Multimedia was tried for the window's cameras and dropped: initialising its
+backend (``QMediaDevices.videoInputs()``) hung the GUI thread in 2 of 3 test runs while a worker thread
+ran the mesh engine's warm-up (faulthandler showed both threads stuck), and it needs PySide6's 150 MB
+Addons wheel. :func:`list_cameras` names cameras from sysfs on Linux; elsewhere OpenCV cannot list
+them, so the first ones are offered by number.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import sys
 import time
@@ -46,6 +51,32 @@ class SourceFormat:
     width: int
     height: int
     fps: float
+
+
+@dataclass(frozen=True)
+class CameraChoice:
+    """A camera to offer: its name and OpenCV's number for it."""
+
+    label: str
+    number: int
+
+
+def list_cameras(sysfs: str = "/sys/class/video4linux") -> list[CameraChoice]:
+    """The cameras of this computer: on Linux the V4L2 capture devices with their names (a webcam's
+    metadata node, index 1, is left out); elsewhere cameras 0 and 1 by number."""
+    if not sys.platform.startswith("linux"):
+        return [CameraChoice(f"Camera {number}", number) for number in (0, 1)]
+    cameras = []
+    for device in sorted(glob.glob(f"{sysfs}/video[0-9]*"), key=lambda p: int(p.rsplit("video", 1)[1])):
+        number = int(device.rsplit("video", 1)[1])
+        try:
+            if Path(device, "index").read_text().strip() not in ("", "0"):
+                continue
+            name = Path(device, "name").read_text().strip()
+        except OSError:
+            name = ""
+        cameras.append(CameraChoice(f"{name or 'Camera'} ({number})", number))
+    return cameras
 
 
 class FrameSource(Protocol):
