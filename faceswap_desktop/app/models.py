@@ -67,6 +67,8 @@ class ModelServices:
     """The model store and the session cache, created on first use (they touch the data folder)."""
 
     provider_setting: str = "auto"
+    user_components: dict[str, str] = field(default_factory=dict)
+    """Component id -> role key (engine, judge...) of every registered user model."""
     _store: ModelStore | None = None
     _sessions: SessionCache | None = field(default=None)
 
@@ -186,6 +188,7 @@ def register_user_models(context: AppContext, services: ModelServices) -> list[s
         COMPONENT_MODELS[(USER_ROLE_KEYS[spec.role], spec.id)] = needs
         if encoder:
             CONDITIONING_JUDGE[spec.id] = encoder
+        services.user_components[spec.id] = USER_ROLE_KEYS[spec.role]
         names.append(spec.id)
     return names
 
@@ -194,3 +197,20 @@ def _judge_id(model_id: str | None) -> str:
     """The recognizer component id that loads registry model ``model_id`` (a user recognizer's id is
     its model id)."""
     return "arcface" if model_id in (None, "w600k_r50") else str(model_id)
+
+
+KEYPOINT_DETECTORS: tuple[str, ...] = ("scrfd_2.5g_bnkps", "det_10g")
+"""SCRFD models whose keypoints align learned swappers, in order of preference (the light one first)."""
+
+
+def keypoint_detector(services: ModelServices) -> Any:
+    """An SCRFD detector to align learned swappers with, or ``None`` when no SCRFD model is installed
+    (the swappers then align on the mesh keypoints)."""
+    from ..inference.scrfd import ScrfdDetector
+    from ..inference.store import ModelStatus
+
+    for model_id in KEYPOINT_DETECTORS:
+        if services.store.status(model_id) is ModelStatus.OK:
+            path = services.store.path_for_loading(model_id)
+            return ScrfdDetector(services.sessions.session(path), name=model_id)
+    return None

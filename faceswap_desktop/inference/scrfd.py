@@ -8,6 +8,7 @@ their last dimension and ordered by anchor count, so the decoder does not depend
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import cv2
@@ -45,6 +46,14 @@ class ScrfdDetector:
         self._output_names = [str(output.name) for output in session.get_outputs()]
         if len(self._output_names) != 9:
             raise ValueError(f"SCRFD with keypoints has 9 outputs, this model has {len(self._output_names)}")
+
+    def at_input_size(self, input_size: int) -> ScrfdDetector:
+        """The same detector (same session) letterboxing into ``input_size`` px (a multiple of 32)."""
+        if input_size == self.input_size:
+            return self
+        twin = copy.copy(self)
+        twin.input_size = input_size
+        return twin
 
     def detect_faces(self, image: Image) -> list[Face]:
         """All faces above the score threshold, ordered left-to-right by box centre."""
