@@ -72,8 +72,11 @@ def insightface_mask(
     bx0, by0, bx1, by1 = _crop_box(matrix, size)
     extent = max(bx1 - bx0, by1 - by0)
     pad_px = settings.mask_padding / 100.0 * (face.size if face is not None else extent / 2.0)
-    # Enough room for the largest erosion and blur the reference can use at this size, plus the padding.
-    margin = int(extent // 10 + extent // 10 + 2 * abs(pad_px) * 2 + 24)
+    # Room for the blur's reach and a dilation (positive padding): outside the warped crop the mask is
+    # 0, so a zero band that wide around it makes the blur's reflected border equal the frame's zeros.
+    # (The erosion needs none: the 1 px zero ring round the crop already bounds every window.)
+    _, blur_k = kernel_sizes(int(extent) + 2)
+    margin = int(blur_k * max(1.0, settings.mask_feather / REFERENCE_FEATHER) + 2 * abs(pad_px) + 4)
     roi = padded_roi(matrix, size, shape, margin)
     x0, y0, x1, y1 = roi
     if x1 <= x0 or y1 <= y0:
