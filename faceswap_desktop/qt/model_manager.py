@@ -97,6 +97,8 @@ def format_size(size: int | None) -> str:
         return "—"
     if size >= 1024**3:
         return f"{size / 1024**3:.2f} GB"
+    if size < 100 * 1024:
+        return f"{size / 1024:.0f} KB"
     return f"{size / 1024**2:.1f} MB"
 
 
