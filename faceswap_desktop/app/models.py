@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..core.identity import Calibration
 from ..core.roles import Detector, Enhancer, Masker, Recognizer, Swapper
 from ..inference import zoo
 from ..inference.onnx_recognizer import OnnxRecognizer
@@ -19,7 +20,7 @@ from ..inference.providers import normalise_provider_name
 from ..inference.registry import load_registry
 from ..inference.sessions import SessionCache
 from ..inference.store import ModelStore
-from ..inference.user_models import user_model_kind
+from ..inference.user_models import user_model, user_model_kind
 
 if TYPE_CHECKING:
     from .context import AppContext
@@ -188,6 +189,9 @@ def register_user_models(context: AppContext, services: ModelServices) -> list[s
         COMPONENT_MODELS[(USER_ROLE_KEYS[spec.role], spec.id)] = needs
         if encoder:
             CONDITIONING_JUDGE[spec.id] = encoder
+        calibration = user_model(services.store, spec.id).calibration
+        if calibration is not None:  # the recognizer's name is its id (zoo.user_component)
+            context.calibrations.add(Calibration(spec.id, calibration[0], calibration[1]))
         services.user_components[spec.id] = USER_ROLE_KEYS[spec.role]
         names.append(spec.id)
     return names

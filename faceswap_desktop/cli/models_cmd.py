@@ -45,6 +45,11 @@ def add_models_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         help="swappers: the recognizer whose embeddings condition it (default: w600k_r50 for an "
         "inswapper-style graph, simswap_arcface_model for a SimSwap-style one)",
     )
+    calibrate = commands.add_parser(
+        "calibrate", help="fit a user recognizer's likeness gauge on your photos (DIR/<person>/*.jpg)"
+    )
+    calibrate.add_argument("name", metavar="NAME")
+    calibrate.add_argument("folder", type=Path, metavar="DIR")
     remove = commands.add_parser("remove", help="unregister a user model and delete its stored copy")
     remove.add_argument("name", metavar="NAME")
     verify = commands.add_parser("verify", help="re-hash installed models (all, or one ID)")
@@ -75,6 +80,13 @@ def run_models_command(
         if args.models_command == "add":
             spec = add_user_model(models, args.path, args.role, args.name, args.recognizer)
             out.write(f"{spec.id}: ok ({models.path(spec.id)}), {spec.role}, {spec.layout}; {USER_LICENCE}\n")
+            return 0
+        if args.models_command == "calibrate":
+            from faceswap_desktop.app.context import create_context
+            from faceswap_desktop.app.user_calibration import calibrate_recognizer
+
+            context = create_context("cpu")  # its store is the default one, where the model was added
+            out.write(calibrate_recognizer(context, args.name, args.folder).describe() + "\n")
             return 0
         if args.models_command == "remove":
             remove_user_model(models, args.name)

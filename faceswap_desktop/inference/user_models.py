@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -70,6 +70,9 @@ class UserModel:
     layout: str
     original_name: str
     added: str
+    calibration: tuple[float, float] | None = None
+    """Recognizers: the gauge's (centre, slope) fitted on the user's labelled photos (``models
+    calibrate``); without one the recognizer can condition a swapper but not be the judge."""
 
     def spec(self) -> ModelSpec:
         """The model as a registry entry (no download URL; hash-checked like every other)."""
@@ -108,6 +111,8 @@ def _entry(item: dict[str, Any]) -> UserModel:
     values = dict(item)
     values["mean"] = tuple(float(v) for v in values["mean"])
     values["std"] = tuple(float(v) for v in values["std"])
+    if values.get("calibration") is not None:
+        values["calibration"] = tuple(float(v) for v in values["calibration"])
     model = UserModel(**values)
     if not _NAME.match(model.name) or model.file != f"user-{model.name}.onnx":
         raise ValueError(f"bad user model entry {model.name!r}")
@@ -219,6 +224,23 @@ def remove_user_model(store: ModelStore, name: str) -> None:
     _write_manifest(store.root, [m for m in models if m.name != name])
     (store.root / entry.file).unlink(missing_ok=True)
     store.reload_user_models()
+
+
+def set_calibration(store: ModelStore, name: str, centre: float, slope: float) -> None:
+    """Record the gauge calibration fitted for user recognizer ``name``."""
+    models = read_manifest(store.root)
+    if not any(m.name == name and m.role == "recognizer" for m in models):
+        raise BadInput(f"{name!r} is not a user recognizer")
+    updated = [replace(m, calibration=(centre, slope)) if m.name == name else m for m in models]
+    _write_manifest(store.root, updated)
+
+
+def user_model(store: ModelStore, name: str) -> UserModel:
+    """The manifest entry of registered user model ``name``."""
+    for model in read_manifest(store.root):
+        if model.name == name:
+            return model
+    raise BadInput(f"{name!r} is not a user model")
 
 
 def user_model_kind(store: ModelStore, name: str) -> str:
