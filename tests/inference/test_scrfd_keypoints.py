@@ -98,3 +98,41 @@ class RecordingRecognizer:
 
     def embed(self, image: Image, face: Face) -> np.ndarray:
         return np.ones(512, np.float32)
+
+
+class JitteryScrfd:
+    """A stand-in SCRFD that finds the face with keypoints a fixed offset from the truth plus noise."""
+
+    input_size = 640
+
+    def __init__(self, truth: np.ndarray, noise_px: float) -> None:
+        self.truth, self.noise_px = truth, noise_px
+        self.rng = np.random.default_rng(4)
+        self.origin = np.zeros(2, np.float32)
+
+    def at_input_size(self, size: int) -> JitteryScrfd:
+        return self
+
+    def detect_faces(self, image: Image) -> list[Face]:
+        noise = self.rng.normal(scale=self.noise_px, size=(5, 2))
+        points = (self.truth + np.array([0.0, 3.0]) + noise - self.origin).astype(np.float32)
+        return [Face((0.0, 0.0, 10.0, 10.0), 0.9, points, None, "scrfd")]
+
+
+def test_consecutive_video_frames_get_a_smoothed_scrfd_correction() -> None:
+    """The tracker hands over smoothed mesh points; SCRFD's per-frame points jitter. The first call uses
+    SCRFD's points as they are, later calls on the same face low-pass the correction."""
+    frame = np.zeros((400, 400, 3), np.uint8)
+    mesh = np.array([[170, 180], [230, 180], [200, 215], [178, 245], [222, 245]], np.float32)
+    face = Face((150.0, 140.0, 250.0, 270.0), 1.0, mesh, np.zeros((478, 3), np.float32), "mediapipe")
+    fake = JitteryScrfd(mesh, noise_px=2.0)
+    # The region the wrapper gives SCRFD: 2 face sizes (260 px) at the frame's letterbox scale (1.6)
+    # make a 416 px input, i.e. 260 frame px around the face centre (200, 205).
+    fake.origin = np.array([70.0, 75.0], np.float32)
+    swapper = ScrfdKeypointSwapper(RecordingSwapper(), fake)  # type: ignore[arg-type]
+    first = swapper.refine(frame, face, smooth=True).keypoints_5
+    assert 0 < np.abs(first - mesh - [0.0, 3.0]).max() < 8.0  # SCRFD's own (noisy) points
+    errors = [swapper.refine(frame, face, smooth=True).keypoints_5 - (mesh + [0.0, 3.0]) for _ in range(60)]
+    late = np.linalg.norm(np.array(errors[20:]), axis=2)
+    raw = np.linalg.norm(np.random.default_rng(5).normal(scale=2.0, size=(40, 5, 2)), axis=2)
+    assert late.mean() < 0.6 * raw.mean()  # the correction converged and its jitter is damped
