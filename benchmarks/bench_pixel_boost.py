@@ -81,16 +81,6 @@ class _Recognizer:
         return np.ones(512, np.float32)
 
 
-def median_ms(function, repeats: int) -> float:  # type: ignore[no-untyped-def]
-    function()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", type=Path, help="a real inswapper_128.onnx (default: the stand-in)")
@@ -119,18 +109,21 @@ def main() -> None:
             swapper = InswapperSwapper.from_model_file(model, sessions.session(model), _Recognizer())  # type: ignore[arg-type]
             prepared = swapper.prepare_source([SourcePhoto(frame, face)])
             print(f"model: {title}")
-            base = None
-            for boost in ("128", "256", "384", "512", "auto"):
-                settings = SwapSettings(pixel_boost=boost)
-                size = swapper.crop_size(face, settings)
-                ms = median_ms(
-                    lambda s=settings, w=swapper, p=prepared: w.swap(frame, face, p, s), args.repeats
-                )
-                base = base or ms
-                runs = (size // 128) ** 2
+            boosts = ("128", "256", "384", "512", "auto")
+            samples: dict[str, list[float]] = {boost: [] for boost in boosts}
+            for round_ in range(args.repeats + 1):  # sizes interleaved, so load drift hits them alike
+                for boost in boosts:
+                    start = time.perf_counter()
+                    swapper.swap(frame, face, prepared, SwapSettings(pixel_boost=boost))
+                    if round_:  # round 0 warms up
+                        samples[boost].append((time.perf_counter() - start) * 1000)
+            base = statistics.median(samples["128"])
+            for boost in boosts:
+                size = swapper.crop_size(face, SwapSettings(pixel_boost=boost))
+                ms, best = statistics.median(samples[boost]), min(samples[boost])
                 print(
-                    f"  pixel boost {boost:>4} -> {size} px crop, {runs:2d} model runs: {ms:8.1f} ms/face "
-                    f"({ms / base:4.1f}x native)"
+                    f"  pixel boost {boost:>4} -> {size} px crop, {(size // 128) ** 2:2d} model runs: "
+                    f"median {ms:7.1f} ms/face (min {best:7.1f}), {ms / base:4.1f}x native"
                 )
 
 
