@@ -104,6 +104,9 @@ class ModelStore:
         for spec in self.registry:
             if spec.sha256 == digest and not spec.user:
                 return spec
+        for spec in self.registry:
+            if spec.sha256 == digest:
+                raise BadInput(f"{source.name} is already registered as your model {spec.id!r}")
         raise BadInput(
             f"{source.name} (sha256 {digest[:12]}…) is not a known model file; register your own model "
             "with `faceswap-desktop models add PATH --role ROLE`"

@@ -81,6 +81,8 @@ def test_add_validates_stores_lists_verifies_and_removes(tmp_path: Path, store: 
     os.utime(installed, ns=(mtime, mtime + 1_000_000_000))
     with pytest.raises(ModelIntegrityError, match="fine_tuned_inswapper"):
         again.path_for_loading("fine_tuned_inswapper")
+    code, _, err = _run(again, "import", str(source))
+    assert code == 2 and "already registered as your model 'fine_tuned_inswapper'" in err
     code, out, _ = _run(again, "remove", "fine_tuned_inswapper")
     assert code == 0 and "removed" in out
     assert "fine_tuned_inswapper" not in again.registry.models
