@@ -53,3 +53,32 @@ def test_a_user_swapper_swaps_a_real_photo_through_the_cli_request(
     magenta = (out[:, :, 0] > 240) & (out[:, :, 1] < 15) & (out[:, :, 2] > 240)
     assert magenta.sum() > 0.05 * out.shape[0] * out.shape[1]  # the user model painted the face
     assert np.array_equal(out[:20, :20], before[:20, :20])  # and nothing far from it
+
+
+def test_user_detector_restorer_and_masker_are_components(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, media: Path
+) -> None:
+    import onnx
+
+    from tests.inference.conftest import SCRFD_MODEL
+    from tests.inference.zoo_fakes import image_graph
+
+    monkeypatch.setenv("FACESWAP_DATA_DIR", str(tmp_path / "data"))
+    store = ModelStore(load_registry())
+    retrained = onnx.load(str(SCRFD_MODEL))  # the real SCRFD weights in a file with another sha256
+    retrained.doc_string = "my own export"
+    onnx.save(retrained, str(tmp_path / "my_scrfd.onnx"))
+    add_user_model(store, tmp_path / "my_scrfd.onnx", "detector", "my_scrfd")
+    identity = image_graph(tmp_path / "r.onnx", "x", "y", [1, 3, 512, 512], [1, 3, 512, 512])
+    add_user_model(store, identity, "restorer", "my_restorer")
+    visible = image_graph(
+        tmp_path / "m.onnx", "img", "out", [1, 3, 256, 256], [1, 1, 256, 256], np.ones((1, 1, 256, 256))
+    )
+    add_user_model(store, visible, "masker", "my_masker")
+    context = create_context("cpu")
+    image = cv2.imread(str(media / "identity" / "obama" / "obama.jpg"))
+    faces = context.detector("my_scrfd").detect_faces(image)
+    assert len(faces) == 1 and faces[0].detector == "scrfd"
+    assert context.enhancer("my_restorer").name == "my_restorer"
+    mask = context.masker("my_masker").face_mask(image, faces[0])
+    assert mask.shape == image.shape[:2] and mask.max() > 0.9  # "all visible" inside the face crop
