@@ -92,7 +92,8 @@ def add_swap_options(swap: argparse.ArgumentParser) -> None:
     swap.add_argument(
         "--engine",
         default="mesh",
-        help="swap engine: mesh (offline, default), inswapper or simswap (download: faceswap-desktop models)",
+        help="swap engine: mesh (offline, default), inswapper, simswap (download: faceswap-desktop models) "
+        "or the name of a swapper you registered with `faceswap-desktop models add`",
     )
     swap.add_argument(
         "--judge",
