@@ -304,6 +304,9 @@ class FrameOutcome:
     """Every face detected in the frame, left to right (previews only; exports track one face)."""
     identity: IdentityBasis = "tracked"
     """How the swapped face was picked as the chosen person (previews; exports say "tracked")."""
+    more_swapped: tuple[int, ...] = ()
+    """Further mapped people (cast numbers) swapped into this frame too (previews; see
+    :class:`~.person_map.MappedPreview`)."""
 
 
 def swap_tracked_face(
@@ -472,9 +475,11 @@ class VideoSession:
         score: bool = False,
         options: TrackerOptions | None = None,
         is_stale: Callable[[], bool] = lambda: False,
+        each_frame: Callable[[Image, int], None] | None = None,
     ) -> FrameOutcome | None:
         """Frame ``index`` exactly as an export starting at frame ``start`` renders it (None when
-        ``is_stale`` turned true on the way: it is checked between frames).
+        ``is_stale`` turned true on the way: it is checked between frames). ``each_frame(image, n)``
+        sees every frame on the way, in order, after the tracker (the further people's trackers).
 
         :meth:`preview` fits landmarks on the frame alone; the export tracks them (MediaPipe's video-mode
         refit from frame to frame, One Euro smoothing), so a mouth or eye can open differently in the two
@@ -504,6 +509,8 @@ class VideoSession:
                 if is_stale():
                     return None
                 track = tracker.update(frame, number, self.reader.time_of(number))
+                if each_frame is not None:
+                    each_frame(frame, number)
         finally:
             tracker.close()
         assert track is not None and frame is not None
