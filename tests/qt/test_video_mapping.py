@@ -1,0 +1,97 @@
+"""Several source identities mapped to several cast members in the window (issue #22).
+
+The source panel's photos replace the chosen person (person 2 here, Barack Obama: a cast chip); the
+"More people" panel under them holds a further identity (Alex Lacamoire's photo) with a "→ Person N"
+picker, set to person 3 (the woman at the left edge of the audience shot). The scrub preview, the
+settled render and the export all replace both, and nobody else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from qt_helpers import BIDEN
+from test_video_cast import SCAN_TIMEOUT_MS
+from test_video_person import HAMILTON, change_in, frame_of, open_video
+from test_video_timeline import wait_for_frame
+
+from faceswap_desktop.app.jobs import JobState
+from faceswap_desktop.app.person_map import PersonSources
+from faceswap_desktop.app.video_session import ReferenceChoice
+from faceswap_desktop.core.media.video_io import VideoReader
+from faceswap_desktop.core.media.video_writer import EncodeOptions
+from faceswap_desktop.qt.main_window import MainWindow
+from faceswap_desktop.qt.people_map_panel import merged_ranges
+from faceswap_desktop.qt.video_export_dialog import VideoExportChoice
+
+LACAMOIRE = BIDEN.parents[1] / "alex_lacamoire" / "alex_lacamoire1.jpg"
+FRAME = 228
+"""A scanned frame of the audience shot: Obama (person 2), the woman at the left edge (3), person 6."""
+
+
+def test_two_source_identities_replace_two_cast_members_in_preview_and_export(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    open_video(qtbot, window)
+    video, panel, strip = window.video, window.video.more_people, window.video.cast_strip
+    assert not panel.isHidden()
+    assert not panel.add_button.isEnabled()  # no cast yet: nobody to map
+    qtbot.waitUntil(lambda: video.cast is not None, timeout=SCAN_TIMEOUT_MS)
+    cast = video.cast
+    assert cast is not None and panel.add_button.isEnabled()
+    qtbot.mouseClick(strip.chips[1], Qt.MouseButton.LeftButton)  # the main source replaces person 2
+    assert video.reference == ReferenceChoice(person=2)
+
+    # A further identity maps by default to the most present person nobody replaces yet: person 1.
+    assert panel.add_identity([LACAMOIRE]) is not None
+    assert panel.mappings() == (PersonSources((LACAMOIRE,), 1),)
+    assert strip.chips[0].text().endswith("→ S2")
+    picker = panel.pickers[0]
+    picker.setCurrentIndex(picker.findData(3))  # as a user picks "→ Person 3"
+    assert panel.mappings() == (PersonSources((LACAMOIRE,), 3),)
+    assert strip.chips[2].text().endswith("→ S2") and not strip.chips[0].text().endswith("→ S2")
+    assert video.model.presence == merged_ranges([cast.person(2).ranges, cast.person(3).ranges])
+    assert "Photos above → person 2; 2 people replaced" in panel.note.text()
+
+    # Mapping the main person again is flagged and skipped, not sent twice to the export.
+    panel.add_identity([LACAMOIRE], person=2)
+    assert panel.conflicts() == [1] and len(panel.mappings()) == 1
+    assert "skipped" in panel.labels[1].text()
+    panel.remove(1)
+    assert panel.conflicts() == [] and len(panel.identities) == 1
+
+    video.model.set_position(FRAME)
+    shown = wait_for_frame(qtbot, window, FRAME)
+    assert shown.request.more_people == (PersonSources((LACAMOIRE,), 3),)
+    qtbot.waitUntil(lambda: video.last_result is not None and video.last_result.settled, timeout=60_000)
+    settled = video.last_result
+    assert settled is not None and settled.request.index == FRAME and settled.more_swapped == (3,)
+    original = frame_of(HAMILTON, FRAME)
+    woman = [s for s in cast.person(3).sightings if s.frame == FRAME]
+    others = [s for m in cast.people if m.number not in (2, 3) for s in m.sightings if s.frame == FRAME]
+    assert woman and others and settled.chosen is not None
+    box = woman[0].box
+
+    def change(image: np.ndarray, at: tuple[float, float, float, float]) -> float:
+        x0, y0, x1, y1 = (max(int(v), 0) for v in at)
+        return float(np.abs(image[y0:y1, x0:x1].astype(int) - original[y0:y1, x0:x1].astype(int)).mean())
+
+    assert change_in(original, settled.frame, settled.faces[settled.chosen]) > 4  # Obama
+    assert change(settled.frame, box) > 4  # the woman
+    assert all(change(settled.frame, s.box) == 0 for s in others)
+
+    # The export (frames 222-230) replaces both as well, and the spec records the mapping.
+    output = tmp_path / "mapped.mp4"
+    choice = VideoExportChoice(output, EncodeOptions(preset="ultrafast", crf=12), 222, 230)
+    info = video.queue_export(choice)
+    assert info is not None
+    qtbot.waitUntil(lambda: window.runner.queue.get(info.job_id).state.is_final, timeout=120_000)
+    done = window.runner.queue.get(info.job_id)
+    assert done.state is JobState.DONE, done.error
+    with VideoReader(output) as reader:
+        exported = reader.frame_at(FRAME - 222)
+    assert change_in(original, exported, settled.faces[settled.chosen]) > 4
+    assert change(exported, box) > 4
+    assert all(change(exported, s.box) < 3.5 for s in others)  # the encoder's noise only
