@@ -130,22 +130,29 @@ class MorePeople:
         outcome: FrameOutcome,
         tracks: tuple[TrackResult, ...],
         may_draw: bool,
+        score: bool = False,
     ) -> FrameOutcome:
         """Swap each further person found into ``outcome.image`` (drawn into it when ``may_draw``:
-        the frame is the export's own, else into a copy)."""
-        image = outcome.image
+        the frame is the export's own, else into a copy); ``score`` measures each one's similarity to
+        their own source (when the pipeline has a judge)."""
+        image, swapped_people = outcome.image, []
         for person, track in zip(self.people, tracks, strict=True):
             if track.face is None:
                 continue
             swapped = swap_tracked_face(
-                pipeline, person.prepared.result(), settings, outcome.index, image, track, False, may_draw
+                pipeline, person.prepared.result(), settings, outcome.index, image, track, score, may_draw
             )
             image, may_draw = swapped.image, True  # a copy, if it was one, is ours from now on
-        outcome.image = image
+            swapped_people.append(person.mapping.person)
+            similarity = swapped.swapped.similarity if swapped.swapped is not None else None
+            if similarity is not None:
+                outcome.more_similarity[person.mapping.person] = similarity
+        outcome.image, outcome.more_swapped = image, tuple(swapped_people)
         return outcome
 
     def summary(self) -> list[dict[str, Any]]:
-        """Per further person: their number, photos and the frames they were swapped in."""
+        """Per further person: their number, photos and the frames they were swapped in (the report
+        adds their similarity, :meth:`~.video_report.ExportReport.to_dict`)."""
         return [
             {
                 "person": p.mapping.person,
@@ -246,10 +253,6 @@ class MappedPreview:
             if outcome is None or len(last[0]) != len(self.mappings):
                 return None
             # The frame came from the reader, not the preview cache: it may be drawn into.
-            outcome = more.swap(session.pipeline, settings, outcome, last[0], True)
-            outcome.more_swapped = tuple(
-                m.person for m, t in zip(self.mappings, last[0], strict=True) if t.face is not None
-            )
-            return outcome
+            return more.swap(session.pipeline, settings, outcome, last[0], True)
         finally:
             more.close()

@@ -33,7 +33,7 @@ from ..core.media.video_io import VideoSource
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
 from ..core.roles import Recognizer, RecognizerSource
 from ..core.settings import SwapSettings
-from ..core.types import Face, FloatArray, Image
+from ..core.types import Face, FloatArray, Image, Similarity
 from ..core.video.temporal import SCENE_CUT_THRESHOLD, colour_histogram
 from ..core.video.tracking import (
     FaceTracker,
@@ -305,8 +305,9 @@ class FrameOutcome:
     identity: IdentityBasis = "tracked"
     """How the swapped face was picked as the chosen person (previews; exports say "tracked")."""
     more_swapped: tuple[int, ...] = ()
-    """Further mapped people (cast numbers) swapped into this frame too (previews; see
-    :class:`~.person_map.MappedPreview`)."""
+    """Further mapped people (cast numbers) swapped into this frame too (see ``app/person_map.py``)."""
+    more_similarity: dict[int, Similarity] = field(default_factory=dict)
+    """Their measured similarity to their own source, by person (frames scored in an export)."""
 
 
 def swap_tracked_face(

@@ -15,6 +15,7 @@ import pytest
 
 from faceswap_desktop.app import video as video_module
 from faceswap_desktop.app.cast_cache import load_or_scan_cast
+from faceswap_desktop.app.context import DEFAULT_JUDGE
 from faceswap_desktop.app.person_map import MappedPreview, PersonSources, cast_face
 from faceswap_desktop.app.video import VideoExportJob, VideoExportRequest
 from faceswap_desktop.app.video_session import ReferenceChoice, VideoSession
@@ -59,10 +60,23 @@ def test_scrub_and_settled_previews_swap_every_mapped_person_like_the_export(  #
             end=session.reader.time_of(LAST + 1),
             reference=ReferenceChoice(person=2),
             more_people=(MAPPING,),
+            judge=DEFAULT_JUDGE,
+            score_every=3,
         )
-        for _ in VideoExportJob(context, request).run():
+        job = VideoExportJob(context, request)
+        for _ in job.run():
             pass
         assert len(frames) == LAST + 1 - FIRST
+        # The report is per person: each further person's frames and similarity, per frame and in all.
+        assert job.report is not None
+        report = job.report.to_dict()
+        woman = report["more_people"][0]
+        per_frame = [e for f in report["per_frame"] for e in f.get("more_people", []) if e["person"] == 3]
+        assert woman["person"] == 3 and woman["frames_swapped"] == len(per_frame) >= 0.95 * len(frames)
+        measured = [e["similarity_percent"] for e in per_frame if "similarity_percent" in e]
+        assert woman["similarity_frames_measured"] == len(measured) >= 2
+        assert woman["similarity_percent_mean"] == pytest.approx(np.mean(measured), abs=0.06)
+        assert report["similarity_frames_measured"] >= 2  # the main person's, apart
 
         session.set_source([load_image(BIDEN)])
         session.choose_reference(ReferenceChoice(person=2))
