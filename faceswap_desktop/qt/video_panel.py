@@ -387,6 +387,21 @@ class VideoWorkspace(QObject):
         self.model.set_presence(merged_ranges([cast.person(n).ranges for n in people]) if cast else ())
         self.cast_strip.set_chosen(number)
         self.cast_strip.set_mapped(mapped)
+        self._offer_plots(number, mapped)
+
+    def _offer_plots(self, main: int | None, mapped: dict[int, str]) -> None:
+        """One identity plot per person replaced: the timeline's picker lists them (hidden for one)."""
+        picker = self.timeline.plot_picker
+        shown = self.model.plotted_person if self.model.plotted_person in mapped else None
+        picker.blockSignals(True)
+        picker.clear()
+        picker.addItem(f"Identity: person {main}" if main is not None else "Identity: person A", None)
+        for person, tag in mapped.items():
+            picker.addItem(f"Identity: person {person} ({tag})", person)
+        picker.setCurrentIndex(max(picker.findData(shown), 0))
+        picker.blockSignals(False)
+        picker.setVisible(bool(mapped))
+        self.model.plot_person(shown)
 
     def _on_mapping_changed(self) -> None:
         """A further source identity was added, removed or mapped to another cast member."""
@@ -494,6 +509,10 @@ class VideoWorkspace(QObject):
                 return
             if path != self.path:
                 continue
+            for person, percent in record.more:
+                self.model.set_person_identity(
+                    person, record.index, percent if percent is not None else NOT_MEASURED
+                )
             if not record.face_found:
                 self.model.set_identity(record.index, None)
             elif record.similarity_percent is not None:

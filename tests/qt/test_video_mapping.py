@@ -95,3 +95,15 @@ def test_two_source_identities_replace_two_cast_members_in_preview_and_export(  
     assert change_in(original, exported, settled.faces[settled.chosen]) > 4
     assert change(exported, box) > 4
     assert all(change(exported, s.box) < 3.5 for s in others)  # the encoder's noise only
+
+    # The identity plot is per person: the export's records of person 3 go to their own series, and the
+    # timeline's picker switches the plot between the two people replaced.
+    picker, model = video.timeline.plot_picker, video.model
+    assert not picker.isHidden() and picker.count() == 2 and picker.itemData(1) == 3
+    qtbot.waitUntil(lambda: len(model.people_identity.get(3, {})) >= 0.95 * 9, timeout=10_000)
+    measured = [v for v in model.people_identity[3].values() if v is not None and v == v]
+    assert measured and all(0 <= v <= 100 for v in measured)
+    assert model.plotted_identity() is model.identity
+    picker.setCurrentIndex(1)
+    assert model.plotted_person == 3 and model.plotted_identity() == model.people_identity[3]
+    assert model.plotted_identity() != model.identity
