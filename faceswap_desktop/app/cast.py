@@ -12,6 +12,7 @@ the file's content hash, the scan settings and the embedder.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import logging
 import math
@@ -438,3 +439,18 @@ def identity_hint(cast: Cast, number: int, min_iou: float = 0.5) -> Callable[[in
         return (number in matched) if len(matched) == 1 else None
 
     return hint
+
+
+def on_screen(cast: Cast, number: int, margin: int | None = None) -> Callable[[int], bool]:
+    """Whether cast member ``number`` may be on screen in a frame: within ``margin`` frames (default:
+    twice the scan's stride, so one sample where the detector missed them leaves no hole) of a range
+    where the scan saw them. Elsewhere an export need not look for them."""
+    spread = 2 * cast.stride if margin is None else margin
+    spans = [(first - spread, last + spread) for first, last in cast.person(number).ranges]
+    starts = [first for first, _last in spans]
+
+    def may_appear(frame: int) -> bool:
+        at = bisect.bisect_right(starts, frame) - 1
+        return any(spans[i][0] <= frame <= spans[i][1] for i in (at, at - 1) if i >= 0)
+
+    return may_appear

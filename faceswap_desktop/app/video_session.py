@@ -43,7 +43,7 @@ from ..core.video.tracking import (
     TrackingDetector,
     TrackResult,
 )
-from .cast import CancelToken, Cast, identity_hint, person_views
+from .cast import CancelToken, Cast, identity_hint, on_screen, person_views
 from .cast_cache import load_or_scan_cast
 from .context import AppContext
 
@@ -100,6 +100,8 @@ class Reference:
     view, which may be another frame."""
     hint: IdentityHint | None = None
     """What the cast scan knows of who is where (:func:`~.cast.identity_hint`), for the tracker."""
+    on_screen: Callable[[int], bool] | None = None
+    """Where the cast scan saw them (:func:`~.cast.on_screen`): the tracker skips the other frames."""
     provisional: bool = False
     """The default person while the cast is unknown (the largest face of the first frame with one)."""
 
@@ -256,10 +258,11 @@ def _cast_reference(
     view = (best[1], best[2]) if best is not None else (image, face)
     member = cast.person(person) if person is not None else cast.most_present(start, stop)
     hint = identity_hint(cast, member.number) if member is not None else None
+    seen = on_screen(cast, member.number) if member is not None else None
     if defer_embedding:
-        return Reference(index, face, None, image, view, hint)
+        return Reference(index, face, None, image, view, hint, on_screen=seen)
     embedding = embedder.embed(*view) if embedder is not None else None
-    return Reference(index, face, embedding, hint=hint)
+    return Reference(index, face, embedding, hint=hint, on_screen=seen)
 
 
 def _face_near(
@@ -288,7 +291,9 @@ def build_tracker(
     if embedding is None and embedder is not None and reference.image is not None:
         image, face = reference.identity_view or (reference.image, reference.face)
         embedding = lambda: embedder.embed(image, face)  # noqa: E731
-    return FaceTracker(detector, embedder, embedding, accept, reject, options, refitter, reference.hint)
+    return FaceTracker(
+        detector, embedder, embedding, accept, reject, options, refitter, reference.hint, reference.on_screen
+    )
 
 
 @dataclass

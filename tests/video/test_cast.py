@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from faceswap_desktop.app.cast import Cast, CastOptions, identity_hint, person_views, scan_cast
+from faceswap_desktop.app.cast import Cast, CastOptions, identity_hint, on_screen, person_views, scan_cast
 from faceswap_desktop.app.cast_cache import cache_key, cached_cast, load_or_scan_cast
 from faceswap_desktop.app.video_session import ReferenceChoice, find_reference
 from faceswap_desktop.core.errors import BadInput, Cancelled
@@ -74,6 +74,9 @@ def test_hamilton_has_ten_people_and_the_singer_is_the_default(hamilton: Cast) -
     assert singer.thumbnail.ndim == 3 and max(singer.thumbnail.shape[:2]) <= 128
     wide = hamilton.person(7)
     assert wide.ranges == ((0, 19),) and wide.mean_size < 60
+    # An export need not look for the singer far from where the scan saw him (two samples of margin).
+    seen = on_screen(hamilton, 1)
+    assert [seen(n) for n in (75, 76, 82, 210, 216, 217)] == [False, True, True, True, True, False]
     # No wrong merge: nobody seen in the close-up shot (frames 24-83) is seen in the audience shots
     # (from 213) or in the medium shot; the dark audience member (42-83) stands alone.
     for member in hamilton.people:
