@@ -230,8 +230,9 @@ def scan_cast(
     linker, cuts = TrackLinker(), SceneCutDetector()
     views: dict[int, _TrackViews] = {}
     cut_frames: list[int] = []
-    """Every frame is checked for a cut (a histogram of a 160 px copy, well under a millisecond), not
-    only the samples: the people's ranges then end and start at the frame the shot changes."""
+    """Every frame is checked for a cut (a histogram of a 160 px copy: 0.9 ms a frame at 360p, 5.5 ms at
+    1080p, measured on the loaded 2-core machine; the scan decodes every frame anyway), not only the
+    samples: the people's ranges then end and start at the frame the shot changes."""
     started = time.perf_counter()
     for done, (index, image) in enumerate(reader.frames(0, info.frame_count), start=1):
         if cancel is not None and cancel.is_set():
