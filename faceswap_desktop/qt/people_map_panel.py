@@ -56,6 +56,8 @@ class MorePeoplePanel(QWidget):
         self.identities: list[SourceIdentity] = []
         self.cast: Cast | None = None
         self.main_person: int | None = None
+        self.pending: list[SourceIdentity] = []
+        """Identities restored before the cast was known (added when it is, :meth:`restore`)."""
         self.title = QLabel("More people (video)")
         self.title.setObjectName("SectionLabel")
         self.note = QLabel("")
@@ -88,6 +90,9 @@ class MorePeoplePanel(QWidget):
         if cast is not self.cast:
             numbers = {m.number for m in cast.people} if cast is not None else set()
             self.identities = [i for i in self.identities if i.person in numbers]
+            if cast is not None:
+                restored = [i for i in self.pending if i.person in numbers and i.photos]
+                self.identities, self.pending = self.identities + restored, []
         self.cast, self.main_person = cast, main_person
         self._redraw()
         if self.mappings() != had:
@@ -109,6 +114,25 @@ class MorePeoplePanel(QWidget):
         self._redraw()
         self.changed.emit()
         return identity
+
+    def reset(self) -> None:
+        """Another video (or none): no cast, no identities, nothing pending."""
+        had = bool(self.mappings())
+        self.identities, self.pending, self.cast, self.main_person = [], [], None, None
+        self._redraw()
+        if had:
+            self.changed.emit()
+
+    def restore(self, identities: list[tuple[tuple[Path, ...], int]]) -> None:
+        """Identities of a restored session: added now when the cast is known, else when it is."""
+        wanted = [SourceIdentity(photos, person) for photos, person in identities if photos]
+        if self.cast is None:
+            self.pending = wanted
+            return
+        numbers = {m.number for m in self.cast.people}
+        self.identities += [i for i in wanted if i.person in numbers]
+        self._redraw()
+        self.changed.emit()
 
     def set_person(self, row: int, person: int) -> None:
         """Map identity ``row`` to cast member ``person``."""

@@ -157,7 +157,7 @@ class VideoWorkspace(QObject):
         self.reference, self.cast = ReferenceChoice(), None
         self.model.set_video(opened.times, opened.info.duration, self.session.settings)
         self.cast_strip.set_scanning(0, 0)
-        self.more_people.set_cast(None, None)  # another video, another cast
+        self.more_people.reset()  # another video, another cast
         self.more_people.setVisible(True)
         self.casts.load(opened.path)
         if opened.info.partial:  # say so now, not only when an export is refused
@@ -192,7 +192,7 @@ class VideoWorkspace(QObject):
         self.path, self.info, self.last_result = None, None, None
         self.reference, self.cast = ReferenceChoice(), None
         self.casts.cancel()
-        self.more_people.set_cast(None, None)
+        self.more_people.reset()
         self.more_people.setVisible(False)
         self.timeline.setVisible(False)
         self.window.target_panel.hide_video_faces()

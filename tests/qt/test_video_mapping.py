@@ -17,13 +17,15 @@ from test_video_cast import SCAN_TIMEOUT_MS
 from test_video_person import HAMILTON, change_in, frame_of, open_video
 from test_video_timeline import wait_for_frame
 
+from faceswap_desktop.app.cast import Cast, CastMember
 from faceswap_desktop.app.jobs import JobState
 from faceswap_desktop.app.person_map import PersonSources
+from faceswap_desktop.app.session_snapshot import SessionSnapshot, VideoState, snapshot_from_dict
 from faceswap_desktop.app.video_session import ReferenceChoice
 from faceswap_desktop.core.media.video_io import VideoReader
 from faceswap_desktop.core.media.video_writer import EncodeOptions
 from faceswap_desktop.qt.main_window import MainWindow
-from faceswap_desktop.qt.people_map_panel import merged_ranges
+from faceswap_desktop.qt.people_map_panel import MorePeoplePanel, merged_ranges
 from faceswap_desktop.qt.video_export_dialog import VideoExportChoice
 
 LACAMOIRE = BIDEN.parents[1] / "alex_lacamoire" / "alex_lacamoire1.jpg"
@@ -107,3 +109,31 @@ def test_two_source_identities_replace_two_cast_members_in_preview_and_export(  
     picker.setCurrentIndex(1)
     assert model.plotted_person == 3 and model.plotted_identity() == model.people_identity[3]
     assert model.plotted_identity() != model.identity
+
+
+def _cast(people: int) -> Cast:
+    thumbnail = np.full((16, 16, 3), 128, np.uint8)
+    members = tuple(
+        CastMember(n, (), thumbnail, 0, 30, 1.0, 80.0, ((0, 29),), 1.0 / n, 1) for n in range(1, people + 1)
+    )
+    return Cast(Path("clip.mp4"), 100, 30.0, 360, 3, "fake", members)
+
+
+def test_a_restored_mapping_waits_for_the_cast_and_survives_the_snapshot(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    panel = MorePeoplePanel()
+    qtbot.addWidget(panel)
+    changes: list[int] = []
+    panel.changed.connect(lambda: changes.append(1))
+    photos = (tmp_path / "a.jpg", tmp_path / "b.jpg")
+    panel.restore([(photos, 3), ((tmp_path / "c.jpg",), 9)])
+    assert panel.mappings() == () and not changes  # no cast yet: nothing to map to
+    panel.set_cast(_cast(4), main_person=1)
+    assert panel.mappings() == (PersonSources(photos, 3),)  # person 9 is not in this cast: dropped
+    assert changes and panel.labels[0].text() == "a.jpg +1"
+    panel.reset()
+    assert panel.mappings() == () and panel.pending == []
+
+    video = VideoState(position=5, more_people=((tuple(str(p) for p in photos), 3),))
+    snapshot = SessionSnapshot(target="clip.mp4", video=video)
+    assert snapshot_from_dict(snapshot.to_dict()) == snapshot
+    assert "more people replaced: 3" in snapshot.describe()
