@@ -12,6 +12,7 @@ the file's content hash, the scan settings and the embedder.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import logging
 import math
@@ -45,7 +46,7 @@ from ..core.video.temporal import SceneCutDetector
 
 log = logging.getLogger(__name__)
 
-CAST_VERSION = 2
+CAST_VERSION = 3
 """Bumped whenever the scan's results change for the same settings (old cache entries are ignored)."""
 THUMBNAIL_PX = 128
 
@@ -228,12 +229,19 @@ def scan_cast(
     stride = sample_stride(info.frame_count, fps, options)
     linker, cuts = TrackLinker(), SceneCutDetector()
     views: dict[int, _TrackViews] = {}
+    cut_frames: list[int] = []
+    """Every frame is checked for a cut (a histogram of a 160 px copy: 0.9 ms a frame at 360p, 5.5 ms at
+    1080p, measured on the loaded 2-core machine; the scan decodes every frame anyway), not only the
+    samples: the people's ranges then end and start at the frame the shot changes."""
     started = time.perf_counter()
     for done, (index, image) in enumerate(reader.frames(0, info.frame_count), start=1):
         if cancel is not None and cancel.is_set():
             raise Cancelled("cast scan cancelled")
+        if cuts.is_cut(image):
+            cut_frames.append(index)
         if index % stride == 0:
-            ended = linker.cut() if cuts.is_cut(image) else []
+            cut_since_sample = bool(cut_frames) and cut_frames[-1] > index - stride
+            ended = linker.cut() if cut_since_sample else []
             faces = unique_faces(detector.detect_faces(image))
             sightings = [Sighting(index, f.box, f.size, pose_quality(f)) for f in faces]
             numbers, more = linker.add(sightings)
@@ -253,7 +261,7 @@ def scan_cast(
     labels = cluster_tracks(
         [views[t.number].embeddings for t in tracks], [t.frames for t in tracks], threshold
     )
-    people = _members(tracks, labels, views, stride, info.frame_count, fps, info.height)
+    people = _members(tracks, labels, views, stride, info.frame_count, fps, info.height, cut_frames)
     return Cast(
         reader.path,
         info.frame_count,
@@ -349,22 +357,29 @@ def _members(
     frame_count: int,
     fps: float,
     height: int,
+    cuts: Sequence[int] = (),
 ) -> tuple[CastMember, ...]:
     """One member per label, numbered by presence (ties: the first seen first)."""
     groups: dict[int, list[Track]] = {}
     for track, label in zip(tracks, labels, strict=True):
         groups.setdefault(label, []).append(track)
-    members = [_member(group, views, stride, frame_count, fps, height) for group in groups.values()]
+    members = [_member(group, views, stride, frame_count, fps, height, cuts) for group in groups.values()]
     members.sort(key=lambda m: (-m.presence, m.sightings[0].frame))
     return tuple(dataclasses.replace(member, number=n) for n, member in enumerate(members, start=1))
 
 
 def _member(
-    group: list[Track], views: dict[int, _TrackViews], stride: int, frame_count: int, fps: float, height: int
+    group: list[Track],
+    views: dict[int, _TrackViews],
+    stride: int,
+    frame_count: int,
+    fps: float,
+    height: int,
+    cuts: Sequence[int],
 ) -> CastMember:
     sightings = sorted((s for t in group for s in t.sightings), key=lambda s: s.frame)
     best = max((v for t in group if (v := views[t.number].thumbnail) is not None), key=lambda v: v.quality)
-    ranges = frame_ranges([s.frame for s in sightings], stride, frame_count)
+    ranges = frame_ranges([s.frame for s in sightings], stride, frame_count, cuts)
     screen_frames = sum(last - first + 1 for first, last in ranges)
     return CastMember(
         number=0,
@@ -425,3 +440,18 @@ def identity_hint(cast: Cast, number: int, min_iou: float = 0.5) -> Callable[[in
         return (number in matched) if len(matched) == 1 else None
 
     return hint
+
+
+def on_screen(cast: Cast, number: int, margin: int | None = None) -> Callable[[int], bool]:
+    """Whether cast member ``number`` may be on screen in a frame: within ``margin`` frames (default:
+    twice the scan's stride, so one sample where the detector missed them leaves no hole) of a range
+    where the scan saw them. Elsewhere an export need not look for them."""
+    spread = 2 * cast.stride if margin is None else margin
+    spans = [(first - spread, last + spread) for first, last in cast.person(number).ranges]
+    starts = [first for first, _last in spans]
+
+    def may_appear(frame: int) -> bool:
+        at = bisect.bisect_right(starts, frame) - 1
+        return any(spans[i][0] <= frame <= spans[i][1] for i in (at, at - 1) if i >= 0)
+
+    return may_appear

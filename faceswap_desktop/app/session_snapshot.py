@@ -47,6 +47,8 @@ class VideoState:
     """The cast member chosen (``ReferenceChoice.person``), when one was."""
     keyframes: tuple[tuple[int, Mapping[str, Any]], ...] = ()
     """(frame, settings as a mapping) per keyframe, ascending."""
+    more_people: tuple[tuple[tuple[str, ...], int], ...] = ()
+    """Further source identities: (photos, cast member they replace) each."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,9 @@ class SessionSnapshot:
                 parts.append(f"person chosen at frame {video.reference_frame + 1}")
             elif video.reference_person is not None:
                 parts.append(f"person {video.reference_person} of the cast")
+            if video.more_people:
+                people = ", ".join(str(person) for _photos, person in video.more_people)
+                parts.append(f"more people replaced: {people}")
         return " · ".join(parts) if parts else "nothing"
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,6 +107,9 @@ class SessionSnapshot:
                 "reference_face": video.reference_face,
                 "reference_person": video.reference_person,
                 "keyframes": [[frame, dict(settings)] for frame, settings in video.keyframes],
+                "more_people": [
+                    {"photos": list(photos), "person": person} for photos, person in video.more_people
+                ],
             },
         }
 
@@ -124,6 +132,10 @@ def snapshot_from_dict(data: Mapping[str, Any]) -> SessionSnapshot:
             reference_person=_optional_count(video_data.get("reference_person")),
             keyframes=tuple(
                 (_count(frame), _mapping(settings)) for frame, settings in video_data.get("keyframes", [])
+            ),
+            more_people=tuple(
+                (tuple(_text(photo) for photo in entry["photos"]), _count(entry["person"]))
+                for entry in video_data.get("more_people", [])
             ),
         )
     return SessionSnapshot(

@@ -401,7 +401,7 @@ class VideoExportJob:
                 )
                 if more is not None:
                     outcome = more.swap(
-                        pipeline, settings, outcome, more_tracks, owned or outcome.image is not image
+                        pipeline, settings, outcome, more_tracks, owned or outcome.image is not image, score
                     )
                 return outcome
 

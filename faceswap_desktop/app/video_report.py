@@ -35,6 +35,8 @@ class FrameRecord:
     detected: bool
     similarity_percent: float | None
     similarity_cosine: float | None
+    more: tuple[tuple[int, float | None], ...] = ()
+    """Further mapped people swapped in this frame: (person, similarity percent or None)."""
 
 
 @dataclass
@@ -90,6 +92,10 @@ class ExportReport:
                 detected=outcome.track.detected,
                 similarity_percent=round(similarity.percent, 1) if similarity else None,
                 similarity_cosine=round(similarity.cosine, 4) if similarity else None,
+                more=tuple(
+                    (person, round(s.percent, 1) if (s := outcome.more_similarity.get(person)) else None)
+                    for person in outcome.more_swapped
+                ),
             )
         )
 
@@ -139,7 +145,7 @@ class ExportReport:
             },
         }
         if self.more_people:
-            totals["more_people"] = self.more_people
+            totals["more_people"] = [self._person_totals(entry) for entry in self.more_people]
         if per_frame:
             totals["per_frame"] = [
                 {
@@ -152,7 +158,30 @@ class ExportReport:
                         if r.similarity_percent is not None
                         else {}
                     ),
+                    **(
+                        {"more_people": [_more_entry(person, percent) for person, percent in r.more]}
+                        if r.more
+                        else {}
+                    ),
                 }
                 for r in self.records
             ]
         return totals
+
+    def person_percents(self, person: int) -> list[float]:
+        """Similarity percents measured for further person ``person`` over the export."""
+        return [p for r in self.records for n, p in r.more if n == person and p is not None]
+
+    def _person_totals(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """A further person's summary with their similarity over the frames measured."""
+        percents = self.person_percents(int(entry["person"]))
+        return {
+            **entry,
+            "similarity_frames_measured": len(percents),
+            "similarity_percent_mean": round(statistics.fmean(percents), 1) if percents else None,
+            "similarity_percent_std": round(statistics.pstdev(percents), 2) if len(percents) > 1 else None,
+        }
+
+
+def _more_entry(person: int, percent: float | None) -> dict[str, Any]:
+    return {"person": person, **({"similarity_percent": percent} if percent is not None else {})}

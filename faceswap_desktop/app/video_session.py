@@ -33,7 +33,7 @@ from ..core.media.video_io import VideoSource
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
 from ..core.roles import Recognizer, RecognizerSource
 from ..core.settings import SwapSettings
-from ..core.types import Face, FloatArray, Image
+from ..core.types import Face, FloatArray, Image, Similarity
 from ..core.video.temporal import SCENE_CUT_THRESHOLD, colour_histogram
 from ..core.video.tracking import (
     FaceTracker,
@@ -43,7 +43,7 @@ from ..core.video.tracking import (
     TrackingDetector,
     TrackResult,
 )
-from .cast import CancelToken, Cast, identity_hint, person_views
+from .cast import CancelToken, Cast, identity_hint, on_screen, person_views
 from .cast_cache import load_or_scan_cast
 from .context import AppContext
 
@@ -100,6 +100,8 @@ class Reference:
     view, which may be another frame."""
     hint: IdentityHint | None = None
     """What the cast scan knows of who is where (:func:`~.cast.identity_hint`), for the tracker."""
+    on_screen: Callable[[int], bool] | None = None
+    """Where the cast scan saw them (:func:`~.cast.on_screen`): the tracker skips the other frames."""
     provisional: bool = False
     """The default person while the cast is unknown (the largest face of the first frame with one)."""
 
@@ -256,10 +258,11 @@ def _cast_reference(
     view = (best[1], best[2]) if best is not None else (image, face)
     member = cast.person(person) if person is not None else cast.most_present(start, stop)
     hint = identity_hint(cast, member.number) if member is not None else None
+    seen = on_screen(cast, member.number) if member is not None else None
     if defer_embedding:
-        return Reference(index, face, None, image, view, hint)
+        return Reference(index, face, None, image, view, hint, on_screen=seen)
     embedding = embedder.embed(*view) if embedder is not None else None
-    return Reference(index, face, embedding, hint=hint)
+    return Reference(index, face, embedding, hint=hint, on_screen=seen)
 
 
 def _face_near(
@@ -288,7 +291,9 @@ def build_tracker(
     if embedding is None and embedder is not None and reference.image is not None:
         image, face = reference.identity_view or (reference.image, reference.face)
         embedding = lambda: embedder.embed(image, face)  # noqa: E731
-    return FaceTracker(detector, embedder, embedding, accept, reject, options, refitter, reference.hint)
+    return FaceTracker(
+        detector, embedder, embedding, accept, reject, options, refitter, reference.hint, reference.on_screen
+    )
 
 
 @dataclass
@@ -304,6 +309,10 @@ class FrameOutcome:
     """Every face detected in the frame, left to right (previews only; exports track one face)."""
     identity: IdentityBasis = "tracked"
     """How the swapped face was picked as the chosen person (previews; exports say "tracked")."""
+    more_swapped: tuple[int, ...] = ()
+    """Further mapped people (cast numbers) swapped into this frame too (see ``app/person_map.py``)."""
+    more_similarity: dict[int, Similarity] = field(default_factory=dict)
+    """Their measured similarity to their own source, by person (frames scored in an export)."""
 
 
 def swap_tracked_face(
@@ -472,9 +481,11 @@ class VideoSession:
         score: bool = False,
         options: TrackerOptions | None = None,
         is_stale: Callable[[], bool] = lambda: False,
+        each_frame: Callable[[Image, int], None] | None = None,
     ) -> FrameOutcome | None:
         """Frame ``index`` exactly as an export starting at frame ``start`` renders it (None when
-        ``is_stale`` turned true on the way: it is checked between frames).
+        ``is_stale`` turned true on the way: it is checked between frames). ``each_frame(image, n)``
+        sees every frame on the way, in order, after the tracker (the further people's trackers).
 
         :meth:`preview` fits landmarks on the frame alone; the export tracks them (MediaPipe's video-mode
         refit from frame to frame, One Euro smoothing), so a mouth or eye can open differently in the two
@@ -504,6 +515,8 @@ class VideoSession:
                 if is_stale():
                     return None
                 track = tracker.update(frame, number, self.reader.time_of(number))
+                if each_frame is not None:
+                    each_frame(frame, number)
         finally:
             tracker.close()
         assert track is not None and frame is not None

@@ -228,7 +228,9 @@ def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
             how = "picked" if choice.person is not None else "the most present"
             print(f"  person {summary['person']} of {summary['cast_size']} in the cast ({how})")
         for other in summary.get("more_people", []):
-            print(f"  person {other['person']}: {other['frames_swapped']} frames swapped")
+            mean, measured = other.get("similarity_percent_mean"), other.get("similarity_frames_measured")
+            score = f", similarity {mean:.0f}% (mean of {measured} frames)" if mean is not None else ""
+            print(f"  person {other['person']}: {other['frames_swapped']} frames swapped{score}")
         print(f"  content credentials (C2PA): {summary['content_credentials']}")
     sys.stdout.flush()
     return 0

@@ -84,6 +84,14 @@ class CastStrip(QWidget):
         for member, chip in zip(self.cast.people, self.chips, strict=False):
             chip.setChecked(member.number == chosen)
 
+    def set_mapped(self, mapped: dict[int, str]) -> None:
+        """Mark the chips of people replaced by further source identities (``{person: "S2"}``)."""
+        if self.cast is None:
+            return
+        for member, chip in zip(self.cast.people, self.chips, strict=False):
+            tag = f" → {mapped[member.number]}" if member.number in mapped else ""
+            chip.setText(f"{member.number} · {member.seconds:.1f} s{tag}")
+
     def _on_clicked(self, number: int) -> None:
         self.set_chosen(number)
         self.person_clicked.emit(number)

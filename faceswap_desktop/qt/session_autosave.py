@@ -47,6 +47,9 @@ def take_snapshot(window: MainWindow) -> SessionSnapshot:
             reference_face=reference.face_index,
             reference_person=reference.person,
             keyframes=tuple((frame, settings.to_dict()) for frame, settings in model.track.keys),
+            more_people=tuple(
+                (tuple(str(photo) for photo in m.sources), m.person) for m in video.more_people.mappings()
+            ),
         )
     return SessionSnapshot(
         sources=sources,
@@ -84,6 +87,7 @@ class SessionAutosave(QObject):
             model.keyframes_changed,
             model.position_changed,
             window.video.reference_changed,
+            window.video.more_people.changed,
         ):
             signal.connect(self.schedule)
         model.video_changed.connect(self._on_video_opened)
@@ -153,6 +157,9 @@ class SessionAutosave(QObject):
         elif state.reference_person is not None:
             # Applied as soon as the video's cast is known (its previews wait for it until then).
             video.set_reference(ReferenceChoice(person=state.reference_person))
+        # Also once the cast is known (a mapping names cast members).
+        restored = [(tuple(Path(p) for p in photos), person) for photos, person in state.more_people]
+        video.more_people.restore(restored)
 
 
 class RestoreDialog(QDialog):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -64,6 +65,12 @@ class TimelineWidget(QFrame):
             "mdi6.key-plus", "Keyframe the current blend settings at this frame (K)", "Key"
         )
         self.unkey_button = _tool("mdi6.key-remove", "Remove the keyframe at this frame (Shift+K)")
+        self.plot_picker = QComboBox()
+        self.plot_picker.setToolTip("Whose identity the plot shows: each person replaced has their own")
+        self.plot_picker.setVisible(False)  # shown when several people are replaced
+        self.plot_picker.currentIndexChanged.connect(
+            lambda _i: self.model.plot_person(self.plot_picker.currentData())
+        )
         self.export_button = QPushButton(icon("mdi6.export-variant"), "Export video…")
         self.export_button.setToolTip("Choose codec, quality, audio and range, then queue the export")
         bar = QHBoxLayout()
@@ -75,6 +82,8 @@ class TimelineWidget(QFrame):
         bar.addWidget(self.time_label)
         bar.addSpacing(6)
         bar.addWidget(self.frame_label)
+        bar.addSpacing(8)
+        bar.addWidget(self.plot_picker)
         bar.addStretch(1)
         for widget in (self.in_button, self.out_button, self.clear_range_button, self.range_label):
             bar.addWidget(widget)

@@ -49,6 +49,10 @@ class TimelineModel(QObject):
         self.track = KeyframeTrack()
         self.identity: dict[int, float | None] = {}
         """Frame -> similarity percent; None: the person was not found; NaN: found, not measured."""
+        self.people_identity: dict[int, dict[int, float | None]] = {}
+        """The same for each further mapped person (cast number -> frame -> percent), from exports."""
+        self.plotted_person: int | None = None
+        """Whose identity the plot shows: a further person's cast number, or None (the main person)."""
         self.thumbnails: list[tuple[int, QImage]] = []
         self.playing = False
         self.presence: tuple[tuple[int, int], ...] = ()
@@ -61,6 +65,7 @@ class TimelineModel(QObject):
         self.position, self.in_point, self.out_point = 0, 0, max(len(times) - 1, 0)
         self.track = KeyframeTrack(base)
         self.identity, self.thumbnails, self.presence = {}, [], ()
+        self.people_identity, self.plotted_person = {}, None
         self.set_playing(False)
         self.video_changed.emit()
         self.range_changed.emit(self.in_point, self.out_point)
@@ -150,6 +155,29 @@ class TimelineModel(QObject):
         """Forget every frame's identity (another person is being replaced)."""
         self.identity = {}
         self.identity_changed.emit()
+
+    def set_person_identity(self, person: int, frame: int, value: float) -> None:
+        """Record further person ``person``'s identity in ``frame`` (a percent, or NaN: not measured;
+        a measured percent is never replaced by NaN)."""
+        series = self.people_identity.setdefault(person, {})
+        old = series.get(frame)
+        if math.isnan(value) and old is not None and not math.isnan(old):
+            return
+        series[frame] = value
+        if person == self.plotted_person:
+            self.identity_changed.emit()
+
+    def plot_person(self, person: int | None) -> None:
+        """Plot further person ``person``'s identity (None: the main person's)."""
+        if person != self.plotted_person:
+            self.plotted_person = person
+            self.identity_changed.emit()
+
+    def plotted_identity(self) -> dict[int, float | None]:
+        """The series the identity plot shows (see :attr:`plotted_person`)."""
+        if self.plotted_person is None:
+            return self.identity
+        return self.people_identity.get(self.plotted_person, {})
 
     def set_presence(self, ranges: tuple[tuple[int, int], ...]) -> None:
         """Where the person to replace appears (inclusive frame ranges; empty: not known)."""

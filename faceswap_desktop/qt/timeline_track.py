@@ -153,7 +153,7 @@ class TimelineTrack(QWidget):
         bad, muted = palette_colour(self, "bad"), palette_colour(self, "muted")
         missing = QColor(bad)
         missing.setAlpha(70)
-        for frame, value in self.model.identity.items():
+        for frame, value in self.model.plotted_identity().items():
             x = self.frame_left(frame)
             if value is None:  # the person was not found: a red column stands out
                 painter.fillRect(QRectF(x, rect.top(), bar, rect.height()), missing)
@@ -166,7 +166,7 @@ class TimelineTrack(QWidget):
                     QRectF(x, rect.bottom() - height, bar, height),
                     palette_colour(self, verdict_colour_key(value)),
                 )
-        if not self.model.identity:
+        if not self.model.plotted_identity():
             painter.setPen(muted)
             painter.drawText(
                 rect,
@@ -240,9 +240,10 @@ class TimelineTrack(QWidget):
     def describe(self, frame: int) -> str:
         """The tooltip of a frame on the identity plot."""
         where = f"Frame {frame + 1} · {format_time(self.model.time_of(frame))}"
-        if frame not in self.model.identity:
+        series = self.model.plotted_identity()
+        if frame not in series:
             return f"{where} · not previewed yet"
-        value = self.model.identity[frame]
+        value = series[frame]
         if value is None:
             return f"{where} · the chosen person was not found"
         if math.isnan(value):

@@ -32,6 +32,7 @@ from ..core.media.video_io import VideoInfo
 from .cast_loader import CastLoader
 from .cast_strip import CastStrip
 from .export_flow import confirm_folder, pictures_folder, remember_folder
+from .people_map_panel import MorePeoplePanel, merged_ranges
 from .timeline import TimelineWidget
 from .timeline_model import NOT_MEASURED, TimelineModel
 from .video_export_dialog import VideoExportChoice, VideoExportDialog
@@ -90,6 +91,10 @@ class VideoWorkspace(QObject):
         )
         self.cast_strip = CastStrip()
         window.target_panel.add_video_widget(self.cast_strip)
+        # Further source identities, each mapped to a cast member, under the source photos.
+        self.more_people = MorePeoplePanel()
+        self.more_people.setVisible(False)
+        window.source_panel.layout().addWidget(self.more_people)
         self.model = TimelineModel(self)
         self.timeline = TimelineWidget(self.model)
         self.timeline.setVisible(False)
@@ -127,6 +132,7 @@ class VideoWorkspace(QObject):
         self.casts.cast_progress.connect(self._on_cast_progress)
         self.casts.cast_failed.connect(self._on_cast_failed)
         self.cast_strip.person_clicked.connect(self.choose_cast_person)
+        self.more_people.changed.connect(self._on_mapping_changed)
         self.view.installEventFilter(self)
         self.view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # so its keys can reach the timeline
 
@@ -151,6 +157,8 @@ class VideoWorkspace(QObject):
         self.reference, self.cast = ReferenceChoice(), None
         self.model.set_video(opened.times, opened.info.duration, self.session.settings)
         self.cast_strip.set_scanning(0, 0)
+        self.more_people.reset()  # another video, another cast
+        self.more_people.setVisible(True)
         self.casts.load(opened.path)
         if opened.info.partial:  # say so now, not only when an export is refused
             self.window.show_error(opened.info.partial_message(), "warning")
@@ -184,6 +192,8 @@ class VideoWorkspace(QObject):
         self.path, self.info, self.last_result = None, None, None
         self.reference, self.cast = ReferenceChoice(), None
         self.casts.cancel()
+        self.more_people.reset()
+        self.more_people.setVisible(False)
         self.timeline.setVisible(False)
         self.window.target_panel.hide_video_faces()
         self.window.analysis.submit(self.engine.close, lambda _v: None, lambda _e: None)
@@ -204,6 +214,7 @@ class VideoWorkspace(QObject):
             provider=components.provider,
             export_start=self.model.in_point,
             cast=self.cast,
+            more_people=self.more_people.mappings(),
         )
 
     def request_preview(self) -> None:
@@ -353,6 +364,7 @@ class VideoWorkspace(QObject):
             return
         self.cast = cast
         self.cast_strip.set_cast(cast, self.chosen_person())
+        self.more_people.set_cast(cast, self.chosen_person())
         self._show_presence()
         self.request_preview()  # the default person is no longer provisional
 
@@ -365,11 +377,36 @@ class VideoWorkspace(QObject):
             self.cast_strip.set_failed(message)
 
     def _show_presence(self) -> None:
-        """The timeline marks where the person to replace appears (cast members only)."""
+        """The timeline marks where the people to replace appear (cast members only); the cast chips
+        show who replaces whom."""
         number = self.chosen_person()
-        member = self.cast.person(number) if self.cast is not None and number is not None else None
-        self.model.set_presence(member.ranges if member is not None else ())
+        self.more_people.set_cast(self.cast, number)
+        mapped = {m.person: f"S{row}" for row, m in enumerate(self.more_people.mappings(), start=2)}
+        people = ([number] if number is not None else []) + list(mapped)
+        cast = self.cast
+        self.model.set_presence(merged_ranges([cast.person(n).ranges for n in people]) if cast else ())
         self.cast_strip.set_chosen(number)
+        self.cast_strip.set_mapped(mapped)
+        self._offer_plots(number, mapped)
+
+    def _offer_plots(self, main: int | None, mapped: dict[int, str]) -> None:
+        """One identity plot per person replaced: the timeline's picker lists them (hidden for one)."""
+        picker = self.timeline.plot_picker
+        shown = self.model.plotted_person if self.model.plotted_person in mapped else None
+        picker.blockSignals(True)
+        picker.clear()
+        picker.addItem(f"Identity: person {main}" if main is not None else "Identity: person A", None)
+        for person, tag in mapped.items():
+            picker.addItem(f"Identity: person {person} ({tag})", person)
+        picker.setCurrentIndex(max(picker.findData(shown), 0))
+        picker.blockSignals(False)
+        picker.setVisible(bool(mapped))
+        self.model.plot_person(shown)
+
+    def _on_mapping_changed(self) -> None:
+        """A further source identity was added, removed or mapped to another cast member."""
+        self._show_presence()
+        self.request_preview()
 
     # -- keyframes -----------------------------------------------------------------------------------
     def set_keyframe(self) -> None:
@@ -420,7 +457,8 @@ class VideoWorkspace(QObject):
             encode=choice.encode,
             start=model.time_of(choice.first_frame) if choice.first_frame > 0 else None,
             end=model.time_of(end_frame) if end_frame < model.frame_count else None,
-            reference=self.reference,
+            reference=self._export_reference(),
+            more_people=self.more_people.mappings(),
             engine=self.session.components.engine,
             judge=self.session.components.judge,
             score_every=EXPORT_SCORE_EVERY,
@@ -452,6 +490,16 @@ class VideoWorkspace(QObject):
         remember_folder(self.window, choice.output)
         return info
 
+    def _export_reference(self) -> ReferenceChoice:
+        """The export's main person. With further people mapped, the default is pinned to the person
+        the GUI shows as replaced (the clip's most present): the export's own default, the most present
+        in the exported range, could be a person mapped to another source."""
+        person = self.chosen_person()
+        mapped = self.more_people.mappings()
+        if mapped and self.reference == ReferenceChoice() and person is not None:
+            return ReferenceChoice(person=person)
+        return self.reference
+
     def _drain_records(self, _jobs: list[JobInfo] | None = None) -> None:
         """Move the export's per-frame records onto the identity plot (runs at the runner's 10 Hz)."""
         while True:
@@ -461,6 +509,10 @@ class VideoWorkspace(QObject):
                 return
             if path != self.path:
                 continue
+            for person, percent in record.more:
+                self.model.set_person_identity(
+                    person, record.index, percent if percent is not None else NOT_MEASURED
+                )
             if not record.face_found:
                 self.model.set_identity(record.index, None)
             elif record.similarity_percent is not None:

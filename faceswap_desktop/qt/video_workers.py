@@ -26,6 +26,7 @@ from PySide6.QtGui import QImage
 from ..app.cast import Cast
 from ..app.context import DEFAULT_ENGINE, DEFAULT_JUDGE, AppContext
 from ..app.isolated_judge import PipelineFactory
+from ..app.person_map import MappedPreview, PersonSources
 from ..app.preview import face_crop
 from ..app.video_session import FrameOutcome, IdentityBasis, ReferenceChoice, VideoSession
 from ..core.errors import NoFaceFound
@@ -73,6 +74,8 @@ class VideoPreviewRequest:
     """The first frame an export would write (the in point): a settled render tracks from there."""
     cast: Cast | None = None
     """The video's cast once scanned (:class:`~.cast_loader.CastLoader`; compared by identity)."""
+    more_people: tuple[PersonSources, ...] = ()
+    """Further source identities, each mapped to a cast member (swapped after the main person)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,8 @@ class VideoFrameResult:
     """True for the second result of a request: the check found the first one swapped someone else."""
     score_pending: bool = False
     """True when the frame was shown before its similarity was measured (the second phase measures it)."""
+    more_swapped: tuple[int, ...] = ()
+    """The further mapped people (cast numbers) swapped into this frame."""
 
     @property
     def needs_confirmation(self) -> bool:
@@ -135,6 +140,8 @@ class VideoPreviewEngine:
         self.recognizers = recognizers or context.recognizer
         self.session: VideoSession | None = None
         self._sources: tuple[Path, ...] = ()
+        self._mapped: MappedPreview | None = None
+        """The further people of :attr:`_sources`' requests, prepared (None: to prepare)."""
         self._components: tuple[str, str | None, str] = (DEFAULT_ENGINE, judge, "auto")
         self._reference_error: tuple[ReferenceChoice, NoFaceFound] | None = None
         self.rendered: list[int] = []
@@ -167,7 +174,7 @@ class VideoPreviewEngine:
             pipeline=pipeline,
             recognizers=self.recognizers,
         )
-        self.session, self._sources = session, ()
+        self.session, self._sources, self._mapped = session, (), None
         times = tuple(session.reader.time_of(i) for i in range(session.info.frame_count))
         return OpenedVideo(path, session.info, times, bgr_to_qimage(session.frame(0)))
 
@@ -188,6 +195,7 @@ class VideoPreviewEngine:
                 session.set_source([load_image(path) for path in request.sources])
             self._sources = request.sources
         self._choose_reference(session, request)
+        mapped = self._use_more_people(session, request)
         reference_frame = session.reference.frame_index if session.reference is not None else None
         original = session.frame(request.index)
         if not request.sources:
@@ -219,6 +227,7 @@ class VideoPreviewEngine:
             score=judged and not self.defer_identity,
             defer_identity=self.defer_identity,
         )
+        outcome = mapped.swap_quick(session, outcome, request.settings)
         result = self._result(request, generation, outcome, original, reference_frame, started)
         pending = judged and self.defer_identity and outcome.swapped is not None
         return dataclasses.replace(result, score_pending=True) if pending else result
@@ -245,6 +254,8 @@ class VideoPreviewEngine:
             outcome = session.confirm(
                 request.index, request.settings, score=session.pipeline.judge is not None
             )
+            if outcome is not None and self._mapped is not None:
+                outcome = self._mapped.swap_quick(session, outcome, request.settings)
             if outcome is not None:
                 original = session.frame(request.index)
                 corrected = self._result(
@@ -268,8 +279,9 @@ class VideoPreviewEngine:
         if not 0 <= request.index - request.export_start <= SETTLE_LIMIT or is_stale():
             return None
         started = time.perf_counter()
-        outcome = session.preview_as_export(
-            request.index, request.settings, request.export_start, is_stale=is_stale
+        mapped = self._mapped or MappedPreview((), ())
+        outcome = mapped.swap_as_export(
+            session, request.index, request.settings, request.export_start, is_stale=is_stale
         )
         if outcome is None or is_stale():
             return None
@@ -327,6 +339,7 @@ class VideoPreviewEngine:
             chosen=_index_of(outcome.track.face, outcome.faces),
             reference_frame=reference_frame,
             identity=outcome.identity,
+            more_swapped=outcome.more_swapped,
         )
 
     def _use_components(self, session: VideoSession, request: VideoPreviewRequest) -> None:
@@ -337,8 +350,19 @@ class VideoPreviewEngine:
             return
         self.context.use_provider(request.provider)
         session.pipeline = self.build_pipeline(request.engine, request.judge)
-        session.prepared, self._sources = None, ()
+        session.prepared, self._sources, self._mapped = None, (), None
         self._components = wanted
+
+    def _use_more_people(self, session: VideoSession, request: VideoPreviewRequest) -> MappedPreview:
+        """The request's further people, their photos read and prepared once per mapping (and engine)."""
+        mapped = self._mapped
+        if mapped is None or mapped.mappings != request.more_people:
+            prepared = [
+                session.pipeline.prepare_source([load_image(path) for path in mapping.sources])
+                for mapping in request.more_people
+            ]
+            mapped = self._mapped = MappedPreview(request.more_people, prepared)
+        return mapped
 
     def _choose_reference(self, session: VideoSession, request: VideoPreviewRequest) -> None:
         """Find the person to replace when the choice changed. A choice that finds no face is

@@ -98,6 +98,19 @@ def test_frame_ranges_join_consecutive_samples() -> None:
     assert frame_ranges([4, 5, 6, 9], stride=1, frame_count=10) == [(4, 6), (9, 9)]
 
 
+def test_frame_ranges_end_and_start_at_scene_cuts() -> None:
+    # Shots change at frames 20 and 82; samples every 3rd frame (0, 3, .., 18, then 84, ..).
+    assert frame_ranges([0, 3, 6, 9, 12, 15, 18], stride=3, frame_count=300, cuts=[20, 82]) == [(0, 19)]
+    assert frame_ranges([84, 87, 207, 210], stride=3, frame_count=300, cuts=[20, 82, 211]) == [
+        (82, 89),
+        (207, 210),
+    ]
+    # A sample before a cut stops short of it; the first sample after it starts the shot.
+    assert frame_ranges([3], stride=3, frame_count=100, cuts=[5]) == [(3, 4)]
+    assert frame_ranges([6], stride=3, frame_count=100, cuts=[5]) == [(5, 8)]
+    assert frame_ranges([6], stride=3, frame_count=100, cuts=[6]) == [(6, 8)]
+
+
 def test_pose_quality_prefers_frontal_and_large_views_and_duplicates_are_dropped() -> None:
     assert pose_quality(face(0)) > pose_quality(face(0, nose_dx=8)) > 0
     duplicates = unique_faces([face(0, 0.8), face(2, 0.9), face(100)])

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from faceswap_desktop.app.cast import Cast, CastOptions, identity_hint, person_views, scan_cast
+from faceswap_desktop.app.cast import Cast, CastOptions, identity_hint, on_screen, person_views, scan_cast
 from faceswap_desktop.app.cast_cache import cache_key, cached_cast, load_or_scan_cast
 from faceswap_desktop.app.video_session import ReferenceChoice, find_reference
 from faceswap_desktop.core.errors import BadInput, Cancelled
@@ -66,13 +66,17 @@ def test_hamilton_has_ten_people_and_the_singer_is_the_default(hamilton: Cast) -
     assert [m.number for m in hamilton.people] == list(range(1, 11))
     assert presence(hamilton) == sorted(presence(hamilton), reverse=True)  # most present first
     singer = hamilton.people[0]
-    # His medium shot (frames 84-212) is the most present; the wide shot is person 7 (49 px faces).
-    assert singer.ranges == ((84, 212),) and 84 <= singer.thumbnail_frame <= 212
+    # His medium shot is the most present; the wide shot is person 7 (49 px faces). Ranges run from
+    # cut to cut (the shots change at frames 20, 82 and 211, seen frame by frame), not sample to sample.
+    assert singer.ranges == ((82, 210),) and 84 <= singer.thumbnail_frame <= 210
     assert singer.frames == sum(b - a + 1 for a, b in singer.ranges) >= 120
     assert singer.seconds == pytest.approx(singer.frames / hamilton.fps)
     assert singer.thumbnail.ndim == 3 and max(singer.thumbnail.shape[:2]) <= 128
     wide = hamilton.person(7)
-    assert wide.ranges == ((0, 20),) and wide.mean_size < 60
+    assert wide.ranges == ((0, 19),) and wide.mean_size < 60
+    # An export need not look for the singer far from where the scan saw him (two samples of margin).
+    seen = on_screen(hamilton, 1)
+    assert [seen(n) for n in (75, 76, 82, 210, 216, 217)] == [False, True, True, True, True, False]
     # No wrong merge: nobody seen in the close-up shot (frames 24-83) is seen in the audience shots
     # (from 213) or in the medium shot; the dark audience member (42-83) stands alone.
     for member in hamilton.people:

@@ -182,3 +182,39 @@ def test_a_gap_in_the_chosen_track_puts_identity_in_doubt() -> None:
     # The face is missed by the refit and the detector at frames 20-22, then found again at its place.
     embedder, _ = _run(lambda n: [] if 20 <= n <= 22 else [_face(10.0)], 95, options)
     assert embedder.calls == [29]  # due at the in-doubt cadence after the gap, then never again
+
+
+class _ByPlace:
+    """The face at x=10 is the chosen person; anyone else is not."""
+
+    name = "fake"
+
+    def embed(self, image: np.ndarray, face: Face) -> np.ndarray:
+        return np.array([1.0, 0.0] if face.box[0] == 10.0 else [0.0, 1.0], np.float32)
+
+
+def test_frames_the_cast_says_the_person_is_off_screen_are_not_searched() -> None:
+    # The chosen face is in frames 0-9 and 30-39; the cast saw them in 0-9 and 30-39 only.
+    present = lambda n: n < 10 or 30 <= n < 40  # noqa: E731
+    detector = _Scripted(lambda n: [_face(10.0)] if present(n) else [_face(100.0)])
+    hint = lambda n, face: face.box[0] == 10.0  # noqa: E731  (the cast's word on who is who)
+    embedder, reference = _ByPlace(), np.array([1.0, 0.0], np.float32)
+    tracker = FaceTracker(detector, embedder, reference, 0.5, 0.2, hint=hint, on_screen=present)
+    grey = np.full((90, 160, 3), 100, np.uint8)
+    found, searched = [], []
+    for n in range(45):
+        detector.frame = n
+        before = detector.detections
+        found.append(tracker.update(grey, n, n / 30).face is not None)
+        searched.append(detector.detections > before)
+    assert found == [present(n) for n in range(45)]
+    # Lost at frame 10 (the refit finds nothing, a detection finds only someone else); then no detection
+    # at all until the cast says they may be back.
+    assert not any(searched[11:30]) and searched[10] and searched[30]
+    # Without the cast's ranges, every frame without them is searched.
+    detector = _Scripted(lambda n: [_face(10.0)] if present(n) else [_face(100.0)])
+    tracker = FaceTracker(detector, embedder, reference, 0.5, 0.2, hint=hint)
+    for n in range(45):
+        detector.frame = n
+        tracker.update(grey, n, n / 30)
+    assert detector.detections >= 20 + 1

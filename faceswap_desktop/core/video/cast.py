@@ -16,6 +16,7 @@ two people together.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -260,14 +261,28 @@ def cluster_tracks(
     return labels
 
 
-def frame_ranges(frames: Sequence[int], stride: int, frame_count: int) -> list[tuple[int, int]]:
+def frame_ranges(
+    frames: Sequence[int], stride: int, frame_count: int, cuts: Sequence[int] = ()
+) -> list[tuple[int, int]]:
     """Inclusive (first, last) frame ranges covered by sightings in these sampled frames: consecutive
-    samples (``stride`` apart) join, each sample stands for ``stride`` frames."""
+    samples (``stride`` apart) join, each sample stands for ``stride`` frames.
+
+    ``cuts``: the first frames of new shots (every frame checked, not only the samples). A sample then
+    stands for its frames up to the next cut only, and the first sample of a shot also for the shot's
+    frames before it: a person's range ends and starts with their shot, not up to ``stride - 1``
+    frames off."""
+    ordered_cuts = sorted(cuts)
     ranges: list[tuple[int, int]] = []
     for frame in sorted(set(frames)):
+        after = bisect.bisect_right(ordered_cuts, frame)
         last = min(frame + stride - 1, frame_count - 1)
-        if ranges and frame <= ranges[-1][1] + 1:
+        if after < len(ordered_cuts):
+            last = min(last, ordered_cuts[after] - 1)
+        first = frame
+        if after > 0 and ordered_cuts[after - 1] > frame - stride:
+            first = ordered_cuts[after - 1]  # the shot began after the previous sample
+        if ranges and first <= ranges[-1][1] + 1:
             ranges[-1] = (ranges[-1][0], max(ranges[-1][1], last))
         else:
-            ranges.append((frame, last))
+            ranges.append((first, last))
     return ranges

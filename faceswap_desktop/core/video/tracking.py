@@ -151,13 +151,17 @@ class FaceTracker:
         options: TrackerOptions | None = None,
         refitter: LandmarkRefitter | None = None,
         hint: IdentityHint | None = None,
+        on_screen: Callable[[int], bool] | None = None,
     ) -> None:
         """``reference``: the chosen person's embedding, or a function computing it on the first check
         that needs one. ``refitter`` refits the chosen face between detections (default: the detector's
         :meth:`~TrackingDetector.landmarks_in_box`); one with a ``reset()`` method is reset after a
         scene cut and when the chosen person changes, and the tracker's :meth:`close` closes it.
         ``hint`` answers identity checks it knows the answer to without embedding (a cast scan's
-        sightings): a check it settles costs nothing, the others embed as usual."""
+        sightings): a check it settles costs nothing, the others embed as usual. ``on_screen(n)`` is
+        False where the chosen person is known to be off screen in frame ``n`` (a cast scan's ranges):
+        while they are not tracked there, the frame is not searched for them (no detection of every
+        face, no identity check); a person already tracked is followed whatever it says."""
         self.detector, self.embedder = detector, embedder
         self.refitter: LandmarkRefitter = refitter if refitter is not None else detector
         self.accept, self.reject = accept, reject
@@ -175,6 +179,7 @@ class FaceTracker:
         self._embeddings = 0
         self._refitted: _Track | None = None
         self._hint = hint
+        self._on_screen = on_screen
 
     def _reset_refitter(self) -> None:
         reset = getattr(self.refitter, "reset", None)
@@ -203,6 +208,11 @@ class FaceTracker:
         if target is not self._refitted or cut:
             self._reset_refitter()
             self._refitted = target
+        if target is None and self._on_screen is not None and not self._on_screen(frame_number):
+            # Not tracked and known to be off screen: nobody to look for (a crowd's faces would each
+            # be detected, fitted and perhaps embedded in every such frame).
+            self._tracks.clear()
+            return TrackResult(None, None, 0, False, cut, None, 0)
         detect = cut or target is None or frame_number - self._last_detect >= self.options.detect_every
         if target is not None and not detect:
             refit = self.refitter.landmarks_in_box(frame, target.face.box, target.face.score)

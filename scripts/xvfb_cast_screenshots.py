@@ -1,0 +1,105 @@
+"""Screenshots of the cast of a video and of a two-person mapping, in a real X server (Xvfb).
+
+Usage: ``xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb python
+scripts/xvfb_cast_screenshots.py [--out docs/screenshots]``. Opens ``short_hamilton_clip.mp4`` with
+Biden's photo as the source and waits for the cast scan:
+
+- ``video_cast_chips.png``: the cast chips in the target panel, person 1 (the default, the singer)
+  checked, the playhead on frame 151;
+- ``video_two_people.png``: Biden's photo replaces person 2 (Barack Obama, a chip clicked) and Alex
+  Lacamoire's, added under "More people", person 3 (the woman at the left edge of the audience shot);
+  the playhead rests on frame 229, rendered as the export renders it.
+
+Uses a throw-away config folder and cast cache; nothing leaves this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from screenshots import GROUP_VIDEO, MEDIA, settle, wait_until
+
+from faceswap_desktop.app.context import create_context
+from faceswap_desktop.app.user_settings import CONFIG_DIR_ENV, UserSettings, UserSettingsStore
+from faceswap_desktop.qt.main_window import MainWindow
+from faceswap_desktop.qt.theme import apply_theme
+
+ROOT = Path(__file__).resolve().parents[1]
+BIDEN = MEDIA / "identity/biden/biden2.jpg"
+LACAMOIRE = MEDIA / "identity/alex_lacamoire/alex_lacamoire1.jpg"
+FRAME = 228
+SINGER_FRAME = 150
+WIDTH, HEIGHT = 1600, 1000
+
+
+def shoot(app: QApplication, path: Path) -> None:
+    """The top-left of the X screen (where the window is) into ``path``."""
+    settle(app, 0.8)
+    crop = f"{WIDTH}x{HEIGHT}+0+0"
+    subprocess.run(["import", "-window", "root", "-crop", crop, "+repage", str(path)], check=True)
+    print(f"wrote {path}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="faceswap-castshots-"))
+    os.environ[CONFIG_DIR_ENV] = str(work / "config")
+    os.environ["FACESWAP_CACHE_DIR"] = str(work / "cache")
+    store = UserSettingsStore()
+    store.save(UserSettings(consent_accepted=True, theme="dark"))
+    app = QApplication(sys.argv)
+    apply_theme(app, "dark")
+    window = MainWindow(create_context(), store)
+    window.move(0, 0)
+    window.resize(WIDTH, HEIGHT)
+    window.show()
+    video = window.video
+    try:
+        window.session.add_sources([BIDEN])
+        wait_until(app, lambda: len(window.session.sources) == 1)
+        window.session.set_target(GROUP_VIDEO)
+        wait_until(app, lambda: video.path == GROUP_VIDEO and video.cast is not None, 180)
+
+        def settled(people: tuple[int, ...] = ()) -> bool:
+            shown = video.last_result
+            return (
+                shown is not None
+                and shown.request == video.preview_request()
+                and shown.settled
+                and shown.more_swapped == people
+            )
+
+        video.model.set_position(SINGER_FRAME)
+        wait_until(app, settled, 180)
+        shoot(app, args.out / "video_cast_chips.png")
+
+        video.choose_cast_person(2)
+        video.more_people.add_identity([LACAMOIRE], person=3)
+        # The source dock tall enough to show the further identity's row under the photos.
+        source_dock = next(
+            d for d in window.docks if d.widget() is window.source_panel or "Source" in d.windowTitle()
+        )
+        window.resizeDocks([source_dock], [420], Qt.Orientation.Vertical)
+        video.model.set_position(FRAME)
+        wait_until(app, lambda: settled((3,)), 180)
+        shoot(app, args.out / "video_two_people.png")
+    finally:
+        window.shutdown()
+        window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
