@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..core.errors import BadInput, FaceswapError
 from ..core.settings import SETTING_SPECS, SettingSpec, SwapSettings, settings_from_mapping
+from .batch_cmd import add_batch_parser
 from .cast_cmd import add_cast_parser
 from .models_cmd import add_models_parser
 from .queue_cmd import add_queue_parser
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_models_parser(commands)
     add_queue_parser(commands, add_swap_options)
     add_cast_parser(commands)
+    add_batch_parser(commands, add_swap_options)
     return parser
 
 
@@ -208,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "swap":
             return _run_swap(args)
-        if args.command in ("models", "queue", "cast"):
+        if args.command in ("models", "queue", "cast", "batch"):
             return int(args.handler(args))
         parser.error(f"unknown command {args.command}")
     except FaceswapError as error:
