@@ -47,23 +47,30 @@ class BatchItem:
 
 def expand(pattern: str | Path, extensions: Sequence[str]) -> list[Path]:
     """The files a command-line entry names: a file as it is, a folder's files with ``extensions``
-    (sorted, not recursive), or a glob's matches (sorted). A folder or glob that names nothing is an
-    error; a missing file is kept (its item fails with the reason, the rest of the batch renders)."""
+    (sorted, not recursive), or a glob's matches (sorted; a matching folder gives its files). A folder
+    or glob that names nothing is an error; a missing file is kept (its item fails with the reason, the
+    rest of the batch renders)."""
     path = Path(pattern)
     if path.is_dir():
-        found = sorted(
-            p for p in path.iterdir() if p.suffix.lower() in extensions and not p.name.startswith(".")
-        )
+        found = _folder_files(path, extensions)
         if not found:
             raise BadInput(f"{path} holds no {'/'.join(e.lstrip('.') for e in extensions)} file")
         return found
     text = str(pattern)
     if not path.exists() and _GLOB_CHARACTERS & set(text):
-        matches = sorted(Path(m) for m in glob.glob(text) if not Path(m).is_dir())
+        matches: list[Path] = []
+        for match in sorted(Path(m) for m in glob.glob(text)):
+            matches.extend(_folder_files(match, extensions) if match.is_dir() else [match])
         if not matches:
             raise BadInput(f"{text} matches no file")
         return matches
     return [path]
+
+
+def _folder_files(folder: Path, extensions: Sequence[str]) -> list[Path]:
+    return sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in extensions and not p.name.startswith(".")
+    )
 
 
 def expand_targets(patterns: Sequence[str | Path]) -> list[Path]:

@@ -10,6 +10,7 @@ bytes, which the driver signs and publishes. A task whose worker process dies is
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -160,22 +161,30 @@ class RayExecutor:
             pending[self._remote.options(**self._options(task)).remote(task, *refs)] = task
             if on_state is not None:
                 on_state(task, "submitted")
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
-            for ref in done:
-                task = pending.pop(ref)
-                try:
-                    outcome: TaskOutcome = ray.get(ref)
-                except ray.exceptions.RayError as error:
-                    reason = f"the Ray task failed after {self.retries + 1} attempts: {type(error).__name__}"
-                    yield TaskOutcome(task.key, False, reason, attempts=self.retries + 1)
-                    continue
-                if outcome.data is not None:
-                    suffix = Path(task.spec["output"]).suffix
-                    staged = Path(stage_dir) / f"{secrets.token_hex(6)}.{task.kind}{suffix}"
-                    staged.write_bytes(outcome.data)
-                    outcome.data, outcome.staged = None, str(staged)
-                yield outcome
+        try:
+            while pending:
+                done, _ = ray.wait(list(pending), num_returns=1)
+                for ref in done:
+                    task = pending.pop(ref)
+                    yield self._outcome(ref, task, stage_dir)
+        finally:
+            for ref in pending:  # interrupted (Ctrl-C, a cancelled job): the cluster stops them too
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
+
+    def _outcome(self, ref: Any, task: Task, stage_dir: str) -> TaskOutcome:
+        ray = self._ray
+        try:
+            outcome: TaskOutcome = ray.get(ref)
+        except ray.exceptions.RayError as error:
+            reason = f"the Ray task failed after {self.retries + 1} attempts: {type(error).__name__}"
+            return TaskOutcome(task.key, False, reason, attempts=self.retries + 1)
+        if outcome.data is not None:
+            suffix = Path(task.spec["output"]).suffix
+            staged = Path(stage_dir) / f"{secrets.token_hex(6)}.{task.kind}{suffix}"
+            staged.write_bytes(outcome.data)
+            outcome.data, outcome.staged = None, str(staged)
+        return outcome
 
     def _blob(self, path: str, blobs: dict[str, Any]) -> Any:
         if path not in blobs:

@@ -20,7 +20,6 @@ import logging
 import os
 import secrets
 import shutil
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +73,7 @@ class ItemResult:
     reason: str = ""
     identity_percent: float | None = None
     seconds: float = 0.0
+    """Worker time of the item's tasks (a video's segments added up), not counting the wait for a worker."""
     attempts: int = 0
     tasks: int = 0
     details: dict[str, Any] = field(default_factory=dict)
@@ -129,7 +129,6 @@ class _Pending:
     item: BatchItem
     request: PhotoSwapRequest | VideoExportRequest
     result: ItemResult
-    started: float
     plan: SegmentPlan | None = None
     parts: dict[int, Path] = field(default_factory=dict)
     remaining: int = 1
@@ -197,7 +196,6 @@ def run_batch(
                 continue
             _absorb(entry, task, outcome, stage)
             if entry.result.status in ("done", "failed"):
-                entry.result.seconds = time.perf_counter() - entry.started
                 finish(entry.result)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -207,7 +205,7 @@ def run_batch(
 def _prepare(context: AppContext, item: BatchItem, result: ItemResult, options: BatchOptions) -> _Pending:
     assert item.spec is not None
     request = JobSpec.from_dict(item.spec).runnable_request()
-    entry = _Pending(item, request, result, time.perf_counter())
+    entry = _Pending(item, request, result)
     if isinstance(request, VideoExportRequest) and options.segment_seconds is not None:
         entry.plan = plan_segments(context, request, options.segment_seconds, options.overlap_frames)
         if entry.plan is not None:
@@ -248,6 +246,7 @@ def _absorb(entry: _Pending, task: Task, outcome: TaskOutcome, stage: Path) -> N
     join the video when its last segment is in."""
     result, request = entry.result, entry.request
     result.attempts = max(result.attempts, outcome.attempts)
+    result.seconds += outcome.seconds
     if not outcome.ok or outcome.staged is None:
         result.status, result.reason = "failed", outcome.reason or "no output"
         return

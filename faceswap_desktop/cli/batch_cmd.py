@@ -18,6 +18,7 @@ import contextlib
 import copy
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -212,17 +213,20 @@ def run_batch_command(args: argparse.Namespace) -> int:
     # Ray's driver prints its workers' and raylet's messages to stdout: the run's own output goes to
     # stderr, so that stdout holds the summary alone (--json stays parseable).
     context = create_context(args.provider)
+    started = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):
         results = run_batch(context, items, executor, output_dir, options, on_item=report)
+    elapsed = time.perf_counter() - started
     if args.json:
+        totals = {**_totals(results), "elapsed_seconds": round(elapsed, 2)}
         print(
             json.dumps(
-                {"executor": executor.name, "items": [r.to_dict() for r in results], **_totals(results)},
-                indent=2,
+                {"executor": executor.name, "items": [r.to_dict() for r in results], **totals}, indent=2
             )
         )
     else:
         _print_table(results)
+        print(f"{elapsed:.1f} s")
     return EXIT_SOME_FAILED if any(r.status == "failed" for r in results) else 0
 
 

@@ -31,6 +31,8 @@ def test_targets_come_from_files_folders_and_globs(tmp_path: Path) -> None:
     assert expand_targets([tmp_path / "in"]) == [a_png, b_jpg, clip]  # sorted, media only
     # In the order given, each once.
     assert expand_targets([str(tmp_path / "in" / "*.jpg"), a_png, b_jpg]) == [b_jpg, a_png]
+    c_jpg = _touch(tmp_path / "in2", "c.jpg")[0]
+    assert expand_targets([str(tmp_path / "in*")]) == [a_png, b_jpg, clip, c_jpg]  # matched folders' files
     assert expand_targets([tmp_path / "missing.jpg"]) == [tmp_path / "missing.jpg"]  # fails as an item
     with pytest.raises(BadInput, match="matches no file"):
         expand_targets([str(tmp_path / "in" / "*.webp")])
