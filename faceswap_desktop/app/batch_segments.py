@@ -3,7 +3,9 @@
 Cuts fall on the input's keyframes (a segment's decoding starts there without reading what precedes
 it), at least ``segment_frames`` apart. Each segment decodes ``overlap`` frames before its first output
 frame and only tracks them, so that the tracker's detection cadence and landmark smoothing have warmed
-up when the segment's first frame is swapped (see ``VideoExportJob(write_from=...)``).
+up when the segment's first frame is swapped (see ``VideoExportJob(write_from=...)``); the warm-up
+starts on the tracker's detection phase of a single export (every ``detect_every`` frames from the
+export's start), so that in a steady shot both detect on the same frames.
 
 The driver picks the person to replace once for the whole range, as a single export does (the cast's
 most present person, ``--person N``, or a face of a frame), and sends their identity embedding with
@@ -110,6 +112,10 @@ def plan_segments(
         for number, cut in enumerate(cuts):
             segment_stop = cuts[number + 1] if number + 1 < len(cuts) else stop
             warm = max(start, cut - overlap)
+            # On the export's full-detection phase: in a shot that runs on from before the segment, the
+            # single export detects at start, start + N, ... (N = detect_every); a warm-up off that phase
+            # detects on other frames and its landmarks differ by a pixel or two for the whole shot.
+            warm -= (warm - start) % max(request.tracker.detect_every, 1)
             if warm <= reference.frame_index < segment_stop:
                 choice = picked
             elif cast is not None and person is not None:

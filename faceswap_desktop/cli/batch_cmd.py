@@ -40,6 +40,7 @@ def add_batch_parser(commands: Any, add_swap_options: Callable[[argparse.Argumen
     )
     add_swap_options(batch)
     batch.add_argument("--output", help=argparse.SUPPRESS, default=None)
+    batch.add_argument("--report", help=argparse.SUPPRESS, default=None)  # per-frame reports: swap only
     batch.add_argument(
         "--target",
         action="append",
@@ -175,6 +176,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
         raise BadInput("--target is required (a photo, video, folder or glob)")
     if args.output_dir is None:
         raise BadInput("--output-dir is required")
+    if args.output is not None or args.report is not None:
+        raise BadInput("batch writes into --output-dir (--output and --report are swap's options)")
     if args.workers is not None and args.workers < 1:
         raise BadInput(f"--workers {args.workers}: at least 1")
     people = expand_people(args.source or [])

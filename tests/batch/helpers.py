@@ -55,3 +55,24 @@ def decoded(path: Path) -> tuple[list[float], list[np.ndarray], float]:
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
     return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def loop_clip(source: Path, output: Path, loops: int) -> Path:
+    """``source``'s video packets ``loops`` times one after the other (a remux: each loop starts on a
+    keyframe, and the face stays in view across the loop's seam)."""
+    with av.open(str(source)) as first:
+        packets = [p for p in first.demux(first.streams.video[0]) if p.pts is not None]
+        span = max(p.pts + (p.duration or 0) for p in packets) - min(p.pts for p in packets)
+    with av.open(str(source)) as reader, av.open(str(output), "w") as writer:
+        in_stream = reader.streams.video[0]
+        out_stream = writer.add_stream_from_template(in_stream)
+        for loop in range(loops):
+            reader.seek(0)
+            for packet in reader.demux(in_stream):
+                if packet.pts is None:
+                    continue
+                packet.pts += loop * span
+                packet.dts = None if packet.dts is None else packet.dts + loop * span
+                packet.stream = out_stream
+                writer.mux(packet)
+    return output
