@@ -179,6 +179,7 @@ class RayExecutor:
         except ray.exceptions.RayError as error:
             reason = f"the Ray task failed after {self.retries + 1} attempts: {type(error).__name__}"
             return TaskOutcome(task.key, False, reason, attempts=self.retries + 1)
+        outcome.attempts = None  # Ray does not tell how often it ran the task again
         if outcome.data is not None:
             suffix = Path(task.spec["output"]).suffix
             staged = Path(stage_dir) / f"{secrets.token_hex(6)}.{task.kind}{suffix}"

@@ -74,7 +74,8 @@ class ItemResult:
     identity_percent: float | None = None
     seconds: float = 0.0
     """Worker time of the item's tasks (a video's segments added up), not counting the wait for a worker."""
-    attempts: int = 0
+    attempts: int | None = 0
+    """Worker runs of the item's tasks (the most of any); None on Ray (see ``TaskOutcome.attempts``)."""
     tasks: int = 0
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -245,7 +246,8 @@ def _absorb(entry: _Pending, task: Task, outcome: TaskOutcome, stage: Path) -> N
     """Take one finished task into its item: publish a photo or whole video, collect a segment and
     join the video when its last segment is in."""
     result, request = entry.result, entry.request
-    result.attempts = max(result.attempts, outcome.attempts)
+    if result.attempts is not None:
+        result.attempts = None if outcome.attempts is None else max(result.attempts, outcome.attempts)
     result.seconds += outcome.seconds
     if not outcome.ok or outcome.staged is None:
         result.status, result.reason = "failed", outcome.reason or "no output"

@@ -98,7 +98,9 @@ class TaskOutcome:
     data: bytes | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
-    attempts: int = 1
+    attempts: int | None = 1
+    """Runs of the task (None: unknown, as on Ray, which retries a dead worker's task inside the
+    cluster without telling how often)."""
     worker: str = ""
 
 
