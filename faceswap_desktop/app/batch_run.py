@@ -20,7 +20,7 @@ import logging
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -149,25 +149,35 @@ def run_batch(
 ) -> list[ItemResult]:
     """Render ``items`` into ``output_dir`` with ``executor``; one failed item never stops the others.
     Returns one result per item, in the items' order."""
+    results = {item.name: item for item in items}
+    finished: dict[str, ItemResult] = {}
+    for result in iter_batch(context, items, executor, output_dir, options, on_task):
+        finished[result.name] = result
+        if on_item is not None:
+            on_item(result)
+    return [finished[name] for name in results]
+
+
+def iter_batch(
+    context: AppContext,
+    items: Sequence[BatchItem],
+    executor: Executor,
+    output_dir: Path,
+    options: BatchOptions | None = None,
+    on_task: Callable[[Task, str], None] | None = None,
+) -> Generator[ItemResult, None, None]:
+    """Render ``items``, yielding each item's result as it is final (skipped and unplannable items
+    first). Closing the iterator early (a cancelled job) stops the executor and removes the staging
+    folder; what was published stays, and a re-run renders the rest."""
     options = options or BatchOptions()
     output_dir.mkdir(parents=True, exist_ok=True)
     state = BatchState(output_dir)
-    results = {
-        item.name: ItemResult(item.name, item.kind, str(item.target), str(item.output)) for item in items
-    }
     pending: dict[str, _Pending] = {}
     tasks: list[Task] = []
-
-    def finish(result: ItemResult) -> None:
-        state.record(result)
-        if on_item is not None:
-            on_item(result)
-
     for item in items:
-        result = results[item.name]
+        result = ItemResult(item.name, item.kind, str(item.target), str(item.output))
         if item.error or item.spec is None:
             result.status, result.reason = "failed", item.error or "not described"
-            finish(result)
         elif item.output.exists() and not options.overwrite:
             earlier = state.items.get(item.name, {})
             result.status, result.reason = (
@@ -175,21 +185,23 @@ def run_batch(
                 "the output exists (pass --overwrite to render it again)",
             )
             result.identity_percent = earlier.get("identity_percent")
-            finish(result)
         else:
             try:
                 entry = _prepare(context, item, result, options)
             except FaceswapError as error:
                 result.status, result.reason = "failed", str(error)
-                finish(result)
+            else:
+                pending[item.name] = entry
+                tasks.extend(_tasks(item, entry, options))
                 continue
-            pending[item.name] = entry
-            tasks.extend(_tasks(item, entry, options))
+        state.record(result)
+        yield result
     stage = output_dir / STATE_FOLDER / f"run-{os.getpid()}-{secrets.token_hex(3)}"
     stage.mkdir(parents=True, exist_ok=True)
     owner = {task.key: task for task in tasks}
+    outcomes = executor.run(tasks, str(stage), on_task)
     try:
-        for outcome in executor.run(tasks, str(stage), on_task):
+        for outcome in outcomes:
             task = owner[outcome.key]
             entry = pending[task.item]
             if entry.result.status == "failed":  # an earlier segment failed the item
@@ -197,10 +209,13 @@ def run_batch(
                 continue
             _absorb(entry, task, outcome, stage)
             if entry.result.status in ("done", "failed"):
-                finish(entry.result)
+                state.record(entry.result)
+                yield entry.result
     finally:
+        close = getattr(outcomes, "close", None)
+        if close is not None:
+            close()  # the executor's own clean-up: pool shut down, Ray tasks cancelled
         shutil.rmtree(stage, ignore_errors=True)
-    return [results[item.name] for item in items]
 
 
 def _prepare(context: AppContext, item: BatchItem, result: ItemResult, options: BatchOptions) -> _Pending:
