@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench screenshots clean
+.PHONY: run test lint bench screenshots clean package package-test
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.10-3.14 is required and none was found on PATH. Install one:"; \
@@ -33,8 +33,8 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check faceswap_desktop tests benchmarks scripts
-	$(BIN)/ruff format --check faceswap_desktop tests benchmarks scripts
+	$(BIN)/ruff check faceswap_desktop tests benchmarks scripts packaging
+	$(BIN)/ruff format --check faceswap_desktop tests benchmarks scripts packaging
 	$(BIN)/lint-imports
 	$(BIN)/mypy faceswap_desktop/core faceswap_desktop/inference faceswap_desktop/app
 
@@ -43,6 +43,28 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/screenshots.py
+
+# The Linux download: a PyInstaller one-folder build wrapped with its desktop entry, icons and metainfo
+# (packaging/README.md; Windows and macOS are built by .github/workflows/package.yml on those systems).
+PACKAGE_STAMP := $(VENV)/.package-stamp
+VERSION = $(shell $(BIN)/python -c 'import faceswap_desktop; print(faceswap_desktop.__version__)')
+TARBALL_DIR = build/faceswap-desktop-$(VERSION)-linux-x86_64
+
+$(PACKAGE_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,package]'
+	@touch $(PACKAGE_STAMP)
+
+package: $(PACKAGE_STAMP)
+	rm -rf build/dist build/work
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath build/dist --workpath build/work \
+		packaging/faceswap-desktop.spec
+	$(BIN)/python packaging/linux/make_tarball.py
+
+# Smoke-tests the download itself: the archive is unpacked afresh and run from there, in a sandboxed home.
+package-test: package
+	rm -rf build/unpacked && mkdir -p build/unpacked
+	tar -xzf $(TARBALL_DIR).tar.gz -C build/unpacked
+	$(BIN)/python packaging/smoke_test.py --bundle build/unpacked/$(notdir $(TARBALL_DIR)) --shots build/smoke
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

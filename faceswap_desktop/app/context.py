@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 DEFAULT_ENGINE = "mesh"
 DEFAULT_JUDGE = "dlib"
 DEFAULT_DETECTOR = "mediapipe"
+SCRFD_DETECTORS = ("scrfd", "scrfd_10g")
+"""Detector ids whose faces already carry SCRFD keypoints."""
 
 MOBILEFACENET_ENV = "FACESWAP_MOBILEFACENET"
 """Path of the small MobileFaceNet ONNX judge, when the user or the tests have it."""
@@ -104,6 +106,28 @@ class AppContext:
         log.info("execution provider set to %s; sessions will be rebuilt", provider)
         return True
 
+    def aligned_swapper(self, engine: str, detector: str) -> Swapper:
+        """The engine, aligned on SCRFD keypoints when it is a learned swapper, the detector is not
+        SCRFD and an SCRFD model is installed (the keypoints those swappers were trained on); the mesh
+        engine and SCRFD-detected faces are used as they are."""
+        from ..inference.scrfd_keypoints import ScrfdKeypointSwapper
+        from .models import ModelServices, keypoint_detector
+
+        swapper = self.swapper(engine)
+        if (
+            engine == DEFAULT_ENGINE
+            or detector in SCRFD_DETECTORS
+            or not isinstance(self.models, ModelServices)
+        ):
+            return swapper
+        services = self.models
+        scrfd = self._get("keypoints", services.provider_setting, lambda _id: keypoint_detector(services))
+        if scrfd is None:
+            with self._lock:  # not installed now: look again next time (the user may install it)
+                self._instances.pop(("keypoints", services.provider_setting), None)
+            return swapper
+        return ScrfdKeypointSwapper(swapper, scrfd)  # type: ignore[arg-type]
+
     def independent_judge(self, engine: str, judge: str | None) -> str | None:
         """The judge to use: ``judge``, unless it is the encoder that conditions ``engine`` (that would
         flatter the score), in which case the embedded dlib judge takes over."""
@@ -128,7 +152,7 @@ class AppContext:
         judge = self.independent_judge(engine, judge)
         return FacePipeline(
             detector=self.detector(detector),
-            swapper=self.swapper(engine),
+            swapper=self.aligned_swapper(engine, detector),
             judge=self.recognizer(judge) if judge else None,
             calibrations=self.calibrations,
             enhancer=self.enhancer(restorer) if restorer else None,

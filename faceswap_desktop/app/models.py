@@ -8,9 +8,11 @@ Nothing is loaded at registration: a factory runs when a user first picks the co
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..core.identity import Calibration
 from ..core.roles import Detector, Enhancer, Masker, Recognizer, Swapper
 from ..inference import zoo
 from ..inference.onnx_recognizer import OnnxRecognizer
@@ -18,9 +20,12 @@ from ..inference.providers import normalise_provider_name
 from ..inference.registry import load_registry
 from ..inference.sessions import SessionCache
 from ..inference.store import ModelStore
+from ..inference.user_models import user_model, user_model_kind
 
 if TYPE_CHECKING:
     from .context import AppContext
+
+log = logging.getLogger(__name__)
 
 ARCFACE_NAME = "ArcFace w600k_r50 (512-d)"
 
@@ -63,6 +68,8 @@ class ModelServices:
     """The model store and the session cache, created on first use (they touch the data folder)."""
 
     provider_setting: str = "auto"
+    user_components: dict[str, str] = field(default_factory=dict)
+    """Component id -> role key (engine, judge...) of every registered user model."""
     _store: ModelStore | None = None
     _sessions: SessionCache | None = field(default=None)
 
@@ -133,3 +140,81 @@ def register_onnx_models(context: AppContext, services: ModelServices) -> None:
     context.maskers.register("occluder", occluder)
     context.maskers.register("xseg", xseg)
     context.maskers.register("faceparser", face_parser)
+    register_user_models(context, services)
+
+
+USER_ROLE_KEYS: dict[str, str] = {
+    "swapper": "engine",
+    "recognizer": "judge",
+    "detector": "detector",
+    "restorer": "restorer",
+    "masker": "masker",
+}
+"""Registry role -> the component role key (ComponentChoice field) a user model of that role fills."""
+
+
+def register_user_models(context: AppContext, services: ModelServices) -> list[str]:
+    """Register every user model (``models add``) as a component under its name; returns the names.
+
+    A user swapper conditioned by w600k_r50 (inswapper-style) is never judged by ArcFace, as the
+    built-in inswapper is not; its required models are listed for the model manager's prompts.
+    """
+    from .components import COMPONENT_MODELS
+
+    registries: dict[str, Any] = {
+        "swapper": context.swappers,
+        "recognizer": context.recognizers,
+        "detector": context.detectors,
+        "restorer": context.enhancers,
+        "masker": context.maskers,
+    }
+    names = []
+    for spec in services.store.registry:
+        if not spec.user:
+            continue
+        kind = user_model_kind(services.store, spec.id)
+        registry = registries[spec.role]
+        if spec.id in registry.ids():
+            log.warning("user model %s shadows a component id; skipped", spec.id)
+            continue
+
+        encoder = _judge_id(spec.requires_recognizer) if kind == "inswapper" else None
+
+        def create(name: str = spec.id, kind: str = kind, encoder: str | None = encoder) -> Any:
+            recognizer = context.recognizer(encoder) if encoder else None
+            return zoo.user_component(services.store, services.sessions, name, kind, recognizer)
+
+        registry.register(spec.id, create)
+        needs = (spec.id,) + ((spec.requires_recognizer,) if spec.requires_recognizer else ())
+        COMPONENT_MODELS[(USER_ROLE_KEYS[spec.role], spec.id)] = needs
+        if encoder:
+            CONDITIONING_JUDGE[spec.id] = encoder
+        calibration = user_model(services.store, spec.id).calibration
+        if calibration is not None:  # the recognizer's name is its id (zoo.user_component)
+            context.calibrations.add(Calibration(spec.id, calibration[0], calibration[1]))
+        services.user_components[spec.id] = USER_ROLE_KEYS[spec.role]
+        names.append(spec.id)
+    return names
+
+
+def _judge_id(model_id: str | None) -> str:
+    """The recognizer component id that loads registry model ``model_id`` (a user recognizer's id is
+    its model id)."""
+    return "arcface" if model_id in (None, "w600k_r50") else str(model_id)
+
+
+KEYPOINT_DETECTORS: tuple[str, ...] = ("scrfd_2.5g_bnkps", "det_10g")
+"""SCRFD models whose keypoints align learned swappers, in order of preference (the light one first)."""
+
+
+def keypoint_detector(services: ModelServices) -> Any:
+    """An SCRFD detector to align learned swappers with, or ``None`` when no SCRFD model is installed
+    (the swappers then align on the mesh keypoints)."""
+    from ..inference.scrfd import ScrfdDetector
+    from ..inference.store import ModelStatus
+
+    for model_id in KEYPOINT_DETECTORS:
+        if services.store.status(model_id) is ModelStatus.OK:
+            path = services.store.path_for_loading(model_id)
+            return ScrfdDetector(services.sessions.session(path), name=model_id)
+    return None

@@ -15,6 +15,7 @@ from ..core.errors import BadInput, FaceswapError
 from ..core.settings import SETTING_SPECS, SettingSpec, SwapSettings, settings_from_mapping
 from .batch_cmd import add_batch_parser
 from .cast_cmd import add_cast_parser
+from .live_cmd import add_live_parser
 from .models_cmd import add_models_parser
 from .queue_cmd import add_queue_parser
 from .video_cmd import add_video_options, is_video_target, run_video_swap
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_models_parser(commands)
     add_queue_parser(commands, add_swap_options)
     add_cast_parser(commands)
+    add_live_parser(commands)
     add_batch_parser(commands, add_swap_options)
     return parser
 
@@ -92,7 +94,8 @@ def add_swap_options(swap: argparse.ArgumentParser) -> None:
     swap.add_argument(
         "--engine",
         default="mesh",
-        help="swap engine: mesh (offline, default), inswapper or simswap (download: faceswap-desktop models)",
+        help="swap engine: mesh (offline, default), inswapper, simswap (download: faceswap-desktop models) "
+        "or the name of a swapper you registered with `faceswap-desktop models add`",
     )
     swap.add_argument(
         "--judge",
@@ -198,9 +201,28 @@ def _run_swap(args: argparse.Namespace) -> int:
     return 0
 
 
+def is_cli_command(args: Sequence[str]) -> bool:
+    """True when ``args`` are for the command line (a command, --help, --version), False when they
+    name files for the window to open (``faceswap-desktop photo.jpg``, ``--source A.jpg clip.mp4``)."""
+    parser = build_parser()
+    commands = next(
+        action.choices
+        for action in parser._actions  # argparse keeps its sub-commands only there
+        if isinstance(action, argparse._SubParsersAction)
+    )
+    for arg in args:
+        if arg in ("-v", "--verbose") or arg.startswith("-psn_"):  # -psn_: Finder's, see app/launch.py
+            continue
+        return arg in commands or arg in ("-h", "--help", "--version")
+    return bool(args) and all(
+        arg in ("-v", "--verbose") for arg in args
+    )  # -v alone: the parser says what is missing
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the process exit code (0 ok, 2 bad input, 3 no face, 4 model, 5 disk full,
-    6 a damaged video refused without --allow-partial, 130 interrupted)."""
+    6 a damaged video refused without --allow-partial, 7 a camera missing, busy or lost, 8 a batch that
+    finished with failed items, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -210,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "swap":
             return _run_swap(args)
-        if args.command in ("models", "queue", "cast", "batch"):
+        if args.command in ("models", "queue", "cast", "live", "batch"):
             return int(args.handler(args))
         parser.error(f"unknown command {args.command}")
     except FaceswapError as error:

@@ -7,7 +7,7 @@ A batch file (TOML or JSON) holds the same fields: ``source``, ``target``, ``out
 any ``swap`` option by its long name (``engine = "mesh"``, ``blend = 80``, ``overwrite = true``); options
 on the command line are added to it (repeatable ones) or replace it.
 
-Exit code: 0 when every item is done or skipped, 7 when some failed (each with its reason), 2 for
+Exit code: 0 when every item is done or skipped, 8 when some failed (each with its reason), 2 for
 a batch that cannot be planned.
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 from ..core.errors import BadInput
 from ..core.media.video_writer import CONTAINER_BY_EXTENSION
 
-EXIT_SOME_FAILED = 7
+EXIT_SOME_FAILED = 8
 CONTAINERS = tuple(extension.lstrip(".") for extension in CONTAINER_BY_EXTENSION)
 
 
@@ -36,7 +36,7 @@ def add_batch_parser(commands: Any, add_swap_options: Callable[[argparse.Argumen
         "batch",
         help="swap many sources x targets (files, folders, globs) locally or on a Ray cluster",
         conflict_handler="resolve",  # --target and --output are redefined below
-        epilog="Exit code 7: the batch finished but some items failed (see the table or --json).",
+        epilog="Exit code 8: the batch finished but some items failed (see the table or --json).",
     )
     add_swap_options(batch)
     batch.add_argument("--output", help=argparse.SUPPRESS, default=None)

@@ -1,4 +1,5 @@
-"""``faceswap-desktop models list | download ID | import ID PATH | verify [ID]``.
+"""``faceswap-desktop models list | download ID | import [ID] PATH | add PATH --role R [--name N] |
+remove NAME | verify [ID]``.
 
 Results go to stdout, progress and one-line errors to stderr; the exit status is the error's
 ``FaceswapError.exit_code`` (0 on success, 130 when interrupted).
@@ -12,10 +13,11 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from faceswap_desktop.core.errors import Cancelled, FaceswapError, ModelIntegrityError, ModelMissing
+from faceswap_desktop.core.errors import BadInput, Cancelled, FaceswapError, ModelIntegrityError, ModelMissing
 from faceswap_desktop.inference.download import DownloadProgress
-from faceswap_desktop.inference.registry import load_registry
+from faceswap_desktop.inference.registry import ROLES, load_registry
 from faceswap_desktop.inference.store import ModelStatus, ModelStore, missing_message
+from faceswap_desktop.inference.user_models import USER_LICENCE, add_user_model, remove_user_model
 
 
 def add_models_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,9 +27,31 @@ def add_models_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     commands.add_parser("list", help="every known model with its role, size and status")
     download = commands.add_parser("download", help="download a model (resumes an interrupted download)")
     download.add_argument("model_id", metavar="ID")
-    import_ = commands.add_parser("import", help="copy a model file you already have into the store")
-    import_.add_argument("model_id", metavar="ID")
-    import_.add_argument("path", type=Path, metavar="PATH")
+    import_ = commands.add_parser(
+        "import", help="copy a model file you already have into the store (recognised by its sha256)"
+    )
+    import_.add_argument(
+        "import_args", nargs="+", metavar="[ID] PATH", help="the file (and optionally its ID)"
+    )
+    add = commands.add_parser(
+        "add", help="register your own ONNX model after checking its graph against the role's contract"
+    )
+    add.add_argument("path", type=Path, metavar="PATH")
+    add.add_argument("--role", required=True, choices=list(ROLES), help="what the model does")
+    add.add_argument("--name", help="its name as a component (default: from the file name)")
+    add.add_argument(
+        "--recognizer",
+        metavar="ID",
+        help="swappers: the recognizer whose embeddings condition it (default: w600k_r50 for an "
+        "inswapper-style graph, simswap_arcface_model for a SimSwap-style one)",
+    )
+    calibrate = commands.add_parser(
+        "calibrate", help="fit a user recognizer's likeness gauge on your photos (DIR/<person>/*.jpg)"
+    )
+    calibrate.add_argument("name", metavar="NAME")
+    calibrate.add_argument("folder", type=Path, metavar="DIR")
+    remove = commands.add_parser("remove", help="unregister a user model and delete its stored copy")
+    remove.add_argument("name", metavar="NAME")
     verify = commands.add_parser("verify", help="re-hash installed models (all, or one ID)")
     verify.add_argument("model_id", nargs="?", metavar="ID")
     parser.set_defaults(handler=run_models_command)
@@ -52,8 +76,21 @@ def run_models_command(
             out.write(f"{args.model_id}: ok ({path})\n")
             return 0
         if args.models_command == "import":
-            path = models.import_file(args.model_id, args.path)
-            out.write(f"{args.model_id}: ok ({path})\n")
+            return _import(models, args.import_args, out)
+        if args.models_command == "add":
+            spec = add_user_model(models, args.path, args.role, args.name, args.recognizer)
+            out.write(f"{spec.id}: ok ({models.path(spec.id)}), {spec.role}, {spec.layout}; {USER_LICENCE}\n")
+            return 0
+        if args.models_command == "calibrate":
+            from faceswap_desktop.app.context import create_context
+            from faceswap_desktop.app.user_calibration import calibrate_recognizer
+
+            context = create_context("cpu")  # its store is the default one, where the model was added
+            out.write(calibrate_recognizer(context, args.name, args.folder).describe() + "\n")
+            return 0
+        if args.models_command == "remove":
+            remove_user_model(models, args.name)
+            out.write(f"{args.name}: removed\n")
             return 0
         return _verify(models, args.model_id, out)
     except KeyboardInterrupt:
@@ -64,11 +101,22 @@ def run_models_command(
         return error.exit_code
 
 
+def _import(store: ModelStore, values: list[str], out: TextIO) -> int:
+    if len(values) > 2:
+        raise BadInput("models import takes PATH or ID PATH")
+    source = Path(values[-1])
+    model_id = values[0] if len(values) == 2 else store.identify(source).id
+    path = store.import_file(model_id, source)
+    out.write(f"{model_id}: ok ({path})\n")
+    return 0
+
+
 def _list(store: ModelStore, out: TextIO) -> int:
     rows = [("ID", "ROLE", "SIZE", "STATUS")]
     for spec in store.registry:
         size = f"{spec.size / 1e6:.1f} MB" if spec.size else "?"
-        rows.append((spec.id, spec.role, size, store.status(spec.id).value))
+        status = store.status(spec.id).value
+        rows.append((spec.id, spec.role, size, f"{status} ({USER_LICENCE})" if spec.user else status))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
         padded = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]

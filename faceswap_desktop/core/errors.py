@@ -96,6 +96,16 @@ class ModelMissing(FaceswapError):
     exit_code = 4
 
 
+class CameraUnavailable(FaceswapError):
+    """A camera (or a virtual camera) is missing, busy, or stopped delivering frames (exit code 7)."""
+
+    exit_code = 7
+
+
+class CameraLost(CameraUnavailable):
+    """A camera that was streaming disappeared (unplugged, taken by another program)."""
+
+
 class Cancelled(FaceswapError):
     """A job was cancelled by the user."""
 

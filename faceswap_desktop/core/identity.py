@@ -117,6 +117,11 @@ class CalibrationTable:
     def __init__(self, calibrations: Sequence[Calibration]) -> None:
         self._by_model = {c.model: c for c in calibrations}
 
+    def add(self, calibration: Calibration) -> None:
+        """Add (or replace) the calibration of ``calibration.model`` (a user recognizer's, fitted by
+        ``models calibrate``)."""
+        self._by_model[calibration.model] = calibration
+
     def get(self, model: str) -> Calibration:
         try:
             return self._by_model[model]

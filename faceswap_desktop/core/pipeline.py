@@ -166,12 +166,16 @@ class FacePipeline:
                 else:
                     output = self.swapper.swap(result, faces[index], source.swapper_data, settings)
                 result = output.frame
+            swapped_frame = result
             if self.enhancer is not None and enhance_amount > 0:
                 with _Stopwatch(timings, "enhance"):
                     result = self.enhancer.enhance(result, faces[index], enhance_amount)
             if self.masker is not None:
+                # A face parser segments the swapped face (as FaceFusion and VisoMaster do: the regions
+                # to keep are the new face's); an occluder looks for hands etc. in the target as it was.
+                seen = swapped_frame if getattr(self.masker, "parses_swap", False) else before
                 with _Stopwatch(timings, "occlusion"):
-                    result = keep_occluders(before, result, self.masker.face_mask(before, faces[index]))
+                    result = keep_occluders(before, result, self.masker.face_mask(seen, faces[index]))
         swapped = [
             self._score(frame, result, index, faces[index], source, score, timings) for index in indices
         ]

@@ -98,7 +98,11 @@ class Enhancer(Protocol):
 
 @runtime_checkable
 class Masker(Protocol):
-    """Returns a float32 [0, 1] mask (frame-sized) of the visible, unoccluded face."""
+    """Returns a float32 [0, 1] mask (frame-sized) of the visible, unoccluded face.
+
+    The pipeline passes the target frame as it was before the swap, or, for a masker whose class sets
+    ``parses_swap = True`` (a face parser), the frame with the face just swapped.
+    """
 
     name: str
 

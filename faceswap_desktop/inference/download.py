@@ -12,6 +12,7 @@ import functools
 import hashlib
 import http.client
 import logging
+import os
 import re
 import socket
 import ssl
@@ -177,9 +178,36 @@ class _NoDowngradeRedirectHandler(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+# Where Linux distributions keep their CA bundle (Debian/Ubuntu, Fedora/RHEL, openSUSE, Alpine/Arch).
+SYSTEM_CA_BUNDLES = (
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+)
+
+
+def tls_context(bundles: tuple[str, ...] = SYSTEM_CA_BUNDLES) -> ssl.SSLContext:
+    """A verifying TLS context that finds the system's CA certificates.
+
+    OpenSSL looks where it was built to look. A packaged app carries the OpenSSL of the machine it was
+    built on (Debian: /usr/lib/ssl), which on another distribution (Fedora: /etc/pki/tls) is missing, so
+    every download would fail verification. When neither default location exists, the first CA bundle
+    found among the distributions' usual places is loaded instead; ``SSL_CERT_FILE`` still wins."""
+    context = ssl.create_default_context()
+    defaults = ssl.get_default_verify_paths()
+    if any(path and os.path.exists(path) for path in (defaults.cafile, defaults.capath)):
+        return context
+    for bundle in bundles:
+        if os.path.isfile(bundle):
+            context.load_verify_locations(cafile=bundle)
+            break
+    return context
+
+
 def build_opener(policy: DownloadPolicy) -> urllib.request.OpenerDirector:
     """An opener with verified TLS, stall timeouts and no https->http redirects."""
-    context = ssl.create_default_context()
+    context = tls_context()
     return urllib.request.build_opener(
         _HTTPHandler(policy.stall_timeout),
         _HTTPSHandler(policy.stall_timeout, context),

@@ -2,7 +2,9 @@
 
 target: the face aligned to the ArcFace template at 128 px, RGB in [0, 1], NCHW.
 source: L2norm(L2norm(ArcFace w600k_r50 embedding) @ emap), 1x512; emap is the graph's last initializer.
-output: RGB in [0, 1], pasted back through a feathered, eroded mask.
+output: RGB in [0, 1], pasted back through InsightFace's eroded, blurred mask (see paste_mask.py).
+Pixel boost (settings.pixel_boost) runs the model on the sub-pixel-shifted 128 px tiles of a larger
+aligned crop (see pixel_boost.py).
 """
 
 from __future__ import annotations
@@ -16,20 +18,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from faceswap_desktop.core.errors import BadInput, ModelIntegrityError
-from faceswap_desktop.core.geometry import align_face
+from faceswap_desktop.core.geometry import align_face, arcface_template, estimate_similarity
 from faceswap_desktop.core.roles import Recognizer, SourcePhoto, SwapOutput
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.core.types import Face, FloatArray, Image
 
 from . import onnx_proto
-from .facecrop import blob_to_image, image_to_blob, input_dtype, matrix_scale, paste_back, rect_mask
+from .facecrop import blob_to_image, image_to_blob, input_dtype, matrix_scale
+from .paste_mask import paste_swapped
+from .pixel_boost import boost_size, run_boosted
 from .sessions import InferenceRunner
 
 CROP_SIZE = 128
 EMBEDDING_SIZE = 512
-# Inset of the paste-back rectangle at padding 0, as a fraction of the crop: InsightFace's reference
-# erodes the warped crop mask by ~1/10 of its size so the crop's blurry border never shows.
-_BASE_INSET = 0.1
 
 
 def read_emap(model_path: Path) -> FloatArray:
@@ -113,22 +114,27 @@ class InswapperSwapper:
         """Swap the prepared identity onto ``target``; ``frame`` is not modified."""
         if not isinstance(prepared, InswapperSource):
             raise TypeError("prepared must come from InswapperSwapper.prepare_source")
-        crop, matrix = align_face(frame, target.keypoints_5, CROP_SIZE)
-        feeds = {
-            "target": image_to_blob(crop, (0.0, 0.0, 0.0), (255.0, 255.0, 255.0), self._target_dtype),
-            "source": prepared.latent.astype(self._source_dtype),
-        }
-        output = self._session.run([self._output_name], feeds)[0]
-        swapped = blob_to_image(np.asarray(output, np.float32), 0.0, 1.0)
-        mask = swap_mask(target, matrix, settings)
-        result, frame_mask = paste_back(frame, swapped, matrix, mask, settings.strength / 100.0)
+        crop, matrix = align_face(frame, target.keypoints_5, self.crop_size(target, settings))
+        swapped = self.swap_crop(crop, prepared.latent)
+        result, frame_mask = paste_swapped(frame, swapped, matrix, target, settings)
         return SwapOutput(result, frame_mask)
 
+    @staticmethod
+    def crop_size(target: Face, settings: SwapSettings) -> int:
+        """The aligned crop size for ``settings.pixel_boost`` (128 = native, one model run)."""
+        native = estimate_similarity(target.keypoints_5, arcface_template(CROP_SIZE))
+        return boost_size(settings.pixel_boost, CROP_SIZE / max(matrix_scale(native), 1e-6))
 
-def swap_mask(face: Face, matrix: FloatArray, settings: SwapSettings, size: int = CROP_SIZE) -> FloatArray:
-    """The crop-space paste-back mask: an eroded rectangle grown/shrunk by ``mask_padding`` and
-    blurred by ``mask_feather`` (both in % of the face size, as the settings document)."""
-    face_px = face.size * matrix_scale(matrix)  # face size measured in crop pixels
-    inset = _BASE_INSET * size - settings.mask_padding / 100.0 * face_px
-    feather = settings.mask_feather / 100.0 * face_px
-    return rect_mask(size, inset, feather)
+    def swap_crop(self, crop: Image, latent: FloatArray) -> FloatArray:
+        """The swapped face for an aligned BGR crop of 128 px or a multiple (pixel boost), as BGR float
+        0..255 of the same size."""
+
+        def run_tile(tile: Image) -> FloatArray:
+            feeds = {
+                "target": image_to_blob(tile, (0.0, 0.0, 0.0), (255.0, 255.0, 255.0), self._target_dtype),
+                "source": latent.astype(self._source_dtype),
+            }
+            output = self._session.run([self._output_name], feeds)[0]
+            return blob_to_image(np.asarray(output, np.float32), 0.0, 1.0)
+
+        return np.asarray(run_boosted(crop, run_tile, CROP_SIZE), np.float32)

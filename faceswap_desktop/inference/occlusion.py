@@ -112,6 +112,8 @@ class FaceParserMasker(_CropMasker):
     """Implements :class:`faceswap_desktop.core.roles.Masker` with the BiSeNet face parser."""
 
     crop_size = 512
+    parses_swap = True
+    """The pipeline hands it the swapped face, as FaceFusion and VisoMaster parse the swapped crop."""
 
     def __init__(
         self,

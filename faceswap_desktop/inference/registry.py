@@ -53,6 +53,8 @@ class ModelSpec:
     size: int | None = None
     variant_of: str | None = None
     requires_recognizer: str | None = None
+    user: bool = False
+    """A model the user registered (``models add``): its own sha256, no URL, source not verified."""
 
     @property
     def family(self) -> str:
@@ -140,7 +142,7 @@ def _parse_model(entry: Mapping[str, Any]) -> ModelSpec:
     def fail(why: str) -> RegistryError:
         return RegistryError(f"model {model_id or '?'}: {why}")
 
-    known = {f for f in ModelSpec.__dataclass_fields__}
+    known = {f for f in ModelSpec.__dataclass_fields__} - {"user"}  # only models add makes user models
     unknown = set(entry) - known
     if unknown:
         raise fail(f"unknown field(s) {', '.join(sorted(unknown))}")

@@ -8,6 +8,7 @@ their last dimension and ordered by anchor count, so the decoder does not depend
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import cv2
@@ -46,6 +47,14 @@ class ScrfdDetector:
         if len(self._output_names) != 9:
             raise ValueError(f"SCRFD with keypoints has 9 outputs, this model has {len(self._output_names)}")
 
+    def at_input_size(self, input_size: int) -> ScrfdDetector:
+        """The same detector (same session) letterboxing into ``input_size`` px (a multiple of 32)."""
+        if input_size == self.input_size:
+            return self
+        twin = copy.copy(self)
+        twin.input_size = input_size
+        return twin
+
     def detect_faces(self, image: Image) -> list[Face]:
         """All faces above the score threshold, ordered left-to-right by box centre."""
         blob, scale = self._letterbox(image)
@@ -69,16 +78,21 @@ class ScrfdDetector:
         return sorted(faces, key=lambda face: face.center[0])
 
     def _letterbox(self, image: Image) -> tuple[NDArray[Any], float]:
+        """The input blob and the scale to divide outputs by, exactly as InsightFace's SCRFD.detect:
+        the long side becomes ``input_size``, the short side is truncated (``int``), and the scale is
+        the resized height over the image height."""
         height, width = image.shape[:2]
-        scale = self.input_size / max(height, width)
-        new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+        if height / width > 1.0:  # taller than the square input
+            new_h = self.input_size
+            new_w = max(1, int(new_h / (height / width)))
+        else:
+            new_w = self.input_size
+            new_h = max(1, int(new_w * (height / width)))
         canvas = np.zeros((self.input_size, self.input_size, 3), np.uint8)
         canvas[:new_h, :new_w] = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
         rgb = canvas[:, :, ::-1].astype(np.float32)
         blob = ((rgb - 127.5) / 128.0).transpose(2, 0, 1)[None]
-        # Exact scale per axis differs from `scale` by rounding only; use the mean for the inverse.
-        effective = (new_w / width + new_h / height) / 2.0
-        return np.ascontiguousarray(blob, dtype=self._input_dtype), effective
+        return np.ascontiguousarray(blob, dtype=self._input_dtype), new_h / height
 
     def _decode(self, outputs: list[NDArray[Any]]) -> tuple[FloatArray, FloatArray, FloatArray]:
         flat = [o.reshape(-1, o.shape[-1]) for o in outputs]  # drop a leading batch dim if present

@@ -5,7 +5,7 @@ target: the face aligned to the ArcFace template laid out for 128 px (+8 px in x
         uses, four times larger).
 source: the L2-normalised identity embedding of simswap_arcface_model, 1x512. Unlike inswapper there is no
         projection matrix: SimSwap's generator takes the normalised ArcFace vector itself.
-output: RGB in [0, 1], pasted back through the same feathered, eroded mask as inswapper.
+output: RGB in [0, 1], pasted back through InsightFace's mask, as inswapper (paste_mask.py).
 
 Tensor names differ between exports of this network: the file the registry pins (VisoMaster's
 ``simswap_512_unoff.onnx``) is bound as ``input`` / ``onnx::Gemm_1`` -> ``output``; FaceFusion's copy is
@@ -28,8 +28,9 @@ from faceswap_desktop.core.roles import Recognizer, SourcePhoto, SwapOutput
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.core.types import Face, FloatArray, Image
 
-from .facecrop import blob_to_image, image_to_blob, input_dtype, paste_back
-from .inswapper import l2_normalise, mean_source_embedding, swap_mask
+from .facecrop import blob_to_image, image_to_blob, input_dtype
+from .inswapper import l2_normalise, mean_source_embedding
+from .paste_mask import paste_swapped
 from .sessions import InferenceRunner
 
 MODEL_ID = "simswap_512_unoff"
@@ -124,6 +125,5 @@ class SimSwapSwapper:
         if output.shape != (1, 3, CROP_SIZE, CROP_SIZE):
             raise ModelIntegrityError(f"{self.name} returned {list(output.shape)}, expected [1,3,512,512]")
         swapped = blob_to_image(output, 0.0, 1.0)
-        mask = swap_mask(target, matrix, settings, size=CROP_SIZE)
-        result, frame_mask = paste_back(frame, swapped, matrix, mask, settings.strength / 100.0)
+        result, frame_mask = paste_swapped(frame, swapped, matrix, target, settings)
         return SwapOutput(result, frame_mask)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import platformdirs
 
-from faceswap_desktop.core.errors import ModelIntegrityError, ModelMissing, UnreadableFile
+from faceswap_desktop.core.errors import BadInput, ModelIntegrityError, ModelMissing, UnreadableFile
 
 from . import onnx_proto
 from .download import (
@@ -35,6 +35,7 @@ from .download import (
     fetch_url,
 )
 from .registry import ModelRegistry, ModelSpec
+from .user_models import with_user_models
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,13 @@ def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(override) if override else Path(platformdirs.user_data_dir("faceswap-desktop"))
 
 
-def missing_message(model_id: str) -> str:
+def missing_message(model_id: str, user: bool = False) -> str:
     """The one-line hint shown wherever a model is absent."""
+    if user:
+        return (
+            f"model {model_id!r} (a user model) is not installed; register its file again with "
+            f"`faceswap-desktop models add PATH --role ROLE --name {model_id}`"
+        )
     return (
         f"model {model_id!r} is not installed; run `faceswap-desktop models download {model_id}` "
         f"(or `faceswap-desktop models import {model_id} FILE`)"
@@ -79,12 +85,32 @@ class ModelStore:
         policy: DownloadPolicy | None = None,
         opener: urllib.request.OpenerDirector | None = None,
     ) -> None:
-        self.registry = registry
         self.root = (root or default_data_dir() / "models").absolute()
+        self.registry = with_user_models(registry, self.root)
         self.policy = policy or DownloadPolicy()
         self._opener = opener or build_opener(self.policy)
         self._lock = threading.Lock()
         self._stamps: dict[str, dict[str, int | str]] | None = None
+
+    def reload_user_models(self) -> None:
+        """Re-read the user models' manifest (after ``models add`` / remove)."""
+        self.registry = with_user_models(self.registry, self.root)
+
+    def identify(self, source: Path) -> ModelSpec:
+        """The packaged model whose pinned sha256 ``source`` has; :class:`BadInput` for any other file."""
+        if not source.is_file():
+            raise UnreadableFile(f"cannot import {source}: not a readable file")
+        digest = sha256_file(source)
+        for spec in self.registry:
+            if spec.sha256 == digest and not spec.user:
+                return spec
+        for spec in self.registry:
+            if spec.sha256 == digest:
+                raise BadInput(f"{source.name} is already registered as your model {spec.id!r}")
+        raise BadInput(
+            f"{source.name} (sha256 {digest[:12]}…) is not a known model file; register your own model "
+            "with `faceswap-desktop models add PATH --role ROLE`"
+        )
 
     @property
     def quarantine_dir(self) -> Path:
@@ -123,7 +149,7 @@ class ModelStore:
         spec = self.registry.get(model_id)
         path = self.root / spec.file
         if not path.is_file():
-            raise ModelMissing(missing_message(model_id))
+            raise ModelMissing(missing_message(model_id, spec.user))
         if not self._is_verified(spec, path, use_cache=True):
             moved = self._quarantine(path, "failed verification")
             raise ModelIntegrityError(
@@ -140,6 +166,8 @@ class ModelStore:
         spec = self.registry.get(model_id)
         if self.status(model_id) is ModelStatus.OK:
             return self.root / spec.file
+        if spec.user:
+            raise ModelDownloadError(missing_message(model_id, user=True))
         self.root.mkdir(parents=True, exist_ok=True)
         part = self.root / f"{spec.file}.part"
         token = cancel or CancelToken()

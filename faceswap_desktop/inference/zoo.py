@@ -111,3 +111,37 @@ def face_parser(
     """The BiSeNet face parser, masking the given face regions."""
     _, session = _load(store, sessions, model_id)
     return FaceParserMasker(session, name=model_id, regions=regions)
+
+
+def user_component(
+    store: ModelStore,
+    sessions: SessionCache,
+    name: str,
+    kind: str,
+    recognizer: Recognizer | None = None,
+) -> object:
+    """The wrapper for registered user model ``name`` of wrapper ``kind`` (see :mod:`.contracts`); its
+    file is hash-checked like every model's. An inswapper-style swapper needs ``recognizer`` (w600k_r50);
+    a SimSwap-style one loads SimSwap's encoder itself."""
+    spec = store.registry.get(name)
+    path, session = _load(store, sessions, name)
+    if kind == "inswapper":
+        if recognizer is None:
+            raise ValueError("an inswapper-style swapper needs its recognizer (w600k_r50)")
+        return InswapperSwapper.from_model_file(path, session, recognizer, name=name)
+    if kind == "simswap":
+        encoder = simswap_encoder(store, sessions, spec.requires_recognizer or ENCODER_ID)
+        return SimSwapSwapper(session, encoder, name=name)
+    if kind == "arcface":
+        return OnnxRecognizer(path, name, mean=spec.mean, std=spec.std, session=session)
+    if kind == "scrfd":
+        return ScrfdDetector(session, name=name, input_size=spec.input_size)
+    if kind == "gfpgan":
+        return GfpganEnhancer(session, name=name)
+    if kind == "occluder":
+        return OccluderMasker(session, name=name)
+    if kind == "xseg":
+        return XSegMasker(session, name=name)
+    if kind == "faceparser":
+        return FaceParserMasker(session, name=name)
+    raise ValueError(f"unknown user model kind {kind!r}")

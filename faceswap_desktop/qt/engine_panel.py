@@ -86,6 +86,7 @@ class EnginePanel(QWidget):
         self.setObjectName("EnginePanel")
         self.session = session
         self.missing_model = ""
+        self.user_components: dict[str, str] = dict(getattr(context.models, "user_components", {}))
         optional = [NONE]
         self.combos: dict[str, QComboBox] = {
             "engine": self._combo("engine", context.swappers.ids()),
@@ -147,6 +148,14 @@ class EnginePanel(QWidget):
                 combo.addItem(none_text, NONE)
                 continue
             models = COMPONENT_MODELS.get((key, component_id), ())
+            if component_id in self.user_components:
+                combo.addItem(icon("mdi6.account-box-outline"), f"{component_id} (user model)", component_id)
+                combo.setItemData(
+                    combo.count() - 1,
+                    f"Your model, added with `models add`: source not verified. Needs: {', '.join(models)}",
+                    Qt.ItemDataRole.ToolTipRole,
+                )
+                continue
             combo.addItem(component_label(component_id), component_id)
             if models:
                 index = combo.count() - 1

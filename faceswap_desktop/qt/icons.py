@@ -73,3 +73,13 @@ def icon(name: str, colour: str | None = None) -> QIcon:
     """A Material Design icon (e.g. ``"mdi6.folder-open"``) in the theme's text colour, or in ``colour``;
     it is re-tinted when the theme changes."""
     return QIcon(ThemedIconEngine(name, colour))
+
+
+def app_icon() -> QIcon:
+    """The application's own icon (title bars, task bar, Alt-Tab), shipped in the package.
+
+    Rendered from ``resources/icons/faceswap-desktop.svg`` by ``scripts/make_icons.py``."""
+    from importlib import resources
+
+    path = resources.files("faceswap_desktop") / "resources" / "icons" / "faceswap-desktop.png"
+    return QIcon(str(path))

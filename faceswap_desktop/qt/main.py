@@ -14,17 +14,24 @@ from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from ..app.context import create_context
 from ..app.diagnostics import Diagnostics, setup_logging
 from ..app.job_store import JobStore, LoadReport, QueueLocked
+from ..app.launch import LaunchFiles
 from ..app.session_snapshot import SessionGuard
 from ..app.user_settings import UserSettingsStore, config_dir
 from ..core.errors import FaceswapError
 from .dialogs import ConsentDialog
 from .error_reporting import ErrorReporter, install_qt_message_handler, qt_versions
+from .icons import app_icon
+from .launch_files import FileOpenEvents, open_launch_files
 from .main_window import MainWindow
 from .recovery import RecoveryDialog, offer_recovery
 from .session_autosave import RestoreDialog, SessionAutosave, offer_restore
+from .smoke_report import install_smoke_report
 from .theme import apply_theme
 
 log = logging.getLogger(__name__)
+
+APP_ID = "io.github.faceswap_desktop.FaceswapDesktop"
+"""The desktop entry's and AppStream's id (resources/linux/APP_ID.desktop)."""
 
 
 def ensure_consent(store: UserSettingsStore, parent: QWidget | None = None) -> bool:
@@ -84,14 +91,19 @@ def crash_notice(previous_crash: Path | None, unclean: bool) -> str:
     return ""
 
 
-def start_gui(argv: Sequence[str] | None = None) -> GuiSession | None:
-    """Logging, consent, the main window and the recovery offer; None when consent is refused."""
+def start_gui(argv: Sequence[str] | None = None, files: LaunchFiles | None = None) -> GuiSession | None:
+    """Logging, consent, the main window and the recovery offer; None when consent is refused.
+
+    ``files``: sources and target to load (from the command line or a file manager)."""
     diagnostics = setup_logging(extra_versions=qt_versions())
     restore_qt_handler = install_qt_message_handler()
     try:
         app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
         assert isinstance(app, QApplication)
         app.setApplicationName("faceswap-desktop")
+        # Matches the installed .desktop entry, so Wayland/X11 docks show its icon and name.
+        app.setDesktopFileName(APP_ID)
+        app.setWindowIcon(app_icon())
         store = UserSettingsStore()
         apply_theme(app, store.load().theme)
         if not ensure_consent(store):
@@ -108,7 +120,11 @@ def start_gui(argv: Sequence[str] | None = None) -> GuiSession | None:
         diagnostics.close()
         raise
     ErrorReporter(diagnostics, window.show_error, window)
+    app.installEventFilter(FileOpenEvents(window))
     window.show()
+    if files is not None:
+        open_launch_files(window, files)
+    install_smoke_report(window, files is not None and not files.empty)
     if problem:
         window.show_error(problem, "warning")
     notice = crash_notice(diagnostics.previous_crash, started.previous_unclean)
@@ -124,9 +140,9 @@ def start_gui(argv: Sequence[str] | None = None) -> GuiSession | None:
     return GuiSession(app, window, diagnostics, recovery, restore_qt_handler, guard, autosave, restore)
 
 
-def run_gui(argv: Sequence[str] | None = None) -> int:
+def run_gui(argv: Sequence[str] | None = None, files: LaunchFiles | None = None) -> int:
     """Start the Qt application with the main window; returns the exit code."""
-    session = start_gui(argv)
+    session = start_gui(argv, files)
     if session is None:
         return 0
     try:

@@ -41,6 +41,7 @@ from .jobs_panel import JobQueuePanel
 from .layout import apply_default_sizes, configure_docks
 from .layout import reset_layout as reset_dock_layout
 from .likeness import LikenessUi
+from .live_workspace import LiveWorkspace
 from .model_manager import ModelManagerDialog, install_models_entry
 from .preview_panel import PreviewPanel
 from .session import SessionModel
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self.video = VideoWorkspace(self)
+        self.live = LiveWorkspace(self)
         self._restore_geometry()
         # The mesh engine's first-use work (OpenCV's LAB tables, cached operators: ~180 ms on 2 cores)
         # would otherwise land on the first preview; the user is still choosing photos now.
@@ -390,6 +392,7 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
+        self.live.shutdown()
         self.video.shutdown()
         self.likeness.shutdown()
         self.controller.request(None)

@@ -49,7 +49,12 @@ _STATUS_STYLE = {
     ModelStatus.CORRUPT: ("corrupt", "bad"),
 }
 
-_RUNNING_TEXT = {"download": "downloading…", "import": "importing…", "verify": "verifying…"}
+_RUNNING_TEXT = {
+    "download": "downloading…",
+    "import": "importing…",
+    "verify": "verifying…",
+    "remove": "removing…",
+}
 
 FileChooser = Callable[[QWidget, str], "Path | None"]
 LicenceConfirmer = Callable[[QWidget, ModelSpec], bool]
@@ -92,15 +97,18 @@ def format_size(size: int | None) -> str:
         return "—"
     if size >= 1024**3:
         return f"{size / 1024**3:.2f} GB"
+    if size < 100 * 1024:
+        return f"{size / 1024:.0f} KB"
     return f"{size / 1024**2:.1f} MB"
 
 
 class ModelRowActions(QWidget):
     """The action cell of one row: buttons, or a progress bar with Cancel while downloading."""
 
-    def __init__(self, model_id: str, parent: QWidget | None = None) -> None:
+    def __init__(self, model_id: str, parent: QWidget | None = None, user: bool = False) -> None:
         super().__init__(parent)
         self.model_id = model_id
+        self.user = user
         self.download_button = QPushButton(icon("mdi6.download"), "Download")
         self.download_button.setToolTip(
             f"Download {model_id} and verify its sha256 (its licence is shown first)"
@@ -109,11 +117,13 @@ class ModelRowActions(QWidget):
         self.import_button.setToolTip(f"Import {model_id} from a file you already have (it is verified)")
         self.verify_button = QPushButton(icon("mdi6.shield-check-outline"), "Verify")
         self.verify_button.setToolTip(f"Re-hash the installed {model_id} file")
+        self.remove_button = QPushButton(icon("mdi6.delete-outline"), "Remove")
+        self.remove_button.setToolTip(f"Unregister your model {model_id} and delete its copy in the store")
         buttons = QWidget()
         row = QHBoxLayout(buttons)
         row.setContentsMargins(4, 2, 4, 2)
         row.setSpacing(4)
-        for button in (self.download_button, self.import_button, self.verify_button):
+        for button in (self.download_button, self.import_button, self.verify_button, self.remove_button):
             row.addWidget(button)
         row.addStretch(1)
         self.progress = QProgressBar()
@@ -156,10 +166,13 @@ class ModelRowActions(QWidget):
             self.progress_label.setText(f"{format_size(received)}")
 
     def set_status(self, status: ModelStatus | None, busy: bool) -> None:
-        """Offer what makes sense: Download unless installed, Verify when a file is there."""
-        self.download_button.setVisible(status is not ModelStatus.OK)
+        """Offer what makes sense: Download unless installed, Verify when a file is there; a user model
+        has no download or import (it came from the user's file), only Verify and Remove."""
+        self.download_button.setVisible(status is not ModelStatus.OK and not self.user)
+        self.import_button.setVisible(not self.user)
         self.verify_button.setVisible(status in (ModelStatus.OK, ModelStatus.CORRUPT))
-        for button in (self.download_button, self.import_button, self.verify_button):
+        self.remove_button.setVisible(self.user)
+        for button in (self.download_button, self.import_button, self.verify_button, self.remove_button):
             button.setEnabled(not busy)
 
 
@@ -193,6 +206,7 @@ class ModelManagerDialog(QDialog):
         self.runner.retrying.connect(self._on_retrying)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
+        self.runner.removed.connect(self._on_removed)
         self.refresh()
 
     # -- construction --------------------------------------------------------------------------------
@@ -201,7 +215,9 @@ class ModelManagerDialog(QDialog):
         title.setObjectName("DialogTitle")
         hint = QLabel(
             f"Downloadable models live in <b>{self.store.root}</b>. Every file is checked against its "
-            "pinned sha256 before it is used; a file that fails is moved to quarantine."
+            "pinned sha256 before it is used; a file that fails is moved to quarantine. Your own models "
+            "(<code>faceswap-desktop models add</code>) are checked against the sha256 recorded when "
+            "you added them."
         )
         hint.setObjectName("MutedLabel")
         hint.setWordWrap(True)
@@ -271,6 +287,13 @@ class ModelManagerDialog(QDialog):
             size.setToolTip("The registry pins this file's sha256 but not its size.")
         licence = QTableWidgetItem(spec.licence)
         licence.setToolTip(spec.licence)
+        if spec.user:
+            licence.setToolTip(
+                f"Registered with `models add` from your own file ({spec.layout}). Its graph was checked "
+                "against the role's contract and its sha256 is verified on every load, but where the "
+                "weights come from and their licence are not known to the app."
+            )
+            licence.setForeground(QColor(palette_colour(self, "warn")))
         for column, item in (
             (MODEL_COL, name),
             (ROLE_COL, QTableWidgetItem(spec.role.capitalize())),
@@ -279,7 +302,8 @@ class ModelManagerDialog(QDialog):
             (STATUS_COL, QTableWidgetItem("")),
         ):
             self.table.setItem(row, column, item)
-        actions = ModelRowActions(spec.id)
+        actions = ModelRowActions(spec.id, user=spec.user)
+        actions.remove_button.clicked.connect(lambda _c=False, m=spec.id: self.remove_user_model(m))
         actions.download_button.clicked.connect(lambda _c=False, m=spec.id: self.download_after_licence(m))
         actions.import_button.clicked.connect(lambda _c=False, m=spec.id: self._on_import_clicked(m))
         actions.verify_button.clicked.connect(lambda _c=False, m=spec.id: self.verify(m))
@@ -323,6 +347,13 @@ class ModelManagerDialog(QDialog):
             return
         self._start(model_id, "import")
         self.runner.import_file(model_id, source)
+
+    def remove_user_model(self, model_id: str) -> None:
+        """Unregister a user model and delete its stored copy (on the worker); its row goes away."""
+        if model_id in self.busy or not self.store.registry.get(model_id).user:
+            return
+        self._start(model_id, "remove")
+        self.runner.remove_user_model(model_id)
 
     def verify(self, model_id: str) -> None:
         if model_id in self.busy:
@@ -375,6 +406,17 @@ class ModelManagerDialog(QDialog):
             self.actions_by_id[model_id].progress_label.setText(note)
             self.actions_by_id[model_id].progress_label.setToolTip(note)
             self._show(model_id, "retrying…", "warn")
+
+    def _on_removed(self, model_id: str) -> None:
+        row = self.rows.pop(model_id)
+        self.table.removeRow(row)
+        self.rows = {m: r - 1 if r > row else r for m, r in self.rows.items()}
+        self.actions_by_id.pop(model_id, None)
+        self.busy.discard(model_id)
+        self.statuses.pop(model_id, None)
+        self._notify(
+            f"{model_id} was removed; it stays in the component lists until the app restarts.", "success"
+        )
 
     def _on_finished(self, model_id: str, status: ModelStatus) -> None:
         self._stop(model_id, status)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from ..core.errors import Cancelled, FaceswapError, ModelIntegrityError, ModelMissing
 from ..inference.download import CancelToken, DownloadProgress
 from ..inference.store import ModelStatus, ModelStore
+from ..inference.user_models import remove_user_model
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class ModelTaskRunner(QObject):
     retrying = Signal(str, str)  # model id, what went wrong and when the next attempt is
     finished = Signal(str, object)  # model id, ModelStatus after a download/import/verify
     failed = Signal(str, str, str)  # model id, kind (corrupt/network/cancelled/error), message
+    removed = Signal(str)  # a user model's id, after it was unregistered and its file deleted
 
     def __init__(self, store: ModelStore, parent: QObject | None = None, threads: int = 3) -> None:
         super().__init__(parent)
@@ -92,6 +94,10 @@ class ModelTaskRunner(QObject):
     def verify(self, model_id: str) -> None:
         """Re-hash the installed file (a corrupt one is quarantined)."""
         self.pool.start(_Run(lambda: self._verify(model_id)))
+
+    def remove_user_model(self, model_id: str) -> None:
+        """Unregister user model ``model_id`` and delete its stored file."""
+        self.pool.start(_Run(lambda: self._remove(model_id)))
 
     def cancel(self, model_id: str) -> None:
         with self._lock:
@@ -154,6 +160,14 @@ class ModelTaskRunner(QObject):
             self.failed.emit(model_id, ERROR, f"Could not import {source.name}: {error}")
         else:
             self.finished.emit(model_id, ModelStatus.OK)
+
+    def _remove(self, model_id: str) -> None:
+        try:
+            remove_user_model(self.store, model_id)
+        except (OSError, FaceswapError) as error:
+            self.failed.emit(model_id, ERROR, f"Could not remove {model_id}: {error}")
+        else:
+            self.removed.emit(model_id)
 
     def _verify(self, model_id: str) -> None:
         try:

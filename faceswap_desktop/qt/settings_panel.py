@@ -37,6 +37,11 @@ CHOICE_LABELS: dict[str, str] = {
     "multiband": "Multi-band",
     "source": "Source person's eyes",
     "target": "Target's own eyes",
+    "128": "Off (128 px, 1 run)",
+    "256": "256 px (4 runs)",
+    "384": "384 px (9 runs)",
+    "512": "512 px (16 runs)",
+    "auto": "Automatic (by face size)",
 }
 """Plain words for the internal choice values (the stored values stay as they are)."""
 

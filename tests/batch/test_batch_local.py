@@ -43,7 +43,7 @@ def test_a_bad_file_is_reported_and_a_rerun_renders_only_what_is_missing(
     out = tmp_path / "out"
     args = ("batch", "--source", SOURCE, "--target", targets, "--output-dir", out, "--workers", "2", "--json")
     proc = run_cli(*args)
-    assert proc.returncode == 7, proc.stderr  # finished, with a failed item
+    assert proc.returncode == 8, proc.stderr  # finished, with a failed item
     items = by_name(batch_json(proc))
     assert items["broken_swapped.jpg"]["status"] == "failed"
     assert "broken.jpg" in items["broken_swapped.jpg"]["reason"]
@@ -110,7 +110,7 @@ def test_a_worker_that_keeps_dying_fails_its_item_only(media: Path, tmp_path: Pa
         "--output-dir", tmp_path / "out", "--workers", "1", "--retries", "1", "--json",
         env={"FACESWAP_BATCH_TEST_FAULT": f"kill-always:paul_rudd:{marker}"},
     )  # fmt: skip
-    assert proc.returncode == 7, proc.stderr
+    assert proc.returncode == 8, proc.stderr
     items = by_name(batch_json(proc))
     assert items["single_kate_siegel_swapped.jpg"]["status"] == "done"
     assert items["single_paul_rudd_swapped.jpg"]["status"] == "failed"

@@ -56,7 +56,7 @@ def test_a_mixed_batch_completes_with_the_bad_file_reported(
     out = tmp_path / "out"
     code, items = _batch(capsys, "--source", SOURCE, "--target", mixed, "--output-dir", out, "--end", "2",
                          "--preset", "ultrafast")  # fmt: skip
-    assert code == 7
+    assert code == 8
     assert (
         items["broken_swapped.jpg"]["status"] == "failed"
         and "broken.jpg" in items["broken_swapped.jpg"]["reason"]
@@ -107,7 +107,7 @@ def test_a_killed_worker_is_retried_and_a_rerun_renders_only_what_is_missing(
     (out / "single_shea_whigham_swapped.jpg").unlink()
     monkeypatch.setenv("FACESWAP_BATCH_TEST_FAULT", f"kill-always:shea_whigham:{marker}")
     code, items = _batch(capsys, "--source", SOURCE, *targets, "--output-dir", out, "--retries", "0")
-    assert code == 7
+    assert code == 8
     assert items["single_shea_whigham_swapped.jpg"]["status"] == "failed"
     assert items["single_kate_siegel_swapped.jpg"]["status"] == "done"
     assert items["single_paul_rudd_swapped.jpg"]["status"] == "skipped"

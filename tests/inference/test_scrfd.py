@@ -48,8 +48,9 @@ def test_multi_face_photos_agree_with_yunet(scrfd: ScrfdDetector, path: Path) ->
         inter_ocular = float(np.linalg.norm(face.keypoints_5[0] - face.keypoints_5[1]))
         eyes = match[4:8].reshape(2, 2)
         errors.extend(np.linalg.norm(face.keypoints_5[:2] - eyes, axis=1) / inter_ocular)
-    # Two light detectors disagree by ~5-20% of the inter-ocular distance per eye on 30-50 px faces.
-    assert max(errors) < 0.25 and float(np.mean(errors)) < 0.15
+    # Two light detectors disagree by ~5-20% of the inter-ocular distance per eye on 30-50 px faces
+    # (up to 0.28 on obama_and_biden.jpg with InsightFace's truncating letterbox; 0.24 with rounding).
+    assert max(errors) < 0.3 and float(np.mean(errors)) < 0.15
 
 
 def test_obama_has_exactly_one_face_with_sane_keypoints(scrfd: ScrfdDetector) -> None:
@@ -76,3 +77,19 @@ def test_detections_scale_with_the_image(scrfd: ScrfdDetector) -> None:
     full = scrfd.detect_faces(image)[0]
     half = scrfd.detect_faces(np.asarray(cv2.resize(image, None, fx=0.5, fy=0.5), np.uint8))[0]
     np.testing.assert_allclose(half.keypoints_5 * 2, full.keypoints_5, atol=0.05 * full.size)
+
+
+@pytest.mark.parametrize(("height", "width"), [(667, 1000), (1000, 667), (481, 640), (333, 333)])
+def test_letterbox_truncates_as_insightface(scrfd: ScrfdDetector, height: int, width: int) -> None:
+    """InsightFace's SCRFD.detect: the long side becomes 640, the short side int(...) (truncated), and
+    outputs are divided by new_height / height. Rounding (the old code) made 667x1000 427 rows, not 426."""
+    im_ratio = height / width
+    if im_ratio > 1.0:
+        ref_h, ref_w = 640, int(640 / im_ratio)
+    else:
+        ref_w, ref_h = 640, int(640 * im_ratio)
+    blob, scale = scrfd._letterbox(np.full((height, width, 3), 255, np.uint8))
+    content = blob[0, 0] > 0  # white content is (255 - 127.5) / 128 > 0; padding is -127.5 / 128
+    assert int(content.any(axis=1).sum()) == ref_h
+    assert int(content.any(axis=0).sum()) == ref_w
+    assert scale == ref_h / height

@@ -94,6 +94,9 @@ class TrackerOptions:
     """One Euro minimum cutoff (Hz): how hard a still face is smoothed."""
     beta: float = 5.0
     """One Euro speed coefficient, per face size per second."""
+    follow_largest: bool = False
+    """Without an embedder or a reference: the largest face in view becomes the chosen person when
+    nobody is chosen (live mode replaces whoever is in front of the camera)."""
 
 
 @dataclass(frozen=True)
@@ -281,6 +284,8 @@ class FaceTracker:
 
     def _identify(self, frame: Image, frame_number: int) -> None:
         if self.embedder is None or (self._reference is None and self._compute_reference is None):
+            if self.options.follow_largest:
+                self._adopt_largest(frame_number)
             return
         visible = [t for t in self._tracks if t.last_seen == frame_number]
         target = next((t for t in visible if t.status == "target"), None)
@@ -316,6 +321,13 @@ class FaceTracker:
         if best is not None:
             best.status = "target"
             self._maybe_update_reference(best)
+
+    def _adopt_largest(self, frame_number: int) -> None:
+        """Make the largest face in view the chosen person when nobody is (``follow_largest``)."""
+        visible = [t for t in self._tracks if t.last_seen == frame_number]
+        if visible and not any(t.status == "target" for t in visible):
+            largest = max(visible, key=lambda t: t.face.width * t.face.height)
+            largest.status, largest.checked_at = "target", frame_number
 
     def _is_target(self, frame: Image, target: _Track, frame_number: int) -> bool:
         """A due check of the chosen person's track: the hint's answer, else an embedding above

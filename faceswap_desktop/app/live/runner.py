@@ -1,0 +1,386 @@
+"""The live loop: camera frames in, swapped frames out, with the one pipeline and the video tracker.
+
+Threads (none of them the GUI's):
+
+- capture: reads the :class:`~.sources.FrameSource` into a :class:`~.slot.LatestSlot` (latest frame
+  wins: a frame not yet taken when the next arrives is dropped, never queued);
+- live: takes the latest frame, follows the largest face with the export's :class:`FaceTracker`
+  (FaceMesh refitted in the previous box, full detection every ``detect_every`` frames or when the
+  face is lost, One Euro smoothing), swaps it with :func:`swap_tracked_face` (the pipeline of preview
+  and export), mirrors when asked, then hands the frame to the display callback, the recorder and the
+  virtual camera. A frame without a face passes through untouched;
+- score: every ``score_every_s`` the latest swapped face is measured by the judge for the gauge (~100 ms
+  of CPU a face, so never per frame); ``on_score`` gets it as a :class:`SwappedFace`.
+
+Options (blend settings, mirror) and the prepared source identity are immutable values swapped in
+whole (:meth:`LiveRunner.set_options`, :meth:`LiveRunner.set_source`): the live thread reads each once
+per frame. When the stream ends (the file ended, :meth:`stop`, or the camera disappeared) a recording in
+progress is finalised first; then ``on_stopped`` gets the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+
+from ...core.cv_threads import opencv_single_threaded
+from ...core.errors import CameraLost, FaceswapError
+from ...core.pipeline import FacePipeline, PreparedSource, SwappedFace
+from ...core.settings import SwapSettings
+from ...core.types import Face, Image
+from ...core.video.tracking import FaceTracker, LandmarkRefitter, TrackerOptions, TrackingDetector
+from ..video_session import swap_tracked_face
+from .recorder import LiveRecorder, RecordingOptions, RecordingResult
+from .slot import LatestSlot
+from .sources import CapturedFrame, FrameSource, SourceFormat
+from .virtual_camera import LabelledVirtualCamera
+
+log = logging.getLogger(__name__)
+
+LIVE_TRACKER = TrackerOptions(detect_every=10, max_missed=5, follow_largest=True)
+"""The export's cadence (full detection every 10th frame, FaceMesh refit between); a face unseen for 5
+frames is forgotten (at 30 fps the person left), and the largest face in view is the one replaced."""
+
+LATENCY_WINDOW = 2000
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """What the user can change while live runs."""
+
+    settings: SwapSettings = field(default_factory=SwapSettings)
+    mirror: bool = False
+    """Flip left-right, like a mirror (as people expect to see themselves)."""
+
+
+@dataclass(frozen=True)
+class LiveFrame:
+    """One processed frame. ``image`` is never modified after it is handed out."""
+
+    image: Image
+    number: int
+    """Processed frames before this one."""
+    camera_index: int
+    """The source's frame number (frames dropped before processing leave gaps)."""
+    captured_at: float
+    processed_at: float
+    face_found: bool
+    swapped: bool
+    timings_ms: dict[str, float]
+
+    @property
+    def latency_ms(self) -> float:
+        """Camera frame to swapped frame."""
+        return (self.processed_at - self.captured_at) * 1000
+
+
+@dataclass
+class LiveStats:
+    """Counts and latencies of a run (read from any thread; updated by the live threads)."""
+
+    captured: int = 0
+    processed: int = 0
+    dropped: int = 0
+    with_face: int = 0
+    started: float = 0.0
+    stopped: float | None = None
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    """Wall milliseconds per stage, summed over the frames."""
+    live_cpu_ms: float = 0.0
+    """CPU milliseconds of the live thread (track, swap, mirror, hand-over), summed: what a frame costs
+    whatever else runs on the machine (the wall times above grow with its load)."""
+
+    @property
+    def fps(self) -> float:
+        """Processed frames per second since the first frame arrived."""
+        end = self.stopped if self.stopped is not None else time.perf_counter()
+        return self.processed / (end - self.started) if self.processed and end > self.started else 0.0
+
+
+@dataclass(frozen=True)
+class LiveEnd:
+    """Why live stopped, and the recording it finalised."""
+
+    reason: str
+    """'ended' (the file ended), 'stopped' (asked to), or 'error'."""
+    error: FaceswapError | None
+    recording: RecordingResult | None
+
+    @property
+    def message(self) -> str:
+        """One line for the user."""
+        text = str(self.error) if self.error is not None else f"live {self.reason}"
+        if self.recording is not None:
+            text += f"; recording saved: {self.recording.output} ({self.recording.frames} frames)"
+        return text
+
+
+FrameCallback = Callable[[LiveFrame], None]
+
+
+class LiveRunner:
+    """Runs the live loop over one source; :meth:`start` it, :meth:`stop` it (or let the source end)."""
+
+    def __init__(
+        self,
+        source: FrameSource,
+        pipeline: FacePipeline,
+        detector: TrackingDetector,
+        prepared: PreparedSource | None = None,
+        options: LiveOptions | None = None,
+        on_frame: FrameCallback | None = None,
+        on_score: Callable[[SwappedFace], None] | None = None,
+        on_stopped: Callable[[LiveEnd], None] | None = None,
+        tracker_options: TrackerOptions = LIVE_TRACKER,
+        score_every_s: float = 1.0,
+        frame_limit: int | None = None,
+    ) -> None:
+        """``frame_limit``: end (as a file ends) after this many processed frames."""
+        self.frame_limit = frame_limit
+        self.source, self.pipeline, self.detector = source, pipeline, detector
+        self._prepared, self._options = prepared, options or LiveOptions()
+        self.on_frame, self.on_score, self.on_stopped = on_frame, on_score, on_stopped
+        self.tracker_options, self.score_every_s = tracker_options, score_every_s
+        self.stats = LiveStats()
+        self.format: SourceFormat | None = None
+        self.latest: LiveFrame | None = None
+        self.end: LiveEnd | None = None
+        self._slot: LatestSlot[CapturedFrame] = LatestSlot()
+        self._score_slot: LatestSlot[tuple[Image, Face, PreparedSource]] = LatestSlot()
+        self._stop = threading.Event()
+        self._stop_requested = False
+        self._capture_done = threading.Event()
+        self._error: FaceswapError | None = None
+        self._sinks = threading.Lock()
+        self._recorder: LiveRecorder | None = None
+        self._virtual: LabelledVirtualCamera | None = None
+        self._threads: list[threading.Thread] = []
+        self._single_threaded = contextlib.ExitStack()
+
+    # -- control (any thread) ------------------------------------------------------------------------
+    def start(self) -> SourceFormat:
+        """Open the source (typed errors: missing or busy camera) and start the threads."""
+        self.format = self.source.open()
+        # Capture, swap, score and encode run at once: OpenCV's own pool would only add spinning
+        # workers (see core/cv_threads.py), as in a video export.
+        self._single_threaded.enter_context(opencv_single_threaded())
+        self.stats.started = time.perf_counter()
+        targets: list[tuple[str, Callable[[], None]]] = [
+            ("live-capture", self._capture),
+            ("live", self._live),
+        ]
+        if self.pipeline.judge is not None and self.on_score is not None:
+            targets.append(("live-score", self._score))
+        for name, target in targets:
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self.format
+
+    @property
+    def running(self) -> bool:
+        return any(thread.is_alive() for thread in self._threads)
+
+    def stop(self, timeout: float = 10.0) -> LiveEnd | None:
+        """Stop, finalise a recording, and wait for the threads; returns why it ended."""
+        self._stop_requested = True
+        self._stop.set()
+        self._slot.close()
+        return self.wait(timeout)
+
+    def wait(self, timeout: float | None = None) -> LiveEnd | None:
+        """Wait until the stream has ended (the file ended or :meth:`stop`); None on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return None if self.running else self.end
+
+    def set_options(self, options: LiveOptions) -> None:
+        """New blend settings or mirror, from the next frame on."""
+        self._options = options
+
+    @property
+    def options(self) -> LiveOptions:
+        return self._options
+
+    def set_source(self, prepared: PreparedSource | None) -> None:
+        """A new source identity (prepared once by the caller), from the next frame on; None passes
+        every frame through."""
+        self._prepared = prepared
+
+    def start_recording(self, options: RecordingOptions) -> None:
+        """Record every frame shown from now on (checks the output first: typed errors)."""
+        if self.format is None:
+            raise FaceswapError("start live before recording")
+        recorder = LiveRecorder(options, self.format.width, self.format.height)
+        with self._sinks:
+            previous, self._recorder = self._recorder, recorder
+        if previous is not None:
+            previous.abort()
+
+    def stop_recording(self) -> RecordingResult | None:
+        """Finish the recording (labelled, under its final name); None when none runs."""
+        with self._sinks:
+            recorder, self._recorder = self._recorder, None
+        return recorder.finish() if recorder is not None else None
+
+    @property
+    def recording(self) -> bool:
+        return self._recorder is not None
+
+    def attach_virtual_camera(self, camera: LabelledVirtualCamera | None) -> None:
+        """Send every frame shown to ``camera`` (None: stop sending; the previous one is closed)."""
+        with self._sinks:
+            previous, self._virtual = self._virtual, camera
+        if previous is not None:
+            previous.close()
+
+    # -- threads -------------------------------------------------------------------------------------
+    def _capture(self) -> None:
+        try:
+            while not self._stop.is_set():
+                if not self.source.realtime and not self._slot.wait_taken(0.1):
+                    continue
+                frame = self.source.read()
+                if frame is None:
+                    break
+                self.stats.captured += 1
+                if self._slot.put(frame):
+                    self.stats.dropped += 1
+        except FaceswapError as error:
+            self._error = error
+        except Exception as error:  # a driver's own error: the camera is gone as far as live can tell
+            log.exception("camera read failed")
+            self._error = CameraLost(f"{self.source.name} failed: {error}")
+        finally:
+            self._capture_done.set()
+            with contextlib.suppress(Exception):
+                self.source.close()
+
+    def _live(self) -> None:
+        refitter: LandmarkRefitter | None = None
+        follower = getattr(self.detector, "landmark_follower", None)
+        if follower is not None:
+            refitter = follower()
+        tracker = FaceTracker(self.detector, None, None, 1.0, -1.0, self.tracker_options, refitter)
+        last_score = -1e9
+        try:
+            while not self._stop.is_set():
+                frame = self._slot.take(0.05)
+                if frame is None:
+                    if self._capture_done.is_set():
+                        break
+                    continue
+                cpu = time.thread_time()
+                result, swapped, face = self._process(tracker, frame)
+                self._deliver(result)
+                self.stats.live_cpu_ms += (time.thread_time() - cpu) * 1000
+                if self.frame_limit is not None and self.stats.processed >= self.frame_limit:
+                    break
+                prepared = self._prepared
+                due = frame.captured_at - last_score >= self.score_every_s
+                if due and face is not None and prepared is not None:
+                    last_score = frame.captured_at
+                    self._score_slot.put((swapped, face, prepared))
+        except FaceswapError as error:
+            self._error = self._error or error
+        except Exception as error:
+            log.exception("live frame failed")
+            self._error = self._error or FaceswapError(f"live stopped: {error}")
+        finally:
+            self._stop.set()
+            self._score_slot.close()
+            tracker.close()
+            self._finish()
+
+    def _process(self, tracker: FaceTracker, frame: CapturedFrame) -> tuple[LiveFrame, Image, Face | None]:
+        """The frame swapped (and mirrored when asked), the swapped picture before mirroring, and the
+        swapped face (None when nothing was swapped)."""
+        options, prepared = self._options, self._prepared
+        stats = self.stats
+        started = time.perf_counter()
+        track = tracker.update(frame.image, stats.processed, frame.captured_at - stats.started)
+        tracked = time.perf_counter()
+        image, swapped = frame.image, False
+        if track.face is not None and prepared is not None:
+            try:
+                outcome = swap_tracked_face(
+                    self.pipeline, prepared, options.settings, stats.processed, image, track, False, True
+                )
+                image, swapped = outcome.image, True
+            except FaceswapError as error:  # one odd frame (a face at the border) passes through
+                log.info("live frame %d not swapped: %s", stats.processed, error)
+        swap_done = time.perf_counter()
+        unmirrored = image
+        if options.mirror:
+            image = cv2.flip(image, 1)
+        done = time.perf_counter()
+        timings = {
+            "track": (tracked - started) * 1000,
+            "swap": (swap_done - tracked) * 1000,
+            "mirror": (done - swap_done) * 1000,
+        }
+        for stage, ms in timings.items():
+            stats.stage_ms[stage] = stats.stage_ms.get(stage, 0.0) + ms
+        found = track.face is not None
+        result = LiveFrame(
+            image, stats.processed, frame.index, frame.captured_at, done, found, swapped, timings
+        )
+        stats.processed += 1
+        stats.with_face += track.face is not None
+        stats.latencies_ms.append(result.latency_ms)
+        return result, unmirrored, track.face if swapped else None
+
+    def _deliver(self, frame: LiveFrame) -> None:
+        self.latest = frame
+        if self.on_frame is not None:
+            self.on_frame(frame)
+        with self._sinks:
+            if self._recorder is not None:
+                self._recorder.add(frame.image, frame.captured_at)
+            if self._virtual is not None:
+                self._virtual.send(frame.image)
+
+    def _score(self) -> None:
+        while True:
+            item = self._score_slot.take(0.2)
+            if item is None:
+                if self._stop.is_set():
+                    return
+                continue
+            image, face, prepared = item
+            try:
+                similarity = self.pipeline.measure(image, face, prepared)
+            except Exception:  # the gauge is informative; live goes on without it
+                log.exception("live similarity failed")
+                continue
+            if self.on_score is not None:
+                self.on_score(SwappedFace(0, face, similarity))
+
+    def _finish(self) -> None:
+        """Finalise the recording, close the virtual camera, and say why live ended."""
+        self.stats.stopped = time.perf_counter()
+        recording: RecordingResult | None = None
+        error = self._error
+        try:
+            recording = self.stop_recording()
+        except FaceswapError as failure:
+            error = error or failure
+        except Exception as failure:
+            log.exception("recording failed")
+            error = error or FaceswapError(f"the recording failed: {failure}")
+        with contextlib.suppress(Exception):
+            self.attach_virtual_camera(None)
+        self._single_threaded.close()
+        reason = "error" if error is not None else ("stopped" if self._stop_requested else "ended")
+        self.end = LiveEnd(reason, error, recording)
+        if self.on_stopped is not None:
+            self.on_stopped(self.end)
