@@ -397,19 +397,23 @@ def write_export_image(
     data = encode_image(image, extension)
     # XMP before C2PA: the manifest's hash covers the bytes as signed, XMP included.
     data = label_encoded_image(data, WRITE_EXTENSIONS[extension], image.shape[1], image.shape[0])
+    return {**publish_labelled_image(target, data, content_credentials, overwrite), "watermark": watermark}
+
+
+def publish_labelled_image(
+    target: Path, data: bytes, content_credentials: bool = True, overwrite: bool = True
+) -> dict[str, Any]:
+    """Sign an encoded, already XMP-labelled photo (when asked) and write it atomically: the end of
+    :func:`write_export_image`, also used for photos a batch worker rendered (``app/batch_run.py``)."""
     status = OFF
     if content_credentials:
         try:
-            data = sign_image_bytes(data, extension, target.name)
+            data = sign_image_bytes(data, target.suffix.lower(), target.name)
             status = SIGNED
         except Exception as error:  # library or certificate trouble must not lose the export
             status = _failure(error, target.name)
     write_bytes_atomic(target, data, overwrite=overwrite)
-    return {
-        "xmp_digital_source_type": DIGITAL_SOURCE_TYPE,
-        "content_credentials": status,
-        "watermark": watermark,
-    }
+    return {"xmp_digital_source_type": DIGITAL_SOURCE_TYPE, "content_credentials": status}
 
 
 def finish_video(

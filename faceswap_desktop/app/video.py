@@ -14,6 +14,7 @@ error the partial file is deleted.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import logging
 import queue
@@ -50,8 +51,8 @@ from ..core.media.watermark import add_watermark
 from ..core.pipeline import FacePipeline, PreparedSource
 from ..core.roles import Recognizer, RecognizerSource
 from ..core.settings import SwapSettings
-from ..core.types import Image
-from ..core.video.tracking import FaceTracker, TrackerOptions, TrackResult
+from ..core.types import FloatArray, Image
+from ..core.video.tracking import FaceTracker, IdentityHint, TrackerOptions, TrackResult
 from .content_credentials import finish_video, prepare_signing
 from .context import DEFAULT_ENGINE, AppContext
 from .isolated_judge import PipelineFactory
@@ -233,9 +234,19 @@ class VideoExportJob:
         cancel: CancelToken | None = None,
         build_pipeline: PipelineFactory | None = None,
         recognizers: RecognizerSource | None = None,
+        write_from: int | None = None,
+        identity: FloatArray | None = None,
+        hint: IdentityHint | None = None,
     ):
         """``build_pipeline`` and ``recognizers`` (the tracker's embedder) default to the context's; the GUI
-        passes its isolated judges, so that no identity model runs in its process."""
+        passes its isolated judges, so that no identity model runs in its process.
+
+        A segment of a batch render (``app/batch_segments.py``) passes ``write_from``: the frames of the
+        range before that index only warm the tracker up (tracked, neither swapped nor written; the
+        output's time 0 is that frame), and ``identity``: the chosen person's embedding, found once for
+        the whole video, so that every segment follows the same person, with ``hint``: what the
+        whole video's cast scan knows of who is where (as a single export's tracker has it).
+        """
         validate_export(request)
         self.context, self.request = context, request
         self._build_pipeline = build_pipeline or context.build_pipeline
@@ -244,6 +255,7 @@ class VideoExportJob:
         self.report: ExportReport | None = None
         self._stop = threading.Event()
         self._cpu = StageCpu()
+        self._write_from, self._identity, self._hint = write_from, identity, hint
 
     def run(self) -> Generator[ExportProgress, None, None]:
         """Export frame by frame, yielding progress; raises :class:`Cancelled` when cancelled."""
@@ -336,6 +348,11 @@ class VideoExportJob:
         reference = find_reference(
             reader, detector, embedder, request.reference, start, True, stop, self.cancel
         )
+        if self._identity is not None:
+            reference = dataclasses.replace(reference, embedding=self._identity, identity_view=None)
+        if self._hint is not None:
+            reference = dataclasses.replace(reference, hint=self._hint)
+        write_from = start if self._write_from is None else min(max(self._write_from, start), stop - 1)
         # Further people (--map) are found now, while this thread is still the reader's only user.
         more: MorePeople | None = None
         if request.more_people:
@@ -371,12 +388,14 @@ class VideoExportJob:
             tracker = build_tracker(self.context, detector, embedder, reference, request.tracker)
             if reference.frame_index == start:
                 tracker.seed(reference.face, start - 1)
-            origin, audio = self._timeline(reader, start, stop)
+            origin, audio = self._timeline(reader, write_from, stop)
             origin_pts = round(origin / reader.time_base)
             writer = VideoWriter(
                 temporary, info.width, info.height, info.fps, reader.time_base, request.encode, audio
             )
-            report = ExportReport(request.output, start, stop, info.fps, embedder.name if embedder else None)
+            report = ExportReport(
+                request.output, write_from, stop, info.fps, embedder.name if embedder else None
+            )
             report.input_frames, report.input_frames_declared = info.frame_count, info.declared_frame_count
             threads.append(
                 threading.Thread(target=self._encode, args=(writer, reader, origin_pts, frames_out, errors))
@@ -418,6 +437,8 @@ class VideoExportJob:
                 with self._cpu.measure("track"):
                     track = tracker.update(image, index, reader.time_of(index))
                     more_tracks = more.track(image, index, reader.time_of(index)) if more else ()
+                if index < write_from:
+                    continue  # a segment's warm-up frame: it primes the tracker only
                 score = request.judge is not None and (index - start) % max(request.score_every, 1) == 0
                 pending.append(
                     pool.submit(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..core.errors import BadInput, FaceswapError
 from ..core.settings import SETTING_SPECS, SettingSpec, SwapSettings, settings_from_mapping
+from .batch_cmd import add_batch_parser
 from .cast_cmd import add_cast_parser
 from .live_cmd import add_live_parser
 from .models_cmd import add_models_parser
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_queue_parser(commands, add_swap_options)
     add_cast_parser(commands)
     add_live_parser(commands)
+    add_batch_parser(commands, add_swap_options)
     return parser
 
 
@@ -219,7 +221,8 @@ def is_cli_command(args: Sequence[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the process exit code (0 ok, 2 bad input, 3 no face, 4 model, 5 disk full,
-    6 a damaged video refused without --allow-partial, 7 a camera missing, busy or lost, 130 interrupted)."""
+    6 a damaged video refused without --allow-partial, 7 a camera missing, busy or lost, 8 a batch that
+    finished with failed items, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -229,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "swap":
             return _run_swap(args)
-        if args.command in ("models", "queue", "cast", "live"):
+        if args.command in ("models", "queue", "cast", "live", "batch"):
             return int(args.handler(args))
         parser.error(f"unknown command {args.command}")
     except FaceswapError as error:
