@@ -79,7 +79,6 @@ def target(analysed):  # type: ignore[no-untyped-def]
     return image, faces[0]
 
 
-@pytest.mark.xfail(strict=True, reason="the engine before issue #19's source visibility mask carries it")
 def test_a_strand_on_the_source_forehead_is_not_carried_into_the_result(analyser, analysed, target) -> None:
     source_image, source_faces = analysed(SOURCE)
     face = source_faces[0]

@@ -41,6 +41,7 @@ from .skin_extension import (
     ring_directions,
 )
 from .texture_merge import merge_textures
+from .visibility import fill_occluded, occluded_skin
 from .warp import (
     Roi,
     WorkGrid,
@@ -380,6 +381,11 @@ class MeshSwapper:
         texture = np.ascontiguousarray(photo.image[roi.slices])
         landmarks[:, 0] -= roi.x0
         landmarks[:, 1] -= roi.y0
+        # The source's visibility mask: a strand of hair, a fringe or a hairline's shadow over the upper
+        # face is filled from the skin around it, so it is not carried onto every target (issue #19).
+        # Before the merge, which keeps the texture photo's pixels where another photo disagrees.
+        occluded = occluded_skin(texture, landmarks, photo.face.size)
+        texture = fill_occluded(texture, occluded, landmarks, photo.face.size)
         # Several photos of the person: their textures averaged in over the mesh (lighting and expression
         # shading average out; identity ratio 0.756 -> 0.795 on the benchmark's 24 two-photo pairs). The
         # geometry stays the texture photo's: the photos' meshes averaged for the shape transfer lost
