@@ -122,7 +122,6 @@ def _sunglasses(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, n
     return glasses, mask
 
 
-@pytest.mark.xfail(strict=True, reason="the engine before issue #19 warps the source's eyes over them")
 def test_sunglasses_on_the_target_stay_on_top_whole(analyser, analysed, target) -> None:
     source_image, source_faces = analysed(SOURCE)
     image, target_face = target

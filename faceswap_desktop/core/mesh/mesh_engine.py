@@ -30,6 +30,7 @@ from .mesh_topology import (
     opening_triangles,
     with_mouth_hub,
 )
+from .occluders import target_occluders
 from .shape import outer_ring_triangles, transfer_shape
 from .shape import warm_up as warm_up_shape
 from .skin_extension import (
@@ -50,6 +51,7 @@ from .warp import (
     remap,
     roi_around,
     similarity_maps,
+    subsample,
     triangle_areas,
 )
 
@@ -456,6 +458,12 @@ class MeshSwapper:
             raise NoFaceFound("the target face is outside the frame")
 
         grid = grid_for_face(roi, face_size)
+        # What covers the target's face (glasses, hair, a hand) is found on the untouched target and put
+        # back over the result, whole: the liquify and the blend below would move or half-replace it.
+        occluders = target_occluders(
+            subsample(frame[roi.slices], grid.step), grid.to_grid(original), face_size / grid.step
+        )
+        covered = frame[roi.slices].copy() if occluders.any() else None
         out = frame if in_place else frame.copy()
         if anchors is not None:
             # The liquify's displacement is smoother still than the texture warp: a coarser grid is enough.
@@ -519,6 +527,13 @@ class MeshSwapper:
         out[roi.slices][shown] = blend_into_frame(
             settings.blend_mode, coloured[shown], background[shown], mask[shown], settings.strength / 100.0
         )
+        if covered is not None:
+            cover = grid.upsample(occluders)[..., None]
+            shown_face = out[roi.slices]
+            shown_face[:] = np.clip(
+                covered * cover + shown_face.astype(np.float32) * (1.0 - cover) + 0.5, 0, 255
+            ).astype(np.uint8)
+            mask = mask * (1.0 - cover[..., 0])
         # The mask is the swapped face's blend weight over the face's region; with shape transfer the
         # liquify may also move pixels elsewhere in ``outer`` (never outside it): the region returned.
         weight = np.zeros((outer.height, outer.width), dtype=np.float32)

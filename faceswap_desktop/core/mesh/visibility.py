@@ -53,10 +53,12 @@ def _inside_oval(landmarks: FloatArray, shape: tuple[int, int], face_size: float
     return ring_mask_u8(landmarks[oval_ring()], Roi(0, 0, shape[1], shape[0]), face_size * 0.02) > 127
 
 
-def _upper_face(landmarks: FloatArray, shape: tuple[int, int], face_size: float) -> NDArray[np.uint8]:
+def _upper_face(
+    landmarks: FloatArray, shape: tuple[int, int], face_size: float, margin: float = 0.04
+) -> NDArray[np.uint8]:
     """The forehead above the brows (up to :data:`BAND_REACH` past the oval's top) and the temples beside
-    the eyes, off the brows and eyes (the skin between and around them is shaded by the face's own shape,
-    not occluded)."""
+    the eyes, ``margin`` (face sizes) off the brows and eyes (the skin between and around them is shaded
+    by the face's own shape, not occluded)."""
     roi = Roi(0, 0, shape[1], shape[0])
     oval = landmarks[oval_ring(), :2]
     raised = oval + (landmarks[10, :2] - landmarks[152, :2]) / max(
@@ -74,7 +76,7 @@ def _upper_face(landmarks: FloatArray, shape: tuple[int, int], face_size: float)
     side = np.abs(((xs - eyes[0]) * across[0])[None, :] + ((ys - eyes[1]) * across[1])[:, None])
     brows = min(float((landmarks[index, :2] - eyes) @ down) for index in (105, 334, 66, 296))
     corners = max(abs(float((landmarks[index, :2] - eyes) @ across)) for index in (33, 263))
-    forehead = along < brows - 0.03 * face_size
+    forehead = along < brows - (margin - 0.01) * face_size
     temples = (side > corners + 0.02 * face_size) & (along < 0.05 * face_size)
     zone &= forehead | temples
     features = np.zeros(shape, dtype=np.uint8)
@@ -82,7 +84,7 @@ def _upper_face(landmarks: FloatArray, shape: tuple[int, int], face_size: float)
         indices = sorted({i for edge in region for i in edge})
         hull = cv2.convexHull(np.round(landmarks[indices, :2]).astype(np.int32))
         cv2.fillConvexPoly(features, hull, 1)
-    grow = max(int(round(face_size * 0.04)), 1) * 2 + 1
+    grow = max(int(round(face_size * margin)), 1) * 2 + 1
     features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
     return (zone & (features == 0)).astype(np.uint8)
 
@@ -108,7 +110,9 @@ def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> ND
     seeds = cv2.morphologyEx(seeds, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     if not seeds.any():
         return seeds
-    grown = ((darkness > GROW_DARKNESS) & (zone > 0)).astype(np.uint8) | seeds
+    # A seeded region may grow closer to the brows than a seed may lie (a strand ending on a brow).
+    near = _upper_face(landmarks, (shape[0], shape[1]), face_size, margin=0.012)
+    grown = ((darkness > GROW_DARKNESS) & (near > 0)).astype(np.uint8) | seeds
     count, labels = cv2.connectedComponents(grown, connectivity=8)
     seeded = np.zeros(count, dtype=bool)
     seeded[np.unique(labels[seeds > 0])] = True
