@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 from ..app.preview import PreviewResult
 from ..core.identity import VERDICTS
 from ..core.likeness import SEARCH_AXES
-from ..core.mesh.quality import EdgeCheck
+from ..core.mesh.quality import TURNED_LIMIT, EdgeCheck
 from ..core.pipeline import SwappedFace
 from ..core.settings import SwapSettings
 from ..core.types import Similarity
@@ -105,7 +105,8 @@ class SimilarityGaugeWidget(QWidget):
         if self.baseline is not None:
             words += f"; untouched target {self.baseline.percent:.0f}%"
         if self.edge_visible:
-            words += "; visible edge"
+            assert self.edge is not None
+            words += "; turned head" if self.edge.turned >= TURNED_LIMIT else "; visible edge"
         return words
 
     def explanation(self) -> str:
@@ -120,9 +121,14 @@ class SimilarityGaugeWidget(QWidget):
                 f"{self.baseline.cosine:.3f}) against the source: the swap added {gain:+.0f} points."
             )
         if self.edge is not None and self.edge.visible:
-            lines.append(
-                f"Visible edge: {self.edge.describe()}. Soften the mask (feather) or reduce the padding."
+            turned = self.edge.turned >= TURNED_LIMIT
+            what = "Turned head" if turned else "Visible edge"
+            advice = (
+                "A more frontal target photo or frame gives a cleaner swap."
+                if turned
+                else "Soften the mask (feather) or reduce the padding."
             )
+            lines.append(f"{what}: {self.edge.describe()}. {advice}")
         return "\n\n".join(lines)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802

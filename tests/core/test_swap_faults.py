@@ -137,3 +137,14 @@ def test_sunglasses_on_the_target_stay_on_top_whole(analyser, analysed, target) 
     # ...and the face around them is still swapped.
     changed = np.abs(result.astype(np.int16) - glasses).max(axis=2) > 12
     assert changed[~(mask > 0)].sum() > 0.1 * target_face.size**2
+
+
+def test_a_turned_head_is_reported_as_not_clean(analysed) -> None:
+    """Profiles smear under the offline engine: the per-face check says so (issue #19)."""
+    from faceswap_desktop.core.mesh.quality import edge_check
+
+    frontal, frontal_faces = analysed(TARGET)
+    assert not edge_check(frontal, frontal, frontal_faces[0].box, face=frontal_faces[0]).visible
+    profile, faces = analysed("misc/pose_left_face.jpeg")
+    check = edge_check(profile, profile, faces[0].box, face=faces[0])
+    assert check.visible and "turned" in check.describe()
