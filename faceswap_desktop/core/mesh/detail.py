@@ -50,17 +50,44 @@ def keep_target_detail(
 ) -> Image:
     """``face`` (the swapped result, same size as ``target``) with the target's detail layer added where
     its own is weaker, weighted by ``where`` (the swap's blend weight: only the swapped face changes);
-    ``landmarks``: the swapped face's mesh in these pixels. A new image."""
-    shape = (face.shape[0], face.shape[1])
-    face_f = face.astype(np.float32)
-    target_f = target.astype(np.float32)
-    face_detail, target_detail = _detail(face_f), _detail(target_f)
-    sigma = max(face_size * 0.04, 1.0)
-    face_energy = cv2.GaussianBlur(np.abs(face_detail).mean(axis=2), (0, 0), sigma)
-    target_energy = cv2.GaussianBlur(np.abs(target_detail).mean(axis=2), (0, 0), sigma)
+    ``landmarks``: the swapped face's mesh in these pixels. A new image (``face`` itself when ``where``
+    is zero everywhere).
+
+    Only the box of ``where``'s support (and the detail filter's reach around it) is read or written;
+    the local energies and the feature mask are smooth, so they are computed on a sampling of ~64 cells
+    across the face and resized back (the whole step costs ~6 ms on a 600 px face).
+    """
+    x, y, w, h = cv2.boundingRect((where > 0).view(np.uint8))
+    if w == 0:
+        return face
+    reach = 4
+    height, width = face.shape[:2]
+    x0, y0 = max(x - reach, 0), max(y - reach, 0)
+    x1, y1 = min(x + w + reach, width), min(y + h + reach, height)
+    face_box = face[y0:y1, x0:x1]
+    target_f = target[y0:y1, x0:x1].astype(np.float32)
+    target_detail = _detail(target_f)
+    stride = max(1, int(face_size / 64))
+    small = ((x1 - x0 - 1) // stride + 1, (y1 - y0 - 1) // stride + 1)
+    sigma = max(face_size * 0.04 / stride, 0.7)
+
+    def energy(image: Image) -> FloatArray:
+        # The luma's detail: enough to compare how much texture each has (a third of the work).
+        luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        magnitude = cv2.absdiff(luma, cv2.GaussianBlur(luma, (0, 0), DETAIL_SIGMA))
+        return cv2.GaussianBlur(cv2.resize(magnitude, small, interpolation=cv2.INTER_AREA), (0, 0), sigma)
+
     # Uncorrelated detail adds in quadrature: this much of the target's tops the face's up to its level.
-    ratio = np.clip(face_energy / (target_energy + 1e-3), 0.0, 1.0)
+    ratio = np.clip(energy(face_box) / (energy(target[y0:y1, x0:x1]) + 1e-3), 0.0, 1.0)
     deficit = np.sqrt(1.0 - ratio * ratio)
-    weight = deficit * _feature_mask(landmarks, shape, face_size) * where
-    out = face_f + target_detail * weight[..., None]
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    local = (landmarks[:, :2] - (x0, y0)) / stride
+    weight_small = (deficit * _feature_mask(local, (small[1], small[0]), face_size / stride)).astype(
+        np.float32
+    )
+    weight = (
+        cv2.resize(weight_small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR) * where[y0:y1, x0:x1]
+    )
+    out = face.copy()
+    added = target_detail * weight[..., None]
+    out[y0:y1, x0:x1] = cv2.add(face_box, added, dtype=cv2.CV_8U)
+    return out
