@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 from ..app.preview import PreviewResult
 from ..core.identity import VERDICTS
 from ..core.likeness import SEARCH_AXES
-from ..core.mesh.quality import TURNED_LIMIT, EdgeCheck
+from ..core.mesh.quality import EdgeCheck
 from ..core.pipeline import SwappedFace
 from ..core.settings import SwapSettings
 from ..core.types import Similarity
@@ -106,7 +106,7 @@ class SimilarityGaugeWidget(QWidget):
             words += f"; untouched target {self.baseline.percent:.0f}%"
         if self.edge_visible:
             assert self.edge is not None
-            words += "; turned head" if self.edge.turned >= TURNED_LIMIT else "; visible edge"
+            words += "; head pose" if self.edge.posed else "; visible edge"
         return words
 
     def explanation(self) -> str:
@@ -121,8 +121,8 @@ class SimilarityGaugeWidget(QWidget):
                 f"{self.baseline.cosine:.3f}) against the source: the swap added {gain:+.0f} points."
             )
         if self.edge is not None and self.edge.visible:
-            turned = self.edge.turned >= TURNED_LIMIT
-            what = "Turned head" if turned else "Visible edge"
+            turned = self.edge.posed
+            what = "Head pose" if turned else "Visible edge"
             advice = (
                 "A more frontal target photo or frame gives a cleaner swap."
                 if turned

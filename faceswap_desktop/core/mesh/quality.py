@@ -76,6 +76,11 @@ turned too far for the offline engine to swap cleanly: the shape transfer has fa
 mesh's far side (a guess of MediaPipe's) smears the source's texture (issue #19: profiles and
 three-quarter views got smeared eyes). The swap still runs; the result says so."""
 
+PITCH_NEUTRAL, TILT_LIMIT = 0.15, 0.25
+"""The pitch proxy of a level head (0.01-0.31 on the shared frontal photos, median ~0.15) and how far from
+it a raised or lowered head is too tilted for a clean swap (misc/pose_lower_face: 0.41, pose_rise: -0.15;
+both smear or stretch the face in docs/likeness/pairs/)."""
+
 
 @dataclass(frozen=True)
 class EdgeCheck:
@@ -85,12 +90,19 @@ class EdgeCheck:
     colour_step: float
     turned: float = 0.0
     """The target head's |yaw proxy| (0: frontal; 0 when the face was not given)."""
+    tilted: float = 0.0
+    """The target head's |pitch proxy - PITCH_NEUTRAL| (0 when the face was not given)."""
+
+    @property
+    def posed(self) -> bool:
+        """True when the head is turned or tilted too far for a clean swap."""
+        return self.turned >= TURNED_LIMIT or self.tilted >= TILT_LIMIT
 
     @property
     def visible(self) -> bool:
         """True when the swap's edge shows (the same bound 'Maximise likeness' refuses to cross), or the
         head is turned too far for a clean swap (:data:`TURNED_LIMIT`)."""
-        return self.seam > SEAM_LIMIT or self.colour_step > COLOUR_STEP_LIMIT or self.turned >= TURNED_LIMIT
+        return self.seam > SEAM_LIMIT or self.colour_step > COLOUR_STEP_LIMIT or self.posed
 
     def describe(self) -> str:
         """Which measure is over its limit, in words (empty when none is)."""
@@ -108,6 +120,11 @@ class EdgeCheck:
                 f"the head is turned too far for a clean swap (yaw {self.turned:.2f}, limit {TURNED_LIMIT}):"
                 " the far side of the face may smear"
             )
+        if self.tilted >= TILT_LIMIT:
+            parts.append(
+                f"the head is raised or lowered too far for a clean swap (pitch {self.tilted:.2f} from level,"
+                f" limit {TILT_LIMIT}): the face may stretch"
+            )
         return "; ".join(parts)
 
 
@@ -121,14 +138,17 @@ def edge_check(
     """:func:`seam_ratio` and :func:`colour_step` on a crop around one face ``box`` (x0, y0, x1, y1),
     grown by ``margin`` of the face's size on each side: a group photo's faces are judged one by one.
     With the target ``face``, how far its head is turned too (:attr:`EdgeCheck.turned`)."""
-    turned = 0.0 if face is None else abs(head_pose_proxies(face.keypoints_5)[1])
+    turned = tilted = 0.0
+    if face is not None:
+        _roll, yaw, pitch = head_pose_proxies(face.keypoints_5)
+        turned, tilted = abs(yaw), abs(pitch - PITCH_NEUTRAL)
     height, width = target.shape[:2]
     x0, y0, x1, y1 = box
     grow = margin * max(x1 - x0, y1 - y0)
     left, top = max(int(x0 - grow), 0), max(int(y0 - grow), 0)
     right, bottom = min(int(x1 + grow), width), min(int(y1 + grow), height)
     if right - left < 8 or bottom - top < 8:
-        return EdgeCheck(1.0, 0.0, turned)
+        return EdgeCheck(1.0, 0.0, turned, tilted)
     crop_result, crop_target = result[top:bottom, left:right], target[top:bottom, left:right]
     # At full resolution: the limits were set on full-size images, and both measures shift when scaled
     # (a 512 px crop moved biden2's default-settings colour step from 1.9 to 6.8, over its limit).
@@ -137,4 +157,5 @@ def edge_check(
         seam_ratio(crop_result, crop_target, region=region),
         colour_step(crop_result, crop_target, region=region),
         turned,
+        tilted,
     )
