@@ -151,3 +151,10 @@ def test_a_turned_or_lowered_head_is_reported_as_not_clean(analysed) -> None:
     lowered, faces = analysed("misc/pose_lower_face.jpeg")
     check = edge_check(lowered, lowered, faces[0].box, face=faces[0])
     assert check.visible and "lowered" in check.describe()
+
+
+def test_the_pose_warning_names_only_posed_heads(analysed) -> None:
+    from faceswap_desktop.core.mesh.quality import pose_warning
+
+    assert pose_warning(analysed(TARGET)[1][0]) == ""
+    assert "turned" in pose_warning(analysed("misc/pose_right_face.png")[1][0])

@@ -128,6 +128,13 @@ class EdgeCheck:
         return "; ".join(parts)
 
 
+def pose_warning(face: Face) -> str:
+    """Why the offline engine cannot swap ``face`` cleanly, from its head pose alone (empty when it can):
+    :data:`TURNED_LIMIT` and :data:`TILT_LIMIT`, worded as :meth:`EdgeCheck.describe` words them."""
+    _roll, yaw, pitch = head_pose_proxies(face.keypoints_5)
+    return EdgeCheck(1.0, 0.0, abs(yaw), abs(pitch - PITCH_NEUTRAL)).describe()
+
+
 def edge_check(
     result: Image,
     target: Image,
