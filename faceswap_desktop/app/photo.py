@@ -12,6 +12,7 @@ from ..core.errors import BadInput, OutputConflict
 from ..core.likeness import maximize_likeness
 from ..core.media.guarded_decode import load_image, load_image_with_alpha
 from ..core.media.image_io import check_output_path
+from ..core.mesh.quality import pose_warning
 from ..core.pipeline import FacePipeline, FaceSelection, FrameResult
 from ..core.settings import SwapSettings
 from ..core.types import Image, StageTimings
@@ -181,6 +182,8 @@ def summarise(
             entry["similarity"] = swapped.similarity.to_dict()
         if swapped.baseline is not None:
             entry["target_before"] = swapped.baseline.to_dict()
+        if request.engine == "mesh" and (warning := pose_warning(swapped.face)):
+            entry["warning"] = warning
         faces.append(entry)
     return {
         "output": str(request.output),
@@ -207,4 +210,6 @@ def describe_faces(summary: dict[str, Any]) -> Sequence[str]:
             )
         else:
             lines.append(f"face {face['index']}: swapped (not scored)")
+        if face.get("warning"):
+            lines[-1] += f"; not clean: {face['warning']}"
     return lines

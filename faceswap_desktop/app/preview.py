@@ -323,7 +323,7 @@ class PreviewEngine:
                 key, functools.partial(pipeline.measure, original, target_face, prepared)
             )
             with_baseline.append(dataclasses.replace(face, baseline=baseline))
-        edges = tuple(edge_check(frame, original, face.face.box) for face in swapped)
+        edges = tuple(edge_check(frame, original, face.face.box, face=face.face) for face in swapped)
         return tuple(with_baseline), edges
 
     def measure(

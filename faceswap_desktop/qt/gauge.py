@@ -105,7 +105,8 @@ class SimilarityGaugeWidget(QWidget):
         if self.baseline is not None:
             words += f"; untouched target {self.baseline.percent:.0f}%"
         if self.edge_visible:
-            words += "; visible edge"
+            assert self.edge is not None
+            words += "; head pose" if self.edge.posed else "; visible edge"
         return words
 
     def explanation(self) -> str:
@@ -120,9 +121,14 @@ class SimilarityGaugeWidget(QWidget):
                 f"{self.baseline.cosine:.3f}) against the source: the swap added {gain:+.0f} points."
             )
         if self.edge is not None and self.edge.visible:
-            lines.append(
-                f"Visible edge: {self.edge.describe()}. Soften the mask (feather) or reduce the padding."
+            turned = self.edge.posed
+            what = "Head pose" if turned else "Visible edge"
+            advice = (
+                "A more frontal target photo or frame gives a cleaner swap."
+                if turned
+                else "Soften the mask (feather) or reduce the padding."
             )
+            lines.append(f"{what}: {self.edge.describe()}. {advice}")
         return "\n\n".join(lines)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802

@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from ..types import Image
+from ..geometry import head_pose_proxies
+from ..types import Face, Image
 
 SEAM_LIMIT = 1.25
 """Above this seam ratio the swap's edge is visibly sharper than the picture around it."""
@@ -69,17 +70,39 @@ def colour_step(
     return float(np.linalg.norm(lab[inner].mean(0) - lab[outer].mean(0)))
 
 
+TURNED_LIMIT = 0.35
+"""|Yaw proxy| (see :func:`~faceswap_desktop.core.geometry.head_pose_proxies`) from which a target head is
+turned too far for the offline engine to swap cleanly: the shape transfer has faded out by then, and the
+mesh's far side (a guess of MediaPipe's) smears the source's texture (issue #19: profiles and
+three-quarter views got smeared eyes). The swap still runs; the result says so."""
+
+PITCH_NEUTRAL, TILT_LIMIT = 0.15, 0.25
+"""The pitch proxy of a level head (0.01-0.31 on the shared frontal photos, median ~0.15) and how far from
+it a raised or lowered head is too tilted for a clean swap (misc/pose_lower_face: 0.41, pose_rise: -0.15;
+both smear or stretch the face in docs/likeness/pairs/)."""
+
+
 @dataclass(frozen=True)
 class EdgeCheck:
     """The realism measures of one swapped face, taken on a crop around it (see :func:`edge_check`)."""
 
     seam: float
     colour_step: float
+    turned: float = 0.0
+    """The target head's |yaw proxy| (0: frontal; 0 when the face was not given)."""
+    tilted: float = 0.0
+    """The target head's |pitch proxy - PITCH_NEUTRAL| (0 when the face was not given)."""
+
+    @property
+    def posed(self) -> bool:
+        """True when the head is turned or tilted too far for a clean swap."""
+        return self.turned >= TURNED_LIMIT or self.tilted >= TILT_LIMIT
 
     @property
     def visible(self) -> bool:
-        """True when the swap's edge shows: the same bound 'Maximise likeness' refuses to cross."""
-        return self.seam > SEAM_LIMIT or self.colour_step > COLOUR_STEP_LIMIT
+        """True when the swap's edge shows (the same bound 'Maximise likeness' refuses to cross), or the
+        head is turned too far for a clean swap (:data:`TURNED_LIMIT`)."""
+        return self.seam > SEAM_LIMIT or self.colour_step > COLOUR_STEP_LIMIT or self.posed
 
     def describe(self) -> str:
         """Which measure is over its limit, in words (empty when none is)."""
@@ -92,21 +115,47 @@ class EdgeCheck:
             parts.append(
                 f"a tone step of {self.colour_step:.1f} delta E at its edge (limit {COLOUR_STEP_LIMIT})"
             )
+        if self.turned >= TURNED_LIMIT:
+            parts.append(
+                f"the head is turned too far for a clean swap (yaw {self.turned:.2f}, limit {TURNED_LIMIT}):"
+                " the far side of the face may smear"
+            )
+        if self.tilted >= TILT_LIMIT:
+            parts.append(
+                f"the head is raised or lowered too far for a clean swap (pitch {self.tilted:.2f} from level,"
+                f" limit {TILT_LIMIT}): the face may stretch"
+            )
         return "; ".join(parts)
 
 
+def pose_warning(face: Face) -> str:
+    """Why the offline engine cannot swap ``face`` cleanly, from its head pose alone (empty when it can):
+    :data:`TURNED_LIMIT` and :data:`TILT_LIMIT`, worded as :meth:`EdgeCheck.describe` words them."""
+    _roll, yaw, pitch = head_pose_proxies(face.keypoints_5)
+    return EdgeCheck(1.0, 0.0, abs(yaw), abs(pitch - PITCH_NEUTRAL)).describe()
+
+
 def edge_check(
-    result: Image, target: Image, box: tuple[float, float, float, float], margin: float = 0.35
+    result: Image,
+    target: Image,
+    box: tuple[float, float, float, float],
+    margin: float = 0.35,
+    face: Face | None = None,
 ) -> EdgeCheck:
     """:func:`seam_ratio` and :func:`colour_step` on a crop around one face ``box`` (x0, y0, x1, y1),
-    grown by ``margin`` of the face's size on each side: a group photo's faces are judged one by one."""
+    grown by ``margin`` of the face's size on each side: a group photo's faces are judged one by one.
+    With the target ``face``, how far its head is turned too (:attr:`EdgeCheck.turned`)."""
+    turned = tilted = 0.0
+    if face is not None:
+        _roll, yaw, pitch = head_pose_proxies(face.keypoints_5)
+        turned, tilted = abs(yaw), abs(pitch - PITCH_NEUTRAL)
     height, width = target.shape[:2]
     x0, y0, x1, y1 = box
     grow = margin * max(x1 - x0, y1 - y0)
     left, top = max(int(x0 - grow), 0), max(int(y0 - grow), 0)
     right, bottom = min(int(x1 + grow), width), min(int(y1 + grow), height)
     if right - left < 8 or bottom - top < 8:
-        return EdgeCheck(1.0, 0.0)
+        return EdgeCheck(1.0, 0.0, turned, tilted)
     crop_result, crop_target = result[top:bottom, left:right], target[top:bottom, left:right]
     # At full resolution: the limits were set on full-size images, and both measures shift when scaled
     # (a 512 px crop moved biden2's default-settings colour step from 1.9 to 6.8, over its limit).
@@ -114,4 +163,6 @@ def edge_check(
     return EdgeCheck(
         seam_ratio(crop_result, crop_target, region=region),
         colour_step(crop_result, crop_target, region=region),
+        turned,
+        tilted,
     )

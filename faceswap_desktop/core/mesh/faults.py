@@ -1,0 +1,318 @@
+"""Automated fault checks of one swapped face (issue #19): faults the seam measure does not see.
+
+Each check compares the result with the untouched target (and, where it matters, the source photo) on
+an upright crop of the face, scaled so the face is at most :data:`CANVAS_FACE` pixels (so limits read the
+same on every photo size), using the target's 478-point mesh to find the regions:
+
+- **forehead spots**: dark spots above the brows that the target does not have at that place (a strand of
+  the source's hair, the source's hairline carried onto the target's forehead);
+- **eye edges**: more edge lines across the eyes than either the target's or the source's own eyes show
+  (a ghosted, doubled eyelid or iris);
+- **tone**: the face's skin tone (mid-forehead, each cheek) against the target's own under the same light
+  (a pale face on a darker neck, a grey cast);
+- **softness**: the face's fine-detail energy against the target's face (a small source upscaled into a
+  sharp photo).
+
+Numpy/OpenCV only: the benchmark runs them over every pair, and tests use them on adversarial inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from ..types import FloatArray, Image
+from . import face_mesh_connections as mesh_connections
+from .mesh_topology import LEFT_EYE_RING, RIGHT_EYE_RING
+from .skin_extension import oval_ring
+
+CANVAS_FACE = 384.0
+"""Largest face size (px) of the checks' crop; smaller faces are not upscaled."""
+
+SPOT_DARKNESS = 20.0
+"""LAB lightness levels (0-255) under the local forehead tone at which a pixel counts as a dark spot."""
+
+SPOT_AREA_LIMIT = 0.003
+"""New dark area above the brows, in face-size squared, above which the forehead check flags (a 3 px
+strand 80 px long on a 256 px face is ~0.004; a mole of 5x5 px ~0.0004)."""
+
+EYE_EXTRA_EDGES_LIMIT = 0.2
+"""Self-similarity of an eye's edges at a shift (a correlation) above the most that the target's or the
+source's own eye shows (:func:`eye_extra_edges`)."""
+
+TONE_LIMIT = 8.0
+"""Delta E (CIE76) of a skin zone's mean colour against the target's at which the tone check flags."""
+
+SOFTNESS_LIMIT = 0.5
+"""Fine-detail energy of the face over the target's below which the face is softer than its photo."""
+
+_BROWS = (mesh_connections.FACEMESH_LEFT_EYEBROW, mesh_connections.FACEMESH_RIGHT_EYEBROW)
+_FEATURES = (
+    *_BROWS,
+    mesh_connections.FACEMESH_LEFT_EYE,
+    mesh_connections.FACEMESH_RIGHT_EYE,
+    mesh_connections.FACEMESH_LIPS,
+)
+_BROW_TOPS = (105, 334, 66, 296, 107, 336)
+_TONE_ZONES = ((151, 9), (50,), (280,))
+"""Mid-forehead, right cheek, left cheek: skin on every face (no beard, no brows), each judged alone so a
+source lit from the other side shows as a mismatch of one cheek."""
+
+
+@dataclass(frozen=True)
+class FaultReport:
+    """The measures of one swapped face and which of them are over their limits."""
+
+    forehead_spots: float
+    """New dark area above the brows, in face-size squared."""
+    eye_extra_edges: float
+    """How much more the eyes' edges repeat at a shift than the target's or the source's (worse eye)."""
+    tone: float
+    """Largest delta E of a skin zone (forehead, either cheek) against the target's."""
+    softness: float
+    """Fine-detail energy of the face's skin over the target's (1: as sharp)."""
+    flags: tuple[str, ...] = field(default=())
+
+    def describe(self) -> str:
+        """The flagged faults in words (empty when none)."""
+        words = {
+            "forehead_spots": f"new dark spots on the forehead ({self.forehead_spots:.4f} of the face)",
+            "eye_edges": f"doubled edges around the eyes (echo +{self.eye_extra_edges:.2f})",
+            "tone": f"skin tone off the target's by {self.tone:.1f} delta E",
+            "softness": f"face softer than the photo ({self.softness:.2f} of its detail)",
+        }
+        return "; ".join(words[name] for name in self.flags)
+
+
+@dataclass(frozen=True)
+class _Canvas:
+    """An upright crop of a face: the image, its landmarks in the crop, the face size in the crop."""
+
+    image: Image
+    landmarks: FloatArray
+    size: float
+    matrix: NDArray[np.float64]
+
+
+def _upright(
+    image: Image, landmarks: FloatArray, face_size: float, matrix: NDArray[np.float64] | None = None
+) -> _Canvas:
+    """The face rotated so its eyes are level, scaled to at most :data:`CANVAS_FACE`; ``matrix``: reuse
+    another image's crop (the result and the target share the target's)."""
+    points = landmarks[:, :2].astype(np.float64)
+    scale = min(1.0, CANVAS_FACE / max(face_size, 1.0))
+    side = int(round(2.4 * face_size * scale))
+    if matrix is None:
+        right = points[list(RIGHT_EYE_RING)].mean(0)
+        left = points[list(LEFT_EYE_RING)].mean(0)
+        eyes = left - right if left[0] >= right[0] else right - left
+        angle = float(np.degrees(np.arctan2(eyes[1], eyes[0])))
+        centre = points[:468].mean(0)
+        matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale)
+        matrix[:, 2] += side / 2 - centre
+    crop = cv2.warpAffine(image, matrix, (side, side), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    moved = points @ matrix[:, :2].T + matrix[:, 2]
+    return _Canvas(crop, moved.astype(np.float32), face_size * scale, matrix)
+
+
+def _hull(points: FloatArray, shape: tuple[int, int]) -> NDArray[np.uint8]:
+    mask = np.zeros(shape, dtype=np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(points).astype(np.int32)), 1)
+    return mask
+
+
+def _indices(connections: frozenset[tuple[int, int]]) -> list[int]:
+    return sorted({i for edge in connections for i in edge})
+
+
+def _features(canvas: _Canvas, grow: float) -> NDArray[np.uint8]:
+    shape = canvas.image.shape[:2]
+    mask = np.zeros(shape, dtype=np.uint8)
+    for region in _FEATURES:
+        mask |= _hull(canvas.landmarks[_indices(region)], shape)
+    size = max(int(round(grow)), 1) * 2 + 1
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+
+
+def _lightness(image: Image) -> FloatArray:
+    return cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+
+
+def _forehead_zone(canvas: _Canvas) -> NDArray[np.uint8]:
+    """Above the brows, up to 0.25 face sizes past the oval's top, between the temples."""
+    points = canvas.landmarks
+    shape = canvas.image.shape[:2]
+    oval = points[oval_ring()]
+    brow_y = float(points[list(_BROW_TOPS), 1].min())
+    lifted = oval.copy()
+    lifted[:, 1] -= 0.25 * canvas.size
+    zone = _hull(np.concatenate([oval, lifted]), shape)
+    ys = np.arange(shape[0], dtype=np.float32)[:, None]
+    zone &= (ys < brow_y - 0.03 * canvas.size).astype(np.uint8)
+    xs = np.arange(shape[1], dtype=np.float32)[None, :]
+    left, right = float(oval[:, 0].min()), float(oval[:, 0].max())
+    zone &= ((xs > left) & (xs < right)).astype(np.uint8)
+    brows = np.zeros(shape, dtype=np.uint8)
+    for region in _BROWS:
+        brows |= _hull(points[_indices(region)], shape)
+    grow = int(round(0.04 * canvas.size)) * 2 + 1
+    brows = cv2.dilate(brows, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    return zone & (1 - brows)
+
+
+def _local_mean(values: FloatArray, zone: NDArray[np.uint8], sigma: float) -> FloatArray:
+    weight = cv2.GaussianBlur(zone.astype(np.float32), (0, 0), sigma) + 1e-4
+    return cv2.GaussianBlur(values * zone, (0, 0), sigma) / weight
+
+
+def forehead_spots(result: _Canvas, target: _Canvas) -> float:
+    """New dark area above the brows (face-size squared): pixels darker than the local forehead tone by
+    :data:`SPOT_DARKNESS` where the target is not dark (its hair, brows or moles, allowing a small shift).
+    """
+    zone = _forehead_zone(target)
+    if zone.sum() < 16:
+        return 0.0
+    sigma = 0.08 * target.size
+    l_result, l_target = _lightness(result.image), _lightness(target.image)
+    dark_result = (l_result - _local_mean(l_result, zone, sigma) < -SPOT_DARKNESS) & (zone > 0)
+    dark_target = (l_target - _local_mean(l_target, zone, sigma) < -0.6 * SPOT_DARKNESS).astype(np.uint8)
+    grow = int(round(0.02 * target.size)) * 2 + 1
+    dark_target = cv2.dilate(dark_target, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    new = (dark_result & (dark_target == 0)).astype(np.uint8)
+    new = cv2.morphologyEx(new, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    return float(new.sum()) / target.size**2
+
+
+def _echo(canvas: _Canvas, ring: tuple[int, ...]) -> float:
+    """How strongly the eye's edges repeat themselves at a shift: the largest normalised correlation of
+    the eye region's gradient with itself shifted by 0.12-0.5 of the eye's width (down or across).
+
+    A ghosted eye (two copies blended at an offset) repeats every edge with the same sign; a single eye's
+    upper and lower lid edges have opposite signs, so they do not count.
+    """
+    points = canvas.landmarks[list(ring)]
+    x0, x1 = float(points[:, 0].min()), float(points[:, 0].max())
+    width = max(x1 - x0, 6.0)
+    cy = float(points[:, 1].mean())
+    height, full = canvas.image.shape[:2]
+    top, bottom = max(int(round(cy - 0.45 * width)), 0), min(int(round(cy + 0.45 * width)), height)
+    left, right = max(int(round(x0 - 0.1 * width)), 0), min(int(round(x1 + 0.1 * width)), full)
+    if bottom - top < 8 or right - left < 8:
+        return 0.0
+    luma = cv2.GaussianBlur(_lightness(canvas.image), (0, 0), max(width / 60.0, 0.7))
+    best = 0.0
+    for dx, dy in ((0, 1), (1, 0)):
+        gradient = cv2.Sobel(luma, cv2.CV_32F, dx, dy, ksize=3)[top:bottom, left:right].astype(np.float64)
+        length = gradient.shape[0] if dy else gradient.shape[1]
+        for shift in range(max(int(0.12 * width), 2), min(int(0.5 * width), length - 2) + 1):
+            a = gradient[:-shift] if dy else gradient[:, :-shift]
+            b = gradient[shift:] if dy else gradient[:, shift:]
+            norm = float(np.sqrt((a * a).sum() * (b * b).sum())) + 1e-6
+            best = max(best, float((a * b).sum()) / norm)
+    return best
+
+
+def eye_extra_edges(result: _Canvas, target: _Canvas, source: _Canvas | None) -> float:
+    """How much more the eyes' edges repeat at a shift (:func:`_echo`) than in the target's or the
+    source's own eye (the worse eye): a doubled, ghosted eyelid or iris."""
+    worst = 0.0
+    for ring in (RIGHT_EYE_RING, LEFT_EYE_RING):
+        reference = _echo(target, ring)
+        if source is not None:
+            reference = max(reference, _echo(source, ring))
+        worst = max(worst, _echo(result, ring) - reference)
+    return worst
+
+
+def _skin_zones(canvas: _Canvas) -> list[NDArray[np.uint8]]:
+    """Mid-forehead and each cheek: disks on the mesh, inside the oval, off the features."""
+    shape = canvas.image.shape[:2]
+    features = _features(canvas, 0.03 * canvas.size)
+    oval = _hull(canvas.landmarks[oval_ring()], shape)
+    grow = int(round(0.05 * canvas.size)) * 2 + 1
+    inside = cv2.erode(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    radius = max(int(round(0.07 * canvas.size)), 2)
+    zones = []
+    for group in _TONE_ZONES:
+        zone = np.zeros(shape, dtype=np.uint8)
+        for index in group:
+            x, y = canvas.landmarks[index]
+            cv2.circle(zone, (int(round(x)), int(round(y))), radius, 1, -1)
+        zones.append(zone & inside & (1 - features))
+    return zones
+
+
+def _lab(image: Image) -> FloatArray:
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lab[..., 0] *= 100.0 / 255.0
+    lab[..., 1:] -= 128.0
+    return lab
+
+
+def tone(result: _Canvas, target: _Canvas) -> float:
+    """Largest delta E of a skin zone's mean (forehead, each cheek) against the same zone of the target."""
+    lab_result, lab_target = _lab(result.image), _lab(target.image)
+    worst = 0.0
+    for zone in _skin_zones(target):
+        if zone.sum() < 16:
+            continue
+        selected = zone > 0
+        worst = max(worst, float(np.linalg.norm(lab_result[selected].mean(0) - lab_target[selected].mean(0))))
+    return worst
+
+
+def softness(result: _Canvas, target: _Canvas) -> float:
+    """Fine-detail energy (luma minus its 1 px Gaussian) of the face's skin, result over target."""
+    zones = _skin_zones(target)
+    selected = np.zeros(zones[0].shape, dtype=bool)
+    for zone in zones:
+        selected |= zone > 0
+    if selected.sum() < 16:
+        return 1.0
+
+    def energy(image: Image) -> float:
+        luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        detail = np.abs(luma - cv2.GaussianBlur(luma, (0, 0), 1.0))
+        return float(detail[selected].mean())
+
+    return energy(result.image) / max(energy(target.image), 1e-3)
+
+
+def check_swap(
+    result: Image,
+    target: Image,
+    target_landmarks: FloatArray,
+    target_size: float,
+    source: Image | None = None,
+    source_landmarks: FloatArray | None = None,
+    source_size: float | None = None,
+) -> FaultReport:
+    """Every fault check of one swapped face (``result`` and ``target`` the whole frames; the target's
+    478 landmarks place the face in both). With the source photo and its landmarks the eye check also
+    allows the source's own eye edges."""
+    target_canvas = _upright(target, target_landmarks, target_size)
+    result_canvas = _upright(result, target_landmarks, target_size, target_canvas.matrix)
+    source_canvas = None
+    if source is not None and source_landmarks is not None:
+        source_canvas = _upright(source, source_landmarks, source_size or target_size)
+    report = FaultReport(
+        forehead_spots=forehead_spots(result_canvas, target_canvas),
+        eye_extra_edges=eye_extra_edges(result_canvas, target_canvas, source_canvas),
+        tone=tone(result_canvas, target_canvas),
+        softness=softness(result_canvas, target_canvas),
+    )
+    flags = []
+    if report.forehead_spots > SPOT_AREA_LIMIT:
+        flags.append("forehead_spots")
+    if report.eye_extra_edges > EYE_EXTRA_EDGES_LIMIT:
+        flags.append("eye_edges")
+    if report.tone > TONE_LIMIT:
+        flags.append("tone")
+    if report.softness < SOFTNESS_LIMIT:
+        flags.append("softness")
+    return FaultReport(
+        report.forehead_spots, report.eye_extra_edges, report.tone, report.softness, tuple(flags)
+    )

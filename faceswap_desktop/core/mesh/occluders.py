@@ -1,0 +1,127 @@
+"""Target occluders: what covers the target's face (glasses, a hand in shadow, hair over the forehead)
+stays in front of the swapped face, whole (issue #19: a target's glasses lost an arm and left a grey
+patch where the source's eyes were warped over the lens).
+
+On the work grid of the target's face region (a coarse sampling: no per-pixel cost at 1080p), pixels
+much darker than the target's own local skin tone that also fail its skin test (colour and smoothness,
+:func:`~.skin_extension.skin_likelihood`) are candidates. The face's own dark features (eyes, brows,
+nostrils, lips) and everything below the nose (beards, the mouth's shadow) are expected to be dark, so a
+candidate region counts as an occluder only where it reaches well outside them: a lens spreads over the
+cheek and temple, a strand of hair over the forehead. Each occluder is taken whole (the connected region,
+features included), so a lens keeps the eye under it rather than a source eye drawn over half of it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from ..types import FloatArray, Image
+from . import face_mesh_connections as mesh_connections
+from .masks import ring_mask_u8
+from .mesh_topology import LEFT_EYE_RING, RIGHT_EYE_RING
+from .skin_extension import oval_ring, skin_likelihood, skin_reference
+from .visibility import SEED_DARKNESS, SEED_LIKELIHOOD
+from .warp import Roi
+
+OCCLUDER_AREA = 0.02
+"""Area (in face-size squared) a dark region must cover on the forehead, off the brows, to count."""
+
+LENS_SPREAD = 12.0
+"""Standard deviation of lightness (0-255) inside an eye's outline under which it is covered by a lens."""
+
+_FEATURES = (
+    mesh_connections.FACEMESH_LEFT_EYEBROW,
+    mesh_connections.FACEMESH_RIGHT_EYEBROW,
+    mesh_connections.FACEMESH_LEFT_EYE,
+    mesh_connections.FACEMESH_RIGHT_EYE,
+    mesh_connections.FACEMESH_LIPS,
+)
+_NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 48, 278, 64, 294, 240, 460)
+"""The nose's bridge, tip and wings (MediaPipe has no connection set for it): nostrils are dark."""
+
+
+def _features(
+    landmarks: FloatArray, shape: tuple[int, int], face_size: float
+) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
+    """The face's own dark parts (brows, eyes, nose, lips; grown by 4 % of the face) as a {0, 1} mask,
+    and what lies below the nose tip (beards, the mouth's shadow: never taken for an occluder)."""
+    mask = np.zeros(shape, dtype=np.uint8)
+    groups = [sorted({i for edge in region for i in edge}) for region in _FEATURES] + [list(_NOSE)]
+    for indices in groups:
+        cv2.fillConvexPoly(mask, cv2.convexHull(np.round(landmarks[indices, :2]).astype(np.int32)), 1)
+    grow = max(int(round(face_size * 0.04)), 1) * 2 + 1
+    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    eyes = (landmarks[33, :2] + landmarks[263, :2]) / 2
+    chin = landmarks[152, :2]
+    down = (chin - eyes) / (float(np.linalg.norm(chin - eyes)) + 1e-6)
+    xs, ys = np.arange(shape[1], dtype=np.float32), np.arange(shape[0], dtype=np.float32)
+    along = ((xs - eyes[0]) * down[0])[None, :] + ((ys - eyes[1]) * down[1])[:, None]
+    below = along > float((landmarks[1, :2] - eyes) @ down)
+    return mask, below
+
+
+def _above_brows(landmarks: FloatArray, shape: tuple[int, int], face_size: float) -> NDArray[np.bool_]:
+    """Pixels more than 3 % of the face above the brows' highest point, along the face's own axis."""
+    eyes = (landmarks[33, :2] + landmarks[263, :2]) / 2
+    chin = landmarks[152, :2]
+    down = (chin - eyes) / (float(np.linalg.norm(chin - eyes)) + 1e-6)
+    xs, ys = np.arange(shape[1], dtype=np.float32), np.arange(shape[0], dtype=np.float32)
+    along = ((xs - eyes[0]) * down[0])[None, :] + ((ys - eyes[1]) * down[1])[:, None]
+    brows = min(float((landmarks[index, :2] - eyes) @ down) for index in (105, 334, 66, 296))
+    above: NDArray[np.bool_] = along < brows - 0.03 * face_size
+    return above
+
+
+def target_occluders(image: Image, landmarks: FloatArray, face_size: float) -> FloatArray:
+    """A float32 [0, 1] mask (``image``'s size) of what covers the face in ``image`` (see the module
+    docstring); ``landmarks`` and ``face_size`` in ``image``'s pixels. All zeros when nothing does."""
+    shape = (image.shape[0], image.shape[1])
+    roi = Roi(0, 0, shape[1], shape[0])
+    zone = ring_mask_u8(landmarks[oval_ring()], roi, face_size * 0.08) > 127
+    none = np.zeros(shape, dtype=np.float32)
+    if int(zone.sum()) < 64:
+        return none
+    reference = skin_reference(landmarks, roi, face_size)
+    likelihood = skin_likelihood(image, reference, face_size)
+    lightness = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    skin = (zone & (likelihood > 0.3)).astype(np.float32)
+    sigma = max(face_size * 0.08, 1.0)
+    local = cv2.GaussianBlur(lightness * skin, (0, 0), sigma) / (cv2.GaussianBlur(skin, (0, 0), sigma) + 1e-4)
+    darkness = local - lightness
+    features, below = _features(landmarks, shape, face_size)
+    # Only clearly dark, non-skin pixels (a face's own shading connects everything at a lower bar), with
+    # small gaps closed so a lens's highlight or a strand's break does not split the occluder.
+    seeds = ((darkness > SEED_DARKNESS) & (likelihood < SEED_LIKELIHOOD) & zone & ~below).astype(np.uint8)
+    if not seeds.any():
+        return none
+    close = max(int(round(face_size * 0.01)), 1) * 2 + 1
+    seeds = cv2.morphologyEx(
+        seeds, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close, close))
+    )
+    count, labels = cv2.connectedComponents(seeds, connectivity=8)
+    occluding = np.zeros(count, dtype=bool)
+    # Over the forehead (above the brows, off them): hair, a hat's brim, a hand.
+    above = _above_brows(landmarks, shape, face_size)
+    forehead = np.bincount(labels[above & (features == 0) & (seeds > 0)].ravel(), minlength=count)
+    occluding |= forehead >= OCCLUDER_AREA * face_size**2
+    # Over an eye whose white does not show (a lens): the region covering it, lens, frame and arms.
+    for ring in (RIGHT_EYE_RING, LEFT_EYE_RING):
+        eye = ring_mask_u8(landmarks[list(ring)], roi) > 127
+        # No white showing (even the brightest 5 % is dark) and flat (an eye's white, iris and lashes
+        # spread its lightness far more): tinted glass, not a squint or dark make-up.
+        if (
+            eye.sum() >= 4
+            and float(np.percentile(darkness[eye], 5)) > SEED_DARKNESS
+            and float(lightness[eye].std()) < LENS_SPREAD
+        ):
+            occluding[np.unique(labels[eye & (seeds > 0)])] = True
+    occluding[0] = False
+    if not occluding.any():
+        return none
+    mask = occluding[labels].astype(np.float32)
+    # A little past the region's edge (its anti-aliased rim), softened so it blends without a line.
+    grow = max(int(round(face_size * 0.015)), 1) * 2 + 1
+    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    return cv2.GaussianBlur(mask, (0, 0), max(face_size * 0.006, 0.5)).astype(np.float32)
