@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from numpy.typing import NDArray
 
 from ..types import FloatArray, Image
 from . import face_mesh_connections as mesh_connections
@@ -41,53 +40,51 @@ def _feature_mask(landmarks: FloatArray, shape: tuple[int, int], face_size: floa
     return (1.0 - soft).astype(np.float32)
 
 
-def _detail(image: NDArray[np.float32]) -> NDArray[np.float32]:
-    return image - cv2.GaussianBlur(image, (0, 0), DETAIL_SIGMA)
-
-
 def keep_target_detail(
     face: Image, target: Image, landmarks: FloatArray, face_size: float, where: FloatArray
-) -> Image:
-    """``face`` (the swapped result, same size as ``target``) with the target's detail layer added where
-    its own is weaker, weighted by ``where`` (the swap's blend weight: only the swapped face changes);
-    ``landmarks``: the swapped face's mesh in these pixels. A new image (``face`` itself when ``where``
-    is zero everywhere).
+) -> None:
+    """Add to ``face`` (the swapped result, same size as ``target``; written in place) the target's
+    detail layer where its own is weaker, weighted by ``where`` (the swap's blend weight: only the
+    swapped face changes); ``landmarks``: the swapped face's mesh in these pixels.
 
     Only the box of ``where``'s support (and the detail filter's reach around it) is read or written;
     the local energies and the feature mask are smooth, so they are computed on a sampling of ~64 cells
-    across the face and resized back (the whole step costs ~6 ms on a 600 px face).
+    across the face and resized back. The ~1 px Gaussians run on the 8-bit pixels (OpenCV's fixed-point
+    path, several times faster than on floats: the detail layer is then off by at most half a level,
+    below the output's own rounding), and the target's luma detail is taken from its blurred colour
+    image rather than blurred again (the whole step ~3 ms on a 600 px face).
     """
     x, y, w, h = cv2.boundingRect((where > 0).view(np.uint8))
     if w == 0:
-        return face
+        return
     reach = 4
     height, width = face.shape[:2]
     x0, y0 = max(x - reach, 0), max(y - reach, 0)
     x1, y1 = min(x + w + reach, width), min(y + h + reach, height)
     face_box = face[y0:y1, x0:x1]
-    target_f = target[y0:y1, x0:x1].astype(np.float32)
-    target_detail = _detail(target_f)
+    target_box = target[y0:y1, x0:x1]
+    target_blurred = cv2.GaussianBlur(target_box, (0, 0), DETAIL_SIGMA)
     stride = max(1, int(face_size / 64))
     small = ((x1 - x0 - 1) // stride + 1, (y1 - y0 - 1) // stride + 1)
     sigma = max(face_size * 0.04 / stride, 0.7)
 
-    def energy(image: Image) -> FloatArray:
+    def energy(image: Image, blurred: Image) -> FloatArray:
         # The luma's detail: enough to compare how much texture each has (a third of the work).
-        luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
-        magnitude = cv2.absdiff(luma, cv2.GaussianBlur(luma, (0, 0), DETAIL_SIGMA))
+        magnitude = cv2.absdiff(
+            cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.cvtColor(blurred, cv2.COLOR_BGR2GRAY)
+        ).astype(np.float32)
         return cv2.GaussianBlur(cv2.resize(magnitude, small, interpolation=cv2.INTER_AREA), (0, 0), sigma)
 
+    face_blurred = cv2.GaussianBlur(face_box, (0, 0), DETAIL_SIGMA)
     # Uncorrelated detail adds in quadrature: this much of the target's tops the face's up to its level.
-    ratio = np.clip(energy(face_box) / (energy(target[y0:y1, x0:x1]) + 1e-3), 0.0, 1.0)
+    ratio = np.clip(energy(face_box, face_blurred) / (energy(target_box, target_blurred) + 1e-3), 0.0, 1.0)
     deficit = np.sqrt(1.0 - ratio * ratio)
     local = (landmarks[:, :2] - (x0, y0)) / stride
     weight_small = (deficit * _feature_mask(local, (small[1], small[0]), face_size / stride)).astype(
         np.float32
     )
-    weight = (
-        cv2.resize(weight_small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR) * where[y0:y1, x0:x1]
-    )
-    out = face.copy()
-    added = target_detail * weight[..., None]
-    out[y0:y1, x0:x1] = cv2.add(face_box, added, dtype=cv2.CV_8U)
-    return out
+    weight = cv2.resize(weight_small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    weight *= where[y0:y1, x0:x1]
+    added = cv2.subtract(target_box, target_blurred, dtype=cv2.CV_32F)
+    added *= weight[..., None]
+    face_box[:] = cv2.add(face_box, added, dtype=cv2.CV_8U)

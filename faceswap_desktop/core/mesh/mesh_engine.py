@@ -554,7 +554,7 @@ class MeshSwapper:
             # Where the source has less fine texture than the target (a small or soft source photo), the
             # target's own grain and pores make up the difference (issue #19's softness check). On the
             # blended region as a whole, so it reads the same pixels whatever box the blend worked on.
-            out[roi.slices] = keep_target_detail(
+            keep_target_detail(
                 out[roi.slices],
                 target_pixels,
                 dst[:, :2] - (roi.x0, roi.y0),
