@@ -88,8 +88,8 @@ def target_occluders(image: Image, landmarks: FloatArray, face_size: float) -> F
     lightness = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
     skin = (zone & (likelihood > 0.3)).astype(np.float32)
     # The local skin lightness is a smooth field (a Gaussian of 8 % of the face): its masked mean is taken
-    # on a coarse sampling (~32 cells across the face, as skin_likelihood's) and resized back.
-    stride = max(1, int(face_size / 32))
+    # on a coarse sampling (~64 cells across the face) and resized back.
+    stride = max(1, int(face_size / 64))
     sigma = max(face_size * 0.08 / stride, 1.0)
     small_skin = skin[::stride, ::stride]
     small_local = cv2.GaussianBlur(lightness[::stride, ::stride] * small_skin, (0, 0), sigma) / (
