@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from ..types import FloatArray, Image
 from . import face_mesh_connections as mesh_connections
@@ -38,6 +39,31 @@ def _feature_mask(landmarks: FloatArray, shape: tuple[int, int], face_size: floa
     mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
     soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(face_size * 0.01, 0.5))
     return (1.0 - soft).astype(np.float32)
+
+
+def area_mean(values: NDArray[np.uint8], size: tuple[int, int]) -> FloatArray:
+    """``cv2.resize(values, size, interpolation=cv2.INTER_AREA)`` for a shrink, in float32, from the
+    integral image: each cell the mean over its exact (fractional) footprint, as OpenCV's area resize
+    computes it, but ~10x faster where the ratio is not an integer (OpenCV's slow path there).
+
+    The pixels are piecewise constant, so their integral at a fractional point is the bilinear
+    interpolation of the integral image at the pixel corners around it (exact).
+    """
+    height, width = values.shape
+    integral = cv2.integral(values, sdepth=cv2.CV_64F)
+    scale_x, scale_y = width / size[0], height / size[1]
+
+    def corners(count: int, scale: float, limit: int) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        edges = np.minimum(np.arange(count + 1) * scale, limit)
+        lower = np.minimum(np.floor(edges).astype(np.intp), limit - 1)
+        return lower, edges - lower
+
+    x0, fx = corners(size[0], scale_x, width)
+    y0, fy = corners(size[1], scale_y, height)
+    columns = integral[:, x0] * (1.0 - fx) + integral[:, x0 + 1] * fx
+    at = columns[y0] * (1.0 - fy)[:, None] + columns[y0 + 1] * fy[:, None]
+    sums = at[1:, 1:] - at[:-1, 1:] - at[1:, :-1] + at[:-1, :-1]
+    return (sums / (scale_x * scale_y)).astype(np.float32)
 
 
 def keep_target_detail(
@@ -71,8 +97,8 @@ def keep_target_detail(
     def energy(image: Image) -> FloatArray:
         # The luma's detail: enough to compare how much texture each has (a third of the work).
         luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        magnitude = cv2.absdiff(luma, cv2.GaussianBlur(luma, (0, 0), DETAIL_SIGMA)).astype(np.float32)
-        return cv2.GaussianBlur(cv2.resize(magnitude, small, interpolation=cv2.INTER_AREA), (0, 0), sigma)
+        magnitude = cv2.absdiff(luma, cv2.GaussianBlur(luma, (0, 0), DETAIL_SIGMA))
+        return cv2.GaussianBlur(area_mean(magnitude, small), (0, 0), sigma)
 
     # Uncorrelated detail adds in quadrature: this much of the target's tops the face's up to its level.
     ratio = np.clip(energy(face_box) / (energy(target_box) + 1e-3), 0.0, 1.0)
