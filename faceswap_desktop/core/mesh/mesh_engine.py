@@ -554,7 +554,7 @@ class MeshSwapper:
             # Where the source has less fine texture than the target (a small or soft source photo), the
             # target's own grain and pores make up the difference (issue #19's softness check). On the
             # blended region as a whole, so it reads the same pixels whatever box the blend worked on.
-            out[roi.slices] = keep_target_detail(
+            keep_target_detail(
                 out[roi.slices],
                 target_pixels,
                 dst[:, :2] - (roi.x0, roi.y0),
@@ -562,12 +562,16 @@ class MeshSwapper:
                 mask * (settings.strength / 100.0),
             )
         if covered is not None:
-            cover = grid.upsample(occluders)[..., None]
-            shown_face = out[roi.slices]
+            cover_full = grid.upsample(occluders)
+            # Only the occluders' box is composited: outside it the cover is 0 and the face unchanged.
+            x, y, w, h = cv2.boundingRect((cover_full > 0).view(np.uint8))
+            box = (slice(y, y + h), slice(x, x + w))
+            cover = cover_full[box][..., None]
+            shown_face = out[roi.slices][box]
             shown_face[:] = np.clip(
-                covered * cover + shown_face.astype(np.float32) * (1.0 - cover) + 0.5, 0, 255
+                covered[box] * cover + shown_face.astype(np.float32) * (1.0 - cover) + 0.5, 0, 255
             ).astype(np.uint8)
-            mask = mask * (1.0 - cover[..., 0])
+            mask = mask * (1.0 - cover_full)
         # The mask is the swapped face's blend weight over the face's region; with shape transfer the
         # liquify may also move pixels elsewhere in ``outer`` (never outside it): the region returned.
         weight = np.zeros((outer.height, outer.width), dtype=np.float32)

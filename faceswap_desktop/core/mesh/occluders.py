@@ -87,8 +87,19 @@ def target_occluders(image: Image, landmarks: FloatArray, face_size: float) -> F
     likelihood = skin_likelihood(image, reference, face_size)
     lightness = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
     skin = (zone & (likelihood > 0.3)).astype(np.float32)
-    sigma = max(face_size * 0.08, 1.0)
-    local = cv2.GaussianBlur(lightness * skin, (0, 0), sigma) / (cv2.GaussianBlur(skin, (0, 0), sigma) + 1e-4)
+    # The local skin lightness is a smooth field (a Gaussian of 8 % of the face): its masked mean is taken
+    # on an area-averaged shrink (~64 cells across the face; cell centres line up with the resize back)
+    # and resized back: the occluder masks' IoU with the full-resolution blur's >= 0.999 on a target with
+    # hair over the face at 7 scales, at a fraction of the cost of a ~160-tap blur per pixel.
+    stride = max(1, int(face_size / 64))
+    sigma = max(face_size * 0.08 / stride, 1.0)
+    small = (-(-shape[1] // stride), -(-shape[0] // stride))
+    small_skin = cv2.resize(skin, small, interpolation=cv2.INTER_AREA)
+    small_lit = cv2.resize(lightness * skin, small, interpolation=cv2.INTER_AREA)
+    small_local = cv2.GaussianBlur(small_lit, (0, 0), sigma) / (
+        cv2.GaussianBlur(small_skin, (0, 0), sigma) + 1e-4
+    )
+    local = cv2.resize(small_local, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
     darkness = local - lightness
     features, below = _features(landmarks, shape, face_size)
     # Only clearly dark, non-skin pixels (a face's own shading connects everything at a lower bar), with
