@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _problem(path: Path) -> str:
+def open_problem(path: Path) -> str:
+    """Why ``path`` cannot be opened as a source or target ("" when it can)."""
     if not path.exists():
         return f"{path}: no such file"
     if not path.is_file():
@@ -70,22 +71,17 @@ def parse_launch_args(args: Sequence[str]) -> LaunchFiles:
             "(commands such as swap, cast and models: faceswap-desktop --help)"
         )
     problems: list[str] = []
-    sources: list[Path] = []
-    for text in parsed.source:
+
+    def openable(text: str) -> Path | None:
         path = _as_path(text)
-        problem = _problem(path)
+        problem = open_problem(path)
         if problem:
             problems.append(problem)
-        else:
-            sources.append(path)
-    target: Path | None = None
-    if parsed.target is not None:
-        path = _as_path(parsed.target)
-        problem = _problem(path)
-        if problem:
-            problems.append(problem)
-        else:
-            target = path
+            return None
+        return path
+
+    sources = [path for path in map(openable, parsed.source) if path is not None]
+    target = openable(parsed.target) if parsed.target is not None else None
     return LaunchFiles(tuple(sources), target, tuple(problems))
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QFileOpenEvent
 
-from ..app.launch import LaunchFiles
+from ..app.launch import LaunchFiles, open_problem
 from .main_window import MainWindow
 
 
@@ -37,9 +37,10 @@ class FileOpenEvents(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
             path = Path(event.file())
-            if path.is_file():
-                self._window.session.set_target(path)
+            problem = open_problem(path)
+            if problem:
+                self._window.show_error(f"Could not open {problem}", "warning")
             else:
-                self._window.show_error(f"Could not open {path}: not a file", "warning")
+                self._window.session.set_target(path)
             return True
         return super().eventFilter(watched, event)
