@@ -14,7 +14,6 @@ start after a reboot, when every library is read from disk.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -32,26 +31,19 @@ def drop_page_cache() -> None:
     Path("/proc/sys/vm/drop_caches").write_text("3\n")
 
 
-def timed_start(command: list[str], files: bool, home: Path) -> float:
-    """Seconds from the process's start to the window's report."""
-    sys.path.insert(0, str(ROOT))
-    from faceswap_desktop.app.user_settings import UserSettings, UserSettingsStore
+def timed_start(command: list[str], files: bool, root: Path) -> float:
+    """Seconds from the process's start to the window's report, in a fresh sandbox under ``root`` (the
+    smoke test's: empty per-user folders, consent given before)."""
+    sys.path.insert(0, str(ROOT / "packaging"))
+    from smoke_test import Sandbox
 
-    UserSettingsStore(home / ".config" / "faceswap-desktop").save(UserSettings(consent_accepted=True))
-    report = home / "report.json"
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_DATA_HOME": str(home / ".local/share"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "XDG_STATE_HOME": str(home / ".local/state"),
-        "QT_QPA_PLATFORM": "offscreen",
-        "FACESWAP_SMOKE_REPORT": str(report),
-    }
+    box = Sandbox(root)
+    box.accept_consent()
+    report = box.out / "report.json"
+    env = box.environment(QT_QPA_PLATFORM="offscreen", FACESWAP_SMOKE_REPORT=str(report))
     started = time.perf_counter()
     process = subprocess.Popen(
-        [*command, *(FILES if files else [])], env=env, cwd=home, stderr=subprocess.DEVNULL
+        [*command, *(FILES if files else [])], env=env, cwd=box.work, stderr=subprocess.DEVNULL
     )
     while not report.exists():
         if process.poll() is not None:
@@ -79,8 +71,8 @@ def main() -> None:
             for name, command in programs.items():
                 if args.cold:
                     drop_page_cache()
-                with tempfile.TemporaryDirectory() as home:
-                    times[name].append(timed_start(command, files, Path(home)))
+                with tempfile.TemporaryDirectory() as root:
+                    times[name].append(timed_start(command, files, Path(root)))
         medians = {name: statistics.median(values) for name, values in times.items()}
         label = "first swap" if files else "window"
         print(
