@@ -14,25 +14,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..types import FloatArray, Image
-from . import face_mesh_connections as mesh_connections
+from .mesh_topology import feature_indices
 
 DETAIL_SIGMA = 1.0
 """Gaussian (px, at the frame's resolution) whose residue is the detail layer."""
 
-_FEATURES = (
-    mesh_connections.FACEMESH_LEFT_EYEBROW,
-    mesh_connections.FACEMESH_RIGHT_EYEBROW,
-    mesh_connections.FACEMESH_LEFT_EYE,
-    mesh_connections.FACEMESH_RIGHT_EYE,
-    mesh_connections.FACEMESH_LIPS,
-)
 _NOSE_WINGS = (98, 327, 2, 64, 294, 48, 278, 240, 460, 19, 94)
 
 
 def _feature_mask(landmarks: FloatArray, shape: tuple[int, int], face_size: float) -> FloatArray:
     """1 away from the eyes, brows, nostrils and lips (each grown by 3 % of the face), softened."""
     mask = np.zeros(shape, dtype=np.uint8)
-    groups = [sorted({i for edge in region for i in edge}) for region in _FEATURES] + [list(_NOSE_WINGS)]
+    groups = [*feature_indices(), np.array(_NOSE_WINGS, dtype=np.int32)]
     for indices in groups:
         cv2.fillConvexPoly(mask, cv2.convexHull(np.round(landmarks[indices, :2]).astype(np.int32)), 1)
     grow = max(int(round(face_size * 0.03)), 1) * 2 + 1

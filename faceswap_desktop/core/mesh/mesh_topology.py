@@ -116,6 +116,20 @@ def with_mouth_hub(landmarks: NDArray[np.float32]) -> NDArray[np.float32]:
 
 
 @functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
+def feature_indices() -> tuple[IntArray, ...]:
+    """The landmark indices of each of the face's own dark features, sorted: the eyebrows, the eyes and
+    the lips (each a connection set of MediaPipe's)."""
+    regions = (
+        mesh_connections.FACEMESH_LEFT_EYEBROW,
+        mesh_connections.FACEMESH_RIGHT_EYEBROW,
+        mesh_connections.FACEMESH_LEFT_EYE,
+        mesh_connections.FACEMESH_RIGHT_EYE,
+        mesh_connections.FACEMESH_LIPS,
+    )
+    return tuple(np.array(sorted({i for edge in region for i in edge}), dtype=np.int32) for region in regions)
+
+
 def face_oval_indices() -> IntArray:
     """Vertex indices on the face's outer contour (MediaPipe FACEMESH_FACE_OVAL)."""
     return np.array(sorted({i for edge in mesh_connections.FACEMESH_FACE_OVAL for i in edge}), dtype=np.int32)

@@ -18,9 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..types import FloatArray, Image
-from . import face_mesh_connections as mesh_connections
 from .masks import ring_mask_u8
-from .mesh_topology import LEFT_EYE_RING, RIGHT_EYE_RING
+from .mesh_topology import LEFT_EYE_RING, RIGHT_EYE_RING, feature_indices
 from .skin_extension import oval_ring, skin_likelihood, skin_reference
 from .visibility import SEED_DARKNESS, SEED_LIKELIHOOD
 from .warp import Roi
@@ -31,13 +30,6 @@ OCCLUDER_AREA = 0.02
 LENS_SPREAD = 12.0
 """Standard deviation of lightness (0-255) inside an eye's outline under which it is covered by a lens."""
 
-_FEATURES = (
-    mesh_connections.FACEMESH_LEFT_EYEBROW,
-    mesh_connections.FACEMESH_RIGHT_EYEBROW,
-    mesh_connections.FACEMESH_LEFT_EYE,
-    mesh_connections.FACEMESH_RIGHT_EYE,
-    mesh_connections.FACEMESH_LIPS,
-)
 _NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 48, 278, 64, 294, 240, 460)
 """The nose's bridge, tip and wings (MediaPipe has no connection set for it): nostrils are dark."""
 
@@ -48,7 +40,7 @@ def _features(
     """The face's own dark parts (brows, eyes, nose, lips; grown by 4 % of the face) as a {0, 1} mask,
     and what lies below the nose tip (beards, the mouth's shadow: never taken for an occluder)."""
     mask = np.zeros(shape, dtype=np.uint8)
-    groups = [sorted({i for edge in region for i in edge}) for region in _FEATURES] + [list(_NOSE)]
+    groups = [*feature_indices(), np.array(_NOSE, dtype=np.int32)]
     for indices in groups:
         cv2.fillConvexPoly(mask, cv2.convexHull(np.round(landmarks[indices, :2]).astype(np.int32)), 1)
     grow = max(int(round(face_size * 0.04)), 1) * 2 + 1

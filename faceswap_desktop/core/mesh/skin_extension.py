@@ -26,6 +26,7 @@ from ..geometry import MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP
 from ..types import FloatArray, Image
 from . import face_mesh_connections as mesh_connections
 from .masks import polygon_mask_u8, ring_mask_u8, unit_mask
+from .mesh_topology import feature_indices
 from .warp import Roi, subsample
 
 IntArray = NDArray[np.int32]
@@ -48,14 +49,6 @@ and from which it is textured like hair (HIGH)."""
 GATE_LOW, GATE_HIGH = 0.1, 0.4
 """Skin likelihood below GATE_LOW never extends the mask, above GATE_HIGH fully does."""
 
-_FEATURES = (
-    mesh_connections.FACEMESH_LEFT_EYEBROW,
-    mesh_connections.FACEMESH_RIGHT_EYEBROW,
-    mesh_connections.FACEMESH_LEFT_EYE,
-    mesh_connections.FACEMESH_RIGHT_EYE,
-    mesh_connections.FACEMESH_LIPS,
-)
-
 
 @functools.lru_cache(maxsize=1)
 def oval_ring() -> IntArray:
@@ -66,13 +59,6 @@ def oval_ring() -> IntArray:
     while (vertex := following[ring[-1]]) != start:
         ring.append(vertex)
     return np.array(ring, dtype=np.int32)
-
-
-@functools.lru_cache(maxsize=1)
-def _feature_indices() -> tuple[IntArray, ...]:
-    return tuple(
-        np.array(sorted({i for edge in region for i in edge}), dtype=np.int32) for region in _FEATURES
-    )
 
 
 def _vertical_axis(landmarks: FloatArray) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -171,8 +157,8 @@ def skin_reference(landmarks: FloatArray, roi: Roi, face_size: float) -> FloatAr
     # Erosion, the features' maximum and dilation in 8 bits, each mask converted once (the conversion is
     # monotonic: the same values as on the float masks, see unit_mask).
     inside = unit_mask(cv2.erode(polygon_mask_u8(landmarks[oval_ring()], roi), element))
-    features = polygon_mask_u8(landmarks[_feature_indices()[0]], roi)
-    for indices in _feature_indices()[1:]:
+    features = polygon_mask_u8(landmarks[feature_indices()[0]], roi)
+    for indices in feature_indices()[1:]:
         features = cv2.max(features, polygon_mask_u8(landmarks[indices], roi))
     inside = inside * (1.0 - unit_mask(cv2.dilate(features, element)))
     # The face's vertical axis (eyes' midpoint towards the mouth's): keep what lies above the nose tip.
