@@ -12,6 +12,8 @@ from typing import Any
 import av
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
 
 def run_cli(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -59,20 +61,8 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def loop_clip(source: Path, output: Path, loops: int) -> Path:
     """``source``'s video packets ``loops`` times one after the other (a remux: each loop starts on a
-    keyframe, and the face stays in view across the loop's seam)."""
-    with av.open(str(source)) as first:
-        packets = [p for p in first.demux(first.streams.video[0]) if p.pts is not None]
-        span = max(p.pts + (p.duration or 0) for p in packets) - min(p.pts for p in packets)
-    with av.open(str(source)) as reader, av.open(str(output), "w") as writer:
-        in_stream = reader.streams.video[0]
-        out_stream = writer.add_stream_from_template(in_stream)
-        for loop in range(loops):
-            reader.seek(0)
-            for packet in reader.demux(in_stream):
-                if packet.pts is None:
-                    continue
-                packet.pts += loop * span
-                packet.dts = None if packet.dts is None else packet.dts + loop * span
-                packet.stream = out_stream
-                writer.mux(packet)
+    keyframe, and the face stays in view across the loop's seam): the batch benchmark's clip maker."""
+    from bench_batch import loop_clip as remux_loops
+
+    remux_loops(source, output, loops)
     return output
