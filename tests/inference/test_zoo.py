@@ -20,7 +20,7 @@ from faceswap_desktop.inference.sessions import SessionCache
 from faceswap_desktop.inference.store import ModelStore
 
 from .conftest import SCRFD_MODEL
-from .test_inswapper import FixedRecognizer
+from .swapper_contract import FixedRecognizer
 from .zoo_fakes import inswapper_fp16_graph, inswapper_graph
 
 EMAP = np.random.default_rng(11).normal(size=(512, 512)).astype(np.float32)
