@@ -20,12 +20,13 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_photo import fit_1080p
 from mediapipe_analyser import MediaPipeFaceAnalyser
 
 from faceswap_desktop.core.media.image_io import read_image
@@ -35,23 +36,6 @@ from faceswap_desktop.inference.face_analyser import OnnxFaceAnalyser
 from faceswap_desktop.inference.sessions import SessionCache
 
 SHARED = Path(os.environ.get("FACESWAP_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
-
-
-def fit_1080p(image: np.ndarray) -> np.ndarray:
-    """The photo scaled to fit 1920x1080, padded with flat grey (as ``bench_photo.py`` does)."""
-    h, w = image.shape[:2]
-    scale = min(1920 / w, 1080 / h)
-    resized = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_CUBIC)
-    pad_x, pad_y = 1920 - resized.shape[1], 1080 - resized.shape[0]
-    return cv2.copyMakeBorder(
-        resized,
-        pad_y // 2,
-        pad_y - pad_y // 2,
-        pad_x // 2,
-        pad_x - pad_x // 2,
-        cv2.BORDER_CONSTANT,
-        value=128,
-    )
 
 
 def time_photo(analyser: object, frame: np.ndarray, repeats: int) -> tuple[float, float, int]:
