@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..core.cancel import CancelToken as CancelToken  # re-exported: jobs take it
 from ..core.errors import Cancelled, FaceswapError
 from ..core.settings import SwapSettings
 
@@ -54,25 +55,6 @@ class JobProgress:
 
     fraction: float
     message: str = ""
-
-
-class CancelToken:
-    """A thread-safe flag the job checks between steps."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def raise_if_cancelled(self) -> None:
-        """Raise :class:`Cancelled` when the user cancelled the job."""
-        if self._event.is_set():
-            raise Cancelled("cancelled by the user")
 
 
 JobWork = Callable[[CancelToken], Generator[JobProgress, None, Any]]

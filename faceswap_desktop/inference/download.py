@@ -16,7 +16,6 @@ import os
 import re
 import socket
 import ssl
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -25,36 +24,13 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from faceswap_desktop.core.errors import Cancelled
+from faceswap_desktop.core.cancel import CancelToken as CancelToken  # re-exported: callers cancel with it
 
 log = logging.getLogger(__name__)
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 _USER_AGENT = "faceswap-desktop-model-store/1"
-
-
-class CancelToken:
-    """Set from any thread to stop a download between chunks (and during back-off waits)."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def sleep(self, seconds: float) -> None:
-        """Wait ``seconds`` unless cancelled first; raises :class:`Cancelled` when cancelled."""
-        if self._event.wait(seconds):
-            raise Cancelled("download cancelled")
-
-    def raise_if_cancelled(self) -> None:
-        if self.cancelled:
-            raise Cancelled("download cancelled")
 
 
 @dataclass(frozen=True)
