@@ -15,6 +15,8 @@ compare by their Bhattacharyya coefficient (1 for the same histogram, 0 for disj
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -24,6 +26,8 @@ Box = tuple[float, float, float, float]
 
 HUE_BINS, SATURATION_BINS, VALUE_BINS = 12, 4, 8
 DESCRIPTOR_LENGTH = HUE_BINS * SATURATION_BINS + VALUE_BINS
+HISTOGRAM_SIDE = 64
+"""The region's pixels are sampled on a grid of at most about this many a side for its histogram."""
 MIN_REGION_PX = 4
 """A region narrower or shorter than this (a face at the bottom edge of the frame) has no descriptor."""
 
@@ -47,7 +51,11 @@ def clothing_histogram(image: Image, box: Box) -> FloatArray | None:
     if region is None:
         return None
     left, top, right, bottom = region
-    hsv = cv2.cvtColor(np.ascontiguousarray(image[top:bottom, left:right]), cv2.COLOR_BGR2HSV)
+    # Every step-th pixel: a histogram needs no more (a 230 px face at 1080p took 5.5 ms a sighting in
+    # full, 0.4 ms so).
+    step = max(1, math.ceil(max(bottom - top, right - left) / HISTOGRAM_SIDE))
+    patch = np.ascontiguousarray(image[top:bottom:step, left:right:step])
+    hsv = cv2.cvtColor(patch, cv2.COLOR_BGR2HSV)
     hue_saturation = cv2.calcHist([hsv], [0, 1], None, [HUE_BINS, SATURATION_BINS], [0, 180, 0, 256])
     value = hsv[..., 2].astype(np.float32)
     standardised = (value - value.mean()) / max(float(value.std()), 1.0)
