@@ -2,7 +2,9 @@
 
 Scans a clip with clustering off (every track its own person), then prints, per track: its frames,
 mean face size and the grey-level contrast of the views it was embedded from; and for every pair of
-tracks that could join (never in one frame together) their average-linkage cosine. With ``--thumbnails
+tracks that could join (never in one frame together) their average-linkage cosine and the overlap of
+their clothing (``core/video/appearance.py``), with the clip's clothing bar (the most alike clothing of
+two tracks seen in one frame). With ``--thumbnails
 DIR`` each track's best view is saved as ``<clip>_track_<n>.png`` so that tracks can be labelled by eye.
 
     PYTHONPATH=$PWD python benchmarks/cast_similarity.py CLIP [--thumbnails DIR] [--json OUT]
@@ -23,6 +25,7 @@ from faceswap_desktop.app.cast import CastOptions, scan_cast
 from faceswap_desktop.app.context import create_context
 from faceswap_desktop.app.video_session import tracker_embedder
 from faceswap_desktop.core.media.video_io import VideoReader
+from faceswap_desktop.core.video.appearance import bhattacharyya, clothing_bar, mean_descriptor
 from faceswap_desktop.core.video.cast import grey_stats
 
 
@@ -66,6 +69,8 @@ def main() -> None:
     with VideoReader(args.clip) as reader:
         scan_cast(reader, context.detector("mediapipe"), Recording(), CastOptions(same_person_cosine=2.0))  # type: ignore[arg-type]
     tracks, views = captured["tracks"], captured["views"]
+    clothing = [mean_descriptor(views[t.number].clothing) for t in tracks]
+    bar = clothing_bar(clothing, [t.frames for t in tracks])
     rows = []
     for track in tracks:
         view = views[track.number]
@@ -91,16 +96,19 @@ def main() -> None:
             if not a["emb"] or not b["emb"] or ta.frames & tb.frames:
                 continue
             cosine = float(np.mean(np.stack(a["emb"]) @ np.stack(b["emb"]).T))
-            pairs.append((a["track"], b["track"], round(cosine, 4)))
+            ca, cb = clothing[rows.index(a)], clothing[rows.index(b)]
+            worn = bhattacharyya(ca, cb) if ca is not None and cb is not None else float("nan")
+            pairs.append((a["track"], b["track"], round(cosine, 4), round(worn, 4)))
     for row in rows:
         print(
             f"track {row['track']:3d} frames {row['frames'][0]:4d}-{row['frames'][1]:4d} "
             f"samples {row['samples']:3d} size {row['size']:6.1f} frontal {row['frontal']:.2f} "
             f"grey mean/std {row['grey']}"
         )
-    for a, b, cosine in sorted(pairs, key=lambda p: -p[2]):
+    print(f"clothing bar {bar}" if bar is not None else "clothing bar: too few tracks seen together")
+    for a, b, cosine, worn in sorted(pairs, key=lambda p: -p[2]):
         if cosine >= 0.85:
-            print(f"  {a:3d} {b:3d} {cosine:.4f}")
+            print(f"  {a:3d} {b:3d} face {cosine:.4f} clothing {worn:.4f}")
     if args.json is not None:
         for row in rows:
             row["emb"] = [e.tolist() for e in row["emb"]]

@@ -6,9 +6,12 @@ Biden's photo as the source and waits for the cast scan:
 
 - ``video_cast_chips.png``: the cast chips in the target panel, person 1 (the default, the singer)
   checked, the playhead on frame 151;
-- ``video_two_people.png``: Biden's photo replaces person 2 (Barack Obama, a chip clicked) and Alex
-  Lacamoire's, added under "More people", person 3 (the woman at the left edge of the audience shot);
-  the playhead rests on frame 229, rendered as the export renders it.
+- ``video_two_people.png``: Biden's photo (S1) replaces person 2 (Barack Obama, a chip clicked) and
+  Alex Lacamoire's (S2, added under "More people") person 3, the woman at the left edge of the audience
+  shot, assigned from her chip's "Replace with" menu; the playhead rests on frame 229, rendered as the
+  export renders it; the faces of the frame read "Person A" and "S2 (person 3)". The Source dock keeps
+  its default height (the rows fit under the photos);
+- ``video_cast_menu.png``: the same, with person 3's chip menu open.
 
 Uses a throw-away config folder and cast cache; nothing leaves this machine.
 """
@@ -22,7 +25,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -86,15 +88,15 @@ def main() -> int:
         shoot(app, args.out / "video_cast_chips.png")
 
         video.choose_cast_person(2)
-        video.more_people.add_identity([LACAMOIRE], person=3)
-        # The source dock tall enough to show the further identity's row under the photos.
-        source_dock = next(
-            d for d in window.docks if d.widget() is window.source_panel or "Source" in d.windowTitle()
-        )
-        window.resizeDocks([source_dock], [420], Qt.Orientation.Vertical)
+        video.more_people.add_identity([LACAMOIRE], person=1)
+        menu = video.cast_strip.menu_for(3)
+        next(a for a in menu.actions() if a.text().startswith("S2:")).trigger()  # as a user picks it
         video.model.set_position(FRAME)
         wait_until(app, lambda: settled((3,)), 180)
         shoot(app, args.out / "video_two_people.png")
+        chip = video.cast_strip.chips[2]
+        video.cast_strip._show_menu(3, chip.mapToGlobal(chip.rect().center()))
+        shoot(app, args.out / "video_cast_menu.png")
     finally:
         window.shutdown()
         window.close()

@@ -31,8 +31,10 @@ from ..core.identity import DEFAULT_CALIBRATIONS, DLIB_CALIBRATION, CalibrationT
 from ..core.media.video_io import VideoSource
 from ..core.roles import Recognizer
 from ..core.types import Face, FloatArray, Image
+from ..core.video.appearance import clothing_bar, clothing_histogram, mean_descriptor
 from ..core.video.cast import (
     Box,
+    ClothingRule,
     Sighting,
     Track,
     TrackLinker,
@@ -46,7 +48,7 @@ from ..core.video.temporal import SceneCutDetector
 
 log = logging.getLogger(__name__)
 
-CAST_VERSION = 3
+CAST_VERSION = 4
 """Bumped whenever the scan's results change for the same settings (old cache entries are ignored)."""
 THUMBNAIL_PX = 128
 
@@ -65,7 +67,8 @@ Tuned for the embedded ONNX dlib judge on ``facenet_pytorch_video.mp4`` and chec
   a wrong merge is worse than a split (a split person can be picked twice, a merged one not at all).
 - hamilton (16 tracks, 8 people), not used to choose: no wrong merge from 0.9255 up; at 0.935 two
   people are split, the singer's 49 px wide shot from his medium shot (0.928) and the close-up man's
-  back of the head from his profile (0.914).
+  back of the head from his profile (0.914). (The singer's shots join on their clothing since cast
+  version 4: :func:`clothing_rule`.)
 
 (The TFLite-era value was 0.93 for the dlib library's judge; the ONNX judge's chip differs.)"""
 
@@ -93,6 +96,8 @@ class CastOptions:
     same_person_cosine: float | None = None
     """Tracks join when the mean cosine between their embeddings reaches this (None: the embedder's
     :data:`SAME_PERSON_COSINE`, else its calibration's equal-error threshold)."""
+    clothing: bool = True
+    """Let tracks whose faces are only nearly similar join on their clothing (see :func:`clothing_rule`)."""
 
 
 @dataclass(frozen=True)
@@ -205,6 +210,8 @@ class _TrackViews:
     seen: int = 0
     embeddings: list[FloatArray] = field(default_factory=list)
     thumbnail: _View | None = None
+    clothing: list[FloatArray] = field(default_factory=list)
+    """The clothing descriptor of each sighting (``core/video/appearance.py``)."""
 
 
 def sample_stride(frame_count: int, fps: float, options: CastOptions) -> int:
@@ -246,7 +253,10 @@ def scan_cast(
             sightings = [Sighting(index, f.box, f.size, pose_quality(f)) for f in faces]
             numbers, more = linker.add(sightings)
             for face, number, sighting in zip(faces, numbers, sightings, strict=True):
-                _keep_view(views.setdefault(number, _TrackViews()), image, face, sighting, options)
+                track_views = views.setdefault(number, _TrackViews())
+                _keep_view(track_views, image, face, sighting, options)
+                if (descriptor := clothing_histogram(image, face.box)) is not None:
+                    track_views.clothing.append(descriptor)
             for track in ended + more:
                 _embed_track(views.get(track.number), embedder, options)
         if progress is not None and (done % 10 == 0 or done == info.frame_count):
@@ -258,9 +268,10 @@ def scan_cast(
         _embed_track(views.get(track.number), embedder, options)
     tracks = linker.close()
     threshold = same_person_cosine(embedder, options, calibrations)
-    labels = cluster_tracks(
-        [views[t.number].embeddings for t in tracks], [t.frames for t in tracks], threshold
-    )
+    clothing = [mean_descriptor(views[t.number].clothing) for t in tracks]
+    frames = [t.frames for t in tracks]
+    rule = clothing_rule(embedder, options, clothing, frames, calibrations)
+    labels = cluster_tracks([views[t.number].embeddings for t in tracks], frames, threshold, clothing, rule)
     people = _members(tracks, labels, views, stride, info.frame_count, fps, info.height, cut_frames)
     return Cast(
         reader.path,
@@ -285,6 +296,32 @@ def same_person_cosine(
     if embedder.name in SAME_PERSON_COSINE:
         return SAME_PERSON_COSINE[embedder.name]
     return (calibrations or CalibrationTable(DEFAULT_CALIBRATIONS)).get(embedder.name).centre
+
+
+def clothing_rule(
+    embedder: Recognizer | None,
+    options: CastOptions,
+    clothing: list[FloatArray | None],
+    frames: list[set[int]],
+    calibrations: CalibrationTable | None = None,
+) -> ClothingRule | None:
+    """When two tracks whose faces are only nearly similar may still join: their faces reach the
+    embedder's equal-error cosine measured on photos (its calibration, not tuned on clips; 0.914 for
+    dlib) and their clothing overlaps more than that of any two tracks seen in one frame of this clip
+    (:func:`~..core.video.appearance.clothing_bar`: two people, whatever their faces say). None (faces
+    alone) without an embedder, with ``options.clothing`` off, or in a clip with too few people seen
+    together to say how alike different people's clothes look there.
+
+    Why (``docs/cast.md``): on small video faces the judge's cosines of one person in two shots and of
+    two people overlap (0.928 against 0.927 on the shared clips), while within a clip people keep
+    their clothes."""
+    if embedder is None or not options.clothing:
+        return None
+    bar = clothing_bar(clothing, frames)
+    if bar is None:
+        return None
+    floor = (calibrations or CalibrationTable(DEFAULT_CALIBRATIONS)).get(embedder.name).centre
+    return ClothingRule(min_face=floor, min_clothing=bar)
 
 
 def _keep_view(
@@ -455,3 +492,18 @@ def on_screen(cast: Cast, number: int, margin: int | None = None) -> Callable[[i
         return any(spans[i][0] <= frame <= spans[i][1] for i in (at, at - 1) if i >= 0)
 
     return may_appear
+
+
+def member_at(cast: Cast, frame: int, box: Box, min_iou: float = 0.5) -> int | None:
+    """The cast member whose face is at ``box`` in ``frame``, as the scan saw it in the sampled frames
+    on either side (overlap ``min_iou``, and only one member there); None when the cast cannot tell.
+    The same matching as :func:`identity_hint`, for one face (the GUI names the faces of a frame)."""
+    before = frame - frame % cast.stride
+    samples = {before, before + cast.stride} if frame != before else {before}
+    matched = {
+        member.number
+        for member in cast.people
+        for sighting in member.sightings
+        if sighting.frame in samples and box_iou(sighting.box, box) >= min_iou
+    }
+    return matched.pop() if len(matched) == 1 else None

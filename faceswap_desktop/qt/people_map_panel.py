@@ -14,13 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -32,8 +36,27 @@ from .icons import icon
 from .images import bgr_to_qimage
 from .source_panel import thumbnail_icon
 
-ROW_ICON = 40
+ROW_ICON = 32
+VISIBLE_ROWS = 2
+"""Rows shown without scrolling; more scroll inside the panel (the Source dock stays its size)."""
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff)"
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that shrinks with its row and ends in "…" when its text does not fit (a long
+    file name must not push the row's buttons out of a narrow dock)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(48, super().minimumSizeHint().height())
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle, self.width())
+        painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), shown)
 
 
 @dataclass
@@ -58,12 +81,12 @@ class MorePeoplePanel(QWidget):
         self.main_person: int | None = None
         self.pending: list[SourceIdentity] = []
         """Identities restored before the cast was known (added when it is, :meth:`restore`)."""
-        self.title = QLabel("More people (video)")
+        self.title = QLabel("More people")
         self.title.setObjectName("SectionLabel")
         self.note = QLabel("")
         self.note.setObjectName("MutedLabel")
         self.note.setWordWrap(True)
-        self.add_button = QPushButton(icon("mdi6.account-plus-outline"), "Add another person…")
+        self.add_button = QPushButton(icon("mdi6.account-plus-outline"), "Add…")
         self.add_button.setToolTip(
             "Photos of one more source person; pick the member of the video's cast they replace"
         )
@@ -72,14 +95,29 @@ class MorePeoplePanel(QWidget):
         self.pickers: list[QComboBox] = []
         """One "→ Person N" picker per row (tests read them)."""
         self.labels: list[QLabel] = []
-        self._rows = QVBoxLayout()
-        self._rows.setSpacing(4)
+        # The rows scroll inside a box of at most VISIBLE_ROWS rows: at the Source dock's default height
+        # under the photos, a growing list of rows was cut off below the dock's edge.
+        rows_widget = QWidget()
+        self._rows = QVBoxLayout(rows_widget)
+        self._rows.setContentsMargins(0, 0, 0, 0)
+        self._rows.setSpacing(2)
+        self._rows.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(rows_widget)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        header = QHBoxLayout()
+        header.addWidget(self.title)
+        header.addStretch(1)
+        header.addWidget(self.add_button)  # beside the title: one line less than under the rows
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 8)
-        layout.addWidget(self.title)
+        layout.setContentsMargins(8, 2, 8, 4)
+        layout.setSpacing(2)
+        layout.addLayout(header)
         layout.addWidget(self.note)
-        layout.addLayout(self._rows)
-        layout.addWidget(self.add_button)
+        layout.addWidget(self.scroll)
         self._redraw()
 
     # -- state ---------------------------------------------------------------------------------------
@@ -141,6 +179,29 @@ class MorePeoplePanel(QWidget):
             self._redraw()
             self.changed.emit()
 
+    def unmap(self, person: int) -> None:
+        """Stop replacing cast member ``person`` with a further identity (every row mapped to them)."""
+        kept = [i for i in self.identities if i.person != person]
+        if len(kept) != len(self.identities):
+            self.identities = kept
+            self._redraw()
+            self.changed.emit()
+
+    def source_names(self) -> list[str]:
+        """S2.. as their rows name them (the first photo's name, "+N" for more)."""
+        return [
+            i.photos[0].name + (f" +{len(i.photos) - 1}" if len(i.photos) > 1 else "")
+            for i in self.identities
+        ]
+
+    def skipped_note(self) -> str:
+        """A sentence on the rows left out because their person is already replaced ("" when none)."""
+        rows = self.conflicts()
+        if not rows:
+            return ""
+        named = ", ".join(f"S{row + 2} (person {self.identities[row].person})" for row in rows)
+        return f"{named} skipped: the photos above or an earlier row already replace that person"
+
     def remove(self, row: int) -> None:
         if 0 <= row < len(self.identities):
             del self.identities[row]
@@ -173,17 +234,25 @@ class MorePeoplePanel(QWidget):
         clashing = set(self.conflicts())
         for row, identity in enumerate(self.identities):
             widget = self._row(row, identity, row in clashing)
-            self._rows.addWidget(widget)
+            self._rows.insertWidget(row, widget)
             self.rows.append(widget)
+        height = max((w.sizeHint().height() for w in self.rows), default=0)
+        shown = min(len(self.rows), VISIBLE_ROWS)
+        self.scroll.setFixedHeight(shown * height + max(shown - 1, 0) * self._rows.spacing())
+        self.scroll.setVisible(bool(self.rows))
         self.add_button.setEnabled(self.cast is not None and bool(self.cast.people))
         main = f"person {self.main_person}" if self.main_person is not None else "the chosen person"
         if self.cast is None:
             self.note.setText("Once the video's cast is known, more people can be replaced at once.")
         elif not self.identities:
-            self.note.setText(f"The photos above replace {main}. Add photos of another person for another.")
+            self.note.setText(f"Photos above (S1) → {main}. Right-click a cast chip to assign a source.")
         else:
             count = len(self.mappings()) + 1
-            self.note.setText(f"Photos above → {main}; {count} people replaced in preview and export.")
+            self.note.setText(f"Photos above (S1) → {main}; {count} people replaced.")
+        # With rows, they and the cast chips say who replaces whom: the note would only push the rows
+        # below the dock's default height; it stays as the title's tooltip.
+        self.note.setVisible(not self.identities)
+        self.title.setToolTip(self.note.text())
 
     def _row(self, row: int, identity: SourceIdentity, clash: bool) -> QWidget:
         assert self.cast is not None
@@ -192,7 +261,7 @@ class MorePeoplePanel(QWidget):
         pixmap = thumbnail_icon(bgr_to_qimage(member.thumbnail), ROW_ICON).pixmap(QSize(ROW_ICON, ROW_ICON))
         face.setPixmap(pixmap)
         more = f" +{len(identity.photos) - 1}" if len(identity.photos) > 1 else ""
-        label = QLabel(identity.photos[0].name + more)
+        label = ElidedLabel(f"S{row + 2}: {identity.photos[0].name}{more}")
         label.setToolTip(f"Source {row + 2}: " + ", ".join(str(p) for p in identity.photos))
         picker = QComboBox()
         for candidate in self.cast.people:
@@ -222,9 +291,14 @@ class MorePeoplePanel(QWidget):
         return widget
 
     def _ask_for_photos(self) -> None:
+        self.ask_for_photos()
+
+    def ask_for_photos(self, person: int | None = None) -> None:
+        """Ask for photos of one more source person (a file dialog) and map them to ``person`` (default:
+        the most present member nobody replaces yet)."""
         files, _ = QFileDialog.getOpenFileNames(self, "Photos of one more source person", "", IMAGE_FILTER)
         if files:
-            self.add_identity([Path(f) for f in files])
+            self.add_identity([Path(f) for f in files], person)
 
 
 def merged_ranges(ranges: list[tuple[tuple[int, int], ...]]) -> tuple[tuple[int, int], ...]:

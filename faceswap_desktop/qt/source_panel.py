@@ -37,6 +37,8 @@ from .session import SessionModel, SourceItem
 from .theme import palette_colour
 
 ICON_SIDE = 72
+QWIDGETSIZE_MAX = 16_777_215
+"""Qt's largest widget size (no maximum)."""
 ROW_MIME = "application/x-faceswap-source-row"
 """Mime type of a source thumbnail dragged within its list: ``<list id>:<row>``."""
 
@@ -187,6 +189,11 @@ class SourcePanel(QWidget):
         self.list.files_dropped.connect(self.session.add_sources)
         session.sources_changed.connect(self._on_sources_changed)
         self._on_sources_changed()
+
+    def set_compact(self, compact: bool) -> None:
+        """One row of photos at most (more scroll), so that what sits under the list (a video's "More
+        people" rows) shows at the dock's default height; off: the list takes the free height."""
+        self.list.setMaximumHeight(self.list.minimumHeight() if compact else QWIDGETSIZE_MAX)
 
     def _on_sources_changed(self) -> None:
         row = self.list.currentRow()

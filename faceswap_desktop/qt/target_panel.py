@@ -108,9 +108,11 @@ class TargetPanel(QWidget):
         automatic: bool,
         person: int | None = None,
         provisional: bool = False,
+        tags: Sequence[str] = (),
     ) -> None:
         """The faces of video frame ``frame`` (0-based) as chips; ``chosen`` is the replaced person.
-        ``person``: their number in the cast; ``provisional``: the cast is still being scanned."""
+        ``person``: their number in the cast; ``provisional``: the cast is still being scanned;
+        ``tags[i]``: the name of the further source replacing face i ("S2 (person 3)"), if any."""
         while len(self.person_chips) < len(chips):
             number = len(self.person_chips)
             chip = QToolButton()
@@ -127,13 +129,22 @@ class TargetPanel(QWidget):
                 chip.setChecked(index == chosen)
                 # Only the replaced person has a name that holds across frames: a face's number
                 # names whoever is at that place, left to right, in this frame.
-                chip.setText("Person A" if index == chosen else "Other face")
-                chip.setToolTip(
-                    "Person A: the person replaced in every frame"
-                    if index == chosen
-                    else f"Replace this person instead (a face of frame {frame + 1}); they become Person A "
-                    "and are followed through the video by identity"
-                )
+                tag = tags[index] if index < len(tags) else ""
+                chip.setText("Person A" if index == chosen else tag or "Other face")
+                if index == chosen:
+                    tip = "Person A: the person replaced in every frame by the source photos"
+                elif tag:
+                    # The source photos win over a further source: that source is then skipped.
+                    tip = (
+                        f"{tag}: replaced by a further source. Click to replace them with the source "
+                        "photos instead (they become Person A; the further source is then skipped)"
+                    )
+                else:
+                    tip = (
+                        f"Replace this person instead (a face of frame {frame + 1}); they become Person A "
+                        "and are followed through the video by identity"
+                    )
+                chip.setToolTip(tip)
         picked = f"frame {reference_frame + 1}" if reference_frame is not None else "no frame yet"
         # Short sentences: the note shares a narrow dock with the chips, and a wrapped label there is
         # not given more height when its text grows (a fourth line was cut off).

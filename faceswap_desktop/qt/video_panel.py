@@ -19,7 +19,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QDialog
 
-from ..app.cast import Cast
+from ..app.cast import Cast, member_at
 from ..app.export import default_export_folder
 from ..app.job_specs import video_spec
 from ..app.jobs import JobInfo
@@ -30,7 +30,7 @@ from ..app.video_session import ReferenceChoice, tracker_embedder
 from ..core.errors import FaceswapError
 from ..core.media.video_io import VideoInfo
 from .cast_loader import CastLoader
-from .cast_strip import CastStrip
+from .cast_strip import NEW_PHOTOS, NOBODY, CastStrip
 from .export_flow import confirm_folder, pictures_folder, remember_folder
 from .people_map_panel import MorePeoplePanel, merged_ranges
 from .timeline import TimelineWidget
@@ -58,9 +58,10 @@ PERSON = "Person A"
 """The replaced person's name in the picture, the face chips and the gauge, the same in every frame."""
 
 
-def person_labels(count: int, chosen: int | None) -> tuple[str, ...]:
-    """Tags for a frame's faces: "A" on the replaced person, none on the others."""
-    return tuple("A" if index == chosen else "" for index in range(count))
+def person_labels(count: int, chosen: int | None, tags: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Tags for a frame's faces: "A" on the replaced person, ``tags[i]`` (a further source: "S2") on
+    the others."""
+    return tuple("A" if i == chosen else (tags[i] if i < len(tags) else "") for i in range(count))
 
 
 class VideoWorkspace(QObject):
@@ -106,6 +107,10 @@ class VideoWorkspace(QObject):
         self.thumbnails = ThumbnailLoader(self)
         self._records: queue.SimpleQueue[tuple[Path, FrameRecord]] = queue.SimpleQueue()
         self._opening: Path | None = None
+        self._clicked: tuple[ReferenceChoice, tuple[float, float, float, float]] | None = None
+        """The last face clicked as the person to replace, and its box (to find them in the cast)."""
+        self._mapped: dict[int, str] = {}
+        """Cast members replaced by further sources: ``{person: "S2"}``."""
         self._connect()
 
     def _connect(self) -> None:
@@ -113,6 +118,7 @@ class VideoWorkspace(QObject):
         s.video_requested.connect(self.open_video)
         s.target_changed.connect(self._on_photo_target_changed)
         s.sources_changed.connect(self.request_preview)
+        s.sources_changed.connect(self._name_sources)
         s.settings_changed.connect(self._on_settings_changed)
         s.components_changed.connect(lambda _choice: self.request_preview())
         model.position_changed.connect(self._on_position_changed)
@@ -132,6 +138,7 @@ class VideoWorkspace(QObject):
         self.casts.cast_progress.connect(self._on_cast_progress)
         self.casts.cast_failed.connect(self._on_cast_failed)
         self.cast_strip.person_clicked.connect(self.choose_cast_person)
+        self.cast_strip.source_assigned.connect(self.assign_source)
         self.more_people.changed.connect(self._on_mapping_changed)
         self.view.installEventFilter(self)
         self.view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # so its keys can reach the timeline
@@ -159,6 +166,7 @@ class VideoWorkspace(QObject):
         self.cast_strip.set_scanning(0, 0)
         self.more_people.reset()  # another video, another cast
         self.more_people.setVisible(True)
+        self.window.source_panel.set_compact(True)  # room for the "More people" rows under the photos
         self.casts.load(opened.path)
         if opened.info.partial:  # say so now, not only when an export is refused
             self.window.show_error(opened.info.partial_message(), "warning")
@@ -194,6 +202,7 @@ class VideoWorkspace(QObject):
         self.casts.cancel()
         self.more_people.reset()
         self.more_people.setVisible(False)
+        self.window.source_panel.set_compact(False)
         self.timeline.setVisible(False)
         self.window.target_panel.hide_video_faces()
         self.window.analysis.submit(self.engine.close, lambda _v: None, lambda _e: None)
@@ -242,7 +251,9 @@ class VideoWorkspace(QObject):
         self.view.before, self.view.after = result.original, frame
         self.view.faces = result.faces
         # The replaced person keeps one name from frame to frame; the others' numbers would change.
-        self.view.labels = person_labels(len(result.faces), result.chosen)
+        # People replaced by further sources carry their source's name (the cast places them).
+        tags = self._source_tags(result)
+        self.view.labels = person_labels(len(result.faces), result.chosen, tags)
         self.view.set_selected(() if result.chosen is None else (result.chosen,))
         self.window.target_panel.show_video_faces(
             result.chips,
@@ -252,11 +263,29 @@ class VideoWorkspace(QObject):
             automatic=result.request.reference == ReferenceChoice(),
             person=self.chosen_person(),
             provisional=result.request.cast is None,
+            tags=tuple(f"{tag} (person {n})" if tag else "" for tag, n in zip(tags, numbers, strict=True))
+            if (numbers := self._face_members(result))
+            else (),
         )
         self._show_gauge(result)
         if not result.needs_confirmation:  # the plot shows checked identities only
             self._plot_identity(result)
         self._show_status(result)
+
+    def _face_members(self, result: VideoFrameResult) -> tuple[int | None, ...]:
+        """The cast member of each face of the frame on screen (None where the cast cannot tell)."""
+        cast, index = self.cast, result.request.index
+        if cast is None or not self._mapped:
+            return ()
+        return tuple(member_at(cast, index, face.box) for face in result.faces)
+
+    def _source_tags(self, result: VideoFrameResult) -> tuple[str, ...]:
+        """ "S2".. on the faces of people replaced by further sources, "" on the others."""
+        members = self._face_members(result)
+        return tuple(
+            self._mapped.get(n, "") if n is not None and i != result.chosen else ""
+            for i, n in enumerate(members)
+        )
 
     def _on_identity_confirmed(self, result: VideoFrameResult) -> None:
         """The frame on screen swapped the chosen person after all, and its similarity is measured:
@@ -321,8 +350,12 @@ class VideoWorkspace(QObject):
             return
         if shown.chosen == face_index:
             return  # already the person being replaced
-        self.set_reference(ReferenceChoice(shown.request.index, face_index))
-        self.window.status_label.setText(
+        choice = ReferenceChoice(shown.request.index, face_index)
+        # Kept to find the clicked person in the cast (chosen_person): a person mapped to a further
+        # source and then clicked is replaced by the photos above only; that row is skipped.
+        self._clicked = (choice, shown.faces[face_index].box)
+        self.set_reference(choice)
+        self._say(
             f"{PERSON} is now the face clicked in frame {shown.request.index + 1}; they are followed "
             "through the video"
         )
@@ -336,7 +369,33 @@ class VideoWorkspace(QObject):
         """Replace cast member ``number`` (from now on, in the preview and in exports)."""
         if self.active and self.cast is not None:
             self.set_reference(ReferenceChoice(person=number))
-            self.window.status_label.setText(f"Replacing person {number} of the cast from now on")
+            self._say(f"Replacing person {number} of the cast with the source photos from now on")
+
+    def assign_source(self, person: int, source: int) -> None:
+        """A cast chip's "Replace with" menu: replace cast member ``person`` with source ``source`` (1:
+        the source photos, as a click on the chip; 2..: further identity S2..; ``NEW_PHOTOS``: photos to
+        ask for; ``NOBODY``: no further source). The source photos win: a further source mapped to the
+        person they replace is skipped, and the status line says so."""
+        if not self.active or self.cast is None:
+            return
+        panel = self.more_people
+        if source == 1:
+            self.choose_cast_person(person)
+            return
+        if source == NEW_PHOTOS:
+            panel.ask_for_photos(person)
+            return
+        if source == NOBODY:
+            panel.unmap(person)
+            self._say(f"Person {person} is no longer replaced by a further source")
+        else:
+            panel.set_person(source - 2, person)
+            self._say(f"S{source} now replaces person {person}")
+
+    def _say(self, message: str) -> None:
+        """A status message, with the further sources left out because their person is taken."""
+        note = self.more_people.skipped_note()
+        self.window.status_label.setText(f"{message}. {note}" if note else message)
 
     def chosen_person(self) -> int | None:
         """The cast member being replaced, when the cast is known and the choice is one of its people."""
@@ -347,6 +406,9 @@ class VideoWorkspace(QObject):
         if self.reference == ReferenceChoice():
             member = self.cast.most_present()
             return member.number if member is not None else None
+        clicked = self._clicked
+        if clicked is not None and clicked[0] == self.reference and self.reference.frame_index is not None:
+            return member_at(self.cast, self.reference.frame_index, clicked[1])
         return None
 
     def set_reference(self, choice: ReferenceChoice) -> None:
@@ -381,13 +443,23 @@ class VideoWorkspace(QObject):
         show who replaces whom."""
         number = self.chosen_person()
         self.more_people.set_cast(self.cast, number)
-        mapped = {m.person: f"S{row}" for row, m in enumerate(self.more_people.mappings(), start=2)}
+        skipped = set(self.more_people.conflicts())
+        rows = enumerate(self.more_people.identities)
+        mapped = {i.person: f"S{row + 2}" for row, i in rows if row not in skipped}
+        self._mapped = mapped
+        self._name_sources()
         people = ([number] if number is not None else []) + list(mapped)
         cast = self.cast
         self.model.set_presence(merged_ranges([cast.person(n).ranges for n in people]) if cast else ())
         self.cast_strip.set_chosen(number)
         self.cast_strip.set_mapped(mapped)
         self._offer_plots(number, mapped)
+
+    def _name_sources(self) -> None:
+        """The sources a cast chip's menu offers: the source photos (S1), then the further identities."""
+        photos = [item.path.name for item in self.session.sources if item.has_face]
+        first = photos[0] + (f" +{len(photos) - 1}" if len(photos) > 1 else "") if photos else ""
+        self.cast_strip.set_sources([first, *self.more_people.source_names()])
 
     def _offer_plots(self, main: int | None, mapped: dict[int, str]) -> None:
         """One identity plot per person replaced: the timeline's picker lists them (hidden for one)."""

@@ -55,7 +55,7 @@ def test_two_source_identities_replace_two_cast_members_in_preview_and_export(  
     assert panel.mappings() == (PersonSources((LACAMOIRE,), 3),)
     assert strip.chips[2].text().endswith("→ S2") and not strip.chips[0].text().endswith("→ S2")
     assert video.model.presence == merged_ranges([cast.person(2).ranges, cast.person(3).ranges])
-    assert "Photos above → person 2; 2 people replaced" in panel.note.text()
+    assert "Photos above (S1) → person 2; 2 people replaced" in panel.note.text()
 
     # Mapping the main person again is flagged and skipped, not sent twice to the export.
     panel.add_identity([LACAMOIRE], person=2)
@@ -129,7 +129,7 @@ def test_a_restored_mapping_waits_for_the_cast_and_survives_the_snapshot(qtbot, 
     assert panel.mappings() == () and not changes  # no cast yet: nothing to map to
     panel.set_cast(_cast(4), main_person=1)
     assert panel.mappings() == (PersonSources(photos, 3),)  # person 9 is not in this cast: dropped
-    assert changes and panel.labels[0].text() == "a.jpg +1"
+    assert changes and panel.labels[0].text() == "S2: a.jpg +1"
     panel.reset()
     assert panel.mappings() == () and panel.pending == []
 

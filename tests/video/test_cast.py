@@ -3,21 +3,26 @@
 The people were counted by eye on the thumbnails a scan saves (``faceswap-desktop cast CLIP
 --thumbnails DIR``) and on contact sheets of the clips:
 
-- ``short_hamilton_clip.mp4``: the singer (wide shot, then medium shot), a curly-haired man in close-up
-  (one view is the back of his head), a nearly black audience member behind him, and in the audience
-  shots Barack Obama, Michelle Obama, an older woman and a blurred woman at the left edge; plus a bearded
-  man at the bottom of the opening wide shot (32 px faces: maybe the close-up man, the scan keeps him
-  apart). 8 people by eye; with the embedded ONNX dlib judge the scan finds 10 and merges nobody wrongly:
-  it splits the singer's wide shot (49 px faces, frames 0-20) from his medium shot (mean cosine 0.928)
-  and the close-up man's back of the head (frame 45) from his profile (0.914). Seen on the thumbnails of
-  ``faceswap-desktop cast CLIP --thumbnails DIR``, in that order: singer (medium shot), Barack Obama,
-  blurred woman, the dark audience member, older woman, Michelle Obama, singer (wide shot), close-up man,
-  bearded man, back of the close-up man's head. (Before the contrast stretch of ``core.cast.with_contrast``
-  the dark member joined Michelle Obama.)
-- ``facenet_pytorch_video.mp4`` (one shot, a crowd walking towards the camera): 8 people by eye; the
-  scan finds 9, splitting a far-away brown-haired woman (faces under 50 px). The 6 people on screen for
-  a second or more are found exactly. (This clip chose the clustering threshold, see
-  ``SAME_PERSON_COSINE``; the Hamilton clip checks it.)
+- ``short_hamilton_clip.mp4`` (looked at frame by frame, 4 shots): the singer (a wide shot with 49 px
+  faces, then a medium shot), the pianist at the left of the wide shot (31 px faces), a curly-haired man
+  in profile close-up (the detector also fires once on the back of his head, frame 45), an out-of-focus
+  man behind him (nearly black), and in the audience shots Barack Obama, Michelle Obama, an older woman
+  and a blurred woman at the left edge. Counted as 8 people by eye; the pianist looks like the close-up
+  man (curly hair, beard, light-blue shirt) and the out-of-focus man like Barack Obama (hand on the
+  chin, dark suit, white shirt), but both are too small or blurred to be sure, so 6 to 8. The scan
+  finds 9 and merges nobody wrongly: the singer's two shots are one person since faces that are only
+  nearly similar may join on their clothing (``core/video/appearance.py``: his face linkage 0.928, under
+  the 0.935 of faces alone; clothing 0.965, above the 0.950 of the most alike two people seen together
+  in this clip); the back of the close-up man's head (frame 45) stays apart from his profile (face
+  0.914, clothing 0.767). Thumbnails of ``faceswap-desktop cast CLIP --thumbnails DIR``, in that order:
+  singer, Barack Obama, blurred woman, the out-of-focus man, older woman, Michelle Obama, close-up man,
+  pianist, back of the close-up man's head. (Before the contrast stretch of ``core.cast.with_contrast``
+  the out-of-focus man joined Michelle Obama.)
+- ``facenet_pytorch_video.mp4`` (one shot, a crowd walking towards the camera): 8 people by eye, and 8
+  found. A far-away brown-haired woman's third track (frame 26, faces under 50 px) joins her other two on
+  her clothing, by a hair: face linkage 0.9144 against the 0.914 floor, clothing 0.9628 against this
+  clip's bar 0.9624 (without clothing she was a ninth person). (This clip chose the clustering
+  threshold, see ``SAME_PERSON_COSINE``; the Hamilton clip checks it.)
 """
 
 from __future__ import annotations
@@ -61,35 +66,36 @@ def presence(cast: Cast) -> list[float]:
     return [sum(s.size for s in m.sightings) for m in cast.people]
 
 
-def test_hamilton_has_ten_people_and_the_singer_is_the_default(hamilton: Cast) -> None:
-    assert len(hamilton.people) == 10  # 8 by eye, two of them split (see the module doc)
-    assert [m.number for m in hamilton.people] == list(range(1, 11))
+def test_hamilton_has_nine_people_and_the_singer_is_the_default(hamilton: Cast) -> None:
+    assert len(hamilton.people) == 9  # 8 by eye, the back of one man's head apart (see the module doc)
+    assert [m.number for m in hamilton.people] == list(range(1, 10))
     assert presence(hamilton) == sorted(presence(hamilton), reverse=True)  # most present first
     singer = hamilton.people[0]
-    # His medium shot is the most present; the wide shot is person 7 (49 px faces). Ranges run from
-    # cut to cut (the shots change at frames 20, 82 and 211, seen frame by frame), not sample to sample.
-    assert singer.ranges == ((82, 210),) and 84 <= singer.thumbnail_frame <= 210
-    assert singer.frames == sum(b - a + 1 for a, b in singer.ranges) >= 120
+    # His wide shot (49 px faces) and medium shot are one person (joined on their clothing). Ranges run
+    # from cut to cut (the shots change at frames 20, 82 and 211, seen frame by frame), not sample to
+    # sample.
+    assert singer.ranges == ((0, 19), (82, 210)) and singer.tracks == 2
+    assert 84 <= singer.thumbnail_frame <= 210  # the best view is in the medium shot
+    assert singer.frames == sum(b - a + 1 for a, b in singer.ranges) >= 140
     assert singer.seconds == pytest.approx(singer.frames / hamilton.fps)
     assert singer.thumbnail.ndim == 3 and max(singer.thumbnail.shape[:2]) <= 128
-    wide = hamilton.person(7)
-    assert wide.ranges == ((0, 19),) and wide.mean_size < 60
     # An export need not look for the singer far from where the scan saw him (two samples of margin).
     seen = on_screen(hamilton, 1)
     assert [seen(n) for n in (75, 76, 82, 210, 216, 217)] == [False, True, True, True, True, False]
-    # No wrong merge: nobody seen in the close-up shot (frames 24-83) is seen in the audience shots
-    # (from 213) or in the medium shot; the dark audience member (42-83) stands alone.
+    # No wrong merge: only the singer is seen in two shots (wide and medium); nobody of the close-up shot
+    # (frames 24-83) is seen in the audience shots (from 213); the dark audience member (42-83) stands
+    # alone.
     for member in hamilton.people:
         shots = {
             0 if s.frame < 24 else 1 if s.frame < 84 else 2 if s.frame < 213 else 3 for s in member.sightings
         }
-        assert len(shots) == 1, (member.number, member.ranges)
+        assert len(shots) == 1 or (member is singer and shots == {0, 2}), (member.number, member.ranges)
     dark = hamilton.person(4)
     assert dark.ranges[0][0] >= 42 and dark.ranges[-1][1] <= 83 and dark.tracks == 2
 
 
 def test_facenet_crowd_default_is_the_man_walking_through_the_whole_clip(facenet: Cast) -> None:
-    assert len(facenet.people) == 9  # 8 by eye, a far-away woman split (see the module doc)
+    assert len(facenet.people) == 8  # as by eye (see the module doc)
     assert sum(m.seconds >= 1.0 for m in facenet.people) == 6
     default = facenet.people[0]
     assert presence(facenet)[0] == max(presence(facenet))
@@ -114,9 +120,9 @@ def test_the_default_reference_is_the_most_present_person_in_the_range(analyser,
     assert audience.frame_index >= 213
     assert hamilton.most_present(213, 275) is second
     assert picked.frame_index in {s.frame for s in second.sightings} or picked.frame_index == 0
-    # An export of the opening wide shot only replaces the most present person there (his wide shot),
-    # from frame 0 itself (the export seeds its tracker there).
-    assert hamilton.most_present(0, 21) is hamilton.person(7)
+    # An export of the opening wide shot only replaces the most present person there (the singer, not
+    # the pianist), from frame 0 itself (the export seeds its tracker there).
+    assert hamilton.most_present(0, 21) is singer
     assert wide_only.frame_index == 0
 
 

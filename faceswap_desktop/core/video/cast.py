@@ -25,6 +25,7 @@ import numpy as np
 
 from ..geometry import box_iou
 from ..types import Face, FloatArray, Image
+from .appearance import bhattacharyya
 
 Box = tuple[float, float, float, float]
 
@@ -201,20 +202,35 @@ class TrackLinker:
         return sorted(self.finished, key=lambda t: t.number)
 
 
+@dataclass(frozen=True)
+class ClothingRule:
+    """When nearly similar faces may join on their clothing (:mod:`.appearance`): a mean face cosine of
+    at least ``min_face`` and a mean clothing overlap (Bhattacharyya) above ``min_clothing``."""
+
+    min_face: float
+    min_clothing: float
+
+
 def cluster_tracks(
     embeddings: Sequence[Sequence[FloatArray]],
     frames: Sequence[set[int]],
     threshold: float,
+    clothing: Sequence[FloatArray | None] | None = None,
+    rule: ClothingRule | None = None,
 ) -> list[int]:
     """A person label (0..) for each track.
 
     ``embeddings[i]``: track i's identity embeddings (may be empty); ``frames[i]``: the frames it was
-    seen in. Clusters merge, most similar first, while the mean cosine between their embeddings is at
-    least ``threshold`` and no two of their tracks share a frame.
+    seen in. Clusters merge, most similar face first, while the mean cosine between their embeddings is
+    at least ``threshold`` and no two of their tracks share a frame. With ``clothing`` (track i's
+    :func:`~.appearance.clothing_histogram` mean, or None) and a ``rule``, two clusters whose faces
+    reach only ``rule.min_face`` merge too when their tracks' clothing overlaps by more than
+    ``rule.min_clothing`` on average (average linkage as for the faces; a track without a descriptor
+    counts as no overlap).
     """
     count = len(embeddings)
-    if len(frames) != count:
-        raise ValueError("one set of frames per track")
+    if len(frames) != count or (clothing is not None and len(clothing) != count):
+        raise ValueError("one set of frames (and of clothing) per track")
     normalised = [
         np.stack([e / max(float(np.linalg.norm(e)), 1e-12) for e in track]) if len(track) else None
         for track in embeddings
@@ -229,18 +245,28 @@ def cluster_tracks(
                 continue
             sums[i, j] = sums[j, i] = float((a @ b.T).sum())
             pairs[i, j] = pairs[j, i] = a.shape[0] * b.shape[0]
+    cloth_sums = np.zeros((count, count))
+    if clothing is not None and rule is not None:
+        for i in range(count):
+            for j in range(i + 1, count):
+                ci, cj = clothing[i], clothing[j]
+                if ci is not None and cj is not None:
+                    cloth_sums[i, j] = cloth_sums[j, i] = bhattacharyya(ci, cj) * pairs[i, j]
     clash = np.array([[i != j and bool(frames[i] & frames[j]) for j in range(count)] for i in range(count)])
     clusters: dict[int, list[int]] = {i: [i] for i in range(count)}
     while len(clusters) > 1:
-        best, best_pair = threshold, None
+        best_linkage, best_pair = -2.0, None
         keys = sorted(clusters)
         for x, i in enumerate(keys):
             for j in keys[x + 1 :]:
                 if pairs[i, j] == 0 or clash[i, j]:
                     continue
                 linkage = sums[i, j] / pairs[i, j]
-                if linkage >= best:
-                    best, best_pair = linkage, (i, j)
+                near = rule is not None and linkage >= rule.min_face
+                if near and rule is not None and cloth_sums[i, j] / pairs[i, j] <= rule.min_clothing:
+                    near = False
+                if linkage >= best_linkage and (linkage >= threshold or near):
+                    best_linkage, best_pair = linkage, (i, j)
         if best_pair is None:
             break
         i, j = best_pair
@@ -248,6 +274,9 @@ def cluster_tracks(
         # Cluster i now stands for both: its sums, counts and clashes are theirs added up.
         sums[i, :] += sums[j, :]
         sums[:, i] = sums[i, :]
+        cloth_sums[i, :] += cloth_sums[j, :]
+        cloth_sums[:, i] = cloth_sums[i, :]
+        cloth_sums[i, i] = 0
         pairs[i, :] += pairs[j, :]
         pairs[:, i] = pairs[i, :]
         clash[i, :] |= clash[j, :]
