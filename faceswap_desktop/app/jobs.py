@@ -54,6 +54,8 @@ class JobProgress:
 
     fraction: float
     message: str = ""
+    warning: str = ""
+    """Something the finished result should say it is not (a video whose faces are not all clean)."""
 
 
 class CancelToken:
@@ -100,6 +102,8 @@ class JobInfo:
     """Stable identity across restarts (the persisted record's key); empty for an unsaved job."""
     spec: JobSpec | None = None
     """What the job does, when it can be saved and rebuilt; ``None`` for an in-memory-only job."""
+    warning: str = ""
+    """The job's last :attr:`JobProgress.warning`: shown with its result when it is done."""
 
 
 def estimate_eta(elapsed_s: float, fraction: float) -> float | None:
@@ -261,6 +265,7 @@ class JobQueue:
                 job_id,
                 fraction=fraction,
                 message=progress.message or self._jobs[job_id].message,
+                warning=progress.warning or self._jobs[job_id].warning,
                 eta_s=estimate_eta(self._clock() - started, fraction),
             )
         self._notify(info)
