@@ -74,9 +74,12 @@ def vertex_normals(landmarks: FloatArray) -> FloatArray:
     normals = np.cross(b - a, c - a)
     # The tessellation's winding is not consistent: every triangle is turned to face the camera.
     normals *= np.where(normals[:, 2] > 0, -1.0, 1.0)[:, None]
-    summed = np.zeros_like(points)
-    for k in range(3):
-        np.add.at(summed, triangles[:, k], normals)
+    corners = triangles.ravel()
+    # Summed per vertex with bincount (np.add.at is ~10x slower for this).
+    summed = np.stack(
+        [np.bincount(corners, np.repeat(normals[:, axis], 3), minlength=len(points)) for axis in range(3)],
+        axis=1,
+    )
     length = np.linalg.norm(summed, axis=1, keepdims=True)
     unit: FloatArray = (summed / np.maximum(length, 1e-9)).astype(np.float32)
     return unit
@@ -183,8 +186,12 @@ def relight_delta(
     weights = np.zeros((height, width), dtype=np.float32)
     _, inside_all = _sample(weights, points[:468, :2])
     xy = np.round(points[:468, :2]).astype(np.int64)[inside_all]
-    np.add.at(values, (xy[:, 1], xy[:, 0]), delta[inside_all].astype(np.float32))
-    np.add.at(weights, (xy[:, 1], xy[:, 0]), 1.0)
+    flat = xy[:, 1] * width + xy[:, 0]
+    for channel in range(channels):
+        values[..., channel] = np.bincount(
+            flat, delta[inside_all, channel], minlength=height * width
+        ).reshape(height, width)
+    weights[:] = np.bincount(flat, minlength=height * width).reshape(height, width)
     spread = cv2.GaussianBlur(values, (0, 0), 1.5).reshape(height, width, channels)
     cover = cv2.GaussianBlur(weights, (0, 0), 1.5)
     field = spread / np.maximum(cover, 1e-4)[..., None]
