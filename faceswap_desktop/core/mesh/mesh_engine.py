@@ -209,6 +209,12 @@ FADE_TURNED_AWAY = False
 Off: it lost on both validation halves (A 0.580 -> 0.558, pose 0.92 -> 0.90; B 0.675 -> 0.656; faded
 only near edge-on, A 0.578 and pose 0.90), docs/likeness.md."""
 
+RELIGHT_MIN_FACE = 150.0
+"""Faces smaller than this (px) are not relit. Measured, not derived: at 128 px the hamilton clip's
+~120 px singer was relit, which changed the encoded frames enough that MediaPipe no longer found the
+71-93 px profile of the other mapped person in 3 of 6 output frames (tests/video/test_person_map.py; 5+
+of 6 without the relighting). Its gain on faces this small is unmeasured (one 112 px validation target)."""
+
 RELIGHT = True
 """Give the face the target's lighting direction in place of the source's (:mod:`~.lighting`).
 Validation half A: tone flags 30 -> 25 of 50 pairs, identity ratio 0.587 -> 0.582, pose 0.94 kept; tuning
@@ -583,7 +589,9 @@ class MeshSwapper:
                 region,
                 small_tone_mask,
                 in_place=region is not None,
-                normals=(prepared.normals, vertex_normals(target.landmarks_478)) if RELIGHT else None,
+                normals=(prepared.normals, vertex_normals(target.landmarks_478))
+                if RELIGHT and face_size >= RELIGHT_MIN_FACE
+                else None,
                 relight_weight=frontal_weight(target),
             )
         shown = region if region is not None else (slice(None), slice(None))
