@@ -55,6 +55,8 @@ class JobProgress:
 
     fraction: float
     message: str = ""
+    warning: str = ""
+    """Something the finished result should say it is not (a video whose faces are not all clean)."""
 
 
 JobWork = Callable[[CancelToken], Generator[JobProgress, None, Any]]
@@ -82,6 +84,8 @@ class JobInfo:
     """Stable identity across restarts (the persisted record's key); empty for an unsaved job."""
     spec: JobSpec | None = None
     """What the job does, when it can be saved and rebuilt; ``None`` for an in-memory-only job."""
+    warning: str = ""
+    """The job's last :attr:`JobProgress.warning`: shown with its result when it is done."""
 
 
 def estimate_eta(elapsed_s: float, fraction: float) -> float | None:
@@ -243,6 +247,7 @@ class JobQueue:
                 job_id,
                 fraction=fraction,
                 message=progress.message or self._jobs[job_id].message,
+                warning=progress.warning or self._jobs[job_id].warning,
                 eta_s=estimate_eta(self._clock() - started, fraction),
             )
         self._notify(info)

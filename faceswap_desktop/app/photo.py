@@ -160,9 +160,13 @@ def photo_swap_steps(
         "write": (time.perf_counter() - write_start) * 1000,
     }
     timings["total"] = (time.perf_counter() - started) * 1000
-    yield JobProgress(1.0, f"wrote {request.output.name}")
     summary = summarise(
         request, result, timings, texture_photo=getattr(prepared.swapper_data, "chosen_index", None)
+    )
+    warnings = [f"face {f['index']}: {f['warning']}" for f in summary["faces"] if f.get("warning")]
+    # The jobs panel shows the warning with the finished result (as the CLI's face lines do).
+    yield JobProgress(
+        1.0, f"wrote {request.output.name}", warning=f"not clean: {'; '.join(warnings)}" if warnings else ""
     )
     summary["provenance"] = provenance
     summary["settings"] = settings.to_dict()

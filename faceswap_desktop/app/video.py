@@ -397,6 +397,7 @@ class VideoExportJob:
                 request.output, write_from, stop, info.fps, embedder.name if embedder else None
             )
             report.input_frames, report.input_frames_declared = info.frame_count, info.declared_frame_count
+            report.check_pose = request.engine == "mesh"
             threads.append(
                 threading.Thread(target=self._encode, args=(writer, reader, origin_pts, frames_out, errors))
             )

@@ -61,6 +61,10 @@ def video_export_work(
                 )
         finally:
             updates.close()  # on cancel: stops the export's threads and deletes the partial file now
+        totals = job.report.to_dict(per_frame=False) if job.report is not None else {}
+        if totals.get("not_clean"):
+            # The offline engine's head-pose check, per frame: the jobs panel shows it with the result.
+            yield JobProgress(0.999, "finishing", warning=f"not clean: {totals['not_clean']}")
         return request.output
 
     return work

@@ -11,6 +11,7 @@ from typing import Any
 from ..core.errors import PartialVideo
 from ..core.media.video_io import VideoInfo
 from ..core.media.video_writer import VideoWriter
+from ..core.mesh.quality import pose_warning
 from .video_session import FrameOutcome
 
 
@@ -37,6 +38,8 @@ class FrameRecord:
     similarity_cosine: float | None
     more: tuple[tuple[int, float | None], ...] = ()
     """Further mapped people swapped in this frame: (person, similarity percent or None)."""
+    warning: str = ""
+    """Why the swapped face is not clean in this frame (the mesh engine's head-pose check), or empty."""
 
 
 @dataclass
@@ -64,6 +67,8 @@ class ExportReport:
     """Frames its container declares: more than :attr:`input_frames` when the file is damaged."""
     more_people: list[dict[str, Any]] = field(default_factory=list)
     """Further people replaced (``--map``): person number, photos, frames swapped."""
+    check_pose: bool = False
+    """Check each swapped face's head pose (the offline mesh engine smears turned and tilted heads)."""
 
     @property
     def partial_input(self) -> bool:
@@ -96,6 +101,9 @@ class ExportReport:
                     (person, round(s.percent, 1) if (s := outcome.more_similarity.get(person)) else None)
                     for person in outcome.more_swapped
                 ),
+                warning=pose_warning(outcome.swapped.face)
+                if self.check_pose and outcome.swapped is not None
+                else "",
             )
         )
 
@@ -144,6 +152,10 @@ class ExportReport:
                 stage: round(ms / max(self.frames_done, 1), 1) for stage, ms in self.cpu_ms.items()
             },
         }
+        warned = [r for r in self.records if r.warning]
+        totals["frames_not_clean"] = len(warned)
+        if warned:
+            totals["not_clean"] = not_clean_summary(warned, self.frames_swapped)
         if self.more_people:
             totals["more_people"] = [self._person_totals(entry) for entry in self.more_people]
         if per_frame:
@@ -153,6 +165,7 @@ class ExportReport:
                     "time": r.time,
                     "face_found": r.face_found,
                     **({"scene_cut": True} if r.scene_cut else {}),
+                    **({"warning": r.warning} if r.warning else {}),
                     **(
                         {"similarity": {"percent": r.similarity_percent, "cosine": r.similarity_cosine}}
                         if r.similarity_percent is not None
@@ -181,6 +194,21 @@ class ExportReport:
             "similarity_percent_mean": round(statistics.fmean(percents), 1) if percents else None,
             "similarity_percent_std": round(statistics.pstdev(percents), 2) if len(percents) > 1 else None,
         }
+
+
+def not_clean_summary(warned: list[FrameRecord], swapped: int) -> str:
+    """One line for the frames whose face is not clean: how many, the reasons (numbers left out: they
+    vary frame to frame) and the first such frame."""
+    reasons: list[str] = []
+    for record in warned:
+        for part in record.warning.split("; "):
+            reason = part.split(" (")[0]
+            if reason not in reasons:
+                reasons.append(reason)
+    return (
+        f"{len(warned)} of {swapped} swapped frames not clean ({'; '.join(reasons)}), "
+        f"first at frame {warned[0].index}"
+    )
 
 
 def _more_entry(person: int, percent: float | None) -> dict[str, Any]:

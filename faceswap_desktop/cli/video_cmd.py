@@ -231,6 +231,8 @@ def run_video_swap(args: argparse.Namespace, settings: SwapSettings) -> int:
             mean, measured = other.get("similarity_percent_mean"), other.get("similarity_frames_measured")
             score = f", similarity {mean:.0f}% (mean of {measured} frames)" if mean is not None else ""
             print(f"  person {other['person']}: {other['frames_swapped']} frames swapped{score}")
+        if summary.get("not_clean"):
+            print(f"  not clean: {summary['not_clean']}")
         print(f"  content credentials (C2PA): {summary['content_credentials']}")
     sys.stdout.flush()
     return 0

@@ -101,6 +101,8 @@ class JobRowWidget(QFrame):
             parts.append(info.error)
         elif info.state is JobState.DONE and info.output is not None:
             parts.append(str(info.output))
+        if info.state is JobState.DONE and info.warning:
+            parts.append(info.warning)
         self.status.setText(" · ".join(p for p in parts if p))
         self.status.setToolTip(self.status.text())
         self.cancel_button.setVisible(not info.state.is_final)

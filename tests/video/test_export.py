@@ -122,7 +122,9 @@ def test_settings_per_frame_and_live_records(context, tmp_path: Path) -> None:  
             float(np.abs(original.frame_at(30 + i).astype(int) - swapped.frame_at(i)).mean())
             for i in range(12)
         ]
-    assert max(change[:6]) < min(change[6:]) and change[6] > change[5] + 0.8  # strength 0, then 100
+    # Strength 0, then 100. (The step was 0.80 on the engine before #19's relighting, 0.68 with it: the
+    # face is closer to the target's own shading now; strength 0 throughout reads 4.5-4.9 on every frame.)
+    assert max(change[:6]) < min(change[6:]) and change[6] > change[5] + 0.5
 
 
 def test_the_watermark_is_on_every_frame_only_when_asked_and_the_file_is_signed(  # type: ignore[no-untyped-def]

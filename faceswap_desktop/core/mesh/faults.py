@@ -95,6 +95,8 @@ class _Canvas:
     landmarks: FloatArray
     size: float
     matrix: NDArray[np.float64]
+    inside: NDArray[np.bool_]
+    """Which of the crop's pixels come from the photo (False: the border replicated past its edge)."""
 
 
 def _upright(
@@ -115,7 +117,9 @@ def _upright(
         matrix[:, 2] += side / 2 - centre
     crop = cv2.warpAffine(image, matrix, (side, side), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
     moved = points @ matrix[:, :2].T + matrix[:, 2]
-    return _Canvas(crop, moved.astype(np.float32), face_size * scale, matrix)
+    ones = np.ones(image.shape[:2], dtype=np.uint8)
+    inside = cv2.warpAffine(ones, matrix, (side, side), flags=cv2.INTER_NEAREST, borderValue=0) > 0
+    return _Canvas(crop, moved.astype(np.float32), face_size * scale, matrix, inside)
 
 
 def _hull(points: FloatArray, shape: tuple[int, int]) -> NDArray[np.uint8]:
@@ -228,7 +232,9 @@ def eye_extra_edges(result: _Canvas, target: _Canvas, source: _Canvas | None) ->
 
 
 def _skin_zones(canvas: _Canvas) -> list[NDArray[np.uint8]]:
-    """Mid-forehead and each cheek: disks on the mesh, inside the oval, off the features."""
+    """Mid-forehead and each cheek: disks on the mesh, inside the oval, off the features, inside the
+    photo (a face cut by the photo's edge has no skin past it: its replicated border pixels would be
+    compared, as on misc/occlusion_obama_partial_face2.jpg, whose left cheek leaves the frame)."""
     shape = canvas.image.shape[:2]
     features = _features(canvas, 0.03 * canvas.size)
     oval = _hull(canvas.landmarks[oval_ring()], shape)
@@ -241,7 +247,7 @@ def _skin_zones(canvas: _Canvas) -> list[NDArray[np.uint8]]:
         for index in group:
             x, y = canvas.landmarks[index]
             cv2.circle(zone, (int(round(x)), int(round(y))), radius, 1, -1)
-        zones.append(zone & inside & (1 - features))
+        zones.append(zone & inside & (1 - features) & canvas.inside.astype(np.uint8))
     return zones
 
 

@@ -21,6 +21,7 @@ from ..types import Face, FloatArray, Image
 from .blend import blend_into_frame
 from .color import Region, transfer_colour
 from .detail import keep_target_detail
+from .lighting import facing_weight, relight_delta, vertex_normals
 from .masks import feather, grow_or_erode, polygon_mask, ring_mask
 from .mesh_topology import (
     INNER_LIPS_RING,
@@ -91,6 +92,8 @@ class MeshSource:
     """The skin extension's :func:`~.skin_extension.ring_directions` of ``hubbed``."""
     spread: float = field(init=False, repr=False)
     """:func:`_spread` of ``hubbed``."""
+    normals: FloatArray = field(init=False, repr=False)
+    """:func:`~.lighting.vertex_normals` of ``landmarks`` (the source's shading came from them)."""
 
     def __post_init__(self) -> None:
         # Fixed for the source, so computed once here rather than in every swap of a video; derived from
@@ -100,6 +103,9 @@ class MeshSource:
         object.__setattr__(self, "hubbed", hubbed)
         object.__setattr__(self, "ring_directions", ring_directions(hubbed))
         object.__setattr__(self, "spread", _spread(hubbed))
+        normals = vertex_normals(self.landmarks)
+        normals.flags.writeable = False
+        object.__setattr__(self, "normals", normals)
 
 
 def pose_score(face: Face) -> float:
@@ -197,6 +203,26 @@ KEEP_TARGET_DETAIL = True
 """Add the target's fine detail where the source's is weaker (:func:`~.detail.keep_target_detail`).
 Validation half B: softness flags 20 -> 5 of 49 pairs, identity ratio 0.688 -> 0.681 (within noise)."""
 
+FADE_TURNED_AWAY = False
+"""Fade the mesh's triangles that turn away from the view, in the target or in the source photo
+(:func:`~.lighting.facing_weight`): a turned head shows its own skin there rather than smeared texture.
+Off: it lost on both validation halves (A 0.580 -> 0.558, pose 0.92 -> 0.90; B 0.675 -> 0.656; faded
+only near edge-on, A 0.578 and pose 0.90), docs/likeness.md."""
+
+RELIGHT_MIN_FACE = 150.0
+"""Faces smaller than this (px) are not relit. Measured, not derived: at 128 px the hamilton clip's
+~120 px singer was relit, which changed the encoded frames enough that MediaPipe no longer found the
+71-93 px profile of the other mapped person in 3 of 6 output frames (tests/video/test_person_map.py; 5+
+of 6 without the relighting). Its gain on faces this small is unmeasured (one 112 px validation target)."""
+
+RELIGHT = True
+"""Give the face the target's lighting direction in place of the source's (:mod:`~.lighting`).
+Validation half A: tone flags 30 -> 25 of 50 pairs, identity ratio 0.587 -> 0.582, pose 0.94 kept; tuning
+half B: 18 -> 15, 0.683 -> 0.673 (docs/likeness.md)."""
+
+RELIGHT_COLOUR = False
+"""Relight each colour channel (the light's colour per direction too), not the luma alone."""
+
 FOREHEAD_RAMP = 0.5
 """Share of the way from the brows to the top of the face oval over which the forehead's hue matching
 (:func:`match_tone_near_edge`) ramps from none to full."""
@@ -234,6 +260,8 @@ def match_tone_near_edge(
     region: Region | None = None,
     small_mask: FloatArray | None = None,
     in_place: bool = False,
+    normals: tuple[FloatArray, FloatArray] | None = None,
+    relight_weight: float = 1.0,
 ) -> Image:
     """Shift the swapped face's low-frequency tone to the target's near the mask edge, fading to none
     inside, and its low-frequency hue to the target's over the forehead.
@@ -253,6 +281,8 @@ def match_tone_near_edge(
     With ``region`` only that rectangle is corrected; the rest of ``coloured`` is returned as it was.
     ``small_mask``: :func:`_tone_mask_samples` of ``grid_mask`` when the caller has it already.
     ``in_place`` (with ``region``): the corrected rectangle is written into ``coloured`` itself.
+    ``normals``: the source's and the target's :func:`~.lighting.vertex_normals`; with them the face's
+    shading is first turned to the target's lighting direction (:func:`~.lighting.relight_delta`).
     """
     # The tone field is far smoother than the texture: ~48 point samples across the face are enough, and
     # keep the blurs cheap whatever the face's size in pixels.
@@ -262,6 +292,21 @@ def match_tone_near_edge(
     if small_mask is None:
         small_mask = _tone_mask_samples(grid_mask, coloured.shape[:2], face_size)
     inside = (small_mask > 0.5).astype(np.float32)
+    relight = None
+    if normals is not None:
+        relight = relight_delta(
+            small_face if RELIGHT_COLOUR else small_face @ _LUMA_BGR,
+            small_target if RELIGHT_COLOUR else small_target @ _LUMA_BGR,
+            small_mask,
+            cast(FloatArray, landmarks / stride),
+            normals[0],
+            normals[1],
+            relight_weight,
+        )
+        if relight is not None:
+            relight = relight if relight.ndim == 3 else relight[..., None]
+            # The corrections below are then measured on the relit face and added to the relighting.
+            small_face += relight
     sigma = max(face_size / stride / 14.0, 1.0)
     weight = cv2.GaussianBlur(inside, (0, 0), sigma) + 1e-4
     mean_face = cv2.GaussianBlur(small_face * inside[..., None], (0, 0), sigma) / weight[..., None]
@@ -286,6 +331,8 @@ def match_tone_near_edge(
             cv2.GaussianBlur(small_target * inside[..., None], (0, 0), wide) / wide_weight[..., None]
         )
         delta = delta + (wide_target - wide_face) * (INTERIOR_TONE * (1.0 - band))[..., None]
+    if relight is not None:
+        delta = delta + relight
     correction = np.round(delta).astype(np.int16)
     # A smooth field: plain bilinear resize is accurate enough (half a cell of offset is invisible).
     correction = cv2.resize(
@@ -542,6 +589,10 @@ class MeshSwapper:
                 region,
                 small_tone_mask,
                 in_place=region is not None,
+                normals=(prepared.normals, vertex_normals(target.landmarks_478))
+                if RELIGHT and face_size >= RELIGHT_MIN_FACE
+                else None,
+                relight_weight=frontal_weight(target),
             )
         shown = region if region is not None else (slice(None), slice(None))
         # The target's own pixels, for its fine detail (below): ``background`` is about to be drawn over.
@@ -608,6 +659,10 @@ class MeshSwapper:
         tri_reliability = np.clip(
             (STRETCH_FADE_END - stretch) / (STRETCH_FADE_END - STRETCH_FADE_START), 0, 1
         )
+        if FADE_TURNED_AWAY:
+            surface = mesh_triangles()
+            count = len(surface)
+            tri_reliability[:count] *= np.minimum(facing_weight(dst, surface), facing_weight(src, surface))
         reliability = np.ones((roi.height, roi.width), dtype=np.float32)
         rasterise_piecewise_affine(
             dst_grid,
