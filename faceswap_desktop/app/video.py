@@ -286,8 +286,12 @@ class VideoExportJob:
         opening = opener.submit(GuardedVideoReader, request.target, helper)
         preparer = ThreadPoolExecutor(1, thread_name_prefix="prepare")
         try:
-            models = self._load_models()
-            prepared = preparer.submit(lambda: models.pipeline.prepare_source(sources.result()))
+            # The source's preparation starts as soon as the pipeline exists (and its photos are
+            # decoded): the engine's warm-up, the tracking models and the signing identity load beside
+            # it. It was the longest step before the first frame could be swapped (~0.3 s).
+            pipeline = self._build_pipeline(request.engine, request.judge)
+            prepared = preparer.submit(lambda: pipeline.prepare_source(sources.result()))
+            models = self._load_models(pipeline)
             reader = opening.result()
         except BaseException:
             preparer.shutdown(wait=True, cancel_futures=True)
@@ -309,11 +313,10 @@ class VideoExportJob:
             opener.shutdown(wait=True)
             release_helper(helper)
 
-    def _load_models(self) -> _Models:
-        """The pipeline, detector and tracking embedder, with the engine's first-use work done and the
-        signing identity loaded (for the end)."""
+    def _load_models(self, pipeline: FacePipeline) -> _Models:
+        """The pipeline with the detector and tracking embedder, the engine's first-use work done and
+        the signing identity loaded (for the end)."""
         request = self.request
-        pipeline = self._build_pipeline(request.engine, request.judge)
         warm_up = getattr(pipeline.swapper, "warm_up", None)
         if warm_up is not None:
             warm_up()
