@@ -60,6 +60,9 @@ frames is forgotten (at 30 fps the person left), and the largest face in view is
 
 LATENCY_WINDOW = 2000
 
+TRACK_AHEAD_MARGIN_MS = 4.0
+"""How much sooner than the swap in progress the next frame's tracking aims to end (timing jitter)."""
+
 
 @dataclass(frozen=True)
 class _Tracked:
@@ -177,6 +180,10 @@ class LiveRunner:
         self._slot: LatestSlot[CapturedFrame] = LatestSlot()
         self._tracked: LatestSlot[_Tracked] = LatestSlot()
         self._tracking_done = threading.Event()
+        self._swap_began = 0.0
+        """When the live thread took its current frame (perf_counter seconds)."""
+        self._swap_ms = 0.0
+        """Running mean of the live thread's wall milliseconds per frame (swap, mirror, hand-over)."""
         self._score_slot: LatestSlot[tuple[Image, Face, PreparedSource]] = LatestSlot()
         self._stop = threading.Event()
         self._stop_requested = False
@@ -296,13 +303,18 @@ class LiveRunner:
         if follower is not None:
             refitter = follower()
         tracker = FaceTracker(self.detector, None, None, 1.0, -1.0, self.tracker_options, refitter)
-        number = 0
+        number, track_ms = 0, 0.0
         try:
             while not self._stop.is_set():
                 # The next camera frame is taken only once the live thread has the previous one: the
                 # freshest frame then, and never a tracked frame waiting behind another.
                 if not self._tracked.wait_taken(0.05):
                     continue
+                # Take the camera frame as late as still lets its tracking end when the swap in progress
+                # does: the live thread never waits, and the frame is as fresh as if the two took turns.
+                lead_s = (self._swap_ms - track_ms - TRACK_AHEAD_MARGIN_MS) / 1000
+                if lead_s > 0 and self._stop.wait(max(0.0, self._swap_began + lead_s - time.perf_counter())):
+                    break
                 frame = self._slot.take(0.05)
                 if frame is None:
                     if not self._capture_done.is_set():
@@ -314,6 +326,7 @@ class LiveRunner:
                 cpu, started = time.thread_time(), time.perf_counter()
                 track = tracker.update(frame.image, number, frame.captured_at - self.stats.started)
                 elapsed_ms = (time.perf_counter() - started) * 1000
+                track_ms = elapsed_ms if number == 0 else 0.8 * track_ms + 0.2 * elapsed_ms
                 cpu_ms = (time.thread_time() - cpu) * 1000
                 self._tracked.put(_Tracked(frame, number, track, elapsed_ms, cpu_ms))
                 number += 1
@@ -340,9 +353,12 @@ class LiveRunner:
                     tracked = self._tracked.take(0.0)
                     if tracked is None:
                         break
+                began = self._swap_began = time.perf_counter()
                 cpu = time.thread_time()
                 result, swapped, face = self._process(tracked)
                 self._deliver(result)
+                swap_ms = (time.perf_counter() - began) * 1000
+                self._swap_ms = swap_ms if self.stats.processed == 1 else 0.8 * self._swap_ms + 0.2 * swap_ms
                 self.stats.live_cpu_ms += (time.thread_time() - cpu) * 1000 + tracked.track_cpu_ms
                 if self.frame_limit is not None and self.stats.processed >= self.frame_limit:
                     break
