@@ -291,8 +291,9 @@ def test_cameras_are_listed_with_their_names_without_metadata_nodes(tmp_path: Pa
         assert [camera.number for camera in cameras] == [0, 1]
 
 
+@pytest.mark.parametrize("ahead", [True, False], ids=["two threads", "one thread"])
 def test_the_next_frame_is_tracked_while_this_one_is_swapped(
-    pipeline: FacePipeline, prepared: PreparedSource, analyser, monkeypatch: pytest.MonkeyPatch
+    pipeline: FacePipeline, prepared: PreparedSource, analyser, monkeypatch: pytest.MonkeyPatch, ahead: bool
 ) -> None:
     """Tracking and swapping run on two threads, one frame apart (the two cores of a small machine):
     every frame is still tracked, swapped and shown once, in camera order, with its own track."""
@@ -326,7 +327,12 @@ def test_the_next_frame_is_tracked_while_this_one_is_swapped(
     monkeypatch.setattr(runner_module, "swap_tracked_face", swap)
     shown: list[LiveFrame] = []
     runner = LiveRunner(
-        StillSource(np.zeros((60, 80, 3), np.uint8), 8), pipeline, analyser, prepared, on_frame=shown.append
+        StillSource(np.zeros((60, 80, 3), np.uint8), 8),
+        pipeline,
+        analyser,
+        prepared,
+        on_frame=shown.append,
+        track_while_swapping=ahead,
     )
     run(runner)
     assert [frame.camera_index for frame in shown] == list(range(8))
@@ -334,6 +340,9 @@ def test_the_next_frame_is_tracked_while_this_one_is_swapped(
     assert [n for n, *_ in spans["track"]] == list(range(8)) and [n for n, *_ in spans["swap"]] == list(
         range(8)
     )
+    if not ahead:  # one thread takes turns: never overlapping
+        assert {s[3] for s in spans["track"]} == {s[3] for s in spans["swap"]} == {"live"}
+        return
     assert {s[3] for s in spans["track"]} == {"live-track"} and {s[3] for s in spans["swap"]} == {"live"}
     # Frame n + 1 was tracked while frame n was being swapped.
     overlapping = sum(

@@ -29,7 +29,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 import cv2
@@ -59,6 +59,10 @@ LIVE_TRACKER = TrackerOptions(detect_every=10, max_missed=5, follow_largest=True
 frames is forgotten (at 30 fps the person left), and the largest face in view is the one replaced."""
 
 LATENCY_WINDOW = 2000
+
+TRACK_WHILE_SWAPPING = True
+"""Track the next frame on its own thread while this one is swapped (False: one thread takes turns,
+as before; ``benchmarks/bench_live.py --serial`` measures that)."""
 
 TRACK_AHEAD_MARGIN_MS = 4.0
 """How much sooner than the swap in progress the next frame's tracking aims to end (timing jitter)."""
@@ -166,9 +170,14 @@ class LiveRunner:
         tracker_options: TrackerOptions = LIVE_TRACKER,
         score_every_s: float = 1.0,
         frame_limit: int | None = None,
+        track_while_swapping: bool | None = None,
     ) -> None:
-        """``frame_limit``: end (as a file ends) after this many processed frames."""
+        """``frame_limit``: end (as a file ends) after this many processed frames;
+        ``track_while_swapping``: None for :data:`TRACK_WHILE_SWAPPING`."""
         self.frame_limit = frame_limit
+        self.track_while_swapping = (
+            TRACK_WHILE_SWAPPING if track_while_swapping is None else track_while_swapping
+        )
         self.source, self.pipeline, self.detector = source, pipeline, detector
         self._prepared, self._options = prepared, options or LiveOptions()
         self.on_frame, self.on_score, self.on_stopped = on_frame, on_score, on_stopped
@@ -205,9 +214,12 @@ class LiveRunner:
         self.stats.started = time.perf_counter()
         targets: list[tuple[str, Callable[[], None]]] = [
             ("live-capture", self._capture),
-            ("live-track", self._track),
             ("live", self._live),
         ]
+        if self.track_while_swapping:
+            targets.insert(1, ("live-track", self._track))
+        else:
+            self._tracking_done.set()  # no tracking thread: the live thread tracks
         if self.pipeline.judge is not None and self.on_score is not None:
             targets.append(("live-score", self._score))
         for name, target in targets:
@@ -297,7 +309,9 @@ class LiveRunner:
             with contextlib.suppress(Exception):
                 self.source.close()
 
-    def _track(self) -> None:
+    def _tracked_frames(self, ahead: bool) -> Generator[_Tracked, None, None]:
+        """Camera frames with their tracks, in order, until the source ends or live stops. ``ahead``: on
+        the tracking thread, one frame ahead of the live thread's swap."""
         refitter: LandmarkRefitter | None = None
         follower = getattr(self.detector, "landmark_follower", None)
         if follower is not None:
@@ -306,15 +320,16 @@ class LiveRunner:
         number, track_ms = 0, 0.0
         try:
             while not self._stop.is_set():
-                # The next camera frame is taken only once the live thread has the previous one: the
-                # freshest frame then, and never a tracked frame waiting behind another.
-                if not self._tracked.wait_taken(0.05):
-                    continue
-                # Take the camera frame as late as still lets its tracking end when the swap in progress
-                # does: the live thread never waits, and the frame is as fresh as if the two took turns.
-                lead_s = (self._swap_ms - track_ms - TRACK_AHEAD_MARGIN_MS) / 1000
-                if lead_s > 0 and self._stop.wait(max(0.0, self._swap_began + lead_s - time.perf_counter())):
-                    break
+                if ahead:
+                    # The next camera frame is taken only once the live thread has the previous one,
+                    # and as late as still lets its tracking end when the swap in progress does: the
+                    # live thread never waits, and the frame is as fresh as if the two took turns.
+                    if not self._tracked.wait_taken(0.05):
+                        continue
+                    lead_s = (self._swap_ms - track_ms - TRACK_AHEAD_MARGIN_MS) / 1000
+                    wait_s = self._swap_began + lead_s - time.perf_counter()
+                    if lead_s > 0 and self._stop.wait(max(0.0, wait_s)):
+                        break
                 frame = self._slot.take(0.05)
                 if frame is None:
                     if not self._capture_done.is_set():
@@ -328,8 +343,15 @@ class LiveRunner:
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 track_ms = elapsed_ms if number == 0 else 0.8 * track_ms + 0.2 * elapsed_ms
                 cpu_ms = (time.thread_time() - cpu) * 1000
-                self._tracked.put(_Tracked(frame, number, track, elapsed_ms, cpu_ms))
+                yield _Tracked(frame, number, track, elapsed_ms, cpu_ms)
                 number += 1
+        finally:
+            tracker.close()
+
+    def _track(self) -> None:
+        try:
+            for tracked in self._tracked_frames(ahead=True):
+                self._tracked.put(tracked)
         except FaceswapError as error:
             self._error = self._error or error
             self._stop.set()
@@ -338,21 +360,26 @@ class LiveRunner:
             self._error = self._error or FaceswapError(f"live stopped: {error}")
             self._stop.set()
         finally:
-            tracker.close()
             self._tracking_done.set()
             self._tracked.close()
 
     def _live(self) -> None:
         last_score = -1e9
+        own = None if self.track_while_swapping else self._tracked_frames(ahead=False)
         try:
             while not self._stop.is_set():
-                tracked = self._tracked.take(0.05)
-                if tracked is None:
-                    if not self._tracking_done.is_set():
-                        continue
-                    tracked = self._tracked.take(0.0)
+                if own is not None:
+                    tracked = next(own, None)
                     if tracked is None:
                         break
+                else:
+                    tracked = self._tracked.take(0.05)
+                    if tracked is None:
+                        if not self._tracking_done.is_set():
+                            continue
+                        tracked = self._tracked.take(0.0)
+                        if tracked is None:
+                            break
                 began = self._swap_began = time.perf_counter()
                 cpu = time.thread_time()
                 result, swapped, face = self._process(tracked)
@@ -374,6 +401,8 @@ class LiveRunner:
             log.exception("live frame failed")
             self._error = self._error or FaceswapError(f"live stopped: {error}")
         finally:
+            if own is not None:
+                own.close()  # closes the tracker
             self._stop.set()
             self._slot.close()
             self._tracked.close()
