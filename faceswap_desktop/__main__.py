@@ -11,10 +11,19 @@ if TYPE_CHECKING:
     from .app.launch import LaunchFiles
 
 
+DECODING_COMMANDS = frozenset({"swap", "cast", "live"})
+"""Commands that decode the user's photos or videos (in a helper process, core/media/guarded_decode)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
         return _start_window()
+    if args[0] in DECODING_COMMANDS and not {"-h", "--help"} & set(args):
+        # The helper that decodes the user's files starts on the other core while the command imports.
+        from .core.media.guarded_decode import prestart_helper
+
+        prestart_helper()
     from .cli import is_cli_command
     from .cli import main as cli_main
 

@@ -289,3 +289,73 @@ def test_cameras_are_listed_with_their_names_without_metadata_nodes(tmp_path: Pa
         assert cameras == [CameraChoice("Integrated Webcam (0)", 0), CameraChoice("USB Cam (10)", 10)]
     else:
         assert [camera.number for camera in cameras] == [0, 1]
+
+
+@pytest.mark.parametrize("ahead", [True, False], ids=["two threads", "one thread"])
+def test_the_next_frame_is_tracked_while_this_one_is_swapped(
+    pipeline: FacePipeline, prepared: PreparedSource, analyser, monkeypatch: pytest.MonkeyPatch, ahead: bool
+) -> None:
+    """Tracking and swapping run on two threads, one frame apart (the two cores of a small machine):
+    every frame is still tracked, swapped and shown once, in camera order, with its own track."""
+    from types import SimpleNamespace
+
+    from faceswap_desktop.app.live import runner as runner_module
+    from faceswap_desktop.core.types import Face
+    from faceswap_desktop.core.video.tracking import TrackResult
+
+    spans: dict[str, list[tuple[int, float, float, str]]] = {"track": [], "swap": []}
+    face = Face((10.0, 10.0, 50.0, 50.0), 1.0, np.zeros((5, 2), np.float32))
+
+    def track(self, frame: np.ndarray, number: int, timestamp: float) -> TrackResult:  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        time.sleep(0.02)
+        spans["track"].append(
+            (number, started, time.perf_counter(), runner_module.threading.current_thread().name)
+        )
+        return TrackResult(face, face, 1, False, False, None, 0)
+
+    def swap(pipeline, prepared, settings, index, image, track, score, in_place):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        time.sleep(0.04)
+        image[0, 0] = index  # which track the swap was given
+        spans["swap"].append(
+            (index, started, time.perf_counter(), runner_module.threading.current_thread().name)
+        )
+        return SimpleNamespace(image=image)
+
+    monkeypatch.setattr(runner_module.FaceTracker, "update", track)
+    monkeypatch.setattr(runner_module, "swap_tracked_face", swap)
+    shown: list[LiveFrame] = []
+    runner = LiveRunner(
+        StillSource(np.zeros((60, 80, 3), np.uint8), 8),
+        pipeline,
+        analyser,
+        prepared,
+        on_frame=shown.append,
+        track_while_swapping=ahead,
+    )
+    run(runner)
+    assert [frame.camera_index for frame in shown] == list(range(8))
+    assert [int(frame.image[0, 0, 0]) for frame in shown] == list(range(8))
+    assert [n for n, *_ in spans["track"]] == list(range(8)) and [n for n, *_ in spans["swap"]] == list(
+        range(8)
+    )
+    if not ahead:  # one thread takes turns: never overlapping
+        assert {s[3] for s in spans["track"]} == {s[3] for s in spans["swap"]} == {"live"}
+        return
+    assert {s[3] for s in spans["track"]} == {"live-track"} and {s[3] for s in spans["swap"]} == {"live"}
+    # Frame n + 1 was tracked while frame n was being swapped.
+    overlapping = sum(
+        1
+        for (n, t0, t1, _), (m, s0, s1, _) in zip(spans["track"][1:], spans["swap"], strict=False)
+        if t0 < s1 and s0 < t1
+    )
+    assert overlapping >= 3  # 0 when they take turns on one thread; 7 on an idle machine
+    # Yet the next frame is taken late in the swap in progress (as late as still ends its 20 ms of
+    # tracking before that 40 ms swap does), so it is fresher than at the swap's start.
+    late = sum(
+        1
+        for (_n, t0, *_), (_m, s0, *_) in zip(spans["track"][3:], spans["swap"][2:], strict=False)
+        if t0 >= s0 + 0.005
+    )
+    assert late >= 3

@@ -219,3 +219,28 @@ def test_a_helper_reuses_its_frame_memory_instead_of_faulting_in_fresh_pages() -
         guarded_decode._release_memory()  # what a helper does when its video closes; harmless here too
     finally:
         helper.close()
+
+
+def test_a_prestarted_helper_is_the_one_the_first_decode_uses(
+    photo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(guarded_decode, "_pool", guarded_decode._HelperPool())
+    # Taken at once, maybe before the helper is up: the decode waits for that start, starts no other.
+    guarded_decode.prestart_helper()
+    early = guarded_decode.acquire_helper()
+    try:
+        assert np.array_equal(load_image(photo, helper=early), read_image(photo))
+        assert early.pid is not None and early.crashes == 0
+    finally:
+        early.close()
+    # Left alone, the prestart starts the interpreter by itself, before any request.
+    guarded_decode.prestart_helper().join(10)
+    helper = guarded_decode.acquire_helper()
+    try:
+        started = helper.pid
+        assert started is not None
+        assert np.array_equal(load_image(photo, helper=helper), read_image(photo))
+        assert helper.pid == started and helper.crashes == 0
+    finally:
+        helper.close()
+    assert helper.pid is None

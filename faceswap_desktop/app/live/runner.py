@@ -4,11 +4,15 @@ Threads (none of them the GUI's):
 
 - capture: reads the :class:`~.sources.FrameSource` into a :class:`~.slot.LatestSlot` (latest frame
   wins: a frame not yet taken when the next arrives is dropped, never queued);
-- live: takes the latest frame, follows the largest face with the export's :class:`FaceTracker`
-  (FaceMesh refitted in the previous box, full detection every ``detect_every`` frames or when the
-  face is lost, One Euro smoothing), swaps it with :func:`swap_tracked_face` (the pipeline of preview
-  and export), mirrors when asked, then hands the frame to the display callback, the recorder and the
-  virtual camera. A frame without a face passes through untouched;
+- live-track: once the live thread has taken the previous tracked frame, takes the latest camera
+  frame and follows the largest face with the export's :class:`FaceTracker` (FaceMesh refitted in the
+  previous box, full detection every ``detect_every`` frames or when the face is lost, One Euro
+  smoothing), then hands frame and track to the live thread (a one-frame hand-over, never a queue);
+- live: swaps the tracked face with :func:`swap_tracked_face` (the pipeline of preview and export),
+  mirrors when asked, then hands the frame to the display callback, the recorder and the virtual
+  camera. A frame without a face passes through untouched. Tracking the next frame while this one is
+  swapped puts the two on the machine's two cores: a frame costs the slower of the two steps instead
+  of their sum (at 1280x720 ~8 ms track and ~25 ms swap), for ~one tracking step more latency;
 - score: every ``score_every_s`` the latest swapped face is measured by the judge for the gauge (~100 ms
   of CPU a face, so never per frame); ``on_score`` gets it as a :class:`SwappedFace`.
 
@@ -25,7 +29,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 import cv2
@@ -35,7 +39,13 @@ from ...core.errors import CameraLost, FaceswapError
 from ...core.pipeline import FacePipeline, PreparedSource, SwappedFace
 from ...core.settings import SwapSettings
 from ...core.types import Face, Image
-from ...core.video.tracking import FaceTracker, LandmarkRefitter, TrackerOptions, TrackingDetector
+from ...core.video.tracking import (
+    FaceTracker,
+    LandmarkRefitter,
+    TrackerOptions,
+    TrackingDetector,
+    TrackResult,
+)
 from ..video_session import swap_tracked_face
 from .recorder import LiveRecorder, RecordingOptions, RecordingResult
 from .slot import LatestSlot
@@ -49,6 +59,24 @@ LIVE_TRACKER = TrackerOptions(detect_every=10, max_missed=5, follow_largest=True
 frames is forgotten (at 30 fps the person left), and the largest face in view is the one replaced."""
 
 LATENCY_WINDOW = 2000
+
+TRACK_WHILE_SWAPPING = True
+"""Track the next frame on its own thread while this one is swapped (False: one thread takes turns,
+as before; ``benchmarks/bench_live.py --serial`` measures that)."""
+
+TRACK_AHEAD_MARGIN_MS = 4.0
+"""How much sooner than the swap in progress the next frame's tracking aims to end (timing jitter)."""
+
+
+@dataclass(frozen=True)
+class _Tracked:
+    """A camera frame with its track, handed from the tracking thread to the live thread."""
+
+    frame: CapturedFrame
+    number: int
+    track: TrackResult
+    track_ms: float
+    track_cpu_ms: float
 
 
 @dataclass(frozen=True)
@@ -95,7 +123,7 @@ class LiveStats:
     stage_ms: dict[str, float] = field(default_factory=dict)
     """Wall milliseconds per stage, summed over the frames."""
     live_cpu_ms: float = 0.0
-    """CPU milliseconds of the live thread (track, swap, mirror, hand-over), summed: what a frame costs
+    """CPU milliseconds of the live threads (track; swap, mirror, hand-over), summed: what a frame costs
     whatever else runs on the machine (the wall times above grow with its load)."""
 
     @property
@@ -142,9 +170,14 @@ class LiveRunner:
         tracker_options: TrackerOptions = LIVE_TRACKER,
         score_every_s: float = 1.0,
         frame_limit: int | None = None,
+        track_while_swapping: bool | None = None,
     ) -> None:
-        """``frame_limit``: end (as a file ends) after this many processed frames."""
+        """``frame_limit``: end (as a file ends) after this many processed frames;
+        ``track_while_swapping``: None for :data:`TRACK_WHILE_SWAPPING`."""
         self.frame_limit = frame_limit
+        self.track_while_swapping = (
+            TRACK_WHILE_SWAPPING if track_while_swapping is None else track_while_swapping
+        )
         self.source, self.pipeline, self.detector = source, pipeline, detector
         self._prepared, self._options = prepared, options or LiveOptions()
         self.on_frame, self.on_score, self.on_stopped = on_frame, on_score, on_stopped
@@ -154,6 +187,12 @@ class LiveRunner:
         self.latest: LiveFrame | None = None
         self.end: LiveEnd | None = None
         self._slot: LatestSlot[CapturedFrame] = LatestSlot()
+        self._tracked: LatestSlot[_Tracked] = LatestSlot()
+        self._tracking_done = threading.Event()
+        self._swap_began = 0.0
+        """When the live thread took its current frame (perf_counter seconds)."""
+        self._swap_ms = 0.0
+        """Running mean of the live thread's wall milliseconds per frame (swap, mirror, hand-over)."""
         self._score_slot: LatestSlot[tuple[Image, Face, PreparedSource]] = LatestSlot()
         self._stop = threading.Event()
         self._stop_requested = False
@@ -177,6 +216,10 @@ class LiveRunner:
             ("live-capture", self._capture),
             ("live", self._live),
         ]
+        if self.track_while_swapping:
+            targets.insert(1, ("live-track", self._track))
+        else:
+            self._tracking_done.set()  # no tracking thread: the live thread tracks
         if self.pipeline.judge is not None and self.on_score is not None:
             targets.append(("live-score", self._score))
         for name, target in targets:
@@ -194,6 +237,7 @@ class LiveRunner:
         self._stop_requested = True
         self._stop.set()
         self._slot.close()
+        self._tracked.close()
         return self.wait(timeout)
 
     def wait(self, timeout: float | None = None) -> LiveEnd | None:
@@ -265,27 +309,88 @@ class LiveRunner:
             with contextlib.suppress(Exception):
                 self.source.close()
 
-    def _live(self) -> None:
+    def _tracked_frames(self, ahead: bool) -> Generator[_Tracked, None, None]:
+        """Camera frames with their tracks, in order, until the source ends or live stops. ``ahead``: on
+        the tracking thread, one frame ahead of the live thread's swap."""
         refitter: LandmarkRefitter | None = None
         follower = getattr(self.detector, "landmark_follower", None)
         if follower is not None:
             refitter = follower()
         tracker = FaceTracker(self.detector, None, None, 1.0, -1.0, self.tracker_options, refitter)
-        last_score = -1e9
+        number, track_ms = 0, 0.0
         try:
             while not self._stop.is_set():
+                if ahead:
+                    # The next camera frame is taken only once the live thread has the previous one,
+                    # and as late as still lets its tracking end when the swap in progress does: the
+                    # live thread never waits, and the frame is as fresh as if the two took turns.
+                    if not self._tracked.wait_taken(0.05):
+                        continue
+                    lead_s = (self._swap_ms - track_ms - TRACK_AHEAD_MARGIN_MS) / 1000
+                    wait_s = self._swap_began + lead_s - time.perf_counter()
+                    if lead_s > 0 and self._stop.wait(max(0.0, wait_s)):
+                        break
                 frame = self._slot.take(0.05)
                 if frame is None:
-                    if self._capture_done.is_set():
+                    if not self._capture_done.is_set():
+                        continue
+                    # The capture's last frame may have arrived since the take timed out: look again.
+                    frame = self._slot.take(0.0)
+                    if frame is None:
                         break
-                    continue
+                cpu, started = time.thread_time(), time.perf_counter()
+                track = tracker.update(frame.image, number, frame.captured_at - self.stats.started)
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                track_ms = elapsed_ms if number == 0 else 0.8 * track_ms + 0.2 * elapsed_ms
+                cpu_ms = (time.thread_time() - cpu) * 1000
+                yield _Tracked(frame, number, track, elapsed_ms, cpu_ms)
+                number += 1
+        finally:
+            tracker.close()
+
+    def _track(self) -> None:
+        try:
+            for tracked in self._tracked_frames(ahead=True):
+                self._tracked.put(tracked)
+        except FaceswapError as error:
+            self._error = self._error or error
+            self._stop.set()
+        except Exception as error:
+            log.exception("live tracking failed")
+            self._error = self._error or FaceswapError(f"live stopped: {error}")
+            self._stop.set()
+        finally:
+            self._tracking_done.set()
+            self._tracked.close()
+
+    def _live(self) -> None:
+        last_score = -1e9
+        own = None if self.track_while_swapping else self._tracked_frames(ahead=False)
+        try:
+            while not self._stop.is_set():
+                if own is not None:
+                    tracked = next(own, None)
+                    if tracked is None:
+                        break
+                else:
+                    tracked = self._tracked.take(0.05)
+                    if tracked is None:
+                        if not self._tracking_done.is_set():
+                            continue
+                        tracked = self._tracked.take(0.0)
+                        if tracked is None:
+                            break
+                began = self._swap_began = time.perf_counter()
                 cpu = time.thread_time()
-                result, swapped, face = self._process(tracker, frame)
+                result, swapped, face = self._process(tracked)
                 self._deliver(result)
-                self.stats.live_cpu_ms += (time.thread_time() - cpu) * 1000
+                swap_ms = (time.perf_counter() - began) * 1000
+                self._swap_ms = swap_ms if self.stats.processed == 1 else 0.8 * self._swap_ms + 0.2 * swap_ms
+                self.stats.live_cpu_ms += (time.thread_time() - cpu) * 1000 + tracked.track_cpu_ms
                 if self.frame_limit is not None and self.stats.processed >= self.frame_limit:
                     break
                 prepared = self._prepared
+                frame = tracked.frame
                 due = frame.captured_at - last_score >= self.score_every_s
                 if due and face is not None and prepared is not None:
                     last_score = frame.captured_at
@@ -296,36 +401,39 @@ class LiveRunner:
             log.exception("live frame failed")
             self._error = self._error or FaceswapError(f"live stopped: {error}")
         finally:
+            if own is not None:
+                own.close()  # closes the tracker
             self._stop.set()
+            self._slot.close()
+            self._tracked.close()
             self._score_slot.close()
-            tracker.close()
+            # The tracking thread ends within one frame of the stop (it checks it between frames).
+            self._tracking_done.wait(10.0)
             self._finish()
 
-    def _process(self, tracker: FaceTracker, frame: CapturedFrame) -> tuple[LiveFrame, Image, Face | None]:
+    def _process(self, tracked: _Tracked) -> tuple[LiveFrame, Image, Face | None]:
         """The frame swapped (and mirrored when asked), the swapped picture before mirroring, and the
         swapped face (None when nothing was swapped)."""
         options, prepared = self._options, self._prepared
-        stats = self.stats
+        stats, frame, track = self.stats, tracked.frame, tracked.track
         started = time.perf_counter()
-        track = tracker.update(frame.image, stats.processed, frame.captured_at - stats.started)
-        tracked = time.perf_counter()
         image, swapped = frame.image, False
         if track.face is not None and prepared is not None:
             try:
                 outcome = swap_tracked_face(
-                    self.pipeline, prepared, options.settings, stats.processed, image, track, False, True
+                    self.pipeline, prepared, options.settings, tracked.number, image, track, False, True
                 )
                 image, swapped = outcome.image, True
             except FaceswapError as error:  # one odd frame (a face at the border) passes through
-                log.info("live frame %d not swapped: %s", stats.processed, error)
+                log.info("live frame %d not swapped: %s", tracked.number, error)
         swap_done = time.perf_counter()
         unmirrored = image
         if options.mirror:
             image = cv2.flip(image, 1)
         done = time.perf_counter()
         timings = {
-            "track": (tracked - started) * 1000,
-            "swap": (swap_done - tracked) * 1000,
+            "track": tracked.track_ms,
+            "swap": (swap_done - started) * 1000,
             "mirror": (done - swap_done) * 1000,
         }
         for stage, ms in timings.items():
