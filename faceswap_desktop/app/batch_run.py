@@ -74,6 +74,8 @@ class ItemResult:
     identity_percent: float | None = None
     seconds: float = 0.0
     """Worker time of the item's tasks (a video's segments added up), not counting the wait for a worker."""
+    cpu_seconds: float = 0.0
+    """CPU time the workers spent on the item's tasks (all their threads)."""
     attempts: int | None = 0
     """Worker runs of the item's tasks (the most of any); None on Ray (see ``TaskOutcome.attempts``)."""
     tasks: int = 0
@@ -89,6 +91,7 @@ class ItemResult:
             "reason": self.reason,
             "identity_percent": self.identity_percent,
             "seconds": round(self.seconds, 2),
+            "cpu_seconds": round(self.cpu_seconds, 2),
             "attempts": self.attempts,
             "tasks": self.tasks,
             **self.details,
@@ -264,6 +267,7 @@ def _absorb(entry: _Pending, task: Task, outcome: TaskOutcome, stage: Path) -> N
     if result.attempts is not None:
         result.attempts = None if outcome.attempts is None else max(result.attempts, outcome.attempts)
     result.seconds += outcome.seconds
+    result.cpu_seconds += outcome.cpu_seconds
     if not outcome.ok or outcome.staged is None:
         result.status, result.reason = "failed", outcome.reason or "no output"
         return

@@ -98,6 +98,8 @@ class TaskOutcome:
     data: bytes | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time of the worker process while it ran the task (every thread: ONNX Runtime, decoders)."""
     attempts: int | None = 1
     """Runs of the task (None: unknown, as on Ray, which retries a dead worker's task inside the
     cluster without telling how often)."""
@@ -135,7 +137,7 @@ def staged_name(stage_dir: Path, task: Task, extension: str) -> Path:
 def execute_task(task: Task, stage_dir: str) -> TaskOutcome:
     """Render ``task`` into ``stage_dir``; an expected failure (bad file, no face...) is an outcome with
     its reason, never an exception, so one bad item does not stop a batch."""
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     worker = f"{os.uname().nodename if hasattr(os, 'uname') else ''}:{os.getpid()}"
     _maybe_fault(task)
     try:
@@ -147,13 +149,28 @@ def execute_task(task: Task, stage_dir: str) -> TaskOutcome:
         else:
             staged, summary = _video(context, request, task, staged_name(folder, task, request.output.suffix))
     except FaceswapError as error:
-        return TaskOutcome(task.key, False, str(error), seconds=time.perf_counter() - started, worker=worker)
+        reason = str(error)
     except Exception as error:  # a bug or a library failure on one input must not stop the batch
         log.error("task %s failed:\n%s", task.key, traceback.format_exc())
         reason = f"internal error: {type(error).__name__}: {error}"
-        return TaskOutcome(task.key, False, reason, seconds=time.perf_counter() - started, worker=worker)
-    seconds = time.perf_counter() - started
-    return TaskOutcome(task.key, True, staged=str(staged), summary=summary, seconds=seconds, worker=worker)
+    else:
+        return TaskOutcome(
+            task.key,
+            True,
+            staged=str(staged),
+            summary=summary,
+            seconds=time.perf_counter() - started,
+            cpu_seconds=time.process_time() - cpu_started,
+            worker=worker,
+        )
+    return TaskOutcome(
+        task.key,
+        False,
+        reason,
+        seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - cpu_started,
+        worker=worker,
+    )
 
 
 def _photo(context: AppContext, request: PhotoSwapRequest, staged: Path) -> tuple[Path, dict[str, Any]]:
