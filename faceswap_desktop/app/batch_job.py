@@ -23,7 +23,7 @@ from typing import Any
 
 from .batch import BatchItem
 from .batch_run import BatchOptions, Executor, ItemResult, iter_batch
-from .batch_setup import BatchSetup, make_executor, plan_setup
+from .batch_setup import BatchSetup, make_executor, plan_setup, ray_executor
 from .batch_tasks import Task
 from .context import AppContext
 from .jobs import CancelToken, JobProgress, JobWork
@@ -172,5 +172,23 @@ def setup_work(context: AppContext, setup: BatchSetup, board: BatchBoard) -> Job
         board.set_executor(str(getattr(executor, "description", executor.name)))
         token.raise_if_cancelled()
         return (yield from _render(context, items, executor, setup.output_dir, setup.options(), board, token))
+
+    return work
+
+
+def cluster_export_work(
+    context: AppContext, item: BatchItem, address: str, board: BatchBoard, overwrite: bool
+) -> JobWork:
+    """The window's video export sent to the Ray cluster at ``address``: one batch item (segments
+    at keyframes when the video is long, joined and signed here), connected on the job's thread."""
+
+    def work(token: CancelToken) -> Generator[JobProgress, None, list[dict[str, Any]]]:
+        board.set_items([item])
+        yield JobProgress(0.0, "connecting to the Ray cluster…")
+        executor = ray_executor(address)
+        board.set_executor(str(getattr(executor, "description", executor.name)))
+        token.raise_if_cancelled()
+        options = BatchOptions(overwrite=overwrite)
+        return (yield from _render(context, [item], executor, item.output.parent, options, board, token))
 
     return work

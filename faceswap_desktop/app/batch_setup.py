@@ -155,9 +155,15 @@ def make_executor(setup: BatchSetup) -> Executor:
         from .batch_pool import PoolExecutor
 
         return PoolExecutor(setup.workers, setup.retries)
+    return ray_executor(setup.cluster, setup.workers, setup.retries)
+
+
+def ray_executor(address: str, workers: int | None = None, retries: int = 2) -> Executor:
+    """Ray connected to ``address`` (empty or ``auto``: the cluster started here, else a local Ray
+    instance with ``workers`` CPUs); :class:`BadInput` naming the extra when Ray is not installed."""
     from .batch_ray import RayExecutor, connect
 
-    description = connect(cluster_target(setup.cluster), num_cpus=setup.workers)
-    executor = RayExecutor(setup.retries)
+    description = connect(cluster_target(address), num_cpus=workers)
+    executor = RayExecutor(retries)
     executor.description = description
     return executor

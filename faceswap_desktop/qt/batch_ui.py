@@ -27,9 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..app.batch_job import ITEM_STATES, BatchBoard, setup_work
+from ..app.batch import BatchItem
+from ..app.batch_job import ITEM_STATES, BatchBoard, cluster_export_work, setup_work
 from ..app.batch_setup import BatchSetup
+from ..app.job_specs import video_spec
 from ..app.jobs import JobInfo, JobState
+from ..app.keyframes import KeyframeTrack
+from ..app.video import VideoExportRequest
 from .batch_dialog import BatchDialog, ClusterDialog
 from .export_flow import pictures_folder
 from .icons import icon
@@ -179,6 +183,20 @@ class BatchUi:
         self.boards[info.job_id] = board
         w.runner.start_pending()
         w.user_settings = w.user_settings.with_changes(last_export_folder=str(setup.output_dir.parent))
+        return info
+
+    def send_video_export(self, request: VideoExportRequest, track: KeyframeTrack | None) -> JobInfo:
+        """Queue the window's video export on the Ray cluster of the settings."""
+        w = self.window
+        spec = video_spec(request, track).to_dict()
+        output = request.output
+        item = BatchItem(output.name, "video", request.target, request.sources, output, spec)
+        board = BatchBoard()
+        work = cluster_export_work(w.context, item, w.user_settings.cluster_address, board, request.overwrite)
+        info = w.runner.queue.submit(f"Export {output.name} (Ray)", work, request.settings, output)
+        self.boards[info.job_id] = board
+        w.runner.start_pending()
+        w.user_settings = w.user_settings.with_changes(last_export_folder=str(output.parent))
         return info
 
     def open_cluster_settings(self) -> ClusterDialog:

@@ -137,3 +137,41 @@ def test_without_ray_the_cluster_choice_is_off_and_says_how_to_install_it(
     assert "pip install 'faceswap-desktop[cluster]'" in dialog.ray.toolTip()
     assert dialog.setup().cluster is None
     dialog.reject()
+
+
+def test_a_video_export_sent_to_the_ray_cluster_renders_there(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    ray = pytest.importorskip("ray")
+    from test_video_timeline import OBAMA_CLIP, open_clip
+
+    from faceswap_desktop.core.media.video_io import probe_video
+    from faceswap_desktop.qt.video_export_dialog import VideoExportDialog
+
+    monkeypatch.setenv("RAY_ADDRESS", "")  # "auto" finds no cluster here: a local Ray instance starts
+    window.batch.set_cluster_address("auto")
+    open_clip(qtbot, window)
+    model = window.video.model
+    model.set_in(30)
+    model.set_out(59)
+    dialog = VideoExportDialog(
+        model, OBAMA_CLIP, has_audio=False, cluster_address=window.user_settings.cluster_address
+    )
+    qtbot.addWidget(dialog)
+    assert dialog.cluster.isEnabled() and "auto" in dialog.cluster.text()
+    dialog.output.setText(str(tmp_path / "range.mp4"))
+    dialog.preset.setCurrentText("ultrafast")
+    dialog.cluster.setChecked(True)
+    try:
+        info = window.video.queue_export(dialog.choice())
+        assert info is not None and "(Ray)" in info.title
+        qtbot.waitUntil(lambda: window.runner.queue.get(info.job_id).state.is_final, timeout=BATCH_TIMEOUT_MS)
+    finally:
+        qtbot.waitUntil(lambda: not window.runner.executor.busy(), timeout=BATCH_TIMEOUT_MS)
+        ray.shutdown()
+    done = window.runner.queue.get(info.job_id)
+    assert done.state is JobState.DONE, done.error
+    assert probe_video(tmp_path / "range.mp4").frame_count == 30
+    table = _table(window, info.job_id)
+    qtbot.waitUntil(lambda: table.column(1) == {"range.mp4": "done"}, timeout=5000)
+    assert table.column(2)["range.mp4"].endswith("%") and "Ray" in table.executor.text()
