@@ -109,6 +109,8 @@ class BatchOptions:
     provider: str = "auto"
     gpus_per_task: float = 0.0
     """GPUs a task of a learned swapper asks the cluster for (0: CPU only)."""
+    overwrite_hint: str = "pass --overwrite to render it again"
+    """How the user renders a skipped item again (the CLI's option, the window's choice)."""
 
 
 class BatchState:
@@ -185,7 +187,7 @@ def iter_batch(
             earlier = state.items.get(item.name, {})
             result.status, result.reason = (
                 "skipped",
-                "the output exists (pass --overwrite to render it again)",
+                f"the output exists ({options.overwrite_hint})",
             )
             result.identity_percent = earlier.get("identity_percent")
         else:

@@ -74,6 +74,7 @@ class BatchSetup:
             overwrite=self.overwrite,
             segment_seconds=self.segment_seconds,
             provider=str(self.components.get("provider") or "auto"),
+            overwrite_hint="“Render them again” replaces it",
         )
 
 
