@@ -84,8 +84,11 @@ class BatchBoard:
             view = self._items.get(result.name)
             if view is None:
                 view = ItemView(result.name, result.kind, result.target, output=result.output)
+            reason = result.reason
+            if not reason and result.attempts is not None and result.attempts > 1:
+                reason = f"rendered on attempt {result.attempts} (a worker died before)"
             self._items[result.name] = replace(
-                view, state=result.status, reason=result.reason, identity_percent=result.identity_percent
+                view, state=result.status, reason=reason, identity_percent=result.identity_percent
             )
             self.version += 1
 

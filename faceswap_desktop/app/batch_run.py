@@ -77,7 +77,8 @@ class ItemResult:
     cpu_seconds: float = 0.0
     """CPU time the workers spent on the item's tasks (all their threads)."""
     attempts: int | None = 0
-    """Worker runs of the item's tasks (the most of any); None on Ray (see ``TaskOutcome.attempts``)."""
+    """Worker runs of the item's tasks (the most of any); None when Ray does not tell (see
+    ``TaskOutcome.attempts``)."""
     tasks: int = 0
     details: dict[str, Any] = field(default_factory=dict)
 

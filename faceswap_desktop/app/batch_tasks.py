@@ -101,8 +101,8 @@ class TaskOutcome:
     cpu_seconds: float = 0.0
     """CPU time of the worker process while it ran the task (every thread: ONNX Runtime, decoders)."""
     attempts: int | None = 1
-    """Runs of the task (None: unknown, as on Ray, which retries a dead worker's task inside the
-    cluster without telling how often)."""
+    """Runs of the task: the pool counts them; on Ray, the attempt number of the run that returned (None
+    where a Ray version does not tell it)."""
     worker: str = ""
 
 
