@@ -257,6 +257,7 @@ def _tasks(item: BatchItem, entry: _Pending, options: BatchOptions) -> list[Task
             identity=plan.identity,
             cast=plan.cast,
             person=plan.person,
+            more_identities=plan.more_identities,
             **common,
         )
         for segment in plan.segments

@@ -28,6 +28,7 @@ from ..core.errors import FaceswapError
 from .cast import Cast, identity_hint
 from .context import AppContext, create_context
 from .job_specs import JobSpec
+from .person_map import SegmentPeople
 from .photo import PhotoSwapRequest, run_photo_swap
 from .video import VideoExportJob, VideoExportRequest
 from .video_session import ReferenceChoice
@@ -57,6 +58,8 @@ class SegmentSpec:
     """``None``: to the end of the video."""
     reference: ReferenceChoice
     """Where the chosen person is in this segment (found by the driver with :attr:`Task.identity`)."""
+    more_references: tuple[ReferenceChoice | None, ...] = ()
+    """Where each further person (``--map``) is first seen in this segment (None: not in it)."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,11 @@ class Task:
     identity: tuple[float, ...] | None = None
     """The chosen person's identity embedding (video segments), the same for every segment."""
     cast: Cast | None = None
-    """The whole video's cast (sightings only) when the person is a cast member: the tracker's hint."""
+    """The whole video's cast (sightings only) when the person is a cast member, or further people are
+    mapped: the trackers' hints."""
     person: int | None = None
+    more_identities: tuple[tuple[float, ...] | None, ...] = ()
+    """Each further person's identity embedding (video segments), the same for every segment."""
     num_cpus: float = 1.0
     num_gpus: float = 0.0
 
@@ -194,7 +200,7 @@ def _video(
     context: AppContext, request: VideoExportRequest, task: Task, staged: Path
 ) -> tuple[Path, dict[str, Any]]:
     request = dataclasses.replace(request, output=staged, overwrite=True, content_credentials=False)
-    write_from, identity, hint = None, None, None
+    write_from, identity, hint, more = None, None, None, None
     segment = task.segment
     if segment is not None:
         request = dataclasses.replace(
@@ -209,7 +215,9 @@ def _video(
             identity = np.asarray(task.identity, dtype=np.float32)
         if task.cast is not None and task.person is not None:
             hint = identity_hint(task.cast, task.person)
-    job = VideoExportJob(context, request, write_from=write_from, identity=identity, hint=hint)
+        if request.more_people and task.cast is not None:
+            more = SegmentPeople(task.cast, segment.more_references, task.more_identities)
+    job = VideoExportJob(context, request, write_from=write_from, identity=identity, hint=hint, more=more)
     _drain(job.run())
     assert job.report is not None
     report = job.report.to_dict(per_frame=False)
