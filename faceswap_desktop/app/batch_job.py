@@ -92,6 +92,14 @@ class BatchBoard:
             )
             self.version += 1
 
+    def stopped(self, reason: str) -> None:
+        """The batch ended early (cancelled): items still running were not rendered, say so."""
+        with self._lock:
+            for name, view in self._items.items():
+                if view.state in ("pending", "running"):
+                    self._items[name] = replace(view, state="pending", reason=reason)
+            self.version += 1
+
     def snapshot(self) -> list[ItemView]:
         """Every item, in the batch's order."""
         with self._lock:
@@ -154,6 +162,8 @@ def _render(
             token.raise_if_cancelled()
     finally:
         steps.close()
+        if board is not None and len(results) < len(items):
+            board.stopped("not rendered: the batch was stopped" + (" (cancelled)" if token.cancelled else ""))
     return [result.to_dict() for result in results]
 
 

@@ -105,7 +105,9 @@ def test_cancelling_a_batch_stops_it_and_leaves_no_partial_output(
     qtbot.waitUntil(lambda: window.runner.queue.get(job.job_id).state.is_final, timeout=BATCH_TIMEOUT_MS)
     assert window.runner.queue.get(job.job_id).state is JobState.CANCELLED
     states = table.column(1)
-    assert len(states) == 6 and "pending" in states.values()
+    assert len(states) == 6 and "pending" in states.values() and "running" not in states.values()
+    reasons = table.column(3)
+    assert all("cancelled" in reasons[name] for name, state in states.items() if state == "pending")
     written = sorted(p.name for p in (tmp_path / "out").glob("*.jpg"))
     assert written == sorted(name for name, state in states.items() if state == "done")
     assert not list((tmp_path / "out/.faceswap-batch").glob("run-*"))  # the staging folder is gone
