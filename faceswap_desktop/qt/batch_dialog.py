@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -163,6 +165,15 @@ class BatchDialog(QDialog):
         layout.addWidget(buttons)
         self._show_sources()
         self.resize(640, self.sizeHint().height())
+        self.pattern.setFocus()  # type a folder or pattern, Enter adds it
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        """Enter in a text field (a pattern being added, a folder typed) never starts the batch."""
+        fields = (self.pattern, self.output_dir, self.name)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.focusWidget() in fields:
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     # -- choices -------------------------------------------------------------------------------------
     def add_targets(self, entries: list[str]) -> None:

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 from qt_helpers import BIDEN, MEDIA, OBAMA, PREVIEW_TIMEOUT_MS
 
@@ -55,7 +56,9 @@ def test_a_batch_started_from_the_dialog_lists_each_items_state(
     start = dialog.start_button
     start.click()  # nothing to render yet: the dialog says so and stays open
     assert dialog.isVisible() and "target" in dialog.problem.text()
-    dialog.add_targets([str(targets)])
+    qtbot.keyClicks(dialog.pattern, str(targets))
+    qtbot.keyClick(dialog.pattern, Qt.Key.Key_Return)  # adds the entry; never starts the batch
+    assert dialog.isVisible() and dialog.target_entries() == [str(targets)]
     dialog.output_dir.setText(str(out))
     dialog.workers.setValue(1)
     start.click()
