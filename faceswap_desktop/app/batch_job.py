@@ -2,9 +2,9 @@
 
 The job's progress is the fraction of items that are final, its message says how many are done,
 skipped and failed and what finished last; its outcome is every item's result (what ``--json`` prints),
-so a view can list each item's state. Cancelling takes effect when the next item finishes: the executor
-is stopped then (the pool lets running tasks end, Ray cancels them), what was published stays, and a
-later run of the same batch renders only the rest.
+so a view can list each item's state. Cancelling stops the executor within a quarter of a second (the
+pool's workers are terminated, Ray's pending tasks cancelled; what they were rendering is thrown away),
+what was published stays, and a later run of the same batch renders only the rest.
 
 A :class:`BatchBoard` is the live per-item view a window shows while the job runs: every item's state
 (pending, running, done, skipped, failed), reason and identity score, written by the job's thread and
@@ -152,7 +152,8 @@ def _render(
     results: list[ItemResult] = []
     yield JobProgress(0.0, f"0/{len(items)} items")
     on_task = board.task_state if board is not None else None
-    steps = iter_batch(context, items, executor, output_dir, options, on_task)
+    # A cancel stops the executor at once (its running tasks too), not when the next item finishes.
+    steps = iter_batch(context, items, executor, output_dir, options, on_task, lambda: token.cancelled)
     try:
         for result in steps:
             results.append(result)
@@ -160,6 +161,7 @@ def _render(
                 board.finish(result)
             yield JobProgress(len(results) / total, describe_progress(results, len(items)))
             token.raise_if_cancelled()
+        token.raise_if_cancelled()  # the executor stopped early: the job was cancelled, not done
     finally:
         steps.close()
         if board is not None and len(results) < len(items):

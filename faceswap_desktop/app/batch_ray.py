@@ -28,6 +28,7 @@ from .batch_tasks import FAULT_ENV, Task, TaskOutcome, execute_task
 StateCallback = Callable[[Task, str], None]
 
 DEFAULT_RETRIES = 2
+STOP_POLL_S = 0.25
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -160,9 +161,14 @@ class RayExecutor:
         return options
 
     def run(
-        self, tasks: Sequence[Task], stage_dir: str, on_state: StateCallback | None = None
+        self,
+        tasks: Sequence[Task],
+        stage_dir: str,
+        on_state: StateCallback | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> Iterator[TaskOutcome]:
-        """Submit every task, then yield outcomes as they finish."""
+        """Submit every task, then yield outcomes as they finish; when ``stop()`` turns true the
+        tasks still pending are cancelled and the run ends."""
         ray = self._ray
         blobs: dict[str, Any] = {}
         pending: dict[Any, Task] = {}
@@ -177,7 +183,9 @@ class RayExecutor:
                 on_state(task, "submitted")
         try:
             while pending:
-                done, _ = ray.wait(list(pending), num_returns=1)
+                done, _ = ray.wait(list(pending), num_returns=1, timeout=STOP_POLL_S)
+                if stop is not None and stop():
+                    return  # the finally clause cancels what is pending
                 for ref in done:
                     task = pending.pop(ref)
                     yield self._outcome(ref, task, stage_dir)

@@ -56,8 +56,14 @@ class Executor(Protocol):
     name: str
 
     def run(
-        self, tasks: Sequence[Task], stage_dir: str, on_state: Callable[[Task, str], None] | None = None
-    ) -> Iterator[TaskOutcome]: ...
+        self,
+        tasks: Sequence[Task],
+        stage_dir: str,
+        on_state: Callable[[Task, str], None] | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> Iterator[TaskOutcome]:
+        """``stop()`` true: stop the workers and end the run, without waiting for the tasks running."""
+        ...
 
 
 @dataclass
@@ -171,10 +177,12 @@ def iter_batch(
     output_dir: Path,
     options: BatchOptions | None = None,
     on_task: Callable[[Task, str], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Generator[ItemResult, None, None]:
     """Render ``items``, yielding each item's result as it is final (skipped and unplannable items
-    first). Closing the iterator early (a cancelled job) stops the executor and removes the staging
-    folder; what was published stays, and a re-run renders the rest."""
+    first). Closing the iterator early (a cancelled job), or ``stop()`` turning true while tasks run,
+    stops the executor and removes the staging folder; what was published stays, and a re-run renders
+    the rest."""
     options = options or BatchOptions()
     output_dir.mkdir(parents=True, exist_ok=True)
     state = BatchState(output_dir)
@@ -205,7 +213,7 @@ def iter_batch(
     stage = output_dir / STATE_FOLDER / f"run-{os.getpid()}-{secrets.token_hex(3)}"
     stage.mkdir(parents=True, exist_ok=True)
     owner = {task.key: task for task in tasks}
-    outcomes = executor.run(tasks, str(stage), on_task)
+    outcomes = executor.run(tasks, str(stage), on_task, stop)
     try:
         for outcome in outcomes:
             task = owner[outcome.key]

@@ -23,7 +23,9 @@ class ScriptedExecutor:
         self.started: list[str] = []
         self.closed = False
 
-    def run(self, tasks: Sequence[Task], stage_dir: str, on_state: object = None) -> Iterator[TaskOutcome]:
+    def run(
+        self, tasks: Sequence[Task], stage_dir: str, on_state: object = None, stop: object = None
+    ) -> Iterator[TaskOutcome]:
         try:
             for task in tasks:
                 self.started.append(task.key)

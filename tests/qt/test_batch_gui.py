@@ -4,6 +4,7 @@ Ray cluster address in the settings."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from faceswap_desktop.qt.main_window import MainWindow
 BATCH_TIMEOUT_MS = 120_000
 """A spawned worker process imports the app and loads its models before the first photo."""
 SECOND = MEDIA / "misc/single_paul_rudd.jpg"
+CLIP = MEDIA.parent / "videos/Obama_speaking.mp4"
 
 
 def _with_source(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
@@ -87,33 +89,40 @@ def test_a_batch_started_from_the_dialog_lists_each_items_state(
     assert "1 failed" in window.toast.text()
 
 
-def test_cancelling_a_batch_stops_it_and_leaves_no_partial_output(
+def test_cancel_stops_a_batch_at_once_without_partial_output(
     qtbot, window: MainWindow, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     _with_source(qtbot, window)
     folder = tmp_path / "shots"
     folder.mkdir()
-    for number in range(6):
+    for number in range(3):
         shutil.copy(BIDEN, folder / f"b{number}.jpg")
     dialog = window.batch.open_dialog()
-    dialog.add_targets([str(folder / "b*.jpg")])  # a glob, expanded by the job
+    # A glob (expanded by the job), then a 259-frame video: the cancel comes while it renders.
+    dialog.add_targets([str(folder / "b*.jpg"), str(CLIP)])
     dialog.output_dir.setText(str(tmp_path / "out"))
     dialog.workers.setValue(1)
     dialog.start_button.click()
     job = window.runner.queue.jobs()[-1]
     qtbot.waitUntil(lambda: job.job_id in window.jobs_panel.rows, timeout=5000)
     table = _table(window, job.job_id)
-    qtbot.waitUntil(lambda: "done" in table.column(1).values(), timeout=BATCH_TIMEOUT_MS)
+    video = "Obama_speaking_swapped.mp4"
+    qtbot.waitUntil(lambda: table.column(1).get(video) == "running", timeout=BATCH_TIMEOUT_MS)
+    clicked = time.monotonic()
     window.jobs_panel.rows[job.job_id].cancel_button.click()
     qtbot.waitUntil(lambda: window.runner.queue.get(job.job_id).state.is_final, timeout=BATCH_TIMEOUT_MS)
+    waited = time.monotonic() - clicked
     assert window.runner.queue.get(job.job_id).state is JobState.CANCELLED
+    assert waited < 8.0  # the running video is stopped, not rendered to its end (~20 s or more here)
+    qtbot.waitUntil(lambda: table.column(1).get(video) == "pending", timeout=5000)
     states = table.column(1)
-    assert len(states) == 6 and "pending" in states.values() and "running" not in states.values()
-    reasons = table.column(3)
-    assert all("cancelled" in reasons[name] for name, state in states.items() if state == "pending")
-    written = sorted(p.name for p in (tmp_path / "out").glob("*.jpg"))
-    assert written == sorted(name for name, state in states.items() if state == "done")
-    assert not list((tmp_path / "out/.faceswap-batch").glob("run-*"))  # the staging folder is gone
+    assert [states[f"b{n}_swapped.jpg"] for n in range(3)] == ["done"] * 3
+    assert "cancelled" in table.column(3)[video]
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        f"b{n}_swapped.jpg" for n in range(3)
+    ]  # no video, no partial file under any name
+    assert not list((out / ".faceswap-batch").glob("run-*"))  # the staging folder is gone
     qtbot.waitUntil(lambda: not window.runner.executor.busy(), timeout=PREVIEW_TIMEOUT_MS)
 
 
