@@ -9,7 +9,6 @@ so a batch item renders as the window's export of that target would.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,24 +23,11 @@ from ..core.settings import SwapSettings
 from .batch import BatchItem, ItemDescriber, ItemKind, expand_targets, plan_batch
 from .batch_run import BatchOptions, Executor
 from .batch_segments import DEFAULT_SEGMENT_SECONDS
+from .cluster import cluster_target
 from .context import DEFAULT_ENGINE
 from .job_specs import JobSpec
 from .photo import PhotoSwapRequest
 from .video import VideoExportRequest
-
-RAY_INSTALL_HINT = "pip install 'faceswap-desktop[cluster]'"
-AUTO_CLUSTER = "auto"
-
-
-def ray_installed() -> bool:
-    """Whether the optional ``[cluster]`` extra (Ray) can be imported, without importing it."""
-    return importlib.util.find_spec("ray") is not None
-
-
-def cluster_target(address: str) -> str:
-    """The address Ray is given: the user's setting, or ``auto`` when it is empty (the cluster started
-    on this machine with ``ray start --head``, else a local Ray instance)."""
-    return address.strip() or AUTO_CLUSTER
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 
 from ..app.batch import DEFAULT_NAME
 from ..app.batch_pool import default_workers
-from ..app.batch_setup import RAY_INSTALL_HINT, BatchSetup, cluster_target, ray_installed
+from ..app.batch_setup import BatchSetup
+from ..app.cluster import RAY_INSTALL_HINT, cluster_target, ray_installed
 from ..app.components import ComponentChoice
 from ..core.settings import SwapSettings
 from .drops import IMAGE_FILTER, TARGET_FILTER

@@ -27,19 +27,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..app.batch import BatchItem
-from ..app.batch_job import ITEM_STATES, BatchBoard, cluster_export_work, setup_work
-from ..app.batch_setup import BatchSetup
-from ..app.job_specs import video_spec
 from ..app.jobs import JobInfo, JobState
-from ..app.keyframes import KeyframeTrack
-from ..app.video import VideoExportRequest
-from .batch_dialog import BatchDialog, ClusterDialog
 from .export_flow import pictures_folder
 from .icons import icon
 
 if TYPE_CHECKING:
+    from ..app.batch_job import BatchBoard
+    from ..app.batch_setup import BatchSetup
+    from ..app.keyframes import KeyframeTrack
+    from ..app.video import VideoExportRequest
+    from .batch_dialog import BatchDialog, ClusterDialog
     from .main_window import MainWindow
+
+# The batch machinery (planning, executors, segments) is imported when a batch or the dialog is first
+# used, not when the window starts.
+ITEM_STATES = ("pending", "running", "done", "skipped", "failed")
 
 STATE_COLOURS = {"done": "#4caf50", "skipped": "#9e9e9e", "failed": "#ef5350", "running": "#42a5f5"}
 TABLE_ROWS_SHOWN = 6
@@ -154,6 +156,8 @@ class BatchUi:
     # -- commands ------------------------------------------------------------------------------------
     def open_dialog(self) -> BatchDialog:
         """Show the batch dialog (window-modal, not blocking); Start queues the batch."""
+        from .batch_dialog import BatchDialog
+
         w = self.window
         last = w.user_settings.last_export_folder
         folder = (Path(last) if last else pictures_folder()) / "batch"
@@ -174,6 +178,8 @@ class BatchUi:
 
     def start(self, setup: BatchSetup) -> JobInfo:
         """Queue ``setup`` as one job; its items appear under its row in the Jobs panel."""
+        from ..app.batch_job import BatchBoard, setup_work
+
         w = self.window
         board = BatchBoard()
         work = setup_work(w.context, setup, board)
@@ -187,6 +193,10 @@ class BatchUi:
 
     def send_video_export(self, request: VideoExportRequest, track: KeyframeTrack | None) -> JobInfo:
         """Queue the window's video export on the Ray cluster of the settings."""
+        from ..app.batch import BatchItem
+        from ..app.batch_job import BatchBoard, cluster_export_work
+        from ..app.job_specs import video_spec
+
         w = self.window
         spec = video_spec(request, track).to_dict()
         output = request.output
@@ -201,6 +211,8 @@ class BatchUi:
 
     def open_cluster_settings(self) -> ClusterDialog:
         """Tools > Ray cluster…: the address, saved with the user settings when the dialog is saved."""
+        from .batch_dialog import ClusterDialog
+
         dialog = ClusterDialog(self.window.user_settings.cluster_address, self.window)
         dialog.accepted.connect(lambda: self.set_cluster_address(dialog.value()))
         dialog.finished.connect(dialog.deleteLater)

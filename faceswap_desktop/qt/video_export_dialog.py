@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..app.batch_setup import RAY_INSTALL_HINT, ray_installed
+from ..app.cluster import RAY_INSTALL_HINT, ray_installed
 from ..core.media.video_writer import CODECS, CONTAINER_BY_EXTENSION, EncodeOptions, available_codecs
 from .timeline_model import TimelineModel, format_time
 
