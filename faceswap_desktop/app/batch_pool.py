@@ -10,6 +10,7 @@ breaks, exactly those are charged an attempt.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -25,6 +26,8 @@ StateCallback = Callable[[Task, str], None]
 """Called with a task and its new state: "running", "retrying"."""
 
 DEFAULT_RETRIES = 2
+STOP_POLL_S = 0.25
+"""How often a run checks whether it was asked to stop (a cancelled job)."""
 
 
 def default_workers() -> int:
@@ -41,6 +44,14 @@ def _initialise_worker() -> None:
     import cv2
 
     cv2.setNumThreads(1)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's worker processes (the pool then reports itself broken and shuts down)."""
+    processes = getattr(pool, "_processes", None) or {}  # no public way before Python 3.14
+    for process in list(processes.values()):
+        with contextlib.suppress(Exception):
+            process.terminate()
 
 
 class PoolExecutor:
@@ -61,14 +72,20 @@ class PoolExecutor:
         )
 
     def run(
-        self, tasks: Sequence[Task], stage_dir: str, on_state: StateCallback | None = None
+        self,
+        tasks: Sequence[Task],
+        stage_dir: str,
+        on_state: StateCallback | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> Iterator[TaskOutcome]:
         """Run every task; yields outcomes as they finish (a task whose worker died more than
-        ``retries`` times comes back failed with that reason)."""
+        ``retries`` times comes back failed with that reason). When ``stop()`` turns true (checked
+        every :data:`STOP_POLL_S`), the workers are stopped and the run ends."""
         waiting = list(reversed(tasks))
         attempts: dict[str, int] = {}
         running: dict[Future[TaskOutcome], Task] = {}
         pool = self._new_pool()
+        finished = False
         try:
             while waiting or running:
                 while waiting and len(running) < self.workers:
@@ -77,7 +94,9 @@ class PoolExecutor:
                     running[pool.submit(execute_task, task, stage_dir)] = task
                     if on_state is not None:
                         on_state(task, "running")
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                done, _ = wait(running, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
+                if stop is not None and stop():
+                    return  # the finally clause stops the workers
                 broken = False
                 for future in done:
                     task = running.pop(future)
@@ -100,7 +119,12 @@ class PoolExecutor:
                         yield from self._retry_or_fail(task, attempts, waiting, on_state)
                     pool.shutdown(wait=True, cancel_futures=True)
                     pool = self._new_pool()
+            finished = True
         finally:
+            if not finished:
+                # Closed early (a cancelled job, Ctrl-C): what the workers are rendering would be thrown
+                # away with the staging folder, so they stop now instead of finishing it first.
+                _stop_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _retry_or_fail(

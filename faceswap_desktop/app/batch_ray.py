@@ -5,7 +5,8 @@ swappers on GPU nodes), so Ray places it on a node that has them. Nodes need no 
 the driver puts each input file into Ray's object store once (``ray.put``) and every task that reads it
 gets it from there (a node keeps one copy per file in its temporary folder); a task returns its output's
 bytes, which the driver signs and publishes. A task whose worker process dies is run again by Ray itself
-(``max_retries``: Ray retries system failures, not a task's own errors, which come back as outcomes).
+(``max_retries``: Ray retries system failures, not a task's own errors, which come back as outcomes);
+the run that finishes says which attempt it was, so ``attempts`` counts Ray's retries too.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .batch_tasks import FAULT_ENV, Task, TaskOutcome, execute_task
 StateCallback = Callable[[Task, str], None]
 
 DEFAULT_RETRIES = 2
+STOP_POLL_S = 0.25
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -112,12 +114,25 @@ def run_on_node(task: Task, *blobs: bytes) -> TaskOutcome:
     stage = tempfile.mkdtemp(dir=root / "stage")
     try:
         outcome = execute_task(dataclasses.replace(task, spec=spec), stage)
+        outcome.attempts = _attempt_number()
         if outcome.staged is not None:
             outcome.data = Path(outcome.staged).read_bytes()
             outcome.staged = None
         return outcome
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _attempt_number() -> int | None:
+    """Which run of this Ray task this is (1: the first), from the worker's core; None when this Ray
+    version does not say (the call is not in Ray's public API)."""
+    try:
+        from ray._private.worker import global_worker
+
+        core: Any = getattr(global_worker, "core_worker")  # noqa: B009 (set when the worker connects)
+        return int(core.get_current_task_attempt_number()) + 1
+    except Exception:  # another Ray version, or not inside a Ray worker
+        return None
 
 
 class RayExecutor:
@@ -146,9 +161,14 @@ class RayExecutor:
         return options
 
     def run(
-        self, tasks: Sequence[Task], stage_dir: str, on_state: StateCallback | None = None
+        self,
+        tasks: Sequence[Task],
+        stage_dir: str,
+        on_state: StateCallback | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> Iterator[TaskOutcome]:
-        """Submit every task, then yield outcomes as they finish."""
+        """Submit every task, then yield outcomes as they finish; when ``stop()`` turns true the
+        tasks still pending are cancelled and the run ends."""
         ray = self._ray
         blobs: dict[str, Any] = {}
         pending: dict[Any, Task] = {}
@@ -163,7 +183,9 @@ class RayExecutor:
                 on_state(task, "submitted")
         try:
             while pending:
-                done, _ = ray.wait(list(pending), num_returns=1)
+                done, _ = ray.wait(list(pending), num_returns=1, timeout=STOP_POLL_S)
+                if stop is not None and stop():
+                    return  # the finally clause cancels what is pending
                 for ref in done:
                     task = pending.pop(ref)
                     yield self._outcome(ref, task, stage_dir)
@@ -179,7 +201,6 @@ class RayExecutor:
         except ray.exceptions.RayError as error:
             reason = f"the Ray task failed after {self.retries + 1} attempts: {type(error).__name__}"
             return TaskOutcome(task.key, False, reason, attempts=self.retries + 1)
-        outcome.attempts = None  # Ray does not tell how often it ran the task again
         if outcome.data is not None:
             suffix = Path(task.spec["output"]).suffix
             staged = Path(stage_dir) / f"{secrets.token_hex(6)}.{task.kind}{suffix}"

@@ -56,8 +56,14 @@ class Executor(Protocol):
     name: str
 
     def run(
-        self, tasks: Sequence[Task], stage_dir: str, on_state: Callable[[Task, str], None] | None = None
-    ) -> Iterator[TaskOutcome]: ...
+        self,
+        tasks: Sequence[Task],
+        stage_dir: str,
+        on_state: Callable[[Task, str], None] | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> Iterator[TaskOutcome]:
+        """``stop()`` true: stop the workers and end the run, without waiting for the tasks running."""
+        ...
 
 
 @dataclass
@@ -74,8 +80,11 @@ class ItemResult:
     identity_percent: float | None = None
     seconds: float = 0.0
     """Worker time of the item's tasks (a video's segments added up), not counting the wait for a worker."""
+    cpu_seconds: float = 0.0
+    """CPU time the workers spent on the item's tasks (all their threads)."""
     attempts: int | None = 0
-    """Worker runs of the item's tasks (the most of any); None on Ray (see ``TaskOutcome.attempts``)."""
+    """Worker runs of the item's tasks (the most of any); None when Ray does not tell (see
+    ``TaskOutcome.attempts``)."""
     tasks: int = 0
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -89,6 +98,7 @@ class ItemResult:
             "reason": self.reason,
             "identity_percent": self.identity_percent,
             "seconds": round(self.seconds, 2),
+            "cpu_seconds": round(self.cpu_seconds, 2),
             "attempts": self.attempts,
             "tasks": self.tasks,
             **self.details,
@@ -106,6 +116,8 @@ class BatchOptions:
     provider: str = "auto"
     gpus_per_task: float = 0.0
     """GPUs a task of a learned swapper asks the cluster for (0: CPU only)."""
+    overwrite_hint: str = "pass --overwrite to render it again"
+    """How the user renders a skipped item again (the CLI's option, the window's choice)."""
 
 
 class BatchState:
@@ -165,10 +177,12 @@ def iter_batch(
     output_dir: Path,
     options: BatchOptions | None = None,
     on_task: Callable[[Task, str], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Generator[ItemResult, None, None]:
     """Render ``items``, yielding each item's result as it is final (skipped and unplannable items
-    first). Closing the iterator early (a cancelled job) stops the executor and removes the staging
-    folder; what was published stays, and a re-run renders the rest."""
+    first). Closing the iterator early (a cancelled job), or ``stop()`` turning true while tasks run,
+    stops the executor and removes the staging folder; what was published stays, and a re-run renders
+    the rest."""
     options = options or BatchOptions()
     output_dir.mkdir(parents=True, exist_ok=True)
     state = BatchState(output_dir)
@@ -182,7 +196,7 @@ def iter_batch(
             earlier = state.items.get(item.name, {})
             result.status, result.reason = (
                 "skipped",
-                "the output exists (pass --overwrite to render it again)",
+                f"the output exists ({options.overwrite_hint})",
             )
             result.identity_percent = earlier.get("identity_percent")
         else:
@@ -199,7 +213,7 @@ def iter_batch(
     stage = output_dir / STATE_FOLDER / f"run-{os.getpid()}-{secrets.token_hex(3)}"
     stage.mkdir(parents=True, exist_ok=True)
     owner = {task.key: task for task in tasks}
-    outcomes = executor.run(tasks, str(stage), on_task)
+    outcomes = executor.run(tasks, str(stage), on_task, stop)
     try:
         for outcome in outcomes:
             task = owner[outcome.key]
@@ -251,6 +265,7 @@ def _tasks(item: BatchItem, entry: _Pending, options: BatchOptions) -> list[Task
             identity=plan.identity,
             cast=plan.cast,
             person=plan.person,
+            more_identities=plan.more_identities,
             **common,
         )
         for segment in plan.segments
@@ -264,6 +279,7 @@ def _absorb(entry: _Pending, task: Task, outcome: TaskOutcome, stage: Path) -> N
     if result.attempts is not None:
         result.attempts = None if outcome.attempts is None else max(result.attempts, outcome.attempts)
     result.seconds += outcome.seconds
+    result.cpu_seconds += outcome.cpu_seconds
     if not outcome.ok or outcome.staged is None:
         result.status, result.reason = "failed", outcome.reason or "no output"
         return

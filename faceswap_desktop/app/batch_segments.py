@@ -59,9 +59,11 @@ class SegmentPlan:
     segments: tuple[SegmentSpec, ...]
     identity: tuple[float, ...] | None
     cast: Cast | None = None
-    """The cast's sightings (thumbnails left out), for the trackers' identity hint; None when the person
-    was picked by a face of a frame."""
+    """The cast's sightings (thumbnails left out), for the trackers' identity hints; None when the person
+    was picked by a face of a frame and no further person is mapped."""
     person: int | None = None
+    more_identities: tuple[tuple[float, ...] | None, ...] = ()
+    """Each further person's (``--map``) identity, found once for the whole range."""
 
 
 def cut_points(keyframes: Sequence[int], start: int, stop: int, segment_frames: int) -> list[int]:
@@ -89,21 +91,36 @@ def plan_segments(
     segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
     overlap: int = DEFAULT_OVERLAP_FRAMES,
 ) -> SegmentPlan | None:
-    """The segments of ``request``'s range, or None when it is too short to split (or exports further
-    people with ``--map``, whose segments are not planned yet: it is rendered whole)."""
+    """The segments of ``request``'s range, or None when it is too short to split. Further people
+    (``--map``) are found like the main one: their identity once for the whole range, and where each is
+    first seen in every segment."""
     reader = GuardedVideoReader(request.target)
     try:
         info, index = reader.info, reader.index
         start, stop = _frame_range(index, info, request)
         segment_frames = max(int(round(segment_seconds * float(info.fps))), 2 * overlap, 1)
         cuts = cut_points(index.keyframes, start, stop, segment_frames)
-        if len(cuts) < 2 or request.more_people:
+        if len(cuts) < 2:
             return None
         detector: Any = context.detector("mediapipe")  # the analyser also tracks (TrackingDetector)
         embedder = tracker_embedder(context.recognizer, request.embedder)
         reference = find_reference(reader, detector, embedder, request.reference, start, False, stop)
         identity = None if reference.embedding is None else tuple(float(v) for v in reference.embedding)
         cast, person = _cast_and_person(reader, detector, embedder, request.reference, start, stop)
+        whole_cast: Cast | None = None
+        more_identities: tuple[tuple[float, ...] | None, ...] = ()
+        if request.more_people:
+            whole_cast = load_or_scan_cast(reader, detector, embedder)
+            more_identities = tuple(
+                _embedding(
+                    find_reference(
+                        reader, detector, embedder, ReferenceChoice(person=m.person), start, False, stop,
+                        cast=whole_cast,
+                    )
+                )
+                for m in request.more_people
+            )  # fmt: skip
+            cast = cast or _slim(whole_cast)
         accept, _ = identity_thresholds(context, embedder)
         # Where the person was picked for the whole range: outside a segment's own frames the tracker is
         # not seeded there, it follows the identity alone (as a single export before that frame).
@@ -124,6 +141,11 @@ def plan_segments(
                 choice = (
                     _find_person(reader, detector, embedder, reference, warm, segment_stop, accept) or picked
                 )
+            more_references = tuple(
+                _cast_choice(reader, detector, whole_cast, m.person, warm, segment_stop)
+                for m in request.more_people
+                if whole_cast is not None
+            )
             segments.append(
                 SegmentSpec(
                     number=number,
@@ -133,9 +155,10 @@ def plan_segments(
                     start_seconds=index.time_of(warm),
                     end_seconds=None if segment_stop >= info.frame_count else index.time_of(segment_stop),
                     reference=choice,
+                    more_references=more_references,
                 )
             )
-        return SegmentPlan(info, index, start, stop, tuple(segments), identity, cast, person)
+        return SegmentPlan(info, index, start, stop, tuple(segments), identity, cast, person, more_identities)
     finally:
         reader.close()
 
@@ -187,11 +210,20 @@ def _cast_and_person(
     member = cast.person(choice.person) if choice.person is not None else cast.most_present(start, stop)
     if member is None:
         return None, None
+    return _slim(cast), member.number
+
+
+def _slim(cast: Cast) -> Cast:
+    """The cast without its thumbnails: sent with every segment task."""
     blank = np.zeros((1, 1, 3), np.uint8)
-    slim = dataclasses.replace(
+    return dataclasses.replace(
         cast, people=tuple(dataclasses.replace(m, thumbnail=blank) for m in cast.people)
     )
-    return slim, member.number
+
+
+def _embedding(reference: Any) -> tuple[float, ...] | None:
+    embedding = reference.embedding
+    return None if embedding is None else tuple(float(v) for v in embedding)
 
 
 def _cast_choice(

@@ -28,6 +28,7 @@ from ..core.errors import FaceswapError
 from .cast import Cast, identity_hint
 from .context import AppContext, create_context
 from .job_specs import JobSpec
+from .person_map import SegmentPeople
 from .photo import PhotoSwapRequest, run_photo_swap
 from .video import VideoExportJob, VideoExportRequest
 from .video_session import ReferenceChoice
@@ -57,6 +58,8 @@ class SegmentSpec:
     """``None``: to the end of the video."""
     reference: ReferenceChoice
     """Where the chosen person is in this segment (found by the driver with :attr:`Task.identity`)."""
+    more_references: tuple[ReferenceChoice | None, ...] = ()
+    """Where each further person (``--map``) is first seen in this segment (None: not in it)."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,11 @@ class Task:
     identity: tuple[float, ...] | None = None
     """The chosen person's identity embedding (video segments), the same for every segment."""
     cast: Cast | None = None
-    """The whole video's cast (sightings only) when the person is a cast member: the tracker's hint."""
+    """The whole video's cast (sightings only) when the person is a cast member, or further people are
+    mapped: the trackers' hints."""
     person: int | None = None
+    more_identities: tuple[tuple[float, ...] | None, ...] = ()
+    """Each further person's identity embedding (video segments), the same for every segment."""
     num_cpus: float = 1.0
     num_gpus: float = 0.0
 
@@ -98,9 +104,11 @@ class TaskOutcome:
     data: bytes | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time of the worker process while it ran the task (every thread: ONNX Runtime, decoders)."""
     attempts: int | None = 1
-    """Runs of the task (None: unknown, as on Ray, which retries a dead worker's task inside the
-    cluster without telling how often)."""
+    """Runs of the task: the pool counts them; on Ray, the attempt number of the run that returned (None
+    where a Ray version does not tell it)."""
     worker: str = ""
 
 
@@ -135,7 +143,7 @@ def staged_name(stage_dir: Path, task: Task, extension: str) -> Path:
 def execute_task(task: Task, stage_dir: str) -> TaskOutcome:
     """Render ``task`` into ``stage_dir``; an expected failure (bad file, no face...) is an outcome with
     its reason, never an exception, so one bad item does not stop a batch."""
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     worker = f"{os.uname().nodename if hasattr(os, 'uname') else ''}:{os.getpid()}"
     _maybe_fault(task)
     try:
@@ -147,13 +155,28 @@ def execute_task(task: Task, stage_dir: str) -> TaskOutcome:
         else:
             staged, summary = _video(context, request, task, staged_name(folder, task, request.output.suffix))
     except FaceswapError as error:
-        return TaskOutcome(task.key, False, str(error), seconds=time.perf_counter() - started, worker=worker)
+        reason = str(error)
     except Exception as error:  # a bug or a library failure on one input must not stop the batch
         log.error("task %s failed:\n%s", task.key, traceback.format_exc())
         reason = f"internal error: {type(error).__name__}: {error}"
-        return TaskOutcome(task.key, False, reason, seconds=time.perf_counter() - started, worker=worker)
-    seconds = time.perf_counter() - started
-    return TaskOutcome(task.key, True, staged=str(staged), summary=summary, seconds=seconds, worker=worker)
+    else:
+        return TaskOutcome(
+            task.key,
+            True,
+            staged=str(staged),
+            summary=summary,
+            seconds=time.perf_counter() - started,
+            cpu_seconds=time.process_time() - cpu_started,
+            worker=worker,
+        )
+    return TaskOutcome(
+        task.key,
+        False,
+        reason,
+        seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - cpu_started,
+        worker=worker,
+    )
 
 
 def _photo(context: AppContext, request: PhotoSwapRequest, staged: Path) -> tuple[Path, dict[str, Any]]:
@@ -177,7 +200,7 @@ def _video(
     context: AppContext, request: VideoExportRequest, task: Task, staged: Path
 ) -> tuple[Path, dict[str, Any]]:
     request = dataclasses.replace(request, output=staged, overwrite=True, content_credentials=False)
-    write_from, identity, hint = None, None, None
+    write_from, identity, hint, more = None, None, None, None
     segment = task.segment
     if segment is not None:
         request = dataclasses.replace(
@@ -192,7 +215,9 @@ def _video(
             identity = np.asarray(task.identity, dtype=np.float32)
         if task.cast is not None and task.person is not None:
             hint = identity_hint(task.cast, task.person)
-    job = VideoExportJob(context, request, write_from=write_from, identity=identity, hint=hint)
+        if request.more_people and task.cast is not None:
+            more = SegmentPeople(task.cast, segment.more_references, task.more_identities)
+    job = VideoExportJob(context, request, write_from=write_from, identity=identity, hint=hint, more=more)
     _drain(job.run())
     assert job.report is not None
     report = job.report.to_dict(per_frame=False)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..core.errors import BadInput
 from ..core.media.video_io import VideoSource
@@ -21,7 +23,7 @@ from ..core.roles import Recognizer
 from ..core.settings import SwapSettings
 from ..core.types import Face, Image
 from ..core.video.tracking import FaceTracker, TrackerOptions, TrackResult
-from .cast import CancelToken, Cast, identity_hint
+from .cast import CancelToken, Cast, identity_hint, on_screen
 from .context import AppContext
 from .video_session import (
     FrameOutcome,
@@ -66,6 +68,18 @@ def check_mappings(main_person: int | None, more: Sequence[PersonSources]) -> No
         seen.add(mapping.person)
 
 
+@dataclass(frozen=True)
+class SegmentPeople:
+    """The further people as one segment of a batch render sees them (``app/batch_segments.py``): the
+    whole clip's cast (sightings only), each person's identity found once for the whole range, and where
+    each is first seen in this segment's frames (None: not in them), so that every segment follows the
+    same people as a single export does."""
+
+    cast: Cast
+    references: tuple[ReferenceChoice | None, ...]
+    identities: tuple[tuple[float, ...] | None, ...]
+
+
 @dataclass
 class _Person:
     mapping: PersonSources
@@ -94,18 +108,35 @@ class MorePeople:
         cancel: CancelToken,
         options: TrackerOptions | None,
         cast: Cast | None = None,
+        segment: SegmentPeople | None = None,
     ) -> MorePeople:
         """Find each mapped person (frames ``span[0]..span[1] - 1``) and build their tracker;
         ``prepare(mapping)`` returns the future of their prepared source. ``cast``: the clip's cast when
-        known (else it is loaded from the cache or scanned)."""
+        known (else it is loaded from the cache or scanned). ``segment``: a batch segment's people, found
+        by the driver (who is absent from the segment gets no tracker)."""
         start, stop = span
         people: list[_Person] = []
         try:
-            for mapping in mappings:
-                choice = ReferenceChoice(person=mapping.person)
-                reference = find_reference(
-                    reader, detector, embedder, choice, start, True, stop, cancel, cast=cast
-                )
+            for number, mapping in enumerate(mappings):
+                if segment is not None:
+                    choice = segment.references[number]
+                    if choice is None:
+                        continue  # not in this segment's frames: nobody to follow here
+                    reference = find_reference(reader, detector, embedder, choice, start, True, stop, cancel)
+                    identity = segment.identities[number]
+                    if identity is not None:
+                        embedding = np.asarray(identity, dtype=np.float32)
+                        reference = replace(reference, embedding=embedding, identity_view=None)
+                    reference = replace(
+                        reference,
+                        hint=identity_hint(segment.cast, mapping.person),
+                        on_screen=on_screen(segment.cast, mapping.person),
+                    )
+                else:
+                    choice = ReferenceChoice(person=mapping.person)
+                    reference = find_reference(
+                        reader, detector, embedder, choice, start, True, stop, cancel, cast=cast
+                    )
                 tracker = build_tracker(context, detector, embedder, reference, options)
                 people.append(_Person(mapping, tracker, prepare(mapping)))
                 if reference.frame_index == start:

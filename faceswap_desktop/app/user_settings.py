@@ -56,6 +56,9 @@ class UserSettings:
     components: dict[str, Any] = field(default_factory=dict)
     last_export_folder: str = ""
     """Where the last export was written: the next export's save dialog starts there."""
+    cluster_address: str = ""
+    """The Ray cluster batches (and, when set, video exports) can run on: ``HOST:PORT`` of its head, or
+    ``auto`` (the one started on this machine); empty: none set (a batch on Ray starts a local one)."""
 
     def with_changes(self, **changes: Any) -> UserSettings:
         """A copy with some fields changed."""

@@ -56,7 +56,7 @@ from ..core.video.tracking import FaceTracker, IdentityHint, TrackerOptions, Tra
 from .content_credentials import finish_video, prepare_signing
 from .context import DEFAULT_ENGINE, AppContext
 from .isolated_judge import PipelineFactory
-from .person_map import MorePeople, PersonSources, check_mappings
+from .person_map import MorePeople, PersonSources, SegmentPeople, check_mappings
 from .video_report import ExportReport, FrameRecord, check_partial
 from .video_session import (
     FrameOutcome,
@@ -237,6 +237,7 @@ class VideoExportJob:
         write_from: int | None = None,
         identity: FloatArray | None = None,
         hint: IdentityHint | None = None,
+        more: SegmentPeople | None = None,
     ):
         """``build_pipeline`` and ``recognizers`` (the tracker's embedder) default to the context's; the GUI
         passes its isolated judges, so that no identity model runs in its process.
@@ -245,7 +246,8 @@ class VideoExportJob:
         range before that index only warm the tracker up (tracked, neither swapped nor written; the
         output's time 0 is that frame), and ``identity``: the chosen person's embedding, found once for
         the whole video, so that every segment follows the same person, with ``hint``: what the
-        whole video's cast scan knows of who is where (as a single export's tracker has it).
+        whole video's cast scan knows of who is where (as a single export's tracker has it); ``more``:
+        the further people (``--map``) as the driver found them for this segment.
         """
         validate_export(request)
         self.context, self.request = context, request
@@ -256,6 +258,7 @@ class VideoExportJob:
         self._stop = threading.Event()
         self._cpu = StageCpu()
         self._write_from, self._identity, self._hint = write_from, identity, hint
+        self._more = more
 
     def run(self) -> Generator[ExportProgress, None, None]:
         """Export frame by frame, yielding progress; raises :class:`Cancelled` when cancelled."""
@@ -370,7 +373,16 @@ class VideoExportJob:
             span = (start, stop)
             people, options = request.more_people, request.tracker
             more = MorePeople.start(
-                self.context, reader, detector, embedder, people, prepare_more, span, self.cancel, options
+                self.context,
+                reader,
+                detector,
+                embedder,
+                people,
+                prepare_more,
+                span,
+                self.cancel,
+                options,
+                segment=self._more,
             )
         # The reference frame is usually the first frame to export: it is not decoded a second time. The
         # decoder thread starts now (the reader's only user from here on: timing questions are answered

@@ -6,6 +6,7 @@ When the saved queue cannot be written (see :mod:`faceswap_desktop.app.job_store
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -82,6 +83,9 @@ class JobRowWidget(QFrame):
         text.setSpacing(3)
         text.addLayout(line)
         text.addWidget(self.progress)
+        self.text_layout = text
+        self.details: QWidget | None = None
+        """Shown under the progress bar (a batch's per-item list)."""
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 4, 10, 4)
         layout.addLayout(text, 1)
@@ -108,9 +112,15 @@ class JobRowWidget(QFrame):
         self.cancel_button.setVisible(not info.state.is_final)
         self.open_button.setVisible(info.state is JobState.DONE and info.output is not None)
 
+    def set_details(self, widget: QWidget) -> None:
+        self.details = widget
+        self.text_layout.addWidget(widget)
+
     def _on_open_clicked(self) -> None:
         if self.info.output is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.info.output.parent)))
+            output = self.info.output  # a batch's output is its folder
+            folder = output if output.is_dir() else output.parent
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
 
 class JobQueuePanel(QWidget):
@@ -123,6 +133,8 @@ class JobQueuePanel(QWidget):
         self.setObjectName("JobQueuePanel")
         self.runner = runner
         self.rows: dict[int, JobRowWidget] = {}
+        self.details_factory: Callable[[int], QWidget | None] = lambda _job_id: None
+        """Makes the widget shown under a new job's row (None: nothing); set by the batch UI."""
         self.empty = QLabel("Exports you start appear here (Ctrl+E).")
         self.empty.setObjectName("MutedLabel")
         self.save_warning = QLabel()
@@ -145,6 +157,7 @@ class JobQueuePanel(QWidget):
         header.addWidget(self.save_warning, 1)
         header.addStretch(1)
         header.addWidget(self.clear_button)
+        self._header = header
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 8)
         layout.addLayout(header)
@@ -165,6 +178,10 @@ class JobQueuePanel(QWidget):
         with contextlib.suppress(RuntimeError):
             self.save_problem_changed.emit()
 
+    def add_header_widget(self, widget: QWidget) -> None:
+        """A button beside "Clear finished" (the batch UI's "Batch…")."""
+        self._header.insertWidget(self._header.count() - 1, widget)
+
     def shutdown(self) -> None:
         """Stop hearing from the job store (call before closing it)."""
         if hasattr(self._store, "remove_write_error_listener"):
@@ -179,9 +196,15 @@ class JobQueuePanel(QWidget):
             if row is None:
                 row = JobRowWidget(info)
                 row.cancel_requested.connect(self.runner.cancel)
+                details = self.details_factory(info.job_id)
+                if details is not None:
+                    row.set_details(details)
                 self.rows[info.job_id] = row
                 self._rows_layout.insertWidget(0, row)  # newest first
             row.update_info(info)
+            refresh = getattr(row.details, "refresh", None)
+            if refresh is not None:
+                refresh()
         self.empty.setVisible(not self.rows)
         self._show_save_problem()
         self.clear_button.setEnabled(any(info.state.is_final for info in jobs))

@@ -33,6 +33,7 @@ from ..core.identity import DLIB_CALIBRATION
 from ..core.mesh.mesh_engine import warm_up as warm_up_mesh_engine
 from ..core.roles import RecognizerSource
 from .actions import install_actions, refresh_icons
+from .batch_ui import BatchUi
 from .drops import IMAGE_FILTER, TARGET_FILTER
 from .engine_panel import EnginePanel, settings_column
 from .export_flow import confirm_folder, default_export_path, missing_for_swap, remember_folder
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         self._install_likeness()
         self._build_status_bar()
         self._connect()
+        self.batch = BatchUi(self)  # File > Batch…, Tools > Ray cluster…, the batches' item lists
         self.video = VideoWorkspace(self)
         self.live = LiveWorkspace(self)
         self._restore_geometry()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..app.cluster import RAY_INSTALL_HINT, ray_installed
 from ..core.media.video_writer import CODECS, CONTAINER_BY_EXTENSION, EncodeOptions, available_codecs
 from .timeline_model import TimelineModel, format_time
 
@@ -40,6 +41,8 @@ class VideoExportChoice:
     watermark: bool = False
     allow_partial: bool = False
     """Export the frames a damaged clip yields (fewer than its container declares)."""
+    on_cluster: bool = False
+    """Render on the Ray cluster of the settings (segments at keyframes) instead of this computer."""
 
 
 def default_video_output(
@@ -57,6 +60,21 @@ def default_video_output(
     return candidate
 
 
+def cluster_checkbox(address: str) -> QCheckBox:
+    """ "Render on the Ray cluster": off, saying how to install Ray, when it is not installed."""
+    box = QCheckBox(f"Render on the Ray cluster ({address})")
+    box.setObjectName("ExportOnCluster")
+    if ray_installed():
+        box.setToolTip(
+            "Segments of the video render as Ray tasks on the cluster; they are joined and signed here "
+            "(Tools › Ray cluster… sets the address)"
+        )
+    else:
+        box.setEnabled(False)
+        box.setToolTip(f"Ray is not installed. Install it with: {RAY_INSTALL_HINT}")
+    return box
+
+
 class VideoExportDialog(QDialog):
     """Asks how to export; the trim starts at the timeline's in/out points."""
 
@@ -69,6 +87,7 @@ class VideoExportDialog(QDialog):
         taken: Iterable[Path] = (),
         folder: Path | None = None,
         partial_message: str = "",
+        cluster_address: str = "",
     ) -> None:
         """``partial_message``: the clip is damaged (fewer frames readable than declared); the dialog
         says so and lets the user decide whether to export what can be read."""
@@ -129,6 +148,9 @@ class VideoExportDialog(QDialog):
         else:
             self.allow_partial.hide()
             self.partial_note.hide()
+        self.cluster = cluster_checkbox(cluster_address)
+        if cluster_address:
+            form.addRow("", self.cluster)
         self.error_label = QLabel()
         self.error_label.setObjectName("ErrorLabel")
         self.buttons = QDialogButtonBox(
@@ -200,6 +222,7 @@ class VideoExportDialog(QDialog):
             last_frame=self.last.value() - 1,
             watermark=self.watermark.isChecked(),
             allow_partial=self.allow_partial.isChecked(),
+            on_cluster=self.cluster.isChecked() and self.cluster.isEnabled(),
         )
 
     def _on_accept(self) -> None:

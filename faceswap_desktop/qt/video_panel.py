@@ -500,7 +500,14 @@ class VideoWorkspace(QObject):
         folder = default_export_folder(self.window.user_settings.last_export_folder, pictures_folder())
         partial = self.info.partial_message() if self.info.partial else ""
         dialog = VideoExportDialog(
-            self.model, self.path, self.info.has_audio, self.window, taken, folder, partial_message=partial
+            self.model,
+            self.path,
+            self.info.has_audio,
+            self.window,
+            taken,
+            folder,
+            partial_message=partial,
+            cluster_address=self.window.user_settings.cluster_address,
         )
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
@@ -539,6 +546,8 @@ class VideoWorkspace(QObject):
             watermark=choice.watermark,
             allow_partial=choice.allow_partial,
         )
+        if choice.on_cluster:
+            return self.window.batch.send_video_export(request, track)
         try:
             work = video_export_work(
                 self.window.context,

@@ -23,7 +23,9 @@ class ScriptedExecutor:
         self.started: list[str] = []
         self.closed = False
 
-    def run(self, tasks: Sequence[Task], stage_dir: str, on_state: object = None) -> Iterator[TaskOutcome]:
+    def run(
+        self, tasks: Sequence[Task], stage_dir: str, on_state: object = None, stop: object = None
+    ) -> Iterator[TaskOutcome]:
         try:
             for task in tasks:
                 self.started.append(task.key)
@@ -80,3 +82,25 @@ def test_cancel_stops_the_executor_and_leaves_no_staging_folder(context, tmp_pat
     assert info is not None and info.state is JobState.CANCELLED
     assert executor.started == ["t1_swapped.jpg"]  # t2 and t3 never started
     assert executor.closed and not list((tmp_path / "out/.faceswap-batch").glob("run-*"))
+
+
+def test_the_board_follows_each_items_state(tmp_path: Path) -> None:
+    from faceswap_desktop.app.batch_job import BatchBoard
+    from faceswap_desktop.app.batch_run import ItemResult
+
+    items = _items(tmp_path)
+    board = BatchBoard()
+    board.set_items(items)
+    assert [v.state for v in board.snapshot()] == ["pending"] * 4
+    task = Task(key="t1_swapped.jpg", item="t1_swapped.jpg", kind="photo", spec={})
+    board.task_state(task, "retrying")
+    view = board.snapshot()[1]
+    assert (view.state, view.reason) == ("running", "again: a worker died")
+    done = ItemResult("t1_swapped.jpg", "photo", "t1.jpg", "o", status="done", identity_percent=97.0)
+    done.attempts = 2
+    board.finish(done)
+    board.task_state(task, "running")  # a late message never takes a final state back
+    view = board.snapshot()[1]
+    assert (view.state, view.identity_percent) == ("done", 97.0) and "attempt 2" in view.reason
+    board.finish(ItemResult("t2_swapped.jpg", "photo", "t2.jpg", "o", status="failed", reason="bad"))
+    assert board.counts() == {"pending": 2, "done": 1, "failed": 1}

@@ -101,6 +101,8 @@ def test_a_killed_worker_is_retried_and_a_rerun_renders_only_what_is_missing(
     code, items = _batch(capsys, "--source", SOURCE, *targets, "--output-dir", out)
     assert code == 0 and marker.exists()  # the worker died on its first attempt, Ray ran it again
     assert all(item["status"] == "done" for item in items.values())
+    assert items["single_paul_rudd_swapped.jpg"]["attempts"] == 2  # Ray's retry, as the pool counts it
+    assert {item["attempts"] for name, item in items.items() if "paul_rudd" not in name} == {1}
 
     # An interrupted run: one output lost, one item whose worker dies on every attempt.
     (out / "single_kate_siegel_swapped.jpg").unlink()
