@@ -44,11 +44,12 @@ from ..core.video.cast import (
     unique_faces,
     with_contrast,
 )
+from ..core.video.continuity import ContinuityRule, continuations
 from ..core.video.temporal import SceneCutDetector
 
 log = logging.getLogger(__name__)
 
-CAST_VERSION = 4
+CAST_VERSION = 5
 """Bumped whenever the scan's results change for the same settings (old cache entries are ignored)."""
 THUMBNAIL_PX = 128
 
@@ -68,9 +69,20 @@ Tuned for the embedded ONNX dlib judge on ``facenet_pytorch_video.mp4`` and chec
 - hamilton (16 tracks, 8 people), not used to choose: no wrong merge from 0.9255 up; at 0.935 two
   people are split, the singer's 49 px wide shot from his medium shot (0.928) and the close-up man's
   back of the head from his profile (0.914). (The singer's shots join on their clothing since cast
-  version 4: :func:`clothing_rule`.)
+  version 4, :func:`clothing_rule`; the close-up man's two views by track continuity since version 5,
+  :func:`continuity_rule`.)
 
 (The TFLite-era value was 0.93 for the dlib library's judge; the ONNX judge's chip differs.)"""
+
+
+CONTINUITY_FLOOR = {DLIB_CALIBRATION.model: 0.904}
+"""Per-model mean cosines under which two tracks of one shot that continue each other in place and time
+(``core/video/continuity.py``) are still kept apart: the faces clearly contradict it. For dlib, the least
+alike two tracks of ONE person on ``facenet_pytorch_video.mp4`` at 10 samples a second (127 pairs of
+tracks of one person, labelled by eye: 0.9048, a far woman's 39 px view against her 41 px one), rounded
+down. Photos would set it higher (the least alike two photos of one person among the shared identity
+photos score 0.924 with dlib) but video faces are smaller and blurred. A model without a measured value
+uses its calibration's equal-error cosine."""
 
 
 class CancelToken(Protocol):
@@ -98,6 +110,9 @@ class CastOptions:
     :data:`SAME_PERSON_COSINE`, else its calibration's equal-error threshold)."""
     clothing: bool = True
     """Let tracks whose faces are only nearly similar join on their clothing (see :func:`clothing_rule`)."""
+    continuity: bool = True
+    """Let a track that continues another in the same shot (same place, similar size, a short gap) join
+    it unless the faces clearly contradict it (see :func:`continuity_rule`)."""
 
 
 @dataclass(frozen=True)
@@ -271,7 +286,17 @@ def scan_cast(
     clothing = [mean_descriptor(views[t.number].clothing) for t in tracks]
     frames = [t.frames for t in tracks]
     rule = clothing_rule(embedder, options, clothing, frames, calibrations)
-    labels = cluster_tracks([views[t.number].embeddings for t in tracks], frames, threshold, clothing, rule)
+    found_again = continuity_rule(embedder, options, calibrations)
+    continued = continuations(tracks, cut_frames, fps, found_again) if found_again is not None else []
+    labels = cluster_tracks(
+        [views[t.number].embeddings for t in tracks],
+        frames,
+        threshold,
+        clothing,
+        rule,
+        continued,
+        found_again.min_face if found_again is not None else None,
+    )
     people = _members(tracks, labels, views, stride, info.frame_count, fps, info.height, cut_frames)
     return Cast(
         reader.path,
@@ -322,6 +347,21 @@ def clothing_rule(
         return None
     floor = (calibrations or CalibrationTable(DEFAULT_CALIBRATIONS)).get(embedder.name).centre
     return ClothingRule(min_face=floor, min_clothing=bar)
+
+
+def continuity_rule(
+    embedder: Recognizer | None, options: CastOptions, calibrations: CalibrationTable | None = None
+) -> ContinuityRule | None:
+    """When a track of a shot is another's face found again (``core/video/continuity.py``): None
+    without an embedder (nothing could veto a wrong join) or with ``options.continuity`` off. The floor
+    under which faces veto the join is :data:`CONTINUITY_FLOOR` (the least alike two tracks of one
+    person measured on a clip), else the calibration's equal-error cosine."""
+    if embedder is None or not options.continuity:
+        return None
+    floor = CONTINUITY_FLOOR.get(embedder.name)
+    if floor is None:
+        floor = (calibrations or CalibrationTable(DEFAULT_CALIBRATIONS)).get(embedder.name).centre
+    return ContinuityRule(min_face=floor)
 
 
 def _keep_view(
@@ -415,7 +455,13 @@ def _member(
     cuts: Sequence[int],
 ) -> CastMember:
     sightings = sorted((s for t in group for s in t.sightings), key=lambda s: s.frame)
-    best = max((v for t in group if (v := views[t.number].thumbnail) is not None), key=lambda v: v.quality)
+    # The thumbnail is the best view of the track where the person was seen most (frames x face size),
+    # not of any track: a short track joined on continuity (a face found again after a turn to profile)
+    # may hold a detection on the side of the head whose keypoints look more frontal than a profile.
+    shown = [t for t in group if views[t.number].thumbnail is not None]
+    main = max(shown, key=lambda t: (sum(s.size for s in t.sightings), -t.sightings[0].frame))
+    best = views[main.number].thumbnail
+    assert best is not None
     ranges = frame_ranges([s.frame for s in sightings], stride, frame_count, cuts)
     screen_frames = sum(last - first + 1 for first, last in ranges)
     return CastMember(

@@ -85,12 +85,22 @@ def _nth(stride: int) -> str:
     return {1: "", 2: "2nd", 3: "3rd"}.get(stride, f"{stride}th")
 
 
+def check_thumbnail_folder(folder: Path) -> None:
+    """A clear error when ``folder`` cannot hold the thumbnails: it (or a parent) is a file. A folder
+    that does not exist yet is fine: :func:`save_thumbnails` creates it."""
+    for place in (folder, *folder.parents):
+        if place.exists():
+            if not place.is_dir():
+                raise OutputConflict(f"thumbnail folder {folder}: {place} is a file, not a folder")
+            return
+
+
 def save_thumbnails(cast: Cast, folder: Path, overwrite: bool) -> list[Path]:
     """Each person's thumbnail as ``<video stem>_person_<n>.png`` in ``folder``."""
     from ..core.media.image_io import write_image
 
-    if not folder.is_dir():
-        raise OutputConflict(f"thumbnail folder does not exist: {folder}")
+    check_thumbnail_folder(folder)
+    folder.mkdir(parents=True, exist_ok=True)  # as other output folders are (parents too)
     paths = [folder / f"{cast.path.stem}_person_{m.number}.png" for m in cast.people]
     existing = [p for p in paths if p.exists()]
     if existing and not overwrite:
@@ -104,6 +114,8 @@ def run_cast_command(args: argparse.Namespace) -> int:
     """List the cast of ``args.video``."""
     from ..app.context import create_context
 
+    if args.thumbnails is not None:
+        check_thumbnail_folder(args.thumbnails)  # before the scan, not after it
     context = create_context(args.provider)
     cast = scan_with_progress(context, args.video, args.tracking_judge, wants_bar(args.json))
     saved = save_thumbnails(cast, args.thumbnails, args.overwrite) if args.thumbnails is not None else []

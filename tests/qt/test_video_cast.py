@@ -29,7 +29,7 @@ def test_cast_chips_pick_a_person_and_the_timeline_shows_where_they_are(  # type
     video, strip = window.video, window.video.cast_strip
     qtbot.waitUntil(lambda: video.cast is not None, timeout=SCAN_TIMEOUT_MS)
     cast = video.cast
-    assert cast is not None and len(strip.chips) == len(cast.people) == 9  # see tests/video/test_cast.py
+    assert cast is not None and len(strip.chips) == len(cast.people) == 8  # see tests/video/test_cast.py
     assert strip.chips[0].text() == f"1 · {cast.people[0].seconds:.1f} s" and strip.chips[0].isChecked()
     result = wait_for_frame(qtbot, window, 0)
     assert result.request.cast is cast

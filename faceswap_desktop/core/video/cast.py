@@ -217,6 +217,8 @@ def cluster_tracks(
     threshold: float,
     clothing: Sequence[FloatArray | None] | None = None,
     rule: ClothingRule | None = None,
+    continued: Sequence[tuple[int, int]] = (),
+    continuity_floor: float | None = None,
 ) -> list[int]:
     """A person label (0..) for each track.
 
@@ -226,7 +228,10 @@ def cluster_tracks(
     :func:`~.appearance.clothing_histogram` mean, or None) and a ``rule``, two clusters whose faces
     reach only ``rule.min_face`` merge too when their tracks' clothing overlaps by more than
     ``rule.min_clothing`` on average (average linkage as for the faces; a track without a descriptor
-    counts as no overlap).
+    counts as no overlap). ``continued``: pairs of tracks where one is the other's face found again in
+    the same shot (:func:`~.continuity.continuations`); once faces and clothing have joined all they
+    can, two clusters holding such a pair merge too when their faces reach ``continuity_floor`` (their
+    embeddings do not contradict it) and they still share no frame.
     """
     count = len(embeddings)
     if len(frames) != count or (clothing is not None and len(clothing) != count):
@@ -253,7 +258,15 @@ def cluster_tracks(
                 if ci is not None and cj is not None:
                     cloth_sums[i, j] = cloth_sums[j, i] = bhattacharyya(ci, cj) * pairs[i, j]
     clash = np.array([[i != j and bool(frames[i] & frames[j]) for j in range(count)] for i in range(count)])
+    linked = np.zeros((count, count), dtype=bool)
+    if continuity_floor is not None:
+        for i, j in continued:
+            linked[i, j] = linked[j, i] = i != j
     clusters: dict[int, list[int]] = {i: [i] for i in range(count)}
+    # Continuity joins only once identity (faces, clothing) has joined all it can: by then a person's
+    # other tracks are in their cluster, so a face that appears where they were while they are still on
+    # screen elsewhere (someone walking in behind them) clashes with them and cannot join.
+    continuity_now = False
     while len(clusters) > 1:
         best_linkage, best_pair = -2.0, None
         keys = sorted(clusters)
@@ -265,10 +278,19 @@ def cluster_tracks(
                 near = rule is not None and linkage >= rule.min_face
                 if near and rule is not None and cloth_sums[i, j] / pairs[i, j] <= rule.min_clothing:
                     near = False
-                if linkage >= best_linkage and (linkage >= threshold or near):
+                found_again = (
+                    continuity_now
+                    and continuity_floor is not None
+                    and linked[i, j]
+                    and linkage >= continuity_floor
+                )
+                if linkage >= best_linkage and (linkage >= threshold or near or found_again):
                     best_linkage, best_pair = linkage, (i, j)
         if best_pair is None:
-            break
+            if continuity_now or continuity_floor is None:
+                break
+            continuity_now = True
+            continue
         i, j = best_pair
         clusters[i] += clusters.pop(j)
         # Cluster i now stands for both: its sums, counts and clashes are theirs added up.
@@ -281,6 +303,9 @@ def cluster_tracks(
         pairs[:, i] = pairs[i, :]
         clash[i, :] |= clash[j, :]
         clash[:, i] = clash[i, :]
+        linked[i, :] |= linked[j, :]
+        linked[:, i] = linked[i, :]
+        linked[i, i] = False
         sums[i, i] = pairs[i, i] = 0
         clash[i, i] = False
     labels = [0] * count
