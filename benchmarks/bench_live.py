@@ -14,8 +14,10 @@ resolution as a camera set to it would deliver), the source is ``biden.jpg``.
 
 The machine's load average is printed with each part: on a shared machine the numbers move with it.
 
-Usage: ``python benchmarks/bench_live.py [--seconds 5] [--parts capacity,realtime,gui,cli] [--serial]``
-(``--serial``: the live loop as one thread that tracks then swaps, to compare in the same tree).
+Usage: ``python benchmarks/bench_live.py [--seconds 5] [--parts capacity,realtime,gui,cli]
+[--loop serial|two]``
+(``--loop``: one thread that tracks then swaps, the default, or tracking on a second thread one frame
+ahead; alternate the two in one tree to compare them).
 """
 
 from __future__ import annotations
@@ -194,16 +196,18 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--parts", default="capacity,realtime,gui,cli")
     parser.add_argument(
-        "--serial",
-        action="store_true",
-        help="one live thread tracks and swaps in turn (as before the tracking thread); not the cli part",
+        "--loop",
+        choices=("serial", "two"),
+        default="serial",
+        help="serial: one live thread tracks then swaps (the app's default); two: the next frame is "
+        "tracked on a second thread while this one is swapped; not the cli part",
     )
     args = parser.parse_args()
-    if args.serial:
-        from faceswap_desktop.app.live import runner
+    from faceswap_desktop.app.live import runner
 
-        runner.TRACK_WHILE_SWAPPING = False
-    print(f"live loop: {'one thread, track then swap' if args.serial else 'track and swap on two threads'}")
+    runner.TRACK_WHILE_SWAPPING = args.loop == "two"
+    loop = "one thread, track then swap" if args.loop == "serial" else "track and swap on two threads"
+    print(f"live loop: {loop}")
     parts = args.parts.split(",")
     for size in SIZES:
         if "capacity" in parts:

@@ -60,9 +60,13 @@ frames is forgotten (at 30 fps the person left), and the largest face in view is
 
 LATENCY_WINDOW = 2000
 
-TRACK_WHILE_SWAPPING = True
-"""Track the next frame on its own thread while this one is swapped (False: one thread takes turns,
-as before; ``benchmarks/bench_live.py --serial`` measures that)."""
+TRACK_WHILE_SWAPPING = False
+"""Track the next frame on its own thread while this one is swapped (False: one thread takes turns).
+Off: on a quiet 2-core machine the two threads were no faster at 1280x720 in the window (19.4 and 23.4
+frames painted/s against 23.0 and 23.2) and raised camera-to-painted latency p95 over the 100 ms target
+(132 and 108 ms against 81 and 78 ms): the process already uses ~1.8 cores (track, swap, score,
+capture, GUI), so a second live thread only queues work (docs/live.md, "Track and swap on two
+threads")."""
 
 TRACK_AHEAD_MARGIN_MS = 4.0
 """How much sooner than the swap in progress the next frame's tracking aims to end (timing jitter)."""
