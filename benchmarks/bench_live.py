@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -137,6 +138,7 @@ def run_gui(size: tuple[int, int], seconds: float) -> None:
     live.stop()
     pump(lambda: not live.active, 60)
     window.shutdown()
+    shutil.rmtree(work, ignore_errors=True)  # the throw-away settings folder
     print(
         f"gui offscreen {size[0]}x{size[1]}: {painted:.1f} frames painted/s (live loop {loop_fps:.1f} fps,"
         f" {stats.dropped} dropped);"

@@ -18,6 +18,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -278,10 +279,18 @@ def main() -> None:
     if args.rss_child:
         rss_child(args.rss_child[0], args.rss_child[1], args.workers)
         return
-    if args.whole_process:
-        whole_process(Path(tempfile.mkdtemp(prefix="bench_video_")), args.frames)
-        return
     work = Path(tempfile.mkdtemp(prefix="bench_video_"))
+    try:  # the clips and exports are ~10 MB a run: never leave them in the temp folder
+        if args.whole_process:
+            whole_process(work, args.frames)
+        else:
+            in_process(work, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def in_process(work: Path, args: argparse.Namespace) -> None:
+    """The export in this process against a transcode, then memory, scrubbing, jitter and similarity."""
     clip, looped = work / "clip720.mp4", work / "clip720_x10.mp4"
     make_clip(clip, args.frames, 1)
     make_clip(looped, args.frames, 10)
