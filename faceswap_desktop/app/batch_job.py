@@ -29,7 +29,7 @@ from .context import AppContext
 from .jobs import CancelToken, JobProgress, JobWork
 
 ITEM_STATES = ("pending", "running", "done", "skipped", "failed")
-"""An item's states, in the order a view counts them (``qt/batch_ui.py`` keeps its own copy)."""
+"""An item's states, in the order a view counts them."""
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 # The batch machinery (planning, executors, segments) is imported when a batch or the dialog is first
 # used, not when the window starts.
-ITEM_STATES = ("pending", "running", "done", "skipped", "failed")
 
 STATE_COLOURS = {"done": "#4caf50", "skipped": "#9e9e9e", "failed": "#ef5350", "running": "#42a5f5"}
 TABLE_ROWS_SHOWN = 6
@@ -77,6 +76,8 @@ class BatchItemsTable(QWidget):
 
     def refresh(self) -> None:
         """Show the board's latest states (cheap when nothing changed)."""
+        from ..app.batch_job import ITEM_STATES  # loaded with the board this table shows
+
         if self.board.version == self.shown_version:
             return
         self.shown_version = self.board.version
