@@ -10,23 +10,18 @@ a first batch of two photos, then a bigger one over the same folder, whose items
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from screenshots import MEDIA, preview_current, settle, wait_until
+from screenshots import MEDIA, open_window, preview_current, settle, wait_until
 from xvfb_screenshots import shoot
 
-from faceswap_desktop.app.context import create_context
-from faceswap_desktop.app.user_settings import CONFIG_DIR_ENV, UserSettings, UserSettingsStore
-from faceswap_desktop.qt.main_window import MainWindow
-from faceswap_desktop.qt.theme import apply_theme
+from faceswap_desktop.app.user_settings import UserSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTOS = [
@@ -54,15 +49,9 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="faceswap-batch-shots-"))
-    os.environ[CONFIG_DIR_ENV] = str(work / "config")
-    store = UserSettingsStore()
-    store.save(UserSettings(consent_accepted=True, cluster_address="10.0.0.5:6379"))
-    app = QApplication(sys.argv)
-    apply_theme(app, "dark")
-    window = MainWindow(create_context(), store)
-    window.move(0, 0)
-    window.resize(WIDTH, HEIGHT)
-    window.show()
+    app, window = open_window(
+        work, UserSettings(consent_accepted=True, cluster_address="10.0.0.5:6379"), (WIDTH, HEIGHT), "dark"
+    )
     shots = targets(work / "shots")
     out = work / "swapped"
     try:

@@ -8,22 +8,16 @@ Usage: ``xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb python 
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from screenshots import MEDIA, settle, wait_until
+from screenshots import MEDIA, open_window, settle, wait_until
 
-from faceswap_desktop.app.context import create_context
-from faceswap_desktop.app.user_settings import CONFIG_DIR_ENV, UserSettings, UserSettingsStore
+from faceswap_desktop.app.user_settings import UserSettings
 from faceswap_desktop.qt.live_panel import FILE_CAMERA
-from faceswap_desktop.qt.main_window import MainWindow
-from faceswap_desktop.qt.theme import apply_theme
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = MEDIA.parent / "videos" / "Obama_speaking.mp4"
@@ -36,15 +30,9 @@ def main() -> int:
     args = parser.parse_args()
     width, height = (int(part) for part in args.size.split("x"))
     work = Path(tempfile.mkdtemp(prefix="faceswap-live-shot-"))
-    os.environ[CONFIG_DIR_ENV] = str(work / "config")
-    store = UserSettingsStore()
-    store.save(UserSettings(consent_accepted=True, theme="dark"))
-    app = QApplication(sys.argv)
-    apply_theme(app, "dark")
-    window = MainWindow(create_context(), store)
-    window.move(0, 0)
-    window.resize(width, height)
-    window.show()
+    app, window = open_window(
+        work, UserSettings(consent_accepted=True, theme="dark"), (width, height), "dark"
+    )
     live = window.live
     try:
         window.session.add_sources([MEDIA / "identity/biden/biden.jpg"])

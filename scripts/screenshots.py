@@ -46,6 +46,24 @@ GROUP_FRAME, GROUP_PICK = 230, 1  # four faces on stage; the second from the lef
 log = logging.getLogger("screenshots")
 
 
+def open_window(
+    work: Path, settings: UserSettings, size: tuple[int, int], theme: str = "dark"
+) -> tuple[QApplication, MainWindow]:
+    """The app in ``theme`` with a throw-away config folder under ``work`` holding ``settings`` (give
+    consent in them), and its main window shown at the screen's top-left at ``size``: the set-up of the
+    Xvfb screenshot scripts, which then grab that corner of the X screen."""
+    os.environ[CONFIG_DIR_ENV] = str(work / "config")
+    store = UserSettingsStore()
+    store.save(settings)
+    app = QApplication(sys.argv)
+    apply_theme(app, theme)
+    window = MainWindow(create_context(), store)
+    window.move(0, 0)
+    window.resize(*size)
+    window.show()
+    return app, window
+
+
 def wait_until(app: QApplication, condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():

@@ -28,12 +28,9 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from screenshots import GROUP_VIDEO, MEDIA, settle, wait_until
+from screenshots import GROUP_VIDEO, MEDIA, open_window, settle, wait_until
 
-from faceswap_desktop.app.context import create_context
-from faceswap_desktop.app.user_settings import CONFIG_DIR_ENV, UserSettings, UserSettingsStore
-from faceswap_desktop.qt.main_window import MainWindow
-from faceswap_desktop.qt.theme import apply_theme
+from faceswap_desktop.app.user_settings import UserSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 BIDEN = MEDIA / "identity/biden/biden2.jpg"
@@ -57,16 +54,10 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="faceswap-castshots-"))
-    os.environ[CONFIG_DIR_ENV] = str(work / "config")
     os.environ["FACESWAP_CACHE_DIR"] = str(work / "cache")
-    store = UserSettingsStore()
-    store.save(UserSettings(consent_accepted=True, theme="dark"))
-    app = QApplication(sys.argv)
-    apply_theme(app, "dark")
-    window = MainWindow(create_context(), store)
-    window.move(0, 0)
-    window.resize(WIDTH, HEIGHT)
-    window.show()
+    app, window = open_window(
+        work, UserSettings(consent_accepted=True, theme="dark"), (WIDTH, HEIGHT), "dark"
+    )
     video = window.video
     try:
         window.session.add_sources([BIDEN])

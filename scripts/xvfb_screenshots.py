@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import subprocess
 import sys
 import tempfile
@@ -20,16 +19,14 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from screenshots import MEDIA, preview_current, settle, wait_until
+from screenshots import MEDIA, open_window, preview_current, settle, wait_until
 
-from faceswap_desktop.app.context import create_context
-from faceswap_desktop.app.user_settings import CONFIG_DIR_ENV, UserSettings, UserSettingsStore
+from faceswap_desktop.app.user_settings import UserSettings
 from faceswap_desktop.inference.download import DownloadPolicy
 from faceswap_desktop.inference.registry import ModelRegistry, load_registry
 from faceswap_desktop.inference.store import ModelStore
 from faceswap_desktop.qt.main_window import MainWindow
 from faceswap_desktop.qt.model_manager import ModelManagerDialog
-from faceswap_desktop.qt.theme import apply_theme
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUP = MEDIA / "multi_face/insightface_t1.jpg"  # six faces
@@ -56,15 +53,9 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="faceswap-xshots-"))
-    os.environ[CONFIG_DIR_ENV] = str(work / "config")
-    store = UserSettingsStore()
-    store.save(UserSettings(consent_accepted=True, theme=args.theme))
-    app = QApplication(sys.argv)
-    apply_theme(app, args.theme)
-    window = MainWindow(create_context(), store)
-    window.move(0, 0)
-    window.resize(1024, 700)
-    window.show()
+    app, window = open_window(
+        work, UserSettings(consent_accepted=True, theme=args.theme), (1024, 700), args.theme
+    )
     try:
         window.session.add_sources([MEDIA / "identity/obama/obama.jpg"])
         window.session.set_target(MEDIA / "identity/biden/biden2.jpg")
