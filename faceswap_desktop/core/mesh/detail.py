@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..types import FloatArray, Image
-from .mesh_topology import feature_indices
+from .masks import feature_hulls_u8
 
 DETAIL_SIGMA = 1.0
 """Gaussian (px, at the frame's resolution) whose residue is the detail layer."""
@@ -24,12 +24,7 @@ _NOSE_WINGS = (98, 327, 2, 64, 294, 48, 278, 240, 460, 19, 94)
 
 def _feature_mask(landmarks: FloatArray, shape: tuple[int, int], face_size: float) -> FloatArray:
     """1 away from the eyes, brows, nostrils and lips (each grown by 3 % of the face), softened."""
-    mask = np.zeros(shape, dtype=np.uint8)
-    groups = [*feature_indices(), np.array(_NOSE_WINGS, dtype=np.int32)]
-    for indices in groups:
-        cv2.fillConvexPoly(mask, cv2.convexHull(np.round(landmarks[indices, :2]).astype(np.int32)), 1)
-    grow = max(int(round(face_size * 0.03)), 1) * 2 + 1
-    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    mask = feature_hulls_u8(landmarks, shape, _NOSE_WINGS, face_size, 0.03)
     soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(face_size * 0.01, 0.5))
     return (1.0 - soft).astype(np.float32)
 

@@ -7,6 +7,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..types import FloatArray
+from .mesh_topology import feature_indices
 from .warp import Roi
 
 Polygon = FloatArray
@@ -68,3 +69,20 @@ def feather(mask: FloatArray, radius_px: float) -> FloatArray:
     inner = grow_or_erode(mask, -radius_px)
     sigma = max(radius_px / 2.0, 0.5)
     return cv2.GaussianBlur(inner, (0, 0), sigmaX=sigma, sigmaY=sigma).astype(np.float32)
+
+
+def feature_hulls_u8(
+    landmarks: FloatArray,
+    shape: tuple[int, int],
+    extra: tuple[int, ...],
+    face_size: float,
+    grow_fraction: float,
+) -> NDArray[np.uint8]:
+    """{0, 1} mask, in an image of ``shape``, of the convex hulls of the face's features (brows, eyes,
+    lips) and of the ``extra`` landmarks (a part of the nose), grown by ``grow_fraction`` of
+    ``face_size`` (elliptic dilation, at least 1 px each way)."""
+    mask = np.zeros(shape, dtype=np.uint8)
+    for indices in [*feature_indices(), np.array(extra, dtype=np.int32)]:
+        cv2.fillConvexPoly(mask, cv2.convexHull(np.round(landmarks[indices, :2]).astype(np.int32)), 1)
+    grow = max(int(round(face_size * grow_fraction)), 1) * 2 + 1
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))

@@ -18,8 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..types import FloatArray, Image
-from .masks import ring_mask_u8
-from .mesh_topology import LEFT_EYE_RING, RIGHT_EYE_RING, feature_indices
+from .masks import feature_hulls_u8, ring_mask_u8
+from .mesh_topology import LEFT_EYE_RING, RIGHT_EYE_RING
 from .skin_extension import oval_ring, skin_likelihood, skin_reference
 from .visibility import SEED_DARKNESS, SEED_LIKELIHOOD
 from .warp import Roi
@@ -39,12 +39,7 @@ def _features(
 ) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
     """The face's own dark parts (brows, eyes, nose, lips; grown by 4 % of the face) as a {0, 1} mask,
     and what lies below the nose tip (beards, the mouth's shadow: never taken for an occluder)."""
-    mask = np.zeros(shape, dtype=np.uint8)
-    groups = [*feature_indices(), np.array(_NOSE, dtype=np.int32)]
-    for indices in groups:
-        cv2.fillConvexPoly(mask, cv2.convexHull(np.round(landmarks[indices, :2]).astype(np.int32)), 1)
-    grow = max(int(round(face_size * 0.04)), 1) * 2 + 1
-    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    mask = feature_hulls_u8(landmarks, shape, _NOSE, face_size, 0.04)
     eyes = (landmarks[33, :2] + landmarks[263, :2]) / 2
     chin = landmarks[152, :2]
     down = (chin - eyes) / (float(np.linalg.norm(chin - eyes)) + 1e-6)
