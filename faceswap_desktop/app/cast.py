@@ -86,6 +86,9 @@ uses its calibration's equal-error cosine."""
 
 
 class CancelToken(Protocol):
+    """Anything with ``is_set()`` (a ``threading.Event``): the cast scan and the video export stop when
+    it is set."""
+
     def is_set(self) -> bool: ...
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ..core.cv_threads import opencv_single_threaded
 from ..core.errors import BadInput, Cancelled, OutputConflict
@@ -53,6 +53,7 @@ from ..core.roles import Recognizer, RecognizerSource
 from ..core.settings import SwapSettings
 from ..core.types import FloatArray, Image
 from ..core.video.tracking import FaceTracker, IdentityHint, TrackerOptions, TrackResult
+from .cast import CancelToken
 from .content_credentials import finish_video, prepare_signing
 from .context import DEFAULT_ENGINE, AppContext
 from .isolated_judge import PipelineFactory
@@ -68,12 +69,6 @@ from .video_session import (
 )
 
 log = logging.getLogger(__name__)
-
-
-class CancelToken(Protocol):
-    """Anything with ``is_set()`` (a ``threading.Event``)."""
-
-    def is_set(self) -> bool: ...
 
 
 @dataclass(frozen=True)
