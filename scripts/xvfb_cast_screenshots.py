@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from screenshots import GROUP_VIDEO, MEDIA, open_window, settle, wait_until
+from screenshots import GROUP_VIDEO, MEDIA, open_window, wait_until
+from xvfb_screenshots import shoot
 
 from faceswap_desktop.app.user_settings import UserSettings
 
@@ -38,14 +36,6 @@ LACAMOIRE = MEDIA / "identity/alex_lacamoire/alex_lacamoire1.jpg"
 FRAME = 228
 SINGER_FRAME = 150
 WIDTH, HEIGHT = 1600, 1000
-
-
-def shoot(app: QApplication, path: Path) -> None:
-    """The top-left of the X screen (where the window is) into ``path``."""
-    settle(app, 0.8)
-    crop = f"{WIDTH}x{HEIGHT}+0+0"
-    subprocess.run(["import", "-window", "root", "-crop", crop, "+repage", str(path)], check=True)
-    print(f"wrote {path}")
 
 
 def main() -> int:
@@ -76,7 +66,7 @@ def main() -> int:
 
         video.model.set_position(SINGER_FRAME)
         wait_until(app, settled, 180)
-        shoot(app, args.out / "video_cast_chips.png")
+        shoot(app, args.out / "video_cast_chips.png", WIDTH, HEIGHT)
 
         video.choose_cast_person(2)
         video.more_people.add_identity([LACAMOIRE], person=1)
@@ -84,10 +74,10 @@ def main() -> int:
         next(a for a in menu.actions() if a.text().startswith("S2:")).trigger()  # as a user picks it
         video.model.set_position(FRAME)
         wait_until(app, lambda: settled((3,)), 180)
-        shoot(app, args.out / "video_two_people.png")
+        shoot(app, args.out / "video_two_people.png", WIDTH, HEIGHT)
         chip = video.cast_strip.chips[2]
         video.cast_strip._show_menu(3, chip.mapToGlobal(chip.rect().center()))
-        shoot(app, args.out / "video_cast_menu.png")
+        shoot(app, args.out / "video_cast_menu.png", WIDTH, HEIGHT)
     finally:
         window.shutdown()
         window.close()
