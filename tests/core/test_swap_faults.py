@@ -10,17 +10,22 @@ import cv2
 import numpy as np
 import pytest
 
-from faceswap_desktop.core.mesh import faults
+from faceswap_desktop.core.mesh import faults, visibility
 from faceswap_desktop.core.mesh.mesh_engine import MeshSwapper
 from faceswap_desktop.core.roles import SourcePhoto
 from faceswap_desktop.core.settings import SwapSettings
 
 TARGET = "identity/deepface_p07/img29.jpg"
 SOURCE = "identity/obama/obama.jpg"
+BLOND = (140, 215, 240)
+"""A light blond strand (BGR): lighter than the skin, which the dark-spot check does not see."""
 
 
-def _strand(image: np.ndarray, landmarks: np.ndarray, size: float) -> np.ndarray:
-    """A dark brown strand of hair curling down the forehead from the hairline to above the right brow."""
+def _strand(
+    image: np.ndarray, landmarks: np.ndarray, size: float, colour: tuple[int, int, int] = (25, 40, 60)
+) -> np.ndarray:
+    """A strand of hair (dark brown unless ``colour`` says otherwise) curling down the forehead from the
+    hairline to above the right brow."""
     painted = image.copy()
     top, brow = landmarks[10, :2], landmarks[105, :2]
     t = np.linspace(0.0, 1.0, 24)[:, None]
@@ -28,7 +33,7 @@ def _strand(image: np.ndarray, landmarks: np.ndarray, size: float) -> np.ndarray
     path[:, 1] -= 0.12 * size * (1 - t[:, 0])
     points = np.round(path * 16).astype(np.int32)
     thickness = max(int(round(size * 0.015)), 2)
-    cv2.polylines(painted, [points], False, (25, 40, 60), thickness, cv2.LINE_AA, shift=4)
+    cv2.polylines(painted, [points], False, colour, thickness, cv2.LINE_AA, shift=4)
     return painted
 
 
@@ -56,6 +61,10 @@ def test_each_check_fires_on_its_fault(analysed) -> None:
     face = faces[0]
     landmarks = face.landmarks_478
     assert "forehead_spots" in _check(_strand(image, landmarks, face.size), image, face).flags
+    # The light blots are measured, not flagged (docs/likeness.md): the painted strand is over the limit.
+    assert _check(_strand(image, landmarks, face.size, BLOND), image, face).forehead_light > (
+        faults.LIGHT_SPOT_LIMIT
+    )
     # Ghosted eyes: the eye region blended with itself shifted down by a third of the eye's width.
     ghost = image.copy()
     for centre, corner in ((468, 33), (473, 263)):
@@ -100,6 +109,53 @@ def test_a_strand_on_the_source_forehead_is_not_carried_into_the_result(analyser
         clean_report,
         report,
     )
+
+
+def _blond_strand_swaps(analyser, analysed, target):  # type: ignore[no-untyped-def]
+    """The fault reports of obama -> deepface_p07 from the clean source and from the source with a blond
+    strand painted on its forehead."""
+    source_image, source_faces = analysed(SOURCE)
+    face = source_faces[0]
+    painted = _strand(source_image, face.landmarks_478, face.size, BLOND)
+    painted_face = analyser.detect_faces(painted)[0]
+    image, target_face = target
+    swapper = MeshSwapper()
+    clean = swapper.swap(
+        image, target_face, swapper.prepare_source([SourcePhoto(source_image, face)]), SwapSettings()
+    ).frame
+    result = swapper.swap(
+        image, target_face, swapper.prepare_source([SourcePhoto(painted, painted_face)]), SwapSettings()
+    ).frame
+    return _check(clean, image, target_face), _check(result, image, target_face)
+
+
+def _assert_no_blond_strand(clean_report: faults.FaultReport, report: faults.FaultReport) -> None:
+    assert report.forehead_light <= faults.LIGHT_SPOT_LIMIT, report
+    assert report.forehead_light <= clean_report.forehead_light + 0.2 * faults.LIGHT_SPOT_LIMIT, (
+        clean_report,
+        report,
+    )
+
+
+def test_the_light_occluder_mask_keeps_a_blond_strand_out_of_the_result(
+    analyser, analysed, target, monkeypatch
+) -> None:
+    """The light counterpart of the test above (issue #19: deepface_p04's blond fringe crossed every
+    target's forehead), with the visibility mask's light seeds and push-pull fill switched on (measured
+    variants, not the defaults: docs/likeness.md)."""
+    monkeypatch.setattr(visibility, "LIGHT_SEEDS", True)
+    monkeypatch.setattr(visibility, "GROW_LIKELIHOOD", 0.3)
+    monkeypatch.setattr(visibility, "FILL", "pushpull")
+    _assert_no_blond_strand(*_blond_strand_swaps(analyser, analysed, target))
+
+
+@pytest.mark.xfail(strict=True, reason="open fault: the default mask seeds on dark occluders only")
+def test_a_blond_strand_on_the_source_forehead_is_not_carried_into_the_result(
+    analyser, analysed, target
+) -> None:
+    """With the defaults the painted blond strand still reaches the result (light area 0.0017 against
+    0.0008 from the clean source): strict, so fixing it turns this into a failure to remove the mark."""
+    _assert_no_blond_strand(*_blond_strand_swaps(analyser, analysed, target))
 
 
 def _sunglasses(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
