@@ -33,6 +33,7 @@ from ..core.roles import Recognizer
 from ..core.types import Face, FloatArray, Image
 from ..core.video.appearance import clothing_bar, clothing_histogram, mean_descriptor
 from ..core.video.cast import (
+    LOW_CONTRAST_STD,
     Box,
     ClothingRule,
     Sighting,
@@ -40,6 +41,7 @@ from ..core.video.cast import (
     TrackLinker,
     cluster_tracks,
     frame_ranges,
+    grey_stats,
     pose_quality,
     unique_faces,
     with_contrast,
@@ -49,7 +51,7 @@ from ..core.video.temporal import SceneCutDetector
 
 log = logging.getLogger(__name__)
 
-CAST_VERSION = 5
+CAST_VERSION = 6
 """Bumped whenever the scan's results change for the same settings (old cache entries are ignored)."""
 THUMBNAIL_PX = 128
 
@@ -227,6 +229,8 @@ class _TrackViews:
     chunks: dict[int, _View] = field(default_factory=dict)
     seen: int = 0
     embeddings: list[FloatArray] = field(default_factory=list)
+    dim: bool = False
+    """Every embedded view was nearly black (stretched by :func:`~..core.video.cast.with_contrast`)."""
     thumbnail: _View | None = None
     clothing: list[FloatArray] = field(default_factory=list)
     """The clothing descriptor of each sighting (``core/video/appearance.py``)."""
@@ -299,6 +303,7 @@ def scan_cast(
         rule,
         continued,
         found_again.min_face if found_again is not None else None,
+        [views[t.number].dim for t in tracks],
     )
     people = _members(tracks, labels, views, stride, info.frame_count, fps, info.height, cut_frames)
     return Cast(
@@ -388,6 +393,7 @@ def _embed_track(views: _TrackViews | None, embedder: Recognizer | None, options
     best = sorted(views.chunks.values(), key=lambda v: -v.quality)[: options.embeds_per_track]
     # A nearly black face is stretched to a normal contrast first (see LOW_CONTRAST_STD).
     views.embeddings = [embedder.embed(with_contrast(view.crop, view.face.box), view.face) for view in best]
+    views.dim = bool(best) and all(grey_stats(v.crop, v.face.box)[1] < LOW_CONTRAST_STD for v in best)
     # The crops are no longer needed, except the thumbnail's.
     views.chunks = {}
 

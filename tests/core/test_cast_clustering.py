@@ -131,3 +131,19 @@ def test_a_nearly_black_face_is_stretched_to_a_normal_contrast_and_others_are_le
     normal = np.clip(rng.normal(120, 40, (100, 100, 3)), 0, 255).astype(np.uint8)
     assert with_contrast(normal, box) is normal
     assert grey_stats(normal, (200.0, 200.0, 300.0, 300.0)) == (0.0, 0.0)  # a box outside the image
+
+
+def test_a_dim_track_joins_a_lit_one_only_by_continuity() -> None:
+    # Tracks 0 and 1 lit, 2 and 3 dim (embedded from stretched, nearly black views); all alike.
+    alice = unit(1, 0.1, 0)
+    embeddings = [[alice], [alice], [alice], [alice]]
+    frames = [{0}, {10}, {20}, {30}]
+    labels = cluster_tracks(embeddings, frames, 0.9, dim=[False, False, True, True])
+    assert labels[0] == labels[1] and labels[2] == labels[3] and labels[0] != labels[2]
+    # Found again in place within the shot (continuity), a dim track joins a lit one after all.
+    joined = cluster_tracks(
+        embeddings, frames, 0.9, continued=[(1, 2)], continuity_floor=0.9, dim=[False, False, True, True]
+    )
+    assert len(set(joined)) == 1
+    with pytest.raises(ValueError):
+        cluster_tracks(embeddings, frames, 0.9, dim=[False])

@@ -12,10 +12,10 @@ The people were counted by eye on the thumbnails a scan saves (``faceswap-deskto
   Barack Obama (hand on the chin, dark suit, white shirt), but both are too small or blurred to be sure,
   so 6 to 8. The scan finds 8 and merges nobody wrongly: the singer's two shots are one person since
   faces that are only nearly similar may join on their clothing (``core/video/appearance.py``: his face
-  linkage 0.928, under the 0.935 of faces alone; clothing 0.965, above the 0.950 of the most alike two
-  people seen together in this clip); the close-up man's two bursts are one person by track continuity
-  (``core/video/continuity.py``: same shot, 0.7 s apart, the second box inside the first; face 0.914,
-  over the 0.904 floor). Thumbnails of ``faceswap-desktop cast CLIP --thumbnails DIR``, in that order:
+  linkage 0.928, under the 0.935 of faces alone; clothing 0.996, above the 0.946 of the most alike two
+  people seen together in this clip, cast version 6); the close-up man's two bursts are one person by
+  track continuity (``core/video/continuity.py``: same shot, 0.7 s apart, the second box inside the
+  first; face 0.914, over the 0.904 floor). Thumbnails of ``faceswap-desktop cast CLIP --thumbnails DIR``, in that order:
   singer, Barack Obama, blurred woman, the out-of-focus man, older woman, Michelle Obama, close-up man,
   pianist. (Before the contrast stretch of ``core.cast.with_contrast`` the out-of-focus man joined
   Michelle Obama.)
