@@ -15,9 +15,9 @@ The people were counted by eye on the thumbnails a scan saves (``faceswap-deskto
   linkage 0.928, under the 0.935 of faces alone; clothing 0.996, above the 0.946 of the most alike two
   people seen together in this clip, cast version 6); the close-up man's two bursts are one person by
   track continuity (``core/video/continuity.py``: same shot, 0.7 s apart, the second box inside the
-  first; face 0.914, over the 0.904 floor). Thumbnails of ``faceswap-desktop cast CLIP --thumbnails DIR``, in that order:
-  singer, Barack Obama, blurred woman, the out-of-focus man, older woman, Michelle Obama, close-up man,
-  pianist. (Before the contrast stretch of ``core.cast.with_contrast`` the out-of-focus man joined
+  first; face 0.914, over the 0.904 floor). Thumbnails of ``faceswap-desktop cast CLIP --thumbnails
+  DIR``, in that order: singer, Barack Obama, blurred woman, the out-of-focus man, older woman, Michelle
+  Obama, close-up man, pianist. (Before the contrast stretch of ``core.cast.with_contrast`` the out-of-focus man joined
   Michelle Obama.)
 - ``facenet_pytorch_video.mp4`` (one shot, a crowd walking towards the camera): 8 people by eye, and 8
   found. A far-away brown-haired woman's third track (frame 26, faces under 50 px) joins her other two on
