@@ -72,19 +72,17 @@ def clothing_histogram(image: Image, box: Box) -> FloatArray | None:
     # full, 0.4 ms so).
     step = max(1, math.ceil(max(bottom - top, right - left) / HISTOGRAM_SIDE))
     patch = np.ascontiguousarray(image[top:bottom:step, left:right:step])
-    hsv = cv2.cvtColor(patch, cv2.COLOR_BGR2HSV).reshape(-1, 3)
-    hue, saturation, value = (hsv[:, c].astype(np.float32) for c in range(3))
-    coloured = (saturation >= MIN_SATURATION) & (value >= MIN_BRIGHTNESS)
-    hue_saturation, _h, _s = np.histogram2d(
-        hue[coloured],
-        saturation[coloured],
-        bins=(HUE_BINS, SATURATION_BINS),
-        range=((0, 180), (MIN_SATURATION, 256)),
+    hsv = cv2.cvtColor(patch, cv2.COLOR_BGR2HSV)
+    saturation, value = hsv[..., 1], hsv[..., 2]
+    coloured = ((saturation >= MIN_SATURATION) & (value >= MIN_BRIGHTNESS)).astype(np.uint8)
+    hue_saturation = cv2.calcHist(
+        [hsv], [0, 1], coloured, [HUE_BINS, SATURATION_BINS], [0, 180, MIN_SATURATION, 256]
     )
-    greys, _g = np.histogram(value[~coloured], bins=GREY_BINS, range=(0, 256))
+    greys = np.array([coloured.size - int(np.count_nonzero(coloured))], np.float64)  # GREY_BINS == 1
+    value = value.astype(np.float32)
     standardised = (value - value.mean()) / max(float(value.std()), 1.0)
     levels, _edges = np.histogram(np.clip(standardised, -2.5, 2.5), bins=VALUE_BINS, range=(-2.5, 2.5))
-    colour = np.concatenate([hue_saturation.ravel(), greys.astype(np.float64)])
+    colour = np.concatenate([hue_saturation.ravel().astype(np.float64), greys])
     parts = [colour, levels.astype(np.float64)]
     # Each half weighs the same: colour and the spread of light and dark.
     halves = np.concatenate([part / max(float(part.sum()), 1.0) for part in parts]) / 2
