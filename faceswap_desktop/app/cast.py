@@ -33,6 +33,7 @@ from ..core.roles import Recognizer
 from ..core.types import Face, FloatArray, Image
 from ..core.video.appearance import clothing_bar, clothing_histogram, mean_descriptor
 from ..core.video.cast import (
+    LOW_CONTRAST_STD,
     Box,
     ClothingRule,
     Sighting,
@@ -40,6 +41,7 @@ from ..core.video.cast import (
     TrackLinker,
     cluster_tracks,
     frame_ranges,
+    grey_stats,
     pose_quality,
     unique_faces,
     with_contrast,
@@ -49,7 +51,7 @@ from ..core.video.temporal import SceneCutDetector
 
 log = logging.getLogger(__name__)
 
-CAST_VERSION = 5
+CAST_VERSION = 6
 """Bumped whenever the scan's results change for the same settings (old cache entries are ignored)."""
 THUMBNAIL_PX = 128
 
@@ -83,6 +85,19 @@ tracks of one person, labelled by eye: 0.9048, a far woman's 39 px view against 
 down. Photos would set it higher (the least alike two photos of one person among the shared identity
 photos score 0.924 with dlib) but video faces are smaller and blurred. A model without a measured value
 uses its calibration's equal-error cosine."""
+
+
+WORKING_SHORT_SIDE = 360
+"""A clip whose frames' shorter side is under this is scanned enlarged to it (bicubic). The detector's
+limits are in pixels (faces under 24 px are dropped, tiles are scanned only in frames of 480 px or
+more), so ``short_hamilton_clip.mp4`` at half size (320x180) lost its whole wide shot: the singer's face
+21 px wide there, the pianist's 12 px. Sightings stay in the clip's own pixels."""
+SMALLEST_FACE_PX = 24
+"""The detector's smallest face (``AnalyserOptions.min_face_px``) in a clip's own pixels: a track whose
+embedded faces are all smaller, found only because the clip was enlarged, is too small for its face
+alone to say who it is (:func:`~..core.video.cast.cluster_tracks`). At 320x180 the pianist's 12 px
+face embedded at 0.935-0.941 against Michelle Obama, over the 0.935 at which faces alone join; their
+clothing (0.63-0.66) kept them apart."""
 
 
 class CancelToken(Protocol):
@@ -227,6 +242,10 @@ class _TrackViews:
     chunks: dict[int, _View] = field(default_factory=dict)
     seen: int = 0
     embeddings: list[FloatArray] = field(default_factory=list)
+    dim: bool = False
+    """Every embedded view was nearly black (stretched by :func:`~..core.video.cast.with_contrast`)."""
+    small: bool = False
+    """Every embedded view was under :data:`SMALLEST_FACE_PX` in the clip's own pixels."""
     thumbnail: _View | None = None
     clothing: list[FloatArray] = field(default_factory=list)
     """The clothing descriptor of each sighting (``core/video/appearance.py``)."""
@@ -258,17 +277,19 @@ def scan_cast(
     """Every frame is checked for a cut (a histogram of a 160 px copy: 0.9 ms a frame at 360p, 5.5 ms at
     1080p, measured on the loaded 2-core machine; the scan decodes every frame anyway), not only the
     samples: the people's ranges then end and start at the frame the shot changes."""
+    scale = working_scale(info.width, info.height)
     started = time.perf_counter()
-    for done, (index, image) in enumerate(reader.frames(0, info.frame_count), start=1):
+    for done, (index, frame) in enumerate(reader.frames(0, info.frame_count), start=1):
         if cancel is not None and cancel.is_set():
             raise Cancelled("cast scan cancelled")
-        if cuts.is_cut(image):
+        if cuts.is_cut(frame):
             cut_frames.append(index)
         if index % stride == 0:
             cut_since_sample = bool(cut_frames) and cut_frames[-1] > index - stride
             ended = linker.cut() if cut_since_sample else []
+            image = frame if scale == 1.0 else _enlarged(frame, scale)
             faces = unique_faces(detector.detect_faces(image))
-            sightings = [Sighting(index, f.box, f.size, pose_quality(f)) for f in faces]
+            sightings = [_sighting(index, face, scale) for face in faces]
             numbers, more = linker.add(sightings)
             for face, number, sighting in zip(faces, numbers, sightings, strict=True):
                 track_views = views.setdefault(number, _TrackViews())
@@ -276,14 +297,14 @@ def scan_cast(
                 if (descriptor := clothing_histogram(image, face.box)) is not None:
                     track_views.clothing.append(descriptor)
             for track in ended + more:
-                _embed_track(views.get(track.number), embedder, options)
+                _embed_track(views.get(track.number), embedder, options, scale)
         if progress is not None and (done % 10 == 0 or done == info.frame_count):
             elapsed = time.perf_counter() - started
             speed = done / elapsed if elapsed > 0 else 0.0
             eta = (info.frame_count - done) / speed if speed > 0 else float("inf")
             progress(CastProgress(done, info.frame_count, speed, eta))
     for track in linker.live:
-        _embed_track(views.get(track.number), embedder, options)
+        _embed_track(views.get(track.number), embedder, options, scale)
     tracks = linker.close()
     threshold = same_person_cosine(embedder, options, calibrations)
     clothing = [mean_descriptor(views[t.number].clothing) for t in tracks]
@@ -299,6 +320,8 @@ def scan_cast(
         rule,
         continued,
         found_again.min_face if found_again is not None else None,
+        [views[t.number].dim for t in tracks],
+        [views[t.number].small for t in tracks],
     )
     people = _members(tracks, labels, views, stride, info.frame_count, fps, info.height, cut_frames)
     return Cast(
@@ -310,6 +333,25 @@ def scan_cast(
         embedder.name if embedder is not None else None,
         people,
         time.perf_counter() - started,
+    )
+
+
+def working_scale(width: int, height: int) -> float:
+    """How much a scan enlarges frames of this size (1.0: not at all; see :data:`WORKING_SHORT_SIDE`)."""
+    short = min(width, height)
+    return WORKING_SHORT_SIDE / short if 0 < short < WORKING_SHORT_SIDE else 1.0
+
+
+def _enlarged(image: Image, scale: float) -> Image:
+    height, width = image.shape[:2]
+    return cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_CUBIC)
+
+
+def _sighting(frame: int, face: Face, scale: float) -> Sighting:
+    """A face found in the (possibly enlarged) frame, as a sighting in the clip's own pixels."""
+    x0, y0, x1, y1 = face.box
+    return Sighting(
+        frame, (x0 / scale, y0 / scale, x1 / scale, y1 / scale), face.size / scale, pose_quality(face) / scale
     )
 
 
@@ -381,15 +423,23 @@ def _keep_view(
             views.thumbnail = current
 
 
-def _embed_track(views: _TrackViews | None, embedder: Recognizer | None, options: CastOptions) -> None:
+def _embed_track(
+    views: _TrackViews | None, embedder: Recognizer | None, options: CastOptions, scale: float = 1.0
+) -> None:
     """Embed the best chunk views of a track that ended (once)."""
     if views is None or embedder is None or views.embeddings:
         return
     best = sorted(views.chunks.values(), key=lambda v: -v.quality)[: options.embeds_per_track]
     # A nearly black face is stretched to a normal contrast first (see LOW_CONTRAST_STD).
     views.embeddings = [embedder.embed(with_contrast(view.crop, view.face.box), view.face) for view in best]
+    views.dim = bool(best) and all(grey_stats(v.crop, v.face.box)[1] < LOW_CONTRAST_STD for v in best)
+    views.small = bool(best) and all(_shorter_side(v.face.box) < SMALLEST_FACE_PX * scale for v in best)
     # The crops are no longer needed, except the thumbnail's.
     views.chunks = {}
+
+
+def _shorter_side(box: Box) -> float:
+    return min(box[2] - box[0], box[3] - box[1])
 
 
 def crop_around(image: Image, face: Face, margin: float = 1.0) -> tuple[Image, Face]:

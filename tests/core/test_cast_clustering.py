@@ -9,6 +9,7 @@ from faceswap_desktop.core.types import Face
 from faceswap_desktop.core.video.cast import (
     LOW_CONTRAST_STD,
     NORMAL_GREY,
+    ClothingRule,
     Sighting,
     TrackLinker,
     cluster_tracks,
@@ -131,3 +132,33 @@ def test_a_nearly_black_face_is_stretched_to_a_normal_contrast_and_others_are_le
     normal = np.clip(rng.normal(120, 40, (100, 100, 3)), 0, 255).astype(np.uint8)
     assert with_contrast(normal, box) is normal
     assert grey_stats(normal, (200.0, 200.0, 300.0, 300.0)) == (0.0, 0.0)  # a box outside the image
+
+
+def test_a_dim_track_joins_a_lit_one_only_by_continuity() -> None:
+    # Tracks 0 and 1 lit, 2 and 3 dim (embedded from stretched, nearly black views); all alike.
+    alice = unit(1, 0.1, 0)
+    embeddings = [[alice], [alice], [alice], [alice]]
+    frames = [{0}, {10}, {20}, {30}]
+    labels = cluster_tracks(embeddings, frames, 0.9, dim=[False, False, True, True])
+    assert labels[0] == labels[1] and labels[2] == labels[3] and labels[0] != labels[2]
+    # Found again in place within the shot (continuity), a dim track joins a lit one after all.
+    joined = cluster_tracks(
+        embeddings, frames, 0.9, continued=[(1, 2)], continuity_floor=0.9, dim=[False, False, True, True]
+    )
+    assert len(set(joined)) == 1
+    with pytest.raises(ValueError):
+        cluster_tracks(embeddings, frames, 0.9, dim=[False])
+
+
+def test_a_track_of_faces_too_small_to_tell_never_joins_on_its_face_alone() -> None:
+    alice = unit(1, 0.1, 0)
+    embeddings, frames = [[alice], [alice], [alice]], [{0}, {10}, {20}]
+    small = [True, False, False]  # track 0: faces under the detector's smallest at the clip's size
+    labels = cluster_tracks(embeddings, frames, 0.9, small=small)
+    assert labels[1] == labels[2] != labels[0]
+    # With clothing that agrees beyond the clip's bar (a second cue), it joins.
+    blue = np.array([1, 0, 0, 0], np.float32)
+    with_clothing = cluster_tracks(
+        embeddings, frames, 0.9, [blue, blue, blue], ClothingRule(0.9, 0.5), small=small
+    )
+    assert len(set(with_clothing)) == 1

@@ -12,13 +12,13 @@ The people were counted by eye on the thumbnails a scan saves (``faceswap-deskto
   Barack Obama (hand on the chin, dark suit, white shirt), but both are too small or blurred to be sure,
   so 6 to 8. The scan finds 8 and merges nobody wrongly: the singer's two shots are one person since
   faces that are only nearly similar may join on their clothing (``core/video/appearance.py``: his face
-  linkage 0.928, under the 0.935 of faces alone; clothing 0.965, above the 0.950 of the most alike two
-  people seen together in this clip); the close-up man's two bursts are one person by track continuity
-  (``core/video/continuity.py``: same shot, 0.7 s apart, the second box inside the first; face 0.914,
-  over the 0.904 floor). Thumbnails of ``faceswap-desktop cast CLIP --thumbnails DIR``, in that order:
-  singer, Barack Obama, blurred woman, the out-of-focus man, older woman, Michelle Obama, close-up man,
-  pianist. (Before the contrast stretch of ``core.cast.with_contrast`` the out-of-focus man joined
-  Michelle Obama.)
+  linkage 0.928, under the 0.935 of faces alone; clothing 0.996, above the 0.946 of the most alike two
+  people seen together in this clip, cast version 6); the close-up man's two bursts are one person by
+  track continuity (``core/video/continuity.py``: same shot, 0.7 s apart, the second box inside the
+  first; face 0.914, over the 0.904 floor). Thumbnails of ``faceswap-desktop cast CLIP --thumbnails
+  DIR``, in that order: singer, Barack Obama, blurred woman, the out-of-focus man, older woman, Michelle
+  Obama, close-up man, pianist. (Before the contrast stretch of ``core.cast.with_contrast`` the
+  out-of-focus man joined Michelle Obama.)
 - ``facenet_pytorch_video.mp4`` (one shot, a crowd walking towards the camera): 8 people by eye, and 8
   found. A far-away brown-haired woman's third track (frame 26, faces under 50 px) joins her other two on
   her clothing, by a hair: face linkage 0.9144 against the 0.914 floor, clothing 0.9628 against this

@@ -7,10 +7,20 @@ lets two tracks whose faces are only nearly similar join when their clothing agr
 (:func:`~.cast.cluster_tracks`).
 
 The descriptor is a histogram of the region under the face (from 0.2 to 1.5 face heights below the box,
-half a face width wider on each side): hue x saturation (12 x 4 bins), and the value channel after
-standardising it within the region (8 bins), so that a shot that is darker or brighter overall (a wide
-shot against a close-up, stage light against house light) changes the histogram little. Two descriptors
-compare by their Bhattacharyya coefficient (1 for the same histogram, 0 for disjoint ones).
+half a face width wider on each side): the colour of its coloured pixels (hue x saturation, 12 x 3 bins)
+and the share of its grey and dark ones (one bin), and the value channel after standardising it within
+the region (8 bins), so that a shot that is darker or brighter overall (a wide shot against a
+close-up, stage light against house light) changes the histogram little. Two descriptors compare by
+their Bhattacharyya coefficient (1 for the same histogram, 0 for disjoint ones).
+
+Grey and dark pixels get no hue: a dark suit, a white shirt or a shadow has a hue that is only the
+noise of the encoder, so binned by hue they scattered over all 12 hue bins differently in every
+encoding of the same clip (Hamilton re-encoded at 0.5x-2x: the singer's two shots overlapped 0.916-0.965
+against a bar that moved 0.950-0.977; with a grey bin 0.99 against 0.945-0.954, ``docs/cast.md``).
+Their brightness is left to the standardised value half, which does not move with the light.
+Nor does the descriptor depend on pixel counts: it is sampled on a grid of at most
+:data:`HISTOGRAM_SIDE` a side, and a region mostly outside the frame (a face at the bottom edge) has none,
+whatever the clip's resolution.
 """
 
 from __future__ import annotations
@@ -24,21 +34,28 @@ from ..types import FloatArray, Image
 
 Box = tuple[float, float, float, float]
 
-HUE_BINS, SATURATION_BINS, VALUE_BINS = 12, 4, 8
-DESCRIPTOR_LENGTH = HUE_BINS * SATURATION_BINS + VALUE_BINS
+HUE_BINS, SATURATION_BINS, GREY_BINS, VALUE_BINS = 12, 3, 1, 8
+DESCRIPTOR_LENGTH = HUE_BINS * SATURATION_BINS + GREY_BINS + VALUE_BINS
+MIN_SATURATION, MIN_BRIGHTNESS = 64, 40
+"""OpenCV HSV levels (0-255) under which a pixel counts as grey or dark (no hue): a quarter of the
+saturation range, and about the black level of broadcast video (16) plus the encoder's noise."""
 HISTOGRAM_SIDE = 64
 """The region's pixels are sampled on a grid of at most about this many a side for its histogram."""
-MIN_REGION_PX = 4
-"""A region narrower or shorter than this (a face at the bottom edge of the frame) has no descriptor."""
+MIN_VISIBLE = 0.5
+"""A region less than this fraction of which lies inside the frame (a face near the bottom edge) has no
+descriptor: what is left of it is mostly the face's neck or the edge, not clothing. A fraction, not a
+number of pixels, so that the same face at another resolution gets the same answer."""
 
 
 def clothing_region(box: Box, width: int, height: int) -> tuple[int, int, int, int] | None:
-    """The pixel rectangle (x0, y0, x1, y1) under a face box, clipped to the frame (None: too small)."""
+    """The pixel rectangle (x0, y0, x1, y1) under a face box, clipped to the frame (None: less than
+    :data:`MIN_VISIBLE` of it inside the frame)."""
     x0, y0, x1, y1 = box
     face_w, face_h = x1 - x0, y1 - y0
     left, right = max(int(x0 - 0.5 * face_w), 0), min(int(x1 + 0.5 * face_w), width)
     top, bottom = max(int(y1 + 0.2 * face_h), 0), min(int(y1 + 1.5 * face_h), height)
-    if right - left < MIN_REGION_PX or bottom - top < MIN_REGION_PX:
+    whole = (2.0 * face_w) * (1.3 * face_h)
+    if right - left < 2 or bottom - top < 2 or (right - left) * (bottom - top) < MIN_VISIBLE * whole:
         return None
     return left, top, right, bottom
 
@@ -56,11 +73,17 @@ def clothing_histogram(image: Image, box: Box) -> FloatArray | None:
     step = max(1, math.ceil(max(bottom - top, right - left) / HISTOGRAM_SIDE))
     patch = np.ascontiguousarray(image[top:bottom:step, left:right:step])
     hsv = cv2.cvtColor(patch, cv2.COLOR_BGR2HSV)
-    hue_saturation = cv2.calcHist([hsv], [0, 1], None, [HUE_BINS, SATURATION_BINS], [0, 180, 0, 256])
-    value = hsv[..., 2].astype(np.float32)
+    saturation, value = hsv[..., 1], hsv[..., 2]
+    coloured = ((saturation >= MIN_SATURATION) & (value >= MIN_BRIGHTNESS)).astype(np.uint8)
+    hue_saturation = cv2.calcHist(
+        [hsv], [0, 1], coloured, [HUE_BINS, SATURATION_BINS], [0, 180, MIN_SATURATION, 256]
+    )
+    greys = np.array([coloured.size - int(np.count_nonzero(coloured))], np.float64)  # GREY_BINS == 1
+    value = value.astype(np.float32)
     standardised = (value - value.mean()) / max(float(value.std()), 1.0)
     levels, _edges = np.histogram(np.clip(standardised, -2.5, 2.5), bins=VALUE_BINS, range=(-2.5, 2.5))
-    parts = [hue_saturation.ravel().astype(np.float64), levels.astype(np.float64)]
+    colour = np.concatenate([hue_saturation.ravel().astype(np.float64), greys])
+    parts = [colour, levels.astype(np.float64)]
     # Each half weighs the same: colour and the spread of light and dark.
     halves = np.concatenate([part / max(float(part.sum()), 1.0) for part in parts]) / 2
     return halves.astype(np.float32)

@@ -219,6 +219,8 @@ def cluster_tracks(
     rule: ClothingRule | None = None,
     continued: Sequence[tuple[int, int]] = (),
     continuity_floor: float | None = None,
+    dim: Sequence[bool] | None = None,
+    small: Sequence[bool] | None = None,
 ) -> list[int]:
     """A person label (0..) for each track.
 
@@ -231,7 +233,13 @@ def cluster_tracks(
     counts as no overlap). ``continued``: pairs of tracks where one is the other's face found again in
     the same shot (:func:`~.continuity.continuations`); once faces and clothing have joined all they
     can, two clusters holding such a pair merge too when their faces reach ``continuity_floor`` (their
-    embeddings do not contradict it) and they still share no frame.
+    embeddings do not contradict it) and they still share no frame. ``dim[i]``: track i was embedded
+    only from nearly black views (:func:`with_contrast` stretched them); a dim track and a lit one never
+    join on faces or clothing (a stretched view's embedding measures its darkness and noise, not a face
+    comparable to a lit one's), only by continuity; two dim tracks compare as usual. ``small[i]``: track
+    i's embedded faces were all smaller than the detector finds at a clip's own size (seen only in a
+    small clip scanned enlarged); it never joins on faces alone, only when faces and clothing agree (the
+    clothing rule) or by continuity, and nor does a cluster that holds it.
     """
     count = len(embeddings)
     if len(frames) != count or (clothing is not None and len(clothing) != count):
@@ -258,6 +266,14 @@ def cluster_tracks(
                 if ci is not None and cj is not None:
                     cloth_sums[i, j] = cloth_sums[j, i] = bhattacharyya(ci, cj) * pairs[i, j]
     clash = np.array([[i != j and bool(frames[i] & frames[j]) for j in range(count)] for i in range(count)])
+    if (dim is not None and len(dim) != count) or (small is not None and len(small) != count):
+        raise ValueError("one dim and one small flag per track")
+    # Whether two clusters' faces may be compared at all: both lit or both dim.
+    comparable = np.array([[dim is None or dim[i] == dim[j] for j in range(count)] for i in range(count)])
+    # Whether faces alone may join two clusters: neither holds a track of faces too small to tell.
+    faces_tell = np.array(
+        [[small is None or not (small[i] or small[j]) for j in range(count)] for i in range(count)]
+    )
     linked = np.zeros((count, count), dtype=bool)
     if continuity_floor is not None:
         for i, j in continued:
@@ -275,7 +291,8 @@ def cluster_tracks(
                 if pairs[i, j] == 0 or clash[i, j]:
                     continue
                 linkage = sums[i, j] / pairs[i, j]
-                near = rule is not None and linkage >= rule.min_face
+                same_kind = bool(comparable[i, j])
+                near = same_kind and rule is not None and linkage >= rule.min_face
                 if near and rule is not None and cloth_sums[i, j] / pairs[i, j] <= rule.min_clothing:
                     near = False
                 found_again = (
@@ -284,7 +301,8 @@ def cluster_tracks(
                     and linked[i, j]
                     and linkage >= continuity_floor
                 )
-                if linkage >= best_linkage and (linkage >= threshold or near or found_again):
+                joins = (same_kind and faces_tell[i, j] and linkage >= threshold) or near or found_again
+                if linkage >= best_linkage and joins:
                     best_linkage, best_pair = linkage, (i, j)
         if best_pair is None:
             if continuity_now or continuity_floor is None:
@@ -303,6 +321,10 @@ def cluster_tracks(
         pairs[:, i] = pairs[i, :]
         clash[i, :] |= clash[j, :]
         clash[:, i] = clash[i, :]
+        comparable[i, :] &= comparable[j, :]
+        comparable[:, i] = comparable[i, :]
+        faces_tell[i, :] &= faces_tell[j, :]
+        faces_tell[:, i] = faces_tell[i, :]
         linked[i, :] |= linked[j, :]
         linked[:, i] = linked[i, :]
         linked[i, i] = False
