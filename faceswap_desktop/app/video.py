@@ -58,6 +58,7 @@ from .content_credentials import finish_video, prepare_signing
 from .context import DEFAULT_ENGINE, AppContext
 from .isolated_judge import PipelineFactory
 from .person_map import MorePeople, PersonSources, SegmentPeople, check_mappings
+from .source_cache import prepare_source_cached
 from .video_report import ExportReport, FrameRecord, check_partial
 from .video_session import (
     FrameOutcome,
@@ -332,13 +333,14 @@ class VideoExportJob:
             opener.shutdown(wait=True)
             release_helper(helper)
 
-    @staticmethod
     def _prepare_source(
-        pipeline: FacePipeline, sources: Future[list[Image]], warming: Future[Any] | None
+        self, pipeline: FacePipeline, sources: Future[list[Image]], warming: Future[Any] | None
     ) -> PreparedSource:
-        """The source prepared once its photos are decoded, once the engine's first-use work (run on
-        its own thread) is done too: the swap workers wait for this before their first frame."""
-        prepared = pipeline.prepare_source(sources.result())
+        """The source prepared once its photos are decoded (from the cache when these photos were
+        prepared before, see :mod:`.source_cache`), once the engine's first-use work (run on its own
+        thread) is done too: the swap workers wait for this before their first frame."""
+        provider = str(getattr(self.context.models, "provider_setting", ""))
+        prepared = prepare_source_cached(pipeline, sources.result(), self.request.engine, provider)
         if warming is not None:
             warming.result()
         return prepared

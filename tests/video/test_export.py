@@ -218,6 +218,7 @@ def test_the_job_tracks_ahead_while_the_source_is_prepared_up_to_its_allowance( 
     further; once the source is ready every frame is swapped and written as usual."""
     from faceswap_desktop.core.video.tracking import FaceTracker
 
+    monkeypatch.setenv("FACESWAP_CACHE_DIR", str(tmp_path / "cache"))  # no cached preparation
     monkeypatch.setattr(video_module, "tracked_ahead_while_preparing", lambda plan: 7)
     tracked: list[int] = []
     update = FaceTracker.update
