@@ -111,14 +111,25 @@ class FacePipeline:
             if not faces:
                 raise NoFaceFound(f"no face found in source photo {number + 1} of {len(images)}")
             photos.append(SourcePhoto(image=image, face=max(faces, key=lambda f: f.width * f.height)))
-        identity = None
-        if self.judge is not None:
-            with _Stopwatch(timings, "source_embed"):
-                embeddings = [self.judge.embed(p.image, p.face) for p in photos]
-            identity = mean_identity(embeddings, self.judge.name)
+        identity = self._identity(photos, timings)
         with _Stopwatch(timings, "source_prepare"):
             data = self.swapper.prepare_source(photos)
         return PreparedSource(tuple(photos), identity, data, self.swapper.name)
+
+    def prepared_from(self, photos: Sequence[SourcePhoto], swapper_data: Any) -> PreparedSource:
+        """The :class:`PreparedSource` of photos whose faces were found and whose swapper preparation
+        was made before (a cached preparation, ``app/source_cache.py``): only the identity, when this
+        pipeline scores, is computed."""
+        return PreparedSource(
+            tuple(photos), self._identity(photos, StageTimings()), swapper_data, self.swapper.name
+        )
+
+    def _identity(self, photos: Sequence[SourcePhoto], timings: StageTimings) -> Identity | None:
+        if self.judge is None:
+            return None
+        with _Stopwatch(timings, "source_embed"):
+            embeddings = [self.judge.embed(p.image, p.face) for p in photos]
+        return mean_identity(embeddings, self.judge.name)
 
     def detect(self, frame: Image, timings: StageTimings | None = None) -> list[Face]:
         """Faces of a target frame, left to right."""

@@ -210,6 +210,56 @@ def test_one_helper_decodes_the_photos_and_the_video_and_the_engine_warms_before
     assert progress[-1].frames_done == 6 and started == []
 
 
+def test_the_job_tracks_ahead_while_the_source_is_prepared_up_to_its_allowance(  # type: ignore[no-untyped-def]
+    context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No swap can start before the source is prepared: meanwhile the job's thread tracks frames ahead,
+    up to ``tracked_ahead_while_preparing`` waiting for their swap (plus the one it waits on), and no
+    further; once the source is ready every frame is swapped and written as usual."""
+    from faceswap_desktop.core.video.tracking import FaceTracker
+
+    monkeypatch.setenv("FACESWAP_CACHE_DIR", str(tmp_path / "cache"))  # no cached preparation
+    monkeypatch.setattr(video_module, "tracked_ahead_while_preparing", lambda plan: 7)
+    tracked: list[int] = []
+    update = FaceTracker.update
+    monkeypatch.setattr(
+        FaceTracker,
+        "update",
+        lambda self, image, index, *a: (tracked.append(index), update(self, image, index, *a))[1],
+    )
+    seen_while_preparing: list[int] = []
+    prepare = MeshSwapper.prepare_source
+
+    def slow_prepare(self, photos):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + 20
+        while len(tracked) < 8 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)  # a job that ignored the allowance would track on meanwhile
+        seen_while_preparing.append(len(tracked))
+        return prepare(self, photos)
+
+    monkeypatch.setattr(MeshSwapper, "prepare_source", slow_prepare)
+    request = VideoExportRequest(
+        sources=(BIDEN,), target=OBAMA, output=tmp_path / "out.mp4", start=1.0, end=1.6, embedder="none",
+        judge=None, encode=EncodeOptions(crf=12, preset="ultrafast", audio="none"),
+    )  # fmt: skip
+    progress = list(VideoExportJob(context, request).run())
+    total = progress[-1].frames_total
+    assert total > 8 and progress[-1].frames_done == total
+    assert seen_while_preparing == [8]  # 7 waiting for their swap, the 8th waiting on the oldest
+    assert tracked == sorted(set(tracked)) and len(tracked) == total
+    assert probe_video(request.output).frame_count == total
+
+
+def test_tracked_ahead_allowance_follows_the_memory_plan() -> None:
+    """Half the encoder's frames of the plan (nothing is encoded yet while the source is prepared)."""
+    from faceswap_desktop.core.media.frame_memory import plan_for_frame
+
+    small, large = plan_for_frame(1280, 720), plan_for_frame(7680, 4320)
+    assert video_module.tracked_ahead_while_preparing(small) == small.encoder_frames // 2 == 25
+    assert 2 <= video_module.tracked_ahead_while_preparing(large) < 25
+
+
 def test_a_person_never_in_doubt_is_not_embedded_and_the_reference_frame_is_decoded_once(  # type: ignore[no-untyped-def]
     context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -47,15 +47,21 @@ from fractions import Fraction
 from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import errors
 from ..errors import DecoderCrashed, DecoderHung, FaceswapError, UnreadableFile
-from ..types import Image
 from .frame_memory import plan_for_frame
-from .video_io import FrameIndex, VideoInfo, open_for_reading
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..types import Image
+    from .video_io import FrameIndex, VideoInfo
+
+# numpy and PyAV (video_io) are imported where they are used, not here: ``python -m faceswap_desktop
+# swap`` imports this module first to start its decoding helper (prestart_helper), and importing them
+# first put ~0.15 s in front of the helper's start, on the path to the first swapped frame.
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +153,8 @@ def _audio_check(path: str) -> int:
     """Decode every packet of the first audio stream; the number of audio frames decoded."""
     import av
 
+    from .video_io import open_for_reading
+
     name = Path(path).name
     try:
         with open_for_reading(path) as container:
@@ -198,6 +206,8 @@ class SharedArray(NamedTuple):
 
 
 def _arrays_in(value: Any) -> Iterator[np.ndarray[Any, Any]]:
+    import numpy as np
+
     if isinstance(value, np.ndarray):
         yield value
     elif isinstance(value, (tuple, list)):
@@ -206,6 +216,8 @@ def _arrays_in(value: Any) -> Iterator[np.ndarray[Any, Any]]:
 
 
 def _replace_arrays(value: Any, replace: Callable[[Any], Any]) -> Any:
+    import numpy as np
+
     if isinstance(value, (np.ndarray, SharedArray)):
         return replace(value)
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
@@ -239,6 +251,8 @@ class _ArenaWriter:  # pragma: no cover - runs in the helper process
             log.warning("shared memory unavailable (%s); frames go through the socket", error)
             self.base = None
             return value, None
+        import numpy as np
+
         offset = 0
         shared = self.map
 
@@ -271,7 +285,26 @@ class _ArenaWriter:  # pragma: no cover - runs in the helper process
 
 
 def serve() -> None:  # pragma: no cover - runs in the helper process
-    """Helper loop: read the address and key from stdin, connect, answer requests until told to stop."""
+    """Helper loop: read the address and key from stdin, connect, answer requests until told to stop.
+
+    Then the helper ends at once, without the interpreter's teardown (freeing numpy's, OpenCV's and
+    PyAV's modules took ~40 ms, and the app waits for its helpers when it exits): it holds nothing that
+    needs it, its shared-memory files are the app's to remove.
+    """
+    _serve_requests()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(0)
+
+
+def _serve_requests() -> None:  # pragma: no cover - runs in the helper process
+    # What the requests need, imported before the app sees the helper as started (as when this module
+    # imported them itself): the first request does not pay for them.
+    import numpy  # noqa: F401
+
+    from . import image_io, video_io  # noqa: F401
+
     _die_with_parent()
     address, key, arena_base = sys.stdin.readline().split()
     connection = Client(address, authkey=bytes.fromhex(key))
@@ -421,6 +454,7 @@ class DecodeHelper:
                 os.unlink(path)  # mapped by both processes; the memory goes when both let go
             self._arena_generation = generation
         shared = self._arena
+        import numpy as np
 
         def copy(marker: Any) -> Any:
             if not isinstance(marker, SharedArray):
