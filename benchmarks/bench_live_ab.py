@@ -33,6 +33,8 @@ FIELDS = {
     "live CPU": r"by thread: .*?\blive ([\d.]+)",
     "track CPU": r"by thread: .*?\blive-track ([\d.]+)",
     "all CPU": r"; all ([\d.]+)",
+    "swap wall": r"\(whole run\): .*?\bswap ([\d.]+)",
+    "wait wall": r"\(whole run\): .*?\bwait ([\d.]+)",
     "load": r"load ([\d.]+)/",
 }
 
