@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -251,10 +251,8 @@ class LiveWorkspace(QObject):
         if runner is None:
             return
         stats = runner.stats
-        latencies = sorted(self.display_latencies_ms)[-300:] if self.display_latencies_ms else [0.0]
-        text = (
-            f"{stats.fps:.1f} fps · {stats.dropped} dropped · latency {latencies[len(latencies) // 2]:.0f} ms"
-        )
+        latency = recent_median(self.display_latencies_ms)
+        text = f"{stats.fps:.1f} fps · {stats.dropped} dropped · latency {latency:.0f} ms"
         if runner.recording:
             text += " · ● recording"
         self.panel.status_label.setText(text)
@@ -372,6 +370,13 @@ class LiveWorkspace(QObject):
         if self.runner is not None:
             self.runner.stop(timeout=30)
             self.runner = None
+
+
+def recent_median(latencies_ms: Iterable[float], count: int = 300) -> float:
+    """The median of the last ``count`` values (0 when there are none): the status line's latency.
+    (It took the median of the ``count`` largest, a high percentile once more frames were painted.)"""
+    recent = sorted(list(latencies_ms)[-count:])
+    return recent[len(recent) // 2] if recent else 0.0
 
 
 def view_image(image: np.ndarray, fit_size: tuple[int, int]) -> tuple[QImage, np.ndarray]:

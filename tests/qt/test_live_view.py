@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 from PySide6.QtGui import QImage
 
-from faceswap_desktop.qt.live_workspace import view_image
+from faceswap_desktop.qt.live_workspace import recent_median, view_image
 
 
 def as_bgr(image: QImage) -> np.ndarray:
@@ -38,3 +38,10 @@ def test_a_frame_of_the_view_size_is_converted_only() -> None:
     assert (qimage.width(), qimage.height()) == (640, 480)
     assert qimage.pixelColor(10, 10).red() == 255 and qimage.pixelColor(10, 10).blue() == 0
     assert not np.shares_memory(pixels, frame), "the frame handed out is never written"
+
+
+def test_the_status_latency_is_the_median_of_the_recent_frames() -> None:
+    # 1000 slow frames at the start, then 300 fast ones: the status says what live does now.
+    assert recent_median([500.0] * 1000 + [40.0] * 299 + [45.0]) == 40.0
+    assert recent_median([30.0, 10.0, 20.0]) == 20.0
+    assert recent_median([]) == 0.0
