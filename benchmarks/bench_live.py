@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "media"
 CLIP = SHARED / "videos" / "Obama_speaking.mp4"
 SOURCE = SHARED / "images" / "identity" / "biden" / "biden.jpg"
-SIZES = ((640, 480), (1280, 720))
+TREE = ROOT
+"""The tree measured (``--tree``)."""
 
 
 def load() -> str:
@@ -129,12 +130,16 @@ def run_gui(size: tuple[int, int], seconds: float) -> None:
     assert (live.runner.format.width, live.runner.format.height) == size
     live.display_latencies_ms.clear()
     shown, processed = live.view.frames_shown, live.runner.stats.processed
+    cpu_before = thread_cpu_ms()
     started = time.perf_counter()
     gaps = timer_gaps(app, seconds)
     elapsed = time.perf_counter() - started
-    painted = (live.view.frames_shown - shown) / elapsed
+    cpu_after = thread_cpu_ms()
+    frames_painted = live.view.frames_shown - shown
+    painted = frames_painted / elapsed
     stats = live.runner.stats
     loop_fps = (stats.processed - processed) / elapsed
+    stages = ", ".join(f"{k} {v / max(stats.processed, 1):.1f}" for k, v in stats.stage_ms.items())
     live.stop()
     pump(lambda: not live.active, 60)
     window.shutdown()
@@ -147,6 +152,53 @@ def run_gui(size: tuple[int, int], seconds: float) -> None:
         f" (live off, same window: p99 {np.percentile(baseline, 99):.0f} ms, max {baseline.max():.0f} ms);"
         f" {load()}"
     )
+    if cpu_after:
+        spent = {name: cpu_after.get(name, 0.0) - cpu_before.get(name, 0.0) for name in cpu_after}
+        per_frame = ", ".join(
+            f"{name} {ms / max(frames_painted, 1):.1f}"
+            for name, ms in sorted(spent.items(), key=lambda item: -item[1])
+            if ms > 0
+        )
+        total = sum(spent.values()) / max(frames_painted, 1)
+        print(f"  CPU ms per painted frame, by thread: {per_frame}; all {total:.1f}")
+    print(f"  live loop wall ms per frame (whole run): {stages}")
+
+
+def thread_cpu_ms() -> dict[str, float]:
+    """CPU milliseconds so far of this process's threads by name (Python threads by their name, the GUI
+    thread as 'gui', native ones such as Qt's and onnxruntime's as 'native'), and of its helper
+    processes ('helpers': the video decoder); empty where /proc is missing (not Linux)."""
+    import threading
+
+    proc = Path("/proc")
+    if not (proc / str(os.getpid()) / "task").is_dir():
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu(stat: Path) -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / tick
+
+    names = {thread.native_id: thread.name for thread in threading.enumerate()}
+    names[threading.main_thread().native_id] = "gui"
+    totals: dict[str, float] = {}
+    for task in (proc / str(os.getpid()) / "task").iterdir():
+        name = names.get(int(task.name), "native")
+        name = "live-task" if name.startswith("live-task") else name
+        try:
+            totals[name] = totals.get(name, 0.0) + cpu(task / "stat")
+        except (OSError, ValueError):
+            continue
+    for child in proc.iterdir():
+        try:
+            if (
+                child.name.isdigit()
+                and int((child / "stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid()
+            ):
+                totals["helpers"] = totals.get("helpers", 0.0) + cpu(child / "stat")
+        except (OSError, ValueError):
+            continue
+    return totals
 
 
 def timer_gaps(app, seconds: float) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -174,7 +226,7 @@ def run_cli(size: tuple[int, int], frames: int) -> None:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
-        command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
+        command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(TREE)}
     )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -196,7 +248,15 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        default=ROOT,
+        help="the source tree whose faceswap_desktop is measured (default: this file's; another checkout "
+        "of an older commit gives an A/B in one script with the same benchmark)",
+    )
     parser.add_argument("--parts", default="capacity,realtime,gui,cli")
+    parser.add_argument("--sizes", default="640x480,1280x720", help="camera resolutions, comma-separated")
     parser.add_argument(
         "--loop",
         choices=("serial", "two"),
@@ -205,13 +265,21 @@ def main() -> int:
         "tracked on a second thread while this one is swapped; not the cli part",
     )
     args = parser.parse_args()
+    # Run as a script, Python puts benchmarks/ first on the path, not the tree: without this the package
+    # installed in the environment (perhaps another checkout, editable) would be measured.
+    global TREE
+    TREE = args.tree.resolve()
+    sys.path.insert(0, str(TREE))
     from faceswap_desktop.app.live import runner
+
+    print(f"tree: {Path(runner.__file__).parents[3]}")
 
     runner.TRACK_WHILE_SWAPPING = args.loop == "two"
     loop = "one thread, track then swap" if args.loop == "serial" else "track and swap on two threads"
     print(f"live loop: {loop}")
     parts = args.parts.split(",")
-    for size in SIZES:
+    sizes = [tuple(int(n) for n in text.split("x")) for text in args.sizes.split(",")]
+    for size in sizes:
         if "capacity" in parts:
             run_loop(size, False, args.seconds)
         if "realtime" in parts:

@@ -38,16 +38,21 @@ class LiveView(QWidget):
         super().__init__(parent)
         self.setObjectName("LiveView")
         self.image: QImage | None = None
+        self._pixels: object = None
+        """What holds the image's pixels (a ``QImage`` made on a buffer does not own it)."""
         self.frames_shown = 0
         self.fit_size: tuple[int, int] = (640, 480)
         self.setMinimumSize(320, 240)
+        # paintEvent covers the whole view: Qt need not paint the widgets behind it first at each frame.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         self.fit_size = (max(1, self.width()), max(1, self.height()))
         super().resizeEvent(event)
 
-    def set_image(self, image: QImage | None) -> None:
-        self.image = image
+    def set_image(self, image: QImage | None, pixels: object = None) -> None:
+        """Show ``image`` (None: the starting text); ``pixels``: the buffer it was made on, kept with it."""
+        self.image, self._pixels = image, pixels
         if image is not None:
             self.frames_shown += 1
         self.update()

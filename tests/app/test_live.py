@@ -3,6 +3,7 @@ a camera lost mid-stream, frames without a face, mirror, and a live identity cha
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -359,3 +360,31 @@ def test_the_next_frame_is_tracked_while_this_one_is_swapped(
         if t0 >= s0 + 0.005
     )
     assert late >= 3
+
+
+def test_the_display_gets_the_newest_frame_on_its_own_thread_without_holding_up_the_loop(
+    pipeline: FacePipeline, prepared: PreparedSource, analyser
+) -> None:
+    """``on_display`` (the window's scaling and conversion for the screen) runs on the "live-show"
+    thread, latest frame wins: a display far slower than the loop (200 ms a frame) misses frames rather
+    than holding the loop up (every frame is still processed and handed to ``on_frame``, the recording's
+    path), and the last frame is shown. The stages the live thread spends its time in are counted."""
+    wall = np.zeros((120, 160, 3), np.uint8)
+    every: list[int] = []
+    displayed: list[tuple[int, str]] = []
+
+    def slow_display(frame: LiveFrame) -> None:
+        displayed.append((frame.camera_index, threading.current_thread().name))
+        time.sleep(0.2)
+
+    runner = LiveRunner(
+        StillSource(wall, 20), pipeline, analyser, prepared,
+        on_frame=lambda frame: every.append(frame.camera_index), on_display=slow_display,
+    )  # fmt: skip
+    run(runner)
+    assert every == list(range(20)), "every frame processed, in order, whatever the display does"
+    shown = [index for index, _thread in displayed]
+    assert {thread for _index, thread in displayed} == {"live-show"}
+    assert shown == sorted(shown) and shown[-1] == 19, "the newest frame, in order, the last one shown"
+    assert len(shown) < 20 and runner.stats.not_displayed == 20 - len(shown)
+    assert {"wait", "track", "swap", "show"} <= set(runner.stats.stage_ms)
