@@ -14,6 +14,7 @@ from .. import __version__
 from ..core.errors import BadInput, FaceswapError
 from ..core.settings import SETTING_SPECS, SettingSpec, SwapSettings, settings_from_mapping
 from .batch_cmd import add_batch_parser
+from .cache_cmd import add_cache_parser
 from .cast_cmd import add_cast_parser
 from .live_cmd import add_live_parser
 from .models_cmd import add_models_parser
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_cast_parser(commands)
     add_live_parser(commands)
     add_batch_parser(commands, add_swap_options)
+    add_cache_parser(commands)
     return parser
 
 
@@ -232,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "swap":
             return _run_swap(args)
-        if args.command in ("models", "queue", "cast", "live", "batch"):
+        if args.command in ("models", "queue", "cast", "live", "batch", "cache"):
             return int(args.handler(args))
         parser.error(f"unknown command {args.command}")
     except FaceswapError as error:

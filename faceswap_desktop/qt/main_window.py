@@ -34,6 +34,7 @@ from ..core.mesh.mesh_engine import warm_up as warm_up_mesh_engine
 from ..core.roles import RecognizerSource
 from .actions import install_actions, refresh_icons
 from .batch_ui import BatchUi
+from .cache_ui import CacheUi
 from .drops import IMAGE_FILTER, TARGET_FILTER
 from .engine_panel import EnginePanel, settings_column
 from .export_flow import confirm_folder, default_export_path, missing_for_swap, remember_folder
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self.batch = BatchUi(self)  # File > Batch…, Tools > Ray cluster…, the batches' item lists
+        self.cache = CacheUi(self)  # Tools > Clear cached faces…
         self.video = VideoWorkspace(self)
         self.live = LiveWorkspace(self)
         self._restore_geometry()
@@ -403,6 +405,7 @@ class MainWindow(QMainWindow):
         if self.job_store is not None:
             self.job_store.close()
         self.analysis.shutdown()
+        self.cache.worker.shutdown()
         # The video session is closed here, not queued on the analysis thread: shutting that thread down
         # drops queued tasks when it was busy, and it is idle now.
         self.video.engine.close()
