@@ -260,9 +260,9 @@ def main() -> int:
     parser.add_argument(
         "--loop",
         choices=("serial", "two"),
-        default="serial",
-        help="serial: one live thread tracks then swaps (the app's default); two: the next frame is "
-        "tracked on a second thread while this one is swapped; not the cli part",
+        default="two",
+        help="two: the next frame is tracked on a second thread while this one is swapped (the app's "
+        "default); serial: one live thread tracks then swaps; not the cli part",
     )
     args = parser.parse_args()
     # Run as a script, Python puts benchmarks/ first on the path, not the tree: without this the package

@@ -69,13 +69,14 @@ larger face stepping in is taken within a second instead of a third of one (docs
 
 LATENCY_WINDOW = 2000
 
-TRACK_WHILE_SWAPPING = False
+TRACK_WHILE_SWAPPING = True
 """Track the next frame on its own thread while this one is swapped (False: one thread takes turns).
-Off: on a quiet 2-core machine the two threads were no faster at 1280x720 in the window (19.4 and 23.4
-frames painted/s against 23.0 and 23.2) and raised camera-to-painted latency p95 over the 100 ms target
-(132 and 108 ms against 81 and 78 ms): the process already uses ~1.8 cores (track, swap, score,
-capture, GUI), so a second live thread only queues work (docs/live.md, "Track and swap on two
-threads")."""
+On: measured on the quiet 2-core machine at 1280x720 in the window after the live view's conversion
+moved off the live thread (``benchmarks/bench_live_ab.py``, 3 alternating sets, 11 runs each): median
+29.2 frames painted/s (25.6-30.2) against 27.6 (23.8-29.6) for one thread, camera-to-painted p95 median
+78 ms (63-98) against 73 ms (59-79). Before that move the two threads were no faster and their p95 went
+over 100 ms (docs/live.md, "Track and swap on two threads"). On a machine busy with other work the two
+threads lose (17.7 against 22.6 painted/s at load 6-9); with more than 2 cores each has its own."""
 
 TRACK_AHEAD_MARGIN_MS = 4.0
 """How much sooner than the swap in progress the next frame's tracking aims to end (timing jitter)."""
