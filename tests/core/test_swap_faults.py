@@ -89,20 +89,7 @@ def target(analysed):  # type: ignore[no-untyped-def]
 
 
 def test_a_strand_on_the_source_forehead_is_not_carried_into_the_result(analyser, analysed, target) -> None:
-    source_image, source_faces = analysed(SOURCE)
-    face = source_faces[0]
-    painted = _strand(source_image, face.landmarks_478, face.size)
-    painted_face = analyser.detect_faces(painted)[0]
-    image, target_face = target
-    swapper = MeshSwapper()
-    clean = swapper.swap(
-        image, target_face, swapper.prepare_source([SourcePhoto(source_image, face)]), SwapSettings()
-    ).frame
-    result = swapper.swap(
-        image, target_face, swapper.prepare_source([SourcePhoto(painted, painted_face)]), SwapSettings()
-    ).frame
-    clean_report = _check(clean, image, target_face)
-    report = _check(result, image, target_face)
+    clean_report, report = _strand_swaps(analyser, analysed, target)
     assert "forehead_spots" not in report.flags, report
     # Nor as a fainter smudge: the forehead's new dark area stays that of the clean source's swap.
     assert report.forehead_spots <= clean_report.forehead_spots + 0.2 * faults.SPOT_AREA_LIMIT, (
@@ -111,12 +98,13 @@ def test_a_strand_on_the_source_forehead_is_not_carried_into_the_result(analyser
     )
 
 
-def _blond_strand_swaps(analyser, analysed, target):  # type: ignore[no-untyped-def]
-    """The fault reports of obama -> deepface_p07 from the clean source and from the source with a blond
-    strand painted on its forehead."""
+def _strand_swaps(analyser, analysed, target, colour=None):  # type: ignore[no-untyped-def]
+    """The fault reports of obama -> deepface_p07 from the clean source and from the source with a
+    strand painted on its forehead (dark, or ``colour``)."""
     source_image, source_faces = analysed(SOURCE)
     face = source_faces[0]
-    painted = _strand(source_image, face.landmarks_478, face.size, BLOND)
+    extra = () if colour is None else (colour,)
+    painted = _strand(source_image, face.landmarks_478, face.size, *extra)
     painted_face = analyser.detect_faces(painted)[0]
     image, target_face = target
     swapper = MeshSwapper()
@@ -152,7 +140,7 @@ def test_the_light_occluder_mask_keeps_a_blond_strand_out_of_the_result(
     """The light counterpart of the test above (issue #19: deepface_p04's blond fringe crossed every
     target's forehead), with the visibility mask's switches of branch realism3 on."""
     _realism3_mask(monkeypatch)
-    _assert_no_blond_strand(*_blond_strand_swaps(analyser, analysed, target))
+    _assert_no_blond_strand(*_strand_swaps(analyser, analysed, target, BLOND))
 
 
 @pytest.mark.xfail(strict=True, reason="open fault: the default mask seeds on dark occluders only")
@@ -161,7 +149,7 @@ def test_a_blond_strand_on_the_source_forehead_is_not_carried_into_the_result(
 ) -> None:
     """With the defaults the painted blond strand still reaches the result (light area 0.0017 against
     0.0008 from the clean source): strict, so fixing it turns this into a failure to remove the mark."""
-    _assert_no_blond_strand(*_blond_strand_swaps(analyser, analysed, target))
+    _assert_no_blond_strand(*_strand_swaps(analyser, analysed, target, BLOND))
 
 
 def _sunglasses(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
