@@ -360,14 +360,11 @@ class LiveRunner:
                     wait_s = self._swap_began + lead_s - time.perf_counter()
                     if lead_s > 0 and self._stop.wait(max(0.0, wait_s)):
                         break
-                frame = self._slot.take(0.05)
+                frame, capture_ended = self._slot.take_unless_ended(0.05, self._capture_done)
+                if capture_ended:
+                    break
                 if frame is None:
-                    if not self._capture_done.is_set():
-                        continue
-                    # The capture's last frame may have arrived since the take timed out: look again.
-                    frame = self._slot.take(0.0)
-                    if frame is None:
-                        break
+                    continue
                 cpu, started = time.thread_time(), time.perf_counter()
                 track = tracker.update(frame.image, number, frame.captured_at - self.stats.started)
                 elapsed_ms = (time.perf_counter() - started) * 1000
@@ -406,13 +403,11 @@ class LiveRunner:
                         break
                     waited_ms = tracked.waited_ms  # for the camera's frame (the tracking is its own stage)
                 else:
-                    tracked = self._tracked.take(0.05)
+                    tracked, tracking_ended = self._tracked.take_unless_ended(0.05, self._tracking_done)
+                    if tracking_ended:
+                        break
                     if tracked is None:
-                        if not self._tracking_done.is_set():
-                            continue
-                        tracked = self._tracked.take(0.0)
-                        if tracked is None:
-                            break
+                        continue
                 began = self._swap_began = time.perf_counter()
                 if own is None:
                     waited_ms = (began - waiting) * 1000

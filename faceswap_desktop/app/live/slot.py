@@ -39,6 +39,16 @@ class LatestSlot(Generic[Item]):
             self._changed.notify_all()
             return item
 
+    def take_unless_ended(self, timeout: float, producer_done: threading.Event) -> tuple[Item | None, bool]:
+        """:meth:`take`, telling a wait that timed out from the end: ``(item, ended)``, ``ended`` True once
+        ``producer_done`` is set and nothing is left. The producer's last item may arrive after the wait
+        timed out and before ``producer_done`` was read: the slot is looked at once more then."""
+        item = self.take(timeout)
+        if item is None and producer_done.is_set():
+            item = self.take(0.0)
+            return item, item is None
+        return item, False
+
     def wait_taken(self, timeout: float) -> bool:
         """Wait until the slot is empty (or closed); True when it is empty."""
         with self._changed:
