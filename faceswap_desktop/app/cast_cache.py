@@ -40,11 +40,16 @@ log = logging.getLogger(__name__)
 APP_NAME = "faceswap-desktop"
 
 
-def cache_folder() -> Path:
-    """The per-user cache folder of cast scans (``FACESWAP_CACHE_DIR`` overrides the base)."""
+def user_cache_base() -> Path:
+    """The app's per-user cache folder (``FACESWAP_CACHE_DIR`` overrides it); each kind of cached entry
+    has a folder of its own in it (cast scans here, source preparations in :mod:`.source_cache`)."""
     override = os.environ.get("FACESWAP_CACHE_DIR")
-    base = Path(override) if override else Path(platformdirs.user_cache_dir(APP_NAME))
-    return base / "cast"
+    return Path(override) if override else Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+def cache_folder() -> Path:
+    """The per-user cache folder of cast scans."""
+    return user_cache_base() / "cast"
 
 
 def content_hash(path: Path, chunk: int = 4 * 2**20) -> str:

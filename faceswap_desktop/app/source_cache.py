@@ -33,7 +33,7 @@ from ..core.mesh.mesh_engine import MeshSource
 from ..core.pipeline import FacePipeline, PreparedSource
 from ..core.roles import SourcePhoto
 from ..core.types import Face, Image
-from .cast_cache import cache_folder as cast_cache_folder
+from .cast_cache import user_cache_base
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 
 def cache_folder() -> Path:
     """Beside the cast scans: ``<user cache>/sources`` (``FACESWAP_CACHE_DIR`` overrides the base)."""
-    return cast_cache_folder().parent / "sources"
+    return user_cache_base() / "sources"
 
 
 @functools.lru_cache(maxsize=1)

@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from ..app.cache_maintenance import CacheKindUsage, cache_usage, clear_caches, describe_size
+from ..app.cast_cache import user_cache_base
 from .icons import icon
 from .workers import SerialExecutor
 
@@ -57,7 +58,7 @@ class CacheUi:
             "Clear cached faces",
             "The cache holds faces from your videos and photos:\n\n"
             + "\n".join(lines)
-            + f"\n\nFolder: {usage[0].folder.parent}\n\nRemove them? Cast scans and source preparations "
+            + f"\n\nFolder: {user_cache_base()}\n\nRemove them? Cast scans and source preparations "
             "are made again when needed (a video's cast is scanned again when it is opened).",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self.window,
