@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from ..types import FloatArray, Image
 from . import face_mesh_connections as mesh_connections
 from .masks import polygon_mask_u8, ring_mask_u8
+from .mirror_fill import mirrored_detail
 from .skin_extension import oval_ring, skin_likelihood, skin_reference
 from .warp import Roi
 
@@ -57,6 +58,17 @@ side, coarse to fine: :func:`_push_pull`, also above the oval with :data:`FILL_B
 extension's band no longer carries the source's hair or fringe to the target's hairline) or "telea"
 (OpenCV's inpainting, inside the oval only: blotchy over large areas, deepface_p06's temples)."""
 
+FILL_FROM_FOREHEAD = False
+"""With "pushpull" or "mirror": the fill takes its colour from the forehead's skin first (the rest of the
+face counts :data:`FILL_FACE_WEIGHT` as much)."""
+
+FILL_FACE_WEIGHT = 0.05
+"""See :data:`FILL_FROM_FOREHEAD`."""
+
+FILL_SHADE_LIMIT: float | None = None
+"""With "pushpull" or "mirror": skin darker than the visible skin around it (a wide mean) by this many
+levels is not a colour source of the fill (None: all skin is)."""
+
 FILL_BAND = True
 """With "pushpull": fill the masked pixels above the oval too (the skin extension's band)."""
 
@@ -76,6 +88,10 @@ GROW_LIKELIHOOD: float | None = None
 skin tone joins, which on a lit forehead took most of alex_lacamoire's and deepface_p01's foreheads; 0.3
 keeps it to the hair: docs/likeness/visibility_masks.jpg)."""
 
+GUARD_LIGHTER_ONLY = False
+"""With :data:`GROW_LIKELIHOOD`: only pixels lighter than the skin tone need to fail the skin test to join
+the mask; darker ones join as they do without the guard."""
+
 FILL_CLOSE = 0.04
 """With "pushpull": gaps in the mask narrower than about twice this (face sizes) are filled too."""
 
@@ -84,6 +100,17 @@ FILL_SOFT = 0.005
 
 FILL_GROW = 0.015
 """With "pushpull": the mask grows by this much (face sizes) before the fill."""
+
+RIM_WIDTH = 0.0
+"""How far (face sizes) around the grown mask its edge is looked for (0: not at all); see
+:data:`RIM_LEVELS`."""
+
+RIM_LEVELS = 6.0
+"""Lightness levels under the local skin tone at which a pixel of the mask's rim joins the mask."""
+
+RIM_LIKELIHOOD = 1.0
+"""Skin likelihood under which a pixel of the rim may join (1: any; lower keeps the shaded sides of a
+forehead, which are clearly skin)."""
 
 SEED_LIKELIHOOD = 0.1
 """Skin likelihood under which a dark pixel seeds the mask (a dark but skin-like pixel is shading)."""
@@ -204,13 +231,28 @@ def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> ND
     near = _upper_face(landmarks, (shape[0], shape[1]), face_size, margin=0.012)
     joins = (darkness > GROW_DARKNESS) & (near > 0)
     if GROW_LIKELIHOOD is not None:
-        joins &= likelihood < GROW_LIKELIHOOD
+        guarded = likelihood < GROW_LIKELIHOOD
+        if GUARD_LIGHTER_ONLY:
+            # Darker pixels join unguarded, as with the dark seeds alone: a dark hairline over dark skin
+            # passes the skin test, and left in the texture it set the seam on the target's hairline
+            # (obama -> deepface_p06, 1.23 -> 1.70). The guard was needed for the lighter side only.
+            guarded |= (local - lightness) > GROW_DARKNESS
+        joins &= guarded
     grown = joins.astype(np.uint8) | seeds
     count, labels = cv2.connectedComponents(grown, connectivity=8)
     seeded = np.zeros(count, dtype=bool)
     seeded[np.unique(labels[seeds > 0])] = True
     seeded[0] = False
     mask = seeded[labels].astype(np.uint8)
+    if RIM_WIDTH > 0:
+        # The occluder's edge: where hair meets skin the skin is shaded by it over a few pixels, skin-like
+        # enough to pass the growth guard; left out, it stays as a line along the fill's edge (the
+        # diagonal line of deepface_p04's fringe). Within a narrow rim of the mask, pixels darker than
+        # the skin tone by RIM_LEVELS join it (lighter ones too took lit foreheads: obama's).
+        rim_size = max(int(round(face_size * RIM_WIDTH)), 1) * 2 + 1
+        rim = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (rim_size, rim_size)))
+        off_tone = ((local - lightness) > RIM_LEVELS) & (likelihood < RIM_LIKELIHOOD)
+        mask |= ((rim > 0) & off_tone & (near > 0)).astype(np.uint8)
     size = max(int(round(face_size * 0.01)), 1) * 2 + 1
     return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
 
@@ -269,9 +311,30 @@ def fill_occluded(texture: Image, mask: NDArray[np.uint8], landmarks: FloatArray
     occluded_u8 = cv2.dilate(occluded_u8, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
     occluded = occluded_u8.astype(np.float32)
     # The face's own visible skin only (not the background past the temples, nor the brows and eyes).
-    face = (inside | _upper_face(landmarks, shape, face_size))[box]
+    upper = _upper_face(landmarks, shape, face_size)
+    face = (inside | upper)[box]
     valid = ((skin > 0.3) & (occluded == 0) & (face > 0)).astype(np.float32)
+    if FILL_FROM_FOREHEAD:
+        # The forehead's skin counts fully, the rest of the face's (cheeks, nose: often redder or
+        # shaded otherwise) only where no forehead skin is near: the fill above the oval took the lower
+        # face's colour (deepface_p05's red forehead came back).
+        valid *= np.where(upper[box] > 0, 1.0, FILL_FACE_WEIGHT).astype(np.float32)
+    if FILL_SHADE_LIMIT is not None:
+        # Skin in the occluder's shade (a hairline's edge, a temple under the hair) is not a colour
+        # source: pushed into the cap above the oval it made a dark cap (deepface_p05: 28 levels under
+        # his forehead), which the tone step then matched as the forehead's colour.
+        lightness = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+        sigma = max(face_size * 0.08, 1.0)
+        local = cv2.GaussianBlur(lightness * valid, (0, 0), sigma) / (
+            cv2.GaussianBlur(valid, (0, 0), sigma) + 1e-4
+        )
+        valid *= (lightness > local - FILL_SHADE_LIMIT).astype(np.float32)
     estimate = _push_pull(crop.astype(np.float32), valid)
+    if FILL == "mirror":
+        # Where the mirror image is clean skin its grain is added to the smooth fill (mirror_fill).
+        clean = np.zeros(shape, dtype=bool)
+        clean[box] = valid > 0
+        estimate = estimate + mirrored_detail(texture, clean, box, landmarks, face_size)[0]
     # A soft edge (:data:`FILL_SOFT`) so the smooth fill meets the textured skin without a line.
     soft = np.maximum(cv2.GaussianBlur(occluded, (0, 0), max(face_size * FILL_SOFT, 0.7)), occluded)[
         ..., None
