@@ -47,6 +47,9 @@ GROW_DARKNESS = 10.0
 # (ratio 0.673 -> 0.674, pose 0.96 -> 0.98) but raises its mean seam 1.12 -> 1.15 (three pairs), brings
 # deepface_p05's red forehead back (a* +2.7 over the target's, test_mesh_engine) and drops two of the
 # hamilton clip's judged frames under the gain test (test_person_map): not the default yet.
+# Branch realism4 added the mirrored fill (FILL "mirror") and the rim (RIM_WIDTH): the realism3 mask with
+# the mirrored fill is the best variant measured on both halves, but not the default either (numbers and
+# the causes of the seam, red-forehead and hamilton costs in docs/likeness.md "Mirrored fill").
 
 LIGHT_SEEDS = False
 """Also seed the mask with non-skin pixels *lighter* than the local skin tone by :data:`SEED_DARKNESS`
@@ -55,22 +58,13 @@ LIGHT_SEEDS = False
 FILL = "telea"
 """How the masked pixels are filled: "pushpull" (the visible skin's colour spread into them from every
 side, coarse to fine: :func:`_push_pull`, also above the oval with :data:`FILL_BAND`, so the skin
-extension's band no longer carries the source's hair or fringe to the target's hairline) or "telea"
-(OpenCV's inpainting, inside the oval only: blotchy over large areas, deepface_p06's temples)."""
-
-FILL_FROM_FOREHEAD = False
-"""With "pushpull" or "mirror": the fill takes its colour from the forehead's skin first (the rest of the
-face counts :data:`FILL_FACE_WEIGHT` as much)."""
-
-FILL_FACE_WEIGHT = 0.05
-"""See :data:`FILL_FROM_FOREHEAD`."""
-
-FILL_SHADE_LIMIT: float | None = None
-"""With "pushpull" or "mirror": skin darker than the visible skin around it (a wide mean) by this many
-levels is not a colour source of the fill (None: all skin is)."""
+extension's band no longer carries the source's hair or fringe to the target's hairline), "mirror" (the
+same, plus the fine grain of the pixel's mirror image across the face where that is clean skin:
+:mod:`.mirror_fill`; no flat cap where one side of the forehead is clean) or "telea" (OpenCV's
+inpainting, inside the oval only: blotchy over large areas, deepface_p06's temples)."""
 
 FILL_BAND = True
-"""With "pushpull": fill the masked pixels above the oval too (the skin extension's band)."""
+"""With "pushpull" or "mirror": fill the masked pixels above the oval too (the skin extension's band)."""
 
 HUE_SEEDS = False
 """Also seed the mask with pixels yellower and less red than the local skin (:data:`HUE_YELLOW`,
@@ -88,10 +82,6 @@ GROW_LIKELIHOOD: float | None = None
 skin tone joins, which on a lit forehead took most of alex_lacamoire's and deepface_p01's foreheads; 0.3
 keeps it to the hair: docs/likeness/visibility_masks.jpg)."""
 
-GUARD_LIGHTER_ONLY = False
-"""With :data:`GROW_LIKELIHOOD`: only pixels lighter than the skin tone need to fail the skin test to join
-the mask; darker ones join as they do without the guard."""
-
 FILL_CLOSE = 0.04
 """With "pushpull": gaps in the mask narrower than about twice this (face sizes) are filled too."""
 
@@ -103,9 +93,11 @@ FILL_GROW = 0.015
 
 RIM_WIDTH = 0.0
 """How far (face sizes) around the grown mask its edge is looked for (0: not at all); see
-:data:`RIM_LEVELS`."""
+:data:`RIM_LEVELS`. The shaded skin along a fringe's edge passes the growth guard and stayed as a thin
+line along the fill's edge (deepface_p04's diagonal line): 0.02 thins it, 0.05 removes it but also took
+the shaded sides of alex_lacamoire's forehead (identity ratio -0.015 on both halves)."""
 
-RIM_LEVELS = 6.0
+RIM_LEVELS = 10.0
 """Lightness levels under the local skin tone at which a pixel of the mask's rim joins the mask."""
 
 RIM_LIKELIHOOD = 1.0
@@ -231,13 +223,7 @@ def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> ND
     near = _upper_face(landmarks, (shape[0], shape[1]), face_size, margin=0.012)
     joins = (darkness > GROW_DARKNESS) & (near > 0)
     if GROW_LIKELIHOOD is not None:
-        guarded = likelihood < GROW_LIKELIHOOD
-        if GUARD_LIGHTER_ONLY:
-            # Darker pixels join unguarded, as with the dark seeds alone: a dark hairline over dark skin
-            # passes the skin test, and left in the texture it set the seam on the target's hairline
-            # (obama -> deepface_p06, 1.23 -> 1.70). The guard was needed for the lighter side only.
-            guarded |= (local - lightness) > GROW_DARKNESS
-        joins &= guarded
+        joins &= likelihood < GROW_LIKELIHOOD
     grown = joins.astype(np.uint8) | seeds
     count, labels = cv2.connectedComponents(grown, connectivity=8)
     seeded = np.zeros(count, dtype=bool)
@@ -311,24 +297,8 @@ def fill_occluded(texture: Image, mask: NDArray[np.uint8], landmarks: FloatArray
     occluded_u8 = cv2.dilate(occluded_u8, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
     occluded = occluded_u8.astype(np.float32)
     # The face's own visible skin only (not the background past the temples, nor the brows and eyes).
-    upper = _upper_face(landmarks, shape, face_size)
-    face = (inside | upper)[box]
+    face = (inside | _upper_face(landmarks, shape, face_size))[box]
     valid = ((skin > 0.3) & (occluded == 0) & (face > 0)).astype(np.float32)
-    if FILL_FROM_FOREHEAD:
-        # The forehead's skin counts fully, the rest of the face's (cheeks, nose: often redder or
-        # shaded otherwise) only where no forehead skin is near: the fill above the oval took the lower
-        # face's colour (deepface_p05's red forehead came back).
-        valid *= np.where(upper[box] > 0, 1.0, FILL_FACE_WEIGHT).astype(np.float32)
-    if FILL_SHADE_LIMIT is not None:
-        # Skin in the occluder's shade (a hairline's edge, a temple under the hair) is not a colour
-        # source: pushed into the cap above the oval it made a dark cap (deepface_p05: 28 levels under
-        # his forehead), which the tone step then matched as the forehead's colour.
-        lightness = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
-        sigma = max(face_size * 0.08, 1.0)
-        local = cv2.GaussianBlur(lightness * valid, (0, 0), sigma) / (
-            cv2.GaussianBlur(valid, (0, 0), sigma) + 1e-4
-        )
-        valid *= (lightness > local - FILL_SHADE_LIMIT).astype(np.float32)
     estimate = _push_pull(crop.astype(np.float32), valid)
     if FILL == "mirror":
         # Where the mirror image is clean skin its grain is added to the smooth fill (mirror_fill).
