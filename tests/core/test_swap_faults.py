@@ -125,21 +125,23 @@ def _assert_no_blond_strand(clean_report: faults.FaultReport, report: faults.Fau
     )
 
 
-def _realism3_mask(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The visibility mask's light and hue seeds, growth guard and push-pull fill (not the defaults)."""
+def _realism3_mask(monkeypatch, fill: str = "pushpull") -> None:  # type: ignore[no-untyped-def]
+    """The visibility mask's light and hue seeds, growth guard and push-pull (or mirrored) fill (not the
+    defaults)."""
     monkeypatch.setattr(visibility, "LIGHT_SEEDS", True)
     monkeypatch.setattr(visibility, "HUE_SEEDS", True)
     monkeypatch.setattr(visibility, "GROW_LIKELIHOOD", 0.3)
-    monkeypatch.setattr(visibility, "FILL", "pushpull")
+    monkeypatch.setattr(visibility, "FILL", fill)
     monkeypatch.setattr(visibility, "TEMPLES_BELOW_EYES", -0.08)
 
 
+@pytest.mark.parametrize("fill", ["pushpull", "mirror"])
 def test_the_light_occluder_mask_keeps_a_blond_strand_out_of_the_result(
-    analyser, analysed, target, monkeypatch
+    analyser, analysed, target, monkeypatch, fill: str
 ) -> None:
     """The light counterpart of the test above (issue #19: deepface_p04's blond fringe crossed every
-    target's forehead), with the visibility mask's switches of branch realism3 on."""
-    _realism3_mask(monkeypatch)
+    target's forehead), with the visibility mask's switches of branches realism3/realism4 on."""
+    _realism3_mask(monkeypatch, fill)
     _assert_no_blond_strand(*_strand_swaps(analyser, analysed, target, BLOND))
 
 

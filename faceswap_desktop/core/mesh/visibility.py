@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from ..types import FloatArray, Image
 from . import face_mesh_connections as mesh_connections
 from .masks import polygon_mask_u8, ring_mask_u8
+from .mirror_fill import mirrored_detail
 from .skin_extension import oval_ring, skin_likelihood, skin_reference
 from .warp import Roi
 
@@ -46,6 +47,9 @@ GROW_DARKNESS = 10.0
 # (ratio 0.673 -> 0.674, pose 0.96 -> 0.98) but raises its mean seam 1.12 -> 1.15 (three pairs), brings
 # deepface_p05's red forehead back (a* +2.7 over the target's, test_mesh_engine) and drops two of the
 # hamilton clip's judged frames under the gain test (test_person_map): not the default yet.
+# Branch realism4 added the mirrored fill (FILL "mirror") and the rim (RIM_WIDTH): the realism3 mask with
+# the mirrored fill is the best variant measured on both halves, but not the default either (numbers and
+# the causes of the seam, red-forehead and hamilton costs in docs/likeness.md "Mirrored fill").
 
 LIGHT_SEEDS = False
 """Also seed the mask with non-skin pixels *lighter* than the local skin tone by :data:`SEED_DARKNESS`
@@ -54,11 +58,13 @@ LIGHT_SEEDS = False
 FILL = "telea"
 """How the masked pixels are filled: "pushpull" (the visible skin's colour spread into them from every
 side, coarse to fine: :func:`_push_pull`, also above the oval with :data:`FILL_BAND`, so the skin
-extension's band no longer carries the source's hair or fringe to the target's hairline) or "telea"
-(OpenCV's inpainting, inside the oval only: blotchy over large areas, deepface_p06's temples)."""
+extension's band no longer carries the source's hair or fringe to the target's hairline), "mirror" (the
+same, plus the fine grain of the pixel's mirror image across the face where that is clean skin:
+:mod:`.mirror_fill`; no flat cap where one side of the forehead is clean) or "telea" (OpenCV's
+inpainting, inside the oval only: blotchy over large areas, deepface_p06's temples)."""
 
 FILL_BAND = True
-"""With "pushpull": fill the masked pixels above the oval too (the skin extension's band)."""
+"""With "pushpull" or "mirror": fill the masked pixels above the oval too (the skin extension's band)."""
 
 HUE_SEEDS = False
 """Also seed the mask with pixels yellower and less red than the local skin (:data:`HUE_YELLOW`,
@@ -84,6 +90,19 @@ FILL_SOFT = 0.005
 
 FILL_GROW = 0.015
 """With "pushpull": the mask grows by this much (face sizes) before the fill."""
+
+RIM_WIDTH = 0.0
+"""How far (face sizes) around the grown mask its edge is looked for (0: not at all); see
+:data:`RIM_LEVELS`. The shaded skin along a fringe's edge passes the growth guard and stayed as a thin
+line along the fill's edge (deepface_p04's diagonal line): 0.02 thins it, 0.05 removes it but also took
+the shaded sides of alex_lacamoire's forehead (identity ratio -0.015 on both halves)."""
+
+RIM_LEVELS = 10.0
+"""Lightness levels under the local skin tone at which a pixel of the mask's rim joins the mask."""
+
+RIM_LIKELIHOOD = 1.0
+"""Skin likelihood under which a pixel of the rim may join (1: any; lower keeps the shaded sides of a
+forehead, which are clearly skin)."""
 
 SEED_LIKELIHOOD = 0.1
 """Skin likelihood under which a dark pixel seeds the mask (a dark but skin-like pixel is shading)."""
@@ -211,6 +230,15 @@ def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> ND
     seeded[np.unique(labels[seeds > 0])] = True
     seeded[0] = False
     mask = seeded[labels].astype(np.uint8)
+    if RIM_WIDTH > 0:
+        # The occluder's edge: where hair meets skin the skin is shaded by it over a few pixels, skin-like
+        # enough to pass the growth guard; left out, it stays as a line along the fill's edge (the
+        # diagonal line of deepface_p04's fringe). Within a narrow rim of the mask, pixels darker than
+        # the skin tone by RIM_LEVELS join it (lighter ones too took lit foreheads: obama's).
+        rim_size = max(int(round(face_size * RIM_WIDTH)), 1) * 2 + 1
+        rim = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (rim_size, rim_size)))
+        off_tone = ((local - lightness) > RIM_LEVELS) & (likelihood < RIM_LIKELIHOOD)
+        mask |= ((rim > 0) & off_tone & (near > 0)).astype(np.uint8)
     size = max(int(round(face_size * 0.01)), 1) * 2 + 1
     return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
 
@@ -272,6 +300,11 @@ def fill_occluded(texture: Image, mask: NDArray[np.uint8], landmarks: FloatArray
     face = (inside | _upper_face(landmarks, shape, face_size))[box]
     valid = ((skin > 0.3) & (occluded == 0) & (face > 0)).astype(np.float32)
     estimate = _push_pull(crop.astype(np.float32), valid)
+    if FILL == "mirror":
+        # Where the mirror image is clean skin its grain is added to the smooth fill (mirror_fill).
+        clean = np.zeros(shape, dtype=bool)
+        clean[box] = valid > 0
+        estimate = estimate + mirrored_detail(texture, clean, box, landmarks, face_size)[0]
     # A soft edge (:data:`FILL_SOFT`) so the smooth fill meets the textured skin without a line.
     soft = np.maximum(cv2.GaussianBlur(occluded, (0, 0), max(face_size * FILL_SOFT, 0.7)), occluded)[
         ..., None
