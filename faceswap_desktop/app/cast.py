@@ -35,17 +35,16 @@ from ..core.video.appearance import clothing_bar, clothing_histogram, mean_descr
 from ..core.video.cast import (
     LOW_CONTRAST_STD,
     Box,
-    ClothingRule,
     Sighting,
     Track,
     TrackLinker,
-    cluster_tracks,
     frame_ranges,
     grey_stats,
     pose_quality,
     unique_faces,
     with_contrast,
 )
+from ..core.video.clustering import ClothingRule, TrackCues, cluster_tracks
 from ..core.video.continuity import ContinuityRule, continuations
 from ..core.video.temporal import SceneCutDetector
 
@@ -62,7 +61,8 @@ SAME_PERSON_COSINE = {DLIB_CALIBRATION.model: 0.935}
 
 Tuned for the embedded ONNX dlib judge on ``facenet_pytorch_video.mp4`` and checked on
 ``short_hamilton_clip.mp4`` (tracks labelled by eye on their thumbnails; the numbers come from
-``benchmarks/cast_similarity.py`` and a replay of :func:`~..core.cast.cluster_tracks` over thresholds):
+``benchmarks/cast_similarity.py`` and a replay of :func:`~..core.video.clustering.cluster_tracks` over
+thresholds):
 
 - facenet (28 tracks, 8 people): pairs of tracks of one person 0.905-0.99, of two people up to 0.939
   (single views, a profile against a far face). Clustered, a wrong merge (the man seen from behind with a
@@ -95,7 +95,7 @@ more), so ``short_hamilton_clip.mp4`` at half size (320x180) lost its whole wide
 SMALLEST_FACE_PX = 24
 """The detector's smallest face (``AnalyserOptions.min_face_px``) in a clip's own pixels: a track whose
 embedded faces are all smaller, found only because the clip was enlarged, is too small for its face
-alone to say who it is (:func:`~..core.video.cast.cluster_tracks`). At 320x180 the pianist's 12 px
+alone to say who it is (:func:`~..core.video.clustering.cluster_tracks`). At 320x180 the pianist's 12 px
 face embedded at 0.935-0.941 against Michelle Obama, over the 0.935 at which faces alone join; their
 clothing (0.63-0.66) kept them apart."""
 
@@ -307,22 +307,21 @@ def scan_cast(
         _embed_track(views.get(track.number), embedder, options, scale)
     tracks = linker.close()
     threshold = same_person_cosine(embedder, options, calibrations)
-    clothing = [mean_descriptor(views[t.number].clothing) for t in tracks]
-    frames = [t.frames for t in tracks]
-    rule = clothing_rule(embedder, options, clothing, frames, calibrations)
+    cues = [
+        TrackCues.of(
+            views[t.number].embeddings,
+            t.frames,
+            mean_descriptor(views[t.number].clothing),
+            views[t.number].dim,
+            views[t.number].small,
+        )
+        for t in tracks
+    ]
+    rule = clothing_rule(embedder, options, cues, calibrations)
     found_again = continuity_rule(embedder, options, calibrations)
     continued = continuations(tracks, cut_frames, fps, found_again) if found_again is not None else []
-    labels = cluster_tracks(
-        [views[t.number].embeddings for t in tracks],
-        frames,
-        threshold,
-        clothing,
-        rule,
-        continued,
-        found_again.min_face if found_again is not None else None,
-        [views[t.number].dim for t in tracks],
-        [views[t.number].small for t in tracks],
-    )
+    floor = found_again.min_face if found_again is not None else None
+    labels = cluster_tracks(cues, threshold, rule, continued, floor)
     people = _members(tracks, labels, views, stride, info.frame_count, fps, info.height, cut_frames)
     return Cast(
         reader.path,
@@ -371,8 +370,7 @@ def same_person_cosine(
 def clothing_rule(
     embedder: Recognizer | None,
     options: CastOptions,
-    clothing: list[FloatArray | None],
-    frames: list[set[int]],
+    tracks: Sequence[TrackCues],
     calibrations: CalibrationTable | None = None,
 ) -> ClothingRule | None:
     """When two tracks whose faces are only nearly similar may still join: their faces reach the
@@ -387,7 +385,7 @@ def clothing_rule(
     their clothes."""
     if embedder is None or not options.clothing:
         return None
-    bar = clothing_bar(clothing, frames)
+    bar = clothing_bar([t.clothing for t in tracks], [t.frames for t in tracks])
     if bar is None:
         return None
     floor = (calibrations or CalibrationTable(DEFAULT_CALIBRATIONS)).get(embedder.name).centre

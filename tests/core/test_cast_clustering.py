@@ -9,10 +9,8 @@ from faceswap_desktop.core.types import Face
 from faceswap_desktop.core.video.cast import (
     LOW_CONTRAST_STD,
     NORMAL_GREY,
-    ClothingRule,
     Sighting,
     TrackLinker,
-    cluster_tracks,
     frame_ranges,
     grey_stats,
     link_score,
@@ -20,6 +18,9 @@ from faceswap_desktop.core.video.cast import (
     unique_faces,
     with_contrast,
 )
+from faceswap_desktop.core.video.clustering import ClothingRule, cluster_tracks
+
+from .cast_cues import cues
 
 
 def sighting(frame: int, x: float, width: float = 40.0, y: float = 10.0) -> Sighting:
@@ -71,26 +72,27 @@ def test_tracks_cluster_by_identity_but_never_two_tracks_of_one_frame() -> None:
     alike = unit(*(alice * 0.95 + bob * 0.1))  # cosine 0.99 with alice
     embeddings = [[alice], [alike], [bob], [bob], [alice]]
     frames = [{0, 3}, {30}, {0, 3}, {60}, {30}]  # tracks 1 and 4 are both in frame 30
-    labels = cluster_tracks(embeddings, frames, threshold=0.9)
+    labels = cluster_tracks(cues(embeddings, frames), threshold=0.9)
     assert labels[0] == labels[4] and labels[2] == labels[3] and labels[0] != labels[2]
     # Track 1 looks like alice too, but alice (track 4) is elsewhere in its frame.
     assert labels[1] not in (labels[0], labels[2])
-    assert cluster_tracks(embeddings, [{0}, {1}, {2}, {3}, {4}], 0.9)[1] == labels[0]
+    assert cluster_tracks(cues(embeddings, [{0}, {1}, {2}, {3}, {4}]), 0.9)[1] == labels[0]
 
 
 def test_average_linkage_does_not_chain_people_through_one_ambiguous_track() -> None:
     a, b = unit(1, 0, 0), unit(0, 1, 0)
     middle = unit(1, 1, 0)  # cosine 0.71 with both
-    labels = cluster_tracks([[a], [a], [middle], [b], [b]], [{0}, {1}, {2}, {3}, {4}], threshold=0.7)
+    labels = cluster_tracks(cues([[a], [a], [middle], [b], [b]], [{0}, {1}, {2}, {3}, {4}]), threshold=0.7)
     assert labels[0] == labels[1] and labels[3] == labels[4] and labels[0] != labels[3]
 
 
 def test_a_track_without_embedding_stays_on_its_own() -> None:
     a = unit(1, 0, 0)
-    labels = cluster_tracks([[a], [], [a]], [{0}, {1}, {2}], threshold=0.5)
+    tracks = cues([[a], [], [a]], [{0}, {1}, {2}])
+    labels = cluster_tracks(tracks, threshold=0.5)
     assert labels[0] == labels[2] != labels[1]
-    with pytest.raises(ValueError):
-        cluster_tracks([[a]], [], 0.5)
+    with pytest.raises(ValueError, match="not there"):
+        cluster_tracks(tracks, 0.5, continued=[(0, 3)], continuity_floor=0.5)
 
 
 def test_frame_ranges_join_consecutive_samples() -> None:
@@ -139,26 +141,27 @@ def test_a_dim_track_joins_a_lit_one_only_by_continuity() -> None:
     alice = unit(1, 0.1, 0)
     embeddings = [[alice], [alice], [alice], [alice]]
     frames = [{0}, {10}, {20}, {30}]
-    labels = cluster_tracks(embeddings, frames, 0.9, dim=[False, False, True, True])
+    labels = cluster_tracks(cues(embeddings, frames, dim=[False, False, True, True]), 0.9)
     assert labels[0] == labels[1] and labels[2] == labels[3] and labels[0] != labels[2]
     # Found again in place within the shot (continuity), a dim track joins a lit one after all.
     joined = cluster_tracks(
-        embeddings, frames, 0.9, continued=[(1, 2)], continuity_floor=0.9, dim=[False, False, True, True]
+        cues(embeddings, frames, dim=[False, False, True, True]),
+        0.9,
+        continued=[(1, 2)],
+        continuity_floor=0.9,
     )
     assert len(set(joined)) == 1
-    with pytest.raises(ValueError):
-        cluster_tracks(embeddings, frames, 0.9, dim=[False])
 
 
 def test_a_track_of_faces_too_small_to_tell_never_joins_on_its_face_alone() -> None:
     alice = unit(1, 0.1, 0)
     embeddings, frames = [[alice], [alice], [alice]], [{0}, {10}, {20}]
     small = [True, False, False]  # track 0: faces under the detector's smallest at the clip's size
-    labels = cluster_tracks(embeddings, frames, 0.9, small=small)
+    labels = cluster_tracks(cues(embeddings, frames, small=small), 0.9)
     assert labels[1] == labels[2] != labels[0]
     # With clothing that agrees beyond the clip's bar (a second cue), it joins.
     blue = np.array([1, 0, 0, 0], np.float32)
     with_clothing = cluster_tracks(
-        embeddings, frames, 0.9, [blue, blue, blue], ClothingRule(0.9, 0.5), small=small
+        cues(embeddings, frames, [blue, blue, blue], small=small), 0.9, ClothingRule(0.9, 0.5)
     )
     assert len(set(with_clothing)) == 1

@@ -18,7 +18,7 @@ Two tracks *continue* each other when (:class:`ContinuityRule`):
 - their sizes are within a factor ``1 / min_size_ratio`` of each other (a face turning to profile or
   partly hidden changes its box, a face far behind is much smaller).
 
-Clustering (:func:`~.cast.cluster_tracks`) then joins two clusters holding such a pair unless their
+Clustering (:func:`~.clustering.cluster_tracks`) then joins two clusters holding such a pair unless their
 faces clearly contradict it: their average-linkage cosine is under ``ContinuityRule.min_face``, lower
 than the least alike two tracks of one person measured on a clip (see ``app/cast.py``). People who swap
 places within a second, or a different person stepping in where another left, are what that bound is
