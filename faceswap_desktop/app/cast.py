@@ -39,18 +39,19 @@ from ..core.video.cast import (
     Track,
     TrackLinker,
     frame_ranges,
+    frontality,
     grey_stats,
     pose_quality,
     unique_faces,
     with_contrast,
 )
-from ..core.video.clustering import ClothingRule, TrackCues, cluster_tracks
+from ..core.video.clustering import BesideRule, ClothingRule, TrackCues, cluster_tracks
 from ..core.video.continuity import ContinuityRule, continuations
 from ..core.video.temporal import SceneCutDetector
 
 log = logging.getLogger(__name__)
 
-CAST_VERSION = 6
+CAST_VERSION = 7
 """Bumped whenever the scan's results change for the same settings (old cache entries are ignored)."""
 THUMBNAIL_PX = 128
 
@@ -131,6 +132,9 @@ class CastOptions:
     continuity: bool = True
     """Let a track that continues another in the same shot (same place, similar size, a short gap) join
     it unless the faces clearly contradict it (see :func:`continuity_rule`)."""
+    seen_beside: bool = True
+    """Let tracks whose faces are only nearly similar join when they are more alike than either is to
+    anyone seen beside it (see :func:`beside_rule`)."""
 
 
 @dataclass(frozen=True)
@@ -246,6 +250,8 @@ class _TrackViews:
     """Every embedded view was nearly black (stretched by :func:`~..core.video.cast.with_contrast`)."""
     small: bool = False
     """Every embedded view was under :data:`SMALLEST_FACE_PX` in the clip's own pixels."""
+    frontality: float = 0.0
+    """The :func:`~..core.video.cast.frontality` of the most frontal embedded view."""
     thumbnail: _View | None = None
     clothing: list[FloatArray] = field(default_factory=list)
     """The clothing descriptor of each sighting (``core/video/appearance.py``)."""
@@ -314,6 +320,7 @@ def scan_cast(
             mean_descriptor(views[t.number].clothing),
             views[t.number].dim,
             views[t.number].small,
+            views[t.number].frontality,
         )
         for t in tracks
     ]
@@ -321,7 +328,8 @@ def scan_cast(
     found_again = continuity_rule(embedder, options, calibrations)
     continued = continuations(tracks, cut_frames, fps, found_again) if found_again is not None else []
     floor = found_again.min_face if found_again is not None else None
-    labels = cluster_tracks(cues, threshold, rule, continued, floor)
+    beside = beside_rule(embedder, options, calibrations)
+    labels = cluster_tracks(cues, threshold, rule, continued, floor, beside)
     people = _members(tracks, labels, views, stride, info.frame_count, fps, info.height, cut_frames)
     return Cast(
         reader.path,
@@ -392,6 +400,23 @@ def clothing_rule(
     return ClothingRule(min_face=floor, min_clothing=bar)
 
 
+def beside_rule(
+    embedder: Recognizer | None, options: CastOptions, calibrations: CalibrationTable | None = None
+) -> BesideRule | None:
+    """When two tracks whose faces are only nearly similar may join because they are more alike than
+    either is to anyone seen beside it (:class:`~..core.video.clustering.BesideRule`): their faces reach
+    the embedder's equal-error cosine measured on photos (0.914 for dlib, as for the clothing rule).
+    None without an embedder or with ``options.seen_beside`` off.
+
+    Why (``docs/cast.md``): ``facenet_pytorch_video.mp4`` re-encoded split two people on their faces
+    (0.931-0.932, under the 0.935 of faces alone), while each of those faces scored at most 0.867-0.904
+    against the people seen in the same frames as it."""
+    if embedder is None or not options.seen_beside:
+        return None
+    floor = (calibrations or CalibrationTable(DEFAULT_CALIBRATIONS)).get(embedder.name).centre
+    return BesideRule(min_face=floor)
+
+
 def continuity_rule(
     embedder: Recognizer | None, options: CastOptions, calibrations: CalibrationTable | None = None
 ) -> ContinuityRule | None:
@@ -432,6 +457,7 @@ def _embed_track(
     views.embeddings = [embedder.embed(with_contrast(view.crop, view.face.box), view.face) for view in best]
     views.dim = bool(best) and all(grey_stats(v.crop, v.face.box)[1] < LOW_CONTRAST_STD for v in best)
     views.small = bool(best) and all(_shorter_side(v.face.box) < SMALLEST_FACE_PX * scale for v in best)
+    views.frontality = max((frontality(v.face) for v in best), default=0.0)
     # The crops are no longer needed, except the thumbnail's.
     views.chunks = {}
 

@@ -12,13 +12,14 @@ from faceswap_desktop.core.video.cast import (
     Sighting,
     TrackLinker,
     frame_ranges,
+    frontality,
     grey_stats,
     link_score,
     pose_quality,
     unique_faces,
     with_contrast,
 )
-from faceswap_desktop.core.video.clustering import ClothingRule, cluster_tracks
+from faceswap_desktop.core.video.clustering import BesideRule, ClothingRule, TrackCues, cluster_tracks
 
 from .cast_cues import cues
 
@@ -165,3 +166,35 @@ def test_a_track_of_faces_too_small_to_tell_never_joins_on_its_face_alone() -> N
         cues(embeddings, frames, [blue, blue, blue], small=small), 0.9, ClothingRule(0.9, 0.5)
     )
     assert len(set(with_clothing)) == 1
+
+
+def test_near_faces_join_when_more_alike_than_either_is_to_the_people_seen_beside_it() -> None:
+    # Tracks 0 and 1: one person in two parts of a crowd shot (cosine 0.93, under the 0.95 of faces
+    # alone). Each is seen in a frame with three others (tracks 2-4 beside 0, tracks 5-7 beside 1),
+    # who score at most 0.88 against it.
+    a = unit(1, 0, 0, 0, 0, 0, 0, 0, 0)
+    b = unit(*(a * 0.93 + unit(0, 1, 0, 0, 0, 0, 0, 0, 0) * np.sqrt(1 - 0.93**2)))
+    others = [unit(*(a * 0.8 + np.eye(9)[k] * 0.6)) for k in range(2, 9)]  # 0.8 with a, 0.74-0.78 with b
+    embeddings = [[a], [b]] + [[o] for o in others[:6]]
+    frames = [{0}, {10}, {0}, {0}, {0}, {10}, {10}, {10}]
+    assert len(set(cluster_tracks(cues(embeddings, frames), 0.95))) == 8
+    rule = BesideRule(min_face=0.9)
+    labels = cluster_tracks(cues(embeddings, frames), 0.95, beside=rule)
+    assert labels[0] == labels[1] and len(set(labels)) == 7
+    # Under the floor, or seen beside fewer than three people, or only ever seen in profile: apart.
+    assert len(set(cluster_tracks(cues(embeddings, frames), 0.95, beside=BesideRule(0.94)))) == 8
+    fewer = [{0}, {10}, {0}, {0}, {1}, {10}, {10}, {10}]
+    assert len(set(cluster_tracks(cues(embeddings, fewer), 0.95, beside=rule))) == 8
+    profile = cues(embeddings, frames)
+    profile[1] = TrackCues.of(profile[1].embeddings, profile[1].frames, frontality=0.2)
+    assert len(set(cluster_tracks(profile, 0.95, beside=rule))) == 8
+    # Someone seen beside track 0 (in frame 0) who is more like it than track 1 is: 0 and 1 stay apart.
+    c = np.array([0.935, 0.19165, 0.2984, 0, 0, 0, 0, 0, 0], np.float32)  # 0.935 with a, 0.94 with b
+    lookalike = [[a], [b], [c / np.linalg.norm(c)]] + [[o] for o in others[1:6]]
+    labels = cluster_tracks(cues(lookalike, frames), 0.95, beside=rule)
+    assert labels[0] != labels[1]
+
+
+def test_frontality_is_one_for_a_frontal_face_and_falls_as_the_head_turns() -> None:
+    assert frontality(face(0)) == pytest.approx(1.0)
+    assert 0 < frontality(face(0, nose_dx=4)) < 1 and frontality(face(0, nose_dx=10)) == 0.0

@@ -6,7 +6,13 @@ import numpy as np
 
 from faceswap_desktop.core.video.cast import Sighting, Track
 from faceswap_desktop.core.video.clustering import ClothingRule, cluster_tracks
-from faceswap_desktop.core.video.continuity import ContinuityRule, continuations, continues
+from faceswap_desktop.core.video.continuity import (
+    ContinuityRule,
+    continuations,
+    continues,
+    found_again,
+    motion,
+)
 
 from .cast_cues import cues
 
@@ -70,3 +76,18 @@ def test_someone_stepping_in_where_a_person_was_while_they_are_still_on_screen_s
     )
     # Identity joins first (0 with 2); then Q shares frame 3 with P's cluster and cannot join it.
     assert labels[0] == labels[2] != labels[1]
+
+
+def test_a_face_found_again_where_it_was_heading_continues_the_track() -> None:
+    # Walking right at 10 px a frame (40 px faces): unseen for 8 frames, found 80 px on, two widths
+    # from where it was last seen but where it was heading.
+    walking = track(0, (0, 100, 40), (2, 120, 40), (4, 140, 40))
+    ahead = track(1, (12, 220, 40), (14, 240, 40))
+    behind = track(2, (12, 60, 40))  # as far, the other way
+    assert not continues(walking.sightings[-1].box, ahead.sightings[0].box, RULE)
+    assert found_again(walking, ahead, RULE) and not found_again(walking, behind, RULE)
+    assert continuations([walking, ahead, behind], cuts=[], fps=FPS, rule=RULE) == [(0, 1)]
+    # A face seen once has no speed: found again only where it was.
+    once = track(3, (4, 140, 40))
+    assert motion(once, at_end=True) is None and not found_again(once, behind, RULE)
+    assert motion(walking, at_end=True) == (10.0, 0.0)

@@ -71,22 +71,34 @@ def link_score(a: Box, b: Box, min_iou: float) -> float:
 
 
 def pose_quality(face: Face) -> float:
-    """How good a view of the face this is, for thumbnails and embeddings: its size times frontality.
+    """How good a view of the face this is, for thumbnails and embeddings: its size times
+    :func:`frontality` (at least 0.05; 0 when the eyes' keypoints coincide)."""
+    front = _frontality(face)
+    return 0.0 if front is None else face.size * max(front, 0.05)
 
-    Frontality from the five keypoints: the nose tip sits midway between the eyes in a frontal view and
-    moves towards one eye as the head turns (yaw); a tilted eye line (roll) costs a little too.
+
+def frontality(face: Face) -> float:
+    """1 for a frontal view, falling to 0 as the head turns to profile (0 when the eyes' keypoints
+    coincide).
+
+    From the five keypoints: the nose tip sits midway between the eyes in a frontal view and moves
+    towards one eye as the head turns (yaw); a tilted eye line (roll) costs a little too.
     """
+    front = _frontality(face)
+    return 0.0 if front is None else front
+
+
+def _frontality(face: Face) -> float | None:
     keypoints = face.keypoints_5
     right_eye, left_eye, nose = keypoints[0], keypoints[1], keypoints[2]
     eye_vector = left_eye - right_eye
     eye_distance = float(np.linalg.norm(eye_vector))
     if eye_distance < 1e-6:
-        return 0.0
+        return None
     along = float(np.dot(nose - (right_eye + left_eye) / 2, eye_vector)) / eye_distance**2
     yaw = min(abs(along) * 2.0, 1.0)  # 0 frontal, 1 nose over an eye (profile)
     roll = abs(float(np.arctan2(eye_vector[1], eye_vector[0])))
-    frontality = (1.0 - yaw) * max(0.0, float(np.cos(min(roll, np.pi / 2))))
-    return face.size * max(frontality, 0.05)
+    return (1.0 - yaw) * max(0.0, float(np.cos(min(roll, np.pi / 2))))
 
 
 LOW_CONTRAST_STD = 12.0

@@ -4,7 +4,8 @@
 tracks' identity embeddings (cosine), where two tracks seen in the same frame never join (one person is
 in one place at a time) and a track without an embedding stays on its own. Second cues may join
 clusters whose faces alone cannot say: their clothing (:mod:`.appearance`) and track continuity within a
-shot (:mod:`.continuity`).
+shot (:mod:`.continuity`), and, last, faces more alike than either is to the people seen beside it
+(:class:`BesideRule`).
 
 Average linkage rather than single linkage: one poor embedding (a profile, motion blur) must not chain
 two people together.
@@ -35,6 +36,8 @@ class TrackCues:
     """Embedded only from nearly black views (``cast.with_contrast`` stretched them)."""
     small: bool = False
     """Its embedded faces were all smaller than the detector finds at the clip's own size."""
+    frontality: float = 1.0
+    """The :func:`~.cast.frontality` of its most frontal embedded view (1 frontal, 0 profile)."""
 
     @classmethod
     def of(
@@ -44,9 +47,10 @@ class TrackCues:
         clothing: FloatArray | None = None,
         dim: bool = False,
         small: bool = False,
+        frontality: float = 1.0,
     ) -> TrackCues:
         """The cues from any iterables (copied into immutable containers)."""
-        return cls(tuple(embeddings), frozenset(frames), clothing, dim, small)
+        return cls(tuple(embeddings), frozenset(frames), clothing, dim, small, frontality)
 
 
 @dataclass(frozen=True)
@@ -58,12 +62,34 @@ class ClothingRule:
     min_clothing: float
 
 
+@dataclass(frozen=True)
+class BesideRule:
+    """When two clusters whose faces are only nearly similar may join because they are more alike than
+    either is to anyone seen beside it.
+
+    Two tracks seen in the same frame are two people, whatever their faces say: the mean face cosine
+    between a cluster and the clusters seen beside it is how alike different people's faces look to the
+    embedder *for this face in this clip* (its size, blur, light and encoding), measured rather than
+    assumed; a score normalisation from a cohort of known impostors, as the clip's clothing bar
+    (:func:`~.appearance.clothing_bar`) is for clothing. Two clusters join when their mean face cosine
+    reaches ``min_face`` (the embedder's equal-error cosine on photos) and exceeds the highest cosine
+    either has with a cluster seen beside it, when each was seen beside at least ``min_seen_beside``
+    others (one or two people are no bar) and each has an embedded view at least ``min_frontality``
+    frontal (:func:`~.cast.frontality`; 0.5: the nose a quarter of the eye distance off centre): the
+    embedder reads frontal faces, and a profile or the back of a head scores alike against everyone."""
+
+    min_face: float
+    min_seen_beside: int = 3
+    min_frontality: float = 0.5
+
+
 def cluster_tracks(
     tracks: Sequence[TrackCues],
     threshold: float,
     rule: ClothingRule | None = None,
     continued: Sequence[tuple[int, int]] = (),
     continuity_floor: float | None = None,
+    beside: BesideRule | None = None,
 ) -> list[int]:
     """A person label (0..) for each track.
 
@@ -74,13 +100,15 @@ def cluster_tracks(
     counts as no overlap). ``continued``: pairs of indices of tracks where one is the other's face found
     again in the same shot (:func:`~.continuity.continuations`); once faces and clothing have joined all
     they can, two clusters holding such a pair merge too when their faces reach ``continuity_floor``
-    (their embeddings do not contradict it) and they still share no frame.
+    (their embeddings do not contradict it) and they still share no frame. Last, with a ``beside``
+    rule (:class:`BesideRule`), two clusters whose faces reach ``beside.min_face`` merge when they are
+    more alike than either is to anyone seen beside it.
 
     A :attr:`~TrackCues.dim` track and a lit one never join on faces or clothing (a stretched view's
     embedding measures its darkness and noise, not a face comparable to a lit one's), only by
     continuity; two dim tracks compare as usual. A :attr:`~TrackCues.small` track (seen only in a small
     clip scanned enlarged) never joins on faces alone, only when faces and clothing agree (the clothing
-    rule) or by continuity, and nor does a cluster that holds it.
+    rule) or by continuity, and nor does a cluster that holds it; nor on the people seen beside.
     """
     count = len(tracks)
     if any(not (0 <= i < count and 0 <= j < count) for i, j in continued):
@@ -117,18 +145,28 @@ def cluster_tracks(
     faces_tell = np.array(
         [[not (tracks[i].small or tracks[j].small) for j in range(count)] for i in range(count)]
     )
+    # A cluster's most frontal embedded view.
+    front = np.array([track.frontality if track.embeddings else 0.0 for track in tracks])
     linked = np.zeros((count, count), dtype=bool)
     if continuity_floor is not None:
         for i, j in continued:
             linked[i, j] = linked[j, i] = i != j
     clusters: dict[int, list[int]] = {i: [i] for i in range(count)}
-    # Continuity joins only once identity (faces, clothing) has joined all it can: by then a person's
-    # other tracks are in their cluster, so a face that appears where they were while they are still on
-    # screen elsewhere (someone walking in behind them) clashes with them and cannot join.
-    continuity_now = False
+    # The strongest evidence joins first, each later stage adding a way to join. Continuity joins only
+    # once identity (faces, clothing) has joined all it can: by then a person's other tracks are in
+    # their cluster, so a face that appears where they were while they are still on screen elsewhere
+    # (someone walking in behind them) clashes with them and cannot join. The people seen beside come
+    # last: the weakest cue, and each cluster's bar is known best once its tracks are together.
+    stages = ["identity"]
+    stages += ["continuity"] if continuity_floor is not None else []
+    stages += ["beside"] if beside is not None else []
+    stage_at = 0
     while len(clusters) > 1:
+        continuity_now = "continuity" in stages[: stage_at + 1]
+        beside_now = stages[stage_at] == "beside"
         best_linkage, best_pair = -2.0, None
         keys = sorted(clusters)
+        bars = _beside_bars(keys, sums, pairs, clash) if beside_now else {}
         for x, i in enumerate(keys):
             for j in keys[x + 1 :]:
                 if pairs[i, j] == 0 or clash[i, j]:
@@ -144,13 +182,23 @@ def cluster_tracks(
                     and linked[i, j]
                     and linkage >= continuity_floor
                 )
-                joins = (same_kind and faces_tell[i, j] and linkage >= threshold) or near or found_again
+                faces_may = same_kind and bool(faces_tell[i, j])
+                beside_join = (
+                    beside is not None
+                    and beside_now
+                    and faces_may
+                    and linkage >= beside.min_face
+                    and linkage > max(bars[i][0], bars[j][0])
+                    and min(bars[i][1], bars[j][1]) >= beside.min_seen_beside
+                    and min(front[i], front[j]) >= beside.min_frontality
+                )
+                joins = (faces_may and linkage >= threshold) or near or found_again or beside_join
                 if linkage >= best_linkage and joins:
                     best_linkage, best_pair = linkage, (i, j)
         if best_pair is None:
-            if continuity_now or continuity_floor is None:
+            if stage_at + 1 >= len(stages):
                 break
-            continuity_now = True
+            stage_at += 1
             continue
         i, j = best_pair
         clusters[i] += clusters.pop(j)
@@ -168,6 +216,7 @@ def cluster_tracks(
         comparable[:, i] = comparable[i, :]
         faces_tell[i, :] &= faces_tell[j, :]
         faces_tell[:, i] = faces_tell[i, :]
+        front[i] = max(front[i], front[j])
         linked[i, :] |= linked[j, :]
         linked[:, i] = linked[i, :]
         linked[i, i] = False
@@ -178,3 +227,17 @@ def cluster_tracks(
         for member in members:
             labels[member] = label
     return labels
+
+
+def _beside_bars(
+    keys: list[int], sums: np.ndarray, pairs: np.ndarray, clash: np.ndarray
+) -> dict[int, tuple[float, int]]:
+    """For each cluster: the highest mean face cosine between it and a cluster seen in a frame with it
+    (two people, whatever their faces say; -1 when none), and how many such clusters there are."""
+    index = np.array(keys)
+    counts = pairs[np.ix_(index, index)]
+    known = clash[np.ix_(index, index)] & (counts > 0)
+    linkage = sums[np.ix_(index, index)] / np.maximum(counts, 1)
+    highest = np.where(known, linkage, -1.0).max(axis=1)
+    seen = known.sum(axis=1)
+    return {key: (float(highest[n]), int(seen[n])) for n, key in enumerate(keys)}
