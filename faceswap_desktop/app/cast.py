@@ -93,6 +93,13 @@ WORKING_SHORT_SIDE = 360
 limits are in pixels (faces under 24 px are dropped, tiles are scanned only in frames of 480 px or
 more), so ``short_hamilton_clip.mp4`` at half size (320x180) lost its whole wide shot: the singer's face
 21 px wide there, the pianist's 12 px. Sightings stay in the clip's own pixels."""
+LARGEST_WORKING_SIDE = 1080
+"""A clip whose frames' shorter side is over this is scanned reduced to it (area), for the same reason
+the other way round: the detector drops faces under 24 px whatever the frame, so at 2160p it would keep
+faces of 24-47 px (1-2% of the frame's height) that the same clip at 1080p loses, and its people would
+depend on the resolution. The per-sample work on the whole frame (colour conversion, the detector's
+letterbox warps, the crops) shrinks too. 1080 rather than less: the embedder's chip (150 px) then still
+comes from a face no smaller than at 1080p, where the people were counted by eye."""
 SMALLEST_FACE_PX = 24
 """The detector's smallest face (``AnalyserOptions.min_face_px``) in a clip's own pixels: a track whose
 embedded faces are all smaller, found only because the clip was enlarged, is too small for its face
@@ -293,7 +300,7 @@ def scan_cast(
         if index % stride == 0:
             cut_since_sample = bool(cut_frames) and cut_frames[-1] > index - stride
             ended = linker.cut() if cut_since_sample else []
-            image = frame if scale == 1.0 else _enlarged(frame, scale)
+            image = frame if scale == 1.0 else _resized(frame, scale)
             faces = unique_faces(detector.detect_faces(image))
             sightings = [_sighting(index, face, scale) for face in faces]
             numbers, more = linker.add(sightings)
@@ -344,18 +351,24 @@ def scan_cast(
 
 
 def working_scale(width: int, height: int) -> float:
-    """How much a scan enlarges frames of this size (1.0: not at all; see :data:`WORKING_SHORT_SIDE`)."""
+    """How much a scan resizes frames of this size: over 1 enlarged (shorter side under
+    :data:`WORKING_SHORT_SIDE`), under 1 reduced (over :data:`LARGEST_WORKING_SIDE`), else 1.0."""
     short = min(width, height)
-    return WORKING_SHORT_SIDE / short if 0 < short < WORKING_SHORT_SIDE else 1.0
+    if 0 < short < WORKING_SHORT_SIDE:
+        return WORKING_SHORT_SIDE / short
+    if short > LARGEST_WORKING_SIDE:
+        return LARGEST_WORKING_SIDE / short
+    return 1.0
 
 
-def _enlarged(image: Image, scale: float) -> Image:
+def _resized(image: Image, scale: float) -> Image:
     height, width = image.shape[:2]
-    return cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_CUBIC)
+    interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
+    return cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=interpolation)
 
 
 def _sighting(frame: int, face: Face, scale: float) -> Sighting:
-    """A face found in the (possibly enlarged) frame, as a sighting in the clip's own pixels."""
+    """A face found in the (possibly resized) frame, as a sighting in the clip's own pixels."""
     x0, y0, x1, y1 = face.box
     return Sighting(
         frame, (x0 / scale, y0 / scale, x1 / scale, y1 / scale), face.size / scale, pose_quality(face) / scale
