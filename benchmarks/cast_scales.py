@@ -63,9 +63,9 @@ def main() -> None:
     captured: dict[str, Any] = {}
     cluster = cast_module.cluster_tracks
 
-    def capture(embeddings: Any, frames: Any, threshold: Any, clothing: Any, rule: Any, *rest: Any) -> Any:
-        labels = cluster(embeddings, frames, threshold, clothing, rule, *rest)
-        captured.update(embeddings=embeddings, clothing=clothing, rule=rule, labels=labels)
+    def capture(tracks: Any, threshold: Any, rule: Any, *rest: Any) -> Any:
+        labels = cluster(tracks, threshold, rule, *rest)
+        captured.update(tracks=tracks, rule=rule, labels=labels)
         return labels
 
     cast_module.cluster_tracks = capture  # type: ignore[assignment]
@@ -85,17 +85,18 @@ def main() -> None:
             cv2.imwrite(str(folder / f"person_{member.number}.png"), member.thumbnail)
         # People as clusters of tracks: their average face linkage and clothing overlap.
         people = sorted(set(labels))
-        units = [[e / np.linalg.norm(e) for e in track] for track in captured["embeddings"]]
+        tracks = captured["tracks"]
+        units = [[e / np.linalg.norm(e) for e in track.embeddings] for track in tracks]
         for x, a in enumerate(people):
             for b in people[x + 1 :]:
                 ia = [i for i, label in enumerate(labels) if label == a]
                 ib = [i for i, label in enumerate(labels) if label == b]
                 faces = [float(np.dot(u, v)) for i in ia for j in ib for u in units[i] for v in units[j]]
                 worn = [
-                    bhattacharyya(captured["clothing"][i], captured["clothing"][j])
+                    bhattacharyya(ci, cj)
                     for i in ia
                     for j in ib
-                    if captured["clothing"][i] is not None and captured["clothing"][j] is not None
+                    if (ci := tracks[i].clothing) is not None and (cj := tracks[j].clothing) is not None
                 ]
                 if faces and rule is not None and np.mean(faces) >= rule.min_face:
                     print(

@@ -35,23 +35,23 @@ from ..core.video.appearance import clothing_bar, clothing_histogram, mean_descr
 from ..core.video.cast import (
     LOW_CONTRAST_STD,
     Box,
-    ClothingRule,
     Sighting,
     Track,
     TrackLinker,
-    cluster_tracks,
     frame_ranges,
+    frontality,
     grey_stats,
     pose_quality,
     unique_faces,
     with_contrast,
 )
+from ..core.video.clustering import BesideRule, ClothingRule, TrackCues, cluster_tracks
 from ..core.video.continuity import ContinuityRule, continuations
 from ..core.video.temporal import SceneCutDetector
 
 log = logging.getLogger(__name__)
 
-CAST_VERSION = 6
+CAST_VERSION = 7
 """Bumped whenever the scan's results change for the same settings (old cache entries are ignored)."""
 THUMBNAIL_PX = 128
 
@@ -62,7 +62,8 @@ SAME_PERSON_COSINE = {DLIB_CALIBRATION.model: 0.935}
 
 Tuned for the embedded ONNX dlib judge on ``facenet_pytorch_video.mp4`` and checked on
 ``short_hamilton_clip.mp4`` (tracks labelled by eye on their thumbnails; the numbers come from
-``benchmarks/cast_similarity.py`` and a replay of :func:`~..core.cast.cluster_tracks` over thresholds):
+``benchmarks/cast_similarity.py`` and a replay of :func:`~..core.video.clustering.cluster_tracks` over
+thresholds):
 
 - facenet (28 tracks, 8 people): pairs of tracks of one person 0.905-0.99, of two people up to 0.939
   (single views, a profile against a far face). Clustered, a wrong merge (the man seen from behind with a
@@ -92,10 +93,17 @@ WORKING_SHORT_SIDE = 360
 limits are in pixels (faces under 24 px are dropped, tiles are scanned only in frames of 480 px or
 more), so ``short_hamilton_clip.mp4`` at half size (320x180) lost its whole wide shot: the singer's face
 21 px wide there, the pianist's 12 px. Sightings stay in the clip's own pixels."""
+LARGEST_WORKING_SIDE = 1080
+"""A clip whose frames' shorter side is over this is scanned reduced to it (area), for the same reason
+the other way round: the detector drops faces under 24 px whatever the frame, so at 2160p it would keep
+faces of 24-47 px (1-2% of the frame's height) that the same clip at 1080p loses, and its people would
+depend on the resolution. The per-sample work on the whole frame (colour conversion, the detector's
+letterbox warps, the crops) shrinks too. 1080 rather than less: the embedder's chip (150 px) then still
+comes from a face no smaller than at 1080p, where the people were counted by eye."""
 SMALLEST_FACE_PX = 24
 """The detector's smallest face (``AnalyserOptions.min_face_px``) in a clip's own pixels: a track whose
 embedded faces are all smaller, found only because the clip was enlarged, is too small for its face
-alone to say who it is (:func:`~..core.video.cast.cluster_tracks`). At 320x180 the pianist's 12 px
+alone to say who it is (:func:`~..core.video.clustering.cluster_tracks`). At 320x180 the pianist's 12 px
 face embedded at 0.935-0.941 against Michelle Obama, over the 0.935 at which faces alone join; their
 clothing (0.63-0.66) kept them apart."""
 
@@ -131,6 +139,9 @@ class CastOptions:
     continuity: bool = True
     """Let a track that continues another in the same shot (same place, similar size, a short gap) join
     it unless the faces clearly contradict it (see :func:`continuity_rule`)."""
+    seen_beside: bool = True
+    """Let tracks whose faces are only nearly similar join when they are more alike than either is to
+    anyone seen beside it (see :func:`beside_rule`)."""
 
 
 @dataclass(frozen=True)
@@ -246,6 +257,8 @@ class _TrackViews:
     """Every embedded view was nearly black (stretched by :func:`~..core.video.cast.with_contrast`)."""
     small: bool = False
     """Every embedded view was under :data:`SMALLEST_FACE_PX` in the clip's own pixels."""
+    frontality: float = 0.0
+    """The :func:`~..core.video.cast.frontality` of the most frontal embedded view."""
     thumbnail: _View | None = None
     clothing: list[FloatArray] = field(default_factory=list)
     """The clothing descriptor of each sighting (``core/video/appearance.py``)."""
@@ -287,7 +300,7 @@ def scan_cast(
         if index % stride == 0:
             cut_since_sample = bool(cut_frames) and cut_frames[-1] > index - stride
             ended = linker.cut() if cut_since_sample else []
-            image = frame if scale == 1.0 else _enlarged(frame, scale)
+            image = frame if scale == 1.0 else _resized(frame, scale)
             faces = unique_faces(detector.detect_faces(image))
             sightings = [_sighting(index, face, scale) for face in faces]
             numbers, more = linker.add(sightings)
@@ -307,22 +320,23 @@ def scan_cast(
         _embed_track(views.get(track.number), embedder, options, scale)
     tracks = linker.close()
     threshold = same_person_cosine(embedder, options, calibrations)
-    clothing = [mean_descriptor(views[t.number].clothing) for t in tracks]
-    frames = [t.frames for t in tracks]
-    rule = clothing_rule(embedder, options, clothing, frames, calibrations)
+    cues = [
+        TrackCues.of(
+            views[t.number].embeddings,
+            t.frames,
+            mean_descriptor(views[t.number].clothing),
+            views[t.number].dim,
+            views[t.number].small,
+            views[t.number].frontality,
+        )
+        for t in tracks
+    ]
+    rule = clothing_rule(embedder, options, cues, calibrations)
     found_again = continuity_rule(embedder, options, calibrations)
     continued = continuations(tracks, cut_frames, fps, found_again) if found_again is not None else []
-    labels = cluster_tracks(
-        [views[t.number].embeddings for t in tracks],
-        frames,
-        threshold,
-        clothing,
-        rule,
-        continued,
-        found_again.min_face if found_again is not None else None,
-        [views[t.number].dim for t in tracks],
-        [views[t.number].small for t in tracks],
-    )
+    floor = found_again.min_face if found_again is not None else None
+    beside = beside_rule(embedder, options, calibrations)
+    labels = cluster_tracks(cues, threshold, rule, continued, floor, beside)
     people = _members(tracks, labels, views, stride, info.frame_count, fps, info.height, cut_frames)
     return Cast(
         reader.path,
@@ -337,18 +351,24 @@ def scan_cast(
 
 
 def working_scale(width: int, height: int) -> float:
-    """How much a scan enlarges frames of this size (1.0: not at all; see :data:`WORKING_SHORT_SIDE`)."""
+    """How much a scan resizes frames of this size: over 1 enlarged (shorter side under
+    :data:`WORKING_SHORT_SIDE`), under 1 reduced (over :data:`LARGEST_WORKING_SIDE`), else 1.0."""
     short = min(width, height)
-    return WORKING_SHORT_SIDE / short if 0 < short < WORKING_SHORT_SIDE else 1.0
+    if 0 < short < WORKING_SHORT_SIDE:
+        return WORKING_SHORT_SIDE / short
+    if short > LARGEST_WORKING_SIDE:
+        return LARGEST_WORKING_SIDE / short
+    return 1.0
 
 
-def _enlarged(image: Image, scale: float) -> Image:
+def _resized(image: Image, scale: float) -> Image:
     height, width = image.shape[:2]
-    return cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_CUBIC)
+    interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
+    return cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=interpolation)
 
 
 def _sighting(frame: int, face: Face, scale: float) -> Sighting:
-    """A face found in the (possibly enlarged) frame, as a sighting in the clip's own pixels."""
+    """A face found in the (possibly resized) frame, as a sighting in the clip's own pixels."""
     x0, y0, x1, y1 = face.box
     return Sighting(
         frame, (x0 / scale, y0 / scale, x1 / scale, y1 / scale), face.size / scale, pose_quality(face) / scale
@@ -371,8 +391,7 @@ def same_person_cosine(
 def clothing_rule(
     embedder: Recognizer | None,
     options: CastOptions,
-    clothing: list[FloatArray | None],
-    frames: list[set[int]],
+    tracks: Sequence[TrackCues],
     calibrations: CalibrationTable | None = None,
 ) -> ClothingRule | None:
     """When two tracks whose faces are only nearly similar may still join: their faces reach the
@@ -387,11 +406,28 @@ def clothing_rule(
     their clothes."""
     if embedder is None or not options.clothing:
         return None
-    bar = clothing_bar(clothing, frames)
+    bar = clothing_bar([t.clothing for t in tracks], [t.frames for t in tracks])
     if bar is None:
         return None
     floor = (calibrations or CalibrationTable(DEFAULT_CALIBRATIONS)).get(embedder.name).centre
     return ClothingRule(min_face=floor, min_clothing=bar)
+
+
+def beside_rule(
+    embedder: Recognizer | None, options: CastOptions, calibrations: CalibrationTable | None = None
+) -> BesideRule | None:
+    """When two tracks whose faces are only nearly similar may join because they are more alike than
+    either is to anyone seen beside it (:class:`~..core.video.clustering.BesideRule`): their faces reach
+    the embedder's equal-error cosine measured on photos (0.914 for dlib, as for the clothing rule).
+    None without an embedder or with ``options.seen_beside`` off.
+
+    Why (``docs/cast.md``): ``facenet_pytorch_video.mp4`` re-encoded split two people on their faces
+    (0.931-0.932, under the 0.935 of faces alone), while each of those faces scored at most 0.867-0.904
+    against the people seen in the same frames as it."""
+    if embedder is None or not options.seen_beside:
+        return None
+    floor = (calibrations or CalibrationTable(DEFAULT_CALIBRATIONS)).get(embedder.name).centre
+    return BesideRule(min_face=floor)
 
 
 def continuity_rule(
@@ -434,6 +470,7 @@ def _embed_track(
     views.embeddings = [embedder.embed(with_contrast(view.crop, view.face.box), view.face) for view in best]
     views.dim = bool(best) and all(grey_stats(v.crop, v.face.box)[1] < LOW_CONTRAST_STD for v in best)
     views.small = bool(best) and all(_shorter_side(v.face.box) < SMALLEST_FACE_PX * scale for v in best)
+    views.frontality = max((frontality(v.face) for v in best), default=0.0)
     # The crops are no longer needed, except the thumbnail's.
     views.chunks = {}
 

@@ -12,7 +12,9 @@ from faceswap_desktop.core.video.appearance import (
     clothing_histogram,
     clothing_region,
 )
-from faceswap_desktop.core.video.cast import ClothingRule, cluster_tracks
+from faceswap_desktop.core.video.clustering import ClothingRule, cluster_tracks
+
+from .cast_cues import cues
 
 
 def unit(*values: float) -> np.ndarray:
@@ -66,13 +68,12 @@ def test_nearly_similar_faces_join_only_when_their_clothing_agrees_beyond_the_ba
     nearly, also = unit(1, 0.25, 0), unit(1, 0, 0.25)
     blue, red = np.array([0.9, 0.1, 0, 0], np.float32), np.array([0.1, 0.1, 0.8, 0], np.float32)
     embeddings, frames = [[alice], [nearly], [also]], [{0}, {10}, {20}]
-    faces_alone = cluster_tracks(embeddings, frames, 0.99)
+    faces_alone = cluster_tracks(cues(embeddings, frames), 0.99)
     assert len(set(faces_alone)) == 3
     rule = ClothingRule(min_face=0.95, min_clothing=0.9)
-    labels = cluster_tracks(embeddings, frames, 0.99, [blue, blue, red], rule)
+    labels = cluster_tracks(cues(embeddings, frames, [blue, blue, red]), 0.99, rule)
     assert labels[0] == labels[1] != labels[2]  # the red shirt stays apart, whatever the face
     # A face under the rule's floor never joins, and a track without clothing counts as no overlap.
-    assert (
-        len(set(cluster_tracks(embeddings, frames, 0.99, [blue, blue, blue], ClothingRule(0.98, 0.9)))) == 3
-    )
-    assert len(set(cluster_tracks(embeddings, frames, 0.99, [blue, None, None], rule))) == 3
+    all_blue = cues(embeddings, frames, [blue, blue, blue])
+    assert len(set(cluster_tracks(all_blue, 0.99, ClothingRule(0.98, 0.9)))) == 3
+    assert len(set(cluster_tracks(cues(embeddings, frames, [blue, None, None]), 0.99, rule))) == 3

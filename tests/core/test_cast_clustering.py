@@ -9,17 +9,19 @@ from faceswap_desktop.core.types import Face
 from faceswap_desktop.core.video.cast import (
     LOW_CONTRAST_STD,
     NORMAL_GREY,
-    ClothingRule,
     Sighting,
     TrackLinker,
-    cluster_tracks,
     frame_ranges,
+    frontality,
     grey_stats,
     link_score,
     pose_quality,
     unique_faces,
     with_contrast,
 )
+from faceswap_desktop.core.video.clustering import BesideRule, ClothingRule, TrackCues, cluster_tracks
+
+from .cast_cues import cues
 
 
 def sighting(frame: int, x: float, width: float = 40.0, y: float = 10.0) -> Sighting:
@@ -71,26 +73,27 @@ def test_tracks_cluster_by_identity_but_never_two_tracks_of_one_frame() -> None:
     alike = unit(*(alice * 0.95 + bob * 0.1))  # cosine 0.99 with alice
     embeddings = [[alice], [alike], [bob], [bob], [alice]]
     frames = [{0, 3}, {30}, {0, 3}, {60}, {30}]  # tracks 1 and 4 are both in frame 30
-    labels = cluster_tracks(embeddings, frames, threshold=0.9)
+    labels = cluster_tracks(cues(embeddings, frames), threshold=0.9)
     assert labels[0] == labels[4] and labels[2] == labels[3] and labels[0] != labels[2]
     # Track 1 looks like alice too, but alice (track 4) is elsewhere in its frame.
     assert labels[1] not in (labels[0], labels[2])
-    assert cluster_tracks(embeddings, [{0}, {1}, {2}, {3}, {4}], 0.9)[1] == labels[0]
+    assert cluster_tracks(cues(embeddings, [{0}, {1}, {2}, {3}, {4}]), 0.9)[1] == labels[0]
 
 
 def test_average_linkage_does_not_chain_people_through_one_ambiguous_track() -> None:
     a, b = unit(1, 0, 0), unit(0, 1, 0)
     middle = unit(1, 1, 0)  # cosine 0.71 with both
-    labels = cluster_tracks([[a], [a], [middle], [b], [b]], [{0}, {1}, {2}, {3}, {4}], threshold=0.7)
+    labels = cluster_tracks(cues([[a], [a], [middle], [b], [b]], [{0}, {1}, {2}, {3}, {4}]), threshold=0.7)
     assert labels[0] == labels[1] and labels[3] == labels[4] and labels[0] != labels[3]
 
 
 def test_a_track_without_embedding_stays_on_its_own() -> None:
     a = unit(1, 0, 0)
-    labels = cluster_tracks([[a], [], [a]], [{0}, {1}, {2}], threshold=0.5)
+    tracks = cues([[a], [], [a]], [{0}, {1}, {2}])
+    labels = cluster_tracks(tracks, threshold=0.5)
     assert labels[0] == labels[2] != labels[1]
-    with pytest.raises(ValueError):
-        cluster_tracks([[a]], [], 0.5)
+    with pytest.raises(ValueError, match="not there"):
+        cluster_tracks(tracks, 0.5, continued=[(0, 3)], continuity_floor=0.5)
 
 
 def test_frame_ranges_join_consecutive_samples() -> None:
@@ -139,26 +142,59 @@ def test_a_dim_track_joins_a_lit_one_only_by_continuity() -> None:
     alice = unit(1, 0.1, 0)
     embeddings = [[alice], [alice], [alice], [alice]]
     frames = [{0}, {10}, {20}, {30}]
-    labels = cluster_tracks(embeddings, frames, 0.9, dim=[False, False, True, True])
+    labels = cluster_tracks(cues(embeddings, frames, dim=[False, False, True, True]), 0.9)
     assert labels[0] == labels[1] and labels[2] == labels[3] and labels[0] != labels[2]
     # Found again in place within the shot (continuity), a dim track joins a lit one after all.
     joined = cluster_tracks(
-        embeddings, frames, 0.9, continued=[(1, 2)], continuity_floor=0.9, dim=[False, False, True, True]
+        cues(embeddings, frames, dim=[False, False, True, True]),
+        0.9,
+        continued=[(1, 2)],
+        continuity_floor=0.9,
     )
     assert len(set(joined)) == 1
-    with pytest.raises(ValueError):
-        cluster_tracks(embeddings, frames, 0.9, dim=[False])
 
 
 def test_a_track_of_faces_too_small_to_tell_never_joins_on_its_face_alone() -> None:
     alice = unit(1, 0.1, 0)
     embeddings, frames = [[alice], [alice], [alice]], [{0}, {10}, {20}]
     small = [True, False, False]  # track 0: faces under the detector's smallest at the clip's size
-    labels = cluster_tracks(embeddings, frames, 0.9, small=small)
+    labels = cluster_tracks(cues(embeddings, frames, small=small), 0.9)
     assert labels[1] == labels[2] != labels[0]
     # With clothing that agrees beyond the clip's bar (a second cue), it joins.
     blue = np.array([1, 0, 0, 0], np.float32)
     with_clothing = cluster_tracks(
-        embeddings, frames, 0.9, [blue, blue, blue], ClothingRule(0.9, 0.5), small=small
+        cues(embeddings, frames, [blue, blue, blue], small=small), 0.9, ClothingRule(0.9, 0.5)
     )
     assert len(set(with_clothing)) == 1
+
+
+def test_near_faces_join_when_more_alike_than_either_is_to_the_people_seen_beside_it() -> None:
+    # Tracks 0 and 1: one person in two parts of a crowd shot (cosine 0.93, under the 0.95 of faces
+    # alone). Each is seen in a frame with three others (tracks 2-4 beside 0, tracks 5-7 beside 1),
+    # who score at most 0.88 against it.
+    a = unit(1, 0, 0, 0, 0, 0, 0, 0, 0)
+    b = unit(*(a * 0.93 + unit(0, 1, 0, 0, 0, 0, 0, 0, 0) * np.sqrt(1 - 0.93**2)))
+    others = [unit(*(a * 0.8 + np.eye(9)[k] * 0.6)) for k in range(2, 9)]  # 0.8 with a, 0.74-0.78 with b
+    embeddings = [[a], [b]] + [[o] for o in others[:6]]
+    frames = [{0}, {10}, {0}, {0}, {0}, {10}, {10}, {10}]
+    assert len(set(cluster_tracks(cues(embeddings, frames), 0.95))) == 8
+    rule = BesideRule(min_face=0.9)
+    labels = cluster_tracks(cues(embeddings, frames), 0.95, beside=rule)
+    assert labels[0] == labels[1] and len(set(labels)) == 7
+    # Under the floor, or seen beside fewer than three people, or only ever seen in profile: apart.
+    assert len(set(cluster_tracks(cues(embeddings, frames), 0.95, beside=BesideRule(0.94)))) == 8
+    fewer = [{0}, {10}, {0}, {0}, {1}, {10}, {10}, {10}]
+    assert len(set(cluster_tracks(cues(embeddings, fewer), 0.95, beside=rule))) == 8
+    profile = cues(embeddings, frames)
+    profile[1] = TrackCues.of(profile[1].embeddings, profile[1].frames, frontality=0.2)
+    assert len(set(cluster_tracks(profile, 0.95, beside=rule))) == 8
+    # Someone seen beside track 0 (in frame 0) who is more like it than track 1 is: 0 and 1 stay apart.
+    c = np.array([0.935, 0.19165, 0.2984, 0, 0, 0, 0, 0, 0], np.float32)  # 0.935 with a, 0.94 with b
+    lookalike = [[a], [b], [c / np.linalg.norm(c)]] + [[o] for o in others[1:6]]
+    labels = cluster_tracks(cues(lookalike, frames), 0.95, beside=rule)
+    assert labels[0] != labels[1]
+
+
+def test_frontality_is_one_for_a_frontal_face_and_falls_as_the_head_turns() -> None:
+    assert frontality(face(0)) == pytest.approx(1.0)
+    assert 0 < frontality(face(0, nose_dx=4)) < 1 and frontality(face(0, nose_dx=10)) == 0.0

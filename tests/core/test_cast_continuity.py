@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceswap_desktop.core.video.cast import ClothingRule, Sighting, Track, cluster_tracks
-from faceswap_desktop.core.video.continuity import ContinuityRule, continuations, continues
+from faceswap_desktop.core.video.cast import Sighting, Track
+from faceswap_desktop.core.video.clustering import ClothingRule, cluster_tracks
+from faceswap_desktop.core.video.continuity import (
+    ContinuityRule,
+    continuations,
+    continues,
+    found_again,
+    motion,
+)
+
+from .cast_cues import cues
 
 RULE = ContinuityRule(min_face=0.9)
 FPS = 10.0
@@ -45,12 +54,13 @@ def test_continuity_joins_unless_the_faces_contradict_it() -> None:
     # Track 1 is track 0's face found again (a profile: cosine 0.92, under the 0.95 of faces alone).
     embeddings = [[e] for e in vectors([[1, 0.92, 0.5], [0.92, 1, 0.5], [0.5, 0.5, 1]])]
     frames = [{0, 1}, {5}, {9}]
-    assert len(set(cluster_tracks(embeddings, frames, 0.95))) == 3
-    labels = cluster_tracks(embeddings, frames, 0.95, continued=[(0, 1), (1, 2)], continuity_floor=0.9)
+    tracks = cues(embeddings, frames)
+    assert len(set(cluster_tracks(tracks, 0.95))) == 3
+    labels = cluster_tracks(tracks, 0.95, continued=[(0, 1), (1, 2)], continuity_floor=0.9)
     assert labels[0] == labels[1] != labels[2]  # track 2 continues track 1 in place, but its face says no
     # Without a floor continuity is off; with a floor over the faces' cosine the faces veto it.
-    assert len(set(cluster_tracks(embeddings, frames, 0.95, continued=[(0, 1)]))) == 3
-    assert len(set(cluster_tracks(embeddings, frames, 0.95, continued=[(0, 1)], continuity_floor=0.93))) == 3
+    assert len(set(cluster_tracks(tracks, 0.95, continued=[(0, 1)]))) == 3
+    assert len(set(cluster_tracks(tracks, 0.95, continued=[(0, 1)], continuity_floor=0.93))) == 3
 
 
 def test_someone_stepping_in_where_a_person_was_while_they_are_still_on_screen_stays_apart() -> None:
@@ -61,6 +71,23 @@ def test_someone_stepping_in_where_a_person_was_while_they_are_still_on_screen_s
     frames = [{0, 1}, {3}, {3, 4}]
     blue, red = np.array([1.0, 0, 0], np.float32), np.array([0, 0, 1.0], np.float32)
     rule = ClothingRule(min_face=0.9, min_clothing=0.8)
-    labels = cluster_tracks(embeddings, frames, 0.95, [blue, red, blue], rule, [(0, 1)], continuity_floor=0.9)
+    labels = cluster_tracks(
+        cues(embeddings, frames, [blue, red, blue]), 0.95, rule, [(0, 1)], continuity_floor=0.9
+    )
     # Identity joins first (0 with 2); then Q shares frame 3 with P's cluster and cannot join it.
     assert labels[0] == labels[2] != labels[1]
+
+
+def test_a_face_found_again_where_it_was_heading_continues_the_track() -> None:
+    # Walking right at 10 px a frame (40 px faces): unseen for 8 frames, found 80 px on, two widths
+    # from where it was last seen but where it was heading.
+    walking = track(0, (0, 100, 40), (2, 120, 40), (4, 140, 40))
+    ahead = track(1, (12, 220, 40), (14, 240, 40))
+    behind = track(2, (12, 60, 40))  # as far, the other way
+    assert not continues(walking.sightings[-1].box, ahead.sightings[0].box, RULE)
+    assert found_again(walking, ahead, RULE) and not found_again(walking, behind, RULE)
+    assert continuations([walking, ahead, behind], cuts=[], fps=FPS, rule=RULE) == [(0, 1)]
+    # A face seen once has no speed: found again only where it was.
+    once = track(3, (4, 140, 40))
+    assert motion(once, at_end=True) is None and not found_again(once, behind, RULE)
+    assert motion(walking, at_end=True) == (10.0, 0.0)

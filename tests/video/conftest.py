@@ -25,11 +25,15 @@ def write_clip(
     pts: list[int] | None = None,
     time_base: Fraction = Fraction(1, 30),
     rotation: int | None = None,
+    rate: int = 30,
+    quality: tuple[int, str] = (10, "ultrafast"),
 ) -> Path:
-    """A small H.264 clip from BGR frames with the given timestamps."""
+    """A small H.264 clip from BGR frames with the given timestamps (``quality``: x264's crf and
+    preset)."""
     height, width = frames[0].shape[:2]
     with av.open(str(path), "w") as output:
-        stream = output.add_stream("libx264", rate=30, options={"crf": "10", "preset": "ultrafast"})
+        options = {"crf": str(quality[0]), "preset": quality[1]}
+        stream = output.add_stream("libx264", rate=rate, options=options)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.time_base = time_base
         stream.codec_context.time_base = time_base

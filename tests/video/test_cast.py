@@ -22,7 +22,9 @@ The people were counted by eye on the thumbnails a scan saves (``faceswap-deskto
 - ``facenet_pytorch_video.mp4`` (one shot, a crowd walking towards the camera): 8 people by eye, and 8
   found. A far-away brown-haired woman's third track (frame 26, faces under 50 px) joins her other two on
   her clothing, by a hair: face linkage 0.9144 against the 0.914 floor, clothing 0.9628 against this
-  clip's bar 0.9624 (without clothing she was a ninth person). (This clip chose the clustering
+  clip's bar 0.9624 (without clothing she was a ninth person until cast version 7; since then her third
+  track is also her face found again where it was heading, ``core/video/continuity.py``, joined over the
+  0.904 continuity floor by 0.010). (This clip chose the clustering
   threshold, see ``SAME_PERSON_COSINE``; the Hamilton clip checks it.)
 """
 

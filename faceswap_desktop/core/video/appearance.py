@@ -4,7 +4,7 @@ On small, blurred video faces the identity embedder's cosines crowd together: th
 two shots and two different people can score the same (0.928 and 0.927 on the shared clips). Within one
 clip people mostly keep their clothes, so the cast scan also describes the clothing under each face and
 lets two tracks whose faces are only nearly similar join when their clothing agrees as well
-(:func:`~.cast.cluster_tracks`).
+(:func:`~.clustering.cluster_tracks`).
 
 The descriptor is a histogram of the region under the face (from 0.2 to 1.5 face heights below the box,
 half a face width wider on each side): the colour of its coloured pixels (hue x saturation, 12 x 3 bins)
@@ -26,6 +26,8 @@ whatever the clip's resolution.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 import cv2
 import numpy as np
@@ -103,7 +105,7 @@ MIN_PAIRS_SEEN_TOGETHER = 5
 """Pairs of tracks seen in one frame that a clip needs before its clothing is trusted at all."""
 
 
-def clothing_bar(clothing: list[FloatArray | None], frames: list[set[int]]) -> float | None:
+def clothing_bar(clothing: Sequence[FloatArray | None], frames: Sequence[AbstractSet[int]]) -> float | None:
     """How alike the clothing of two different people of this clip can look: the highest overlap of
     two tracks seen in the same frame (two people, whatever their faces say). None when the clip has
     fewer than :data:`MIN_PAIRS_SEEN_TOGETHER` such pairs with descriptors: then nothing says how well

@@ -4,14 +4,9 @@ A cast scan (``app/cast.py``) detects faces in sampled frames. Here:
 
 - :class:`TrackLinker` joins each sample's faces to the live tracks by box overlap (greedy IoU), starts
   new tracks for the rest, and ends every track at a scene cut or after a few samples unseen;
-- :func:`cluster_tracks` groups tracks into people: average-linkage agglomerative clustering of the
-  tracks' identity embeddings (cosine), where two tracks seen in the same frame never join (one person
-  is in one place at a time) and a track without an embedding stays on its own;
+- :func:`~.clustering.cluster_tracks` (``clustering.py``) then groups the tracks into people;
 - :func:`pose_quality` ranks views of a face for the thumbnail and the embeddings (large and frontal);
 - :func:`with_contrast` lifts a nearly black face to a normal contrast before it is embedded.
-
-Average linkage rather than single linkage: one poor embedding (a profile, motion blur) must not chain
-two people together.
 """
 
 from __future__ import annotations
@@ -24,8 +19,7 @@ import cv2
 import numpy as np
 
 from ..geometry import box_iou
-from ..types import Face, FloatArray, Image
-from .appearance import bhattacharyya
+from ..types import Face, Image
 
 Box = tuple[float, float, float, float]
 
@@ -77,22 +71,34 @@ def link_score(a: Box, b: Box, min_iou: float) -> float:
 
 
 def pose_quality(face: Face) -> float:
-    """How good a view of the face this is, for thumbnails and embeddings: its size times frontality.
+    """How good a view of the face this is, for thumbnails and embeddings: its size times
+    :func:`frontality` (at least 0.05; 0 when the eyes' keypoints coincide)."""
+    front = _frontality(face)
+    return 0.0 if front is None else face.size * max(front, 0.05)
 
-    Frontality from the five keypoints: the nose tip sits midway between the eyes in a frontal view and
-    moves towards one eye as the head turns (yaw); a tilted eye line (roll) costs a little too.
+
+def frontality(face: Face) -> float:
+    """1 for a frontal view, falling to 0 as the head turns to profile (0 when the eyes' keypoints
+    coincide).
+
+    From the five keypoints: the nose tip sits midway between the eyes in a frontal view and moves
+    towards one eye as the head turns (yaw); a tilted eye line (roll) costs a little too.
     """
+    front = _frontality(face)
+    return 0.0 if front is None else front
+
+
+def _frontality(face: Face) -> float | None:
     keypoints = face.keypoints_5
     right_eye, left_eye, nose = keypoints[0], keypoints[1], keypoints[2]
     eye_vector = left_eye - right_eye
     eye_distance = float(np.linalg.norm(eye_vector))
     if eye_distance < 1e-6:
-        return 0.0
+        return None
     along = float(np.dot(nose - (right_eye + left_eye) / 2, eye_vector)) / eye_distance**2
     yaw = min(abs(along) * 2.0, 1.0)  # 0 frontal, 1 nose over an eye (profile)
     roll = abs(float(np.arctan2(eye_vector[1], eye_vector[0])))
-    frontality = (1.0 - yaw) * max(0.0, float(np.cos(min(roll, np.pi / 2))))
-    return face.size * max(frontality, 0.05)
+    return (1.0 - yaw) * max(0.0, float(np.cos(min(roll, np.pi / 2))))
 
 
 LOW_CONTRAST_STD = 12.0
@@ -200,141 +206,6 @@ class TrackLinker:
         """End of the clip: every track, by number."""
         self.cut()
         return sorted(self.finished, key=lambda t: t.number)
-
-
-@dataclass(frozen=True)
-class ClothingRule:
-    """When nearly similar faces may join on their clothing (:mod:`.appearance`): a mean face cosine of
-    at least ``min_face`` and a mean clothing overlap (Bhattacharyya) above ``min_clothing``."""
-
-    min_face: float
-    min_clothing: float
-
-
-def cluster_tracks(
-    embeddings: Sequence[Sequence[FloatArray]],
-    frames: Sequence[set[int]],
-    threshold: float,
-    clothing: Sequence[FloatArray | None] | None = None,
-    rule: ClothingRule | None = None,
-    continued: Sequence[tuple[int, int]] = (),
-    continuity_floor: float | None = None,
-    dim: Sequence[bool] | None = None,
-    small: Sequence[bool] | None = None,
-) -> list[int]:
-    """A person label (0..) for each track.
-
-    ``embeddings[i]``: track i's identity embeddings (may be empty); ``frames[i]``: the frames it was
-    seen in. Clusters merge, most similar face first, while the mean cosine between their embeddings is
-    at least ``threshold`` and no two of their tracks share a frame. With ``clothing`` (track i's
-    :func:`~.appearance.clothing_histogram` mean, or None) and a ``rule``, two clusters whose faces
-    reach only ``rule.min_face`` merge too when their tracks' clothing overlaps by more than
-    ``rule.min_clothing`` on average (average linkage as for the faces; a track without a descriptor
-    counts as no overlap). ``continued``: pairs of tracks where one is the other's face found again in
-    the same shot (:func:`~.continuity.continuations`); once faces and clothing have joined all they
-    can, two clusters holding such a pair merge too when their faces reach ``continuity_floor`` (their
-    embeddings do not contradict it) and they still share no frame. ``dim[i]``: track i was embedded
-    only from nearly black views (:func:`with_contrast` stretched them); a dim track and a lit one never
-    join on faces or clothing (a stretched view's embedding measures its darkness and noise, not a face
-    comparable to a lit one's), only by continuity; two dim tracks compare as usual. ``small[i]``: track
-    i's embedded faces were all smaller than the detector finds at a clip's own size (seen only in a
-    small clip scanned enlarged); it never joins on faces alone, only when faces and clothing agree (the
-    clothing rule) or by continuity, and nor does a cluster that holds it.
-    """
-    count = len(embeddings)
-    if len(frames) != count or (clothing is not None and len(clothing) != count):
-        raise ValueError("one set of frames (and of clothing) per track")
-    normalised = [
-        np.stack([e / max(float(np.linalg.norm(e)), 1e-12) for e in track]) if len(track) else None
-        for track in embeddings
-    ]
-    # Pairwise sums of cosines and counts between tracks: a cluster's average linkage is their ratio.
-    sums = np.zeros((count, count))
-    pairs = np.zeros((count, count))
-    for i in range(count):
-        for j in range(i + 1, count):
-            a, b = normalised[i], normalised[j]
-            if a is None or b is None:
-                continue
-            sums[i, j] = sums[j, i] = float((a @ b.T).sum())
-            pairs[i, j] = pairs[j, i] = a.shape[0] * b.shape[0]
-    cloth_sums = np.zeros((count, count))
-    if clothing is not None and rule is not None:
-        for i in range(count):
-            for j in range(i + 1, count):
-                ci, cj = clothing[i], clothing[j]
-                if ci is not None and cj is not None:
-                    cloth_sums[i, j] = cloth_sums[j, i] = bhattacharyya(ci, cj) * pairs[i, j]
-    clash = np.array([[i != j and bool(frames[i] & frames[j]) for j in range(count)] for i in range(count)])
-    if (dim is not None and len(dim) != count) or (small is not None and len(small) != count):
-        raise ValueError("one dim and one small flag per track")
-    # Whether two clusters' faces may be compared at all: both lit or both dim.
-    comparable = np.array([[dim is None or dim[i] == dim[j] for j in range(count)] for i in range(count)])
-    # Whether faces alone may join two clusters: neither holds a track of faces too small to tell.
-    faces_tell = np.array(
-        [[small is None or not (small[i] or small[j]) for j in range(count)] for i in range(count)]
-    )
-    linked = np.zeros((count, count), dtype=bool)
-    if continuity_floor is not None:
-        for i, j in continued:
-            linked[i, j] = linked[j, i] = i != j
-    clusters: dict[int, list[int]] = {i: [i] for i in range(count)}
-    # Continuity joins only once identity (faces, clothing) has joined all it can: by then a person's
-    # other tracks are in their cluster, so a face that appears where they were while they are still on
-    # screen elsewhere (someone walking in behind them) clashes with them and cannot join.
-    continuity_now = False
-    while len(clusters) > 1:
-        best_linkage, best_pair = -2.0, None
-        keys = sorted(clusters)
-        for x, i in enumerate(keys):
-            for j in keys[x + 1 :]:
-                if pairs[i, j] == 0 or clash[i, j]:
-                    continue
-                linkage = sums[i, j] / pairs[i, j]
-                same_kind = bool(comparable[i, j])
-                near = same_kind and rule is not None and linkage >= rule.min_face
-                if near and rule is not None and cloth_sums[i, j] / pairs[i, j] <= rule.min_clothing:
-                    near = False
-                found_again = (
-                    continuity_now
-                    and continuity_floor is not None
-                    and linked[i, j]
-                    and linkage >= continuity_floor
-                )
-                joins = (same_kind and faces_tell[i, j] and linkage >= threshold) or near or found_again
-                if linkage >= best_linkage and joins:
-                    best_linkage, best_pair = linkage, (i, j)
-        if best_pair is None:
-            if continuity_now or continuity_floor is None:
-                break
-            continuity_now = True
-            continue
-        i, j = best_pair
-        clusters[i] += clusters.pop(j)
-        # Cluster i now stands for both: its sums, counts and clashes are theirs added up.
-        sums[i, :] += sums[j, :]
-        sums[:, i] = sums[i, :]
-        cloth_sums[i, :] += cloth_sums[j, :]
-        cloth_sums[:, i] = cloth_sums[i, :]
-        cloth_sums[i, i] = 0
-        pairs[i, :] += pairs[j, :]
-        pairs[:, i] = pairs[i, :]
-        clash[i, :] |= clash[j, :]
-        clash[:, i] = clash[i, :]
-        comparable[i, :] &= comparable[j, :]
-        comparable[:, i] = comparable[i, :]
-        faces_tell[i, :] &= faces_tell[j, :]
-        faces_tell[:, i] = faces_tell[i, :]
-        linked[i, :] |= linked[j, :]
-        linked[:, i] = linked[i, :]
-        linked[i, i] = False
-        sums[i, i] = pairs[i, i] = 0
-        clash[i, i] = False
-    labels = [0] * count
-    for label, members in enumerate(sorted(clusters.values(), key=min)):
-        for member in members:
-            labels[member] = label
-    return labels
 
 
 def frame_ranges(

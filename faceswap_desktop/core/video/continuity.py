@@ -14,11 +14,14 @@ Two tracks *continue* each other when (:class:`ContinuityRule`):
   starts);
 - the gap between them is short (``max_gap_seconds``);
 - the second face's centre lies within the first face's box or close to it: the distance between the
-  centres is at most ``max_shift`` times the larger face's width;
+  centres is at most ``max_shift`` times the larger face's width; either from where the first face was
+  last seen, or from where it was heading (:func:`found_again`: moved on at the speed the two tracks
+  were moving at, for the frames between them: a crowd walking towards the camera moves 0.6-0.8 face
+  widths down the frame in 0.5-1.5 s, ``facenet_pytorch_video.mp4``);
 - their sizes are within a factor ``1 / min_size_ratio`` of each other (a face turning to profile or
   partly hidden changes its box, a face far behind is much smaller).
 
-Clustering (:func:`~.cast.cluster_tracks`) then joins two clusters holding such a pair unless their
+Clustering (:func:`~.clustering.cluster_tracks`) then joins two clusters holding such a pair unless their
 faces clearly contradict it: their average-linkage cosine is under ``ContinuityRule.min_face``, lower
 than the least alike two tracks of one person measured on a clip (see ``app/cast.py``). People who swap
 places within a second, or a different person stepping in where another left, are what that bound is
@@ -64,6 +67,44 @@ def continues(before: Box, after: Box, rule: ContinuityRule) -> bool:
     return float(np.hypot(xa - xb, ya - yb)) <= rule.max_shift * larger
 
 
+MOTION_SAMPLES = 3
+"""A track's motion is measured over its last (or first) this many sightings: two intervals average out
+some of the jitter of one detection's box."""
+
+
+def motion(track: Track, at_end: bool) -> tuple[float, float] | None:
+    """How fast the centre of ``track``'s face moved, in pixels a frame, over its last (``at_end``) or
+    first :data:`MOTION_SAMPLES` sightings (None: a track of one sighting)."""
+    seen = track.sightings[-MOTION_SAMPLES:] if at_end else track.sightings[:MOTION_SAMPLES]
+    if len(seen) < 2 or seen[-1].frame <= seen[0].frame:
+        return None
+    (xa, ya), (xb, yb) = _centre(seen[0].box), _centre(seen[-1].box)
+    frames = seen[-1].frame - seen[0].frame
+    return (xb - xa) / frames, (yb - ya) / frames
+
+
+def _moved(box: Box, dx: float, dy: float) -> Box:
+    return box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy
+
+
+def found_again(first: Track, second: Track, rule: ContinuityRule) -> bool:
+    """Whether ``second``'s first face is where ``first``'s last one was, or where it was heading: moved
+    on at the speed the two tracks were moving at (the mean of ``first``'s motion at its end and
+    ``second``'s at its start) for the frames between them. A face stays where it was (someone
+    standing) or keeps going (someone walking towards the camera: 0.6-0.8 face widths in 0.5-1.5 s on
+    ``facenet_pytorch_video.mp4``)."""
+    end, start = first.sightings[-1], second.sightings[0]
+    if continues(end.box, start.box, rule):
+        return True
+    speeds = [m for m in (motion(first, True), motion(second, False)) if m is not None]
+    if not speeds:
+        return False
+    frames = start.frame - end.frame
+    dx = sum(m[0] for m in speeds) / len(speeds) * frames
+    dy = sum(m[1] for m in speeds) / len(speeds) * frames
+    return continues(_moved(end.box, dx, dy), start.box, rule)
+
+
 def continuations(
     tracks: Sequence[Track], cuts: Sequence[int], fps: float, rule: ContinuityRule
 ) -> list[tuple[int, int]]:
@@ -84,6 +125,6 @@ def continuations(
                 continue
             if bisect.bisect_right(ordered_cuts, start.frame) != shot:
                 continue  # a cut between them: another shot
-            if continues(end.box, start.box, rule):
+            if found_again(first, second, rule):
                 pairs.append((i, j))
     return pairs
