@@ -51,6 +51,7 @@ from .warp import (
     grid_for_face,
     rasterise_piecewise_affine,
     remap,
+    remap_bgr,
     roi_around,
     similarity_maps,
     subsample,
@@ -94,6 +95,11 @@ class MeshSource:
     """:func:`_spread` of ``hubbed``."""
     normals: FloatArray = field(init=False, repr=False)
     """:func:`~.lighting.vertex_normals` of ``landmarks`` (the source's shading came from them)."""
+    texture_bgra: Image = field(init=False, repr=False)
+    """``texture`` with a fourth (opaque) channel: the texture warp's remap reads it (see
+    :func:`~.warp.remap_bgr`; read-only, shared by every swap of this source)."""
+    closed_mouth_texture_bgra: Image | None = field(init=False, repr=False)
+    """``closed_mouth_texture`` with a fourth channel, as ``texture_bgra``."""
 
     def __post_init__(self) -> None:
         # Fixed for the source, so computed once here rather than in every swap of a video; derived from
@@ -106,6 +112,16 @@ class MeshSource:
         normals = vertex_normals(self.landmarks)
         normals.flags.writeable = False
         object.__setattr__(self, "normals", normals)
+        object.__setattr__(self, "texture_bgra", _with_alpha(self.texture))
+        closed = self.closed_mouth_texture
+        object.__setattr__(self, "closed_mouth_texture_bgra", None if closed is None else _with_alpha(closed))
+
+
+def _with_alpha(image: Image) -> Image:
+    """A read-only BGRA copy of a BGR image (what :func:`~.warp.remap_bgr` samples)."""
+    bgra: Image = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+    bgra.flags.writeable = False
+    return bgra
 
 
 def pose_score(face: Face) -> float:
@@ -545,9 +561,9 @@ class MeshSwapper:
             else:
                 _liquify(frame, original, moved, anchors, liquify_grid, out[outer.slices])
         background = out[roi.slices]
-        texture = prepared.texture
-        if prepared.closed_mouth_texture is not None and _mouth_opening(dst) < MOUTH_CLOSED_RATIO:
-            texture = prepared.closed_mouth_texture
+        texture = prepared.texture_bgra
+        if prepared.closed_mouth_texture_bgra is not None and _mouth_opening(dst) < MOUTH_CLOSED_RATIO:
+            texture = prepared.closed_mouth_texture_bgra
         warped, reliability = self._warp_texture(texture, src, dst, grid, settings)
         coverage = None
         if extension > 0:
@@ -634,7 +650,8 @@ class MeshSwapper:
     def _warp_texture(
         texture: Image, src: FloatArray, dst: FloatArray, grid: WorkGrid, settings: SwapSettings
     ) -> tuple[Image, FloatArray]:
-        """The source texture in the target's geometry (ROI-sized) and a grid-sized reliability map.
+        """The source texture (BGRA: ``MeshSource.texture_bgra``) in the target's geometry (ROI-sized,
+        BGR) and a grid-sized reliability map.
 
         Reliability fades to 0 on triangles the warp must stretch far more than the face as a whole
         (surface the source photo sees edge-on): showing the target there beats smeared texture.
@@ -676,7 +693,7 @@ class MeshSwapper:
             values_out=reliability,
         )
         reliability = cv2.GaussianBlur(reliability, (0, 0), 2.0)
-        return remap(texture, grid.upsample_map(map_x, map_y)), reliability
+        return remap_bgr(texture, grid.upsample_map(map_x, map_y)), reliability
 
     @staticmethod
     def _face_mask(

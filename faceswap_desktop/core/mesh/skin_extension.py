@@ -27,7 +27,7 @@ from ..types import FloatArray, Image
 from . import face_mesh_connections as mesh_connections
 from .masks import polygon_mask_u8, ring_mask_u8, unit_mask
 from .mesh_topology import feature_indices
-from .warp import Roi, subsample
+from .warp import Roi, rows_where, subsample
 
 IntArray = NDArray[np.int32]
 
@@ -192,7 +192,7 @@ def _trimmed_inverse(residuals: FloatArray) -> NDArray[np.float64]:
         _ok, inverse = cv2.invert(cov, flags=cv2.DECOMP_CHOLESKY)
         product = cv2.gemm(samples, inverse, 1.0, None, 0.0) * samples
         distance = product[:, 0] + product[:, 1] + product[:, 2]  # .sum(axis=1), in its order
-        kept = samples[distance < 9.0]
+        kept = rows_where(samples, distance < 9.0)
         if len(kept) < 32 or len(kept) == len(samples):
             break
         samples = kept
@@ -241,14 +241,14 @@ def _skin_likelihood(
 ) -> FloatArray:
     """One image's part of :func:`skin_likelihoods`."""
     lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
-    pixels = lab[selected]
+    pixels = rows_where(lab, selected)
     small_lab = lab[::stride, ::stride]
     small_local = (
         cv2.GaussianBlur(small_lab * small_reference[..., None], (0, 0), sigma) + floor * pixels.mean(0)
     ) / (weight[..., None] + floor)
     local = cv2.resize(small_local, (lab.shape[1], lab.shape[0]), interpolation=cv2.INTER_LINEAR)
     residual = lab - local
-    inverse = _trimmed_inverse(residual[selected])
+    inverse = _trimmed_inverse(rows_where(residual, selected))
     # r^T A r per pixel: cv2.transform applies A to every pixel's residual in one pass.
     # The channel sum as two adds (what .sum(axis=2) does, in that order, at a fraction of its cost).
     product = cv2.transform(residual, inverse.astype(np.float32)) * residual

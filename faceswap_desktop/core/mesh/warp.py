@@ -9,6 +9,7 @@ to the face's area (about twice it), not to image size times triangle count.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -432,6 +433,21 @@ def subsample(image: Image, step: int) -> Image:
     return np.ascontiguousarray(image[::step, ::step])
 
 
+def rows_where(values: NDArray[Any], where: NDArray[np.bool_]) -> NDArray[Any]:
+    """``values[where]`` for a C-contiguous ``values`` of shape ``where.shape + (channels,)``: the rows
+    (pixels, samples) where ``where`` is set, in order, as (N, channels). Same values; ~5-10x faster.
+
+    numpy gathers a boolean selection of short rows element by element; seen as one item per row (as
+    :func:`subsample` does) it moves whole rows.
+    """
+    if not values.flags.c_contiguous or values.shape[:-1] != where.shape:
+        return values[where]
+    channels = values.shape[-1]
+    items = values.view(np.dtype((np.void, channels * values.itemsize)))[..., 0]
+    picked: NDArray[Any] = items[where].view(values.dtype).reshape(-1, channels)
+    return picked
+
+
 def remap(
     source: Image, map_x: FloatArray, map_y: FloatArray | None = None, dst: Image | None = None
 ) -> Image:
@@ -443,4 +459,17 @@ def remap(
     out: Image = cv2.remap(
         source, map_x, map_y, dst=dst, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
+    return out
+
+
+def remap_bgr(source_bgra: Image, map_xy: FloatArray, dst: Image | None = None) -> Image:
+    """:func:`remap` of a BGR image given as BGRA (``source_bgra``: the image with a fourth channel),
+    returned as BGR (into ``dst`` when given): the same values to the bit as remapping the BGR image.
+
+    OpenCV's bilinear remap of 8-bit pixels is vectorised for four channels and not for three: the four
+    channel remap plus the conversion back costs about half the three channel one (each channel is
+    interpolated on its own with the same fixed-point weights, so the first three are the BGR result).
+    """
+    remapped = remap(source_bgra, map_xy)
+    out: Image = cv2.cvtColor(remapped, cv2.COLOR_BGRA2BGR, dst=dst)
     return out
