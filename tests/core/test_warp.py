@@ -8,6 +8,7 @@ from faceswap_desktop.core.mesh.warp import (
     rasterise_piecewise_affine,
     remap,
     remap_bgr,
+    remap_bgr_window,
     rows_where,
     similarity_maps,
 )
@@ -233,3 +234,19 @@ def test_rows_where_is_boolean_indexing(dtype: type) -> None:
     assert np.array_equal(rows_where(flat, where.ravel()), flat[where.ravel()])
     strided = values[:, ::2]  # not contiguous: plain indexing
     assert np.array_equal(rows_where(strided, where[:, ::2]), strided[where[:, ::2]])
+
+
+@pytest.mark.parametrize("shift", [(0.0, 0.0), (37.25, 21.5), (-30.0, -25.0), (200.0, 150.0)])
+def test_remap_bgr_window_is_the_whole_frame_remap_to_the_bit(shift: tuple[float, float]) -> None:
+    rng = np.random.default_rng(5)
+    frame = rng.integers(0, 256, (180, 240, 3), dtype=np.uint8)
+    ys, xs = np.mgrid[0:60, 0:70].astype(np.float32)
+    # A local squeeze around a point, shifted: windows inside the frame, at its corner and past its edges.
+    map_xy = cv2.merge([xs * 0.9 + 0.02 * ys + shift[0], ys * 1.1 - 0.03 * xs + shift[1]])
+    map_xy += rng.normal(0, 0.4, map_xy.shape).astype(np.float32)
+    map_xy[::7, ::5] = np.round(map_xy[::7, ::5]) - 1 / 64  # just below whole pixels (rounding up)
+    expected = np.zeros((60, 70, 3), np.uint8)
+    remap(frame, map_xy, dst=expected)
+    out = np.zeros((60, 70, 3), np.uint8)
+    remap_bgr_window(frame, map_xy, out)
+    assert np.array_equal(out, expected)

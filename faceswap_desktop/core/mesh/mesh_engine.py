@@ -50,8 +50,8 @@ from .warp import (
     WorkGrid,
     grid_for_face,
     rasterise_piecewise_affine,
-    remap,
     remap_bgr,
+    remap_bgr_window,
     roi_around,
     similarity_maps,
     subsample,
@@ -200,7 +200,7 @@ def _liquify(
     if w > 0:
         cells = (max(y - 1, 0), min(y + h + 1, grid.height), max(x - 1, 0), min(x + w + 1, grid.width))
         rows, cols = grid.window(cells)
-        remap(frame, grid.upsample_map(map_x, map_y, cells), dst=out[rows, cols])
+        remap_bgr_window(frame, grid.upsample_map(map_x, map_y, cells), out[rows, cols])
     last_y, last_x = (grid.height - 1) * grid.step, (grid.width - 1) * grid.step
     out[last_y + 1 :] = out[last_y : last_y + 1]
     out[:, last_x + 1 :] = out[:, last_x : last_x + 1]

@@ -473,3 +473,29 @@ def remap_bgr(source_bgra: Image, map_xy: FloatArray, dst: Image | None = None) 
     remapped = remap(source_bgra, map_xy)
     out: Image = cv2.cvtColor(remapped, cv2.COLOR_BGRA2BGR, dst=dst)
     return out
+
+
+def remap_bgr_window(source: Image, map_xy: FloatArray, dst: Image) -> None:
+    """``remap(source, map_xy, dst=dst)`` for a BGR ``source`` (a whole frame) through :func:`remap_bgr`:
+    only the box of ``source`` that the map reads is converted to BGRA, the same values to the bit.
+
+    The box is the map's range plus the bilinear neighbour (and a pixel for the fixed-point rounding of
+    positions); its corner is subtracted from the map exactly (every position is at least one pixel past
+    it and below 2**23, so ``x - x0`` is representable: the fractional parts and the rounding are those of
+    ``x``). Where the box meets the frame's edge, the replicated border is the frame's own.
+    """
+    height, width = source.shape[:2]
+    # (Per channel through cv2.split and minMaxLoc: ~0.25 ms; cv2.reduce over the pairs ~0.8 ms.)
+    (low_x, high_x, _, _), (low_y, high_y, _, _) = (cv2.minMaxLoc(axis) for axis in cv2.split(map_xy))
+    bounds = np.array([low_x, high_x, low_y, high_y])
+    if not np.isfinite(bounds).all() or float(np.abs(bounds).max()) > 2**22:
+        remap(source, map_xy, dst=dst)
+        return
+    x0 = min(max(int(np.floor(low_x)) - 1, 0), width - 1)
+    y0 = min(max(int(np.floor(low_y)) - 1, 0), height - 1)
+    x1 = max(min(int(np.floor(high_x)) + 3, width), x0 + 1)
+    y1 = max(min(int(np.floor(high_y)) + 3, height), y0 + 1)
+    box = cv2.cvtColor(source[y0:y1, x0:x1], cv2.COLOR_BGR2BGRA)
+    if x0 or y0:
+        map_xy = cv2.subtract(map_xy, (float(x0), float(y0), 0.0, 0.0))
+    remap_bgr(box, map_xy, dst=dst)
