@@ -5,7 +5,7 @@ import pytest
 from faceswap_desktop.core.errors import BadInput
 from faceswap_desktop.core.mesh.blend import blend_alpha, blend_into_frame, blend_multiband, blend_poisson
 from faceswap_desktop.core.mesh.color import transfer_colour
-from faceswap_desktop.core.mesh.masks import feather, grow_or_erode, polygon_mask
+from faceswap_desktop.core.mesh.masks import boxed_morphology, feather, grow_or_erode, polygon_mask
 from faceswap_desktop.core.mesh.warp import Roi
 
 RNG = np.random.default_rng(1)
@@ -146,3 +146,20 @@ def test_lab_transfer_on_a_region_is_the_whole_transfer_there(
     outside = np.ones(mask.shape, dtype=bool)
     outside[region] = False
     assert np.array_equal(cut[outside], source[outside])
+
+
+@pytest.mark.parametrize("operation", [cv2.MORPH_DILATE, cv2.MORPH_ERODE])
+@pytest.mark.parametrize(
+    "box", [(20, 30, 50, 60), (0, 0, 40, 45), (10, 5, 70, 80), (50, 60, 70, 80), (0, 0, 0, 0)]
+)
+def test_boxed_morphology_is_the_whole_mask_operation(operation: int, box: tuple[int, int, int, int]) -> None:
+    """Masks well inside the frame, touching its edges (the default border kept there) and empty."""
+    rng = np.random.default_rng(6)
+    mask = np.zeros((70, 80), np.uint8)
+    y0, x0, y1, x1 = box
+    mask[y0:y1, x0:x1] = rng.integers(0, 256, (y1 - y0, x1 - x0), dtype=np.uint8)
+    mask[y0 : y0 + 3, x0 : x0 + 3] = 0
+    for size in (3, 9, 15):
+        element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+        expected = cv2.dilate(mask, element) if operation == cv2.MORPH_DILATE else cv2.erode(mask, element)
+        assert np.array_equal(boxed_morphology(operation, mask, element), expected)

@@ -31,6 +31,33 @@ def polygon_mask_u8(polygon: Polygon, roi: Roi) -> NDArray[np.uint8]:
     return mask
 
 
+def boxed_morphology(
+    operation: int, mask: NDArray[np.uint8], element: NDArray[np.uint8]
+) -> NDArray[np.uint8]:
+    """``cv2.dilate`` (``operation`` = ``cv2.MORPH_DILATE``) or ``cv2.erode`` (``cv2.MORPH_ERODE``) of an
+    8-bit mask with OpenCV's default borders, the same values, computed on the box of its nonzero pixels
+    grown by the element's reach only (a face's mask on a work grid covers part of it).
+
+    Outside that box the mask is 0: so is its erosion there, and its dilation beyond the element's reach
+    (0 is the least value). Inside, the grown box holds every pixel a window around the mask's own box
+    reads, but for the frame's edges, where the cut is the frame's and the default border is kept.
+    """
+    x, y, w, h = cv2.boundingRect(mask)
+    out = np.zeros_like(mask)
+    if w == 0:
+        return out
+    reach_y, reach_x = element.shape[0] // 2, element.shape[1] // 2
+    height, width = mask.shape
+    # (An element's anchor is its centre: it reaches its half size either way.)
+    rows = slice(max(y - reach_y - 1, 0), min(y + h + reach_y + 1, height))
+    cols = slice(max(x - reach_x - 1, 0), min(x + w + reach_x + 1, width))
+    if operation == cv2.MORPH_ERODE:
+        out[rows, cols] = cv2.erode(mask[rows, cols], element)
+    else:
+        out[rows, cols] = cv2.dilate(mask[rows, cols], element)
+    return out
+
+
 def polygon_mask(polygon: Polygon, roi: Roi) -> FloatArray:
     """A float32 {0, 1} ROI-sized mask of a filled convex hull of ``polygon`` (frame pixel coords)."""
     return unit_mask(polygon_mask_u8(polygon, roi))
@@ -85,4 +112,6 @@ def feature_hulls_u8(
     for indices in [*feature_indices(), np.array(extra, dtype=np.int32)]:
         cv2.fillConvexPoly(mask, cv2.convexHull(np.round(landmarks[indices, :2]).astype(np.int32)), 1)
     grow = max(int(round(face_size * grow_fraction)), 1) * 2 + 1
-    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    return boxed_morphology(
+        cv2.MORPH_DILATE, mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
+    )
