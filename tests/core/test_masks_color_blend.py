@@ -5,7 +5,13 @@ import pytest
 from faceswap_desktop.core.errors import BadInput
 from faceswap_desktop.core.mesh.blend import blend_alpha, blend_into_frame, blend_multiband, blend_poisson
 from faceswap_desktop.core.mesh.color import transfer_colour
-from faceswap_desktop.core.mesh.masks import boxed_morphology, feather, grow_or_erode, polygon_mask
+from faceswap_desktop.core.mesh.masks import (
+    boxed_morphology,
+    dilate_ellipse,
+    feather,
+    grow_or_erode,
+    polygon_mask,
+)
 from faceswap_desktop.core.mesh.warp import Roi
 
 RNG = np.random.default_rng(1)
@@ -163,3 +169,14 @@ def test_boxed_morphology_is_the_whole_mask_operation(operation: int, box: tuple
         element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
         expected = cv2.dilate(mask, element) if operation == cv2.MORPH_DILATE else cv2.erode(mask, element)
         assert np.array_equal(boxed_morphology(operation, mask, element), expected)
+
+
+@pytest.mark.parametrize("size", [3, 9, 21, 23, 29, 41, 57])
+def test_dilate_ellipse_is_opencvs_ellipse_dilation(size: int) -> None:
+    """Grey values, a filled shape and points at every edge and corner of the image."""
+    rng = np.random.default_rng(size)
+    mask = ((rng.random((90, 70)) < 0.01) * rng.integers(0, 256, (90, 70))).astype(np.uint8)
+    cv2.ellipse(mask, (35, 45), (20, 30), 15, 0, 360, 200, -1, cv2.LINE_AA)
+    mask[0, 0] = mask[-1, -1] = mask[0, -1] = mask[-1, 0] = mask[0, 33] = mask[44, -1] = 255
+    element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    assert np.array_equal(dilate_ellipse(mask, size), cv2.dilate(mask, element))

@@ -69,9 +69,51 @@ def ring_mask_u8(ring: Polygon, roi: Roi, grow_px: float = 0.0) -> NDArray[np.ui
     pts = np.round((ring[:, :2] - (roi.x0, roi.y0)) * 16).astype(np.int32)
     cv2.fillPoly(mask, [pts], 255, lineType=cv2.LINE_AA, shift=4)
     if grow_px >= 1:
-        size = int(round(grow_px)) * 2 + 1
-        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        mask = dilate_ellipse(mask, int(round(grow_px)) * 2 + 1)
     return mask
+
+
+ELLIPSE_BY_RECTANGLES = 21
+"""Element size from which :func:`dilate_ellipse` goes through rectangles (below, OpenCV's own is faster)."""
+
+
+def dilate_ellipse(mask: NDArray[np.uint8], size: int) -> NDArray[np.uint8]:
+    """``cv2.dilate(mask, getStructuringElement(MORPH_ELLIPSE, (size, size)))``, the same values.
+
+    OpenCV dilates by a non-rectangular element pixel by pixel of the element (~0.8 ms for 29 px on a
+    work grid); by a rectangle, in two one-dimensional passes. The ellipse is the union of the rectangles
+    its rows make (half-width w_k over rows -k..k; w_k shrinks as k grows), and a dilation by a union is
+    the maximum of the dilations, each a row pass then a column pass. Nested as
+    ``col(k0)(A0 v col(k1 - k0)(A1 v ...))``, ``A_j`` the row passes from the narrowest up, it takes about
+    half the time from 21 px up. Flat rectangles compose exactly, the image's edges included (a window's
+    row pass stays on the rows the column pass reaches from inside the image).
+    """
+    element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    if size < ELLIPSE_BY_RECTANGLES:
+        return cv2.dilate(mask, element)
+    centre = size // 2
+    runs: list[tuple[int, int]] = []  # (half-width, last row offset with it): widths falling, rows rising
+    for k in range(centre + 1):
+        half = int(element[centre + k].sum()) // 2
+        if runs and runs[-1][0] == half:
+            runs[-1] = (half, k)
+        else:
+            runs.append((half, k))
+    rows: list[NDArray[np.uint8]] = [mask] * len(runs)
+    done, current = 0, mask
+    for j in range(len(runs) - 1, -1, -1):
+        half = runs[j][0]
+        if half > done:
+            current = cv2.dilate(current, np.ones((1, 2 * (half - done) + 1), np.uint8))
+            done = half
+        rows[j] = current
+    result = rows[-1]
+    for j in range(len(runs) - 1, 0, -1):
+        reach = runs[j][1] - runs[j - 1][1]
+        result = cv2.max(cv2.dilate(result, np.ones((2 * reach + 1, 1), np.uint8)), rows[j - 1])
+    if runs[0][1] > 0:
+        result = cv2.dilate(result, np.ones((2 * runs[0][1] + 1, 1), np.uint8))
+    return result
 
 
 def ring_mask(ring: Polygon, roi: Roi, grow_px: float = 0.0) -> FloatArray:
