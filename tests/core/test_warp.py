@@ -250,3 +250,15 @@ def test_remap_bgr_window_is_the_whole_frame_remap_to_the_bit(shift: tuple[float
     out = np.zeros((60, 70, 3), np.uint8)
     remap_bgr_window(frame, map_xy, out)
     assert np.array_equal(out, expected)
+
+
+def test_remap_bgr_window_may_write_into_its_own_source() -> None:
+    rng = np.random.default_rng(7)
+    frame = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    ys, xs = np.mgrid[0:50, 0:60].astype(np.float32)
+    # The window at (40, 30) samples a shifted, squeezed part of the frame that overlaps it.
+    map_xy = cv2.merge([xs * 0.8 + 52.3, ys * 0.9 + 36.6])
+    expected = frame.copy()
+    remap(frame, map_xy, dst=expected[30:80, 40:100])
+    remap_bgr_window(frame, map_xy, frame[30:80, 40:100])
+    assert np.array_equal(frame, expected)

@@ -172,7 +172,8 @@ def _liquify(
     out: Image,
 ) -> None:
     """Push the face region from ``original`` to ``moved`` geometry: ``out`` (the grid's ROI, holding
-    ``frame``'s pixels there, not overlapping ``frame``) gets the liquified ROI.
+    ``frame``'s pixels there; it may be ``frame``'s own ROI: the remap samples a copy of the pixels it
+    reads, made before it writes, see :func:`~.warp.remap_bgr_window`) gets the liquified ROI.
 
     A piecewise-affine warp over the mesh plus a ring of triangles out to fixed anchors, so the
     surroundings (jaw line, hair, background) move with the new face shape and no old contour shows.
@@ -553,13 +554,8 @@ class MeshSwapper:
             # The liquify's displacement is smoother still than the texture warp: a coarser grid is enough.
             liquify_grid = WorkGrid(outer, grid.step * 2)
             moved = dst[:HUBBED_POINTS]
-            if np.may_share_memory(out, frame):
-                # (Reading and writing the same pixels: the remap needs its own output then.)
-                liquified = frame[outer.slices].copy()
-                _liquify(frame, original, moved, anchors, liquify_grid, liquified)
-                out[outer.slices] = liquified
-            else:
-                _liquify(frame, original, moved, anchors, liquify_grid, out[outer.slices])
+            # (In place too: the remap reads its own copy of the pixels it samples, see _liquify.)
+            _liquify(frame, original, moved, anchors, liquify_grid, out[outer.slices])
         background = out[roi.slices]
         texture = prepared.texture_bgra
         if prepared.closed_mouth_texture_bgra is not None and _mouth_opening(dst) < MOUTH_CLOSED_RATIO:

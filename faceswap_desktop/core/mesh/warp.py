@@ -483,13 +483,15 @@ def remap_bgr_window(source: Image, map_xy: FloatArray, dst: Image) -> None:
     positions); its corner is subtracted from the map exactly (every position is at least one pixel past
     it and below 2**23, so ``x - x0`` is representable: the fractional parts and the rounding are those of
     ``x``). Where the box meets the frame's edge, the replicated border is the frame's own.
+
+    The box is copied before ``dst`` is written: ``dst`` may be a view of ``source`` itself.
     """
     height, width = source.shape[:2]
     # (Per channel through cv2.split and minMaxLoc: ~0.25 ms; cv2.reduce over the pairs ~0.8 ms.)
     (low_x, high_x, _, _), (low_y, high_y, _, _) = (cv2.minMaxLoc(axis) for axis in cv2.split(map_xy))
     bounds = np.array([low_x, high_x, low_y, high_y])
     if not np.isfinite(bounds).all() or float(np.abs(bounds).max()) > 2**22:
-        remap(source, map_xy, dst=dst)
+        remap_bgr(cv2.cvtColor(source, cv2.COLOR_BGR2BGRA), map_xy, dst=dst)
         return
     x0 = min(max(int(np.floor(low_x)) - 1, 0), width - 1)
     y0 = min(max(int(np.floor(low_y)) - 1, 0), height - 1)
