@@ -86,14 +86,20 @@ def keep_target_detail(
     small = ((x1 - x0 - 1) // stride + 1, (y1 - y0 - 1) // stride + 1)
     sigma = max(face_size * 0.04 / stride, 0.7)
 
-    def energy(image: Image) -> FloatArray:
-        # The luma's detail: enough to compare how much texture each has (a third of the work).
-        luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        magnitude = cv2.absdiff(luma, cv2.GaussianBlur(luma, (0, 0), DETAIL_SIGMA))
+    # The luma's detail: enough to compare how much texture each has (a third of the work). Both lumas
+    # blurred as one two-channel image (channels are filtered apart, the same values; OpenCV's 8-bit
+    # Gaussian costs ~0.7x per channel that way).
+    lumas = cv2.merge(
+        [cv2.cvtColor(face_box, cv2.COLOR_BGR2GRAY), cv2.cvtColor(target_box, cv2.COLOR_BGR2GRAY)]
+    )
+    magnitudes = cv2.absdiff(lumas, cv2.GaussianBlur(lumas, (0, 0), DETAIL_SIGMA))
+
+    def energy(channel: int) -> FloatArray:
+        magnitude = np.ascontiguousarray(magnitudes[..., channel])
         return cv2.GaussianBlur(area_mean(magnitude, small), (0, 0), sigma)
 
     # Uncorrelated detail adds in quadrature: this much of the target's tops the face's up to its level.
-    ratio = np.clip(energy(face_box) / (energy(target_box) + 1e-3), 0.0, 1.0)
+    ratio = np.clip(energy(0) / (energy(1) + 1e-3), 0.0, 1.0)
     deficit = np.sqrt(1.0 - ratio * ratio)
     local = (landmarks[:, :2] - (x0, y0)) / stride
     weight_small = (deficit * _feature_mask(local, (small[1], small[0]), face_size / stride)).astype(
