@@ -5,7 +5,13 @@ import pytest
 from faceswap_desktop.core.errors import BadInput
 from faceswap_desktop.core.mesh.blend import blend_alpha, blend_into_frame, blend_multiband, blend_poisson
 from faceswap_desktop.core.mesh.color import transfer_colour
-from faceswap_desktop.core.mesh.masks import feather, grow_or_erode, polygon_mask
+from faceswap_desktop.core.mesh.masks import (
+    boxed_morphology,
+    dilate_ellipse,
+    feather,
+    grow_or_erode,
+    polygon_mask,
+)
 from faceswap_desktop.core.mesh.warp import Roi
 
 RNG = np.random.default_rng(1)
@@ -146,3 +152,31 @@ def test_lab_transfer_on_a_region_is_the_whole_transfer_there(
     outside = np.ones(mask.shape, dtype=bool)
     outside[region] = False
     assert np.array_equal(cut[outside], source[outside])
+
+
+@pytest.mark.parametrize("operation", [cv2.MORPH_DILATE, cv2.MORPH_ERODE])
+@pytest.mark.parametrize(
+    "box", [(20, 30, 50, 60), (0, 0, 40, 45), (10, 5, 70, 80), (50, 60, 70, 80), (0, 0, 0, 0)]
+)
+def test_boxed_morphology_is_the_whole_mask_operation(operation: int, box: tuple[int, int, int, int]) -> None:
+    """Masks well inside the frame, touching its edges (the default border kept there) and empty."""
+    rng = np.random.default_rng(6)
+    mask = np.zeros((70, 80), np.uint8)
+    y0, x0, y1, x1 = box
+    mask[y0:y1, x0:x1] = rng.integers(0, 256, (y1 - y0, x1 - x0), dtype=np.uint8)
+    mask[y0 : y0 + 3, x0 : x0 + 3] = 0
+    for size in (3, 9, 15):
+        element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+        expected = cv2.dilate(mask, element) if operation == cv2.MORPH_DILATE else cv2.erode(mask, element)
+        assert np.array_equal(boxed_morphology(operation, mask, element), expected)
+
+
+@pytest.mark.parametrize("size", [3, 9, 21, 23, 29, 41, 57])
+def test_dilate_ellipse_is_opencvs_ellipse_dilation(size: int) -> None:
+    """Grey values, a filled shape and points at every edge and corner of the image."""
+    rng = np.random.default_rng(size)
+    mask = ((rng.random((90, 70)) < 0.01) * rng.integers(0, 256, (90, 70))).astype(np.uint8)
+    cv2.ellipse(mask, (35, 45), (20, 30), 15, 0, 360, 200, -1, cv2.LINE_AA)
+    mask[0, 0] = mask[-1, -1] = mask[0, -1] = mask[-1, 0] = mask[0, 33] = mask[44, -1] = 255
+    element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    assert np.array_equal(dilate_ellipse(mask, size), cv2.dilate(mask, element))

@@ -2,7 +2,16 @@ import cv2
 import numpy as np
 import pytest
 
-from faceswap_desktop.core.mesh.warp import Roi, WorkGrid, rasterise_piecewise_affine, remap, similarity_maps
+from faceswap_desktop.core.mesh.warp import (
+    Roi,
+    WorkGrid,
+    rasterise_piecewise_affine,
+    remap,
+    remap_bgr,
+    remap_bgr_window,
+    rows_where,
+    similarity_maps,
+)
 
 SQUARE = np.array([[10, 10], [90, 10], [90, 70], [10, 70]], dtype=np.float32)
 TRIANGLES = np.array([[0, 1, 2], [0, 2, 3]], dtype=np.int32)
@@ -197,3 +206,59 @@ def test_grid_upsample_of_a_window_is_that_window_of_the_whole_result(step: int,
             assert rows.start == row0 * step and cols.start == col0 * step
             assert np.array_equal(grid.upsample(values, (row0, row1, col0, col1)), whole[rows, cols])
     assert grid.window() == (slice(0, height), slice(0, width))
+
+
+def test_remap_bgr_of_the_bgra_image_is_the_bgr_remap_to_the_bit() -> None:
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    ys, xs = np.mgrid[0:70, 0:80].astype(np.float32)
+    # A shrink, a shear, fractional positions and positions past every border (replicated).
+    map_xy = cv2.merge([xs * 1.37 - 5.3 + 0.21 * ys, ys * 1.21 - 4.7 + 0.05 * xs])
+    map_xy += rng.normal(0, 0.3, map_xy.shape).astype(np.float32)
+    expected = remap(image, map_xy)
+    bgra = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+    assert np.array_equal(remap_bgr(bgra, map_xy), expected)
+    out = np.zeros((100, 100, 3), np.uint8)
+    remap_bgr(bgra, map_xy, dst=out[10:80, 5:85])  # into a row-strided view
+    assert np.array_equal(out[10:80, 5:85], expected) and not out[:10].any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8])
+def test_rows_where_is_boolean_indexing(dtype: type) -> None:
+    rng = np.random.default_rng(4)
+    values = (rng.random((40, 30, 3)) * 200).astype(dtype)
+    where = rng.random((40, 30)) < 0.4
+    assert np.array_equal(rows_where(values, where), values[where])
+    assert rows_where(values, np.zeros_like(where)).shape == (0, 3)
+    flat = values.reshape(-1, 3)
+    assert np.array_equal(rows_where(flat, where.ravel()), flat[where.ravel()])
+    strided = values[:, ::2]  # not contiguous: plain indexing
+    assert np.array_equal(rows_where(strided, where[:, ::2]), strided[where[:, ::2]])
+
+
+@pytest.mark.parametrize("shift", [(0.0, 0.0), (37.25, 21.5), (-30.0, -25.0), (200.0, 150.0)])
+def test_remap_bgr_window_is_the_whole_frame_remap_to_the_bit(shift: tuple[float, float]) -> None:
+    rng = np.random.default_rng(5)
+    frame = rng.integers(0, 256, (180, 240, 3), dtype=np.uint8)
+    ys, xs = np.mgrid[0:60, 0:70].astype(np.float32)
+    # A local squeeze around a point, shifted: windows inside the frame, at its corner and past its edges.
+    map_xy = cv2.merge([xs * 0.9 + 0.02 * ys + shift[0], ys * 1.1 - 0.03 * xs + shift[1]])
+    map_xy += rng.normal(0, 0.4, map_xy.shape).astype(np.float32)
+    map_xy[::7, ::5] = np.round(map_xy[::7, ::5]) - 1 / 64  # just below whole pixels (rounding up)
+    expected = np.zeros((60, 70, 3), np.uint8)
+    remap(frame, map_xy, dst=expected)
+    out = np.zeros((60, 70, 3), np.uint8)
+    remap_bgr_window(frame, map_xy, out)
+    assert np.array_equal(out, expected)
+
+
+def test_remap_bgr_window_may_write_into_its_own_source() -> None:
+    rng = np.random.default_rng(7)
+    frame = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    ys, xs = np.mgrid[0:50, 0:60].astype(np.float32)
+    # The window at (40, 30) samples a shifted, squeezed part of the frame that overlaps it.
+    map_xy = cv2.merge([xs * 0.8 + 52.3, ys * 0.9 + 36.6])
+    expected = frame.copy()
+    remap(frame, map_xy, dst=expected[30:80, 40:100])
+    remap_bgr_window(frame, map_xy, frame[30:80, 40:100])
+    assert np.array_equal(frame, expected)

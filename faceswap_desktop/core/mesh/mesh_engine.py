@@ -50,7 +50,8 @@ from .warp import (
     WorkGrid,
     grid_for_face,
     rasterise_piecewise_affine,
-    remap,
+    remap_bgr,
+    remap_bgr_window,
     roi_around,
     similarity_maps,
     subsample,
@@ -94,6 +95,11 @@ class MeshSource:
     """:func:`_spread` of ``hubbed``."""
     normals: FloatArray = field(init=False, repr=False)
     """:func:`~.lighting.vertex_normals` of ``landmarks`` (the source's shading came from them)."""
+    texture_bgra: Image = field(init=False, repr=False)
+    """``texture`` with a fourth (opaque) channel: the texture warp's remap reads it (see
+    :func:`~.warp.remap_bgr`; read-only, shared by every swap of this source)."""
+    closed_mouth_texture_bgra: Image | None = field(init=False, repr=False)
+    """``closed_mouth_texture`` with a fourth channel, as ``texture_bgra``."""
 
     def __post_init__(self) -> None:
         # Fixed for the source, so computed once here rather than in every swap of a video; derived from
@@ -106,6 +112,16 @@ class MeshSource:
         normals = vertex_normals(self.landmarks)
         normals.flags.writeable = False
         object.__setattr__(self, "normals", normals)
+        object.__setattr__(self, "texture_bgra", _with_alpha(self.texture))
+        closed = self.closed_mouth_texture
+        object.__setattr__(self, "closed_mouth_texture_bgra", None if closed is None else _with_alpha(closed))
+
+
+def _with_alpha(image: Image) -> Image:
+    """A read-only BGRA copy of a BGR image (what :func:`~.warp.remap_bgr` samples)."""
+    bgra: Image = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+    bgra.flags.writeable = False
+    return bgra
 
 
 def pose_score(face: Face) -> float:
@@ -156,7 +172,8 @@ def _liquify(
     out: Image,
 ) -> None:
     """Push the face region from ``original`` to ``moved`` geometry: ``out`` (the grid's ROI, holding
-    ``frame``'s pixels there, not overlapping ``frame``) gets the liquified ROI.
+    ``frame``'s pixels there; it may be ``frame``'s own ROI: the remap samples a copy of the pixels it
+    reads, made before it writes, see :func:`~.warp.remap_bgr_window`) gets the liquified ROI.
 
     A piecewise-affine warp over the mesh plus a ring of triangles out to fixed anchors, so the
     surroundings (jaw line, hair, background) move with the new face shape and no old contour shows.
@@ -184,7 +201,7 @@ def _liquify(
     if w > 0:
         cells = (max(y - 1, 0), min(y + h + 1, grid.height), max(x - 1, 0), min(x + w + 1, grid.width))
         rows, cols = grid.window(cells)
-        remap(frame, grid.upsample_map(map_x, map_y, cells), dst=out[rows, cols])
+        remap_bgr_window(frame, grid.upsample_map(map_x, map_y, cells), out[rows, cols])
     last_y, last_x = (grid.height - 1) * grid.step, (grid.width - 1) * grid.step
     out[last_y + 1 :] = out[last_y : last_y + 1]
     out[:, last_x + 1 :] = out[:, last_x : last_x + 1]
@@ -537,17 +554,12 @@ class MeshSwapper:
             # The liquify's displacement is smoother still than the texture warp: a coarser grid is enough.
             liquify_grid = WorkGrid(outer, grid.step * 2)
             moved = dst[:HUBBED_POINTS]
-            if np.may_share_memory(out, frame):
-                # (Reading and writing the same pixels: the remap needs its own output then.)
-                liquified = frame[outer.slices].copy()
-                _liquify(frame, original, moved, anchors, liquify_grid, liquified)
-                out[outer.slices] = liquified
-            else:
-                _liquify(frame, original, moved, anchors, liquify_grid, out[outer.slices])
+            # (In place too: the remap reads its own copy of the pixels it samples, see _liquify.)
+            _liquify(frame, original, moved, anchors, liquify_grid, out[outer.slices])
         background = out[roi.slices]
-        texture = prepared.texture
-        if prepared.closed_mouth_texture is not None and _mouth_opening(dst) < MOUTH_CLOSED_RATIO:
-            texture = prepared.closed_mouth_texture
+        texture = prepared.texture_bgra
+        if prepared.closed_mouth_texture_bgra is not None and _mouth_opening(dst) < MOUTH_CLOSED_RATIO:
+            texture = prepared.closed_mouth_texture_bgra
         warped, reliability = self._warp_texture(texture, src, dst, grid, settings)
         coverage = None
         if extension > 0:
@@ -634,7 +646,8 @@ class MeshSwapper:
     def _warp_texture(
         texture: Image, src: FloatArray, dst: FloatArray, grid: WorkGrid, settings: SwapSettings
     ) -> tuple[Image, FloatArray]:
-        """The source texture in the target's geometry (ROI-sized) and a grid-sized reliability map.
+        """The source texture (BGRA: ``MeshSource.texture_bgra``) in the target's geometry (ROI-sized,
+        BGR) and a grid-sized reliability map.
 
         Reliability fades to 0 on triangles the warp must stretch far more than the face as a whole
         (surface the source photo sees edge-on): showing the target there beats smeared texture.
@@ -676,7 +689,7 @@ class MeshSwapper:
             values_out=reliability,
         )
         reliability = cv2.GaussianBlur(reliability, (0, 0), 2.0)
-        return remap(texture, grid.upsample_map(map_x, map_y)), reliability
+        return remap_bgr(texture, grid.upsample_map(map_x, map_y)), reliability
 
     @staticmethod
     def _face_mask(

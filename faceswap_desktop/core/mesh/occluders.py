@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from ..types import FloatArray, Image
 from .masks import feature_hulls_u8, ring_mask_u8
 from .mesh_topology import LEFT_EYE_RING, RIGHT_EYE_RING
-from .skin_extension import oval_ring, skin_likelihood, skin_reference
+from .skin_extension import lab_float, oval_ring, skin_likelihood, skin_reference
 from .visibility import SEED_DARKNESS, SEED_LIKELIHOOD
 from .warp import Roi
 
@@ -71,8 +71,9 @@ def target_occluders(image: Image, landmarks: FloatArray, face_size: float) -> F
     if int(zone.sum()) < 64:
         return none
     reference = skin_reference(landmarks, roi, face_size)
-    likelihood = skin_likelihood(image, reference, face_size)
-    lightness = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    lab = lab_float(image)
+    likelihood = skin_likelihood(image, reference, face_size, lab)
+    lightness = lab[..., 0]
     skin = (zone & (likelihood > 0.3)).astype(np.float32)
     # The local skin lightness is a smooth field (a Gaussian of 8 % of the face): its masked mean is taken
     # on an area-averaged shrink (~64 cells across the face; cell centres line up with the resize back)

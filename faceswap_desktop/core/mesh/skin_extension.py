@@ -25,9 +25,9 @@ from numpy.typing import NDArray
 from ..geometry import MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP
 from ..types import FloatArray, Image
 from . import face_mesh_connections as mesh_connections
-from .masks import polygon_mask_u8, ring_mask_u8, unit_mask
+from .masks import boxed_morphology, polygon_mask_u8, ring_mask_u8, unit_mask
 from .mesh_topology import feature_indices
-from .warp import Roi, subsample
+from .warp import Roi, rows_where, subsample
 
 IntArray = NDArray[np.int32]
 
@@ -156,11 +156,13 @@ def skin_reference(landmarks: FloatArray, roi: Roi, face_size: float) -> FloatAr
     element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     # Erosion, the features' maximum and dilation in 8 bits, each mask converted once (the conversion is
     # monotonic: the same values as on the float masks, see unit_mask).
-    inside = unit_mask(cv2.erode(polygon_mask_u8(landmarks[oval_ring()], roi), element))
+    inside = unit_mask(
+        boxed_morphology(cv2.MORPH_ERODE, polygon_mask_u8(landmarks[oval_ring()], roi), element)
+    )
     features = polygon_mask_u8(landmarks[feature_indices()[0]], roi)
     for indices in feature_indices()[1:]:
         features = cv2.max(features, polygon_mask_u8(landmarks[indices], roi))
-    inside = inside * (1.0 - unit_mask(cv2.dilate(features, element)))
+    inside = inside * (1.0 - unit_mask(boxed_morphology(cv2.MORPH_DILATE, features, element)))
     # The face's vertical axis (eyes' midpoint towards the mouth's): keep what lies above the nose tip.
     eyes, axis = _vertical_axis(landmarks)
     axis /= np.linalg.norm(axis) + 1e-9
@@ -192,28 +194,42 @@ def _trimmed_inverse(residuals: FloatArray) -> NDArray[np.float64]:
         _ok, inverse = cv2.invert(cov, flags=cv2.DECOMP_CHOLESKY)
         product = cv2.gemm(samples, inverse, 1.0, None, 0.0) * samples
         distance = product[:, 0] + product[:, 1] + product[:, 2]  # .sum(axis=1), in its order
-        kept = samples[distance < 9.0]
+        kept = rows_where(samples, distance < 9.0)
         if len(kept) < 32 or len(kept) == len(samples):
             break
         samples = kept
     return inverse
 
 
-def skin_likelihood(image: Image, reference: FloatArray, face_size: float) -> FloatArray:
+def skin_likelihood(
+    image: Image, reference: FloatArray, face_size: float, lab: FloatArray | None = None
+) -> FloatArray:
     """Per-pixel likelihood in [0, 1] that ``image`` shows the same skin as its ``reference`` pixels.
 
     Each pixel is compared with the *local* skin colour (a masked Gaussian mean of the reference,
     extrapolated outward from the nearest skin), so shading across the face does not count as a
     difference while a change of material (hair, eyebrow, background) does. The spread is measured on
     the reference's own residuals after trimming what is far from the bulk (a fringe, glasses).
+    ``lab``: :func:`lab_float` of ``image`` when the caller has it already.
     """
-    return skin_likelihoods([image], reference, face_size)[0]
+    return skin_likelihoods([image], reference, face_size, None if lab is None else [lab])[0]
 
 
-def skin_likelihoods(images: Sequence[Image], reference: FloatArray, face_size: float) -> list[FloatArray]:
+def lab_float(image: Image) -> FloatArray:
+    """``image`` (BGR, 8 bits) in OpenCV's 8-bit LAB, as float32: what the skin test compares."""
+    lab: FloatArray = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    return lab
+
+
+def skin_likelihoods(
+    images: Sequence[Image],
+    reference: FloatArray,
+    face_size: float,
+    labs: Sequence[FloatArray] | None = None,
+) -> list[FloatArray]:
     """:func:`skin_likelihood` of each of ``images`` (the same size) against one ``reference``: what
     depends on the reference alone (its selection, the blurred weight of its coarse sampling) is computed
-    once. Each result is the single call's, to the bit."""
+    once. Each result is the single call's, to the bit. ``labs``: their :func:`lab_float`, when known."""
     selected = reference > 0.5
     if int(selected.sum()) < 32:
         return [np.zeros(image.shape[:2], dtype=np.float32) for image in images]
@@ -225,13 +241,13 @@ def skin_likelihoods(images: Sequence[Image], reference: FloatArray, face_size: 
     weight = cv2.GaussianBlur(small_reference, (0, 0), sigma)
     # Far from any reference pixel the local mean falls back to the face's overall skin colour.
     floor = 0.05 * float(weight.max())
-    return [
-        _skin_likelihood(image, selected, stride, sigma, small_reference, weight, floor) for image in images
-    ]
+    if labs is None:
+        labs = [lab_float(image) for image in images]
+    return [_skin_likelihood(lab, selected, stride, sigma, small_reference, weight, floor) for lab in labs]
 
 
 def _skin_likelihood(
-    image: Image,
+    lab: FloatArray,
     selected: NDArray[np.bool_],
     stride: int,
     sigma: float,
@@ -239,16 +255,15 @@ def _skin_likelihood(
     weight: FloatArray,
     floor: float,
 ) -> FloatArray:
-    """One image's part of :func:`skin_likelihoods`."""
-    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
-    pixels = lab[selected]
+    """One image's part of :func:`skin_likelihoods` (``lab``: the image's :func:`lab_float`)."""
+    pixels = rows_where(lab, selected)
     small_lab = lab[::stride, ::stride]
     small_local = (
         cv2.GaussianBlur(small_lab * small_reference[..., None], (0, 0), sigma) + floor * pixels.mean(0)
     ) / (weight[..., None] + floor)
     local = cv2.resize(small_local, (lab.shape[1], lab.shape[0]), interpolation=cv2.INTER_LINEAR)
     residual = lab - local
-    inverse = _trimmed_inverse(residual[selected])
+    inverse = _trimmed_inverse(rows_where(residual, selected))
     # r^T A r per pixel: cv2.transform applies A to every pixel's residual in one pass.
     # The channel sum as two adds (what .sum(axis=2) does, in that order, at a fraction of its cost).
     product = cv2.transform(residual, inverse.astype(np.float32)) * residual

@@ -9,6 +9,7 @@ to the face's area (about twice it), not to image size times triangle count.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -432,6 +433,21 @@ def subsample(image: Image, step: int) -> Image:
     return np.ascontiguousarray(image[::step, ::step])
 
 
+def rows_where(values: NDArray[Any], where: NDArray[np.bool_]) -> NDArray[Any]:
+    """``values[where]`` for a C-contiguous ``values`` of shape ``where.shape + (channels,)``: the rows
+    (pixels, samples) where ``where`` is set, in order, as (N, channels). Same values; ~5-10x faster.
+
+    numpy gathers a boolean selection of short rows element by element; seen as one item per row (as
+    :func:`subsample` does) it moves whole rows.
+    """
+    if not values.flags.c_contiguous or values.shape[:-1] != where.shape:
+        return values[where]
+    channels = values.shape[-1]
+    items = values.view(np.dtype((np.void, channels * values.itemsize)))[..., 0]
+    picked: NDArray[Any] = items[where].view(values.dtype).reshape(-1, channels)
+    return picked
+
+
 def remap(
     source: Image, map_x: FloatArray, map_y: FloatArray | None = None, dst: Image | None = None
 ) -> Image:
@@ -444,3 +460,44 @@ def remap(
         source, map_x, map_y, dst=dst, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
     return out
+
+
+def remap_bgr(source_bgra: Image, map_xy: FloatArray, dst: Image | None = None) -> Image:
+    """:func:`remap` of a BGR image given as BGRA (``source_bgra``: the image with a fourth channel),
+    returned as BGR (into ``dst`` when given): the same values to the bit as remapping the BGR image.
+
+    OpenCV's bilinear remap of 8-bit pixels is vectorised for four channels and not for three: the four
+    channel remap plus the conversion back costs about half the three channel one (each channel is
+    interpolated on its own with the same fixed-point weights, so the first three are the BGR result).
+    """
+    remapped = remap(source_bgra, map_xy)
+    out: Image = cv2.cvtColor(remapped, cv2.COLOR_BGRA2BGR, dst=dst)
+    return out
+
+
+def remap_bgr_window(source: Image, map_xy: FloatArray, dst: Image) -> None:
+    """``remap(source, map_xy, dst=dst)`` for a BGR ``source`` (a whole frame) through :func:`remap_bgr`:
+    only the box of ``source`` that the map reads is converted to BGRA, the same values to the bit.
+
+    The box is the map's range plus the bilinear neighbour (and a pixel for the fixed-point rounding of
+    positions); its corner is subtracted from the map exactly (every position is at least one pixel past
+    it and below 2**23, so ``x - x0`` is representable: the fractional parts and the rounding are those of
+    ``x``). Where the box meets the frame's edge, the replicated border is the frame's own.
+
+    The box is copied before ``dst`` is written: ``dst`` may be a view of ``source`` itself.
+    """
+    height, width = source.shape[:2]
+    # (Per channel through cv2.split and minMaxLoc: ~0.25 ms; cv2.reduce over the pairs ~0.8 ms.)
+    (low_x, high_x, _, _), (low_y, high_y, _, _) = (cv2.minMaxLoc(axis) for axis in cv2.split(map_xy))
+    bounds = np.array([low_x, high_x, low_y, high_y])
+    if not np.isfinite(bounds).all() or float(np.abs(bounds).max()) > 2**22:
+        remap_bgr(cv2.cvtColor(source, cv2.COLOR_BGR2BGRA), map_xy, dst=dst)
+        return
+    x0 = min(max(int(np.floor(low_x)) - 1, 0), width - 1)
+    y0 = min(max(int(np.floor(low_y)) - 1, 0), height - 1)
+    x1 = max(min(int(np.floor(high_x)) + 3, width), x0 + 1)
+    y1 = max(min(int(np.floor(high_y)) + 3, height), y0 + 1)
+    box = cv2.cvtColor(source[y0:y1, x0:x1], cv2.COLOR_BGR2BGRA)
+    if x0 or y0:
+        map_xy = cv2.subtract(map_xy, (float(x0), float(y0), 0.0, 0.0))
+    remap_bgr(box, map_xy, dst=dst)
