@@ -233,6 +233,10 @@ WIDE_TONE_SCALE = 4.0
 SKIN_WIDE_TONE_SCALE = 6.0
 """The same over the skin's means (:data:`SKIN_WEIGHTED_TONE`)."""
 
+SKIN_CHROMA_SCALE = 0.0
+"""With the skin-based tone, the skin's hue (not its lightness) also matched over a Gaussian of the face
+size over this (0: not)."""
+
 SKIN_TONE = True
 """Match the skin's colour and light on the mesh's skin vertices (:mod:`~.skin_tone`: the level of each
 colour channel in full, the light direction as :data:`RELIGHT`), in place of the luma-only relighting."""
@@ -366,6 +370,12 @@ def match_tone_near_edge(
             cv2.GaussianBlur(small_target * weights[..., None], (0, 0), wide) / wide_weight[..., None]
         )
         delta = delta + (wide_target - wide_face) * (INTERIOR_TONE * (1.0 - band))[..., None]
+        if SKIN_CHROMA_SCALE > 0 and skin_share > 0:
+            delta = (
+                delta
+                + _skin_chroma(small_face + delta, small_target, weights, face_size / stride)
+                * (skin_share * (1.0 - band))[..., None]
+            )
     if relight is not None:
         delta = delta + relight
     correction = np.round(delta).astype(np.int16)
@@ -392,6 +402,19 @@ def skin_tone_share(target: Face, width: int, height: int) -> float:
     if in_frame_share(target.landmarks_478, width, height) < MIN_IN_FRAME:
         return 0.0
     return frontal_weight(target)
+
+
+def _skin_chroma(face: FloatArray, target: FloatArray, weights: FloatArray, size: float) -> FloatArray:
+    """The hue part (luma-neutral) of the skin's local colour difference, target minus ``face``: means
+    weighted by the skin ``weights`` over a Gaussian of ``size`` / :data:`SKIN_CHROMA_SCALE` samples."""
+    sigma = max(size / SKIN_CHROMA_SCALE, 1.0)
+    norm = cv2.GaussianBlur(weights, (0, 0), sigma)[..., None] + 1e-4
+    difference = (
+        cv2.GaussianBlur(target * weights[..., None], (0, 0), sigma)
+        - cv2.GaussianBlur(face * weights[..., None], (0, 0), sigma)
+    ) / norm
+    chroma: FloatArray = difference - (difference @ _LUMA_BGR)[..., None]
+    return chroma
 
 
 def _skin_light_delta(
