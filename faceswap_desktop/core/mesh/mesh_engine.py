@@ -225,7 +225,8 @@ SKIN_WEIGHTED_TONE = True
 """The broad interior tone (:data:`INTERIOR_TONE`) compares the face's and the target's *skin*: means
 weighted by :func:`~.skin_tone.skin_weights` (off the brows, eyes, lips, beards and hair), not the mask,
 over :data:`SKIN_WIDE_TONE_SCALE`; faded out on turned heads and faces cut by the frame
-(:func:`skin_tone_share`)."""
+(:func:`skin_tone_share`). Tuning half B (docs/likeness.md, "Tone on the skin"), with :data:`SKIN_TONE`:
+tone flags 15 -> 8 of 49, identity ratio 0.673 -> 0.670, pose 0.96 kept (not faded: 0.92)."""
 
 WIDE_TONE_SCALE = 4.0
 """The broad interior tone's Gaussian over the mask's means is the face size over this."""
@@ -233,9 +234,11 @@ WIDE_TONE_SCALE = 4.0
 SKIN_WIDE_TONE_SCALE = 6.0
 """The same over the skin's means (:data:`SKIN_WEIGHTED_TONE`)."""
 
-SKIN_CHROMA_SCALE = 0.0
+SKIN_CHROMA_SCALE = 20.0
 """With the skin-based tone, the skin's hue (not its lightness) also matched over a Gaussian of the face
-size over this (0: not)."""
+size over this (0: not): a target's blush or a source's red cheek is a hue the broad means leave. Tuning
+half B: tone flags 8 -> 4 (12: 5), identity ratio 0.670 -> 0.666 (12: 0.667), seam 1.10 -> 1.08. The
+lightness is not matched this finely: over an eighth of the face 6 flags for 0.664."""
 
 SKIN_TONE = True
 """Match the skin's colour and light on the mesh's skin vertices (:mod:`~.skin_tone`: the level of each

@@ -1,18 +1,24 @@
 """The target's skin tone and lighting on the swapped face's skin, measured on the skin itself (issue #19).
 
-The colour transfer matches the LAB mean of the whole blend mask: brows, eyes, lips, a beard and the hair
-the skin extension reaches are part of it. A source with a beard or dark brows then gets a lighter skin
-than the target's, a source with a smooth face a darker one (on the validation pairs the tone flags were
-about half such whole-face level offsets of 4-8 lightness levels on the skin, docs/likeness.md), and the
-lighting model of :mod:`.lighting` removed its own level ("the colour transfer already matched the mean").
+The colour transfer and the tone step's broad means compared the whole blend mask: brows, eyes, lips, a
+beard and the hair the skin extension reaches are part of it. A source with white brows (biden) then got
+a skin darker than the target's, a source with a dark beard (alex_lacamoire) a lighter one: of the 40
+tone flags on the validation pairs, 15 were such whole-face offsets of the skin's lightness, 19 a local
+lightness step on one zone (12 of them the source's own lit or shadowed cheek), 5 a hue difference and
+1 a zone partly on the target's hair (docs/likeness.md, "Tone on the skin"). The lighting model of :mod:`.lighting` removed its own level ("the colour transfer already
+matched the mean").
 
-Here the level comes from the skin: on the skin vertices of the mesh (the 468 minus brows, eyes and lips),
-each colour channel of the blurred swapped face and of the target is fitted robustly as ``a + b . n``
-(:func:`~.lighting.fit_shading`: hair, a beard, a glasses' shadow on a vertex leave the fit as outliers),
-the target's with the target's normals, the face's with the source's normals. The difference of the two
-fitted fields, per vertex, is the correction: its level (the skin's colour under the target's light) in
-full, its direction part (the target's light direction in place of the source's) times the caller's
-weight (faded on turned heads). The face's own albedo, features and detail stay. Numpy/OpenCV only.
+Two parts, both used by ``mesh_engine.match_tone_near_edge``:
+
+- :func:`skin_weights`: which tone samples are skin in both images (off the features' hulls from the
+  mesh, off the luma outliers: a beard, hair, teeth), so the broad means compare skin with skin;
+- :func:`skin_tone_delta`: on the skin vertices of the mesh (the 468 minus brows, eyes and lips), each
+  colour channel of the blurred swapped face and of the target fitted robustly as ``a + b . n``
+  (:func:`~.lighting.fit_shading`), the target's with the target's normals, the face's with the source's.
+  The difference of the two fitted fields per vertex is the correction: its level (the skin's colour
+  under the target's light) in full, its direction part (the target's light direction in place of the
+  source's) times the caller's weight (faded on turned heads). The face's albedo, features and detail
+  stay. Numpy/OpenCV only.
 """
 
 from __future__ import annotations
