@@ -5,8 +5,8 @@ beard and the hair the skin extension reaches are part of it. A source with whit
 a skin darker than the target's, a source with a dark beard (alex_lacamoire) a lighter one: of the 40
 tone flags on the validation pairs, 15 were such whole-face offsets of the skin's lightness, 19 a local
 lightness step on one zone (12 of them the source's own lit or shadowed cheek), 5 a hue difference and
-1 a zone partly on the target's hair (docs/likeness.md, "Tone on the skin"). The lighting model of :mod:`.lighting` removed its own level ("the colour transfer already
-matched the mean").
+1 a zone partly on the target's hair (docs/likeness.md, "Tone on the skin"). The lighting model of
+:mod:`.lighting` removed its own level ("the colour transfer already matched the mean").
 
 Two parts, both used by ``mesh_engine.match_tone_near_edge``:
 
