@@ -224,21 +224,23 @@ half B: 18 -> 15, 0.683 -> 0.673 (docs/likeness.md)."""
 SKIN_WEIGHTED_TONE = True
 """The broad interior tone (:data:`INTERIOR_TONE`) compares the face's and the target's *skin*: means
 weighted by :func:`~.skin_tone.skin_weights` (off the brows, eyes, lips, beards and hair), not the mask,
-over :data:`SKIN_WIDE_TONE_SCALE`; faded out on turned heads and faces cut by the frame
+measured after the edge band's and the forehead hue's corrections, plus the skin's hue over a finer scale
+(:data:`SKIN_CHROMA_SCALE`); faded out on turned heads, small faces and faces cut by the frame
 (:func:`skin_tone_share`). Tuning half B (docs/likeness.md, "Tone on the skin"), with :data:`SKIN_TONE`:
-tone flags 15 -> 8 of 49, identity ratio 0.673 -> 0.670, pose 0.96 kept (not faded: 0.92)."""
+tone flags 15 -> 4 of 49, identity ratio 0.673 -> 0.671, pose 0.96 kept (not faded: 0.90-0.92)."""
 
 WIDE_TONE_SCALE = 4.0
 """The broad interior tone's Gaussian over the mask's means is the face size over this."""
 
-SKIN_WIDE_TONE_SCALE = 6.0
-"""The same over the skin's means (:data:`SKIN_WEIGHTED_TONE`)."""
+SKIN_WIDE_TONE_SCALE = 4.0
+"""The same over the skin's means (:data:`SKIN_WEIGHTED_TONE`). Over a sixth of the face the tone flags
+were the same on B (4) for less identity (B 0.666, the floor test's 30 pairs 0.734 against 0.741)."""
 
 SKIN_CHROMA_SCALE = 20.0
 """With the skin-based tone, the skin's hue (not its lightness) also matched over a Gaussian of the face
-size over this (0: not): a target's blush or a source's red cheek is a hue the broad means leave. Tuning
-half B: tone flags 8 -> 4 (12: 5), identity ratio 0.670 -> 0.666 (12: 0.667), seam 1.10 -> 1.08. The
-lightness is not matched this finely: over an eighth of the face 6 flags for 0.664."""
+size over this (0: not): a target's blush or a source's red cheek is a hue the broad means leave. The
+lightness is not matched this finely (over an eighth of the face: B 0.664; the source's shading within a
+feature is part of the likeness)."""
 
 SKIN_TONE = True
 """Match the skin's colour and light on the mesh's skin vertices (:mod:`~.skin_tone`: the level of each
@@ -397,11 +399,16 @@ def match_tone_near_edge(
 
 def skin_tone_share(target: Face, width: int, height: int) -> float:
     """How much of the skin-based tone (:data:`SKIN_WEIGHTED_TONE`) a target face gets: its
-    :func:`frontal_weight`, and none for a face cut by the frame (under
+    :func:`frontal_weight`, and none for a face under :data:`RELIGHT_MIN_FACE` or cut by the frame (under
     :data:`~.lighting.MIN_IN_FRAME` of its skin vertices inside). As for the relighting, these are the
     faces whose skin the mesh does not show whole (a profile's far side is MediaPipe's guess, a cut face
-    has one side only); on the validation pairs their re-detected head pose moved past the limit."""
+    has one side only); on the validation pairs their re-detected head pose moved past the limit
+    without the fade."""
     assert target.landmarks_478 is not None
+    if target.size < RELIGHT_MIN_FACE:
+        # As for the relighting: on the hamilton clip's ~120 px singer the changed frames lost MediaPipe's
+        # detection of the other mapped person's small profile (tests/video/test_person_map.py).
+        return 0.0
     if in_frame_share(target.landmarks_478, width, height) < MIN_IN_FRAME:
         return 0.0
     return frontal_weight(target)

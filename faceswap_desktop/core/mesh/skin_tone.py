@@ -128,6 +128,10 @@ SKIN_OUTLIER = 2.5
 median leave the skin weights: a beard, stubble, hair over the forehead, teeth, glasses."""
 
 
+SKIN_DARK_OUTLIER = 2.5
+"""The same on the dark side (a beard, stubble, hair are darker than the skin)."""
+
+
 def skin_weights(
     face: FloatArray, target: FloatArray, inside: FloatArray, points: FloatArray, grow: float
 ) -> FloatArray:
@@ -155,6 +159,7 @@ def skin_weights(
         values = luma[chosen]
         median = float(np.median(values))
         deviation = 1.4826 * float(np.median(np.abs(values - median))) + 1.0
-        weights = weights * (np.abs(luma - median) < SKIN_OUTLIER * deviation)
+        offset = luma - median
+        weights = weights * ((offset < SKIN_OUTLIER * deviation) & (-offset < SKIN_DARK_OUTLIER * deviation))
     result: FloatArray = weights.astype(np.float32)
     return result if float(result.sum()) >= 16 else inside
