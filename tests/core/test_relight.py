@@ -30,7 +30,10 @@ def _zone_lightness(result: np.ndarray, target: np.ndarray, face) -> list[float]
 
 
 def _cheek_step(relight: bool, analysed, monkeypatch) -> float:  # type: ignore[no-untyped-def]
+    # Without: neither the relighting nor the skin-based broad tone (core/mesh/skin_tone.py), which
+    # also takes the target's cheek-to-cheek light over a sixth of the face.
     monkeypatch.setattr(mesh_engine, "RELIGHT", relight)
+    monkeypatch.setattr(mesh_engine, "SKIN_WEIGHTED_TONE", relight)
     target, target_faces = analysed(TARGET)
     source, source_faces = analysed(SOURCE)
     swapper = MeshSwapper()

@@ -21,7 +21,7 @@ from ..types import Face, FloatArray, Image
 from .blend import blend_into_frame
 from .color import Region, transfer_colour
 from .detail import keep_target_detail
-from .lighting import facing_weight, relight_delta, vertex_normals
+from .lighting import MIN_IN_FRAME, facing_weight, relight_delta, vertex_normals
 from .masks import feather, grow_or_erode, polygon_mask, ring_mask
 from .mesh_topology import (
     INNER_LIPS_RING,
@@ -43,6 +43,7 @@ from .skin_extension import (
     oval_ring,
     ring_directions,
 )
+from .skin_tone import in_frame_share, skin_tone_delta, skin_weights
 from .texture_merge import merge_textures
 from .visibility import fill_occluded, occluded_skin
 from .warp import (
@@ -237,6 +238,31 @@ RELIGHT = True
 Validation half A: tone flags 30 -> 25 of 50 pairs, identity ratio 0.587 -> 0.582, pose 0.94 kept; tuning
 half B: 18 -> 15, 0.683 -> 0.673 (docs/likeness.md)."""
 
+SKIN_WEIGHTED_TONE = True
+"""The broad interior tone (:data:`INTERIOR_TONE`) compares the face's and the target's *skin*: means
+weighted by :func:`~.skin_tone.skin_weights` (off the brows, eyes, lips, beards and hair), not the mask,
+measured after the edge band's and the forehead hue's corrections, plus the skin's hue over a finer scale
+(:data:`SKIN_CHROMA_SCALE`); faded out on turned heads, small faces and faces cut by the frame
+(:func:`skin_tone_share`). Tuning half B (docs/likeness.md, "Tone on the skin"), with :data:`SKIN_TONE`:
+tone flags 15 -> 4 of 49, identity ratio 0.673 -> 0.671, pose 0.96 kept (not faded: 0.90-0.92)."""
+
+WIDE_TONE_SCALE = 4.0
+"""The broad interior tone's Gaussian over the mask's means is the face size over this."""
+
+SKIN_WIDE_TONE_SCALE = 4.0
+"""The same over the skin's means (:data:`SKIN_WEIGHTED_TONE`). Over a sixth of the face the tone flags
+were the same on B (4) for less identity (B 0.666, the floor test's 30 pairs 0.734 against 0.741)."""
+
+SKIN_CHROMA_SCALE = 20.0
+"""With the skin-based tone, the skin's hue (not its lightness) also matched over a Gaussian of the face
+size over this (0: not): a target's blush or a source's red cheek is a hue the broad means leave. The
+lightness is not matched this finely (over an eighth of the face: B 0.664; the source's shading within a
+feature is part of the likeness)."""
+
+SKIN_TONE = True
+"""Match the skin's colour and light on the mesh's skin vertices (:mod:`~.skin_tone`: the level of each
+colour channel in full, the light direction as :data:`RELIGHT`), in place of the luma-only relighting."""
+
 RELIGHT_COLOUR = False
 """Relight each colour channel (the light's colour per direction too), not the luma alone."""
 
@@ -279,6 +305,7 @@ def match_tone_near_edge(
     in_place: bool = False,
     normals: tuple[FloatArray, FloatArray] | None = None,
     relight_weight: float = 1.0,
+    skin_share: float = 0.0,
 ) -> Image:
     """Shift the swapped face's low-frequency tone to the target's near the mask edge, fading to none
     inside, and its low-frequency hue to the target's over the forehead.
@@ -300,6 +327,9 @@ def match_tone_near_edge(
     ``in_place`` (with ``region``): the corrected rectangle is written into ``coloured`` itself.
     ``normals``: the source's and the target's :func:`~.lighting.vertex_normals`; with them the face's
     shading is first turned to the target's lighting direction (:func:`~.lighting.relight_delta`).
+    ``skin_share`` (0-1): how far the broad interior tone moves from the mask's means over a quarter of
+    the face to the *skin's* means (:func:`~.skin_tone.skin_weights`) over a sixth of it (see
+    :func:`skin_tone_share`).
     """
     # The tone field is far smoother than the texture: ~48 point samples across the face are enough, and
     # keep the blurs cheap whatever the face's size in pixels.
@@ -311,13 +341,12 @@ def match_tone_near_edge(
     inside = (small_mask > 0.5).astype(np.float32)
     relight = None
     if normals is not None:
-        relight = relight_delta(
-            small_face if RELIGHT_COLOUR else small_face @ _LUMA_BGR,
-            small_target if RELIGHT_COLOUR else small_target @ _LUMA_BGR,
+        relight = _skin_light_delta(
+            small_face,
+            small_target,
             small_mask,
             cast(FloatArray, landmarks / stride),
-            normals[0],
-            normals[1],
+            normals,
             relight_weight,
         )
         if relight is not None:
@@ -341,13 +370,34 @@ def match_tone_near_edge(
         # The interior's broad lighting (forehead, each cheek) to the target's: a much wider masked mean,
         # so the source's shading within a feature stays, while a cheek lit from the source's side or a
         # pale face under the target's darker light does not (issue #19's tone check).
-        wide = max(face_size / stride / 4.0, 1.0)
-        wide_weight = cv2.GaussianBlur(inside, (0, 0), wide) + 1e-4
-        wide_face = cv2.GaussianBlur(small_face * inside[..., None], (0, 0), wide) / wide_weight[..., None]
+        scale = WIDE_TONE_SCALE + (SKIN_WIDE_TONE_SCALE - WIDE_TONE_SCALE) * skin_share
+        wide = max(face_size / stride / scale, 1.0)
+        weights = inside
+        if skin_share > 0:
+            skin = skin_weights(
+                small_face,
+                small_target,
+                inside,
+                cast(FloatArray, landmarks / stride),
+                face_size / stride * 0.03,
+            )
+            weights = inside * (1.0 - skin_share) + skin * skin_share
+        wide_weight = cv2.GaussianBlur(weights, (0, 0), wide) + 1e-4
+        # On the skin, measured after the edge band's and the forehead hue's corrections: the broad tone
+        # makes up the rest (measured before them, the forehead's hue difference was applied twice: the
+        # red forehead of deepface_p05 came out 4.7 a* units paler than deepface_p07's).
+        measured = small_face + delta * skin_share if skin_share > 0 else small_face
+        wide_face = cv2.GaussianBlur(measured * weights[..., None], (0, 0), wide) / wide_weight[..., None]
         wide_target = (
-            cv2.GaussianBlur(small_target * inside[..., None], (0, 0), wide) / wide_weight[..., None]
+            cv2.GaussianBlur(small_target * weights[..., None], (0, 0), wide) / wide_weight[..., None]
         )
         delta = delta + (wide_target - wide_face) * (INTERIOR_TONE * (1.0 - band))[..., None]
+        if SKIN_CHROMA_SCALE > 0 and skin_share > 0:
+            delta = (
+                delta
+                + _skin_chroma(small_face + delta, small_target, weights, face_size / stride)
+                * (skin_share * (1.0 - band))[..., None]
+            )
     if relight is not None:
         delta = delta + relight
     correction = np.round(delta).astype(np.int16)
@@ -362,6 +412,60 @@ def match_tone_near_edge(
     shown = out[region]
     cv2.add(shown, correction[region], dst=shown, dtype=cv2.CV_8U)
     return out
+
+
+def skin_tone_share(target: Face, width: int, height: int) -> float:
+    """How much of the skin-based tone (:data:`SKIN_WEIGHTED_TONE`) a target face gets: its
+    :func:`frontal_weight`, and none for a face under :data:`RELIGHT_MIN_FACE` or cut by the frame (under
+    :data:`~.lighting.MIN_IN_FRAME` of its skin vertices inside). As for the relighting, these are the
+    faces whose skin the mesh does not show whole (a profile's far side is MediaPipe's guess, a cut face
+    has one side only); on the validation pairs their re-detected head pose moved past the limit
+    without the fade."""
+    assert target.landmarks_478 is not None
+    if target.size < RELIGHT_MIN_FACE:
+        # As for the relighting: on the hamilton clip's ~120 px singer the changed frames lost MediaPipe's
+        # detection of the other mapped person's small profile (tests/video/test_person_map.py).
+        return 0.0
+    if in_frame_share(target.landmarks_478, width, height) < MIN_IN_FRAME:
+        return 0.0
+    return frontal_weight(target)
+
+
+def _skin_chroma(face: FloatArray, target: FloatArray, weights: FloatArray, size: float) -> FloatArray:
+    """The hue part (luma-neutral) of the skin's local colour difference, target minus ``face``: means
+    weighted by the skin ``weights`` over a Gaussian of ``size`` / :data:`SKIN_CHROMA_SCALE` samples."""
+    sigma = max(size / SKIN_CHROMA_SCALE, 1.0)
+    norm = cv2.GaussianBlur(weights, (0, 0), sigma)[..., None] + 1e-4
+    difference = (
+        cv2.GaussianBlur(target * weights[..., None], (0, 0), sigma)
+        - cv2.GaussianBlur(face * weights[..., None], (0, 0), sigma)
+    ) / norm
+    chroma: FloatArray = difference - (difference @ _LUMA_BGR)[..., None]
+    return chroma
+
+
+def _skin_light_delta(
+    small_face: FloatArray,
+    small_target: FloatArray,
+    small_mask: FloatArray,
+    points: FloatArray,
+    normals: tuple[FloatArray, FloatArray],
+    weight: float,
+) -> FloatArray | None:
+    """:func:`match_tone_near_edge`'s correction from the mesh (on its samples): with :data:`SKIN_TONE`
+    the skin's colour and light (:func:`~.skin_tone.skin_tone_delta`), else the light direction's luma
+    alone (:func:`~.lighting.relight_delta`)."""
+    if SKIN_TONE:
+        return skin_tone_delta(small_face, small_target, small_mask, points, normals[0], normals[1], weight)
+    return relight_delta(
+        small_face if RELIGHT_COLOUR else small_face @ _LUMA_BGR,
+        small_target if RELIGHT_COLOUR else small_target @ _LUMA_BGR,
+        small_mask,
+        points,
+        normals[0],
+        normals[1],
+        weight,
+    )
 
 
 def _tone_mask_samples(grid_mask: FloatArray, shape: tuple[int, ...], face_size: float) -> FloatArray:
@@ -605,6 +709,7 @@ class MeshSwapper:
                 if RELIGHT and face_size >= RELIGHT_MIN_FACE
                 else None,
                 relight_weight=frontal_weight(target),
+                skin_share=skin_tone_share(target, width, height) if SKIN_WEIGHTED_TONE else 0.0,
             )
         shown = region if region is not None else (slice(None), slice(None))
         # The target's own pixels, for its fine detail (below): ``background`` is about to be drawn over.

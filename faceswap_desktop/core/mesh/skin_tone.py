@@ -1,0 +1,165 @@
+"""The target's skin tone and lighting on the swapped face's skin, measured on the skin itself (issue #19).
+
+The colour transfer and the tone step's broad means compared the whole blend mask: brows, eyes, lips, a
+beard and the hair the skin extension reaches are part of it. A source with white brows (biden) then got
+a skin darker than the target's, a source with a dark beard (alex_lacamoire) a lighter one: of the 40
+tone flags on the validation pairs, 15 were such whole-face offsets of the skin's lightness, 19 a local
+lightness step on one zone (12 of them the source's own lit or shadowed cheek), 5 a hue difference and
+1 a zone partly on the target's hair (docs/likeness.md, "Tone on the skin"). The lighting model of
+:mod:`.lighting` removed its own level ("the colour transfer already matched the mean").
+
+Two parts, both used by ``mesh_engine.match_tone_near_edge``:
+
+- :func:`skin_weights`: which tone samples are skin in both images (off the features' hulls from the
+  mesh, off the luma outliers: a beard, hair, teeth), so the broad means compare skin with skin;
+- :func:`skin_tone_delta`: on the skin vertices of the mesh (the 468 minus brows, eyes and lips), each
+  colour channel of the blurred swapped face and of the target fitted robustly as ``a + b . n``
+  (:func:`~.lighting.fit_shading`), the target's with the target's normals, the face's with the source's.
+  The difference of the two fitted fields per vertex is the correction: its level (the skin's colour
+  under the target's light) in full, its direction part (the target's light direction in place of the
+  source's) times the caller's weight (faded on turned heads). The face's albedo, features and detail
+  stay. Numpy/OpenCV only.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from ..types import FloatArray
+from .lighting import MIN_IN_FRAME, MIN_SHOWN, fit_shading, lighting_basis, skin_vertices
+from .mesh_topology import feature_indices
+
+_LUMA_BGR = np.array([0.114, 0.587, 0.299], dtype=np.float32)
+
+SPREAD_SIGMA = 1.5
+"""Gaussian (in tone samples, ~1/32 of the face) spreading the vertices' corrections over the face."""
+
+
+def _sample(image: FloatArray, points: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Values of ``image`` at ``points`` (nearest sample) and which points fall inside it."""
+    height, width = image.shape[:2]
+    xy = np.round(points).astype(np.int64)
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
+    xs, ys = np.clip(xy[:, 0], 0, width - 1), np.clip(xy[:, 1], 0, height - 1)
+    return image[ys, xs], inside
+
+
+def _masked_blur(image: FloatArray, inside: FloatArray, norm: FloatArray) -> FloatArray:
+    blurred: FloatArray = cv2.GaussianBlur(image * inside[..., None], (0, 0), 1.0) / norm[..., None]
+    return blurred
+
+
+def spread_vertex_values(values: FloatArray, points: FloatArray, shape: tuple[int, int]) -> FloatArray:
+    """(height, width, channels) field of the (468, channels) per-vertex ``values`` at ``points``, by
+    normalised convolution, fading to none where no vertex is near (outside the mesh)."""
+    height, width = shape
+    channels = values.shape[1]
+    xy = np.round(points[:468, :2]).astype(np.int64)
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
+    flat = xy[inside, 1] * width + xy[inside, 0]
+    summed = np.stack(
+        [np.bincount(flat, values[inside, c], minlength=height * width) for c in range(channels)], axis=1
+    ).reshape(height, width, channels)
+    count = np.bincount(flat, minlength=height * width).reshape(height, width).astype(np.float32)
+    spread = cv2.GaussianBlur(summed.astype(np.float32), (0, 0), SPREAD_SIGMA)
+    spread = spread.reshape(height, width, channels)
+    cover = cv2.GaussianBlur(count, (0, 0), SPREAD_SIGMA)
+    field = spread / np.maximum(cover, 1e-4)[..., None]
+    covered = cover[cover > 1e-3]
+    if covered.size == 0:
+        return np.zeros((height, width, channels), dtype=np.float32)
+    strength = np.clip(cover / max(float(np.median(covered)) * 0.5, 1e-4), 0.0, 1.0)
+    result: FloatArray = (field * strength[..., None]).astype(np.float32)
+    return result
+
+
+def in_frame_share(landmarks: FloatArray, width: int, height: int) -> float:
+    """The share of the mesh's skin vertices (:func:`~.lighting.skin_vertices`) inside a frame of
+    ``width`` x ``height`` pixels."""
+    points = landmarks[skin_vertices(), :2]
+    inside = (points[:, 0] >= 0) & (points[:, 0] < width) & (points[:, 1] >= 0) & (points[:, 1] < height)
+    return float(inside.mean())
+
+
+def skin_tone_delta(
+    face: FloatArray,
+    target: FloatArray,
+    mask: FloatArray,
+    points: FloatArray,
+    face_normals: FloatArray,
+    target_normals: FloatArray,
+    direction_weight: float = 1.0,
+) -> FloatArray | None:
+    """A smooth (height, width, 3) correction, in levels of ``face``'s channels, that gives the swapped
+    face's skin the target's skin colour and lighting, or None when too little skin is shown.
+
+    ``face``, ``target``, ``mask``: the swapped face (colour-transferred), the (liquified) target and the
+    face's mask on one coarse sampling; ``points``: the swapped mesh's vertices in that sampling's
+    coordinates; ``face_normals`` / ``target_normals``: :func:`~.lighting.vertex_normals` of the source's
+    and of the target's mesh; ``direction_weight``: the share of the light-direction part applied (the
+    level part is always applied in full).
+    """
+    indices = skin_vertices()
+    at = points[indices, :2]
+    inside_mask = (mask > 0.5).astype(np.float32)
+    norm = cv2.GaussianBlur(inside_mask, (0, 0), 1.0) + 1e-6
+    face_values, inside = _sample(_masked_blur(face, inside_mask, norm), at)
+    target_values, _ = _sample(_masked_blur(target, inside_mask, norm), at)
+    shown, _ = _sample(mask, at)
+    usable = inside & (shown > 0.5)
+    if usable.mean() < MIN_SHOWN or inside.mean() < MIN_IN_FRAME:
+        return None
+    face_fit = fit_shading(face_values[usable], face_normals[indices][usable])
+    target_fit = fit_shading(target_values[usable], target_normals[indices][usable])
+    if face_fit is None or target_fit is None:
+        return None
+    wanted = lighting_basis(target_normals[:468]) @ target_fit
+    present = lighting_basis(face_normals[:468]) @ face_fit
+    delta = (wanted - present).reshape(468, -1)
+    level = np.median(delta[indices][usable], axis=0)
+    delta = level + (delta - level) * float(np.clip(direction_weight, 0.0, 1.0))
+    return spread_vertex_values(delta.astype(np.float32), points, (face.shape[0], face.shape[1]))
+
+
+SKIN_OUTLIER = 2.5
+"""Samples whose luma is more than this many robust deviations from the face's (or the target's) skin
+median leave the skin weights: a beard, stubble, hair over the forehead, teeth, glasses."""
+
+
+SKIN_DARK_OUTLIER = 2.5
+"""The same on the dark side (a beard, stubble, hair are darker than the skin)."""
+
+
+def skin_weights(
+    face: FloatArray, target: FloatArray, inside: FloatArray, points: FloatArray, grow: float
+) -> FloatArray:
+    """Per tone sample, 1 where both the swapped face and the target show skin: ``inside`` (the mask's
+    inside, 0/1) less the brows, eyes and lips (their hulls from the mesh ``points``, grown by ``grow``
+    samples) and less the samples whose luma is an outlier of either image's skin (:data:`SKIN_OUTLIER`).
+
+    The tone step's broad means over these weights compare skin with skin: over the whole mask, a
+    source's white brows or dark beard moved its skin's level the other way (biden's results came out
+    5-7 lightness levels darker than every target's skin, alex_lacamoire's 4-8 lighter)."""
+    height, width = inside.shape
+    features = np.zeros((height, width), dtype=np.uint8)
+    for region in feature_indices():
+        hull = cv2.convexHull(np.round(points[region[region < len(points)], :2]).astype(np.int32))
+        cv2.fillConvexPoly(features, hull, 1)
+    size = max(int(round(grow)), 0) * 2 + 1
+    if size > 1:
+        features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    weights = inside * (1.0 - features.astype(np.float32))
+    chosen = weights > 0.5
+    if chosen.sum() < 16:
+        return inside
+    for image in (face, target):
+        luma = image @ _LUMA_BGR if image.ndim == 3 else image
+        values = luma[chosen]
+        median = float(np.median(values))
+        deviation = 1.4826 * float(np.median(np.abs(values - median))) + 1.0
+        offset = luma - median
+        weights = weights * ((offset < SKIN_OUTLIER * deviation) & (-offset < SKIN_DARK_OUTLIER * deviation))
+    result: FloatArray = weights.astype(np.float32)
+    return result if float(result.sum()) >= 16 else inside
