@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from faceswap_desktop.core.mesh.mesh_engine import add_correction
+from faceswap_desktop.core.mesh.detail import add_correction
 
 
 def test_add_correction_matches_cv2_add_on_a_strided_view() -> None:

@@ -12,7 +12,6 @@ from typing import cast
 
 import cv2
 import numpy as np
-from numpy.typing import NDArray
 
 from ..errors import NoFaceFound
 from ..geometry import estimate_similarity, head_pose_proxies
@@ -21,7 +20,7 @@ from ..settings import SwapSettings
 from ..types import Face, FloatArray, Image
 from .blend import blend_into_frame
 from .color import Region, transfer_colour
-from .detail import keep_target_detail
+from .detail import add_correction, keep_target_detail
 from .lighting import MIN_IN_FRAME, facing_weight, relight_delta, vertex_normals
 from .masks import feather, grow_or_erode, polygon_mask, ring_mask
 from .mesh_topology import (
@@ -413,18 +412,6 @@ def match_tone_near_edge(
     out = coloured if in_place else coloured.copy()
     add_correction(out[region], correction[region])
     return out
-
-
-def add_correction(pixels: Image, correction: NDArray[np.int16]) -> None:
-    """``pixels`` += ``correction``, saturated to 0-255, in place (``pixels`` may be a strided view).
-
-    What ``cv2.add(pixels, correction, dtype=cv2.CV_8U)`` gives, to the bit, at ~2/5 of its cost (its
-    mixed-type path converts block by block): the sum in int16 saturates only where the 8-bit result
-    would be 0 or 255 anyway, then the clip to 0-255 and the cast back.
-    """
-    total = cv2.add(pixels.astype(np.int16), correction)
-    np.clip(total, 0, 255, out=total)
-    pixels[...] = total
 
 
 def skin_tone_share(target: Face, width: int, height: int) -> float:
