@@ -122,7 +122,18 @@ def keep_target_detail(
     target_blurred = target_blurred[by - ry0 : by - ry0 + bh, bx - rx0 : bx - rx0 + bw]
     face_part, part_weight = face_box[rows, cols], weight[rows, cols]
     # face + weight * detail, as (1 - weight) * face + weight * (face + detail) in 8 bits.
-    detailed = cv2.add(
-        face_part, cv2.subtract(target_box[rows, cols], target_blurred, dtype=cv2.CV_16S), dtype=cv2.CV_8U
-    )
+    detailed = face_part.copy()
+    add_correction(detailed, cv2.subtract(target_box[rows, cols], target_blurred, dtype=cv2.CV_16S))
     face_part[:] = cv2.blendLinear(face_part, detailed, 1.0 - part_weight, part_weight)
+
+
+def add_correction(pixels: Image, correction: NDArray[np.int16]) -> None:
+    """``pixels`` += ``correction``, saturated to 0-255, in place (``pixels`` may be a strided view).
+
+    What ``cv2.add(pixels, correction, dtype=cv2.CV_8U)`` gives, to the bit, at ~2/5 of its cost (its
+    mixed-type path converts block by block): the sum in int16 saturates only where the 8-bit result
+    would be 0 or 255 anyway, then the clip to 0-255 and the cast back.
+    """
+    total = cv2.add(pixels.astype(np.int16), correction)
+    np.clip(total, 0, 255, out=total)
+    pixels[...] = total

@@ -20,7 +20,7 @@ from ..settings import SwapSettings
 from ..types import Face, FloatArray, Image
 from .blend import blend_into_frame
 from .color import Region, transfer_colour
-from .detail import keep_target_detail
+from .detail import add_correction, keep_target_detail
 from .lighting import MIN_IN_FRAME, facing_weight, relight_delta, vertex_normals
 from .masks import feather, grow_or_erode, polygon_mask, ring_mask
 from .mesh_topology import (
@@ -406,11 +406,11 @@ def match_tone_near_edge(
         correction, (coloured.shape[1], coloured.shape[0]), interpolation=cv2.INTER_LINEAR
     )
     if region is None:
-        return cv2.add(coloured, correction, dtype=cv2.CV_8U)
+        out = coloured.copy()
+        add_correction(out, correction)
+        return out
     out = coloured if in_place else coloured.copy()
-    # Elementwise, so the sum may overwrite its own input (a row-strided view OpenCV writes through).
-    shown = out[region]
-    cv2.add(shown, correction[region], dst=shown, dtype=cv2.CV_8U)
+    add_correction(out[region], correction[region])
     return out
 
 

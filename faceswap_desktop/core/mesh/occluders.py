@@ -107,15 +107,20 @@ def target_occluders(image: Image, landmarks: FloatArray, face_size: float) -> F
     occluding |= forehead >= OCCLUDER_AREA * face_size**2
     # Over an eye whose white does not show (a lens): the region covering it, lens, frame and arms.
     for ring in (RIGHT_EYE_RING, LEFT_EYE_RING):
-        eye = ring_mask_u8(landmarks[list(ring)], roi) > 127
+        eye_u8 = ring_mask_u8(landmarks[list(ring)], roi)
+        # Read on the box of the eye's pixels only: a boolean gather walks its whole mask, and the box's
+        # pixels come in the same (row-major) order, so the same values in the same order.
+        x, y, w, h = cv2.boundingRect(eye_u8)
+        box = (slice(y, y + h), slice(x, x + w))
+        eye = eye_u8[box] > 127
         # No white showing (even the brightest 5 % is dark) and flat (an eye's white, iris and lashes
         # spread its lightness far more): tinted glass, not a squint or dark make-up.
         if (
             eye.sum() >= 4
-            and float(np.percentile(darkness[eye], 5)) > SEED_DARKNESS
-            and float(lightness[eye].std()) < LENS_SPREAD
+            and float(np.percentile(darkness[box][eye], 5)) > SEED_DARKNESS
+            and float(lightness[box][eye].std()) < LENS_SPREAD
         ):
-            occluding[np.unique(labels[eye & (seeds > 0)])] = True
+            occluding[np.unique(labels[box][eye & (seeds[box] > 0)])] = True
     occluding[0] = False
     if not occluding.any():
         return none
