@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from faceswap_desktop.core.mesh import face_mesh_connections as mesh_connections
+from faceswap_desktop.core.mesh import skin_extension
 from faceswap_desktop.core.mesh.masks import ring_mask
 from faceswap_desktop.core.mesh.mesh_engine import MeshSwapper
 from faceswap_desktop.core.mesh.mesh_topology import face_oval_indices
@@ -109,6 +110,37 @@ def test_coverage_grows_over_skin_and_stops_at_hair(face) -> None:
         assert stopped[strip].mean() < 0.1, "hair in either image is never covered"
         assert stopped[beyond].max() < 0.05, "skin past the hair is not reached"
         assert stopped[near].mean() > 0.9, "skin before the hair still is"
+
+
+def test_target_hair_margin_stops_short_of_the_targets_hair_only(face, monkeypatch) -> None:
+    """``TARGET_HAIR_MARGIN``: the edge keeps that distance from the *target's* hair; hair only in the
+    source (the target's skin runs on) still stops the rays where it is, as without the margin."""
+    image, target = face
+    landmarks = target.landmarks_478
+    roi = Roi(0, 0, image.shape[1], image.shape[0])
+    distance = target.size * 0.2
+    outer = extended_ring(landmarks, distance)
+    strip = _above_oval(landmarks, image.shape[:2], 0.5 * distance, 0.8 * distance)
+    rng = np.random.default_rng(0)
+    hairy = image.copy()
+    hairy[strip] = np.clip(rng.normal((30, 40, 60), 25, (int(strip.sum()), 3)), 0, 255).astype(np.uint8)
+    before_hair = _above_oval(landmarks, image.shape[:2], 0.25 * distance, 0.38 * distance)
+    near = _above_oval(landmarks, image.shape[:2], 2, 0.05 * distance)
+    covered = {}
+    for margin in (0.0, 0.06):
+        monkeypatch.setattr(skin_extension, "TARGET_HAIR_MARGIN", margin)
+        for name, target_image, source_image in (("target", hairy, image), ("source", image, hairy)):
+            covered[name, margin] = extension_coverage(
+                target_image, source_image, landmarks, outer, roi, target.size
+            )
+    assert covered["target", 0.0][before_hair].mean() > 0.9, "without the margin: up to the target's hair"
+    assert covered["target", 0.06][before_hair].mean() < 0.3, "with it: 0.06 face sizes short of it"
+    assert covered["target", 0.06][near].mean() > 0.9, "the skin nearer the oval is still covered"
+    # Between the eyes Biden's own forehead is bare past the band: the source's hair stops the rays where
+    # it is, with or without the margin (at the temples his real hairline does bring the margin in).
+    middle = near | before_hair
+    assert covered["source", 0.0][middle].mean() > 0.9
+    assert covered["source", 0.06][middle].mean() > 0.9, "source hair: no margin"
 
 
 def test_engine_extends_over_the_forehead_but_not_over_hair(analysed, face) -> None:

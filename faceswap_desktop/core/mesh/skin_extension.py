@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -293,6 +294,53 @@ RAY_SAMPLES = 16
 """Samples of the skin gate along each ray, from the oval out to the band's outer edge."""
 
 
+TARGET_HAIR_MARGIN = 0.0
+"""Face sizes by which the extension stops short of the *target's* hairline (where the target's own skin
+test stops a ray inside the band); 0: off (the rays run up to the first sample that is not skin in either
+image). With the realism3 mask the source's hair is filled, so the rays run on to the target's hairline and
+the swapped skin's edge lies on it (docs/likeness.md: obama -> deepface_p06's seam 1.23 -> 1.70, the spots
+on the 112 px Tom Hanks photo's temple)."""
+
+
+def _gate(skin: FloatArray, small_size: float) -> FloatArray:
+    """The skin gate on the coarse sampling: likelihood ``skin`` to 0..1 between the gate's limits,
+    slightly blurred."""
+    gate = np.clip((skin - GATE_LOW) / (GATE_HIGH - GATE_LOW), 0.0, 1.0)
+    blurred: FloatArray = cv2.GaussianBlur(gate, (0, 0), max(small_size * 0.008, 0.5))
+    return blurred
+
+
+def _ray_reach(gate: FloatArray, samples: NDArray[np.floating[Any]]) -> FloatArray:
+    """How far each ray (its ``samples`` in the gate's pixels) runs over skin before its first non-skin
+    sample, 0..1 of the band."""
+    along = cv2.remap(
+        gate,
+        np.ascontiguousarray(samples[..., 0]),
+        np.ascontiguousarray(samples[..., 1]),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0.0,
+    )
+    reach: FloatArray = np.cumprod(along > 0.5, axis=1).sum(axis=1).astype(np.float32) / RAY_SAMPLES
+    return reach
+
+
+def _short_of_target_hair(
+    reach: FloatArray,
+    target_reach: FloatArray,
+    starts: NDArray[np.floating[Any]],
+    ends: NDArray[np.floating[Any]],
+    face_size: float,
+) -> FloatArray:
+    """``reach`` cut to :data:`TARGET_HAIR_MARGIN` face sizes before the target's own stop, on the rays
+    the target's skin test stops inside the band (its hairline; rays over skin to the band's end keep
+    their reach)."""
+    length = np.maximum(np.linalg.norm(ends - starts, axis=1), 1e-3)
+    short = np.maximum(target_reach - TARGET_HAIR_MARGIN * face_size / length, 0.0)
+    limited: FloatArray = np.where(target_reach < 1.0, np.minimum(reach, short), reach).astype(np.float32)
+    return limited
+
+
 def extension_coverage(
     target: Image,
     source: Image,
@@ -322,25 +370,19 @@ def extension_coverage(
     small_landmarks[:, :2] /= stride
     small_size = face_size / stride
     reference = skin_reference(small_landmarks, small_roi, small_size)
-    skin = np.minimum(*skin_likelihoods([small_target, small_source], reference, small_size))
-    gate = np.clip((skin - GATE_LOW) / (GATE_HIGH - GATE_LOW), 0.0, 1.0)
-    gate = cv2.GaussianBlur(gate, (0, 0), max(small_size * 0.008, 0.5))
+    likelihoods = skin_likelihoods([small_target, small_source], reference, small_size)
+    gate = _gate(np.minimum(*likelihoods), small_size)
     # Ray origins and ends, RAYS_PER_SEGMENT per oval edge, walking around the face.
     fractions = np.arange(RAYS_PER_SEGMENT, dtype=np.float32)[None, :, None] / RAYS_PER_SEGMENT
     starts = (ring[:, None] + (np.roll(ring, -1, axis=0) - ring)[:, None] * fractions).reshape(-1, 2)
     ends = (outer[:, None] + (np.roll(outer, -1, axis=0) - outer)[:, None] * fractions).reshape(-1, 2)
     steps = (np.arange(RAY_SAMPLES, dtype=np.float32) + 0.5) / RAY_SAMPLES
     samples = (starts[:, None] + (ends - starts)[:, None] * steps[None, :, None]) / stride
-    along = cv2.remap(
-        gate,
-        np.ascontiguousarray(samples[..., 0]),
-        np.ascontiguousarray(samples[..., 1]),
-        cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=0.0,
-    )
-    # How far each ray runs over skin before its first non-skin sample (0..1 of the band).
-    reach = np.cumprod(along > 0.5, axis=1).sum(axis=1).astype(np.float32) / RAY_SAMPLES
+    reach = _ray_reach(gate, samples)
+    if TARGET_HAIR_MARGIN > 0:
+        reach = _short_of_target_hair(
+            reach, _ray_reach(_gate(likelihoods[0], small_size), samples), starts, ends, face_size
+        )
     # Smooth around the face and conservative: a minimum over each ray's neighbourhood, then the mean of
     # those minima over the same neighbourhood, never exceeds the ray's own reach (every window averaged
     # contains the ray), so a strand of hair cuts a smooth notch, never a spike, and nothing past a stop
@@ -351,5 +393,6 @@ def extension_coverage(
     reach = np.min(np.stack([padded[i : i + count] for i in range(window)]), axis=0)
     padded = np.concatenate([reach[count - hold :], reach, reach[:hold]])
     reach = np.convolve(padded, np.full(window, 1.0 / window), mode="valid").astype(np.float32)
-    outline = starts + (ends - starts) * reach[:, None]
+    # (float32 already: the ring's points are; the cast is for the type checker)
+    outline = (starts + (ends - starts) * reach[:, None]).astype(np.float32)
     return unit_mask(cv2.max(oval, ring_mask_u8(outline, roi)))

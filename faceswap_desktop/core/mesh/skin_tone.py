@@ -129,7 +129,9 @@ median leave the skin weights: a beard, stubble, hair over the forehead, teeth, 
 
 
 SKIN_DARK_OUTLIER = 2.5
-"""The same on the dark side (a beard, stubble, hair are darker than the skin)."""
+"""The same on the dark side (a beard, stubble, hair are darker than the skin). Stricter values were
+measured and not kept (docs/likeness.md, realism5): at 2.0 / 1.5 they leave deepface_p05's grey beard
+mostly in and take obama's shaded cheek out (his pairs' tone checks rise by up to 1.1)."""
 
 
 def skin_weights(
