@@ -118,8 +118,9 @@ def fit_shading(luma: FloatArray, normals: FloatArray) -> NDArray[np.float64] | 
     return coefficients
 
 
-def _sample(image: FloatArray, points: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
-    """Values of a 2-D ``image`` at ``points`` (nearest sample) and which points fall inside it."""
+def sample_at_points(image: FloatArray, points: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Values of ``image`` (2-D, or with channels) at the (N, 2) ``points`` (nearest sample) and which
+    points fall inside it (the values of points outside are the nearest edge's)."""
     height, width = image.shape[:2]
     xy = np.round(points).astype(np.int64)
     inside = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
@@ -157,9 +158,9 @@ def relight_delta(
     blurred_target = (
         cv2.GaussianBlur(target_luma * inside_mask, (0, 0), 1.0).reshape(target_luma.shape) / norm
     )
-    face_values, inside = _sample(blurred_face, at)
-    target_values, _ = _sample(blurred_target, at)
-    shown, _ = _sample(mask, at)
+    face_values, inside = sample_at_points(blurred_face, at)
+    target_values, _ = sample_at_points(blurred_target, at)
+    shown, _ = sample_at_points(mask, at)
     usable = inside & (shown > 0.5)
     if usable.mean() < MIN_SHOWN or inside.mean() < MIN_IN_FRAME:
         return None
@@ -184,7 +185,7 @@ def relight_delta(
     channels = delta.shape[1]
     values = np.zeros((height, width, channels), dtype=np.float32)
     weights = np.zeros((height, width), dtype=np.float32)
-    _, inside_all = _sample(weights, points[:468, :2])
+    _, inside_all = sample_at_points(weights, points[:468, :2])
     xy = np.round(points[:468, :2]).astype(np.int64)[inside_all]
     flat = xy[:, 1] * width + xy[:, 0]
     for channel in range(channels):

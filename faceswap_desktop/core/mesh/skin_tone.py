@@ -25,25 +25,22 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from numpy.typing import NDArray
 
 from ..types import FloatArray
-from .lighting import MIN_IN_FRAME, MIN_SHOWN, fit_shading, lighting_basis, skin_vertices
+from .lighting import (
+    MIN_IN_FRAME,
+    MIN_SHOWN,
+    fit_shading,
+    lighting_basis,
+    sample_at_points,
+    skin_vertices,
+)
 from .mesh_topology import feature_indices
 
 _LUMA_BGR = np.array([0.114, 0.587, 0.299], dtype=np.float32)
 
 SPREAD_SIGMA = 1.5
 """Gaussian (in tone samples, ~1/32 of the face) spreading the vertices' corrections over the face."""
-
-
-def _sample(image: FloatArray, points: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
-    """Values of ``image`` at ``points`` (nearest sample) and which points fall inside it."""
-    height, width = image.shape[:2]
-    xy = np.round(points).astype(np.int64)
-    inside = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
-    xs, ys = np.clip(xy[:, 0], 0, width - 1), np.clip(xy[:, 1], 0, height - 1)
-    return image[ys, xs], inside
 
 
 def _masked_blur(image: FloatArray, inside: FloatArray, norm: FloatArray) -> FloatArray:
@@ -105,9 +102,9 @@ def skin_tone_delta(
     at = points[indices, :2]
     inside_mask = (mask > 0.5).astype(np.float32)
     norm = cv2.GaussianBlur(inside_mask, (0, 0), 1.0) + 1e-6
-    face_values, inside = _sample(_masked_blur(face, inside_mask, norm), at)
-    target_values, _ = _sample(_masked_blur(target, inside_mask, norm), at)
-    shown, _ = _sample(mask, at)
+    face_values, inside = sample_at_points(_masked_blur(face, inside_mask, norm), at)
+    target_values, _ = sample_at_points(_masked_blur(target, inside_mask, norm), at)
+    shown, _ = sample_at_points(mask, at)
     usable = inside & (shown > 0.5)
     if usable.mean() < MIN_SHOWN or inside.mean() < MIN_IN_FRAME:
         return None
