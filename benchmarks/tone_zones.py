@@ -13,7 +13,7 @@ colour (dC = the a*/b* distance), and what may explain it:
 - ``srcL``: the same in the source photo's own zones (its own shading);
 - ``resL``: the same in the result: when it follows ``srcL`` and not ``tgtL``, the source's shading was kept.
 
-``--mod`` sets a module constant of ``faceswap_desktop.core.mesh`` (e.g. ``mesh_engine.RELIGHT=false``).
+``--mod`` sets a module constant of ``faceswap_desktop.core.mesh`` (e.g. ``tone.RELIGHT=false``).
 ``--strips DIR`` writes, per pair, the target's and the result's crops side by side (PNG).
 """
 

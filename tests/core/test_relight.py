@@ -8,7 +8,7 @@ Obama's photo is lit from his right: without the relighting his bright right che
 import numpy as np
 import pytest
 
-from faceswap_desktop.core.mesh import faults, lighting, mesh_engine
+from faceswap_desktop.core.mesh import faults, lighting, tone
 from faceswap_desktop.core.mesh.mesh_engine import MeshSwapper
 from faceswap_desktop.core.roles import SourcePhoto
 from faceswap_desktop.core.settings import SwapSettings
@@ -32,8 +32,8 @@ def _zone_lightness(result: np.ndarray, target: np.ndarray, face) -> list[float]
 def _cheek_step(relight: bool, analysed, monkeypatch) -> float:  # type: ignore[no-untyped-def]
     # Without: neither the relighting nor the skin-based broad tone (core/mesh/skin_tone.py), which
     # also takes the target's cheek-to-cheek light over a sixth of the face.
-    monkeypatch.setattr(mesh_engine, "RELIGHT", relight)
-    monkeypatch.setattr(mesh_engine, "SKIN_WEIGHTED_TONE", relight)
+    monkeypatch.setattr(tone, "RELIGHT", relight)
+    monkeypatch.setattr(tone, "SKIN_WEIGHTED_TONE", relight)
     target, target_faces = analysed(TARGET)
     source, source_faces = analysed(SOURCE)
     swapper = MeshSwapper()

@@ -8,7 +8,7 @@ three zones 6.7 lightness units darker on average).
 
 import numpy as np
 
-from faceswap_desktop.core.mesh import faults, mesh_engine, skin_tone
+from faceswap_desktop.core.mesh import faults, skin_tone, tone
 from faceswap_desktop.core.mesh.mesh_engine import MeshSwapper
 from faceswap_desktop.core.mesh.mesh_topology import feature_indices
 from faceswap_desktop.core.roles import SourcePhoto
@@ -16,8 +16,8 @@ from faceswap_desktop.core.settings import SwapSettings
 
 
 def _tone(skin: bool, analysed, monkeypatch) -> float:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(mesh_engine, "SKIN_WEIGHTED_TONE", skin)
-    monkeypatch.setattr(mesh_engine, "SKIN_TONE", skin)
+    monkeypatch.setattr(tone, "SKIN_WEIGHTED_TONE", skin)
+    monkeypatch.setattr(tone, "SKIN_TONE", skin)
     source, source_faces = analysed("identity/biden/biden.jpg")
     target, target_faces = analysed("identity/obama/obama.jpg")
     swapper = MeshSwapper()

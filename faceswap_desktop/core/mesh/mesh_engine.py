@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import cast
 
 import cv2
 import numpy as np
@@ -18,10 +17,11 @@ from ..geometry import estimate_similarity, head_pose_proxies
 from ..roles import SourcePhoto, SwapOutput
 from ..settings import SwapSettings
 from ..types import Face, FloatArray, Image
+from . import tone
 from .blend import blend_into_frame
 from .color import Region, transfer_colour
-from .detail import add_correction, keep_target_detail
-from .lighting import MIN_IN_FRAME, facing_weight, relight_delta, vertex_normals
+from .detail import keep_target_detail
+from .lighting import facing_weight, vertex_normals
 from .masks import feather, grow_or_erode, polygon_mask, ring_mask
 from .mesh_topology import (
     INNER_LIPS_RING,
@@ -33,6 +33,7 @@ from .mesh_topology import (
     with_mouth_hub,
 )
 from .occluders import target_occluders
+from .quality import frontal_weight
 from .shape import outer_ring_triangles, transfer_shape
 from .shape import warm_up as warm_up_shape
 from .skin_extension import (
@@ -43,7 +44,6 @@ from .skin_extension import (
     oval_ring,
     ring_directions,
 )
-from .skin_tone import in_frame_share, skin_tone_delta, skin_weights
 from .texture_merge import merge_textures
 from .visibility import fill_occluded, occluded_skin
 from .warp import (
@@ -142,16 +142,6 @@ def choose_texture_photo(photos: Sequence[SourcePhoto]) -> int:
     return max(candidates, key=lambda i: photos[i].face.size)
 
 
-def frontal_weight(face: Face) -> float:
-    """1 for a frontal face, falling to 0 at |yaw proxy| >= 0.35 (three-quarter view and beyond).
-
-    Shape transfer aligns the meshes in 3D; on strongly turned faces MediaPipe's far-side depth is a
-    guess and moving those vertices creates visible folds, so the effect fades out with yaw.
-    """
-    _roll, yaw, _pitch = head_pose_proxies(face.keypoints_5)
-    return float(np.clip((0.35 - abs(yaw)) / 0.2, 0.0, 1.0))
-
-
 def _anchor_ring(points: FloatArray, face_size: float) -> FloatArray:
     """Fixed points on a rectangle around the face: the liquify's displacement falls to zero there."""
     x0, y0 = points[:, 0].min() - face_size * 0.3, points[:, 1].min() - face_size * 0.3
@@ -208,15 +198,6 @@ def _liquify(
     out[:, last_x + 1 :] = out[:, last_x : last_x + 1]
 
 
-EDGE_TONE_BAND = 0.1
-"""Width of the band inside the mask edge, as a fraction of face size, where the target's local tone wins."""
-
-
-INTERIOR_TONE = 1.0
-"""Share of the broad tone difference (masked means over a quarter of the face) applied inside the edge
-band. Validation half B (docs/likeness.md): tone flags 34 -> 19 of 49 pairs, identity ratio 0.693 ->
-0.688; over an eighth of the face 11 flags but 0.670."""
-
 KEEP_TARGET_DETAIL = True
 """Add the target's fine detail where the source's is weaker (:func:`~.detail.keep_target_detail`).
 Validation half B: softness flags 20 -> 5 of 49 pairs, identity ratio 0.688 -> 0.681 (within noise)."""
@@ -227,262 +208,13 @@ FADE_TURNED_AWAY = False
 Off: it lost on both validation halves (A 0.580 -> 0.558, pose 0.92 -> 0.90; B 0.675 -> 0.656; faded
 only near edge-on, A 0.578 and pose 0.90), docs/likeness.md."""
 
-RELIGHT_MIN_FACE = 150.0
-"""Faces smaller than this (px) are not relit. Measured, not derived: at 128 px the hamilton clip's
-~120 px singer was relit, which changed the encoded frames enough that MediaPipe no longer found the
-71-93 px profile of the other mapped person in 3 of 6 output frames (tests/video/test_person_map.py; 5+
-of 6 without the relighting). Its gain on faces this small is unmeasured (one 112 px validation target)."""
-
-RELIGHT = True
-"""Give the face the target's lighting direction in place of the source's (:mod:`~.lighting`).
-Validation half A: tone flags 30 -> 25 of 50 pairs, identity ratio 0.587 -> 0.582, pose 0.94 kept; tuning
-half B: 18 -> 15, 0.683 -> 0.673 (docs/likeness.md)."""
-
-SKIN_WEIGHTED_TONE = True
-"""The broad interior tone (:data:`INTERIOR_TONE`) compares the face's and the target's *skin*: means
-weighted by :func:`~.skin_tone.skin_weights` (off the brows, eyes, lips, beards and hair), not the mask,
-measured after the edge band's and the forehead hue's corrections, plus the skin's hue over a finer scale
-(:data:`SKIN_CHROMA_SCALE`); faded out on turned heads, small faces and faces cut by the frame
-(:func:`skin_tone_share`). Tuning half B (docs/likeness.md, "Tone on the skin"), with :data:`SKIN_TONE`:
-tone flags 15 -> 4 of 49, identity ratio 0.673 -> 0.671, pose 0.96 kept (not faded: 0.90-0.92)."""
-
-WIDE_TONE_SCALE = 4.0
-"""The broad interior tone's Gaussian over the mask's means is the face size over this."""
-
-SKIN_WIDE_TONE_SCALE = 4.0
-"""The same over the skin's means (:data:`SKIN_WEIGHTED_TONE`). Over a sixth of the face the tone flags
-were the same on B (4) for less identity (B 0.666, the floor test's 30 pairs 0.734 against 0.741)."""
-
-SKIN_CHROMA_SCALE = 20.0
-"""With the skin-based tone, the skin's hue (not its lightness) also matched over a Gaussian of the face
-size over this (0: not): a target's blush or a source's red cheek is a hue the broad means leave. The
-lightness is not matched this finely (over an eighth of the face: B 0.664; the source's shading within a
-feature is part of the likeness)."""
-
-SKIN_TONE = True
-"""Match the skin's colour and light on the mesh's skin vertices (:mod:`~.skin_tone`: the level of each
-colour channel in full, the light direction as :data:`RELIGHT`), in place of the luma-only relighting."""
-
-RELIGHT_COLOUR = False
-"""Relight each colour channel (the light's colour per direction too), not the luma alone."""
-
-FOREHEAD_RAMP = 0.5
-"""Share of the way from the brows to the top of the face oval over which the forehead's hue matching
-(:func:`match_tone_near_edge`) ramps from none to full."""
-
-_LUMA_BGR = np.array([0.114, 0.587, 0.299], dtype=np.float32)
-"""BGR weights of luma (Rec. 601): a BGR shift minus its luma on every channel changes hue, not shading."""
-
-
-def forehead_weight(landmarks: FloatArray, shape: tuple[int, ...]) -> FloatArray:
-    """Per pixel of an array of ``shape`` (landmarks in its pixel coordinates): 0 at and below the brows,
-    rising to 1 at :data:`FOREHEAD_RAMP` of the way up to the oval's top, along the face's own up axis
-    (chin to oval top), so it follows the head's roll."""
-    top, chin = landmarks[10, :2], landmarks[152, :2]
-    brows = (landmarks[105, :2] + landmarks[334, :2]) / 2
-    up = (top - chin) / max(float(np.linalg.norm(top - chin)), 1e-6)
-    height = max(float((top - brows) @ up), 1e-6)
-    # Per column and per row, then broadcast: the same float32 operations as on full coordinate grids.
-    xs, ys = np.arange(shape[1], dtype=np.float32), np.arange(shape[0], dtype=np.float32)
-    above = (((xs - brows[0]) * up[0])[None, :] + ((ys - brows[1]) * up[1])[:, None]) / height
-    weight: FloatArray = np.clip(above / FOREHEAD_RAMP, 0.0, 1.0).astype(np.float32)
-    return weight
-
-
-def _tone_stride(face_size: float) -> int:
-    """The sampling step of :func:`match_tone_near_edge`'s tone field: ~48 samples across the face."""
-    return max(1, int(face_size / 48))
-
-
-def match_tone_near_edge(
-    coloured: Image,
-    background: Image,
-    grid_mask: FloatArray,
-    face_size: float,
-    landmarks: FloatArray,
-    region: Region | None = None,
-    small_mask: FloatArray | None = None,
-    in_place: bool = False,
-    normals: tuple[FloatArray, FloatArray] | None = None,
-    relight_weight: float = 1.0,
-    skin_share: float = 0.0,
-) -> Image:
-    """Shift the swapped face's low-frequency tone to the target's near the mask edge, fading to none
-    inside, and its low-frequency hue to the target's over the forehead.
-
-    A global colour transfer matches the face on average, but where the source's forehead or jaw is lit
-    differently from the target's, a tone step shows along the edge (a line across the forehead). The
-    correction is the difference of masked Gaussian means (target minus swapped), computed on a coarse
-    sampling: it removes that step while the face's interior keeps the source's own shading.
-
-    The forehead also takes the hue part of that difference all the way in (``landmarks``: the swapped
-    face's mesh in ``coloured``'s pixels). A source whose forehead is redder than its cheeks (sunburn,
-    flush) carried that patch onto the target, more of it since the skin extension reaches the hairline
-    (docs/likeness.md, strips row 2); the global transfer only matches the face's mean. Only the hue, and
-    only above the brows: the shading (what shows the forehead's shape) stays the source's, and the hue of
-    cheeks, nose and lips (more of a person's look, and where a target's make-up would come in) too.
-
-    With ``region`` only that rectangle is corrected; the rest of ``coloured`` is returned as it was.
-    ``small_mask``: :func:`_tone_mask_samples` of ``grid_mask`` when the caller has it already.
-    ``in_place`` (with ``region``): the corrected rectangle is written into ``coloured`` itself.
-    ``normals``: the source's and the target's :func:`~.lighting.vertex_normals`; with them the face's
-    shading is first turned to the target's lighting direction (:func:`~.lighting.relight_delta`).
-    ``skin_share`` (0-1): how far the broad interior tone moves from the mask's means over a quarter of
-    the face to the *skin's* means (:func:`~.skin_tone.skin_weights`) over a sixth of it (see
-    :func:`skin_tone_share`).
-    """
-    # The tone field is far smoother than the texture: ~48 point samples across the face are enough, and
-    # keep the blurs cheap whatever the face's size in pixels.
-    stride = _tone_stride(face_size)
-    small_face = coloured[::stride, ::stride].astype(np.float32)
-    small_target = background[::stride, ::stride].astype(np.float32)
-    if small_mask is None:
-        small_mask = _tone_mask_samples(grid_mask, coloured.shape[:2], face_size)
-    inside = (small_mask > 0.5).astype(np.float32)
-    relight = None
-    if normals is not None:
-        relight = _skin_light_delta(
-            small_face,
-            small_target,
-            small_mask,
-            cast(FloatArray, landmarks / stride),
-            normals,
-            relight_weight,
-        )
-        if relight is not None:
-            relight = relight if relight.ndim == 3 else relight[..., None]
-            # The corrections below are then measured on the relit face and added to the relighting.
-            small_face += relight
-    sigma = max(face_size / stride / 14.0, 1.0)
-    weight = cv2.GaussianBlur(inside, (0, 0), sigma) + 1e-4
-    mean_face = cv2.GaussianBlur(small_face * inside[..., None], (0, 0), sigma) / weight[..., None]
-    mean_target = cv2.GaussianBlur(small_target * inside[..., None], (0, 0), sigma) / weight[..., None]
-    depth = cv2.distanceTransform((small_mask > 0.05).astype(np.uint8), cv2.DIST_L2, 5)
-    band = np.clip(1.0 - depth / max(EDGE_TONE_BAND * face_size / stride, 1.0), 0.0, 1.0)
-    delta = mean_target - mean_face
-    # Deeper inside, on the forehead only, the hue part of the same difference (its luminance-neutral
-    # part: the shading stays the source's) keeps applying.
-    luma = delta @ _LUMA_BGR
-    chroma = delta - luma[..., None]
-    inner = (1.0 - band) * forehead_weight(cast(FloatArray, landmarks / stride), band.shape)
-    delta = delta * band[..., None] + chroma * inner[..., None]
-    if INTERIOR_TONE > 0:
-        # The interior's broad lighting (forehead, each cheek) to the target's: a much wider masked mean,
-        # so the source's shading within a feature stays, while a cheek lit from the source's side or a
-        # pale face under the target's darker light does not (issue #19's tone check).
-        scale = WIDE_TONE_SCALE + (SKIN_WIDE_TONE_SCALE - WIDE_TONE_SCALE) * skin_share
-        wide = max(face_size / stride / scale, 1.0)
-        weights = inside
-        if skin_share > 0:
-            skin = skin_weights(
-                small_face,
-                small_target,
-                inside,
-                cast(FloatArray, landmarks / stride),
-                face_size / stride * 0.03,
-            )
-            weights = inside * (1.0 - skin_share) + skin * skin_share
-        wide_weight = cv2.GaussianBlur(weights, (0, 0), wide) + 1e-4
-        # On the skin, measured after the edge band's and the forehead hue's corrections: the broad tone
-        # makes up the rest (measured before them, the forehead's hue difference was applied twice: the
-        # red forehead of deepface_p05 came out 4.7 a* units paler than deepface_p07's).
-        measured = small_face + delta * skin_share if skin_share > 0 else small_face
-        wide_face = cv2.GaussianBlur(measured * weights[..., None], (0, 0), wide) / wide_weight[..., None]
-        wide_target = (
-            cv2.GaussianBlur(small_target * weights[..., None], (0, 0), wide) / wide_weight[..., None]
-        )
-        delta = delta + (wide_target - wide_face) * (INTERIOR_TONE * (1.0 - band))[..., None]
-        if SKIN_CHROMA_SCALE > 0 and skin_share > 0:
-            delta = (
-                delta
-                + _skin_chroma(small_face + delta, small_target, weights, face_size / stride)
-                * (skin_share * (1.0 - band))[..., None]
-            )
-    if relight is not None:
-        delta = delta + relight
-    correction = np.round(delta).astype(np.int16)
-    # A smooth field: plain bilinear resize is accurate enough (half a cell of offset is invisible).
-    correction = cv2.resize(
-        correction, (coloured.shape[1], coloured.shape[0]), interpolation=cv2.INTER_LINEAR
-    )
-    if region is None:
-        out = coloured.copy()
-        add_correction(out, correction)
-        return out
-    out = coloured if in_place else coloured.copy()
-    add_correction(out[region], correction[region])
-    return out
-
-
-def skin_tone_share(target: Face, width: int, height: int) -> float:
-    """How much of the skin-based tone (:data:`SKIN_WEIGHTED_TONE`) a target face gets: its
-    :func:`frontal_weight`, and none for a face under :data:`RELIGHT_MIN_FACE` or cut by the frame (under
-    :data:`~.lighting.MIN_IN_FRAME` of its skin vertices inside). As for the relighting, these are the
-    faces whose skin the mesh does not show whole (a profile's far side is MediaPipe's guess, a cut face
-    has one side only); on the validation pairs their re-detected head pose moved past the limit
-    without the fade."""
-    assert target.landmarks_478 is not None
-    if target.size < RELIGHT_MIN_FACE:
-        # As for the relighting: on the hamilton clip's ~120 px singer the changed frames lost MediaPipe's
-        # detection of the other mapped person's small profile (tests/video/test_person_map.py).
-        return 0.0
-    if in_frame_share(target.landmarks_478, width, height) < MIN_IN_FRAME:
-        return 0.0
-    return frontal_weight(target)
-
-
-def _skin_chroma(face: FloatArray, target: FloatArray, weights: FloatArray, size: float) -> FloatArray:
-    """The hue part (luma-neutral) of the skin's local colour difference, target minus ``face``: means
-    weighted by the skin ``weights`` over a Gaussian of ``size`` / :data:`SKIN_CHROMA_SCALE` samples."""
-    sigma = max(size / SKIN_CHROMA_SCALE, 1.0)
-    norm = cv2.GaussianBlur(weights, (0, 0), sigma)[..., None] + 1e-4
-    difference = (
-        cv2.GaussianBlur(target * weights[..., None], (0, 0), sigma)
-        - cv2.GaussianBlur(face * weights[..., None], (0, 0), sigma)
-    ) / norm
-    chroma: FloatArray = difference - (difference @ _LUMA_BGR)[..., None]
-    return chroma
-
-
-def _skin_light_delta(
-    small_face: FloatArray,
-    small_target: FloatArray,
-    small_mask: FloatArray,
-    points: FloatArray,
-    normals: tuple[FloatArray, FloatArray],
-    weight: float,
-) -> FloatArray | None:
-    """:func:`match_tone_near_edge`'s correction from the mesh (on its samples): with :data:`SKIN_TONE`
-    the skin's colour and light (:func:`~.skin_tone.skin_tone_delta`), else the light direction's luma
-    alone (:func:`~.lighting.relight_delta`)."""
-    if SKIN_TONE:
-        return skin_tone_delta(small_face, small_target, small_mask, points, normals[0], normals[1], weight)
-    return relight_delta(
-        small_face if RELIGHT_COLOUR else small_face @ _LUMA_BGR,
-        small_target if RELIGHT_COLOUR else small_target @ _LUMA_BGR,
-        small_mask,
-        points,
-        normals[0],
-        normals[1],
-        weight,
-    )
-
-
-def _tone_mask_samples(grid_mask: FloatArray, shape: tuple[int, ...], face_size: float) -> FloatArray:
-    """:func:`match_tone_near_edge`'s mask on its samples: ``grid_mask`` area-resized to the size of an
-    image of ``shape`` (height, width) sampled every :func:`_tone_stride` pixels."""
-    stride = _tone_stride(face_size)
-    small_size = ((shape[1] - 1) // stride + 1, (shape[0] - 1) // stride + 1)
-    small: FloatArray = cv2.resize(grid_mask, small_size, interpolation=cv2.INTER_AREA)
-    return small
-
 
 def _shown_region(mask: FloatArray, small_tone_mask: FloatArray, face_size: float) -> Region:
     """The rectangle of the face's region whose swapped pixels an alpha blend with ``mask`` shows, or
     reads on the way: the box of the mask's nonzero pixels (elsewhere the blend returns the background
     to the bit: ``cv2.blendLinear`` with weights 0 and 1 divides by 1 + 1e-5 and rounds back) and of the
-    samples :func:`match_tone_near_edge` averages (``small_tone_mask``: its mask on its samples, see
-    :func:`_tone_mask_samples`). Colour transfer, tone and blend work on this box only (~3/4 of the
+    samples :func:`~.tone.match_tone_near_edge` averages (``small_tone_mask``: its mask on its samples,
+    see :func:`~.tone.tone_mask_samples`). Colour transfer, tone and blend work on this box only (~3/4 of the
     region on the benchmark clip), with the same result.
     """
     height, width = mask.shape
@@ -490,7 +222,7 @@ def _shown_region(mask: FloatArray, small_tone_mask: FloatArray, face_size: floa
     if w == 0:
         return slice(0, height), slice(0, width)
     top, left, bottom, right = y, x, y + h, x + w
-    stride = _tone_stride(face_size)
+    stride = tone.tone_stride(face_size)
     inside = small_tone_mask > 0.5
     sx, sy, sw, sh = cv2.boundingRect(inside.view(np.uint8))
     if sw > 0:
@@ -686,7 +418,7 @@ class MeshSwapper:
         # Only the low-frequency transfer weights by the mask; the others threshold it at 0.5 themselves
         # (on a subsample), so they take it as is: no ROI-sized binary copy per frame.
         colour_mask = (mask > 0.5).astype(np.float32) if settings.color_transfer == "lowfreq" else mask
-        small_tone_mask = _tone_mask_samples(tone_mask, mask.shape, face_size)
+        small_tone_mask = tone.tone_mask_samples(tone_mask, mask.shape, face_size)
         # An alpha blend shows the swapped pixels only where the mask is nonzero: the colour, the tone and
         # the blend itself work on that box (Poisson and multi-band blends read around it: all of it).
         region = _shown_region(mask, small_tone_mask, face_size) if settings.blend_mode == "alpha" else None
@@ -696,7 +428,7 @@ class MeshSwapper:
             settings.color_transfer, warped, background, colour_mask, face_size, region, in_place=True
         )
         if settings.color_transfer != "none":
-            coloured = match_tone_near_edge(
+            coloured = tone.match_tone_near_edge(
                 coloured,
                 background,
                 tone_mask,
@@ -706,10 +438,10 @@ class MeshSwapper:
                 small_tone_mask,
                 in_place=region is not None,
                 normals=(prepared.normals, vertex_normals(target.landmarks_478))
-                if RELIGHT and face_size >= RELIGHT_MIN_FACE
+                if tone.RELIGHT and face_size >= tone.RELIGHT_MIN_FACE
                 else None,
                 relight_weight=frontal_weight(target),
-                skin_share=skin_tone_share(target, width, height) if SKIN_WEIGHTED_TONE else 0.0,
+                skin_share=tone.skin_tone_share(target, width, height) if tone.SKIN_WEIGHTED_TONE else 0.0,
             )
         shown = region if region is not None else (slice(None), slice(None))
         # The target's own pixels, for its fine detail (below): ``background`` is about to be drawn over.

@@ -15,6 +15,16 @@ SEAM_LIMIT = 1.25
 """Above this seam ratio the swap's edge is visibly sharper than the picture around it."""
 
 
+def frontal_weight(face: Face) -> float:
+    """1 for a frontal face, falling to 0 at |yaw proxy| >= 0.35 (three-quarter view and beyond).
+
+    Shape transfer aligns the meshes in 3D; on strongly turned faces MediaPipe's far-side depth is a
+    guess and moving those vertices creates visible folds, so the effect fades out with yaw.
+    """
+    _roll, yaw, _pitch = head_pose_proxies(face.keypoints_5)
+    return float(np.clip((0.35 - abs(yaw)) / 0.2, 0.0, 1.0))
+
+
 def _gradient(image: Image) -> NDArray[np.float32]:
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
     return np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))

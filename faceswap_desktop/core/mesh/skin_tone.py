@@ -8,7 +8,7 @@ lightness step on one zone (12 of them the source's own lit or shadowed cheek), 
 1 a zone partly on the target's hair (docs/likeness.md, "Tone on the skin"). The lighting model of
 :mod:`.lighting` removed its own level ("the colour transfer already matched the mean").
 
-Two parts, both used by ``mesh_engine.match_tone_near_edge``:
+Two parts, both used by ``tone.match_tone_near_edge``:
 
 - :func:`skin_weights`: which tone samples are skin in both images (off the features' hulls from the
   mesh, off the luma outliers: a beard, hair, teeth), so the broad means compare skin with skin;
