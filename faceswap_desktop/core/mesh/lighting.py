@@ -18,6 +18,7 @@ direction replaces the source's, the face's albedo and features stay. Numpy/Open
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import cv2
 import numpy as np
@@ -146,28 +147,10 @@ def relight_delta(
     face's shading came from it); ``target_normals``: of the target's own mesh; ``weight``: the share of
     the correction applied (the caller fades it on turned heads, whose far side's normals are a guess).
     """
-    indices = skin_vertices()
-    at = points[indices, :2]
-    # Blurred over the mask's inside only: the face's samples outside it are not the swap's (the colour
-    # transfer corrects only the box the blend shows, see mesh_engine._shown_region).
-    inside_mask = (mask > 0.5).astype(np.float32)
-    norm = cv2.GaussianBlur(inside_mask, (0, 0), 1.0) + 1e-6
-    if face_luma.ndim == 3:
-        inside_mask, norm = inside_mask[..., None], norm[..., None]
-    blurred_face = cv2.GaussianBlur(face_luma * inside_mask, (0, 0), 1.0).reshape(face_luma.shape) / norm
-    blurred_target = (
-        cv2.GaussianBlur(target_luma * inside_mask, (0, 0), 1.0).reshape(target_luma.shape) / norm
-    )
-    face_values, inside = sample_at_points(blurred_face, at)
-    target_values, _ = sample_at_points(blurred_target, at)
-    shown, _ = sample_at_points(mask, at)
-    usable = inside & (shown > 0.5)
-    if usable.mean() < MIN_SHOWN or inside.mean() < MIN_IN_FRAME:
+    fits = fit_skin_shadings(face_luma, target_luma, mask, points, face_normals, target_normals)
+    if fits is None or weight <= 0:
         return None
-    face_fit = fit_shading(face_values[usable], face_normals[indices][usable])
-    target_fit = fit_shading(target_values[usable], target_normals[indices][usable])
-    if face_fit is None or target_fit is None or weight <= 0:
-        return None
+    face_fit, target_fit, usable = fits
     # Per vertex: the target's shading at the target's normal minus the face's at the source's normal.
     # The constant terms cancel in effect (the colour transfer already matched the face's mean).
     everyone = np.arange(468)
@@ -179,27 +162,82 @@ def relight_delta(
     wanted = lighting_basis(target_normals[everyone]) @ target_fit * (STRENGTH * weight)
     present = lighting_basis(face_normals[everyone]) @ face_fit * (STRENGTH * weight)
     delta = (wanted - present).reshape(468, -1)
-    delta = delta - np.median(delta[indices][usable], axis=0)
-    # Spread over the face by normalised convolution of the vertices' values.
-    height, width = face_luma.shape[:2]
-    channels = delta.shape[1]
-    values = np.zeros((height, width, channels), dtype=np.float32)
-    weights = np.zeros((height, width), dtype=np.float32)
-    _, inside_all = sample_at_points(weights, points[:468, :2])
-    xy = np.round(points[:468, :2]).astype(np.int64)[inside_all]
-    flat = xy[:, 1] * width + xy[:, 0]
-    for channel in range(channels):
-        values[..., channel] = np.bincount(
-            flat, delta[inside_all, channel], minlength=height * width
-        ).reshape(height, width)
-    weights[:] = np.bincount(flat, minlength=height * width).reshape(height, width)
-    spread = cv2.GaussianBlur(values, (0, 0), 1.5).reshape(height, width, channels)
-    cover = cv2.GaussianBlur(weights, (0, 0), 1.5)
+    delta = delta - np.median(delta[skin_vertices()][usable], axis=0)
+    field = spread_vertex_values(delta, points, (face_luma.shape[0], face_luma.shape[1]))
+    return field if face_luma.ndim == 3 else field[..., 0]
+
+
+def fit_skin_shadings(
+    face: FloatArray,
+    target: FloatArray,
+    mask: FloatArray,
+    points: FloatArray,
+    face_normals: FloatArray,
+    target_normals: FloatArray,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]] | None:
+    """The face's and the target's :func:`fit_shading` on the skin vertices (:func:`skin_vertices`), and
+    which of those vertices were used; None when too few are shown or inside, or a fit fails.
+
+    ``face``, ``target`` (2-D luma or with channels), ``mask``: one coarse sampling; ``points``: the
+    swapped mesh's vertices in its coordinates; the normals: :func:`vertex_normals` of the source's mesh
+    (the face's shading came from it) and of the target's.
+    """
+    indices = skin_vertices()
+    at = points[indices, :2]
+    # Blurred over the mask's inside only: the face's samples outside it are not the swap's (the colour
+    # transfer corrects only the box the blend shows, see mesh_engine._shown_region).
+    inside_mask = (mask > 0.5).astype(np.float32)
+    norm = cv2.GaussianBlur(inside_mask, (0, 0), 1.0) + 1e-6
+    face_values, inside = sample_at_points(_blur_inside(face, inside_mask, norm), at)
+    target_values, _ = sample_at_points(_blur_inside(target, inside_mask, norm), at)
+    shown, _ = sample_at_points(mask, at)
+    usable = inside & (shown > 0.5)
+    if usable.mean() < MIN_SHOWN or inside.mean() < MIN_IN_FRAME:
+        return None
+    face_fit = fit_shading(face_values[usable], face_normals[indices][usable])
+    target_fit = fit_shading(target_values[usable], target_normals[indices][usable])
+    if face_fit is None or target_fit is None:
+        return None
+    return face_fit, target_fit, usable
+
+
+def _blur_inside(image: FloatArray, inside_mask: FloatArray, norm: FloatArray) -> FloatArray:
+    """``image`` (2-D or with channels) blurred over ``inside_mask`` only (normalised by ``norm``)."""
+    if image.ndim == 3:
+        inside_mask, norm = inside_mask[..., None], norm[..., None]
+    blurred: FloatArray = cv2.GaussianBlur(image * inside_mask, (0, 0), 1.0).reshape(image.shape) / norm
+    return blurred
+
+
+SPREAD_SIGMA = 1.5
+"""Gaussian (in samples, ~1/32 of the face) spreading per-vertex corrections over the face."""
+
+
+def spread_vertex_values(
+    values: NDArray[np.floating[Any]], points: FloatArray, shape: tuple[int, int]
+) -> FloatArray:
+    """(height, width, channels) float32 field of the (468, channels) per-vertex ``values`` at
+    ``points``, by normalised convolution, fading to none where no vertex is near (outside the mesh: the
+    skin extension's band, the padding)."""
+    height, width = shape
+    channels = values.shape[1]
+    xy = np.round(points[:468, :2]).astype(np.int64)
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
+    flat = xy[inside, 1] * width + xy[inside, 0]
+    summed = np.stack(
+        [np.bincount(flat, values[inside, c], minlength=height * width) for c in range(channels)], axis=1
+    ).reshape(height, width, channels)
+    count = np.bincount(flat, minlength=height * width).reshape(height, width).astype(np.float32)
+    spread = cv2.GaussianBlur(summed.astype(np.float32), (0, 0), SPREAD_SIGMA)
+    spread = spread.reshape(height, width, channels)
+    cover = cv2.GaussianBlur(count, (0, 0), SPREAD_SIGMA)
     field = spread / np.maximum(cover, 1e-4)[..., None]
-    # Fades to none where no vertex is near (outside the mesh: the skin extension's band, the padding).
-    strength = np.clip(cover / max(float(np.median(cover[cover > 1e-3])) * 0.5, 1e-4), 0.0, 1.0)
+    covered = cover[cover > 1e-3]
+    if covered.size == 0:
+        return np.zeros((height, width, channels), dtype=np.float32)
+    strength = np.clip(cover / max(float(np.median(covered)) * 0.5, 1e-4), 0.0, 1.0)
     result: FloatArray = (field * strength[..., None]).astype(np.float32)
-    return result if face_luma.ndim == 3 else result[..., 0]
+    return result
 
 
 FACING_FADE_START = 0.45

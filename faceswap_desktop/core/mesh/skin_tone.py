@@ -27,49 +27,10 @@ import cv2
 import numpy as np
 
 from ..types import FloatArray
-from .lighting import (
-    MIN_IN_FRAME,
-    MIN_SHOWN,
-    fit_shading,
-    lighting_basis,
-    sample_at_points,
-    skin_vertices,
-)
+from .lighting import fit_skin_shadings, lighting_basis, skin_vertices, spread_vertex_values
 from .mesh_topology import feature_indices
 
 _LUMA_BGR = np.array([0.114, 0.587, 0.299], dtype=np.float32)
-
-SPREAD_SIGMA = 1.5
-"""Gaussian (in tone samples, ~1/32 of the face) spreading the vertices' corrections over the face."""
-
-
-def _masked_blur(image: FloatArray, inside: FloatArray, norm: FloatArray) -> FloatArray:
-    blurred: FloatArray = cv2.GaussianBlur(image * inside[..., None], (0, 0), 1.0) / norm[..., None]
-    return blurred
-
-
-def spread_vertex_values(values: FloatArray, points: FloatArray, shape: tuple[int, int]) -> FloatArray:
-    """(height, width, channels) field of the (468, channels) per-vertex ``values`` at ``points``, by
-    normalised convolution, fading to none where no vertex is near (outside the mesh)."""
-    height, width = shape
-    channels = values.shape[1]
-    xy = np.round(points[:468, :2]).astype(np.int64)
-    inside = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
-    flat = xy[inside, 1] * width + xy[inside, 0]
-    summed = np.stack(
-        [np.bincount(flat, values[inside, c], minlength=height * width) for c in range(channels)], axis=1
-    ).reshape(height, width, channels)
-    count = np.bincount(flat, minlength=height * width).reshape(height, width).astype(np.float32)
-    spread = cv2.GaussianBlur(summed.astype(np.float32), (0, 0), SPREAD_SIGMA)
-    spread = spread.reshape(height, width, channels)
-    cover = cv2.GaussianBlur(count, (0, 0), SPREAD_SIGMA)
-    field = spread / np.maximum(cover, 1e-4)[..., None]
-    covered = cover[cover > 1e-3]
-    if covered.size == 0:
-        return np.zeros((height, width, channels), dtype=np.float32)
-    strength = np.clip(cover / max(float(np.median(covered)) * 0.5, 1e-4), 0.0, 1.0)
-    result: FloatArray = (field * strength[..., None]).astype(np.float32)
-    return result
 
 
 def in_frame_share(landmarks: FloatArray, width: int, height: int) -> float:
@@ -98,24 +59,14 @@ def skin_tone_delta(
     and of the target's mesh; ``direction_weight``: the share of the light-direction part applied (the
     level part is always applied in full).
     """
-    indices = skin_vertices()
-    at = points[indices, :2]
-    inside_mask = (mask > 0.5).astype(np.float32)
-    norm = cv2.GaussianBlur(inside_mask, (0, 0), 1.0) + 1e-6
-    face_values, inside = sample_at_points(_masked_blur(face, inside_mask, norm), at)
-    target_values, _ = sample_at_points(_masked_blur(target, inside_mask, norm), at)
-    shown, _ = sample_at_points(mask, at)
-    usable = inside & (shown > 0.5)
-    if usable.mean() < MIN_SHOWN or inside.mean() < MIN_IN_FRAME:
+    fits = fit_skin_shadings(face, target, mask, points, face_normals, target_normals)
+    if fits is None:
         return None
-    face_fit = fit_shading(face_values[usable], face_normals[indices][usable])
-    target_fit = fit_shading(target_values[usable], target_normals[indices][usable])
-    if face_fit is None or target_fit is None:
-        return None
+    face_fit, target_fit, usable = fits
     wanted = lighting_basis(target_normals[:468]) @ target_fit
     present = lighting_basis(face_normals[:468]) @ face_fit
     delta = (wanted - present).reshape(468, -1)
-    level = np.median(delta[indices][usable], axis=0)
+    level = np.median(delta[skin_vertices()][usable], axis=0)
     delta = level + (delta - level) * float(np.clip(direction_weight, 0.0, 1.0))
     return spread_vertex_values(delta.astype(np.float32), points, (face.shape[0], face.shape[1]))
 
