@@ -495,33 +495,27 @@ class LiveRunner:
                 self._virtual.send(frame.image)
 
     def _display(self) -> None:
-        while True:
-            frame = self._display_slot.take(0.2)
-            if frame is None:
-                if self._stop.is_set():
-                    return
-                continue
-            try:
-                assert self.on_display is not None
-                self.on_display(frame)
-            except Exception:  # the screen misses a frame; live, the recording and the camera go on
-                log.exception("live display failed")
+        self._display_slot.serve(self._show, self._stop)
+
+    def _show(self, frame: LiveFrame) -> None:
+        try:
+            assert self.on_display is not None
+            self.on_display(frame)
+        except Exception:  # the screen misses a frame; live, the recording and the camera go on
+            log.exception("live display failed")
 
     def _score(self) -> None:
-        while True:
-            item = self._score_slot.take(0.2)
-            if item is None:
-                if self._stop.is_set():
-                    return
-                continue
-            image, face, prepared = item
-            try:
-                similarity = self.pipeline.measure(image, face, prepared)
-            except Exception:  # the gauge is informative; live goes on without it
-                log.exception("live similarity failed")
-                continue
-            if self.on_score is not None:
-                self.on_score(SwappedFace(0, face, similarity))
+        self._score_slot.serve(self._measure, self._stop)
+
+    def _measure(self, item: tuple[Image, Face, PreparedSource]) -> None:
+        image, face, prepared = item
+        try:
+            similarity = self.pipeline.measure(image, face, prepared)
+        except Exception:  # the gauge is informative; live goes on without it
+            log.exception("live similarity failed")
+            return
+        if self.on_score is not None:
+            self.on_score(SwappedFace(0, face, similarity))
 
     def _finish(self) -> None:
         """Finalise the recording, close the virtual camera, and say why live ended."""

@@ -8,6 +8,7 @@ not real time (a file played frame by frame) waits instead until its frame was t
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
@@ -48,6 +49,17 @@ class LatestSlot(Generic[Item]):
             item = self.take(0.0)
             return item, item is None
         return item, False
+
+    def serve(self, handle: Callable[[Item], None], stop: threading.Event, poll: float = 0.2) -> None:
+        """Hand every item taken to ``handle``, on the calling thread, until ``stop`` is set and the
+        slot is empty. ``stop`` is read every ``poll`` seconds while nothing arrives."""
+        while True:
+            item = self.take(poll)
+            if item is None:
+                if stop.is_set():
+                    return
+                continue
+            handle(item)
 
     def wait_taken(self, timeout: float) -> bool:
         """Wait until the slot is empty (or closed); True when it is empty."""
