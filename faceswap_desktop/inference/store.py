@@ -88,7 +88,9 @@ class ModelStore:
         self.root = (root or default_data_dir() / "models").absolute()
         self.registry = with_user_models(registry, self.root)
         self.policy = policy or DownloadPolicy()
-        self._opener = opener or build_opener(self.policy)
+        # Built on the first download: its TLS context loads the system's CA certificates (~20 ms of
+        # CPU), which every command that only reads installed models (a swap, an export) would pay.
+        self._opener = opener
         self._lock = threading.Lock()
         self._stamps: dict[str, dict[str, int | str]] | None = None
 
@@ -180,7 +182,7 @@ class ModelStore:
                     label=model_id,
                     expected_size=spec.size,
                     policy=self.policy,
-                    opener=self._opener,
+                    opener=self._download_opener(),
                     cancel=token,
                     progress=progress,
                 )
@@ -195,6 +197,13 @@ class ModelStore:
                 if url == spec.urls[-1]:
                     raise
         raise ModelDownloadError(f"could not download {model_id!r}: {failures[-1] if failures else 'no URL'}")
+
+    def _download_opener(self) -> urllib.request.OpenerDirector:
+        """The opener given to the store, else one made now (once)."""
+        with self._lock:
+            if self._opener is None:
+                self._opener = build_opener(self.policy)
+            return self._opener
 
     def import_file(self, model_id: str, source: Path) -> Path:
         """Copy a user-supplied file into the store after verifying it (the original is untouched)."""
