@@ -293,9 +293,17 @@ def scan_cast(
     samples: the people's ranges then end and start at the frame the shot changes."""
     scale = working_scale(info.width, info.height)
 
+    load_embedder = getattr(embedder, "load", None)  # a deferred one (app/video_session.py)
+
     def add_sample(index: int, image: Image, cut_since_sample: bool, found: Future[list[Face]]) -> None:
+        nonlocal load_embedder
         ended = linker.cut() if cut_since_sample else []
         faces = unique_faces(found.result())
+        if faces and load_embedder is not None:
+            # Every track is embedded by the end: its model loads now, while the next sample is
+            # detected, not after the last one, when only this thread has work left.
+            load_embedder()
+            load_embedder = None
         sightings = [_sighting(index, face, scale) for face in faces]
         numbers, more = linker.add(sightings)
         for face, number, sighting in zip(faces, numbers, sightings, strict=True):
