@@ -13,12 +13,12 @@ the file's content hash, the scan settings and the embedder.
 from __future__ import annotations
 
 import bisect
+import concurrent.futures
 import dataclasses
 import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -295,7 +295,9 @@ def scan_cast(
 
     load_embedder = getattr(embedder, "load", None)  # a deferred one (app/video_session.py)
 
-    def add_sample(index: int, image: Image, cut_since_sample: bool, found: Future[list[Face]]) -> None:
+    def add_sample(
+        index: int, image: Image, cut_since_sample: bool, found: concurrent.futures.Future[list[Face]]
+    ) -> None:
         nonlocal load_embedder
         ended = linker.cut() if cut_since_sample else []
         faces = unique_faces(found.result())
@@ -318,8 +320,8 @@ def scan_cast(
     # next sample, checks them for cuts and adds the previous sample (a detection is ~20 ms at 720p,
     # about two thirds of a scan). Samples are added in order, as they were one after the other: the
     # detector sees the same frames, so the cast is the same.
-    detecting = ThreadPoolExecutor(1, thread_name_prefix="cast-detect")
-    pending: tuple[int, Image, bool, Future[list[Face]]] | None = None
+    detecting = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="cast-detect")
+    pending: tuple[int, Image, bool, concurrent.futures.Future[list[Face]]] | None = None
     started = time.perf_counter()
     try:
         for done, (index, frame) in enumerate(reader.frames(0, info.frame_count), start=1):
