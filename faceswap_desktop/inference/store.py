@@ -15,27 +15,22 @@ import os
 import shutil
 import threading
 import time
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
+from faceswap_desktop.core.cancel import CancelToken
 from faceswap_desktop.core.errors import BadInput, ModelIntegrityError, ModelMissing, UnreadableFile
 
 from . import onnx_proto
-from .download import (
-    CancelToken,
-    DownloadPolicy,
-    FatalUrlError,
-    FetchResult,
-    ProgressCallback,
-    RetryableError,
-    build_opener,
-    fetch_url,
-)
+from .download_types import DownloadPolicy, FatalUrlError, FetchResult, ProgressCallback, RetryableError
 from .registry import ModelRegistry, ModelSpec
 from .user_models import with_user_models
+
+if TYPE_CHECKING:
+    import urllib.request
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +167,8 @@ class ModelStore:
             raise ModelDownloadError(missing_message(model_id, user=True))
         self.root.mkdir(parents=True, exist_ok=True)
         part = self.root / f"{spec.file}.part"
+        from .download import fetch_url  # the HTTP client and TLS: only for a download
+
         token = cancel or CancelToken()
         failures: list[str] = []
         for url in spec.urls:
@@ -200,6 +197,8 @@ class ModelStore:
 
     def _download_opener(self) -> urllib.request.OpenerDirector:
         """The opener given to the store, else one made now (once)."""
+        from .download import build_opener
+
         with self._lock:
             if self._opener is None:
                 self._opener = build_opener(self.policy)
