@@ -152,9 +152,9 @@ def signing_identity(folder: Path | None = None) -> SigningIdentity:
 
 def prepare_signing(output: Path) -> None:
     """Load the C2PA library and an existing signing identity now, so that a long job (a video export)
-    does it while it waits for its inputs rather than after its last frame (~60 ms on a quiet machine,
-    the imports and the certificate checks). Makes no identity (signing does, on first use) and never
-    raises: :func:`finish_video` reports whatever is wrong when it signs."""
+    does it while it waits anyway (its encoder draining) rather than on the way to the signing (~40-60 ms
+    on a quiet machine, the imports and the certificate checks). Makes no identity (signing does, on
+    first use) and never raises: :func:`finish_video` reports whatever is wrong when it signs."""
     if _format_status(output.suffix) is not None or not (credentials_dir() / CHAIN_FILE).is_file():
         return
     with contextlib.suppress(Exception):

@@ -58,6 +58,7 @@ from .content_credentials import finish_video, prepare_signing
 from .context import DEFAULT_ENGINE, AppContext
 from .isolated_judge import PipelineFactory
 from .person_map import MorePeople, PersonSources, SegmentPeople, check_mappings
+from .remembered_faces import RememberedFaces
 from .source_cache import prepare_source_cached
 from .video_report import ExportReport, FrameRecord, check_partial
 from .video_session import (
@@ -346,13 +347,11 @@ class VideoExportJob:
         return prepared
 
     def _load_models(self, pipeline: FacePipeline) -> _Models:
-        """The pipeline with the detector and tracking embedder, and the signing identity loaded (for
-        the end)."""
+        """The pipeline with the detector and tracking embedder. (The signing identity, needed at the
+        end, is loaded while the encoder drains: see :meth:`_export`.)"""
         request = self.request
         detector: Any = self.context.detector("mediapipe")
         embedder = tracker_embedder(self._recognizers, request.embedder, defer=True)
-        if request.content_credentials:
-            prepare_signing(request.output)
         return _Models(pipeline, detector, embedder)
 
     def _export(
@@ -375,10 +374,13 @@ class VideoExportJob:
         seconds = reader.time_of(stop - 1) - reader.time_of(start) + float(1 / info.fps)
         check_video_space(request.output, info, seconds, request.encode.codec)
         pipeline, detector, embedder = models.pipeline, models.detector, models.embedder
+        # The tracker's first detection is of the reference's frame: the faces found there are given
+        # to it again rather than detected twice (see remembered_faces.py).
+        finder: Any = RememberedFaces(detector)
         # The reference's embedding waits for the tracker's first identity check, which a person never in
         # doubt does not need (~100 ms of dlib holding the GIL, see core/video/tracking.py).
         reference = find_reference(
-            reader, detector, embedder, request.reference, start, True, stop, self.cancel
+            reader, finder, embedder, request.reference, start, True, stop, self.cancel
         )
         if self._identity is not None:
             reference = dataclasses.replace(reference, embedding=self._identity, identity_view=None)
@@ -427,7 +429,7 @@ class VideoExportJob:
         completed = False
         pool = ThreadPoolExecutor(workers, thread_name_prefix="swap")
         try:
-            tracker = build_tracker(self.context, detector, embedder, reference, request.tracker)
+            tracker = build_tracker(self.context, finder, embedder, reference, request.tracker)
             if reference.frame_index == start:
                 tracker.seed(reference.face, start - 1)
             origin, audio = self._timeline(reader, write_from, stop)
@@ -479,6 +481,9 @@ class VideoExportJob:
                 index, image = item
                 with self._cpu.measure("track"):
                     track = tracker.update(image, index, reader.time_of(index))
+                    if finder is not None:  # the reference's frame is behind: keep no frame
+                        finder.forget()
+                        finder = None
                     more_tracks = more.track(image, index, reader.time_of(index)) if more else ()
                 if index < write_from:
                     continue  # a segment's warm-up frame: it primes the tracker only
@@ -503,6 +508,12 @@ class VideoExportJob:
             while pending:
                 yield self._deliver(pending.popleft().result(), frames_out, report, reader, started)
             self._put(frames_out, None)
+            if request.content_credentials:
+                # The C2PA library and the signing identity (~40 ms of imports and certificate checks)
+                # load now, while the encoder drains its look-ahead (~0.5 s at 720p, its threads
+                # leaving part of a core idle), rather than before the first frame, where this thread
+                # is what the first swap waits for.
+                prepare_signing(request.output)
             threads[1].join()
             self._raise_worker_error(errors)
             report.content_credentials = finish_video(

@@ -125,15 +125,20 @@ class DeferredRecognizer:
         """Whether the recognizer has been created (by an embedding)."""
         return self._recognizer is not None
 
-    def embed(self, image: Image, face: Face) -> FloatArray:
-        """The recognizer's embedding of ``face`` (creating the recognizer first, once)."""
+    def load(self) -> Recognizer:
+        """Create the recognizer now, once (a caller about to embed, such as a cast scan that has found
+        a face, loads it while other work runs rather than in front of its first embedding)."""
         with self._lock:
             if self._recognizer is None:
                 recognizer = self._create()
                 if recognizer.name != self.name:
                     raise RuntimeError(f"the tracking judge is {recognizer.name!r}, not {self.name!r}")
                 self._recognizer = recognizer
-        return self._recognizer.embed(image, face)
+            return self._recognizer
+
+    def embed(self, image: Image, face: Face) -> FloatArray:
+        """The recognizer's embedding of ``face`` (creating the recognizer first, once)."""
+        return self.load().embed(image, face)
 
 
 def tracker_embedder(

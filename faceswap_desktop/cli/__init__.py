@@ -184,11 +184,12 @@ def photo_request_from_args(args: argparse.Namespace, settings: SwapSettings) ->
 
 def _run_swap(args: argparse.Namespace) -> int:
     from ..app.context import create_context
-    from ..app.photo import describe_faces, run_photo_swap
 
     settings = settings_from_args(args)
     if is_video_target(args.target):
         return run_video_swap(args, settings)
+    from ..app.photo import describe_faces, run_photo_swap  # here: a video export does not need it
+
     if args.person is not None or args.map:
         raise BadInput("--person and --map pick people of a video's cast; for a photo use --face-index")
     request = photo_request_from_args(args, settings)

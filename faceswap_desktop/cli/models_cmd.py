@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from faceswap_desktop.core.errors import BadInput, Cancelled, FaceswapError, ModelIntegrityError, ModelMissing
-from faceswap_desktop.inference.download import DownloadProgress
+from faceswap_desktop.inference.download_types import DownloadProgress
 from faceswap_desktop.inference.registry import ROLES, load_registry
 from faceswap_desktop.inference.store import ModelStatus, ModelStore, missing_message
 from faceswap_desktop.inference.user_models import USER_LICENCE, add_user_model, remove_user_model

@@ -19,62 +19,24 @@ import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
 from faceswap_desktop.core.cancel import CancelToken as CancelToken  # re-exported: callers cancel with it
 
+from .download_types import DownloadPolicy as DownloadPolicy
+from .download_types import DownloadProgress as DownloadProgress
+from .download_types import FatalUrlError as FatalUrlError
+from .download_types import FetchResult as FetchResult
+from .download_types import ProgressCallback as ProgressCallback
+from .download_types import RetryableError as RetryableError
+
 log = logging.getLogger(__name__)
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 _USER_AGENT = "faceswap-desktop-model-store/1"
-
-
-@dataclass(frozen=True)
-class DownloadProgress:
-    """Bytes received so far of ``total`` (``None`` when the server does not say)."""
-
-    model_id: str
-    received: int
-    total: int | None
-    url: str
-    note: str = ""
-    """Set while the download waits to retry: what went wrong and when the next attempt is."""
-
-
-ProgressCallback = Callable[[DownloadProgress], None]
-
-
-@dataclass(frozen=True)
-class DownloadPolicy:
-    """Timeouts in seconds, retry count per URL, back-off bounds and the read size."""
-
-    connect_timeout: float = 15.0
-    stall_timeout: float = 30.0
-    retries: int = 4
-    backoff_initial: float = 1.0
-    backoff_max: float = 30.0
-    chunk_size: int = 256 * 1024
-    max_unknown_size: int = 4 * 1024**3
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    """The finished ``.part`` file's size and streaming sha256."""
-
-    size: int
-    sha256: str
-
-
-class RetryableError(Exception):
-    """A transient failure (timeout, reset, 5xx): the same URL may be tried again."""
-
-
-class FatalUrlError(Exception):
-    """This URL cannot give the file (404, wrong size, refused scheme): try the next mirror."""
 
 
 _UNREACHABLE = {errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}

@@ -15,27 +15,22 @@ import os
 import shutil
 import threading
 import time
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
+from faceswap_desktop.core.cancel import CancelToken
 from faceswap_desktop.core.errors import BadInput, ModelIntegrityError, ModelMissing, UnreadableFile
 
 from . import onnx_proto
-from .download import (
-    CancelToken,
-    DownloadPolicy,
-    FatalUrlError,
-    FetchResult,
-    ProgressCallback,
-    RetryableError,
-    build_opener,
-    fetch_url,
-)
+from .download_types import DownloadPolicy, FatalUrlError, FetchResult, ProgressCallback, RetryableError
 from .registry import ModelRegistry, ModelSpec
 from .user_models import with_user_models
+
+if TYPE_CHECKING:
+    import urllib.request
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +83,9 @@ class ModelStore:
         self.root = (root or default_data_dir() / "models").absolute()
         self.registry = with_user_models(registry, self.root)
         self.policy = policy or DownloadPolicy()
-        self._opener = opener or build_opener(self.policy)
+        # Built on the first download: its TLS context loads the system's CA certificates (~20 ms of
+        # CPU), which every command that only reads installed models (a swap, an export) would pay.
+        self._opener = opener
         self._lock = threading.Lock()
         self._stamps: dict[str, dict[str, int | str]] | None = None
 
@@ -170,6 +167,8 @@ class ModelStore:
             raise ModelDownloadError(missing_message(model_id, user=True))
         self.root.mkdir(parents=True, exist_ok=True)
         part = self.root / f"{spec.file}.part"
+        from .download import fetch_url  # the HTTP client and TLS: only for a download
+
         token = cancel or CancelToken()
         failures: list[str] = []
         for url in spec.urls:
@@ -180,7 +179,7 @@ class ModelStore:
                     label=model_id,
                     expected_size=spec.size,
                     policy=self.policy,
-                    opener=self._opener,
+                    opener=self._download_opener(),
                     cancel=token,
                     progress=progress,
                 )
@@ -195,6 +194,15 @@ class ModelStore:
                 if url == spec.urls[-1]:
                     raise
         raise ModelDownloadError(f"could not download {model_id!r}: {failures[-1] if failures else 'no URL'}")
+
+    def _download_opener(self) -> urllib.request.OpenerDirector:
+        """The opener given to the store, else one made now (once)."""
+        from .download import build_opener
+
+        with self._lock:
+            if self._opener is None:
+                self._opener = build_opener(self.policy)
+            return self._opener
 
     def import_file(self, model_id: str, source: Path) -> Path:
         """Copy a user-supplied file into the store after verifying it (the original is untouched)."""
