@@ -41,6 +41,14 @@ def test_video_swap_writes_the_video_and_a_per_frame_report(tmp_path: Path) -> N
     assert data["similarity_percent_mean"] > 60
 
 
+def _default_ctrl_c() -> None:
+    """Ctrl-C's default action in the child. A shell starts a background job (`make test &`, a CI
+    runner's job) with SIGINT ignored, the child inherits that, and Python then installs no
+    KeyboardInterrupt handler: the export would never see the test's Ctrl-C. A user's terminal
+    delivers it to a foreground process, which this restores."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_ctrl_c_cancels_without_leaving_a_file(tmp_path: Path) -> None:
     out, folder, log = tmp_path / "out" / "out.mp4", tmp_path / "out", tmp_path / "stderr.log"
@@ -51,7 +59,7 @@ def test_ctrl_c_cancels_without_leaving_a_file(tmp_path: Path) -> None:
         # packet, some 40 frames in), not after a wall-clock delay.
         proc = subprocess.Popen(
             cli("--target", OBAMA, "--output", out, "--no-score", "--tracking-judge", "none", verbose=True),
-            stdout=subprocess.DEVNULL, stderr=stderr_file,
+            stdout=subprocess.DEVNULL, stderr=stderr_file, preexec_fn=_default_ctrl_c,
         )  # fmt: skip
         deadline = time.monotonic() + 120
         while "50/259 frames" not in log.read_text(errors="replace") or not any(
