@@ -241,3 +241,24 @@ def _beside_bars(
     highest = np.where(known, linkage, -1.0).max(axis=1)
     seen = known.sum(axis=1)
     return {key: (float(highest[n]), int(seen[n])) for n, key in enumerate(keys)}
+
+
+def glimpses(tracks: Sequence[TrackCues], labels: Sequence[int]) -> set[int]:
+    """The labels of people the scan only glimpsed: seen in one sampled frame, with a face it cannot
+    identify there (every track :attr:`~TrackCues.dim` or :attr:`~TrackCues.small`).
+
+    Such a person is kept apart from the cast's people ("others"): one sample gives no second look that
+    it is a face at all (in a dark background the encoder's noise makes and unmakes such detections:
+    ``short_hamilton_clip.mp4`` re-encoded finds a nearly black audience face in one sample that the
+    original never finds), the embedder cannot say whether it is someone already in the cast (a dim face
+    never joins a lit one on its face), and its thumbnail shows nothing to recognise. A person seen in
+    two samples, or once with a face the embedder can read (a man seen once from the side), is a person.
+    """
+    if len(tracks) != len(labels):
+        raise ValueError("one label per track")
+    frames: dict[int, set[int]] = {}
+    unreadable: dict[int, bool] = {}
+    for track, label in zip(tracks, labels, strict=True):
+        frames.setdefault(label, set()).update(track.frames)
+        unreadable[label] = unreadable.get(label, True) and (track.dim or track.small)
+    return {label for label, seen in frames.items() if len(seen) <= 1 and unreadable[label]}
