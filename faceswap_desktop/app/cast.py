@@ -38,6 +38,7 @@ from ..core.video.cast import (
     Sighting,
     Track,
     TrackLinker,
+    around_smaller_faces,
     frame_ranges,
     frontality,
     grey_stats,
@@ -337,8 +338,9 @@ def scan_cast(
             views[t.number].dim,
             views[t.number].small,
             views[t.number].frontality,
+            around,
         )
-        for t in tracks
+        for t, around in zip(tracks, around_smaller_faces(tracks, stride, cut_frames), strict=True)
     ]
     rule = clothing_rule(embedder, options, cues, calibrations)
     found_again = continuity_rule(embedder, options, calibrations)
