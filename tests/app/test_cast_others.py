@@ -86,3 +86,16 @@ def test_a_cast_without_others_reads_as_before() -> None:
     assert plain.others == () and plain.to_dict()["others"] == []
     assert "glimpsed" not in describe_cast(plain)[0]
     assert all(line.startswith("  person") for line in describe_cast(plain)[1:])
+
+
+def test_a_batch_segment_gets_the_others_without_their_thumbnails() -> None:
+    from faceswap_desktop.app.batch_segments import _slim
+
+    cast = glimpsed_cast()
+    slim = _slim(cast)
+    assert slim.others[0].sightings == cast.others[0].sightings and slim.others[0].thumbnail.shape == (
+        1,
+        1,
+        3,
+    )
+    assert slim.person(3).number == 3
