@@ -80,8 +80,10 @@ def main() -> None:
         cpu = time.process_time() - started
         rule, labels = captured["rule"], captured["labels"]
         bar = f"{rule.min_clothing:.4f}" if rule is not None else "none"
-        print(f"{args.clip.name} x{factor:g} ({size}): {len(cast.people)} people, bar {bar}, {cpu:.1f} s CPU")
-        for member in cast.people:
+        others = f" (+{len(cast.others)} only glimpsed)" if cast.others else ""
+        found = f"{len(cast.people)} people{others}"
+        print(f"{args.clip.name} x{factor:g} ({size}): {found}, bar {bar}, {cpu:.1f} s CPU")
+        for member in cast.people + cast.others:
             cv2.imwrite(str(folder / f"person_{member.number}.png"), member.thumbnail)
         # People as clusters of tracks: their average face linkage and clothing overlap.
         people = sorted(set(labels))

@@ -222,7 +222,9 @@ def _slim(cast: Cast) -> Cast:
     """The cast without its thumbnails: sent with every segment task."""
     blank = np.zeros((1, 1, 3), np.uint8)
     return dataclasses.replace(
-        cast, people=tuple(dataclasses.replace(m, thumbnail=blank) for m in cast.people)
+        cast,
+        people=tuple(dataclasses.replace(m, thumbnail=blank) for m in cast.people),
+        others=tuple(dataclasses.replace(m, thumbnail=blank) for m in cast.others),
     )
 
 

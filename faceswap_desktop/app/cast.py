@@ -18,7 +18,7 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,6 +39,7 @@ from ..core.video.cast import (
     Sighting,
     Track,
     TrackLinker,
+    around_smaller_faces,
     frame_ranges,
     frontality,
     grey_stats,
@@ -46,13 +47,13 @@ from ..core.video.cast import (
     unique_faces,
     with_contrast,
 )
-from ..core.video.clustering import BesideRule, ClothingRule, TrackCues, cluster_tracks
+from ..core.video.clustering import BesideRule, ClothingRule, TrackCues, cluster_tracks, glimpses
 from ..core.video.continuity import ContinuityRule, continuations
 from ..core.video.temporal import SceneCutDetector
 
 log = logging.getLogger(__name__)
 
-CAST_VERSION = 7
+CAST_VERSION = 8
 """Bumped whenever the scan's results change for the same settings (old cache entries are ignored)."""
 THUMBNAIL_PX = 128
 
@@ -204,10 +205,14 @@ class Cast:
     people: tuple[CastMember, ...]
     scan_seconds: float = 0.0
     cached: bool = False
+    others: tuple[CastMember, ...] = ()
+    """People only glimpsed (:func:`~..core.video.clustering.glimpses`: one sample, a face too dark or
+    small to identify), numbered after :attr:`people`: not counted in the cast nor shown as chips, never
+    the default, but still a member anyone may pick by number or by clicking their face."""
 
     def person(self, number: int) -> CastMember:
-        """Cast member ``number`` (1..); a clear error when there is no such person."""
-        for member in self.people:
+        """Cast member ``number`` (1.., :attr:`others` included); a clear error when there is none."""
+        for member in self.people + self.others:
             if member.number == number:
                 return member
         raise BadInput(f"{self.path.name} has {len(self.people)} person(s) in its cast; no person {number}")
@@ -218,11 +223,15 @@ class Cast:
         return sum(s.size for s in seen) * self.stride / (self.fps * max(self.height, 1))
 
     def most_present(self, start: int = 0, stop: int | None = None) -> CastMember | None:
-        """The person most present (screen time x face size) in frames ``start``..``stop - 1``."""
+        """The person most present (screen time x face size) in frames ``start``..``stop - 1``; one of
+        :attr:`others` only when none of :attr:`people` is there."""
         stop = self.frame_count if stop is None else stop
-        scored = [(self.presence_between(m, start, stop), -m.number, m) for m in self.people]
-        best = max(scored, default=None, key=lambda item: item[:2])
-        return best[2] if best is not None and best[0] > 0 else None
+        for group in (self.people, self.others):
+            scored = [(self.presence_between(m, start, stop), -m.number, m) for m in group]
+            best = max(scored, default=None, key=lambda item: item[:2])
+            if best is not None and best[0] > 0:
+                return best[2]
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary of the cast."""
@@ -236,6 +245,7 @@ class Cast:
             "cached": self.cached,
             "default_person": self.people[0].number if self.people else None,
             "people": [m.summary() for m in self.people],
+            "others": [m.summary() for m in self.others],
         }
 
 
@@ -357,8 +367,9 @@ def scan_cast(
             views[t.number].dim,
             views[t.number].small,
             views[t.number].frontality,
+            around,
         )
-        for t in tracks
+        for t, around in zip(tracks, around_smaller_faces(tracks, stride, cut_frames), strict=True)
     ]
     rule = clothing_rule(embedder, options, cues, calibrations)
     found_again = continuity_rule(embedder, options, calibrations)
@@ -366,7 +377,10 @@ def scan_cast(
     floor = found_again.min_face if found_again is not None else None
     beside = beside_rule(embedder, options, calibrations)
     labels = cluster_tracks(cues, threshold, rule, continued, floor, beside)
-    people = _members(tracks, labels, views, stride, info.frame_count, fps, info.height, cut_frames)
+    glimpsed = glimpses(cues, labels)
+    people, others = _members(
+        tracks, labels, views, stride, info.frame_count, fps, info.height, cut_frames, glimpsed
+    )
     return Cast(
         reader.path,
         info.frame_count,
@@ -376,6 +390,7 @@ def scan_cast(
         embedder.name if embedder is not None else None,
         people,
         time.perf_counter() - started,
+        others=others,
     )
 
 
@@ -554,14 +569,20 @@ def _members(
     fps: float,
     height: int,
     cuts: Sequence[int] = (),
-) -> tuple[CastMember, ...]:
-    """One member per label, numbered by presence (ties: the first seen first)."""
+    glimpsed: Collection[int] = (),
+) -> tuple[tuple[CastMember, ...], tuple[CastMember, ...]]:
+    """One member per label, numbered by presence (ties: the first seen first): the people, then the
+    ``glimpsed`` labels' members (the cast's others) numbered after them."""
     groups: dict[int, list[Track]] = {}
     for track, label in zip(tracks, labels, strict=True):
         groups.setdefault(label, []).append(track)
-    members = [_member(group, views, stride, frame_count, fps, height, cuts) for group in groups.values()]
-    members.sort(key=lambda m: (-m.presence, m.sightings[0].frame))
-    return tuple(dataclasses.replace(member, number=n) for n, member in enumerate(members, start=1))
+    members = [
+        (label in glimpsed, _member(group, views, stride, frame_count, fps, height, cuts))
+        for label, group in groups.items()
+    ]
+    members.sort(key=lambda m: (m[0], -m[1].presence, m[1].sightings[0].frame))
+    numbered = [(other, dataclasses.replace(m, number=n)) for n, (other, m) in enumerate(members, start=1)]
+    return tuple(m for other, m in numbered if not other), tuple(m for other, m in numbered if other)
 
 
 def _member(
@@ -626,7 +647,7 @@ def identity_hint(cast: Cast, number: int, min_iou: float = 0.5) -> Callable[[in
     tell. A face is matched to the sightings of the scanned frames on either side of its frame (the
     scan saw every ``stride``-th frame); it counts only when they overlap it by ``min_iou`` and agree."""
     by_frame: dict[int, list[tuple[Box, int]]] = {}
-    for member in cast.people:
+    for member in cast.people + cast.others:
         for sighting in member.sightings:
             by_frame.setdefault(sighting.frame, []).append((sighting.box, member.number))
 
@@ -667,7 +688,7 @@ def member_at(cast: Cast, frame: int, box: Box, min_iou: float = 0.5) -> int | N
     samples = {before, before + cast.stride} if frame != before else {before}
     matched = {
         member.number
-        for member in cast.people
+        for member in cast.people + cast.others
         for sighting in member.sightings
         if sighting.frame in samples and box_iou(sighting.box, box) >= min_iou
     }

@@ -105,7 +105,8 @@ def cast_to_json(cast: Cast) -> dict[str, Any]:
     data = cast.to_dict()
     data["height"] = cast.height
     data["fps_exact"] = cast.fps
-    for summary, member in zip(data["people"], cast.people, strict=True):
+    summaries = data["people"] + data["others"]
+    for summary, member in zip(summaries, cast.people + cast.others, strict=True):
         ok, png = cv2.imencode(".png", member.thumbnail)
         summary["thumbnail_png"] = base64.b64encode(png.tobytes()).decode() if ok else ""
         summary["mean_size"] = member.mean_size
@@ -117,30 +118,6 @@ def cast_to_json(cast: Cast) -> dict[str, Any]:
 
 def cast_from_json(data: dict[str, Any], path: Path) -> Cast:
     """The cast :func:`cast_to_json` wrote (for the file now at ``path``)."""
-    people = []
-    for item in data["people"]:
-        png = np.frombuffer(base64.b64decode(item["thumbnail_png"]), np.uint8)
-        thumbnail = cv2.imdecode(png, cv2.IMREAD_COLOR)
-        if thumbnail is None:
-            raise ValueError("thumbnail unreadable")
-        sightings = tuple(
-            Sighting(int(row[0]), (row[1], row[2], row[3], row[4]), row[5], row[6])
-            for row in item["sightings"]
-        )
-        people.append(
-            CastMember(
-                int(item["person"]),
-                sightings,
-                thumbnail,
-                int(item["thumbnail_frame"]),
-                int(item["frames"]),
-                float(item["seconds_exact"]),
-                float(item["mean_size"]),
-                tuple((int(a), int(b)) for a, b in item["ranges"]),
-                float(item["presence_exact"]),
-                int(item["tracks"]),
-            )
-        )
     return Cast(
         path,
         int(data["frames"]),
@@ -148,9 +125,33 @@ def cast_from_json(data: dict[str, Any], path: Path) -> Cast:
         int(data["height"]),
         int(data["sampled_every"]),
         data["embedder"],
-        tuple(people),
+        tuple(_member_from_json(item) for item in data["people"]),
         float(data["scan_seconds"]),
         cached=True,
+        others=tuple(_member_from_json(item) for item in data["others"]),
+    )
+
+
+def _member_from_json(item: dict[str, Any]) -> CastMember:
+    """One member as :func:`cast_to_json` wrote it."""
+    png = np.frombuffer(base64.b64decode(item["thumbnail_png"]), np.uint8)
+    thumbnail = cv2.imdecode(png, cv2.IMREAD_COLOR)
+    if thumbnail is None:
+        raise ValueError("thumbnail unreadable")
+    sightings = tuple(
+        Sighting(int(row[0]), (row[1], row[2], row[3], row[4]), row[5], row[6]) for row in item["sightings"]
+    )
+    return CastMember(
+        int(item["person"]),
+        sightings,
+        thumbnail,
+        int(item["thumbnail_frame"]),
+        int(item["frames"]),
+        float(item["seconds_exact"]),
+        float(item["mean_size"]),
+        tuple((int(a), int(b)) for a, b in item["ranges"]),
+        float(item["presence_exact"]),
+        int(item["tracks"]),
     )
 
 

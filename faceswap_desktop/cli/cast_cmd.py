@@ -70,12 +70,17 @@ def describe_cast(cast: Cast) -> list[str]:
         f"{cast.path.name}: {len(cast.people)} person(s); every {_nth(cast.stride)} frame scanned, {via}"
         + (" (from the cache)" if cast.cached else f", in {cast.scan_seconds:.1f} s")
     ]
-    for member in cast.people:
+    if cast.others:
+        lines[0] += (
+            f"; {len(cast.others)} other(s) only glimpsed (one sample, a face too dark or small to tell)"
+        )
+    for member in cast.people + cast.others:
         spans = ", ".join(f"{a}-{b}" if b > a else str(a) for a, b in member.ranges[:6])
         more = f" (+{len(member.ranges) - 6} more)" if len(member.ranges) > 6 else ""
         default = " (default)" if member.number == cast.people[0].number else ""
+        kind = "other" if member in cast.others else "person"
         lines.append(
-            f"  person {member.number}{default}: {member.seconds:.1f} s on screen ({member.frames} frames), "
+            f"  {kind} {member.number}{default}: {member.seconds:.1f} s on screen ({member.frames} frames), "
             f"face {member.mean_size:.0f} px; frames {spans}{more}"
         )
     return lines
@@ -101,11 +106,12 @@ def save_thumbnails(cast: Cast, folder: Path, overwrite: bool) -> list[Path]:
 
     check_thumbnail_folder(folder)
     folder.mkdir(parents=True, exist_ok=True)  # as other output folders are (parents too)
-    paths = [folder / f"{cast.path.stem}_person_{m.number}.png" for m in cast.people]
+    members = cast.people + cast.others
+    paths = [folder / f"{cast.path.stem}_person_{m.number}.png" for m in members]
     existing = [p for p in paths if p.exists()]
     if existing and not overwrite:
         raise OutputConflict(f"{existing[0]} exists (pass --overwrite to replace it)")
-    for member, path in zip(cast.people, paths, strict=True):
+    for member, path in zip(members, paths, strict=True):
         write_image(path, member.thumbnail, label_synthetic=False)  # a frame of the input, not a swap
     return paths
 
@@ -121,7 +127,7 @@ def run_cast_command(args: argparse.Namespace) -> int:
     saved = save_thumbnails(cast, args.thumbnails, args.overwrite) if args.thumbnails is not None else []
     if args.json:
         data = cast.to_dict()
-        for person, path in zip(data["people"], saved, strict=False):
+        for person, path in zip(data["people"] + data["others"], saved, strict=False):
             person["thumbnail"] = str(path)
         print(json.dumps(data, indent=2))
     else:

@@ -98,6 +98,14 @@ class CastStrip(QWidget):
             if count
             else "Nobody found in this video."
         )
+        if cast.others:
+            # Glimpsed once with a face too dark or small to tell (app.cast.Cast.others): no chip, but a
+            # click on their face in the frame still picks them.
+            glimpsed = len(cast.others)
+            self.note.setText(
+                f"{self.note.text()} {glimpsed} other{'s' if glimpsed > 1 else ''} only glimpsed (no chip; "
+                "click a face in the frame to pick it)."
+            )
 
     def set_chosen(self, chosen: int | None) -> None:
         """Check the chip of person ``chosen`` (None: none)."""

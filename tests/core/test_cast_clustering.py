@@ -10,7 +10,9 @@ from faceswap_desktop.core.video.cast import (
     LOW_CONTRAST_STD,
     NORMAL_GREY,
     Sighting,
+    Track,
     TrackLinker,
+    around_smaller_faces,
     frame_ranges,
     frontality,
     grey_stats,
@@ -19,7 +21,13 @@ from faceswap_desktop.core.video.cast import (
     unique_faces,
     with_contrast,
 )
-from faceswap_desktop.core.video.clustering import BesideRule, ClothingRule, TrackCues, cluster_tracks
+from faceswap_desktop.core.video.clustering import (
+    BesideRule,
+    ClothingRule,
+    TrackCues,
+    cluster_tracks,
+    glimpses,
+)
 
 from .cast_cues import cues
 
@@ -198,3 +206,41 @@ def test_near_faces_join_when_more_alike_than_either_is_to_the_people_seen_besid
 def test_frontality_is_one_for_a_frontal_face_and_falls_as_the_head_turns() -> None:
     assert frontality(face(0)) == pytest.approx(1.0)
     assert 0 < frontality(face(0, nose_dx=4)) < 1 and frontality(face(0, nose_dx=10)) == 0.0
+
+
+def test_a_person_seen_once_with_a_face_too_dark_or_small_to_tell_is_only_glimpsed() -> None:
+    alice, bob, carol, dan, eve = (unit(*v) for v in np.eye(5))
+    tracks = cues(
+        [[alice], [alice], [bob], [carol], [dan], [eve], [eve]],
+        [{0}, {30}, {60}, {90}, {120}, {150}, {180}],
+        dim=[True, True, True, False, False, True, False],
+        small=[False, False, False, False, True, False, False],
+    )
+    labels = [0, 0, 1, 2, 3, 4, 4]
+    # Glimpsed: bob (one dim sample) and dan (one small sample). Not: alice (dim, but two samples),
+    # carol (one sample, a face the embedder reads), eve (one of her tracks is lit).
+    assert glimpses(tracks, labels) == {1, 3}
+    # Carol's one box held a much smaller face: the detector's wrong scale, glimpsed too.
+    tracks[3] = TrackCues.of([carol], {90}, around_faces=True)
+    assert glimpses(tracks, labels) == {1, 2, 3}
+    # A person's tracks count together: two dim tracks of one sample each are two samples.
+    assert glimpses(tracks[:2], [0, 1]) == {0, 1}
+    assert glimpses(tracks[:2], [0, 0]) == set()
+    with pytest.raises(ValueError):
+        glimpses(tracks, labels[:-1])
+
+
+def test_a_box_around_a_much_smaller_face_of_the_same_moment_is_found() -> None:
+    def track(*sightings: tuple[int, float, float]) -> Track:
+        return Track(0, [sighting(frame, x, width) for frame, x, width in sightings])
+
+    tracks = [
+        track((0, 100, 30), (3, 100, 30)),  # a small face, seen at frames 0 and 3
+        track((6, 90, 150)),  # a box five times wider around where it was a sample before
+        track((3, 95, 60)),  # twice as wide around it: a face in front of it may be
+        track((9, 90, 150)),  # around it, but two samples later
+        track((6, 300, 150)),  # as wide, elsewhere
+    ]
+    assert around_smaller_faces(tracks, stride=3) == [False, True, False, False, False]
+    # A cut between the two samples: another shot, nothing to compare with.
+    assert around_smaller_faces(tracks, stride=3, cuts=[5]) == [False] * 5

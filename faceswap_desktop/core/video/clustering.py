@@ -38,6 +38,9 @@ class TrackCues:
     """Its embedded faces were all smaller than the detector finds at the clip's own size."""
     frontality: float = 1.0
     """The :func:`~.cast.frontality` of its most frontal embedded view (1 frontal, 0 profile)."""
+    around_faces: bool = False
+    """Every box of it holds a much smaller face of another track (:func:`~.cast.around_smaller_faces`):
+    the detector reading a face at the wrong scale."""
 
     @classmethod
     def of(
@@ -48,9 +51,10 @@ class TrackCues:
         dim: bool = False,
         small: bool = False,
         frontality: float = 1.0,
+        around_faces: bool = False,
     ) -> TrackCues:
         """The cues from any iterables (copied into immutable containers)."""
-        return cls(tuple(embeddings), frozenset(frames), clothing, dim, small, frontality)
+        return cls(tuple(embeddings), frozenset(frames), clothing, dim, small, frontality, around_faces)
 
 
 @dataclass(frozen=True)
@@ -241,3 +245,26 @@ def _beside_bars(
     highest = np.where(known, linkage, -1.0).max(axis=1)
     seen = known.sum(axis=1)
     return {key: (float(highest[n]), int(seen[n])) for n, key in enumerate(keys)}
+
+
+def glimpses(tracks: Sequence[TrackCues], labels: Sequence[int]) -> set[int]:
+    """The labels of people the scan only glimpsed: seen in one sampled frame, where the scan cannot
+    stand behind the face (every track :attr:`~TrackCues.dim`, :attr:`~TrackCues.small` or
+    :attr:`~TrackCues.around_faces`).
+
+    Such a person is kept apart from the cast's people ("others"): one sample gives no second look that
+    it is a face at all (in a dark background the encoder's noise makes and unmakes such detections:
+    ``short_hamilton_clip.mp4`` re-encoded finds a nearly black audience face in one sample that the
+    original never finds), the embedder cannot say whether a nearly black or tiny face is someone already
+    in the cast (it never joins a lit one on its face), its thumbnail shows nothing to recognise, and a
+    box around a much smaller face is that face at the wrong scale. A person seen in two samples, or
+    once with a face the scan can stand behind (a man seen once from the side), is a person.
+    """
+    if len(tracks) != len(labels):
+        raise ValueError("one label per track")
+    frames: dict[int, set[int]] = {}
+    unreadable: dict[int, bool] = {}
+    for track, label in zip(tracks, labels, strict=True):
+        frames.setdefault(label, set()).update(track.frames)
+        unreadable[label] = unreadable.get(label, True) and (track.dim or track.small or track.around_faces)
+    return {label for label, seen in frames.items() if len(seen) <= 1 and unreadable[label]}
