@@ -8,6 +8,7 @@ settled render and the export all replace both, and nobody else.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -137,3 +138,26 @@ def test_a_restored_mapping_waits_for_the_cast_and_survives_the_snapshot(qtbot, 
     snapshot = SessionSnapshot(target="clip.mp4", video=video)
     assert snapshot_from_dict(snapshot.to_dict()) == snapshot
     assert "more people replaced: 3" in snapshot.describe()
+
+
+def test_a_further_source_can_replace_someone_only_glimpsed(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The cast's others get no chip, but the "More people" picker offers them after the people."""
+    cast = _cast(3)
+    glimpsed = dataclasses.replace(cast.people[2], number=4)
+    cast = dataclasses.replace(cast, people=cast.people[:2], others=(glimpsed,))
+    panel = MorePeoplePanel()
+    qtbot.addWidget(panel)
+    panel.set_cast(cast, main_person=1)
+    assert panel.add_identity([tmp_path / "a.jpg"]) is not None  # the free person comes first
+    assert panel.mappings() == (PersonSources((tmp_path / "a.jpg",), 2),)
+    picker = panel.pickers[0]
+    assert [picker.itemText(i) for i in range(picker.count())] == [
+        "→ Person 1",
+        "→ Person 2",
+        "→ Other 4 (glimpsed)",
+    ]
+    picker.setCurrentIndex(2)
+    assert panel.mappings() == (PersonSources((tmp_path / "a.jpg",), 4),)
+    assert panel.add_identity([tmp_path / "b.jpg"]) is not None  # person 2 is free again
+    assert panel.mappings()[1] == PersonSources((tmp_path / "b.jpg",), 2)
+    assert panel.add_identity([tmp_path / "c.jpg"]) is None  # everyone, the other included, is taken
