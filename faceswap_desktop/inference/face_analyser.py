@@ -141,7 +141,13 @@ class _Models:
 
     def fit_detected(self, rgb: Image) -> FloatArray | None:
         """FaceMesh's image mode on a square crop around one face: detect (best face only), then fit;
-        None if nothing passes.
+        None if nothing passes (:meth:`fit_scored` without the score)."""
+        fitted = self.fit_scored(rgb)
+        return None if fitted is None else fitted[0]
+
+    def fit_scored(self, rgb: Image) -> tuple[FloatArray, float, bool] | None:
+        """:meth:`fit_detected`'s landmarks, the score of the crop's detection they were fitted from and
+        whether that detection was in a quarter or half turn of the crop.
 
         Rolled faces (issue #19): BlazeFace places its eye keypoints, and so the landmark model's region,
         badly on a face lying on its side, and finds an upside-down face poorly or not at all. A face whose
@@ -162,17 +168,18 @@ class _Models:
                 break
         if best is None:
             return None
-        quarters, (box, keypoints, _score) = best
+        quarters, (box, keypoints, score) = best
         if quarters != 0:
-            return self._fit_upright(rgb, eye_line_degrees(keypoints[0], keypoints[1]) + 90.0 * quarters)
+            upright = self._fit_upright(rgb, eye_line_degrees(keypoints[0], keypoints[1]) + 90.0 * quarters)
+            return None if upright is None else (upright, score, True)
         landmarks, presence = self.fit(rgb, roi_from_points(box, keypoints[0], keypoints[1], ROI_SCALE))
         if presence < PRESENCE_THRESHOLD:
             return None
         # The mesh's own eye line, not BlazeFace's keypoints (noisy on small or hard faces), decides.
         roll = eye_line_degrees(landmarks[LEFT_EYE_CORNER], landmarks[RIGHT_EYE_CORNER])
         if abs(roll) > UPRIGHT_ABOVE_DEGREES:
-            return self._refit(rgb, landmarks)
-        return landmarks
+            return self._refit(rgb, landmarks), score, False
+        return landmarks, score, False
 
     def _refit(self, rgb: Image, landmarks: FloatArray) -> FloatArray:
         """One more fit on the region the first fit's own eyes and extent give (as FaceMesh's video mode
@@ -262,6 +269,27 @@ def _face(landmarks: FloatArray, box: Box, score: float, width: int, height: int
     )
 
 
+def _without_weak_doubles(fitted: list[tuple[Face, bool]]) -> list[Face]:
+    """The faces, less each one fitted as it stands whose centre lies inside a face that was found in a
+    turn of its crop, and which is at least half that face's size (a smaller face behind stays).
+
+    An upside-down face gives BlazeFace boxes of parts of it: the crop of one finds the face turned
+    (surely, and fits it upright), the crop of another finds a weak "face" as it stands and FaceMesh
+    fits it upright on the upside-down face: the same face twice, once wrong. (Faces found as they
+    stand are left as MediaPipe gave them, doubles included.)
+    """
+    turned = [face for face, was_turned in fitted if was_turned]
+
+    def inside(face: Face, other: Face) -> bool:
+        x, y = face.center
+        within = other.box[0] <= x <= other.box[2] and other.box[1] <= y <= other.box[3]
+        return within and face.size >= other.size * 0.5
+
+    return [
+        face for face, was_turned in fitted if was_turned or not any(inside(face, other) for other in turned)
+    ]
+
+
 class OnnxFaceAnalyser:
     """Detector role with landmarks: every face with box, score, 478 landmarks and 5 keypoints.
 
@@ -284,16 +312,17 @@ class OnnxFaceAnalyser:
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         height, width = rgb.shape[:2]
         with self._lock:
-            faces = []
+            fitted: list[tuple[Face, bool]] = []
             for box, score in self._detect_boxes(rgb):
                 crop = _crop_for_mesh(rgb, box, from_bgr=False)
-                landmarks = self._models.fit_detected(crop.rgb)
-                if landmarks is None:
+                found = self._models.fit_scored(crop.rgb)
+                if found is None:
                     log.debug("no landmarks in the crop of a detection at %s", box)
                     continue
-                face = _face(_to_image(landmarks, crop), box, score, width, height)
+                face = _face(_to_image(found[0], crop), box, score, width, height)
                 if face is not None:
-                    faces.append(face)
+                    fitted.append((face, found[2]))
+        faces = _without_weak_doubles(fitted)
         faces.sort(key=lambda face: face.center[0])
         return faces
 

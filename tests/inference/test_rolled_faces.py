@@ -111,3 +111,40 @@ def test_a_turned_photo_swaps_like_the_upright_one(swap_turned, mobilefacenet, d
     back = cv2.warpAffine(frame, cv2.invertAffineTransform(matrix), frame_up.shape[1::-1])
     similarity = cosine(mobilefacenet.embed(back, result_up), mobilefacenet.embed(frame_up, result_up))
     assert similarity > 0.85, f"{degrees} degrees: cos {similarity:.3f} to the upright swap"
+
+
+def test_an_upside_down_swap_changes_what_the_upright_one_does(context, analysed) -> None:  # type: ignore[no-untyped-def]
+    """Upside down, the head's roll sits at +-180 degrees: the shape transfer's pose correction took the
+    jump to -180 for a turn of 360 and threw the liquify across the whole photo (90 % of it changed)."""
+    pipeline = context.build_pipeline(judge=None)
+    source_image, _ = analysed("identity/deepface_p06/img13.jpg")
+    prepared = pipeline.prepare_source([source_image])
+    image, _ = analysed("misc/single_paul_rudd.jpg")
+    small = cv2.resize(image, (400, 400 * image.shape[0] // image.shape[1]), interpolation=cv2.INTER_AREA)
+    changed = []
+    for quarters in (0, 2):
+        frame = np.ascontiguousarray(np.rot90(small, quarters))
+        face = max(pipeline.detect(frame), key=lambda f: f.size)
+        out = pipeline.process_frame(
+            frame, prepared, SwapSettings(), FaceSelection(), faces=[face], score="none"
+        )
+        changed.append(float((np.abs(out.frame.astype(int) - frame).max(2) > 10).mean()))
+    assert changed[1] < changed[0] * 1.3, (
+        f"changed share upright {changed[0]:.2f}, upside down {changed[1]:.2f}"
+    )
+
+
+def test_an_upside_down_face_is_found_once_and_fitted_turned(analyser, analysed) -> None:  # type: ignore[no-untyped-def]
+    """BlazeFace boxes parts of this upside-down face (the photo saved as a JPEG, as a user has it): one
+    crop finds it in a half turn, another finds a weak "face" as it stands that FaceMesh fitted upright,
+    and the CLI swapped that one (the source's eyes on the target's mouth)."""
+    image, faces = analysed("misc/single_paul_rudd.jpg")
+    upright = max(faces, key=lambda f: f.size)
+    _ok, encoded = cv2.imencode(".jpg", np.ascontiguousarray(np.rot90(image, 2)))
+    turned = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+    found = analyser.detect_faces(turned)
+    assert len(found) == 1
+    height, width = image.shape[:2]
+    expected = np.array([width - 1, height - 1]) - upright.landmarks_478[:, :2]
+    error = np.linalg.norm(found[0].landmarks_478[:, :2] - expected, axis=1).mean() / upright.size
+    assert error < 0.015
