@@ -161,8 +161,13 @@ class _Models:
             turned = rgb if quarters == 0 else np.ascontiguousarray(np.rot90(rgb, quarters))
             found = self.detect(self.short_range, turned, MESH_DETECTION_CONFIDENCE)
             # The crop as it stands, unless a quarter turn of it finds the face surely and better (a
-            # face on its side or upside down); a weak detection does not turn a hard upright face.
-            if found and (best is None or (found[0][2] >= UPRIGHT_SURE_SCORE and found[0][2] > best[1][2])):
+            # face on its side or upside down); a weak detection in a turn is never taken: it does not
+            # turn a hard upright face, nor add a face where none was found upright (hamilton's dark
+            # audience, frame 27).
+            if found and (
+                quarters == 0
+                or (found[0][2] >= UPRIGHT_SURE_SCORE and (best is None or found[0][2] > best[1][2]))
+            ):
                 best = (quarters, found[0])
             if quarters == 0 and best is not None and best[1][2] >= UPRIGHT_SURE_SCORE:
                 break
