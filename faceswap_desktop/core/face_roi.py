@@ -223,3 +223,58 @@ def box_of(landmarks: FloatArray, width: int, height: int) -> Box:
     x0, y0 = float(landmarks[:, 0].min()), float(landmarks[:, 1].min())
     x1, y1 = float(landmarks[:, 0].max()), float(landmarks[:, 1].max())
     return (max(x0, 0.0), max(y0, 0.0), min(x1, float(width)), min(y1, float(height)))
+
+
+# --- Rolled faces: BlazeFace and FaceMesh see faces upright (issue #19) ------------------------------
+
+
+def eye_line_degrees(start: FloatArray, end: FloatArray) -> float:
+    """The angle of the eye line ``start`` -> ``end`` (the face's right eye to its left) in degrees, image
+    y axis down: 0 for an upright face, 90 for a face turned a quarter clockwise on screen."""
+    return math.degrees(math.atan2(float(end[1]) - float(start[1]), float(end[0]) - float(start[0])))
+
+
+def wrap_degrees(angle: float) -> float:
+    """``angle`` in (-180, 180]."""
+    wrapped = (angle + 180.0) % 360.0 - 180.0
+    return 180.0 if wrapped == -180.0 else wrapped
+
+
+def turn_square(side: int, degrees: float) -> FloatArray:
+    """2x3 affine turning a ``side`` square image about its centre by ``degrees`` (counter-clockwise on
+    screen): a face whose :func:`eye_line_degrees` is ``degrees`` comes out upright."""
+    centre = (side - 1) / 2.0
+    return cv2.getRotationMatrix2D((centre, centre), degrees, 1.0).astype(np.float64)
+
+
+def apply_affine(points: FloatArray, matrix: FloatArray) -> FloatArray:
+    """``points`` (n, 2+) with x and y moved by the 2x3 ``matrix`` (further columns, such as the
+    landmarks' depth, kept: a rotation does not scale them)."""
+    out = np.array(points, dtype=np.float32, copy=True)
+    out[:, :2] = points[:, :2] @ matrix[:, :2].T + matrix[:, 2]
+    return out
+
+
+def quarter_turn(width: int, height: int, quarters: int) -> tuple[FloatArray, tuple[int, int]]:
+    """The 2x3 affine of ``np.rot90(image, quarters)`` (counter-clockwise quarter turns, exact on pixel
+    centres) for a ``width`` x ``height`` image, and the turned image's (width, height)."""
+    quarters %= 4
+    if quarters == 1:
+        return np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, width - 1.0]]), (height, width)
+    if quarters == 2:
+        return np.array([[-1.0, 0.0, width - 1.0], [0.0, -1.0, height - 1.0]]), (width, height)
+    if quarters == 3:
+        return np.array([[0.0, -1.0, height - 1.0], [1.0, 0.0, 0.0]]), (height, width)
+    return np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), (width, height)
+
+
+def box_back(box: Box, inverse: FloatArray) -> Box:
+    """The axis-aligned box around ``box``'s corners moved by the 2x3 ``inverse`` affine."""
+    corners = np.array([[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]]])
+    moved = corners @ inverse[:, :2].T + inverse[:, 2]
+    return (
+        float(moved[:, 0].min()),
+        float(moved[:, 1].min()),
+        float(moved[:, 0].max()),
+        float(moved[:, 1].max()),
+    )

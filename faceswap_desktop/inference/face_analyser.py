@@ -26,18 +26,24 @@ from faceswap_desktop.core.face_roi import (
     SHORT_RANGE,
     Box,
     RotatedRect,
+    apply_affine,
+    box_back,
     box_of,
+    eye_line_degrees,
     landmarks_match_box,
     letterbox_matrix,
     letterbox_to_image,
     non_max_suppression,
     padded_crop,
     project_landmarks,
+    quarter_turn,
     roi_from_points,
     roi_matrix,
     tile_grid,
+    turn_square,
     warp_roi,
     weighted_nms,
+    wrap_degrees,
 )
 from faceswap_desktop.core.geometry import keypoints_from_mesh
 from faceswap_desktop.core.types import Face, FloatArray, Image
@@ -67,6 +73,18 @@ PRESENCE_THRESHOLD = 0.5
 """Face presence below this drops the landmarks (FaceMesh's ``min_tracking_confidence``)."""
 NMS_IOU = 0.3
 LEFT_EYE_CORNER, RIGHT_EYE_CORNER = 33, 263
+UPRIGHT_ABOVE_DEGREES = 40.0
+"""A face whose fitted eye line is tilted more than this is fitted again on the region its own eyes give
+(:meth:`_Models.fit_detected`). Chosen on rotated copies of half B's photos (issue #19's protocol): the
+landmarks' mean error from the upright photo's, in face sizes, fell 0.011 -> 0.006 at 45 degrees and
+0.031 -> 0.006 at 90, but only 0.008 -> 0.006 at 30; and on the parity fixture's two hard video faces
+(small, turned, 22 and 26 degrees) the refit moved away from MediaPipe's landmarks (8 and 19 % of the
+inter-ocular distance)."""
+UPRIGHT_SURE_SCORE = 0.88
+"""A detection in the mesh crop scoring this much as it stands is taken without looking at the crop's
+other three quarter turns. On half B's photos, upright or tilted 20 degrees, the upright pass scored
+0.83-0.95 (0.90 or more untilted); turned a quarter or upside down, at most 0.85 (while the right turn of
+the crop scored 0.88-0.99). The check skips three detector runs per face on most photos."""
 MODEL_THREADS = 1
 """Intra-op threads of the three small sessions: one thread is as fast on an idle machine and much
 faster on a busy one (measured, 2 cores under load: the mesh 7.5 vs 22.7 ms median with 2 threads), and
@@ -122,13 +140,79 @@ class _Models:
         return project_landmarks(points, rect, MESH_SIZE), presence
 
     def fit_detected(self, rgb: Image) -> FloatArray | None:
-        """FaceMesh's image mode on a crop: detect (best face only), then fit; None if nothing passes."""
-        found = self.detect(self.short_range, rgb, MESH_DETECTION_CONFIDENCE)
+        """FaceMesh's image mode on a square crop around one face: detect (best face only), then fit;
+        None if nothing passes (:meth:`fit_scored` without the score)."""
+        fitted = self.fit_scored(rgb)
+        return None if fitted is None else fitted[0]
+
+    def fit_scored(self, rgb: Image) -> tuple[FloatArray, float, bool] | None:
+        """:meth:`fit_detected`'s landmarks, the score of the crop's detection they were fitted from and
+        whether that detection was in a quarter or half turn of the crop.
+
+        Rolled faces (issue #19): BlazeFace places its eye keypoints, and so the landmark model's region,
+        badly on a face lying on its side, and finds an upside-down face poorly or not at all. A face whose
+        fitted eye line is more than :data:`UPRIGHT_ABOVE_DEGREES` off level is fitted again on the region
+        its own eyes give (:meth:`_refit`); a face that a quarter or half turn of the crop finds surely
+        and better (:data:`UPRIGHT_SURE_SCORE`) is fitted on the crop turned upright, and its landmarks
+        turned back (:meth:`_fit_upright`).
+        """
+        best: tuple[int, tuple[Box, FloatArray, float]] | None = None
+        for quarters in range(4):
+            turned = rgb if quarters == 0 else np.ascontiguousarray(np.rot90(rgb, quarters))
+            found = self.detect(self.short_range, turned, MESH_DETECTION_CONFIDENCE)
+            # The crop as it stands, unless a quarter turn of it finds the face surely and better (a
+            # face on its side or upside down); a weak detection in a turn is never taken: it does not
+            # turn a hard upright face, nor add a face where none was found upright (hamilton's dark
+            # audience, frame 27).
+            if found and (
+                quarters == 0
+                or (found[0][2] >= UPRIGHT_SURE_SCORE and (best is None or found[0][2] > best[1][2]))
+            ):
+                best = (quarters, found[0])
+            if quarters == 0 and best is not None and best[1][2] >= UPRIGHT_SURE_SCORE:
+                break
+        if best is None:
+            return None
+        quarters, (box, keypoints, score) = best
+        if quarters != 0:
+            upright = self._fit_upright(rgb, eye_line_degrees(keypoints[0], keypoints[1]) + 90.0 * quarters)
+            return None if upright is None else (upright, score, True)
+        landmarks, presence = self.fit(rgb, roi_from_points(box, keypoints[0], keypoints[1], ROI_SCALE))
+        if presence < PRESENCE_THRESHOLD:
+            return None
+        # The mesh's own eye line, not BlazeFace's keypoints (noisy on small or hard faces), decides.
+        roll = eye_line_degrees(landmarks[LEFT_EYE_CORNER], landmarks[RIGHT_EYE_CORNER])
+        if abs(roll) > UPRIGHT_ABOVE_DEGREES:
+            return self._refit(rgb, landmarks), score, False
+        return landmarks, score, False
+
+    def _refit(self, rgb: Image, landmarks: FloatArray) -> FloatArray:
+        """One more fit on the region the first fit's own eyes and extent give (as FaceMesh's video mode
+        places the next frame's region): level with the face, where BlazeFace's keypoints were not."""
+        side = rgb.shape[0]
+        region = roi_from_points(
+            box_of(landmarks, side, side), landmarks[LEFT_EYE_CORNER], landmarks[RIGHT_EYE_CORNER], ROI_SCALE
+        )
+        refined, presence = self.fit(rgb, region)
+        return refined if presence >= PRESENCE_THRESHOLD else landmarks
+
+    def _fit_upright(self, rgb: Image, roll: float) -> FloatArray | None:
+        """Landmarks of the face in the square crop ``rgb`` whose eye line is at ``roll`` degrees: the
+        crop turned by ``roll`` about its centre, detection and fit there, one more fit on the region of
+        the first fit's own eyes (as FaceMesh's video mode places it), then the landmarks turned back."""
+        side = rgb.shape[0]
+        matrix = turn_square(side, wrap_degrees(roll))
+        upright = cv2.warpAffine(
+            rgb, matrix, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+        )
+        found = self.detect(self.short_range, upright, MESH_DETECTION_CONFIDENCE)
         if not found:
             return None
         box, keypoints, _score = found[0]
-        landmarks, presence = self.fit(rgb, roi_from_points(box, keypoints[0], keypoints[1], ROI_SCALE))
-        return landmarks if presence >= PRESENCE_THRESHOLD else None
+        landmarks, presence = self.fit(upright, roi_from_points(box, keypoints[0], keypoints[1], ROI_SCALE))
+        if presence < PRESENCE_THRESHOLD:
+            return None
+        return apply_affine(self._refit(upright, landmarks), cv2.invertAffineTransform(matrix))
 
 
 @dataclass(frozen=True)
@@ -190,6 +274,27 @@ def _face(landmarks: FloatArray, box: Box, score: float, width: int, height: int
     )
 
 
+def _without_weak_doubles(fitted: list[tuple[Face, bool]]) -> list[Face]:
+    """The faces, less each one fitted as it stands whose centre lies inside a face that was found in a
+    turn of its crop, and which is at least half that face's size (a smaller face behind stays).
+
+    An upside-down face gives BlazeFace boxes of parts of it: the crop of one finds the face turned
+    (surely, and fits it upright), the crop of another finds a weak "face" as it stands and FaceMesh
+    fits it upright on the upside-down face: the same face twice, once wrong. (Faces found as they
+    stand are left as MediaPipe gave them, doubles included.)
+    """
+    turned = [face for face, was_turned in fitted if was_turned]
+
+    def inside(face: Face, other: Face) -> bool:
+        x, y = face.center
+        within = other.box[0] <= x <= other.box[2] and other.box[1] <= y <= other.box[3]
+        return within and face.size >= other.size * 0.5
+
+    return [
+        face for face, was_turned in fitted if was_turned or not any(inside(face, other) for other in turned)
+    ]
+
+
 class OnnxFaceAnalyser:
     """Detector role with landmarks: every face with box, score, 478 landmarks and 5 keypoints.
 
@@ -212,16 +317,17 @@ class OnnxFaceAnalyser:
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         height, width = rgb.shape[:2]
         with self._lock:
-            faces = []
+            fitted: list[tuple[Face, bool]] = []
             for box, score in self._detect_boxes(rgb):
                 crop = _crop_for_mesh(rgb, box, from_bgr=False)
-                landmarks = self._models.fit_detected(crop.rgb)
-                if landmarks is None:
+                found = self._models.fit_scored(crop.rgb)
+                if found is None:
                     log.debug("no landmarks in the crop of a detection at %s", box)
                     continue
-                face = _face(_to_image(landmarks, crop), box, score, width, height)
+                face = _face(_to_image(found[0], crop), box, score, width, height)
                 if face is not None:
-                    faces.append(face)
+                    fitted.append((face, found[2]))
+        faces = _without_weak_doubles(fitted)
         faces.sort(key=lambda face: face.center[0])
         return faces
 
@@ -256,7 +362,23 @@ class OnnxFaceAnalyser:
                 for b, _, s in models.detect(models.full_range, tile, full):
                     boxes.append(((b[0] + tx, b[1] + ty, b[2] + tx, b[3] + ty), s))
         boxes = [b for b in boxes if min(b[0][2] - b[0][0], b[0][3] - b[0][1]) >= self.options.min_face_px]
+        if not boxes:
+            boxes = self._turned_boxes(rgb)
         return non_max_suppression(boxes, iou_threshold=0.3)[: self.options.max_faces]
+
+    def _turned_boxes(self, rgb: Image) -> list[tuple[Box, float]]:
+        """Faces found on the image turned upside down and on its sides (a photo taken sideways or held
+        the wrong way up: BlazeFace finds faces within ~60 degrees of upright), their boxes turned back.
+        Only when nothing was found upright: three more whole-image passes of the full-range model."""
+        height, width = rgb.shape[:2]
+        models, boxes = self._models, []
+        for quarters in (2, 1, 3):
+            matrix, _size = quarter_turn(width, height, quarters)
+            back = cv2.invertAffineTransform(matrix)
+            turned = np.ascontiguousarray(np.rot90(rgb, quarters))
+            for b, _, s in models.detect(models.full_range, turned, self.options.full_range_confidence):
+                boxes.append((box_back(b, back), s))
+        return [b for b in boxes if min(b[0][2] - b[0][0], b[0][3] - b[0][1]) >= self.options.min_face_px]
 
 
 class OnnxLandmarkFollower:

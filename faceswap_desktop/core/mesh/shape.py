@@ -258,12 +258,12 @@ def pose_keeping_correction(points: NDArray[np.float64], offset: NDArray[np.floa
     # proxies are smooth and the change small, so one Jacobian serves every step (a chord method).
     shifts = step * np.eye(10)
     values = _pose_proxies(np.concatenate([current + shifts, current - shifts]))
-    jacobian = ((values[:10] - values[10:]) / (2 * step)).T
+    jacobian = (_angle_wrapped(values[:10] - values[10:]) / (2 * step)).T
     normal = jacobian @ jacobian.T
     for _ in range(POSE_ITERATIONS):
         # Minimum-norm step onto proxies == wanted; OpenCV's solver, not LAPACK (see _keypoint_anchoring).
         # The right-hand side as a column: OpenCV 5 reads a 1-D array as a row (4.x took a column).
-        residual = (_pose_proxies(current.reshape(1, 10))[0] - wanted)[:, None]
+        residual = _angle_wrapped(_pose_proxies(current.reshape(1, 10)) - wanted)[0][:, None]
         _ok, multipliers = cv2.solve(normal, residual, flags=cv2.DECOMP_SVD)
         current = current - (jacobian.T @ multipliers).reshape(-1)
     correction = moved - current.reshape(5, 2)
@@ -271,6 +271,17 @@ def pose_keeping_correction(points: NDArray[np.float64], offset: NDArray[np.floa
     for group, change in zip(groups, correction, strict=True):
         field[group] = change
     return field
+
+
+def _angle_wrapped(differences: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Differences of :func:`_pose_proxies` rows with the roll's (column 0, radians) taken the short way
+    round: an upside-down face's roll is near +-pi, where a small change jumps by 2 pi (issue #19: the
+    correction then threw the liquify across the whole photo)."""
+    out = differences.copy()
+    roll = out[:, 0]
+    # Only where it jumped: every other difference is left to the bit.
+    out[:, 0] = np.where(np.abs(roll) > np.pi, (roll + np.pi) % (2 * np.pi) - np.pi, roll)
+    return out
 
 
 def _pose_proxies(keypoints: NDArray[np.float64]) -> NDArray[np.float64]:
