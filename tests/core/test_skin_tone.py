@@ -55,3 +55,58 @@ def test_skin_weights_leave_out_the_features_and_a_beard() -> None:
     assert weights[20:25, 10:15].max() == 0.0  # the features' hull
     assert weights[inside == 0].max() == 0.0
     assert weights[8:16, 20:40].min() == 1.0  # plain skin
+
+
+def _side_lit_face(analysed):  # type: ignore[no-untyped-def]
+    """A frontal mesh on a ~48-sample grid, a target of plain skin and a face with its left half lit
+    (a hard step across the midline) and a bright, even stripe down the middle (the face's own shape)."""
+    from faceswap_desktop.core.mesh.lighting import skin_vertices, vertex_normals
+
+    _, faces = analysed("identity/obama/obama.jpg")
+    landmarks = faces[0].landmarks_478.astype(np.float32)
+    x0, y0 = landmarks[:468, 0].min(), landmarks[:468, 1].min()
+    scale = 40.0 / float(np.ptp(landmarks[:468, 1]))
+    points = landmarks.copy()
+    points[:, 0] = (landmarks[:, 0] - x0) * scale + 4
+    points[:, 1] = (landmarks[:, 1] - y0) * scale + 4
+    size = 48
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    midline = float(points[[10, 152], 0].mean())
+    target = np.full((size, size, 3), 140.0, dtype=np.float32)
+    face = target.copy()
+    face += np.where(xs < midline, 15.0, -15.0)[..., None]
+    face += np.where(np.abs(xs - midline) < 3, 20.0, 0.0)[..., None]
+    mask = np.zeros((size, size), dtype=np.float32)
+    mask[2:46, 2:46] = 1.0
+    normals = vertex_normals(landmarks)
+    cheeks = skin_vertices()
+    left = cheeks[points[cheeks, 0] < midline - 8]
+    right = cheeks[points[cheeks, 0] > midline + 8]
+    return face, target, mask, points, normals, left, right
+
+
+def _sides(corrected: np.ndarray, points: np.ndarray, left, right) -> float:  # type: ignore[no-untyped-def]
+    values = corrected[np.round(points[:468, 1]).astype(int), np.round(points[:468, 0]).astype(int)].mean(1)
+    return float(values[left].mean() - values[right].mean())
+
+
+def test_the_source_photos_side_light_is_exchanged_not_its_even_shading(analysed) -> None:
+    face, target, mask, points, normals, left, right = _side_lit_face(analysed)
+    gaps = []
+    for side_light in (0.0, 1.0):
+        delta = skin_tone.skin_tone_delta(face, target, mask, points, normals, normals, 1.0, side_light)
+        assert delta is not None
+        gaps.append(_sides(face + delta, points, left, right))
+    # 30 levels between the sides at first: the linear lighting fit leaves part of a hard step, the odd
+    # part across the midline takes most of the rest.
+    assert abs(gaps[0]) > 5.0, gaps
+    assert abs(gaps[1]) < abs(gaps[0]) / 2, gaps
+    # The even part (the bright stripe down the middle) is not exchanged: the side term is odd, none on
+    # the midline.
+    flat = np.zeros((468, 3))
+    usable = np.ones(len(skin_tone.skin_vertices()), dtype=bool)
+    side = skin_tone.side_shading_delta(face, target, mask, points, flat, flat, usable, 8.0)
+    middle = np.abs(points[:468, 0] - float(points[[10, 152], 0].mean())) < 1.0
+    assert middle.sum() > 5
+    assert np.abs(side[middle]).max() < 3.0, side[middle].ravel()
+    assert abs(float(side[left].mean()) + 15.0) < 6.0

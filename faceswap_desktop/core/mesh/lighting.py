@@ -183,15 +183,7 @@ def fit_skin_shadings(
     (the face's shading came from it) and of the target's.
     """
     indices = skin_vertices()
-    at = points[indices, :2]
-    # Blurred over the mask's inside only: the face's samples outside it are not the swap's (the colour
-    # transfer corrects only the box the blend shows, see mesh_engine._shown_region).
-    inside_mask = (mask > 0.5).astype(np.float32)
-    norm = cv2.GaussianBlur(inside_mask, (0, 0), 1.0) + 1e-6
-    face_values, inside = sample_at_points(_blur_inside(face, inside_mask, norm), at)
-    target_values, _ = sample_at_points(_blur_inside(target, inside_mask, norm), at)
-    shown, _ = sample_at_points(mask, at)
-    usable = inside & (shown > 0.5)
+    face_values, target_values, usable, inside = skin_vertex_values(face, target, mask, points[indices])
     if usable.mean() < MIN_SHOWN or inside.mean() < MIN_IN_FRAME:
         return None
     face_fit = fit_shading(face_values[usable], face_normals[indices][usable])
@@ -199,6 +191,22 @@ def fit_skin_shadings(
     if face_fit is None or target_fit is None:
         return None
     return face_fit, target_fit, usable
+
+
+def skin_vertex_values(
+    face: FloatArray, target: FloatArray, mask: FloatArray, at: FloatArray
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:
+    """``face``'s and ``target``'s values (blurred over the mask's inside) at the vertices ``at`` (N, 2+),
+    which of them are usable (inside the sampling and on the mask) and which are inside the sampling."""
+    at = at[:, :2]
+    # Blurred over the mask's inside only: the face's samples outside it are not the swap's (the colour
+    # transfer corrects only the box the blend shows, see mesh_engine._shown_region).
+    inside_mask = (mask > 0.5).astype(np.float32)
+    norm = cv2.GaussianBlur(inside_mask, (0, 0), 1.0) + 1e-6
+    face_values, inside = sample_at_points(_blur_inside(face, inside_mask, norm), at)
+    target_values, _ = sample_at_points(_blur_inside(target, inside_mask, norm), at)
+    shown, _ = sample_at_points(mask, at)
+    return face_values, target_values, inside & (shown > 0.5), inside
 
 
 def _blur_inside(image: FloatArray, inside_mask: FloatArray, norm: FloatArray) -> FloatArray:

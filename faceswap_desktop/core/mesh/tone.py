@@ -67,6 +67,14 @@ SKIN_TONE = True
 """Match the skin's colour and light on the mesh's skin vertices (:mod:`~.skin_tone`: the level of each
 colour channel in full, the light direction as :data:`RELIGHT`), in place of the luma-only relighting."""
 
+SKIN_SIDE_LIGHT = 0.0
+"""With :data:`SKIN_TONE`, the share of the side-to-side shading the lighting model leaves
+(:func:`~.skin_tone.side_shading_delta`: the odd part across the face's midline of the skin's luma
+residual, the target's in place of the face's) that is also exchanged (0: not)."""
+
+SKIN_SIDE_SCALE = 8.0
+"""That shading's Gaussian over the skin vertices: the face's width over this."""
+
 RELIGHT_COLOUR = False
 """Relight each colour channel (the light's colour per direction too), not the luma alone."""
 
@@ -260,7 +268,17 @@ def _skin_light_delta(
     the skin's colour and light (:func:`~.skin_tone.skin_tone_delta`), else the light direction's luma
     alone (:func:`~.lighting.relight_delta`)."""
     if SKIN_TONE:
-        return skin_tone_delta(small_face, small_target, small_mask, points, normals[0], normals[1], weight)
+        return skin_tone_delta(
+            small_face,
+            small_target,
+            small_mask,
+            points,
+            normals[0],
+            normals[1],
+            weight,
+            side_light=SKIN_SIDE_LIGHT,
+            side_scale=SKIN_SIDE_SCALE,
+        )
     return relight_delta(
         small_face if RELIGHT_COLOUR else small_face @ _LUMA_BGR,
         small_target if RELIGHT_COLOUR else small_target @ _LUMA_BGR,
