@@ -70,7 +70,7 @@ def _side_lit_face(analysed):  # type: ignore[no-untyped-def]
     points[:, 0] = (landmarks[:, 0] - x0) * scale + 4
     points[:, 1] = (landmarks[:, 1] - y0) * scale + 4
     size = 48
-    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    xs = np.mgrid[0:size, 0:size][1].astype(np.float32)
     midline = float(points[[10, 152], 0].mean())
     target = np.full((size, size, 3), 140.0, dtype=np.float32)
     face = target.copy()
