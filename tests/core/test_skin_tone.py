@@ -110,3 +110,45 @@ def test_the_source_photos_side_light_is_exchanged_not_its_even_shading(analysed
     assert middle.sum() > 5
     assert np.abs(side[middle]).max() < 3.0, side[middle].ravel()
     assert abs(float(side[left].mean()) + 15.0) < 6.0
+
+
+def test_a_beard_is_found_as_a_darker_lower_face(analysed) -> None:
+    face, target, mask, points, _, _, _ = _side_lit_face(analysed)
+    face = np.full_like(target, 130.0)
+    target = np.full_like(target, 140.0)
+    ys = np.mgrid[0:48, 0:48][0].astype(np.float32)
+    nose_base = float(points[2, 1])
+    # A grey beard: 12 levels darker than the skin, on most of the face below the nose.
+    target[(ys > nose_base)] -= 12.0
+    rng = np.random.default_rng(2)
+    target += rng.normal(0, 1.5, target.shape).astype(np.float32)
+    # (A grey beard is no luma outlier of the skin, realism5: the skin weights keep it; here the mask.)
+    beard = skin_tone.beard_drop(face, target, mask, points, 1.5)
+    assert beard is not None
+    assert beard[ys > nose_base + 1].min() == 1.0 and beard[ys < nose_base - 1].max() == 0.0
+    # A clean-shaven target: no beard found.
+    assert (
+        skin_tone.beard_drop(
+            face,
+            np.full_like(target, 140.0) + rng.normal(0, 1.5, target.shape).astype(np.float32),
+            mask,
+            points,
+            1.5,
+        )
+        is None
+    )
+
+
+def test_a_bearded_targets_beard_leaves_the_skin_tone(analysed, monkeypatch) -> None:
+    """deepface_p07 onto deepface_p05 (a grey beard): the face came out darker than his cheeks."""
+    source, source_faces = analysed("identity/deepface_p07/img29.jpg")
+    target, target_faces = analysed("identity/deepface_p05/img16.jpg")
+    swapper = MeshSwapper()
+    prepared = swapper.prepare_source([SourcePhoto(source, source_faces[0])])
+    tones = []
+    for gap in (0.0, 1.5):
+        monkeypatch.setattr(tone, "SKIN_BEARD_GAP", gap)
+        result = swapper.swap(target, target_faces[0], prepared, SwapSettings()).frame
+        face = target_faces[0]
+        tones.append(faults.check_swap(result, target, face.landmarks_478, face.size).tone)
+    assert tones[1] < tones[0] - 2.0, tones

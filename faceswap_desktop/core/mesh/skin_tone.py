@@ -58,6 +58,8 @@ def skin_tone_delta(
     direction_weight: float = 1.0,
     side_light: float = 0.0,
     side_scale: float = 8.0,
+    side_even: float = 0.0,
+    exclude: FloatArray | None = None,
 ) -> FloatArray | None:
     """A smooth (height, width, 3) correction, in levels of ``face``'s channels, that gives the swapped
     face's skin the target's skin colour and lighting, or None when too little skin is shown.
@@ -68,7 +70,7 @@ def skin_tone_delta(
     and of the target's mesh; ``direction_weight``: the share of the light-direction part applied (the
     level part is always applied in full).
     """
-    fits = fit_skin_shadings(face, target, mask, points, face_normals, target_normals)
+    fits = fit_skin_shadings(face, target, mask, points, face_normals, target_normals, exclude)
     if fits is None:
         return None
     face_fit, target_fit, usable = fits
@@ -80,7 +82,7 @@ def skin_tone_delta(
     delta = level + (delta - level) * weight
     if side_light > 0 and weight > 0:
         delta = delta + side_light * weight * side_shading_delta(
-            face, target, mask, points, present, wanted, usable, side_scale
+            face, target, mask, points, present, wanted, usable, side_scale, side_even
         )
     return spread_vertex_values(delta.astype(np.float32), points, (face.shape[0], face.shape[1]))
 
@@ -138,6 +140,7 @@ def side_shading_delta(
     wanted: NDArray[np.float64],
     usable: NDArray[np.bool_],
     scale: float,
+    even: float = 0.0,
 ) -> NDArray[np.float64]:
     """(468, 1) luma levels per vertex: the target's side-to-side shading less the face's, the part the
     lighting model (``present`` / ``wanted``: the face's and the target's fitted fields per vertex) leaves.
@@ -172,5 +175,39 @@ def side_shading_delta(
         kernel = np.exp(-distance / (2 * sigma * sigma))
         return (kernel @ difference) / np.maximum(kernel.sum(1), 1e-6)
 
-    odd = (smooth(all_points) - smooth(mirrored)) / 2
-    return odd[:, None]
+    here, there = smooth(all_points), smooth(mirrored)
+    odd = (here - there) / 2
+    return (odd + even * (here + there) / 2)[:, None]
+
+
+def beard_drop(
+    face: FloatArray, target: FloatArray, weights: FloatArray, points: FloatArray, gap: float
+) -> FloatArray | None:
+    """Per tone sample, 1 on the lower face (below the nose's base, along the face's own up axis) when in
+    either image that part's skin is darker than the upper face's by more than ``gap`` robust deviations
+    of the upper face's luma (a beard, stubble); None when neither is.
+
+    A grey or light beard is not a luma outlier of the skin (deepface_p05's: realism5 in
+    docs/likeness.md), yet it pulls the skin's level down: the faces swapped onto a bearded target came
+    out darker than its cheeks (by 9-17 lightness units on deepface_p05). Compared as a region, the lower
+    face of a bearded photo is darker than its cheeks and forehead; a clean-shaven face's is close to
+    them (its shading under a top light is a few levels)."""
+    top, chin = points[10, :2], points[152, :2]
+    up = (top - chin) / max(float(np.linalg.norm(top - chin)), 1e-6)
+    base = points[2, :2]
+    height, width = weights.shape
+    xs, ys = np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
+    above = ((xs - base[0]) * up[0])[None, :] + ((ys - base[1]) * up[1])[:, None]
+    lower = above < 0
+    chosen = weights > 0.5
+    if (chosen & lower).sum() < 8 or (chosen & ~lower).sum() < 8:
+        return None
+    for image in (face, target):
+        luma = image @ _LUMA_BGR if image.ndim == 3 else image
+        upper_values = luma[chosen & ~lower]
+        median = float(np.median(upper_values))
+        deviation = 1.4826 * float(np.median(np.abs(upper_values - median))) + 1.0
+        if median - float(np.median(luma[chosen & lower])) > gap * deviation:
+            drop: FloatArray = lower.astype(np.float32)
+            return drop
+    return None

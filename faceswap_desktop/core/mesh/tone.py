@@ -20,7 +20,7 @@ from .color import Region
 from .detail import add_correction
 from .lighting import MIN_IN_FRAME, relight_delta
 from .quality import frontal_weight
-from .skin_tone import in_frame_share, skin_tone_delta, skin_weights
+from .skin_tone import beard_drop, in_frame_share, skin_tone_delta, skin_weights
 
 EDGE_TONE_BAND = 0.1
 """Width of the band inside the mask edge, as a fraction of face size, where the target's local tone wins."""
@@ -71,6 +71,14 @@ SKIN_SIDE_LIGHT = 0.0
 """With :data:`SKIN_TONE`, the share of the side-to-side shading the lighting model leaves
 (:func:`~.skin_tone.side_shading_delta`: the odd part across the face's midline of the skin's luma
 residual, the target's in place of the face's) that is also exchanged (0: not)."""
+
+SKIN_BEARD_GAP = 0.0
+"""With the skin-based tone: when either image's lower face (below the nose) is darker than its upper
+face's skin by more than this many robust deviations (:func:`~.skin_tone.beard_drop`: a beard), the
+lower face leaves the tone's skin samples and the lighting fit (0: never)."""
+
+SKIN_SIDE_EVEN = 0.0
+"""The share of that residual's even part (across the midline) also exchanged."""
 
 SKIN_SIDE_SCALE = 8.0
 """That shading's Gaussian over the skin vertices: the face's width over this."""
@@ -152,6 +160,21 @@ def match_tone_near_edge(
         small_mask = tone_mask_samples(grid_mask, coloured.shape[:2], face_size)
     inside = (small_mask > 0.5).astype(np.float32)
     relight = None
+    beard = None
+    if SKIN_BEARD_GAP > 0 and skin_share > 0:
+        beard = beard_drop(
+            small_face,
+            small_target,
+            skin_weights(
+                small_face,
+                small_target,
+                inside,
+                cast(FloatArray, landmarks / stride),
+                face_size / stride * 0.03,
+            ),
+            cast(FloatArray, landmarks / stride),
+            SKIN_BEARD_GAP,
+        )
     if normals is not None:
         relight = _skin_light_delta(
             small_face,
@@ -160,6 +183,7 @@ def match_tone_near_edge(
             cast(FloatArray, landmarks / stride),
             normals,
             relight_weight,
+            beard,
         )
         if relight is not None:
             relight = relight if relight.ndim == 3 else relight[..., None]
@@ -193,6 +217,8 @@ def match_tone_near_edge(
                 cast(FloatArray, landmarks / stride),
                 face_size / stride * 0.03,
             )
+            if beard is not None:
+                skin = skin * (1.0 - beard)
             weights = inside * (1.0 - skin_share) + skin * skin_share
         wide_weight = cv2.GaussianBlur(weights, (0, 0), wide) + 1e-4
         # On the skin, measured after the edge band's and the forehead hue's corrections: the broad tone
@@ -263,6 +289,7 @@ def _skin_light_delta(
     points: FloatArray,
     normals: tuple[FloatArray, FloatArray],
     weight: float,
+    exclude: FloatArray | None = None,
 ) -> FloatArray | None:
     """:func:`match_tone_near_edge`'s correction from the mesh (on its samples): with :data:`SKIN_TONE`
     the skin's colour and light (:func:`~.skin_tone.skin_tone_delta`), else the light direction's luma
@@ -278,6 +305,8 @@ def _skin_light_delta(
             weight,
             side_light=SKIN_SIDE_LIGHT,
             side_scale=SKIN_SIDE_SCALE,
+            side_even=SKIN_SIDE_EVEN,
+            exclude=exclude,
         )
     return relight_delta(
         small_face if RELIGHT_COLOUR else small_face @ _LUMA_BGR,
