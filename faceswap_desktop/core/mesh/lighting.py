@@ -182,28 +182,10 @@ def fit_skin_shadings(
     ``face``, ``target`` (2-D luma or with channels), ``mask``: one coarse sampling; ``points``: the
     swapped mesh's vertices in its coordinates; the normals: :func:`vertex_normals` of the source's mesh
     (the face's shading came from it) and of the target's. ``exclude`` (on the sampling, 0-1): samples
-    whose vertices leave the fits (after the shown-share test).
+    whose vertices leave the fits (after the shown-share test: a beard, :func:`~.skin_tone.beard_drop`).
     """
     indices = skin_vertices()
-    face_values, target_values, usable, inside = skin_vertex_values(face, target, mask, points[indices])
-    if usable.mean() < MIN_SHOWN or inside.mean() < MIN_IN_FRAME:
-        return None
-    if exclude is not None:
-        excluded, _ = sample_at_points(exclude, points[indices, :2])
-        usable = usable & (excluded < 0.5)
-    face_fit = fit_shading(face_values[usable], face_normals[indices][usable])
-    target_fit = fit_shading(target_values[usable], target_normals[indices][usable])
-    if face_fit is None or target_fit is None:
-        return None
-    return face_fit, target_fit, usable
-
-
-def skin_vertex_values(
-    face: FloatArray, target: FloatArray, mask: FloatArray, at: FloatArray
-) -> tuple[FloatArray, FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:
-    """``face``'s and ``target``'s values (blurred over the mask's inside) at the vertices ``at`` (N, 2+),
-    which of them are usable (inside the sampling and on the mask) and which are inside the sampling."""
-    at = at[:, :2]
+    at = points[indices, :2]
     # Blurred over the mask's inside only: the face's samples outside it are not the swap's (the colour
     # transfer corrects only the box the blend shows, see mesh_engine._shown_region).
     inside_mask = (mask > 0.5).astype(np.float32)
@@ -211,7 +193,17 @@ def skin_vertex_values(
     face_values, inside = sample_at_points(_blur_inside(face, inside_mask, norm), at)
     target_values, _ = sample_at_points(_blur_inside(target, inside_mask, norm), at)
     shown, _ = sample_at_points(mask, at)
-    return face_values, target_values, inside & (shown > 0.5), inside
+    usable = inside & (shown > 0.5)
+    if usable.mean() < MIN_SHOWN or inside.mean() < MIN_IN_FRAME:
+        return None
+    if exclude is not None:
+        excluded, _ = sample_at_points(exclude, at)
+        usable = usable & (excluded < 0.5)
+    face_fit = fit_shading(face_values[usable], face_normals[indices][usable])
+    target_fit = fit_shading(target_values[usable], target_normals[indices][usable])
+    if face_fit is None or target_fit is None:
+        return None
+    return face_fit, target_fit, usable
 
 
 def _blur_inside(image: FloatArray, inside_mask: FloatArray, norm: FloatArray) -> FloatArray:

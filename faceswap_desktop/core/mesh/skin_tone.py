@@ -18,20 +18,19 @@ Two parts, both used by ``tone.match_tone_near_edge``:
   The difference of the two fitted fields per vertex is the correction: its level (the skin's colour
   under the target's light) in full, its direction part (the target's light direction in place of the
   source's) times the caller's weight (faded on turned heads). The face's albedo, features and detail
-  stay. Numpy/OpenCV only.
+  stay. Numpy/OpenCV only;
+- :func:`beard_drop`: the lower face, when it is darker than the upper face's skin (a beard), leaves both.
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
-from numpy.typing import NDArray
 
 from ..types import FloatArray
 from .lighting import (
     fit_skin_shadings,
     lighting_basis,
-    skin_vertex_values,
     skin_vertices,
     spread_vertex_values,
 )
@@ -56,9 +55,6 @@ def skin_tone_delta(
     face_normals: FloatArray,
     target_normals: FloatArray,
     direction_weight: float = 1.0,
-    side_light: float = 0.0,
-    side_scale: float = 8.0,
-    side_even: float = 0.0,
     exclude: FloatArray | None = None,
 ) -> FloatArray | None:
     """A smooth (height, width, 3) correction, in levels of ``face``'s channels, that gives the swapped
@@ -68,7 +64,8 @@ def skin_tone_delta(
     face's mask on one coarse sampling; ``points``: the swapped mesh's vertices in that sampling's
     coordinates; ``face_normals`` / ``target_normals``: :func:`~.lighting.vertex_normals` of the source's
     and of the target's mesh; ``direction_weight``: the share of the light-direction part applied (the
-    level part is always applied in full).
+    level part is always applied in full); ``exclude``: samples whose vertices leave the fits (a beard:
+    :func:`beard_drop`).
     """
     fits = fit_skin_shadings(face, target, mask, points, face_normals, target_normals, exclude)
     if fits is None:
@@ -78,12 +75,7 @@ def skin_tone_delta(
     present = lighting_basis(face_normals[:468]) @ face_fit
     delta = (wanted - present).reshape(468, -1)
     level = np.median(delta[skin_vertices()][usable], axis=0)
-    weight = float(np.clip(direction_weight, 0.0, 1.0))
-    delta = level + (delta - level) * weight
-    if side_light > 0 and weight > 0:
-        delta = delta + side_light * weight * side_shading_delta(
-            face, target, mask, points, present, wanted, usable, side_scale, side_even
-        )
+    delta = level + (delta - level) * float(np.clip(direction_weight, 0.0, 1.0))
     return spread_vertex_values(delta.astype(np.float32), points, (face.shape[0], face.shape[1]))
 
 
@@ -129,55 +121,6 @@ def skin_weights(
         weights = weights * ((offset < SKIN_OUTLIER * deviation) & (-offset < SKIN_DARK_OUTLIER * deviation))
     result: FloatArray = weights.astype(np.float32)
     return result if float(result.sum()) >= 16 else inside
-
-
-def side_shading_delta(
-    face: FloatArray,
-    target: FloatArray,
-    mask: FloatArray,
-    points: FloatArray,
-    present: NDArray[np.float64],
-    wanted: NDArray[np.float64],
-    usable: NDArray[np.bool_],
-    scale: float,
-    even: float = 0.0,
-) -> NDArray[np.float64]:
-    """(468, 1) luma levels per vertex: the target's side-to-side shading less the face's, the part the
-    lighting model (``present`` / ``wanted``: the face's and the target's fitted fields per vertex) leaves.
-
-    A hard side light (half the face in shadow, a lit cheek) is not linear in the normals: the fit keeps
-    part of the source photo's lit or shadowed cheek (deepface_p01's cheeks 25 lightness levels apart).
-    Each image's luma residual off its fit is smoothed over the skin vertices (a Gaussian of the face's
-    width over ``scale``) and split into its parts even and odd across the face's midline (mirrored about
-    the chin-to-forehead axis); only the odd part, the one a light from the side makes, is exchanged. The
-    even part (cheekbones, the nose's and the eye sockets' shading: the face's shape, its likeness)
-    stays the source's."""
-    indices = skin_vertices()
-    face_values, target_values, _, _ = skin_vertex_values(face, target, mask, points[indices])
-    at = points[indices][usable, :2].astype(np.float64)
-    residual = []
-    for values, fitted in ((face_values, present), (target_values, wanted)):
-        luma = values @ _LUMA_BGR if values.ndim == 2 else values
-        fitted_luma = fitted[indices] @ _LUMA_BGR.astype(np.float64) if fitted.ndim == 2 else fitted[indices]
-        residual.append((luma - fitted_luma)[usable])
-    difference = residual[1] - residual[0]
-    top, chin = points[10, :2].astype(np.float64), points[152, :2].astype(np.float64)
-    up = (top - chin) / max(float(np.linalg.norm(top - chin)), 1e-6)
-    across = np.array([-up[1], up[0]])
-    centre = (top + chin) / 2
-    width = max(float(np.ptp((points[:468, :2] - centre) @ across)), 1.0)
-    sigma = width / max(scale, 1.0)
-    all_points = points[:468, :2].astype(np.float64)
-    mirrored = all_points - 2.0 * ((all_points - centre) @ across)[:, None] * across[None, :]
-
-    def smooth(at_points: NDArray[np.float64]) -> NDArray[np.float64]:
-        distance = ((at_points[:, None, :] - at[None, :, :]) ** 2).sum(-1)
-        kernel = np.exp(-distance / (2 * sigma * sigma))
-        return (kernel @ difference) / np.maximum(kernel.sum(1), 1e-6)
-
-    here, there = smooth(all_points), smooth(mirrored)
-    odd = (here - there) / 2
-    return (odd + even * (here + there) / 2)[:, None]
 
 
 def beard_drop(

@@ -67,21 +67,14 @@ SKIN_TONE = True
 """Match the skin's colour and light on the mesh's skin vertices (:mod:`~.skin_tone`: the level of each
 colour channel in full, the light direction as :data:`RELIGHT`), in place of the luma-only relighting."""
 
-SKIN_SIDE_LIGHT = 0.0
-"""With :data:`SKIN_TONE`, the share of the side-to-side shading the lighting model leaves
-(:func:`~.skin_tone.side_shading_delta`: the odd part across the face's midline of the skin's luma
-residual, the target's in place of the face's) that is also exchanged (0: not)."""
-
-SKIN_BEARD_GAP = 0.0
+SKIN_BEARD_GAP = 2.0
 """With the skin-based tone: when either image's lower face (below the nose) is darker than its upper
 face's skin by more than this many robust deviations (:func:`~.skin_tone.beard_drop`: a beard), the
-lower face leaves the tone's skin samples and the lighting fit (0: never)."""
-
-SKIN_SIDE_EVEN = 0.0
-"""The share of that residual's even part (across the midline) also exchanged."""
-
-SKIN_SIDE_SCALE = 8.0
-"""That shading's Gaussian over the skin vertices: the face's width over this."""
+lower face leaves the tone's skin samples and the lighting fit (0: never). Tuned on half A's sources
+alex_lacamoire, deepface_p03, deepface_p07 (1.5 and 2.0 the same, 3.0 finds one beard of three);
+validated on A's deepface_p01, deepface_p05: tone flags 10 -> 6 of 20, identity ratio 0.547 -> 0.549;
+half B: 4 -> 4 (its flags are not on beards), 0.671 -> 0.670; pose, seam, other flags kept
+(docs/likeness.md, "Beards and the skin tone")."""
 
 RELIGHT_COLOUR = False
 """Relight each colour channel (the light's colour per direction too), not the luma alone."""
@@ -303,9 +296,6 @@ def _skin_light_delta(
             normals[0],
             normals[1],
             weight,
-            side_light=SKIN_SIDE_LIGHT,
-            side_scale=SKIN_SIDE_SCALE,
-            side_even=SKIN_SIDE_EVEN,
             exclude=exclude,
         )
     return relight_delta(
