@@ -55,3 +55,61 @@ def test_skin_weights_leave_out_the_features_and_a_beard() -> None:
     assert weights[20:25, 10:15].max() == 0.0  # the features' hull
     assert weights[inside == 0].max() == 0.0
     assert weights[8:16, 20:40].min() == 1.0  # plain skin
+
+
+def _mesh_on_grid(analysed):  # type: ignore[no-untyped-def]
+    """A frontal mesh (obama's) on a 48-sample tone grid, its normals, and a mask over the grid."""
+    from faceswap_desktop.core.mesh.lighting import vertex_normals
+
+    _, faces = analysed("identity/obama/obama.jpg")
+    landmarks = faces[0].landmarks_478.astype(np.float32)
+    x0, y0 = landmarks[:468, 0].min(), landmarks[:468, 1].min()
+    scale = 40.0 / float(np.ptp(landmarks[:468, 1]))
+    points = landmarks.copy()
+    points[:, 0] = (landmarks[:, 0] - x0) * scale + 4
+    points[:, 1] = (landmarks[:, 1] - y0) * scale + 4
+    mask = np.zeros((48, 48), dtype=np.float32)
+    mask[2:46, 2:46] = 1.0
+    return mask, points, vertex_normals(landmarks)
+
+
+def test_a_beard_is_found_as_a_darker_lower_face(analysed) -> None:
+    mask, points, _ = _mesh_on_grid(analysed)
+    face = np.full((48, 48, 3), 130.0, dtype=np.float32)
+    target = np.full_like(face, 140.0)
+    ys = np.mgrid[0:48, 0:48][0].astype(np.float32)
+    nose_base = float(points[2, 1])
+    # A grey beard: 12 levels darker than the skin, on most of the face below the nose.
+    target[(ys > nose_base)] -= 12.0
+    rng = np.random.default_rng(2)
+    target += rng.normal(0, 1.5, target.shape).astype(np.float32)
+    # (A grey beard is no luma outlier of the skin, realism5: the skin weights keep it; here the mask.)
+    beard = skin_tone.beard_drop(face, target, mask, points, 1.5)
+    assert beard is not None
+    assert beard[ys > nose_base + 1].min() == 1.0 and beard[ys < nose_base - 1].max() == 0.0
+    # A clean-shaven target: no beard found.
+    assert (
+        skin_tone.beard_drop(
+            face,
+            np.full_like(target, 140.0) + rng.normal(0, 1.5, target.shape).astype(np.float32),
+            mask,
+            points,
+            1.5,
+        )
+        is None
+    )
+
+
+def test_a_bearded_targets_beard_leaves_the_skin_tone(analysed, monkeypatch) -> None:
+    """deepface_p07 onto deepface_p05 (a grey beard): the face came out darker than his cheeks."""
+    source, source_faces = analysed("identity/deepface_p07/img29.jpg")
+    target, target_faces = analysed("identity/deepface_p05/img16.jpg")
+    swapper = MeshSwapper()
+    prepared = swapper.prepare_source([SourcePhoto(source, source_faces[0])])
+    tones = []
+    for gap in (0.0, tone.SKIN_BEARD_GAP):
+        monkeypatch.setattr(tone, "SKIN_BEARD_GAP", gap)
+        result = swapper.swap(target, target_faces[0], prepared, SwapSettings()).frame
+        face = target_faces[0]
+        tones.append(faults.check_swap(result, target, face.landmarks_478, face.size).tone)
+    assert tones[1] < tones[0] - 2.0, tones

@@ -174,13 +174,15 @@ def fit_skin_shadings(
     points: FloatArray,
     face_normals: FloatArray,
     target_normals: FloatArray,
+    exclude: FloatArray | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]] | None:
     """The face's and the target's :func:`fit_shading` on the skin vertices (:func:`skin_vertices`), and
     which of those vertices were used; None when too few are shown or inside, or a fit fails.
 
     ``face``, ``target`` (2-D luma or with channels), ``mask``: one coarse sampling; ``points``: the
     swapped mesh's vertices in its coordinates; the normals: :func:`vertex_normals` of the source's mesh
-    (the face's shading came from it) and of the target's.
+    (the face's shading came from it) and of the target's. ``exclude`` (on the sampling, 0-1): samples
+    whose vertices leave the fits (after the shown-share test: a beard, :func:`~.skin_tone.beard_drop`).
     """
     indices = skin_vertices()
     at = points[indices, :2]
@@ -194,6 +196,9 @@ def fit_skin_shadings(
     usable = inside & (shown > 0.5)
     if usable.mean() < MIN_SHOWN or inside.mean() < MIN_IN_FRAME:
         return None
+    if exclude is not None:
+        excluded, _ = sample_at_points(exclude, at)
+        usable = usable & (excluded < 0.5)
     face_fit = fit_shading(face_values[usable], face_normals[indices][usable])
     target_fit = fit_shading(target_values[usable], target_normals[indices][usable])
     if face_fit is None or target_fit is None:

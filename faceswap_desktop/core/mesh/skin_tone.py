@@ -18,7 +18,8 @@ Two parts, both used by ``tone.match_tone_near_edge``:
   The difference of the two fitted fields per vertex is the correction: its level (the skin's colour
   under the target's light) in full, its direction part (the target's light direction in place of the
   source's) times the caller's weight (faded on turned heads). The face's albedo, features and detail
-  stay. Numpy/OpenCV only.
+  stay. Numpy/OpenCV only;
+- :func:`beard_drop`: the lower face, when it is darker than the upper face's skin (a beard), leaves both.
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ import cv2
 import numpy as np
 
 from ..types import FloatArray
-from .lighting import fit_skin_shadings, lighting_basis, skin_vertices, spread_vertex_values
+from .lighting import (
+    fit_skin_shadings,
+    lighting_basis,
+    skin_vertices,
+    spread_vertex_values,
+)
 from .mesh_topology import feature_indices
 
 _LUMA_BGR = np.array([0.114, 0.587, 0.299], dtype=np.float32)
@@ -49,6 +55,7 @@ def skin_tone_delta(
     face_normals: FloatArray,
     target_normals: FloatArray,
     direction_weight: float = 1.0,
+    exclude: FloatArray | None = None,
 ) -> FloatArray | None:
     """A smooth (height, width, 3) correction, in levels of ``face``'s channels, that gives the swapped
     face's skin the target's skin colour and lighting, or None when too little skin is shown.
@@ -57,9 +64,10 @@ def skin_tone_delta(
     face's mask on one coarse sampling; ``points``: the swapped mesh's vertices in that sampling's
     coordinates; ``face_normals`` / ``target_normals``: :func:`~.lighting.vertex_normals` of the source's
     and of the target's mesh; ``direction_weight``: the share of the light-direction part applied (the
-    level part is always applied in full).
+    level part is always applied in full); ``exclude``: samples whose vertices leave the fits (a beard:
+    :func:`beard_drop`).
     """
-    fits = fit_skin_shadings(face, target, mask, points, face_normals, target_normals)
+    fits = fit_skin_shadings(face, target, mask, points, face_normals, target_normals, exclude)
     if fits is None:
         return None
     face_fit, target_fit, usable = fits
@@ -113,3 +121,36 @@ def skin_weights(
         weights = weights * ((offset < SKIN_OUTLIER * deviation) & (-offset < SKIN_DARK_OUTLIER * deviation))
     result: FloatArray = weights.astype(np.float32)
     return result if float(result.sum()) >= 16 else inside
+
+
+def beard_drop(
+    face: FloatArray, target: FloatArray, weights: FloatArray, points: FloatArray, gap: float
+) -> FloatArray | None:
+    """Per tone sample, 1 on the lower face (below the nose's base, along the face's own up axis) when in
+    either image that part's skin is darker than the upper face's by more than ``gap`` robust deviations
+    of the upper face's luma (a beard, stubble); None when neither is.
+
+    A grey or light beard is not a luma outlier of the skin (deepface_p05's: realism5 in
+    docs/likeness.md), yet it pulls the skin's level down: the faces swapped onto a bearded target came
+    out darker than its cheeks (by 9-17 lightness units on deepface_p05). Compared as a region, the lower
+    face of a bearded photo is darker than its cheeks and forehead; a clean-shaven face's is close to
+    them (its shading under a top light is a few levels)."""
+    top, chin = points[10, :2], points[152, :2]
+    up = (top - chin) / max(float(np.linalg.norm(top - chin)), 1e-6)
+    base = points[2, :2]
+    height, width = weights.shape
+    xs, ys = np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
+    above = ((xs - base[0]) * up[0])[None, :] + ((ys - base[1]) * up[1])[:, None]
+    lower = above < 0
+    chosen = weights > 0.5
+    if (chosen & lower).sum() < 8 or (chosen & ~lower).sum() < 8:
+        return None
+    for image in (face, target):
+        luma = image @ _LUMA_BGR if image.ndim == 3 else image
+        upper_values = luma[chosen & ~lower]
+        median = float(np.median(upper_values))
+        deviation = 1.4826 * float(np.median(np.abs(upper_values - median))) + 1.0
+        if median - float(np.median(luma[chosen & lower])) > gap * deviation:
+            drop: FloatArray = lower.astype(np.float32)
+            return drop
+    return None

@@ -20,7 +20,7 @@ from .color import Region
 from .detail import add_correction
 from .lighting import MIN_IN_FRAME, relight_delta
 from .quality import frontal_weight
-from .skin_tone import in_frame_share, skin_tone_delta, skin_weights
+from .skin_tone import beard_drop, in_frame_share, skin_tone_delta, skin_weights
 
 EDGE_TONE_BAND = 0.1
 """Width of the band inside the mask edge, as a fraction of face size, where the target's local tone wins."""
@@ -66,6 +66,15 @@ feature is part of the likeness)."""
 SKIN_TONE = True
 """Match the skin's colour and light on the mesh's skin vertices (:mod:`~.skin_tone`: the level of each
 colour channel in full, the light direction as :data:`RELIGHT`), in place of the luma-only relighting."""
+
+SKIN_BEARD_GAP = 2.0
+"""With the skin-based tone: when either image's lower face (below the nose) is darker than its upper
+face's skin by more than this many robust deviations (:func:`~.skin_tone.beard_drop`: a beard), the
+lower face leaves the tone's skin samples and the lighting fit (0: never). Tuned on half A's sources
+alex_lacamoire, deepface_p03, deepface_p07 (1.5 and 2.0 the same, 3.0 finds one beard of three);
+validated on A's deepface_p01, deepface_p05: tone flags 10 -> 6 of 20, identity ratio 0.547 -> 0.549;
+half B: 4 -> 4 (its flags are not on beards), 0.671 -> 0.670; pose, seam, other flags kept
+(docs/likeness.md, "Beards and the skin tone")."""
 
 RELIGHT_COLOUR = False
 """Relight each colour channel (the light's colour per direction too), not the luma alone."""
@@ -144,6 +153,21 @@ def match_tone_near_edge(
         small_mask = tone_mask_samples(grid_mask, coloured.shape[:2], face_size)
     inside = (small_mask > 0.5).astype(np.float32)
     relight = None
+    beard = None
+    if SKIN_BEARD_GAP > 0 and skin_share > 0:
+        beard = beard_drop(
+            small_face,
+            small_target,
+            skin_weights(
+                small_face,
+                small_target,
+                inside,
+                cast(FloatArray, landmarks / stride),
+                face_size / stride * 0.03,
+            ),
+            cast(FloatArray, landmarks / stride),
+            SKIN_BEARD_GAP,
+        )
     if normals is not None:
         relight = _skin_light_delta(
             small_face,
@@ -152,6 +176,7 @@ def match_tone_near_edge(
             cast(FloatArray, landmarks / stride),
             normals,
             relight_weight,
+            beard,
         )
         if relight is not None:
             relight = relight if relight.ndim == 3 else relight[..., None]
@@ -185,6 +210,8 @@ def match_tone_near_edge(
                 cast(FloatArray, landmarks / stride),
                 face_size / stride * 0.03,
             )
+            if beard is not None:
+                skin = skin * (1.0 - beard)
             weights = inside * (1.0 - skin_share) + skin * skin_share
         wide_weight = cv2.GaussianBlur(weights, (0, 0), wide) + 1e-4
         # On the skin, measured after the edge band's and the forehead hue's corrections: the broad tone
@@ -255,12 +282,22 @@ def _skin_light_delta(
     points: FloatArray,
     normals: tuple[FloatArray, FloatArray],
     weight: float,
+    exclude: FloatArray | None = None,
 ) -> FloatArray | None:
     """:func:`match_tone_near_edge`'s correction from the mesh (on its samples): with :data:`SKIN_TONE`
     the skin's colour and light (:func:`~.skin_tone.skin_tone_delta`), else the light direction's luma
     alone (:func:`~.lighting.relight_delta`)."""
     if SKIN_TONE:
-        return skin_tone_delta(small_face, small_target, small_mask, points, normals[0], normals[1], weight)
+        return skin_tone_delta(
+            small_face,
+            small_target,
+            small_mask,
+            points,
+            normals[0],
+            normals[1],
+            weight,
+            exclude=exclude,
+        )
     return relight_delta(
         small_face if RELIGHT_COLOUR else small_face @ _LUMA_BGR,
         small_target if RELIGHT_COLOUR else small_target @ _LUMA_BGR,
