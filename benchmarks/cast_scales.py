@@ -83,7 +83,7 @@ def main() -> None:
         others = f" (+{len(cast.others)} only glimpsed)" if cast.others else ""
         found = f"{len(cast.people)} people{others}"
         print(f"{args.clip.name} x{factor:g} ({size}): {found}, bar {bar}, {cpu:.1f} s CPU")
-        for member in cast.people + cast.others:
+        for member in cast.members:
             cv2.imwrite(str(folder / f"person_{member.number}.png"), member.thumbnail)
         # People as clusters of tracks: their average face linkage and clothing overlap.
         people = sorted(set(labels))

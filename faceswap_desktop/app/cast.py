@@ -210,9 +210,14 @@ class Cast:
     small to identify), numbered after :attr:`people`: not counted in the cast nor shown as chips, never
     the default, but still a member anyone may pick by number or by clicking their face."""
 
+    @property
+    def members(self) -> tuple[CastMember, ...]:
+        """Everyone the scan numbered: :attr:`people`, then :attr:`others` (any of them may be picked)."""
+        return self.people + self.others
+
     def person(self, number: int) -> CastMember:
         """Cast member ``number`` (1.., :attr:`others` included); a clear error when there is none."""
-        for member in self.people + self.others:
+        for member in self.members:
             if member.number == number:
                 return member
         raise BadInput(f"{self.path.name} has {len(self.people)} person(s) in its cast; no person {number}")
@@ -647,7 +652,7 @@ def identity_hint(cast: Cast, number: int, min_iou: float = 0.5) -> Callable[[in
     tell. A face is matched to the sightings of the scanned frames on either side of its frame (the
     scan saw every ``stride``-th frame); it counts only when they overlap it by ``min_iou`` and agree."""
     by_frame: dict[int, list[tuple[Box, int]]] = {}
-    for member in cast.people + cast.others:
+    for member in cast.members:
         for sighting in member.sightings:
             by_frame.setdefault(sighting.frame, []).append((sighting.box, member.number))
 
@@ -688,7 +693,7 @@ def member_at(cast: Cast, frame: int, box: Box, min_iou: float = 0.5) -> int | N
     samples = {before, before + cast.stride} if frame != before else {before}
     matched = {
         member.number
-        for member in cast.people + cast.others
+        for member in cast.members
         for sighting in member.sightings
         if sighting.frame in samples and box_iou(sighting.box, box) >= min_iou
     }

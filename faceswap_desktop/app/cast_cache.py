@@ -106,7 +106,7 @@ def cast_to_json(cast: Cast) -> dict[str, Any]:
     data["height"] = cast.height
     data["fps_exact"] = cast.fps
     summaries = data["people"] + data["others"]
-    for summary, member in zip(summaries, cast.people + cast.others, strict=True):
+    for summary, member in zip(summaries, cast.members, strict=True):
         ok, png = cv2.imencode(".png", member.thumbnail)
         summary["thumbnail_png"] = base64.b64encode(png.tobytes()).decode() if ok else ""
         summary["mean_size"] = member.mean_size

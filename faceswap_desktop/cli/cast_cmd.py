@@ -74,11 +74,12 @@ def describe_cast(cast: Cast) -> list[str]:
         lines[0] += (
             f"; {len(cast.others)} other(s) only glimpsed (one sample, a face too dark or small to tell)"
         )
-    for member in cast.people + cast.others:
+    others = {m.number for m in cast.others}
+    for member in cast.members:
         spans = ", ".join(f"{a}-{b}" if b > a else str(a) for a, b in member.ranges[:6])
         more = f" (+{len(member.ranges) - 6} more)" if len(member.ranges) > 6 else ""
         default = " (default)" if member.number == cast.people[0].number else ""
-        kind = "other" if member in cast.others else "person"
+        kind = "other" if member.number in others else "person"
         lines.append(
             f"  {kind} {member.number}{default}: {member.seconds:.1f} s on screen ({member.frames} frames), "
             f"face {member.mean_size:.0f} px; frames {spans}{more}"
@@ -106,12 +107,11 @@ def save_thumbnails(cast: Cast, folder: Path, overwrite: bool) -> list[Path]:
 
     check_thumbnail_folder(folder)
     folder.mkdir(parents=True, exist_ok=True)  # as other output folders are (parents too)
-    members = cast.people + cast.others
-    paths = [folder / f"{cast.path.stem}_person_{m.number}.png" for m in members]
+    paths = [folder / f"{cast.path.stem}_person_{m.number}.png" for m in cast.members]
     existing = [p for p in paths if p.exists()]
     if existing and not overwrite:
         raise OutputConflict(f"{existing[0]} exists (pass --overwrite to replace it)")
-    for member, path in zip(members, paths, strict=True):
+    for member, path in zip(cast.members, paths, strict=True):
         write_image(path, member.thumbnail, label_synthetic=False)  # a frame of the input, not a swap
     return paths
 

@@ -252,4 +252,4 @@ def _person_summary(
     if number is None:
         member = cast.most_present(start, stop)
         number = member.number if member is not None else None
-    return {"person": number, "cast_size": len(cast.people) + len(cast.others)} if number is not None else {}
+    return {"person": number, "cast_size": len(cast.members)} if number is not None else {}

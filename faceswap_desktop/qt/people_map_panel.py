@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..app.cast import Cast, CastMember
+from ..app.cast import Cast
 from ..app.person_map import PersonSources
 from .icons import icon
 from .images import bgr_to_qimage
@@ -126,7 +126,7 @@ class MorePeoplePanel(QWidget):
         mappings to people this cast does not have are dropped."""
         had = self.mappings()
         if cast is not self.cast:
-            numbers = {m.number for m in _members(cast)} if cast is not None else set()
+            numbers = {m.number for m in cast.members} if cast is not None else set()
             self.identities = [i for i in self.identities if i.person in numbers]
             if cast is not None:
                 restored = [i for i in self.pending if i.person in numbers and i.photos]
@@ -142,7 +142,7 @@ class MorePeoplePanel(QWidget):
         if self.cast is None or not photos:
             return None
         taken = {self.main_person, *(i.person for i in self.identities)}
-        numbers = [m.number for m in _members(self.cast)]
+        numbers = [m.number for m in self.cast.members]
         if person is None:
             person = next((n for n in numbers if n not in taken), None)
         if person is None or person not in numbers:
@@ -167,7 +167,7 @@ class MorePeoplePanel(QWidget):
         if self.cast is None:
             self.pending = wanted
             return
-        numbers = {m.number for m in _members(self.cast)}
+        numbers = {m.number for m in self.cast.members}
         self.identities += [i for i in wanted if i.person in numbers]
         self._redraw()
         self.changed.emit()
@@ -312,9 +312,3 @@ def merged_ranges(ranges: list[tuple[tuple[int, int], ...]]) -> tuple[tuple[int,
         else:
             merged.append((first, last))
     return tuple(merged)
-
-
-def _members(cast: Cast) -> tuple[CastMember, ...]:
-    """Everyone a further source can replace: the people, then the others only glimpsed (no chip, but
-    as pickable here as by a click on their face or ``swap --map PHOTO=N``)."""
-    return cast.people + cast.others
