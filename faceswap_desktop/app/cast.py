@@ -279,6 +279,20 @@ class _TrackViews:
     clothing: list[FloatArray] = field(default_factory=list)
     """The clothing descriptor of each sighting (``core/video/appearance.py``)."""
 
+    def cues(self, frames: set[int], around_faces: bool) -> TrackCues:
+        """What the clustering reads of this track: the views gathered here, the ``frames`` it was
+        seen in and whether its boxes hold a smaller face
+        (:func:`~..core.video.cast.around_smaller_faces`)."""
+        return TrackCues.of(
+            self.embeddings,
+            frames,
+            mean_descriptor(self.clothing),
+            self.dim,
+            self.small,
+            self.frontality,
+            around_faces,
+        )
+
 
 def sample_stride(frame_count: int, fps: float, options: CastOptions) -> int:
     """Scan every Nth frame: about ``sample_fps`` a second, at most ``max_samples`` frames in all."""
@@ -365,15 +379,7 @@ def scan_cast(
     tracks = linker.close()
     threshold = same_person_cosine(embedder, options, calibrations)
     cues = [
-        TrackCues.of(
-            views[t.number].embeddings,
-            t.frames,
-            mean_descriptor(views[t.number].clothing),
-            views[t.number].dim,
-            views[t.number].small,
-            views[t.number].frontality,
-            around,
-        )
+        views[t.number].cues(t.frames, around)
         for t, around in zip(tracks, around_smaller_faces(tracks, stride, cut_frames), strict=True)
     ]
     rule = clothing_rule(embedder, options, cues, calibrations)
@@ -434,6 +440,12 @@ def same_person_cosine(
         return options.same_person_cosine
     if embedder.name in SAME_PERSON_COSINE:
         return SAME_PERSON_COSINE[embedder.name]
+    return photo_equal_error(embedder, calibrations)
+
+
+def photo_equal_error(embedder: Recognizer, calibrations: CalibrationTable | None = None) -> float:
+    """``embedder``'s equal-error cosine measured on photos (its calibration's centre; 0.914 for dlib):
+    the face floor of the rules that let nearly similar faces join."""
     return (calibrations or CalibrationTable(DEFAULT_CALIBRATIONS)).get(embedder.name).centre
 
 
@@ -458,8 +470,7 @@ def clothing_rule(
     bar = clothing_bar([t.clothing for t in tracks], [t.frames for t in tracks])
     if bar is None:
         return None
-    floor = (calibrations or CalibrationTable(DEFAULT_CALIBRATIONS)).get(embedder.name).centre
-    return ClothingRule(min_face=floor, min_clothing=bar)
+    return ClothingRule(min_face=photo_equal_error(embedder, calibrations), min_clothing=bar)
 
 
 def beside_rule(
@@ -475,8 +486,7 @@ def beside_rule(
     against the people seen in the same frames as it."""
     if embedder is None or not options.seen_beside:
         return None
-    floor = (calibrations or CalibrationTable(DEFAULT_CALIBRATIONS)).get(embedder.name).centre
-    return BesideRule(min_face=floor)
+    return BesideRule(min_face=photo_equal_error(embedder, calibrations))
 
 
 def continuity_rule(
@@ -490,7 +500,7 @@ def continuity_rule(
         return None
     floor = CONTINUITY_FLOOR.get(embedder.name)
     if floor is None:
-        floor = (calibrations or CalibrationTable(DEFAULT_CALIBRATIONS)).get(embedder.name).centre
+        floor = photo_equal_error(embedder, calibrations)
     return ContinuityRule(min_face=floor)
 
 
