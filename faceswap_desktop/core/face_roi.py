@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .geometry import box_iou
+from .geometry import box_iou, transform_points
 from .types import FloatArray, Image
 
 Box = tuple[float, float, float, float]
@@ -251,7 +251,7 @@ def apply_affine(points: FloatArray, matrix: FloatArray) -> FloatArray:
     """``points`` (n, 2+) with x and y moved by the 2x3 ``matrix`` (further columns, such as the
     landmarks' depth, kept: a rotation does not scale them)."""
     out = np.array(points, dtype=np.float32, copy=True)
-    out[:, :2] = points[:, :2] @ matrix[:, :2].T + matrix[:, 2]
+    out[:, :2] = transform_points(points, matrix)
     return out
 
 

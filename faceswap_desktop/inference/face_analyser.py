@@ -361,10 +361,14 @@ class OnnxFaceAnalyser:
                 tile = rgb[ty : ty + side, tx : tx + side]
                 for b, _, s in models.detect(models.full_range, tile, full):
                     boxes.append(((b[0] + tx, b[1] + ty, b[2] + tx, b[3] + ty), s))
-        boxes = [b for b in boxes if min(b[0][2] - b[0][0], b[0][3] - b[0][1]) >= self.options.min_face_px]
+        boxes = self._large_enough(boxes)
         if not boxes:
-            boxes = self._turned_boxes(rgb)
+            boxes = self._large_enough(self._turned_boxes(rgb))
         return non_max_suppression(boxes, iou_threshold=0.3)[: self.options.max_faces]
+
+    def _large_enough(self, boxes: list[tuple[Box, float]]) -> list[tuple[Box, float]]:
+        """The boxes whose shorter side is at least ``options.min_face_px``."""
+        return [b for b in boxes if min(b[0][2] - b[0][0], b[0][3] - b[0][1]) >= self.options.min_face_px]
 
     def _turned_boxes(self, rgb: Image) -> list[tuple[Box, float]]:
         """Faces found on the image turned upside down and on its sides (a photo taken sideways or held
@@ -378,7 +382,7 @@ class OnnxFaceAnalyser:
             turned = np.ascontiguousarray(np.rot90(rgb, quarters))
             for b, _, s in models.detect(models.full_range, turned, self.options.full_range_confidence):
                 boxes.append((box_back(b, back), s))
-        return [b for b in boxes if min(b[0][2] - b[0][0], b[0][3] - b[0][1]) >= self.options.min_face_px]
+        return boxes
 
 
 class OnnxLandmarkFollower:

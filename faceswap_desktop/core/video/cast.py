@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ..geometry import box_iou
+from ..geometry import box_intersection, box_iou
 from ..types import Face, Image
 
 Box = tuple[float, float, float, float]
@@ -267,7 +267,7 @@ def around_smaller_faces(
             for other, inner in by_frame.get(near, []):
                 if other != number and box[2] - box[0] >= min_ratio * (inner[2] - inner[0]):
                     area = (inner[2] - inner[0]) * (inner[3] - inner[1])
-                    overlap = _intersection(box, inner)
+                    overlap = box_intersection(box, inner)
                     if area > 0 and overlap >= min_inside * area:
                         return True
         return False
@@ -276,7 +276,3 @@ def around_smaller_faces(
         bool(track.sightings) and all(holds(n, s.frame, s.box) for s in track.sightings)
         for n, track in enumerate(tracks)
     ]
-
-
-def _intersection(a: Box, b: Box) -> float:
-    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
