@@ -13,6 +13,10 @@ from .warp import subsample
 Region = tuple[slice, slice]
 """A rectangle of an image as (rows, columns) slices with explicit, non-negative bounds."""
 
+LUMA_BGR = np.array([0.114, 0.587, 0.299], dtype=np.float32)
+"""BGR weights of luma (Rec. 601): ``image @ LUMA_BGR`` is a float BGR image's luma; a BGR shift minus its
+luma on every channel changes hue, not shading."""
+
 
 def _lab_mean_std(lab: Image, mask: Image) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Per-channel mean and (population) standard deviation of a LAB image where ``mask`` is set."""

@@ -123,10 +123,19 @@ def sample_at_points(image: FloatArray, points: FloatArray) -> tuple[FloatArray,
     """Values of ``image`` (2-D, or with channels) at the (N, 2) ``points`` (nearest sample) and which
     points fall inside it (the values of points outside are the nearest edge's)."""
     height, width = image.shape[:2]
-    xy = np.round(points).astype(np.int64)
-    inside = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
+    xy, inside = _nearest_samples(points, width, height)
     xs, ys = np.clip(xy[:, 0], 0, width - 1), np.clip(xy[:, 1], 0, height - 1)
     return image[ys, xs], inside
+
+
+def _nearest_samples(
+    points: FloatArray, width: int, height: int
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """The (N, 2) ``points`` rounded to their nearest sample, and which of those lie in a ``width`` x
+    ``height`` grid."""
+    xy = np.round(points).astype(np.int64)
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
+    return xy, inside
 
 
 def relight_delta(
@@ -226,8 +235,7 @@ def spread_vertex_values(
     skin extension's band, the padding)."""
     height, width = shape
     channels = values.shape[1]
-    xy = np.round(points[:468, :2]).astype(np.int64)
-    inside = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
+    xy, inside = _nearest_samples(points[:468, :2], width, height)
     flat = xy[inside, 1] * width + xy[inside, 0]
     summed = np.stack(
         [np.bincount(flat, values[inside, c], minlength=height * width) for c in range(channels)], axis=1

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from ..types import FloatArray
+from .color import LUMA_BGR
 from .lighting import (
     fit_skin_shadings,
     lighting_basis,
@@ -35,8 +36,6 @@ from .lighting import (
     spread_vertex_values,
 )
 from .mesh_topology import feature_indices
-
-_LUMA_BGR = np.array([0.114, 0.587, 0.299], dtype=np.float32)
 
 
 def in_frame_share(landmarks: FloatArray, width: int, height: int) -> float:
@@ -113,7 +112,7 @@ def skin_weights(
     if chosen.sum() < 16:
         return inside
     for image in (face, target):
-        luma = image @ _LUMA_BGR if image.ndim == 3 else image
+        luma = image @ LUMA_BGR if image.ndim == 3 else image
         values = luma[chosen]
         median = float(np.median(values))
         deviation = 1.4826 * float(np.median(np.abs(values - median))) + 1.0
@@ -146,7 +145,7 @@ def beard_drop(
     if (chosen & lower).sum() < 8 or (chosen & ~lower).sum() < 8:
         return None
     for image in (face, target):
-        luma = image @ _LUMA_BGR if image.ndim == 3 else image
+        luma = image @ LUMA_BGR if image.ndim == 3 else image
         upper_values = luma[chosen & ~lower]
         median = float(np.median(upper_values))
         deviation = 1.4826 * float(np.median(np.abs(upper_values - median))) + 1.0

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..types import FloatArray, Image
+from .color import LUMA_BGR
 from .mesh_topology import (
     INNER_LIPS_RING,
     LEFT_EYE_RING,
@@ -48,8 +49,6 @@ DETAIL_SIGMA = 0.005
 alone. The photos never align to the pixel: averaged at full detail, a second lash line showed above the
 first (seen at 100 %); at 0.005 it becomes a soft shade, for 0.004 less identity ratio than the full
 merge (noise). At 0.01 the merge gave 0.010 less."""
-
-_LUMA_BGR = np.array([0.114, 0.587, 0.299], dtype=np.float32)
 
 
 def _facing(
@@ -179,7 +178,7 @@ def merge_textures(
     reference = images[0]
     small_reference = _cells(reference, grid.step)
     blur = max(face_size * 0.01 / grid.step, 0.5)
-    reference_luma = cv2.GaussianBlur(small_reference @ _LUMA_BGR, (0, 0), blur)
+    reference_luma = cv2.GaussianBlur(small_reference @ LUMA_BGR, (0, 0), blur)
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * int(blur) + 1, 2 * int(blur) + 1))
     for k in range(1, len(images)):
         both = (weights[0] > 0.3) & (weights[k] > 0.3)
@@ -193,7 +192,7 @@ def merge_textures(
         filled: FloatArray = images[k] * on + reference * (1.0 - on)
         images[k] = filled
         small = _cells(images[k], grid.step)
-        difference = np.abs(cv2.GaussianBlur(small @ _LUMA_BGR, (0, 0), blur) - reference_luma)
+        difference = np.abs(cv2.GaussianBlur(small @ LUMA_BGR, (0, 0), blur) - reference_luma)
         weights[k] = weights[k] * np.clip(
             (REJECT_END - cv2.dilate(difference, grow)) / (REJECT_END - REJECT_START), 0.0, 1.0
         )

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from ..types import Face, FloatArray, Image
-from .color import Region
+from .color import LUMA_BGR, Region
 from .detail import add_correction
 from .lighting import MIN_IN_FRAME, relight_delta
 from .quality import frontal_weight
@@ -82,9 +82,6 @@ RELIGHT_COLOUR = False
 FOREHEAD_RAMP = 0.5
 """Share of the way from the brows to the top of the face oval over which the forehead's hue matching
 (:func:`match_tone_near_edge`) ramps from none to full."""
-
-_LUMA_BGR = np.array([0.114, 0.587, 0.299], dtype=np.float32)
-"""BGR weights of luma (Rec. 601): a BGR shift minus its luma on every channel changes hue, not shading."""
 
 
 def forehead_weight(landmarks: FloatArray, shape: tuple[int, ...]) -> FloatArray:
@@ -152,20 +149,17 @@ def match_tone_near_edge(
     if small_mask is None:
         small_mask = tone_mask_samples(grid_mask, coloured.shape[:2], face_size)
     inside = (small_mask > 0.5).astype(np.float32)
+    # The swapped mesh on the samples, and how far the skin weights keep off the features (in samples).
+    small_points = cast(FloatArray, landmarks / stride)
+    feature_margin = face_size / stride * 0.03
     relight = None
     beard = None
     if SKIN_BEARD_GAP > 0 and skin_share > 0:
         beard = beard_drop(
             small_face,
             small_target,
-            skin_weights(
-                small_face,
-                small_target,
-                inside,
-                cast(FloatArray, landmarks / stride),
-                face_size / stride * 0.03,
-            ),
-            cast(FloatArray, landmarks / stride),
+            skin_weights(small_face, small_target, inside, small_points, feature_margin),
+            small_points,
             SKIN_BEARD_GAP,
         )
     if normals is not None:
@@ -173,7 +167,7 @@ def match_tone_near_edge(
             small_face,
             small_target,
             small_mask,
-            cast(FloatArray, landmarks / stride),
+            small_points,
             normals,
             relight_weight,
             beard,
@@ -191,9 +185,9 @@ def match_tone_near_edge(
     delta = mean_target - mean_face
     # Deeper inside, on the forehead only, the hue part of the same difference (its luminance-neutral
     # part: the shading stays the source's) keeps applying.
-    luma = delta @ _LUMA_BGR
+    luma = delta @ LUMA_BGR
     chroma = delta - luma[..., None]
-    inner = (1.0 - band) * forehead_weight(cast(FloatArray, landmarks / stride), band.shape)
+    inner = (1.0 - band) * forehead_weight(small_points, band.shape)
     delta = delta * band[..., None] + chroma * inner[..., None]
     if INTERIOR_TONE > 0:
         # The interior's broad lighting (forehead, each cheek) to the target's: a much wider masked mean,
@@ -203,13 +197,7 @@ def match_tone_near_edge(
         wide = max(face_size / stride / scale, 1.0)
         weights = inside
         if skin_share > 0:
-            skin = skin_weights(
-                small_face,
-                small_target,
-                inside,
-                cast(FloatArray, landmarks / stride),
-                face_size / stride * 0.03,
-            )
+            skin = skin_weights(small_face, small_target, inside, small_points, feature_margin)
             if beard is not None:
                 skin = skin * (1.0 - beard)
             weights = inside * (1.0 - skin_share) + skin * skin_share
@@ -271,7 +259,7 @@ def _skin_chroma(face: FloatArray, target: FloatArray, weights: FloatArray, size
         cv2.GaussianBlur(target * weights[..., None], (0, 0), sigma)
         - cv2.GaussianBlur(face * weights[..., None], (0, 0), sigma)
     ) / norm
-    chroma: FloatArray = difference - (difference @ _LUMA_BGR)[..., None]
+    chroma: FloatArray = difference - (difference @ LUMA_BGR)[..., None]
     return chroma
 
 
@@ -299,8 +287,8 @@ def _skin_light_delta(
             exclude=exclude,
         )
     return relight_delta(
-        small_face if RELIGHT_COLOUR else small_face @ _LUMA_BGR,
-        small_target if RELIGHT_COLOUR else small_target @ _LUMA_BGR,
+        small_face if RELIGHT_COLOUR else small_face @ LUMA_BGR,
+        small_target if RELIGHT_COLOUR else small_target @ LUMA_BGR,
         small_mask,
         points,
         normals[0],
