@@ -112,10 +112,8 @@ def skin_weights(
     if chosen.sum() < 16:
         return inside
     for image in (face, target):
-        luma = image @ LUMA_BGR if image.ndim == 3 else image
-        values = luma[chosen]
-        median = float(np.median(values))
-        deviation = 1.4826 * float(np.median(np.abs(values - median))) + 1.0
+        luma = _luma(image)
+        median, deviation = _skin_spread(luma[chosen])
         offset = luma - median
         weights = weights * ((offset < SKIN_OUTLIER * deviation) & (-offset < SKIN_DARK_OUTLIER * deviation))
     result: FloatArray = weights.astype(np.float32)
@@ -145,11 +143,22 @@ def beard_drop(
     if (chosen & lower).sum() < 8 or (chosen & ~lower).sum() < 8:
         return None
     for image in (face, target):
-        luma = image @ LUMA_BGR if image.ndim == 3 else image
-        upper_values = luma[chosen & ~lower]
-        median = float(np.median(upper_values))
-        deviation = 1.4826 * float(np.median(np.abs(upper_values - median))) + 1.0
+        luma = _luma(image)
+        median, deviation = _skin_spread(luma[chosen & ~lower])
         if median - float(np.median(luma[chosen & lower])) > gap * deviation:
             drop: FloatArray = lower.astype(np.float32)
             return drop
     return None
+
+
+def _luma(image: FloatArray) -> FloatArray:
+    """The luma of a float BGR image (a 2-D image is luma already)."""
+    luma: FloatArray = image @ LUMA_BGR if image.ndim == 3 else image
+    return luma
+
+
+def _skin_spread(values: FloatArray) -> tuple[float, float]:
+    """The median of skin ``values`` and their robust deviation (1.4826 x the median absolute deviation,
+    plus one level so that a flat patch still has some)."""
+    median = float(np.median(values))
+    return median, 1.4826 * float(np.median(np.abs(values - median))) + 1.0
