@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from ..core.errors import FaceswapError, NoFaceFound
+from ..core.geometry import head_pose_proxies
 from ..core.likeness import LikenessSearch, ProgressCallback, maximize_likeness
 from ..core.media.guarded_decode import load_image
 from ..core.mesh.quality import EdgeCheck, edge_check
@@ -441,7 +442,15 @@ def face_crop(image: Image, face: Face, side: int = 96, margin: float = 0.25) ->
     crop = image[y0:y1, x0:x1]
     if crop.size == 0:
         return np.zeros((side, side, 3), dtype=np.uint8)
-    return np.ascontiguousarray(cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA))
+    chip = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(np.rot90(chip, upright_quarter_turns(face)))
+
+
+def upright_quarter_turns(face: Face) -> int:
+    """How many counter-clockwise quarter turns (``np.rot90``'s ``k``) bring ``face`` nearest upright."""
+    roll, _yaw, _pitch = head_pose_proxies(face.keypoints_5)
+    # Image y points down, so a positive roll is a clockwise turn of the face: undone counter-clockwise.
+    return round(roll / 90.0) % 4
 
 
 def fit_thumbnail(image: Image, side: int = 96) -> Image:

@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from faceswap_desktop.app.context import AppContext
-from faceswap_desktop.app.preview import LatestWins, PreviewEngine, PreviewRequest, face_crop
+from faceswap_desktop.app.preview import (
+    LatestWins,
+    PreviewEngine,
+    PreviewRequest,
+    face_crop,
+    upright_quarter_turns,
+)
 from faceswap_desktop.core.errors import NoFaceFound
 from faceswap_desktop.core.pipeline import FaceSelection
 from faceswap_desktop.core.settings import SwapSettings
@@ -125,3 +131,25 @@ def test_maximize_likeness_reuses_the_request_and_names_its_judge(engine: Previe
     assert preview is not None
     assert preview.swapped[0].similarity is not None
     assert search.start.cosine == pytest.approx(preview.swapped[0].similarity.cosine, abs=1e-6)
+
+
+def test_a_face_on_its_side_gets_an_upright_chip(engine: PreviewEngine, media: Path, tmp_path: Path) -> None:
+    """A photo taken with the camera turned: its chip shows the face upright, like the same photo's."""
+    import cv2
+
+    upright_path = media / "identity/obama/obama.jpg"
+    upright = engine.analyse_source(upright_path)
+    assert upright.face is not None
+    expected = face_crop(upright.image, upright.face, 64).astype(np.float32)
+    for turns in (1, 2, 3):
+        turned_path = tmp_path / f"turned{turns}.png"
+        cv2.imwrite(str(turned_path), np.rot90(upright.image, turns))
+        turned = engine.analyse_source(turned_path)
+        assert turned.face is not None
+        chip = face_crop(turned.image, turned.face, 64).astype(np.float32)
+        assert upright_quarter_turns(turned.face) == (4 - turns) % 4
+        # The detector frames an upside-down face a little differently, so the chips are not equal; but
+        # the chip is nearer the upright photo's than any other quarter turn of it (the face on its side).
+        distance = np.abs(chip - expected).mean()
+        for other in (1, 2, 3):
+            assert np.abs(np.rot90(chip, other) - expected).mean() > 1.5 * distance, (turns, other)
