@@ -48,10 +48,12 @@ from ..core.media.video_writer import (
     container_for,
 )
 from ..core.media.watermark import add_watermark
+from ..core.mesh.slow_stats import StatsTicket
 from ..core.pipeline import FacePipeline, PreparedSource
 from ..core.roles import Recognizer, RecognizerSource
 from ..core.settings import SwapSettings
 from ..core.types import FloatArray, Image
+from ..core.video.person_memory import PersonMemory
 from ..core.video.tracking import FaceTracker, IdentityHint, TrackerOptions, TrackResult
 from .cast import CancelToken
 from .content_credentials import finish_video, prepare_signing
@@ -454,21 +456,37 @@ class VideoExportJob:
                 track: TrackResult,
                 score: bool,
                 more_tracks: tuple[TrackResult, ...],
+                ticket: StatsTicket | None,
             ) -> FrameOutcome:
                 # The first frames are tracked while the source may still be in preparation. Each frame
                 # from the decoder is this job's alone once tracked (the tracker reads it during its
                 # update and keeps none), so the swap draws into it rather than into a copy; the
                 # reference frame is kept for the tracker's deferred embedding: never drawn into.
                 owned = image is not reference_image and image.flags.writeable
-                outcome = swap_tracked_face(
-                    pipeline, preparing.result(), settings, index, image, track, score, in_place=owned
-                )
+                try:
+                    outcome = swap_tracked_face(
+                        pipeline,
+                        preparing.result(),
+                        settings,
+                        index,
+                        image,
+                        track,
+                        score,
+                        in_place=owned,
+                        memory=ticket,
+                    )
+                finally:
+                    if ticket is not None:  # (a frame that waits for this one must never hang)
+                        ticket.finish(ok=False)
                 if more is not None:
                     outcome = more.swap(
                         pipeline, settings, outcome, more_tracks, owned or outcome.image is not image, score
                     )
                 return outcome
 
+            # The person's slow statistics (colour, lighting fits, hairline), measured on some frames
+            # and reused between them (core/video/person_memory.py); forgotten at a cut or a loss.
+            memory = PersonMemory() if getattr(pipeline.swapper, "remembers_slow_stats", False) else None
             pending: deque[Future[FrameOutcome]] = deque()
             started, started_cpu = time.perf_counter(), time.process_time()
             while True:
@@ -485,18 +503,25 @@ class VideoExportJob:
                         finder.forget()
                         finder = None
                     more_tracks = more.track(image, index, reader.time_of(index)) if more else ()
+                if memory is not None and (track.scene_cut or track.face is None):
+                    memory.reset()
                 if index < write_from:
                     continue  # a segment's warm-up frame: it primes the tracker only
                 score = request.judge is not None and (index - start) % max(request.score_every, 1) == 0
+                settings = request.frame_settings(index)
+                ticket = None
+                if memory is not None and track.face is not None:
+                    ticket = memory.ticket(image, track.face, settings)
                 pending.append(
                     pool.submit(
                         self._cpu.measured("swap", swap),
-                        request.frame_settings(index),
+                        settings,
                         index,
                         image,
                         track,
                         score,
                         more_tracks,
+                        ticket,
                     )
                 )
                 # Until the source is prepared no swap can start: this thread tracks ahead meanwhile

@@ -10,6 +10,7 @@ tracker keeps the largest verified view as its reference and embeds only when id
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -30,10 +31,12 @@ from ..core.geometry import box_iou
 from ..core.identity import DLIB_CALIBRATION, cosine
 from ..core.media.guarded_decode import GuardedVideoReader
 from ..core.media.video_io import VideoSource
+from ..core.mesh.slow_stats import StatsTicket
 from ..core.pipeline import FacePipeline, FaceSelection, PreparedSource, SwappedFace
 from ..core.roles import Recognizer, RecognizerSource
 from ..core.settings import SwapSettings
 from ..core.types import Face, FloatArray, Image, Similarity
+from ..core.video.person_memory import PersonMemory
 from ..core.video.temporal import SCENE_CUT_THRESHOLD, colour_histogram
 from ..core.video.tracking import (
     FaceTracker,
@@ -329,13 +332,17 @@ def swap_tracked_face(
     track: TrackResult,
     score: bool,
     in_place: bool = False,
+    memory: StatsTicket | None = None,
 ) -> FrameOutcome:
     """Swap the tracked face (or pass the frame through); safe to run in a worker pool.
 
     ``in_place``: the caller gives ``frame`` up, the swap may draw into it (see
     :meth:`~..core.pipeline.FacePipeline.process_frame`); previews keep their cached frames intact.
+    ``memory``: an export's ticket to the person's slow statistics (``core/video/person_memory.py``).
     """
     if track.face is None:
+        if memory is not None:
+            memory.finish(ok=False)
         return FrameOutcome(index, frame, track, None)
     result = pipeline.process_frame(
         frame,
@@ -345,6 +352,7 @@ def swap_tracked_face(
         faces=[track.face],
         score="result" if score else "none",
         in_place=in_place,
+        memory=memory,
     )
     return FrameOutcome(index, result.frame, track, result.swapped[0], dict(result.timings.ms))
 
@@ -511,6 +519,11 @@ class VideoSession:
             self.reader, self.detector, self.embedder, choice, start, True, cast=self.cast, scan=False
         )
         tracker = build_tracker(self.context, self.detector, self.embedder, reference, options)
+        # The export's plan of which frames measure the person's slow statistics (person_memory.py):
+        # when frame ``index`` reuses them, its measuring frame is swapped first, as the export did.
+        memory = PersonMemory() if getattr(self.pipeline.swapper, "remembers_slow_stats", False) else None
+        measuring: tuple[int, Image, TrackResult, StatsTicket] | None = None
+        ticket: StatsTicket | None = None
         try:
             if reference.frame_index == start:
                 tracker.seed(reference.face, start - 1)
@@ -520,12 +533,34 @@ class VideoSession:
                 if is_stale():
                     return None
                 track = tracker.update(frame, number, self.reader.time_of(number))
+                if memory is not None:
+                    if track.scene_cut or track.face is None:
+                        memory.reset()
+                    ticket = memory.ticket(frame, track.face, settings) if track.face is not None else None
+                    if ticket is not None and ticket.measures and number < index:
+                        measuring = (number, frame.copy(), track, ticket)
                 if each_frame is not None:
                     each_frame(frame, number)
         finally:
             tracker.close()
         assert track is not None and frame is not None
-        outcome = swap_tracked_face(self.pipeline, self.prepared, settings, index, frame, track, score)
+        if ticket is not None and not ticket.measures and measuring is not None:
+            number, image, measured, measuring_ticket = measuring
+            with contextlib.suppress(NoFaceFound):
+                swap_tracked_face(
+                    self.pipeline,
+                    self.prepared,
+                    settings,
+                    number,
+                    image,
+                    measured,
+                    False,
+                    memory=measuring_ticket,
+                )
+            measuring_ticket.finish(ok=False)  # (a no-op when the swap finished it)
+        outcome = swap_tracked_face(
+            self.pipeline, self.prepared, settings, index, frame, track, score, memory=ticket
+        )
         outcome.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return outcome
 

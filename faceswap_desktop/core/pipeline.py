@@ -146,6 +146,7 @@ class FacePipeline:
         score: Literal["none", "result", "with_baseline"] = "result",
         enhance_amount: float = 0.0,
         in_place: bool = False,
+        memory: Any = None,
     ) -> FrameResult:
         """Swap the selected faces of one frame and score each result against the source identity.
 
@@ -153,7 +154,32 @@ class FacePipeline:
         swapper that can (``swaps_in_place``) draws into it instead of into a copy of the whole frame (2.7
         MB per 720p frame). Ignored where the frame as it was is still needed after a swap: an occlusion
         masker or a baseline score.
+
+        ``memory``: a video's :class:`~.mesh.slow_stats.StatsTicket` for the one selected face (see
+        ``video/person_memory.py``), given to a swapper that takes it (``remembers_slow_stats``); it is
+        finished here whatever happens, so the frames that wait for it never hang.
         """
+        try:
+            return self._process_frame(
+                frame, source, settings, selection, faces, score, enhance_amount, in_place, memory
+            )
+        finally:
+            if memory is not None:
+                memory.finish()
+
+    def _process_frame(
+        self,
+        frame: Image,
+        source: PreparedSource,
+        settings: SwapSettings,
+        selection: FaceSelection,
+        faces: Sequence[Face] | None,
+        score: Literal["none", "result", "with_baseline"],
+        enhance_amount: float,
+        in_place: bool,
+        memory: Any,
+    ) -> FrameResult:
+        """:meth:`process_frame`."""
         timings = StageTimings()
         if faces is None:
             faces = self.detect(frame, timings)
@@ -166,14 +192,21 @@ class FacePipeline:
             and self.masker is None
             and score != "with_baseline"
         )
+        # Only a swapper that keeps slow statistics gets a memory, and only for a single face.
+        remember = (
+            memory is not None and len(indices) == 1 and getattr(self.swapper, "remembers_slow_stats", False)
+        )
+        extra: dict[str, Any] = {"memory": memory} if remember and memory is not None else {}
         result = frame
         for index in indices:
             before = result
             with _Stopwatch(timings, "swap"):
                 if draw_in_place:
                     output = self.swapper.swap(  # type: ignore[call-arg]
-                        result, faces[index], source.swapper_data, settings, in_place=True
+                        result, faces[index], source.swapper_data, settings, in_place=True, **extra
                     )
+                elif extra:
+                    output = self.swapper.swap(result, faces[index], source.swapper_data, settings, **extra)
                 else:
                     output = self.swapper.swap(result, faces[index], source.swapper_data, settings)
                 result = output.frame

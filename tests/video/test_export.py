@@ -310,9 +310,9 @@ def test_decoded_frames_are_swapped_in_place_but_not_the_reference_and_the_outpu
     calls: list[tuple[bool, bool, bool]] = []  # (the reference frame, in place, drawn into it)
     references: list[np.ndarray] = []
 
-    def recording(self, frame, *args, in_place: bool = False):  # type: ignore[no-untyped-def]
+    def recording(self, frame, *args, in_place: bool = False, **kwargs):  # type: ignore[no-untyped-def]
         before = frame.copy()
-        output = swap(self, frame, *args, in_place=in_place)
+        output = swap(self, frame, *args, in_place=in_place, **kwargs)
         calls.append((frame is references[-1], in_place, output.frame is frame))
         assert in_place or np.array_equal(frame, before)  # a frame not given up is left as it was
         return output

@@ -8,6 +8,7 @@ from numpy.typing import NDArray
 
 from ..errors import BadInput
 from ..types import FloatArray, Image
+from .slow_stats import LabStats, SlowStats, StatsTicket
 from .warp import subsample
 
 Region = tuple[slice, slice]
@@ -71,6 +72,30 @@ def _masked_lab_stats(
     return src_mean, src_std, tgt_mean, tgt_std, source_lab
 
 
+def _stats_for(
+    source: Image,
+    target: Image,
+    mask: FloatArray,
+    region: Region,
+    remembered: SlowStats | None,
+    ticket: StatsTicket | None,
+) -> tuple[LabStats, Image] | None:
+    """The LAB statistics a transfer applies and ``source`` in LAB over ``region``: measured (through
+    ``ticket`` when given), or ``remembered`` ones (then only the conversion is done); None: no
+    transfer (too few masked pixels, on this frame or on the remembered one)."""
+    if remembered is not None and remembered.colour_known:
+        if remembered.colour is None:
+            return None
+        return remembered.colour, cv2.cvtColor(source[region], cv2.COLOR_BGR2LAB)
+    stats = _masked_lab_stats(source, target, mask, region)
+    values: LabStats | None = None if stats is None else stats[:4]
+    if ticket is not None:
+        values = ticket.settle_colour(values)
+    if stats is None or values is None:
+        return None
+    return values, stats[4]
+
+
 def _whole(image: Image) -> Region:
     return slice(0, image.shape[0]), slice(0, image.shape[1])
 
@@ -106,7 +131,13 @@ Capped at 1 the source's colours are never exaggerated; the identity ratio is un
 
 
 def transfer_lab_mean_std(
-    source: Image, target: Image, mask: FloatArray, region: Region | None = None, in_place: bool = False
+    source: Image,
+    target: Image,
+    mask: FloatArray,
+    region: Region | None = None,
+    in_place: bool = False,
+    remembered: SlowStats | None = None,
+    ticket: StatsTicket | None = None,
 ) -> Image:
     """Reinhard transfer: match the source's LAB mean and std to the target's, inside the mask (the
     chroma spread only ever shrinks, see :data:`CHROMA_CONTRAST_MAX`).
@@ -115,13 +146,15 @@ def transfer_lab_mean_std(
     caller that shows nothing else: the mesh engine passes the box of its blend mask's support, saving
     the conversions of the rest of the face's region). ``in_place``: the result is written into
     ``source`` (and ``source`` returned), for a caller that owns it and needs no copy.
+    ``remembered``: a video's statistics of an earlier frame, used instead of measuring them;
+    ``ticket``: a measuring frame's, through which the fresh statistics pass (see :mod:`.slow_stats`).
     """
     region = _whole(source) if region is None else region
-    stats = _masked_lab_stats(source, target, mask, region)
-    if stats is None:
+    found = _stats_for(source, target, mask, region, remembered, ticket)
+    if found is None:
         return source
-    src_mean, src_std, tgt_mean, tgt_std = (v.astype(np.float32) for v in stats[:4])
-    source_lab = stats[4]
+    values, source_lab = found
+    src_mean, src_std, tgt_mean, tgt_std = (v.astype(np.float32) for v in values)
     src_std, tgt_std = src_std + 1e-3, tgt_std + 1e-3
     # Limit the contrast change: a large std ratio amplifies noise and JPEG blocks.
     ratio = np.clip(tgt_std / src_std, 0.5, 2.0)
@@ -163,7 +196,13 @@ def transfer_low_frequency(source: Image, target: Image, mask: FloatArray, sigma
 
 
 def transfer_lab_mean(
-    source: Image, target: Image, mask: FloatArray, region: Region | None = None, in_place: bool = False
+    source: Image,
+    target: Image,
+    mask: FloatArray,
+    region: Region | None = None,
+    in_place: bool = False,
+    remembered: SlowStats | None = None,
+    ticket: StatsTicket | None = None,
 ) -> Image:
     """Shift the source's LAB mean to the target's inside the mask; keep the source's own contrast.
 
@@ -171,13 +210,13 @@ def transfer_lab_mean(
     shading and skin texture toward the target's, which is part of what makes the face recognisable. On
     the identity benchmark (docs/likeness.md) it gave +0.008 on the engine before the skin extension and
     +0.002 (within noise) after, so it is an option and a candidate of 'maximise likeness', not the default.
-    ``region`` and ``in_place`` as for :func:`transfer_lab_mean_std`.
+    ``region``, ``in_place``, ``remembered`` and ``ticket`` as for :func:`transfer_lab_mean_std`.
     """
     region = _whole(source) if region is None else region
-    stats = _masked_lab_stats(source, target, mask, region)
-    if stats is None:
+    found = _stats_for(source, target, mask, region, remembered, ticket)
+    if found is None:
         return source
-    src_mean, _src_std, tgt_mean, _tgt_std, source_lab = stats
+    (src_mean, _src_std, tgt_mean, _tgt_std), source_lab = found
     levels = np.arange(256, dtype=np.float32)[:, None]
     lut = np.clip(levels + (tgt_mean - src_mean) + 0.5, 0, 255).astype(np.uint8)
     return _apply_lab_lut(source, source_lab, lut, region, in_place)
@@ -191,17 +230,20 @@ def transfer_colour(
     face_size: float,
     region: Region | None = None,
     in_place: bool = False,
+    remembered: SlowStats | None = None,
+    ticket: StatsTicket | None = None,
 ) -> Image:
     """Dispatch by the ``color_transfer`` setting's value. ``region``: the rectangle the caller will use
     (see :func:`transfer_lab_mean_std`); the LAB methods transfer only that, the others everything.
     ``in_place``: the LAB methods may write their result into ``source`` (a caller that owns it and
-    reads only the result); the others return a new image as always."""
+    reads only the result); the others return a new image as always. ``remembered`` / ``ticket``: a
+    video's slow statistics (see :func:`transfer_lab_mean_std`; the LAB methods only)."""
     if method == "none":
         return source
     if method == "lab":
-        return transfer_lab_mean_std(source, target, mask, region, in_place)
+        return transfer_lab_mean_std(source, target, mask, region, in_place, remembered, ticket)
     if method == "lab_mean":
-        return transfer_lab_mean(source, target, mask, region, in_place)
+        return transfer_lab_mean(source, target, mask, region, in_place, remembered, ticket)
     if method == "histogram":
         return transfer_histogram(source, target, mask)
     if method == "lowfreq":

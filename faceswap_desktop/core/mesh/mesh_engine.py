@@ -44,6 +44,7 @@ from .skin_extension import (
     oval_ring,
     ring_directions,
 )
+from .slow_stats import StatsTicket
 from .texture_merge import merge_textures
 from .visibility import fill_occluded, occluded_skin
 from .warp import (
@@ -284,6 +285,8 @@ class MeshSwapper:
     name = "mesh"
     swaps_in_place = True
     """:meth:`swap` takes ``in_place`` (see :class:`~.roles.Swapper`)."""
+    remembers_slow_stats = True
+    """:meth:`swap` takes ``memory`` (a video's :class:`~.slow_stats.StatsTicket`)."""
 
     def warm_up(self) -> None:
         """See :func:`warm_up` (a job calls it, when its engine has one, while its inputs open)."""
@@ -341,12 +344,32 @@ class MeshSwapper:
         settings: SwapSettings,
         *,
         in_place: bool = False,
+        memory: StatsTicket | None = None,
     ) -> SwapOutput:
         """Swap one target face; returns the new frame and the mask of the changed region.
 
         ``in_place``: draw into ``frame`` itself and return it (a caller that owns the frame and gives
         it up: an export's decoded frame), instead of into a copy of the whole frame.
+        ``memory``: in a video, this frame's link to the person's slow statistics (colour transfer,
+        lighting fits, beard test: see :mod:`.slow_stats`), which it reuses from an earlier frame or
+        measures and passes on; without it (photos, a previewed frame) they are measured, as always.
         """
+        try:
+            return self._swap(frame, target, prepared, settings, in_place, memory)
+        finally:
+            if memory is not None:
+                memory.finish()
+
+    def _swap(
+        self,
+        frame: Image,
+        target: Face,
+        prepared: MeshSource,
+        settings: SwapSettings,
+        in_place: bool,
+        memory: StatsTicket | None,
+    ) -> SwapOutput:
+        """:meth:`swap`."""
         if target.landmarks_478 is None:
             raise NoFaceFound("the mesh engine needs 478 landmarks on the target face")
         face_size = target.size
@@ -397,6 +420,9 @@ class MeshSwapper:
         if prepared.closed_mouth_texture_bgra is not None and _mouth_opening(dst) < MOUTH_CLOSED_RATIO:
             texture = prepared.closed_mouth_texture_bgra
         warped, reliability = self._warp_texture(texture, src, dst, grid, settings)
+        # A video's frame reuses an earlier frame's slow statistics, or measures (and passes on) its own.
+        remembered = memory.recall() if memory is not None else None
+        ticket = memory if memory is not None and remembered is None and memory.measures else None
         coverage = None
         if extension > 0:
             step = grid.step
@@ -409,6 +435,8 @@ class MeshSwapper:
                 grid.to_grid(dst[HUBBED_POINTS:]),
                 grid.grid_roi,
                 face_size / step,
+                remembered,
+                ticket,
             )
         grid_mask = self._face_mask(
             grid.to_grid(dst), grid.grid_roi, face_size / grid.step, settings, coverage
@@ -425,7 +453,15 @@ class MeshSwapper:
         # ``warped`` is this call's own and read only through ``coloured`` from here: the LAB transfers
         # and the tone write into it rather than into ROI-sized copies.
         coloured = transfer_colour(
-            settings.color_transfer, warped, background, colour_mask, face_size, region, in_place=True
+            settings.color_transfer,
+            warped,
+            background,
+            colour_mask,
+            face_size,
+            region,
+            in_place=True,
+            remembered=remembered,
+            ticket=ticket,
         )
         if settings.color_transfer != "none":
             coloured = tone.match_tone_near_edge(
@@ -442,6 +478,8 @@ class MeshSwapper:
                 else None,
                 relight_weight=frontal_weight(target),
                 skin_share=tone.skin_tone_share(target, width, height) if tone.SKIN_WEIGHTED_TONE else 0.0,
+                remembered=remembered,
+                ticket=ticket,
             )
         shown = region if region is not None else (slice(None), slice(None))
         # The target's own pixels, for its fine detail (below): ``background`` is about to be drawn over.

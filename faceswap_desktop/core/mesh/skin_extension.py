@@ -28,6 +28,7 @@ from ..types import FloatArray, Image
 from . import face_mesh_connections as mesh_connections
 from .masks import boxed_morphology, polygon_mask_u8, ring_mask_u8, unit_mask
 from .mesh_topology import feature_indices
+from .slow_stats import SlowStats, StatsTicket
 from .warp import Roi, rows_where, subsample
 
 IntArray = NDArray[np.int32]
@@ -348,6 +349,8 @@ def extension_coverage(
     extended: FloatArray,
     roi: Roi,
     face_size: float,
+    remembered: SlowStats | None = None,
+    ticket: StatsTicket | None = None,
 ) -> FloatArray:
     """ROI-sized coverage in [0, 1]: the oval, grown outward along each ray as far as both show skin.
 
@@ -356,10 +359,37 @@ def extension_coverage(
     those pixels). Rays run from the oval to its :func:`extended_ring`; each stops at the first sample
     that is not skin in either image, and the stopping distances are smoothed around the face, so the new
     edge is one smooth curve that never crosses hair or background to reach skin beyond it.
+    ``remembered``: a video's reach of an earlier frame (the rays' stops, as shares of the band), used
+    instead of the skin tests; ``ticket``: a measuring frame's, which passes its reach on (see
+    :mod:`.slow_stats`).
     """
     ring = landmarks[oval_ring(), :2].astype(np.float32)
     outer = extended[:, :2].astype(np.float32)
     oval = ring_mask_u8(ring, roi)
+    # Ray origins and ends, RAYS_PER_SEGMENT per oval edge, walking around the face.
+    fractions = np.arange(RAYS_PER_SEGMENT, dtype=np.float32)[None, :, None] / RAYS_PER_SEGMENT
+    starts = (ring[:, None] + (np.roll(ring, -1, axis=0) - ring)[:, None] * fractions).reshape(-1, 2)
+    ends = (outer[:, None] + (np.roll(outer, -1, axis=0) - outer)[:, None] * fractions).reshape(-1, 2)
+    if remembered is not None and remembered.reach is not None and remembered.reach_known:
+        reach = remembered.reach
+    else:
+        reach = _smoothed_reach(target, source, landmarks, starts, ends, face_size)
+        if ticket is not None:
+            reach = ticket.settle_reach(reach)
+    # (float32 already: the ring's points are; the cast is for the type checker)
+    outline = (starts + (ends - starts) * reach[:, None]).astype(np.float32)
+    return unit_mask(cv2.max(oval, ring_mask_u8(outline, roi)))
+
+
+def _smoothed_reach(
+    target: Image,
+    source: Image,
+    landmarks: FloatArray,
+    starts: NDArray[np.floating[Any]],
+    ends: NDArray[np.floating[Any]],
+    face_size: float,
+) -> FloatArray:
+    """:func:`extension_coverage`'s reach of each ray, 0..1 of the band, smoothed around the face."""
     # The skin gate is judged on a coarser sampling (~GATE_CELLS across the face): hairlines need no finer
     # resolution, and the outline drawn from it below is exact at the caller's resolution.
     stride = max(1, int(face_size / GATE_CELLS))
@@ -372,10 +402,6 @@ def extension_coverage(
     reference = skin_reference(small_landmarks, small_roi, small_size)
     likelihoods = skin_likelihoods([small_target, small_source], reference, small_size)
     gate = _gate(np.minimum(*likelihoods), small_size)
-    # Ray origins and ends, RAYS_PER_SEGMENT per oval edge, walking around the face.
-    fractions = np.arange(RAYS_PER_SEGMENT, dtype=np.float32)[None, :, None] / RAYS_PER_SEGMENT
-    starts = (ring[:, None] + (np.roll(ring, -1, axis=0) - ring)[:, None] * fractions).reshape(-1, 2)
-    ends = (outer[:, None] + (np.roll(outer, -1, axis=0) - outer)[:, None] * fractions).reshape(-1, 2)
     steps = (np.arange(RAY_SAMPLES, dtype=np.float32) + 0.5) / RAY_SAMPLES
     samples = (starts[:, None] + (ends - starts)[:, None] * steps[None, :, None]) / stride
     reach = _ray_reach(gate, samples)
@@ -392,7 +418,5 @@ def extension_coverage(
     padded = np.concatenate([reach[count - hold :], reach, reach[:hold]])
     reach = np.min(np.stack([padded[i : i + count] for i in range(window)]), axis=0)
     padded = np.concatenate([reach[count - hold :], reach, reach[:hold]])
-    reach = np.convolve(padded, np.full(window, 1.0 / window), mode="valid").astype(np.float32)
-    # (float32 already: the ring's points are; the cast is for the type checker)
-    outline = (starts + (ends - starts) * reach[:, None]).astype(np.float32)
-    return unit_mask(cv2.max(oval, ring_mask_u8(outline, roi)))
+    smoothed: FloatArray = np.convolve(padded, np.full(window, 1.0 / window), mode="valid").astype(np.float32)
+    return smoothed

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from ..types import FloatArray
 from .color import LUMA_BGR
@@ -36,6 +37,7 @@ from .lighting import (
     spread_vertex_values,
 )
 from .mesh_topology import feature_indices
+from .slow_stats import SlowStats, StatsTicket
 
 
 def in_frame_share(landmarks: FloatArray, width: int, height: int) -> float:
@@ -55,6 +57,8 @@ def skin_tone_delta(
     target_normals: FloatArray,
     direction_weight: float = 1.0,
     exclude: FloatArray | None = None,
+    remembered: SlowStats | None = None,
+    ticket: StatsTicket | None = None,
 ) -> FloatArray | None:
     """A smooth (height, width, 3) correction, in levels of ``face``'s channels, that gives the swapped
     face's skin the target's skin colour and lighting, or None when too little skin is shown.
@@ -64,9 +68,16 @@ def skin_tone_delta(
     coordinates; ``face_normals`` / ``target_normals``: :func:`~.lighting.vertex_normals` of the source's
     and of the target's mesh; ``direction_weight``: the share of the light-direction part applied (the
     level part is always applied in full); ``exclude``: samples whose vertices leave the fits (a beard:
-    :func:`beard_drop`).
+    :func:`beard_drop`). ``remembered``: a video's fits of an earlier frame, used instead of fitting
+    (the correction is still evaluated at this frame's normals and points); ``ticket``: a measuring
+    frame's, through which the fresh fits pass (see :mod:`.slow_stats`).
     """
-    fits = fit_skin_shadings(face, target, mask, points, face_normals, target_normals, exclude)
+    if remembered is not None and remembered.shading_known:
+        fits = remembered.shading
+    else:
+        fits = fit_skin_shadings(face, target, mask, points, face_normals, target_normals, exclude)
+        if ticket is not None:
+            fits = ticket.settle_shading(fits)
     if fits is None:
         return None
     face_fit, target_fit, usable = fits
@@ -132,13 +143,7 @@ def beard_drop(
     out darker than its cheeks (by 9-17 lightness units on deepface_p05). Compared as a region, the lower
     face of a bearded photo is darker than its cheeks and forehead; a clean-shaven face's is close to
     them (its shading under a top light is a few levels)."""
-    top, chin = points[10, :2], points[152, :2]
-    up = (top - chin) / max(float(np.linalg.norm(top - chin)), 1e-6)
-    base = points[2, :2]
-    height, width = weights.shape
-    xs, ys = np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
-    above = ((xs - base[0]) * up[0])[None, :] + ((ys - base[1]) * up[1])[:, None]
-    lower = above < 0
+    lower = lower_face(points, weights.shape)
     chosen = weights > 0.5
     if (chosen & lower).sum() < 8 or (chosen & ~lower).sum() < 8:
         return None
@@ -149,6 +154,19 @@ def beard_drop(
             drop: FloatArray = lower.astype(np.float32)
             return drop
     return None
+
+
+def lower_face(points: FloatArray, shape: tuple[int, ...]) -> NDArray[np.bool_]:
+    """Per sample of an array of ``shape`` (``points``: the mesh in its coordinates), whether it lies
+    below the nose's base along the face's own up axis (what :func:`beard_drop` compares and drops)."""
+    top, chin = points[10, :2], points[152, :2]
+    up = (top - chin) / max(float(np.linalg.norm(top - chin)), 1e-6)
+    base = points[2, :2]
+    height, width = shape[:2]
+    xs, ys = np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
+    above = ((xs - base[0]) * up[0])[None, :] + ((ys - base[1]) * up[1])[:, None]
+    lower: NDArray[np.bool_] = above < 0
+    return lower
 
 
 def _luma(image: FloatArray) -> FloatArray:

@@ -20,7 +20,8 @@ from .color import LUMA_BGR, Region
 from .detail import add_correction
 from .lighting import MIN_IN_FRAME, relight_delta
 from .quality import frontal_weight
-from .skin_tone import beard_drop, in_frame_share, skin_tone_delta, skin_weights
+from .skin_tone import beard_drop, in_frame_share, lower_face, skin_tone_delta, skin_weights
+from .slow_stats import SlowStats, StatsTicket
 
 EDGE_TONE_BAND = 0.1
 """Width of the band inside the mask edge, as a fraction of face size, where the target's local tone wins."""
@@ -116,6 +117,8 @@ def match_tone_near_edge(
     normals: tuple[FloatArray, FloatArray] | None = None,
     relight_weight: float = 1.0,
     skin_share: float = 0.0,
+    remembered: SlowStats | None = None,
+    ticket: StatsTicket | None = None,
 ) -> Image:
     """Shift the swapped face's low-frequency tone to the target's near the mask edge, fading to none
     inside, and its low-frequency hue to the target's over the forehead.
@@ -140,6 +143,8 @@ def match_tone_near_edge(
     ``skin_share`` (0-1): how far the broad interior tone moves from the mask's means over a quarter of
     the face to the *skin's* means (:func:`~.skin_tone.skin_weights`) over a sixth of it (see
     :func:`skin_tone_share`).
+    ``remembered`` / ``ticket``: a video's slow statistics (the beard test's answer and the lighting
+    fits, see :mod:`.slow_stats`): reused from an earlier frame, or measured and passed on.
     """
     # The tone field is far smoother than the texture: ~48 point samples across the face are enough, and
     # keep the blurs cheap whatever the face's size in pixels.
@@ -155,13 +160,18 @@ def match_tone_near_edge(
     relight = None
     beard = None
     if SKIN_BEARD_GAP > 0 and skin_share > 0:
-        beard = beard_drop(
-            small_face,
-            small_target,
-            skin_weights(small_face, small_target, inside, small_points, feature_margin),
-            small_points,
-            SKIN_BEARD_GAP,
-        )
+        if remembered is not None and remembered.beard_known:
+            beard = lower_face(small_points, inside.shape).astype(np.float32) if remembered.beard else None
+        else:
+            beard = beard_drop(
+                small_face,
+                small_target,
+                skin_weights(small_face, small_target, inside, small_points, feature_margin),
+                small_points,
+                SKIN_BEARD_GAP,
+            )
+            if ticket is not None:
+                ticket.settle_beard(beard is not None)
     if normals is not None:
         relight = _skin_light_delta(
             small_face,
@@ -171,6 +181,8 @@ def match_tone_near_edge(
             normals,
             relight_weight,
             beard,
+            remembered,
+            ticket,
         )
         if relight is not None:
             relight = relight if relight.ndim == 3 else relight[..., None]
@@ -271,6 +283,8 @@ def _skin_light_delta(
     normals: tuple[FloatArray, FloatArray],
     weight: float,
     exclude: FloatArray | None = None,
+    remembered: SlowStats | None = None,
+    ticket: StatsTicket | None = None,
 ) -> FloatArray | None:
     """:func:`match_tone_near_edge`'s correction from the mesh (on its samples): with :data:`SKIN_TONE`
     the skin's colour and light (:func:`~.skin_tone.skin_tone_delta`), else the light direction's luma
@@ -285,6 +299,8 @@ def _skin_light_delta(
             normals[1],
             weight,
             exclude=exclude,
+            remembered=remembered,
+            ticket=ticket,
         )
     return relight_delta(
         small_face if RELIGHT_COLOUR else small_face @ LUMA_BGR,
