@@ -82,6 +82,30 @@ def test_each_check_fires_on_its_fault(analysed) -> None:
     assert "softness" in _check(cv2.GaussianBlur(image, (0, 0), 2.5), image, face).flags
 
 
+def test_the_forehead_check_ignores_the_border_past_a_cut_photo(analysed) -> None:
+    """A face cut by the photo's edge: the check's crop replicates the edge's pixels past it, so a result
+    that changes the photo's last columns repeated them there as dark streaks, flagged as forehead spots
+    (deepface_p01 -> misc/occlusion_obama_partial_face.jpg, 0.0031). Only pixels of the photo count."""
+    image, faces = analysed("misc/occlusion_obama_partial_face.jpg")
+    face = max(faces, key=lambda f: f.size)
+    landmarks = face.landmarks_478
+    assert landmarks[:, 0].min() < 0.02 * face.size, "the face is cut by the photo's left edge"
+    top = int(max(landmarks[10, 1] - 0.3 * face.size, 0))
+    bottom = int(landmarks[105, 1])
+
+    def darkened(columns: slice) -> faults.FaultReport:
+        """The photo with two columns 40 levels darker over the forehead's rows (a line 2 px wide)."""
+        result = image.copy()
+        part = result[top:bottom, columns].astype(np.int16)
+        result[top:bottom, columns] = (part - 40).clip(0, 255).astype(np.uint8)
+        return _check(result, image, face)
+
+    at_edge, inside = darkened(slice(0, 2)), darkened(slice(6, 8))
+    assert inside.forehead_spots > 0, "the line itself is seen"
+    # The same line at the photo's edge counts as much as inside it: its replicas past the edge do not.
+    assert at_edge.forehead_spots <= 1.2 * inside.forehead_spots, (at_edge, inside)
+
+
 @pytest.fixture(scope="module")
 def target(analysed):  # type: ignore[no-untyped-def]
     image, faces = analysed(TARGET)
