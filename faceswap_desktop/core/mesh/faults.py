@@ -164,7 +164,10 @@ def _lightness(image: Image) -> FloatArray:
 
 
 def _forehead_zone(canvas: _Canvas) -> NDArray[np.uint8]:
-    """Above the brows, up to 0.25 face sizes past the oval's top, between the temples."""
+    """Above the brows, up to 0.25 face sizes past the oval's top, between the temples, inside the photo
+    (past its edge the crop holds the edge's pixels replicated: a swapped face that reaches the edge
+    repeats its own pixels there as streaks, which are no spot; misc/occlusion_obama_partial_face.jpg,
+    as for the tone zones)."""
     points = canvas.landmarks
     shape = canvas.image.shape[:2]
     oval = points[oval_ring()]
@@ -182,7 +185,7 @@ def _forehead_zone(canvas: _Canvas) -> NDArray[np.uint8]:
         brows |= _hull(points[_indices(region)], shape)
     grow = int(round(0.04 * canvas.size)) * 2 + 1
     brows = cv2.dilate(brows, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
-    return zone & (1 - brows)
+    return zone & (1 - brows) & canvas.inside.astype(np.uint8)
 
 
 def _local_mean(values: FloatArray, zone: NDArray[np.uint8], sigma: float) -> FloatArray:
