@@ -73,3 +73,25 @@ def test_a_100px_source_is_not_softer_than_a_large_target(small_source_swap, mon
 )
 def test_texture_bands_reach_only_the_fine_scales_of_large_faces(face_size: float, count: int) -> None:
     assert detail_bands.band_count(face_size) == count
+
+
+@pytest.mark.parametrize("where_kind", ["corner", "thin", "patch"])
+def test_texture_bands_stay_inside_any_blend_weight(analysed, where_kind: str) -> None:  # type: ignore[no-untyped-def]
+    """Hard-edged or tiny blend weights, at the frame's edge too: no error, and nothing changes where the
+    weight is 0."""
+    image, faces = analysed(TARGET)
+    face = max(faces, key=lambda f: f.size)
+    soft = cv2.GaussianBlur(image, (0, 0), 4.0)
+    where = np.zeros(image.shape[:2], np.float32)
+    if where_kind == "corner":  # a 3x3 weight in the frame's last corner
+        where[-3:, -3:] = 1.0
+    elif where_kind == "thin":  # one column at the frame's left edge
+        where[:, 0] = 0.7
+    else:  # a hard-edged patch on the cheek
+        x, y = np.round(face.landmarks_478[50, :2]).astype(int)
+        where[y - 40 : y + 40, x - 60 : x + 60] = 1.0
+    result = soft.copy()
+    detail_bands.keep_target_texture(result, image, face.landmarks_478, face.size, where)
+    assert np.array_equal(result[where == 0], soft[where == 0])
+    if where_kind == "patch":
+        assert not np.array_equal(result, soft)
