@@ -141,7 +141,7 @@ def main() -> None:
                     f"      {r.source:>15} -> {r.target:<34} cos {r.cos_result_heldout:6.3f}"
                     f" pose {int(r.pose_kept)}"
                     f" seam {r.seam:4.2f} spots {f.forehead_spots:.4f} light {f.forehead_light:.4f}"
-                    f" eyes {f.eye_extra_edges:+.1f}"
+                    f" eyes {f.eye_extra_edges:+.2f}"
                     f" tone {f.tone:4.1f} soft {f.softness:4.2f} {','.join(f.flags)}"
                 )
         if args.strips:

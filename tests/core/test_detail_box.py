@@ -34,7 +34,7 @@ def _whole_box(face, target, landmarks, face_size, where) -> None:  # type: igno
     ratio = np.clip(energy(face_box) / (energy(target_box) + 1e-3), 0.0, 1.0)
     deficit = np.sqrt(1.0 - ratio * ratio)
     local = (landmarks[:, :2] - (x0, y0)) / stride
-    weight_small = (deficit * detail._feature_mask(local, (small[1], small[0]), face_size / stride)).astype(
+    weight_small = (deficit * detail.feature_weight(local, (small[1], small[0]), face_size / stride)).astype(
         np.float32
     )
     target_blurred = cv2.GaussianBlur(target_box, (0, 0), detail.DETAIL_SIGMA)

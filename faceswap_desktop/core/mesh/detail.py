@@ -22,14 +22,14 @@ DETAIL_SIGMA = 1.0
 _NOSE_WINGS = (98, 327, 2, 64, 294, 48, 278, 240, 460, 19, 94)
 
 
-def _feature_mask(landmarks: FloatArray, shape: tuple[int, int], face_size: float) -> FloatArray:
+def feature_weight(landmarks: FloatArray, shape: tuple[int, int], face_size: float) -> FloatArray:
     """1 away from the eyes, brows, nostrils and lips (each grown by 3 % of the face), softened."""
     mask = feature_hulls_u8(landmarks, shape, _NOSE_WINGS, face_size, 0.03)
     soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(face_size * 0.01, 0.5))
     return (1.0 - soft).astype(np.float32)
 
 
-def area_mean(values: NDArray[np.uint8], size: tuple[int, int]) -> FloatArray:
+def area_mean(values: NDArray[np.uint8] | FloatArray, size: tuple[int, int]) -> FloatArray:
     """``cv2.resize(values, size, interpolation=cv2.INTER_AREA)`` for a shrink, in float32, from the
     integral image: each cell the mean over its exact (fractional) footprint, as OpenCV's area resize
     computes it, but ~10x faster where the ratio is not an integer (OpenCV's slow path there).
@@ -102,7 +102,7 @@ def keep_target_detail(
     ratio = np.clip(energy(0) / (energy(1) + 1e-3), 0.0, 1.0)
     deficit = np.sqrt(1.0 - ratio * ratio)
     local = (landmarks[:, :2] - (x0, y0)) / stride
-    weight_small = (deficit * _feature_mask(local, (small[1], small[0]), face_size / stride)).astype(
+    weight_small = (deficit * feature_weight(local, (small[1], small[0]), face_size / stride)).astype(
         np.float32
     )
     weight = cv2.resize(weight_small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)

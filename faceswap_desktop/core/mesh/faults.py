@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from ..types import FloatArray, Image
 from . import face_mesh_connections as mesh_connections
-from .mesh_topology import LEFT_EYE_RING, RIGHT_EYE_RING
+from .mesh_topology import LEFT_EYE_RING, RIGHT_EYE_RING, mesh_triangles, opening_triangles
 from .skin_extension import oval_ring, skin_likelihood, skin_reference
 from .warp import Roi
 
@@ -252,13 +252,9 @@ def forehead_light(result: _Canvas, target: _Canvas, source: _Canvas | None) -> 
     return max(new - float(spots.sum()) / source.size**2, 0.0)
 
 
-def _echo(canvas: _Canvas, ring: tuple[int, ...]) -> float:
-    """How strongly the eye's edges repeat themselves at a shift: the largest normalised correlation of
-    the eye region's gradient with itself shifted by 0.12-0.5 of the eye's width (down or across).
-
-    A ghosted eye (two copies blended at an offset) repeats every edge with the same sign; a single eye's
-    upper and lower lid edges have opposite signs, so they do not count.
-    """
+def _eye_window(canvas: _Canvas, ring: tuple[int, ...]) -> tuple[slice, slice, float] | None:
+    """The rows and columns of the eye's region that :func:`_echo` reads (0.45 eye widths above and
+    below its centre, 0.1 beside its corners) and the eye's width; None for an eye under 8 px."""
     points = canvas.landmarks[list(ring)]
     x0, x1 = float(points[:, 0].min()), float(points[:, 0].max())
     width = max(x1 - x0, 6.0)
@@ -267,11 +263,23 @@ def _echo(canvas: _Canvas, ring: tuple[int, ...]) -> float:
     top, bottom = max(int(round(cy - 0.45 * width)), 0), min(int(round(cy + 0.45 * width)), height)
     left, right = max(int(round(x0 - 0.1 * width)), 0), min(int(round(x1 + 0.1 * width)), full)
     if bottom - top < 8 or right - left < 8:
-        return 0.0
+        return None
+    return slice(top, bottom), slice(left, right), width
+
+
+def _echo(canvas: _Canvas, window: tuple[slice, slice, float]) -> float:
+    """How strongly the eye's edges repeat themselves at a shift: the largest normalised correlation of
+    the eye region's gradient with itself shifted by 0.12-0.5 of the eye's width (down or across), in
+    ``window`` (:func:`_eye_window`).
+
+    A ghosted eye (two copies blended at an offset) repeats every edge with the same sign; a single eye's
+    upper and lower lid edges have opposite signs, so they do not count.
+    """
+    rows, cols, width = window
     luma = cv2.GaussianBlur(_lightness(canvas.image), (0, 0), max(width / 60.0, 0.7))
     best = 0.0
     for dx, dy in ((0, 1), (1, 0)):
-        gradient = cv2.Sobel(luma, cv2.CV_32F, dx, dy, ksize=3)[top:bottom, left:right].astype(np.float64)
+        gradient = cv2.Sobel(luma, cv2.CV_32F, dx, dy, ksize=3)[rows, cols].astype(np.float64)
         length = gradient.shape[0] if dy else gradient.shape[1]
         for shift in range(max(int(0.12 * width), 2), min(int(0.5 * width), length - 2) + 1):
             a = gradient[:-shift] if dy else gradient[:, :-shift]
@@ -281,15 +289,64 @@ def _echo(canvas: _Canvas, ring: tuple[int, ...]) -> float:
     return best
 
 
+def _placed_source(source: _Canvas, target: _Canvas, ring: tuple[int, ...]) -> _Canvas:
+    """The source's eye region as the swap places it: the source crop warped triangle by triangle of
+    the face mesh (eye openings closed by fans to the iris centre) onto the target's mesh, over the
+    target's eye region (the rest of the crop is the target's). Brows, lids and eye then sit where the
+    swap puts them, whatever the two faces' eye openings and brow heights."""
+    image = target.image.copy()
+    window = _eye_window(target, ring)
+    if window is None:
+        return dataclasses.replace(target, image=image)
+    rows, cols, width = window
+    # Grown by the gradient's and the blur's reach, so the region's edges read placed pixels only.
+    grow = int(0.1 * width) + 4
+    height, full = image.shape[:2]
+    rows = slice(max(rows.start - grow, 0), min(rows.stop + grow, height))
+    cols = slice(max(cols.start - grow, 0), min(cols.stop + grow, full))
+    fans = opening_triangles()
+    triangles = np.concatenate([mesh_triangles(), fans["right_eye"], fans["left_eye"]])
+    corners = target.landmarks[triangles]
+    box_low, box_high = corners.min(axis=1), corners.max(axis=1)
+    near = (
+        (box_high[:, 0] >= cols.start)
+        & (box_low[:, 0] < cols.stop)
+        & (box_high[:, 1] >= rows.start)
+        & (box_low[:, 1] < rows.stop)
+    )
+    region = image[rows, cols]
+    size = (cols.stop - cols.start, rows.stop - rows.start)
+    offset = np.array([cols.start, rows.start], dtype=np.float32)
+    for triangle in triangles[near]:
+        src = source.landmarks[triangle].astype(np.float32)
+        dst = (target.landmarks[triangle] - offset).astype(np.float32)
+        if abs(float(np.cross(src[1] - src[0], src[2] - src[0]))) < 1e-3:
+            continue
+        matrix = cv2.getAffineTransform(src, dst)
+        warped = cv2.warpAffine(
+            source.image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        inside = np.zeros(region.shape[:2], dtype=np.uint8)
+        cv2.fillConvexPoly(inside, np.round(dst * 16).astype(np.int32), 1, cv2.LINE_8, 4)
+        region[inside > 0] = warped[inside > 0]
+    return dataclasses.replace(target, image=image)
+
+
 def eye_extra_edges(result: _Canvas, target: _Canvas, source: _Canvas | None) -> float:
     """How much more the eyes' edges repeat at a shift (:func:`_echo`) than in the target's or the
-    source's own eye (the worse eye): a doubled, ghosted eyelid or iris."""
+    source's eye (the worse eye): a doubled, ghosted eyelid or iris. The source's eye is measured as the
+    swap places it (:func:`_placed_source`): its brow and lid lines at the target's eye opening and brow
+    height, not at its own, so the lines of a narrowed source eye that the swap brings closer to the brow
+    over an open target eye are compared with themselves at the spacing they get."""
     worst = 0.0
     for ring in (RIGHT_EYE_RING, LEFT_EYE_RING):
-        reference = _echo(target, ring)
+        window = _eye_window(target, ring)
+        if window is None:
+            continue
+        reference = _echo(target, window)
         if source is not None:
-            reference = max(reference, _echo(source, ring))
-        worst = max(worst, _echo(result, ring) - reference)
+            reference = max(reference, _echo(_placed_source(source, target, ring), window))
+        worst = max(worst, _echo(result, window) - reference)
     return worst
 
 

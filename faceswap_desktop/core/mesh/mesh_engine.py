@@ -20,7 +20,7 @@ from ..types import Face, FloatArray, Image
 from . import tone
 from .blend import blend_into_frame
 from .color import Region, transfer_colour
-from .detail import keep_target_detail
+from .detail_bands import keep_target_texture
 from .lighting import facing_weight, vertex_normals
 from .masks import feather, grow_or_erode, polygon_mask, ring_mask
 from .mesh_topology import (
@@ -200,8 +200,10 @@ def _liquify(
 
 
 KEEP_TARGET_DETAIL = True
-"""Add the target's fine detail where the source's is weaker (:func:`~.detail.keep_target_detail`).
-Validation half B: softness flags 20 -> 5 of 49 pairs, identity ratio 0.688 -> 0.681 (within noise)."""
+"""Add the target's fine detail where the source's is weaker (:func:`~.detail.keep_target_detail`, and on
+faces over ~470 px the coarser texture bands of :func:`~.detail_bands.keep_target_texture`).
+Validation half B: softness flags 20 -> 5 of 49 pairs, identity ratio 0.688 -> 0.681 (within noise);
+the texture bands: B's last 3 softness flags -> 0, ratio 0.670 -> 0.667, A 0.593 -> 0.592."""
 
 FADE_TURNED_AWAY = False
 """Fade the mesh's triangles that turn away from the view, in the target or in the source photo
@@ -492,7 +494,7 @@ class MeshSwapper:
             # Where the source has less fine texture than the target (a small or soft source photo), the
             # target's own grain and pores make up the difference (issue #19's softness check). On the
             # blended region as a whole, so it reads the same pixels whatever box the blend worked on.
-            keep_target_detail(
+            keep_target_texture(
                 out[roi.slices],
                 target_pixels,
                 dst[:, :2] - (roi.x0, roi.y0),
