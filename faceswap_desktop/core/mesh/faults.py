@@ -320,7 +320,8 @@ def _placed_source(source: _Canvas, target: _Canvas, ring: tuple[int, ...]) -> _
     for triangle in triangles[near]:
         src = source.landmarks[triangle].astype(np.float32)
         dst = (target.landmarks[triangle] - offset).astype(np.float32)
-        if abs(float(np.cross(src[1] - src[0], src[2] - src[0]))) < 1e-3:
+        (ax, ay), (bx, by) = src[1] - src[0], src[2] - src[0]
+        if abs(float(ax * by - ay * bx)) < 1e-3:  # degenerate (numpy 2 deprecates 2-d np.cross)
             continue
         matrix = cv2.getAffineTransform(src, dst)
         warped = cv2.warpAffine(
