@@ -70,7 +70,7 @@ in the target minus that in the source, :func:`~.lighting.triangle_facing`) fade
 the first value to the second: the source saw that surface at a slant, and its few pixels would be
 stretched over what the turned head shows (a frontal source's cheek edge, with the hair and background
 past it, as grey blotches in front of a profile's ear). A frontal pair's triangles read ~0 (99 % under
-0.3); profiles 11-15 % over 0.4. Validation (docs/likeness.md, profile7): frontal targets within 0.002."""
+0.3); profiles and tilted heads 6-15 % over 0.4. Validation (docs/likeness.md, profile7): frontal targets within 0.002."""
 
 TILT_FADE = (0.2, 0.35)
 """The shape transfer fades out as the target head's pitch leaves level (``|pitch proxy -``
