@@ -21,7 +21,7 @@ from . import tone
 from .blend import blend_into_frame
 from .color import Region, transfer_colour
 from .detail_bands import keep_target_texture
-from .lighting import facing_weight, triangle_facing, vertex_normals
+from .lighting import facing_weight, vertex_normals
 from .masks import feather, grow_or_erode, polygon_mask, ring_mask
 from .mesh_topology import (
     INNER_LIPS_RING,
@@ -63,14 +63,6 @@ from .warp import (
 STRETCH_FADE_START = 3.0
 STRETCH_FADE_END = 6.0
 """A triangle whose area grows this much more than the face's overall scale fades out of the mask."""
-
-FORESHORTENING_FADE = (0.4, 0.7)
-"""A face-surface triangle the target shows this much more squarely than the source photo does (|normal z|
-in the target minus that in the source, :func:`~.lighting.triangle_facing`) fades out of the mask, from
-the first value to the second: the source saw that surface at a slant, and its few pixels would be
-stretched over what the turned head shows (a frontal source's cheek edge, with the hair and background
-past it, as grey blotches in front of a profile's ear). A frontal pair's triangles read ~0 (99 % under
-0.3); profiles and tilted heads 6-15 % over 0.4. Validation (docs/likeness.md, profile7): frontal targets within 0.002."""
 
 TILT_FADE = (0.2, 0.35)
 """The shape transfer fades out as the target head's pitch leaves level (``|pitch proxy -``
@@ -570,11 +562,8 @@ class MeshSwapper:
         tri_reliability = np.clip(
             (STRETCH_FADE_END - stretch) / (STRETCH_FADE_END - STRETCH_FADE_START), 0, 1
         )
-        surface = triangles[0]
-        start, end = FORESHORTENING_FADE
-        foreshortening = triangle_facing(dst, surface) - triangle_facing(src, surface)
-        tri_reliability[: len(surface)] *= np.clip((end - foreshortening) / (end - start), 0, 1)
         if FADE_TURNED_AWAY:
+            surface = mesh_triangles()
             count = len(surface)
             tri_reliability[:count] *= np.minimum(facing_weight(dst, surface), facing_weight(src, surface))
         reliability = np.ones((roi.height, roi.width), dtype=np.float32)
