@@ -14,7 +14,11 @@ the oval and above it, once per source; the skin extension's band then carries s
 
 By default only the dark seeds are used, the mask grows without the skin guard and is filled by Telea
 inpainting inside the oval only (the skin extension's own skin test stops its band above it): the
-switches below select the rest, measured but not yet the default.
+switches below select the rest, measured but not yet the default. What the defaults add (branch
+fringe7): a seeded region also grows over the connected pixels that are clearly not skin whatever their
+lightness (:data:`LIGHT_JOIN_LIKELIHOOD`), on the forehead inside the oval only, so the light strands of
+a fringe beside its shaded edge are filled with it (deepface_p04's blond strand), and no other source's
+mask changes on the shared set.
 
 A forehead line is ~10 levels darker than the skin, a dark strand 40-100; blond hair on a light forehead
 is 10-45 levels darker or lighter, with LAB a* 5-8 under the skin's (deepface_p04).
@@ -104,6 +108,19 @@ RIM_LIKELIHOOD = 1.0
 """Skin likelihood under which a pixel of the rim may join (1: any; lower keeps the shaded sides of a
 forehead, which are clearly skin)."""
 
+LIGHT_JOIN_LIKELIHOOD = 0.15
+"""Skin likelihood under which a pixel connected to a seeded region joins the mask *whatever its
+lightness*, on the forehead inside the oval only (:data:`LIGHT_JOIN_INSET`; 0: off, only pixels darker
+than the skin tone join). A fringe's shaded edge is seeded as dark, the lighter strands beside it were
+not (deepface_p04's blond strand crossing every target's forehead inside the oval). Unlike the light and
+hue *seeds* it starts nothing by itself: a lit forehead or a highlight with no dark hair next to it never
+joins, and on the shared set only deepface_p04's mask changes (docs/likeness.md "Light strands")."""
+
+LIGHT_JOIN_INSET = 0.02
+"""Face sizes inside the oval's edge that the light joins keep to (before the mask's final growth by
+0.01): the pixels at the oval's edge are the skin extension's first band samples, and a fill there lets
+its rays run on into the source's hair (obama -> deepface_p06's seam 1.22 -> 1.65 without it)."""
+
 SEED_LIKELIHOOD = 0.1
 """Skin likelihood under which a dark pixel seeds the mask (a dark but skin-like pixel is shading)."""
 
@@ -131,11 +148,15 @@ def _inside_oval(landmarks: FloatArray, shape: tuple[int, int], face_size: float
 
 
 def _upper_face(
-    landmarks: FloatArray, shape: tuple[int, int], face_size: float, margin: float = 0.04
+    landmarks: FloatArray,
+    shape: tuple[int, int],
+    face_size: float,
+    margin: float = 0.04,
+    temples: bool = True,
 ) -> NDArray[np.uint8]:
-    """The forehead above the brows (up to :data:`BAND_REACH` past the oval's top) and the temples beside
-    the eyes, ``margin`` (face sizes) off the brows and eyes (the skin between and around them is shaded
-    by the face's own shape, not occluded)."""
+    """The forehead above the brows (up to :data:`BAND_REACH` past the oval's top) and (``temples``) the
+    temples beside the eyes, ``margin`` (face sizes) off the brows and eyes (the skin between and around
+    them is shaded by the face's own shape, not occluded)."""
     roi = Roi(0, 0, shape[1], shape[0])
     oval = landmarks[oval_ring(), :2]
     raised = oval + (landmarks[10, :2] - landmarks[152, :2]) / max(
@@ -154,8 +175,8 @@ def _upper_face(
     brows = min(float((landmarks[index, :2] - eyes) @ down) for index in (105, 334, 66, 296))
     corners = max(abs(float((landmarks[index, :2] - eyes) @ across)) for index in (33, 263))
     forehead = along < brows - (margin - 0.01) * face_size
-    temples = (side > corners + 0.02 * face_size) & (along < TEMPLES_BELOW_EYES * face_size)
-    zone &= forehead | temples
+    beside = (side > corners + 0.02 * face_size) & (along < TEMPLES_BELOW_EYES * face_size)
+    zone &= (forehead | beside) if temples else forehead
     features = np.zeros(shape, dtype=np.uint8)
     for region in _AVOID:
         indices = sorted({i for edge in region for i in edge})
@@ -224,12 +245,9 @@ def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> ND
     joins = (darkness > GROW_DARKNESS) & (near > 0)
     if GROW_LIKELIHOOD is not None:
         joins &= likelihood < GROW_LIKELIHOOD
-    grown = joins.astype(np.uint8) | seeds
-    count, labels = cv2.connectedComponents(grown, connectivity=8)
-    seeded = np.zeros(count, dtype=bool)
-    seeded[np.unique(labels[seeds > 0])] = True
-    seeded[0] = False
-    mask = seeded[labels].astype(np.uint8)
+    mask = _seeded(seeds, joins)
+    if LIGHT_JOIN_LIKELIHOOD > 0:
+        mask |= _light_joins(mask, seeds, joins, likelihood, near, landmarks, face_size)
     if RIM_WIDTH > 0:
         # The occluder's edge: where hair meets skin the skin is shaded by it over a few pixels, skin-like
         # enough to pass the growth guard; left out, it stays as a line along the fill's edge (the
@@ -241,6 +259,38 @@ def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> ND
         mask |= ((rim > 0) & off_tone & (near > 0)).astype(np.uint8)
     size = max(int(round(face_size * 0.01)), 1) * 2 + 1
     return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+
+
+def _seeded(seeds: NDArray[np.uint8], joins: NDArray[np.bool_]) -> NDArray[np.uint8]:
+    """The connected regions of ``joins`` (and the seeds) that hold a seed, as {0, 1}."""
+    count, labels = cv2.connectedComponents(joins.astype(np.uint8) | seeds, connectivity=8)
+    seeded = np.zeros(count, dtype=bool)
+    seeded[np.unique(labels[seeds > 0])] = True
+    seeded[0] = False
+    mask: NDArray[np.uint8] = seeded[labels].astype(np.uint8)
+    return mask
+
+
+def _light_joins(
+    mask: NDArray[np.uint8],
+    seeds: NDArray[np.uint8],
+    joins: NDArray[np.bool_],
+    likelihood: FloatArray,
+    near: NDArray[np.uint8],
+    landmarks: FloatArray,
+    face_size: float,
+) -> NDArray[np.uint8]:
+    """The pixels that join a seeded region when any pixel of skin likelihood under
+    :data:`LIGHT_JOIN_LIKELIHOOD` may join, whatever its lightness, kept to the forehead inside the oval
+    (:data:`LIGHT_JOIN_INSET` in from its edge): see :data:`LIGHT_JOIN_LIKELIHOOD`."""
+    shape = (mask.shape[0], mask.shape[1])
+    light = _seeded(seeds, joins | ((likelihood < LIGHT_JOIN_LIKELIHOOD) & (near > 0)))
+    forehead = _upper_face(landmarks, shape, face_size, margin=0.012, temples=False)
+    inset = max(int(round(face_size * LIGHT_JOIN_INSET)), 1) * 2 + 1
+    oval = polygon_mask_u8(landmarks[oval_ring(), :2], Roi(0, 0, shape[1], shape[0]))
+    oval = cv2.erode(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (inset, inset)))
+    added: NDArray[np.uint8] = light & (1 - mask) & forehead & (oval > 127).astype(np.uint8)
+    return added
 
 
 def _push_pull(image: FloatArray, valid: FloatArray) -> FloatArray:
