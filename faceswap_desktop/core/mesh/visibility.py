@@ -116,6 +116,13 @@ not (deepface_p04's blond strand crossing every target's forehead inside the ova
 hue *seeds* it starts nothing by itself: a lit forehead or a highlight with no dark hair next to it never
 joins, and on the shared set only deepface_p04's mask changes (docs/likeness.md "Light strands")."""
 
+LIGHT_JOIN_SEEDS = True
+"""With the light joins: also start them from non-skin pixels (skin likelihood under
+:data:`SEED_LIKELIHOOD`) :data:`SEED_DARKNESS` *lighter* than the skin tone, kept to the same region:
+a blond strand that touches no dark hair (a strand painted on each of the ten shared sources is masked
+on all ten with it, on four without). On the ten clean sources it starts nothing: no lit forehead or
+highlight inside the oval is that light and that unlike skin."""
+
 LIGHT_JOIN_INSET = 0.02
 """Face sizes inside the oval's edge that the light joins keep to (before the mask's final growth by
 0.01): the pixels at the oval's edge are the skin extension's first band samples, and a fill there lets
@@ -238,7 +245,7 @@ def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> ND
     if HUE_SEEDS:
         seeds |= (_hair_hue(texture, reference, face_size) & (zone > 0)).astype(np.uint8)
     seeds = cv2.morphologyEx(seeds, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    if not seeds.any():
+    if not seeds.any() and not LIGHT_JOIN_SEEDS:
         return seeds
     # A seeded region may grow closer to the brows than a seed may lie (a strand ending on a brow).
     near = _upper_face(landmarks, (shape[0], shape[1]), face_size, margin=0.012)
@@ -247,7 +254,14 @@ def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> ND
         joins &= likelihood < GROW_LIKELIHOOD
     mask = _seeded(seeds, joins)
     if LIGHT_JOIN_LIKELIHOOD > 0:
-        mask |= _light_joins(mask, seeds, joins, likelihood, near, landmarks, face_size)
+        light_seeds = seeds
+        if LIGHT_JOIN_SEEDS:
+            # Light and unlike skin (a blond strand), opened as the dark seeds are: no single specks.
+            lighter = ((-darkness > SEED_DARKNESS) & (likelihood < SEED_LIKELIHOOD) & (zone > 0)).astype(
+                np.uint8
+            )
+            light_seeds = seeds | cv2.morphologyEx(lighter, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+        mask |= _light_joins(mask, light_seeds, joins, likelihood, near, landmarks, face_size)
     if RIM_WIDTH > 0:
         # The occluder's edge: where hair meets skin the skin is shaded by it over a few pixels, skin-like
         # enough to pass the growth guard; left out, it stays as a line along the fill's edge (the
