@@ -61,3 +61,24 @@ def test_the_light_joins_take_nothing_on_a_clean_forehead(analysed, monkeypatch,
     the one without the light joins, to the pixel."""
     off, on = _masks(*_crop(analysed, relative), monkeypatch)
     assert np.array_equal(off, on)
+
+
+def test_the_regions_the_light_joins_reach_are_filled_from_skin(analysed, monkeypatch) -> None:
+    """deepface_p04's fringe (its right side, where the light joins reach): marked in the mask, and
+    filled closer to her forehead skin's colour than the plain Telea fill, which spreads the hair's."""
+    texture, landmarks, size = _crop(analysed, "identity/deepface_p04/img12.jpg")
+    mask = visibility.occluded_skin(texture, landmarks, size)
+    light = mask == visibility.LIGHT_REGION
+    assert light.sum() > 100
+    inside = visibility._inside_oval(landmarks, texture.shape[:2], size)
+    region = light & inside
+    forehead = (visibility._upper_face(landmarks, texture.shape[:2], size, temples=False) > 0) & inside
+    skin = np.median(texture[forehead & (mask == 0)].astype(float), axis=0)
+
+    def distance(filled: np.ndarray) -> float:
+        return float(np.linalg.norm(filled[region].astype(float).mean(0) - skin))
+
+    skin_fed = distance(visibility.fill_occluded(texture, mask, landmarks, size))
+    monkeypatch.setattr(visibility, "LIGHT_JOIN_SKIN_FILL", False)
+    plain = distance(visibility.fill_occluded(texture, (mask > 0).astype(np.uint8), landmarks, size))
+    assert skin_fed < plain, (skin_fed, plain)

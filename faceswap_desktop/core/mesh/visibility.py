@@ -16,9 +16,10 @@ By default only the dark seeds are used, the mask grows without the skin guard a
 inpainting inside the oval only (the skin extension's own skin test stops its band above it): the
 switches below select the rest, measured but not yet the default. What the defaults add (branch
 fringe7): a seeded region also grows over the connected pixels that are clearly not skin whatever their
-lightness (:data:`LIGHT_JOIN_LIKELIHOOD`), on the forehead inside the oval only, so the light strands of
-a fringe beside its shaded edge are filled with it (deepface_p04's blond strand), and no other source's
-mask changes on the shared set.
+lightness (:data:`LIGHT_JOIN_LIKELIHOOD`), and light non-skin pixels seed it (:data:`LIGHT_JOIN_SEEDS`),
+on the forehead inside the oval only, so the light strands of a fringe beside its shaded edge are filled
+with it (deepface_p04's blond strand); those regions are filled from the skin around them only
+(:data:`LIGHT_JOIN_SKIN_FILL`). No other source's mask or fill changes on the shared set.
 
 A forehead line is ~10 levels darker than the skin, a dark strand 40-100; blond hair on a light forehead
 is 10-45 levels darker or lighter, with LAB a* 5-8 under the skin's (deepface_p04).
@@ -123,6 +124,16 @@ a blond strand that touches no dark hair (a strand painted on each of the ten sh
 on all ten with it, on four without). On the ten clean sources it starts nothing: no lit forehead or
 highlight inside the oval is that light and that unlike skin."""
 
+LIGHT_JOIN_SKIN_FILL = True
+"""With "telea": the regions the light joins reached are filled from the skin around them only (the
+non-skin pixels within the fill's reach are filled as well, then dropped), not from the mask's edge:
+there the edge is the fringe's shaded side and the hair beside the oval, which the fill spread as a
+brownish smudge across deepface_p04's targets. Fed from skin for every source's mask instead, the fill
+cost half A 0.011 of ratio (docs/likeness.md "Light strands")."""
+
+LIGHT_REGION = 2
+"""The value :func:`occluded_skin` gives the regions the light joins reached (1 elsewhere in the mask)."""
+
 LIGHT_JOIN_INSET = 0.02
 """Face sizes inside the oval's edge that the light joins keep to (before the mask's final growth by
 0.01): the pixels at the oval's edge are the skin extension's first band samples, and a fill there lets
@@ -222,7 +233,9 @@ def _hair_hue(texture: Image, reference: FloatArray, face_size: float) -> NDArra
 
 
 def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> NDArray[np.uint8]:
-    """A {0, 1} mask of the upper face's pixels that are not visible skin (see the module docstring)."""
+    """A mask of the upper face's pixels that are not visible skin (see the module docstring): 1, or
+    :data:`LIGHT_REGION` on the connected regions the light joins reached (:data:`LIGHT_JOIN_SKIN_FILL`);
+    0 elsewhere."""
     shape = texture.shape[:2]
     zone = _upper_face(landmarks, (shape[0], shape[1]), face_size)
     if int(zone.sum()) < 64:
@@ -253,6 +266,7 @@ def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> ND
     if GROW_LIKELIHOOD is not None:
         joins &= likelihood < GROW_LIKELIHOOD
     mask = _seeded(seeds, joins)
+    light = np.zeros_like(mask)
     if LIGHT_JOIN_LIKELIHOOD > 0:
         light_seeds = seeds
         if LIGHT_JOIN_SEEDS:
@@ -261,7 +275,8 @@ def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> ND
                 np.uint8
             )
             light_seeds = seeds | cv2.morphologyEx(lighter, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-        mask |= _light_joins(mask, light_seeds, joins, likelihood, near, landmarks, face_size)
+        light = _light_joins(mask, light_seeds, joins, likelihood, near, landmarks, face_size)
+        mask |= light
     if RIM_WIDTH > 0:
         # The occluder's edge: where hair meets skin the skin is shaded by it over a few pixels, skin-like
         # enough to pass the growth guard; left out, it stays as a line along the fill's edge (the
@@ -272,7 +287,15 @@ def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> ND
         off_tone = ((local - lightness) > RIM_LEVELS) & (likelihood < RIM_LIKELIHOOD)
         mask |= ((rim > 0) & off_tone & (near > 0)).astype(np.uint8)
     size = max(int(round(face_size * 0.01)), 1) * 2 + 1
-    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    grown: NDArray[np.uint8] = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    if LIGHT_JOIN_SKIN_FILL and LIGHT_JOIN_LIKELIHOOD > 0 and light.any():
+        # The regions the light joins reached are marked LIGHT_REGION for the fill (fill_occluded).
+        count, labels = cv2.connectedComponents(grown, connectivity=8)
+        reached = np.zeros(count, dtype=bool)
+        reached[np.unique(labels[light > 0])] = True
+        reached[0] = False
+        grown = np.where(reached[labels], np.uint8(LIGHT_REGION), grown).astype(np.uint8)
+    return grown
 
 
 def _seeded(seeds: NDArray[np.uint8], joins: NDArray[np.bool_]) -> NDArray[np.uint8]:
@@ -307,6 +330,28 @@ def _light_joins(
     return added
 
 
+def _skin_fed_fill(
+    filled: Image,
+    texture: Image,
+    light: NDArray[np.uint8],
+    landmarks: FloatArray,
+    face_size: float,
+    radius: float,
+) -> Image:
+    """``filled`` with the ``light`` pixels filled again by Telea from ``texture``'s skin only: the
+    non-skin pixels within the fill's ``radius`` of them are inpainted too, then dropped."""
+    shape = (texture.shape[0], texture.shape[1])
+    skin = skin_likelihood(
+        texture, skin_reference(landmarks, Roi(0, 0, shape[1], shape[0]), face_size), face_size
+    )
+    reach = int(round(radius)) * 2 + 1
+    around = cv2.dilate(light, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+    hidden = light | ((around > 0) & (skin < 0.3)).astype(np.uint8)
+    inpainted = cv2.inpaint(texture, hidden * 255, radius, cv2.INPAINT_TELEA)
+    out: Image = np.where(light[..., None] > 0, inpainted, filled)
+    return out
+
+
 def _push_pull(image: FloatArray, valid: FloatArray) -> FloatArray:
     """``image`` (float, H x W x C) with every pixel filled from the ``valid`` ones (weights in [0, 1]):
     a pyramid of weighted means, each level's holes filled from the coarser level's estimate (push-pull),
@@ -334,12 +379,18 @@ def fill_occluded(texture: Image, mask: NDArray[np.uint8], landmarks: FloatArray
     is when there are none). See :data:`FILL` and :data:`FILL_BAND`."""
     shape = (texture.shape[0], texture.shape[1])
     inside = _inside_oval(landmarks, shape, face_size).astype(np.uint8)
+    light = (mask == LIGHT_REGION).astype(np.uint8)
+    mask = (mask > 0).astype(np.uint8)
     if FILL == "telea" or not FILL_BAND:
         mask = mask & inside
     if not mask.any():
         return texture
     if FILL == "telea":
-        filled: Image = cv2.inpaint(texture, mask * 255, max(face_size * 0.02, 3.0), cv2.INPAINT_TELEA)
+        radius = max(face_size * 0.02, 3.0)
+        filled: Image = cv2.inpaint(texture, mask * 255, radius, cv2.INPAINT_TELEA)
+        light &= mask
+        if light.any():
+            filled = _skin_fed_fill(filled, texture, light, landmarks, face_size, radius)
         return filled
     # Only a box around the mask (and the skin beside it) is filled: a fraction of the texture.
     x, y, w, h = cv2.boundingRect(mask)
