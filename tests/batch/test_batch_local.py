@@ -184,7 +184,13 @@ def test_a_video_with_further_people_is_segmented_and_equals_the_single_export(t
     print(f"person 4 after the cut: {len(to_single)} frames, region PSNR to the single export min "
           f"{min(to_single):.1f} dB, to the input max {max(to_input):.1f} dB")  # fmt: skip
     assert len(to_single) >= 10
-    assert min(to_single) >= 33.0 and max(to_input) <= 30.0, (to_single, to_input)
+    assert min(to_single) >= 33.0, to_single
+    # Each frame is much nearer the single export than the input (5 dB: 6.4 at the least, ~14 typically).
+    # Not an absolute limit on the distance to the input: how far a swap moves these pixels changes with
+    # the engine (the frame after the cut read 29.9 dB against a 30.0 limit before issue #19's dark stop
+    # and 30.1 after it), while an unswapped person 4 would be as near the input as the single export.
+    assert all(s - i >= 5.0 for s, i in zip(to_single, to_input, strict=True)), (to_single, to_input)
+    assert float(np.median(to_input)) <= 28.0, to_input
 
 
 def region_psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:

@@ -127,6 +127,9 @@ def test_target_hair_margin_stops_short_of_the_targets_hair_only(face, monkeypat
     before_hair = _above_oval(landmarks, image.shape[:2], 0.25 * distance, 0.38 * distance)
     near = _above_oval(landmarks, image.shape[:2], 2, 0.05 * distance)
     covered = {}
+    # The margin alone: the source's dark stop (on by default) also stops rays at Biden's own darker
+    # temples, which is not what this test measures.
+    monkeypatch.setattr(skin_extension, "SOURCE_DARK_LEVELS", 0.0)
     for margin in (0.0, 0.06):
         monkeypatch.setattr(skin_extension, "TARGET_HAIR_MARGIN", margin)
         for name, target_image, source_image in (("target", hairy, image), ("source", image, hairy)):

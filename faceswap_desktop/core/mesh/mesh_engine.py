@@ -21,7 +21,7 @@ from . import tone
 from .blend import blend_into_frame
 from .color import Region, transfer_colour
 from .detail_bands import keep_target_texture
-from .lighting import facing_weight, vertex_normals
+from .lighting import facing_weight, triangle_facing, vertex_normals
 from .masks import feather, grow_or_erode, polygon_mask, ring_mask
 from .mesh_topology import (
     INNER_LIPS_RING,
@@ -33,7 +33,7 @@ from .mesh_topology import (
     with_mouth_hub,
 )
 from .occluders import target_occluders
-from .quality import frontal_weight
+from .quality import PITCH_NEUTRAL, frontal_weight
 from .shape import outer_ring_triangles, transfer_shape
 from .shape import warm_up as warm_up_shape
 from .skin_extension import (
@@ -63,6 +63,20 @@ from .warp import (
 STRETCH_FADE_START = 3.0
 STRETCH_FADE_END = 6.0
 """A triangle whose area grows this much more than the face's overall scale fades out of the mask."""
+
+FORESHORTENING_FADE = (0.4, 0.7)
+"""A face-surface triangle the target shows this much more squarely than the source photo does (|normal z|
+in the target minus that in the source, :func:`~.lighting.triangle_facing`) fades out of the mask, from
+the first value to the second: the source saw that surface at a slant, and its few pixels would be
+stretched over what the turned head shows (a frontal source's cheek edge, with the hair and background
+past it, as grey blotches in front of a profile's ear). A frontal pair's triangles read ~0 (99 % under
+0.3); profiles and tilted heads 6-15 % over 0.4. Validation (docs/likeness.md, profile7): frontal targets within 0.002."""
+
+TILT_FADE = (0.2, 0.35)
+"""The shape transfer fades out as the target head's pitch leaves level (``|pitch proxy -``
+:data:`~.quality.PITCH_NEUTRAL` ``|``, 0-0.16 on the shared frontal photos), from the first value to
+the second: on a raised or lowered head its liquify moved the head's outline (misc/pose_rise_face's hair
+into the forehead, seam 2-4 there) and the nose (deepface_p01 -> misc/pose_lower_face lost the pose)."""
 
 HUBBED_POINTS = 479
 """478 landmarks plus the mouth hub (:func:`with_mouth_hub`); skin-extension points follow these."""
@@ -210,6 +224,13 @@ FADE_TURNED_AWAY = False
 (:func:`~.lighting.facing_weight`): a turned head shows its own skin there rather than smeared texture.
 Off: it lost on both validation halves (A 0.580 -> 0.558, pose 0.92 -> 0.90; B 0.675 -> 0.656; faded
 only near edge-on, A 0.578 and pose 0.90), docs/likeness.md."""
+
+
+def level_weight(face: Face) -> float:
+    """1 for a level head, falling to 0 as its pitch leaves level (:data:`TILT_FADE`)."""
+    _roll, _yaw, pitch = head_pose_proxies(face.keypoints_5)
+    start, end = TILT_FADE
+    return float(np.clip((end - abs(pitch - PITCH_NEUTRAL)) / max(end - start, 1e-6), 0.0, 1.0))
 
 
 def _shown_region(mask: FloatArray, small_tone_mask: FloatArray, face_size: float) -> Region:
@@ -376,7 +397,7 @@ class MeshSwapper:
             raise NoFaceFound("the mesh engine needs 478 landmarks on the target face")
         face_size = target.size
         original = with_mouth_hub(target.landmarks_478)
-        amount = settings.shape_transfer / 100 * frontal_weight(target)
+        amount = settings.shape_transfer / 100 * frontal_weight(target) * level_weight(target)
         dst = with_mouth_hub(transfer_shape(target.landmarks_478, prepared.landmarks, amount))
         src = prepared.hubbed
         height, width = frame.shape[:2]
@@ -549,8 +570,11 @@ class MeshSwapper:
         tri_reliability = np.clip(
             (STRETCH_FADE_END - stretch) / (STRETCH_FADE_END - STRETCH_FADE_START), 0, 1
         )
+        surface = triangles[0]
+        start, end = FORESHORTENING_FADE
+        foreshortening = triangle_facing(dst, surface) - triangle_facing(src, surface)
+        tri_reliability[: len(surface)] *= np.clip((end - foreshortening) / (end - start), 0, 1)
         if FADE_TURNED_AWAY:
-            surface = mesh_triangles()
             count = len(surface)
             tri_reliability[:count] *= np.minimum(facing_weight(dst, surface), facing_weight(src, surface))
         reliability = np.ones((roi.height, roi.width), dtype=np.float32)
