@@ -14,7 +14,12 @@ the oval and above it, once per source; the skin extension's band then carries s
 
 By default only the dark seeds are used, the mask grows without the skin guard and is filled by Telea
 inpainting inside the oval only (the skin extension's own skin test stops its band above it): the
-switches below select the rest, measured but not yet the default.
+switches below select the rest, measured but not yet the default. What the defaults add (branch
+fringe7): a seeded region also grows over the connected pixels that are clearly not skin whatever their
+lightness (:data:`LIGHT_JOIN_LIKELIHOOD`), and light non-skin pixels seed it (:data:`LIGHT_JOIN_SEEDS`),
+on the forehead inside the oval only, so the light strands of a fringe beside its shaded edge are filled
+with it (deepface_p04's blond strand); those regions are filled from the skin around them only
+(:data:`LIGHT_JOIN_SKIN_FILL`). No other source's mask or fill changes on the shared set.
 
 A forehead line is ~10 levels darker than the skin, a dark strand 40-100; blond hair on a light forehead
 is 10-45 levels darker or lighter, with LAB a* 5-8 under the skin's (deepface_p04).
@@ -104,6 +109,36 @@ RIM_LIKELIHOOD = 1.0
 """Skin likelihood under which a pixel of the rim may join (1: any; lower keeps the shaded sides of a
 forehead, which are clearly skin)."""
 
+LIGHT_JOIN_LIKELIHOOD = 0.15
+"""Skin likelihood under which a pixel connected to a seeded region joins the mask *whatever its
+lightness*, on the forehead inside the oval only (:data:`LIGHT_JOIN_INSET`; 0: off, only pixels darker
+than the skin tone join). A fringe's shaded edge is seeded as dark, the lighter strands beside it were
+not (deepface_p04's blond strand crossing every target's forehead inside the oval). Unlike the light and
+hue *seeds* it starts nothing by itself: a lit forehead or a highlight with no dark hair next to it never
+joins, and on the shared set only deepface_p04's mask changes (docs/likeness.md "Light strands")."""
+
+LIGHT_JOIN_SEEDS = True
+"""With the light joins: also start them from non-skin pixels (skin likelihood under
+:data:`SEED_LIKELIHOOD`) :data:`SEED_DARKNESS` *lighter* than the skin tone, kept to the same region:
+a blond strand that touches no dark hair (a strand painted on each of the ten shared sources is masked
+on all ten with it, on four without). On the ten clean sources it starts nothing: no lit forehead or
+highlight inside the oval is that light and that unlike skin."""
+
+LIGHT_JOIN_SKIN_FILL = True
+"""With "telea": the regions the light joins reached are filled from the skin around them only (the
+non-skin pixels within the fill's reach are filled as well, then dropped), not from the mask's edge:
+there the edge is the fringe's shaded side and the hair beside the oval, which the fill spread as a
+brownish smudge across deepface_p04's targets. Fed from skin for every source's mask instead, the fill
+cost half A 0.011 of ratio (docs/likeness.md "Light strands")."""
+
+LIGHT_REGION = 2
+"""The value :func:`occluded_skin` gives the regions the light joins reached (1 elsewhere in the mask)."""
+
+LIGHT_JOIN_INSET = 0.02
+"""Face sizes inside the oval's edge that the light joins keep to (before the mask's final growth by
+0.01): the pixels at the oval's edge are the skin extension's first band samples, and a fill there lets
+its rays run on into the source's hair (obama -> deepface_p06's seam 1.22 -> 1.65 without it)."""
+
 SEED_LIKELIHOOD = 0.1
 """Skin likelihood under which a dark pixel seeds the mask (a dark but skin-like pixel is shading)."""
 
@@ -131,11 +166,15 @@ def _inside_oval(landmarks: FloatArray, shape: tuple[int, int], face_size: float
 
 
 def _upper_face(
-    landmarks: FloatArray, shape: tuple[int, int], face_size: float, margin: float = 0.04
+    landmarks: FloatArray,
+    shape: tuple[int, int],
+    face_size: float,
+    margin: float = 0.04,
+    temples: bool = True,
 ) -> NDArray[np.uint8]:
-    """The forehead above the brows (up to :data:`BAND_REACH` past the oval's top) and the temples beside
-    the eyes, ``margin`` (face sizes) off the brows and eyes (the skin between and around them is shaded
-    by the face's own shape, not occluded)."""
+    """The forehead above the brows (up to :data:`BAND_REACH` past the oval's top) and (``temples``) the
+    temples beside the eyes, ``margin`` (face sizes) off the brows and eyes (the skin between and around
+    them is shaded by the face's own shape, not occluded)."""
     roi = Roi(0, 0, shape[1], shape[0])
     oval = landmarks[oval_ring(), :2]
     raised = oval + (landmarks[10, :2] - landmarks[152, :2]) / max(
@@ -154,8 +193,8 @@ def _upper_face(
     brows = min(float((landmarks[index, :2] - eyes) @ down) for index in (105, 334, 66, 296))
     corners = max(abs(float((landmarks[index, :2] - eyes) @ across)) for index in (33, 263))
     forehead = along < brows - (margin - 0.01) * face_size
-    temples = (side > corners + 0.02 * face_size) & (along < TEMPLES_BELOW_EYES * face_size)
-    zone &= forehead | temples
+    beside = (side > corners + 0.02 * face_size) & (along < TEMPLES_BELOW_EYES * face_size)
+    zone &= (forehead | beside) if temples else forehead
     features = np.zeros(shape, dtype=np.uint8)
     for region in _AVOID:
         indices = sorted({i for edge in region for i in edge})
@@ -194,7 +233,9 @@ def _hair_hue(texture: Image, reference: FloatArray, face_size: float) -> NDArra
 
 
 def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> NDArray[np.uint8]:
-    """A {0, 1} mask of the upper face's pixels that are not visible skin (see the module docstring)."""
+    """A mask of the upper face's pixels that are not visible skin (see the module docstring): 1, or
+    :data:`LIGHT_REGION` on the connected regions the light joins reached (:data:`LIGHT_JOIN_SKIN_FILL`);
+    0 elsewhere."""
     shape = texture.shape[:2]
     zone = _upper_face(landmarks, (shape[0], shape[1]), face_size)
     if int(zone.sum()) < 64:
@@ -217,19 +258,25 @@ def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> ND
     if HUE_SEEDS:
         seeds |= (_hair_hue(texture, reference, face_size) & (zone > 0)).astype(np.uint8)
     seeds = cv2.morphologyEx(seeds, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    if not seeds.any():
+    if not seeds.any() and not LIGHT_JOIN_SEEDS:
         return seeds
     # A seeded region may grow closer to the brows than a seed may lie (a strand ending on a brow).
     near = _upper_face(landmarks, (shape[0], shape[1]), face_size, margin=0.012)
     joins = (darkness > GROW_DARKNESS) & (near > 0)
     if GROW_LIKELIHOOD is not None:
         joins &= likelihood < GROW_LIKELIHOOD
-    grown = joins.astype(np.uint8) | seeds
-    count, labels = cv2.connectedComponents(grown, connectivity=8)
-    seeded = np.zeros(count, dtype=bool)
-    seeded[np.unique(labels[seeds > 0])] = True
-    seeded[0] = False
-    mask = seeded[labels].astype(np.uint8)
+    mask = _seeded(seeds, joins)
+    light = np.zeros_like(mask)
+    if LIGHT_JOIN_LIKELIHOOD > 0:
+        light_seeds = seeds
+        if LIGHT_JOIN_SEEDS:
+            # Light and unlike skin (a blond strand), opened as the dark seeds are: no single specks.
+            lighter = ((-darkness > SEED_DARKNESS) & (likelihood < SEED_LIKELIHOOD) & (zone > 0)).astype(
+                np.uint8
+            )
+            light_seeds = seeds | cv2.morphologyEx(lighter, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+        light = _light_joins(mask, light_seeds, joins, likelihood, near, landmarks, face_size)
+        mask |= light
     if RIM_WIDTH > 0:
         # The occluder's edge: where hair meets skin the skin is shaded by it over a few pixels, skin-like
         # enough to pass the growth guard; left out, it stays as a line along the fill's edge (the
@@ -240,7 +287,69 @@ def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> ND
         off_tone = ((local - lightness) > RIM_LEVELS) & (likelihood < RIM_LIKELIHOOD)
         mask |= ((rim > 0) & off_tone & (near > 0)).astype(np.uint8)
     size = max(int(round(face_size * 0.01)), 1) * 2 + 1
-    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    grown: NDArray[np.uint8] = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    if LIGHT_JOIN_SKIN_FILL and LIGHT_JOIN_LIKELIHOOD > 0 and light.any():
+        # The regions the light joins reached are marked LIGHT_REGION for the fill (fill_occluded).
+        count, labels = cv2.connectedComponents(grown, connectivity=8)
+        reached = np.zeros(count, dtype=bool)
+        reached[np.unique(labels[light > 0])] = True
+        reached[0] = False
+        grown = np.where(reached[labels], np.uint8(LIGHT_REGION), grown).astype(np.uint8)
+    return grown
+
+
+def _seeded(seeds: NDArray[np.uint8], joins: NDArray[np.bool_]) -> NDArray[np.uint8]:
+    """The connected regions of ``joins`` (and the seeds) that hold a seed, as {0, 1}."""
+    count, labels = cv2.connectedComponents(joins.astype(np.uint8) | seeds, connectivity=8)
+    seeded = np.zeros(count, dtype=bool)
+    seeded[np.unique(labels[seeds > 0])] = True
+    seeded[0] = False
+    mask: NDArray[np.uint8] = seeded[labels].astype(np.uint8)
+    return mask
+
+
+def _light_joins(
+    mask: NDArray[np.uint8],
+    seeds: NDArray[np.uint8],
+    joins: NDArray[np.bool_],
+    likelihood: FloatArray,
+    near: NDArray[np.uint8],
+    landmarks: FloatArray,
+    face_size: float,
+) -> NDArray[np.uint8]:
+    """The pixels that join a seeded region when any pixel of skin likelihood under
+    :data:`LIGHT_JOIN_LIKELIHOOD` may join, whatever its lightness, kept to the forehead inside the oval
+    (:data:`LIGHT_JOIN_INSET` in from its edge): see :data:`LIGHT_JOIN_LIKELIHOOD`."""
+    shape = (mask.shape[0], mask.shape[1])
+    light = _seeded(seeds, joins | ((likelihood < LIGHT_JOIN_LIKELIHOOD) & (near > 0)))
+    forehead = _upper_face(landmarks, shape, face_size, margin=0.012, temples=False)
+    inset = max(int(round(face_size * LIGHT_JOIN_INSET)), 1) * 2 + 1
+    oval = polygon_mask_u8(landmarks[oval_ring(), :2], Roi(0, 0, shape[1], shape[0]))
+    oval = cv2.erode(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (inset, inset)))
+    added: NDArray[np.uint8] = light & (1 - mask) & forehead & (oval > 127).astype(np.uint8)
+    return added
+
+
+def _skin_fed_fill(
+    filled: Image,
+    texture: Image,
+    light: NDArray[np.uint8],
+    landmarks: FloatArray,
+    face_size: float,
+    radius: float,
+) -> Image:
+    """``filled`` with the ``light`` pixels filled again by Telea from ``texture``'s skin only: the
+    non-skin pixels within the fill's ``radius`` of them are inpainted too, then dropped."""
+    shape = (texture.shape[0], texture.shape[1])
+    skin = skin_likelihood(
+        texture, skin_reference(landmarks, Roi(0, 0, shape[1], shape[0]), face_size), face_size
+    )
+    reach = int(round(radius)) * 2 + 1
+    around = cv2.dilate(light, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+    hidden = light | ((around > 0) & (skin < 0.3)).astype(np.uint8)
+    inpainted = cv2.inpaint(texture, hidden * 255, radius, cv2.INPAINT_TELEA)
+    out: Image = np.where(light[..., None] > 0, inpainted, filled)
+    return out
 
 
 def _push_pull(image: FloatArray, valid: FloatArray) -> FloatArray:
@@ -270,12 +379,18 @@ def fill_occluded(texture: Image, mask: NDArray[np.uint8], landmarks: FloatArray
     is when there are none). See :data:`FILL` and :data:`FILL_BAND`."""
     shape = (texture.shape[0], texture.shape[1])
     inside = _inside_oval(landmarks, shape, face_size).astype(np.uint8)
+    light = (mask == LIGHT_REGION).astype(np.uint8)
+    mask = (mask > 0).astype(np.uint8)
     if FILL == "telea" or not FILL_BAND:
         mask = mask & inside
     if not mask.any():
         return texture
     if FILL == "telea":
-        filled: Image = cv2.inpaint(texture, mask * 255, max(face_size * 0.02, 3.0), cv2.INPAINT_TELEA)
+        radius = max(face_size * 0.02, 3.0)
+        filled: Image = cv2.inpaint(texture, mask * 255, radius, cv2.INPAINT_TELEA)
+        light &= mask
+        if light.any():
+            filled = _skin_fed_fill(filled, texture, light, landmarks, face_size, radius)
         return filled
     # Only a box around the mask (and the skin beside it) is filled: a fraction of the texture.
     x, y, w, h = cv2.boundingRect(mask)
