@@ -486,7 +486,7 @@ class VideoExportJob:
 
             # The person's slow statistics (colour, lighting fits, hairline), measured on some frames
             # and reused between them (core/video/person_memory.py); forgotten at a cut or a loss.
-            memory = PersonMemory() if getattr(pipeline.swapper, "remembers_slow_stats", False) else None
+            memory = PersonMemory() if pipeline.remembers_slow_stats else None
             pending: deque[Future[FrameOutcome]] = deque()
             started, started_cpu = time.perf_counter(), time.process_time()
             while True:

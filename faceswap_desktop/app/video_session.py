@@ -521,7 +521,7 @@ class VideoSession:
         tracker = build_tracker(self.context, self.detector, self.embedder, reference, options)
         # The export's plan of which frames measure the person's slow statistics (person_memory.py):
         # when frame ``index`` reuses them, its measuring frame is swapped first, as the export did.
-        memory = PersonMemory() if getattr(self.pipeline.swapper, "remembers_slow_stats", False) else None
+        memory = PersonMemory() if self.pipeline.remembers_slow_stats else None
         measuring: tuple[int, Image, TrackResult, StatsTicket] | None = None
         ticket: StatsTicket | None = None
         try:

@@ -131,6 +131,12 @@ class FacePipeline:
             embeddings = [self.judge.embed(p.image, p.face) for p in photos]
         return mean_identity(embeddings, self.judge.name)
 
+    @property
+    def remembers_slow_stats(self) -> bool:
+        """Whether the swapper takes a video's slow-statistics memory (``memory`` of :meth:`process_frame`;
+        a video keeps a :class:`~.video.person_memory.PersonMemory` only then)."""
+        return bool(getattr(self.swapper, "remembers_slow_stats", False))
+
     def detect(self, frame: Image, timings: StageTimings | None = None) -> list[Face]:
         """Faces of a target frame, left to right."""
         with _Stopwatch(timings or StageTimings(), "detect"):
@@ -192,23 +198,18 @@ class FacePipeline:
             and self.masker is None
             and score != "with_baseline"
         )
-        # Only a swapper that keeps slow statistics gets a memory, and only for a single face.
-        remember = (
-            memory is not None and len(indices) == 1 and getattr(self.swapper, "remembers_slow_stats", False)
-        )
-        extra: dict[str, Any] = {"memory": memory} if remember and memory is not None else {}
+        # Keyword options go only to a swapper that declares it takes them: drawing into the frame, and a
+        # video's slow-statistics memory (for a single face).
+        options: dict[str, Any] = {}
+        if draw_in_place:
+            options["in_place"] = True
+        if memory is not None and len(indices) == 1 and self.remembers_slow_stats:
+            options["memory"] = memory
         result = frame
         for index in indices:
             before = result
             with _Stopwatch(timings, "swap"):
-                if draw_in_place:
-                    output = self.swapper.swap(  # type: ignore[call-arg]
-                        result, faces[index], source.swapper_data, settings, in_place=True, **extra
-                    )
-                elif extra:
-                    output = self.swapper.swap(result, faces[index], source.swapper_data, settings, **extra)
-                else:
-                    output = self.swapper.swap(result, faces[index], source.swapper_data, settings)
+                output = self.swapper.swap(result, faces[index], source.swapper_data, settings, **options)
                 result = output.frame
             swapped_frame = result
             if self.enhancer is not None and enhance_amount > 0:
