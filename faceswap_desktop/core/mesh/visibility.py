@@ -290,11 +290,8 @@ def occluded_skin(texture: Image, landmarks: FloatArray, face_size: float) -> ND
     grown: NDArray[np.uint8] = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     if LIGHT_JOIN_SKIN_FILL and LIGHT_JOIN_LIKELIHOOD > 0 and light.any():
         # The regions the light joins reached are marked LIGHT_REGION for the fill (fill_occluded).
-        count, labels = cv2.connectedComponents(grown, connectivity=8)
-        reached = np.zeros(count, dtype=bool)
-        reached[np.unique(labels[light > 0])] = True
-        reached[0] = False
-        grown = np.where(reached[labels], np.uint8(LIGHT_REGION), grown).astype(np.uint8)
+        reached = _seeded(light, grown > 0)
+        grown = np.where(reached > 0, np.uint8(LIGHT_REGION), grown).astype(np.uint8)
     return grown
 
 
