@@ -33,7 +33,7 @@ from .mesh_topology import (
     with_mouth_hub,
 )
 from .occluders import target_occluders
-from .quality import PITCH_NEUTRAL, frontal_weight
+from .quality import frontal_weight, turn_and_tilt
 from .shape import outer_ring_triangles, transfer_shape
 from .shape import warm_up as warm_up_shape
 from .skin_extension import (
@@ -220,9 +220,9 @@ only near edge-on, A 0.578 and pose 0.90), docs/likeness.md."""
 
 def level_weight(face: Face) -> float:
     """1 for a level head, falling to 0 as its pitch leaves level (:data:`TILT_FADE`)."""
-    _roll, _yaw, pitch = head_pose_proxies(face.keypoints_5)
+    _turned, tilted = turn_and_tilt(face)
     start, end = TILT_FADE
-    return float(np.clip((end - abs(pitch - PITCH_NEUTRAL)) / max(end - start, 1e-6), 0.0, 1.0))
+    return float(np.clip((end - tilted) / max(end - start, 1e-6), 0.0, 1.0))
 
 
 def _shown_region(mask: FloatArray, small_tone_mask: FloatArray, face_size: float) -> Region:

@@ -21,8 +21,8 @@ def frontal_weight(face: Face) -> float:
     Shape transfer aligns the meshes in 3D; on strongly turned faces MediaPipe's far-side depth is a
     guess and moving those vertices creates visible folds, so the effect fades out with yaw.
     """
-    _roll, yaw, _pitch = head_pose_proxies(face.keypoints_5)
-    return float(np.clip((0.35 - abs(yaw)) / 0.2, 0.0, 1.0))
+    turned, _tilted = turn_and_tilt(face)
+    return float(np.clip((0.35 - turned) / 0.2, 0.0, 1.0))
 
 
 def _gradient(image: Image) -> NDArray[np.float32]:
@@ -141,8 +141,14 @@ class EdgeCheck:
 def pose_warning(face: Face) -> str:
     """Why the offline engine cannot swap ``face`` cleanly, from its head pose alone (empty when it can):
     :data:`TURNED_LIMIT` and :data:`TILT_LIMIT`, worded as :meth:`EdgeCheck.describe` words them."""
+    return EdgeCheck(1.0, 0.0, *turn_and_tilt(face)).describe()
+
+
+def turn_and_tilt(face: Face) -> tuple[float, float]:
+    """How far the head is turned, ``|yaw proxy|``, and raised or lowered, ``|pitch proxy - PITCH_NEUTRAL|``
+    (:attr:`EdgeCheck.turned` and :attr:`EdgeCheck.tilted`; the frontal and level weights fade with them)."""
     _roll, yaw, pitch = head_pose_proxies(face.keypoints_5)
-    return EdgeCheck(1.0, 0.0, abs(yaw), abs(pitch - PITCH_NEUTRAL)).describe()
+    return abs(yaw), abs(pitch - PITCH_NEUTRAL)
 
 
 def edge_check(
@@ -157,8 +163,7 @@ def edge_check(
     With the target ``face``, how far its head is turned too (:attr:`EdgeCheck.turned`)."""
     turned = tilted = 0.0
     if face is not None:
-        _roll, yaw, pitch = head_pose_proxies(face.keypoints_5)
-        turned, tilted = abs(yaw), abs(pitch - PITCH_NEUTRAL)
+        turned, tilted = turn_and_tilt(face)
     height, width = target.shape[:2]
     x0, y0, x1, y1 = box
     grow = margin * max(x1 - x0, y1 - y0)
