@@ -19,6 +19,7 @@ import math
 import cv2
 import numpy as np
 
+from faceswap_desktop.core.face_roi import box_back
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.core.types import Face, FloatArray, Image
 
@@ -29,15 +30,9 @@ REFERENCE_FEATHER = 5
 
 
 def _crop_box(matrix: FloatArray, size: int) -> tuple[float, float, float, float]:
+    """The frame box around the ``size`` px crop that ``matrix`` (frame -> crop) cuts."""
     inverse = cv2.invertAffineTransform(matrix.astype(np.float64))
-    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64)
-    points = corners @ inverse[:, :2].T + inverse[:, 2]
-    return (
-        float(points[:, 0].min()),
-        float(points[:, 1].min()),
-        float(points[:, 0].max()),
-        float(points[:, 1].max()),
-    )
+    return box_back((0.0, 0.0, float(size), float(size)), inverse)
 
 
 def padded_roi(
