@@ -10,6 +10,8 @@ import av
 import numpy as np
 import pytest
 
+from faceswap_desktop.core.media.guarded_decode import GuardedVideoReader
+from faceswap_desktop.core.video.temporal import SceneCutDetector
 from tests.conftest import SHARED
 
 VIDEOS = SHARED / "media" / "videos"
@@ -17,6 +19,19 @@ OBAMA = VIDEOS / "Obama_speaking.mp4"
 HAMILTON = VIDEOS / "short_hamilton_clip.mp4"
 FACENET = VIDEOS / "facenet_pytorch_video.mp4"
 BIDEN = SHARED / "media" / "images" / "identity" / "biden" / "biden2.jpg"
+
+
+def around_first_cut(clip: Path, before: int, after: int) -> tuple[int, int, float, float]:
+    """The first scene cut of ``clip``'s first 200 frames: (the cut's frame, the first frame ``before``
+    frames earlier, and the start and end times from that frame to ``after`` frames past the cut)."""
+    reader = GuardedVideoReader(clip)
+    cuts = SceneCutDetector()
+    try:
+        cut = next(index for index, frame in reader.frames(0, 200) if cuts.is_cut(frame))
+        first = max(cut - before, 0)
+        return cut, first, reader.time_of(first), reader.time_of(cut + after)
+    finally:
+        reader.close()
 
 
 def write_clip(

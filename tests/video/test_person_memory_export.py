@@ -9,28 +9,19 @@ import pytest
 
 from faceswap_desktop.app import video as video_module
 from faceswap_desktop.app.video import VideoExportJob, VideoExportRequest
-from faceswap_desktop.core.media.guarded_decode import GuardedVideoReader
 from faceswap_desktop.core.media.video_writer import EncodeOptions
 from faceswap_desktop.core.mesh.slow_stats import StatsTicket
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.core.types import Face, Image
 from faceswap_desktop.core.video.person_memory import PersonMemory
-from faceswap_desktop.core.video.temporal import SceneCutDetector
-from tests.video.conftest import BIDEN, HAMILTON
+from tests.video.conftest import BIDEN, HAMILTON, around_first_cut
 
 
 @pytest.mark.slow
 def test_the_export_reuses_statistics_and_measures_afresh_after_a_cut(  # type: ignore[no-untyped-def]
     context, tmp_path: Path, monkeypatch
 ) -> None:
-    reader = GuardedVideoReader(HAMILTON)
-    cuts = SceneCutDetector()
-    try:
-        cut = next(index for index, frame in reader.frames(0, 200) if cuts.is_cut(frame))
-        first = max(cut - 8, 0)
-        start, end = reader.time_of(first), reader.time_of(cut + 4)
-    finally:
-        reader.close()
+    _cut, _first, start, end = around_first_cut(HAMILTON, 8, 4)
     events: list[tuple[str, bool]] = []  # ("reset", _) or ("ticket", measures), in frame order
 
     class Recording(PersonMemory):

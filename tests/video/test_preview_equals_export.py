@@ -19,8 +19,7 @@ from faceswap_desktop.app.video_session import VideoSession
 from faceswap_desktop.core.media.guarded_decode import GuardedVideoReader, load_image
 from faceswap_desktop.core.media.video_writer import EncodeOptions
 from faceswap_desktop.core.settings import SwapSettings
-from faceswap_desktop.core.video.temporal import SceneCutDetector
-from tests.video.conftest import BIDEN, HAMILTON, OBAMA
+from tests.video.conftest import BIDEN, HAMILTON, OBAMA, around_first_cut
 
 SETTINGS = SwapSettings(strength=90, mask_feather=7)
 
@@ -82,14 +81,7 @@ def test_a_frame_rendered_as_the_export_equals_the_exported_frame(  # type: igno
 def test_just_after_a_scene_cut_the_render_equals_the_export(  # type: ignore[no-untyped-def]
     context, tmp_path: Path, monkeypatch
 ) -> None:
-    reader = GuardedVideoReader(HAMILTON)
-    cuts = SceneCutDetector()
-    try:
-        cut = next(index for index, frame in reader.frames(0, 200) if cuts.is_cut(frame))
-        first = max(cut - 20, 0)
-        start, end = reader.time_of(first), reader.time_of(cut + 6)
-    finally:
-        reader.close()
+    cut, first, start, end = around_first_cut(HAMILTON, 20, 6)
     frames = exported_frames(context, HAMILTON, tmp_path, monkeypatch, start, end)
     session = VideoSession(context, HAMILTON)
     try:
