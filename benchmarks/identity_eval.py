@@ -74,7 +74,9 @@ def pose_kept(result_face: Face | None, target_face: Face) -> bool:
         return False
     r_roll, r_yaw, r_pitch = head_pose_proxies(result_face.keypoints_5)
     t_roll, t_yaw, t_pitch = head_pose_proxies(target_face.keypoints_5)
-    return abs(r_roll - t_roll) <= 6 and abs(r_yaw - t_yaw) <= 0.08 and abs(r_pitch - t_pitch) <= 0.08
+    # Roll is an angle: an upside-down face reads near +180 or -180 degrees, which are 0 degrees apart.
+    roll = (r_roll - t_roll + 180) % 360 - 180
+    return abs(roll) <= 6 and abs(r_yaw - t_yaw) <= 0.08 and abs(r_pitch - t_pitch) <= 0.08
 
 
 def evaluate(
