@@ -97,6 +97,7 @@ class VideoExportRequest:
     embedder: str | None = "auto"
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     workers: int = 2
+    """Swaps run at once, at most: one on two cores or fewer (see export_pacing.swap_workers)."""
     overwrite: bool = False
     watermark: bool = False
     """Draw the visible "AI-generated" mark on every frame (the container tags are always written)."""
