@@ -8,7 +8,7 @@ encoder's own threads and the decoding helper. Two facts measured on the 2-core 
   so two swap threads run barely faster than one: 90 swaps of the one-face 720p clip in one process
   ran at 37-39 swaps/s on one thread and 36-41 on two. Beside tracking and x264 in an export, the
   second worker bought ~10 % more swaps while x264 was idle and cost ~30 % more CPU a swap (GIL
-  hand-offs between the workers: the kernel's share of their time rose from ~2 % to ~11 %).
+  hand-offs between the workers: the scheduler's share of their samples rose from 3-4 % to 11-12 %).
 - x264 encodes nothing until its look-ahead is full (40 frames at the default preset): until then the
   export's cores are short of work, and the last ~40 frames are encoded after the last swap.
 
