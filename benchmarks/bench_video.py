@@ -33,6 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faceswap_desktop.app.context import AppContext, create_context
+from faceswap_desktop.app.export_pacing import swap_workers
 from faceswap_desktop.app.video import VideoExportJob, VideoExportRequest
 from faceswap_desktop.app.video_session import VideoSession
 from faceswap_desktop.core.identity import cosine
@@ -312,7 +313,8 @@ def in_process(work: Path, args: argparse.Namespace) -> None:
     make_clip(looped, args.frames, 10)
     print(
         f"cores: {len(os.sched_getaffinity(0))}; clip: 1280x720, {args.frames} frames; "
-        f"workers {args.workers}; load average {os.getloadavg()[0]:.2f} (other processes share the cores)"
+        f"workers {args.workers} (swapping at once: {swap_workers(args.workers)}); "
+        f"load average {os.getloadavg()[0]:.2f} (other processes share the cores)"
     )
 
     transcode, transcode_cpu = transcode_fps(clip, work / "transcode.mp4")

@@ -58,6 +58,7 @@ from ..core.video.tracking import FaceTracker, IdentityHint, TrackerOptions, Tra
 from .cast import CancelToken
 from .content_credentials import finish_video, prepare_signing
 from .context import DEFAULT_ENGINE, AppContext
+from .export_pacing import swap_workers, tracked_ahead_while_encoder_fills
 from .isolated_judge import PipelineFactory
 from .person_map import MorePeople, PersonSources, SegmentPeople, check_mappings
 from .remembered_faces import RememberedFaces
@@ -96,6 +97,7 @@ class VideoExportRequest:
     embedder: str | None = "auto"
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     workers: int = 2
+    """Swaps run at once, at most: one on two cores or fewer (see export_pacing.swap_workers)."""
     overwrite: bool = False
     watermark: bool = False
     """Draw the visible "AI-generated" mark on every frame (the container tags are always written)."""
@@ -416,7 +418,7 @@ class VideoExportJob:
             ahead.append((start, reference_image))
         # How many frames each stage holds depends on their size (core/frame_memory: fewer beyond 1440p).
         plan = plan_for_frame(info.width, info.height, request.workers)
-        workers = plan.max_workers
+        workers = swap_workers(plan.max_workers)  # one on two cores (see export_pacing.py)
         ahead_limit = tracked_ahead_while_preparing(plan)
         frames_in: queue.Queue[Any] = queue.Queue(plan.queue_frames)
         frames_out: queue.Queue[Any] = queue.Queue(plan.queue_frames)
@@ -525,9 +527,17 @@ class VideoExportJob:
                     )
                 )
                 # Until the source is prepared no swap can start: this thread tracks ahead meanwhile
-                # (the core it runs on would be idle), up to the plan's allowance; then the usual
-                # bound holds again (the frames swapped plus one).
-                limit = workers if preparing.done() else max(workers, ahead_limit)
+                # (the core it runs on would be idle), up to the plan's allowance; then, until the
+                # encoder gives back its first packet (its look-ahead is filling and its threads are
+                # mostly idle), within what the encoder's allowance leaves (export_pacing.py); then
+                # the usual bound holds again (the frames swapped plus one).
+                if not preparing.done():
+                    limit = max(workers, ahead_limit)
+                elif writer.video_packets == 0:
+                    filling = tracked_ahead_while_encoder_fills(plan, writer.frames_written, ahead_limit)
+                    limit = max(workers, filling)
+                else:
+                    limit = workers
                 while len(pending) > limit or (pending and pending[0].done()):
                     yield self._deliver(pending.popleft().result(), frames_out, report, reader, started)
             while pending:

@@ -241,6 +241,8 @@ class VideoWriter:
             self._output.close()
             raise
         self.frames_written = 0
+        self.video_packets = 0
+        """Packets the encoder has given back: 0 while it fills its look-ahead (x264: 40 frames)."""
 
     def write(self, image: Image, pts: int, input_seconds: float) -> None:
         """Encode one frame at ``pts`` (time-base units from 0); audio up to ``input_seconds`` is muxed."""
@@ -275,6 +277,7 @@ class VideoWriter:
 
     def _mux(self, packet: Any) -> None:
         self._output.mux(packet)
+        self.video_packets += 1
 
     def abort(self) -> None:
         """Stop without flushing; the file is incomplete and should be deleted by the caller."""
