@@ -3,8 +3,9 @@
 The scan decodes the clip once and detects faces in sampled frames (about ``sample_fps`` a second,
 fewer on long clips: at most ``max_samples``); it joins them into tracks within each shot, embeds a few
 of the best views of each track (not every frame: the embedded dlib judge costs ~100 ms a face; and
-only in a clip of two tracks or more, see :class:`_TrackEmbedder`) and clusters the tracks into people by identity (``core/video/cast.py``), across scene cuts. People are numbered
-from 1 by presence: screen time weighted by face size, so person 1 is the default person to replace.
+only in a clip of two tracks or more, see :class:`_TrackEmbedder`) and clusters the tracks into people
+by identity (``core/video/cast.py``), across scene cuts. People are numbered from 1 by presence:
+screen time weighted by face size, so person 1 is the default person to replace.
 
 A scan is cached per file in the per-user cache folder (``FACESWAP_CACHE_DIR`` overrides it), keyed by
 the file's content hash, the scan settings and the embedder.
