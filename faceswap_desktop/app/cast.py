@@ -122,6 +122,10 @@ class FaceFinder(Protocol):
     def detect_faces(self, image: Image) -> list[Face]: ...
 
 
+SampleSink = Callable[[int, Image, Sequence[Face]], None]
+"""(frame index, the frame, the faces detected in it): a scan's sampled frames, for a caller to keep."""
+
+
 @dataclass(frozen=True)
 class CastOptions:
     """Sampling and clustering settings of a scan (part of the cache key)."""
@@ -311,8 +315,13 @@ def scan_cast(
     cancel: CancelToken | None = None,
     progress: Callable[[CastProgress], None] | None = None,
     calibrations: CalibrationTable | None = None,
+    sampled: SampleSink | None = None,
 ) -> Cast:
-    """Scan the whole clip for its cast (see the module doc); raises :class:`Cancelled` when cancelled."""
+    """Scan the whole clip for its cast (see the module doc); raises :class:`Cancelled` when cancelled.
+
+    ``sampled`` is given each sampled frame as decoded and the faces the detector found in it, on the
+    scanning thread, when the scan detects on the clip's own frames (not resized): a caller keeps what
+    it needs again (an export, its first frame: see ``app/video_session.py``)."""
     options = options or CastOptions()
     info = reader.info
     fps = float(info.fps)
@@ -331,7 +340,10 @@ def scan_cast(
         index: int, image: Image, cut_since_sample: bool, found: concurrent.futures.Future[list[Face]]
     ) -> None:
         ended = linker.cut() if cut_since_sample else []
-        faces = unique_faces(found.result())
+        detected = found.result()
+        if sampled is not None and scale == 1.0:
+            sampled(index, image, detected)
+        faces = unique_faces(detected)
         sightings = [_sighting(index, face, scale) for face in faces]
         numbers, more = linker.add(sightings)
         for face, number, sighting in zip(faces, numbers, sightings, strict=True):

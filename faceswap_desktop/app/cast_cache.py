@@ -32,6 +32,7 @@ from .cast import (
     CastOptions,
     CastProgress,
     FaceFinder,
+    SampleSink,
     scan_cast,
 )
 
@@ -82,15 +83,17 @@ def load_or_scan_cast(
     options: CastOptions | None = None,
     cancel: CancelToken | None = None,
     progress: Callable[[CastProgress], None] | None = None,
+    sampled: SampleSink | None = None,
 ) -> Cast:
-    """The clip's cast from the cache, or a new scan (then cached)."""
+    """The clip's cast from the cache, or a new scan (then cached; ``sampled``: see
+    :func:`~.cast.scan_cast`)."""
     options = options or CastOptions()
     entry = cache_folder() / f"{cache_key(reader.path, options, embedder)}.json"
     cached = _load(entry, reader.path)
     if cached is not None:
         log.info("cast of %s from the cache (%s)", reader.path.name, entry.name)
         return cached
-    cast = scan_cast(reader, detector, embedder, options, cancel, progress)
+    cast = scan_cast(reader, detector, embedder, options, cancel, progress, sampled=sampled)
     _save(entry, cast)
     return cast
 
