@@ -2,9 +2,10 @@
 
 The scan decodes the clip once and detects faces in sampled frames (about ``sample_fps`` a second,
 fewer on long clips: at most ``max_samples``); it joins them into tracks within each shot, embeds a few
-of the best views of each track (not every frame: the embedded dlib judge costs ~100 ms a face) and
-clusters the tracks into people by identity (``core/video/cast.py``), across scene cuts. People are numbered
-from 1 by presence: screen time weighted by face size, so person 1 is the default person to replace.
+of the best views of each track (not every frame: the embedded dlib judge costs ~100 ms a face; and
+only in a clip of two tracks or more, see :class:`_TrackEmbedder`) and clusters the tracks into people
+by identity (``core/video/cast.py``), across scene cuts. People are numbered from 1 by presence:
+screen time weighted by face size, so person 1 is the default person to replace.
 
 A scan is cached per file in the per-user cache folder (``FACESWAP_CACHE_DIR`` overrides it), keyed by
 the file's content hash, the scan settings and the embedder.
@@ -119,6 +120,10 @@ class CancelToken(Protocol):
 
 class FaceFinder(Protocol):
     def detect_faces(self, image: Image) -> list[Face]: ...
+
+
+SampleSink = Callable[[int, Image, Sequence[Face]], None]
+"""(frame index, the frame, the faces detected in it): a scan's sampled frames, for a caller to keep."""
 
 
 @dataclass(frozen=True)
@@ -269,6 +274,8 @@ class _TrackViews:
     chunks: dict[int, _View] = field(default_factory=dict)
     seen: int = 0
     embeddings: list[FloatArray] = field(default_factory=list)
+    best: list[_View] | None = None
+    """The views to embed, chosen when the track ended (None before): see :class:`_TrackEmbedder`."""
     dim: bool = False
     """Every embedded view was nearly black (stretched by :func:`~..core.video.cast.with_contrast`)."""
     small: bool = False
@@ -308,8 +315,13 @@ def scan_cast(
     cancel: CancelToken | None = None,
     progress: Callable[[CastProgress], None] | None = None,
     calibrations: CalibrationTable | None = None,
+    sampled: SampleSink | None = None,
 ) -> Cast:
-    """Scan the whole clip for its cast (see the module doc); raises :class:`Cancelled` when cancelled."""
+    """Scan the whole clip for its cast (see the module doc); raises :class:`Cancelled` when cancelled.
+
+    ``sampled`` is given each sampled frame as decoded and the faces the detector found in it, on the
+    scanning thread, when the scan detects on the clip's own frames (not resized): a caller keeps what
+    it needs again (an export, its first frame: see ``app/video_session.py``)."""
     options = options or CastOptions()
     info = reader.info
     fps = float(info.fps)
@@ -322,19 +334,16 @@ def scan_cast(
     samples: the people's ranges then end and start at the frame the shot changes."""
     scale = working_scale(info.width, info.height)
 
-    load_embedder = getattr(embedder, "load", None)  # a deferred one (app/video_session.py)
+    embedding = _TrackEmbedder(embedder, options, scale)
 
     def add_sample(
         index: int, image: Image, cut_since_sample: bool, found: concurrent.futures.Future[list[Face]]
     ) -> None:
-        nonlocal load_embedder
         ended = linker.cut() if cut_since_sample else []
-        faces = unique_faces(found.result())
-        if faces and load_embedder is not None:
-            # Every track is embedded by the end: its model loads now, while the next sample is
-            # detected, not after the last one, when only this thread has work left.
-            load_embedder()
-            load_embedder = None
+        detected = found.result()
+        if sampled is not None and scale == 1.0:
+            sampled(index, image, detected)
+        faces = unique_faces(detected)
         sightings = [_sighting(index, face, scale) for face in faces]
         numbers, more = linker.add(sightings)
         for face, number, sighting in zip(faces, numbers, sightings, strict=True):
@@ -342,8 +351,9 @@ def scan_cast(
             _keep_view(track_views, image, face, sighting, options)
             if (descriptor := clothing_histogram(image, face.box)) is not None:
                 track_views.clothing.append(descriptor)
+        embedding.tracks_seen(len(views))
         for track in ended + more:
-            _embed_track(views.get(track.number), embedder, options, scale)
+            embedding.ended(views.get(track.number))
 
     # A sample's faces are detected on a thread of its own while this one decodes the frames up to the
     # next sample, checks them for cuts and adds the previous sample (a detection is ~20 ms at 720p,
@@ -375,7 +385,7 @@ def scan_cast(
     finally:
         detecting.shutdown(wait=True, cancel_futures=True)
     for track in linker.live:
-        _embed_track(views.get(track.number), embedder, options, scale)
+        embedding.ended(views.get(track.number))
     tracks = linker.close()
     threshold = same_person_cosine(embedder, options, calibrations)
     cues = [
@@ -518,20 +528,63 @@ def _keep_view(
             views.thumbnail = current
 
 
-def _embed_track(
-    views: _TrackViews | None, embedder: Recognizer | None, options: CastOptions, scale: float = 1.0
-) -> None:
-    """Embed the best chunk views of a track that ended (once)."""
-    if views is None or embedder is None or views.embeddings:
-        return
+class _TrackEmbedder:
+    """Embeds the best views of each track that ended (once), from the moment the clip has shown a
+    second track.
+
+    A cast of one track is one person whatever its embeddings say, and nothing but the clustering reads
+    them (a :class:`Cast` holds none): the lone track of a one-person clip is never embedded, and a
+    deferred embedder (dlib in an export, app/video_session.py) never loads (~75 ms of CPU, ~5 ms a
+    view, in a first export of the benchmark clip). The views to embed are chosen when a track ends
+    whatever happens later, and a view's embedding does not depend on when it is taken: a clip of
+    several tracks gets the same embeddings as when each track was embedded as it ended.
+    """
+
+    def __init__(self, embedder: Recognizer | None, options: CastOptions, scale: float) -> None:
+        self.embedder, self.options, self.scale = embedder, options, scale
+        self.needed = False
+        self.waiting: list[_TrackViews] = []
+
+    def tracks_seen(self, count: int) -> None:
+        """``count`` tracks so far: from the second on, every track is embedded (the waiting one now)."""
+        if self.needed or count < 2 or self.embedder is None:
+            return
+        self.needed = True
+        load = getattr(self.embedder, "load", None)
+        if load is not None:
+            load()  # a deferred one: now, on the scanning thread, while the next sample is detected
+        for views in self.waiting:
+            _embed_views(views, self.embedder)
+        self.waiting = []
+
+    def ended(self, views: _TrackViews | None) -> None:
+        """A track ended: choose its views now (their crops are dropped), embed them when needed."""
+        if views is None or self.embedder is None or views.best is not None:
+            return
+        _choose_views(views, self.options, self.scale)
+        if self.needed:
+            _embed_views(views, self.embedder)
+        else:
+            self.waiting.append(views)
+
+
+def _choose_views(views: _TrackViews, options: CastOptions, scale: float = 1.0) -> None:
+    """The best chunk views of a track that ended, to embed, and what clustering reads of them."""
     best = sorted(views.chunks.values(), key=lambda v: -v.quality)[: options.embeds_per_track]
-    # A nearly black face is stretched to a normal contrast first (see LOW_CONTRAST_STD).
-    views.embeddings = [embedder.embed(with_contrast(view.crop, view.face.box), view.face) for view in best]
+    views.best = best
     views.dim = bool(best) and all(grey_stats(v.crop, v.face.box)[1] < LOW_CONTRAST_STD for v in best)
     views.small = bool(best) and all(_shorter_side(v.face.box) < SMALLEST_FACE_PX * scale for v in best)
     views.frontality = max((frontality(v.face) for v in best), default=0.0)
-    # The crops are no longer needed, except the thumbnail's.
+    # The other crops are no longer needed, except the thumbnail's.
     views.chunks = {}
+
+
+def _embed_views(views: _TrackViews, embedder: Recognizer) -> None:
+    """Embed the views :func:`_choose_views` chose (a nearly black face is stretched to a normal
+    contrast first, see LOW_CONTRAST_STD), then let their crops go."""
+    best = views.best or []
+    views.embeddings = [embedder.embed(with_contrast(view.crop, view.face.box), view.face) for view in best]
+    views.best = []
 
 
 def _shorter_side(box: Box) -> float:

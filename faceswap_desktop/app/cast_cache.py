@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -32,6 +33,7 @@ from .cast import (
     CastOptions,
     CastProgress,
     FaceFinder,
+    SampleSink,
     scan_cast,
 )
 
@@ -52,13 +54,28 @@ def cache_folder() -> Path:
     return user_cache_base() / "cast"
 
 
+_hashed: dict[tuple[int, int, int, int], str] = {}
+_hashed_lock = threading.Lock()
+
+
 def content_hash(path: Path, chunk: int = 4 * 2**20) -> str:
-    """SHA-256 of the file's bytes (about 1 s a GB)."""
-    digest = hashlib.sha256()
+    """SHA-256 of the file's bytes (about 1 s a GB), once per process for a file left unchanged.
+
+    A CLI export with a progress bar asks three times (its scan, the export, the summary's person): a
+    file of the same device, inode, size and modification time (in ns) is not read again."""
     with open(path, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        key = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+        with _hashed_lock:
+            known = _hashed.get(key)
+        if known is not None:
+            return known
+        digest = hashlib.sha256()
         while block := handle.read(chunk):
             digest.update(block)
-    return digest.hexdigest()
+    with _hashed_lock:
+        _hashed[key] = digest.hexdigest()
+    return _hashed[key]
 
 
 def cache_key(path: Path, options: CastOptions, embedder: Recognizer | None) -> str:
@@ -82,15 +99,17 @@ def load_or_scan_cast(
     options: CastOptions | None = None,
     cancel: CancelToken | None = None,
     progress: Callable[[CastProgress], None] | None = None,
+    sampled: SampleSink | None = None,
 ) -> Cast:
-    """The clip's cast from the cache, or a new scan (then cached)."""
+    """The clip's cast from the cache, or a new scan (then cached; ``sampled``: see
+    :func:`~.cast.scan_cast`)."""
     options = options or CastOptions()
     entry = cache_folder() / f"{cache_key(reader.path, options, embedder)}.json"
     cached = _load(entry, reader.path)
     if cached is not None:
         log.info("cast of %s from the cache (%s)", reader.path.name, entry.name)
         return cached
-    cast = scan_cast(reader, detector, embedder, options, cancel, progress)
+    cast = scan_cast(reader, detector, embedder, options, cancel, progress, sampled=sampled)
     _save(entry, cast)
     return cast
 

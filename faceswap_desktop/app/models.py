@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.identity import Calibration
@@ -82,7 +83,7 @@ class ModelServices:
     @property
     def sessions(self) -> SessionCache:
         if self._sessions is None:
-            self._sessions = SessionCache(self.provider_setting)
+            self._sessions = SessionCache(self.provider_setting, optimized_folder=optimized_graphs_folder())
         return self._sessions
 
     def set_provider(self, provider: str) -> bool:
@@ -92,6 +93,14 @@ class ModelServices:
         self.provider_setting = provider
         self._sessions = None
         return True
+
+
+def optimized_graphs_folder() -> Path:
+    """Where CPU sessions keep ONNX Runtime's optimised graphs (``inference/optimized_graphs.py``):
+    the per-user cache folder's ``onnx``."""
+    from .cast_cache import user_cache_base  # here: the cast module's imports are not every command's
+
+    return user_cache_base() / "onnx"
 
 
 def register_onnx_models(context: AppContext, services: ModelServices) -> None:

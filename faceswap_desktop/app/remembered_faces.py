@@ -41,6 +41,13 @@ class RememberedFaces:
             self._kept = [*self._kept, (image, list(faces))][-KEPT_ANSWERS:]
         return faces
 
+    def remember(self, image: Image, faces: list[Face]) -> None:
+        """Keep ``faces`` as the answer for ``image``, as if it had just been detected here: the faces
+        this detector found in that very array before (a cast scan run through it, whose later samples
+        pushed the answer out)."""
+        if self._remembering:
+            self._kept = [*self._kept, (image, list(faces))][-KEPT_ANSWERS:]
+
     def forget(self) -> None:
         """Drop the kept answers (and their frames) and keep no more."""
         self._kept.clear()

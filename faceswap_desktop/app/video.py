@@ -304,15 +304,17 @@ class VideoExportJob:
         warmer = ThreadPoolExecutor(1, thread_name_prefix="warm")
         try:
             # The source's preparation and the engine's warm-up (both needed by the first swap, ~0.4 s
-            # and ~0.1 s on the one-face 720p benchmark) start as soon as the pipeline exists, each on
-            # its own thread: this thread goes on to the tracking models, the signing identity and the
-            # reference (a first export's cast scan, ~1 s) meanwhile, then tracks ahead until both are
-            # done (see _export). The warm-up has a thread of its own so that OpenCV's LAB tables are
-            # built there while the preparation detects the source's face, not inside the preparation,
-            # which is what the first swap waits for.
-            pipeline = self._build_pipeline(request.engine, request.judge)
-            warm_up = getattr(pipeline.swapper, "warm_up", None)
+            # and ~0.1 s on the one-face 720p benchmark) each run on a thread of their own: this thread
+            # goes on to the tracking models, the signing identity and the reference (a first export's
+            # cast scan, ~1 s) meanwhile, then tracks ahead until both are done (see _export). The
+            # warm-up has a thread of its own so that OpenCV's LAB tables are built there while the
+            # preparation detects the source's face, not inside the preparation, which is what the first
+            # swap waits for. It needs only the engine, so it starts before the pipeline: the detector's
+            # three sessions (~60 ms, mostly native code) are created meanwhile, rather than first (with
+            # the cast cached the first swap waited for both, one after the other).
+            warm_up = getattr(self.context.swapper(request.engine), "warm_up", None)
             warming = warmer.submit(warm_up) if warm_up is not None else None
+            pipeline = self._build_pipeline(request.engine, request.judge)
             prepared = preparer.submit(self._prepare_source, pipeline, sources, warming)
             models = self._load_models(pipeline)
             reader = opening.result()

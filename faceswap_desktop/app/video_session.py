@@ -248,11 +248,15 @@ def _cast_reference(
     """Cast member ``person`` (None: the most present) as a reference: their face found again where
     :func:`~.cast.person_views` says, embedded from their best view. None when the cast has nobody in
     the range (or the default person's face is not found again: the first-frame default then applies)."""
-    cast = cast or load_or_scan_cast(reader, detector, embedder, cancel=cancel)
+    # A scan here (a first export of the clip) decodes and detects frame 0 among its samples: kept, the
+    # reference found there needs neither a seek nor a detection (~30-60 ms after the scan). Frame 0
+    # only: the same decode with or without a seek, so the same pixels as reader.frame_at(0).
+    kept = _KeptSample(start) if start == 0 and cast is None else None
+    cast = cast or load_or_scan_cast(reader, detector, embedder, cancel=cancel, sampled=kept)
     places = person_views(cast, person, start, stop)
     found = None
     for place in places[0] if places is not None else []:
-        if (found := _face_near(reader, detector, *place)) is not None:
+        if (found := _face_near(reader, detector, *place, kept=kept)) is not None:
             break
     if found is None or places is None:
         if person is not None:
@@ -273,12 +277,40 @@ def _cast_reference(
     return Reference(index, face, embedding, hint=hint, on_screen=seen)
 
 
+class _KeptSample:
+    """Frame ``index`` as a cast scan decoded it and the faces the scan's detector found in it (a
+    :data:`~.cast.SampleSink`); ``image`` stays None when the scan did not detect on that frame as
+    decoded (not a sample, or the clip scanned resized)."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.image: Image | None = None
+        self.faces: list[Face] = []
+
+    def __call__(self, index: int, image: Image, faces: Sequence[Face]) -> None:
+        if index == self.index:
+            self.image, self.faces = image, list(faces)
+
+
 def _face_near(
-    reader: VideoSource, detector: TrackingDetector, index: int, box: tuple[float, float, float, float]
+    reader: VideoSource,
+    detector: TrackingDetector,
+    index: int,
+    box: tuple[float, float, float, float],
+    kept: _KeptSample | None = None,
 ) -> tuple[int, Image, Face] | None:
-    """The face of frame ``index`` overlapping ``box`` most (at least 0.3 IoU), with the frame."""
-    image = reader.frame_at(index)
-    face = max(detector.detect_faces(image), key=lambda f: box_iou(f.box, box), default=None)
+    """The face of frame ``index`` overlapping ``box`` most (at least 0.3 IoU), with the frame; from
+    ``kept`` when it holds that frame (the detector is then told the faces it found there, as when it
+    detects: the export's :class:`~.remembered_faces.RememberedFaces` gives them to the tracker)."""
+    if kept is not None and kept.index == index and kept.image is not None:
+        image, faces = kept.image, kept.faces
+        remember = getattr(detector, "remember", None)
+        if remember is not None:
+            remember(image, faces)
+    else:
+        image = reader.frame_at(index)
+        faces = detector.detect_faces(image)
+    face = max(faces, key=lambda f: box_iou(f.box, box), default=None)
     return (index, image, face) if face is not None and box_iou(face.box, box) >= 0.3 else None
 
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import onnxruntime as ort
 
+from .optimized_graphs import OptimizedGraphs
 from .providers import AUTO, CPU, DIRECTML, available_providers, choose_provider
 
 log = logging.getLogger(__name__)
@@ -139,10 +140,15 @@ class SessionCache:
         platform: str = sys.platform,
         factory: SessionFactory = _ort_factory,
         intra_op_threads: int = 0,
+        optimized_folder: Path | None = None,
     ) -> None:
+        """``optimized_folder``: where CPU sessions keep their optimised graphs for later processes
+        (see :mod:`.optimized_graphs`); None optimises every model at every creation."""
         self.available = list(available) if available is not None else available_providers()
         self.provider = choose_provider(provider_setting, self.available, platform)
         self._factory = factory
+        if optimized_folder is not None:
+            self._factory = OptimizedGraphs(optimized_folder, factory, ort)
         self._intra_op_threads = intra_op_threads
         self._sessions: dict[tuple[str, str, int], LoadedSession] = {}
         self._lock = threading.Lock()

@@ -78,3 +78,24 @@ def test_other_attributes_are_the_detectors() -> None:
     finder = RememberedFaces(detector)
     assert finder.landmark_follower() == "follower"
     assert detector.follower_calls == 1
+
+
+def test_remembered_faces_are_given_back_once_for_that_array() -> None:
+    detector = CountingDetector()
+    finder = RememberedFaces(detector)
+    image = frame(4)
+    found = CountingDetector().detect_faces(image)  # found elsewhere (a cast scan's sample)
+    finder.remember(image, found)
+    assert finder.detect_faces(image) == found and detector.calls == 0
+    finder.detect_faces(image)
+    assert detector.calls == 1
+
+
+def test_nothing_is_remembered_after_forget() -> None:
+    detector = CountingDetector()
+    finder = RememberedFaces(detector)
+    image = frame(5)
+    finder.forget()
+    finder.remember(image, CountingDetector().detect_faces(image))
+    finder.detect_faces(image)
+    assert detector.calls == 1

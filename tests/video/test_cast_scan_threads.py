@@ -1,6 +1,7 @@
 """The cast scan's detection thread (app/cast.py): each sample is detected off the scanning thread, in
 order, once; a detector's error reaches the caller and no thread is left behind; a deferred embedder
-loads once, when a face is first found, before anything is embedded (and never without a face)."""
+loads once, when a second track appears, before anything is embedded, and never for a clip of one
+track (nor without a face)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from faceswap_desktop.app.video_session import DeferredRecognizer
 from faceswap_desktop.core.identity import DLIB_CALIBRATION
 from faceswap_desktop.core.media.video_io import VideoReader
 
-from .conftest import BIDEN
+from .conftest import BIDEN, SHARED
+
+OTHER = SHARED / "media" / "images" / "identity" / "obama" / "obama2.jpg"
 
 FRAMES = 10  # samples at 0, 3, 6 and 9 (30 fps: every third frame)
 
@@ -89,13 +92,33 @@ def _counting_dlib(context, events: list[str]) -> DeferredRecognizer:  # type: i
     return DeferredRecognizer(create, DLIB_CALIBRATION.model)
 
 
-def test_a_deferred_embedder_loads_once_when_a_face_is_found(analyser, context, face_clip: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_deferred_embedder_loads_once_when_a_second_track_appears(
+    analyser, context, face_clip: Path, make_clip: Callable[..., Path]
+) -> None:  # type: ignore[no-untyped-def]
+    # The face clip, then a cut to another person: two tracks (a cut ends every track).
+    with VideoReader(face_clip) as reader:
+        first = [image for _index, image in reader.frames()]
+    other = cv2.imread(str(OTHER))
+    scale = first[0].shape[0] / other.shape[0]
+    other = cv2.resize(other, None, fx=scale, fy=scale)[:, : first[0].shape[1]]
+    other = cv2.copyMakeBorder(other, 0, 0, 0, first[0].shape[1] - other.shape[1], cv2.BORDER_REPLICATE)
+    clip = make_clip("two.mp4", first + [other] * FRAMES)
+    events: list[str] = []
+    embedder = _counting_dlib(context, events)
+    with VideoReader(clip) as reader:
+        cast = scan_cast(reader, analyser, embedder)
+    assert len(cast.people) == 2 and embedder.loaded
+    # Both tracks embedded (up to three views each), after the one load.
+    assert events[0] == "load" and events.count("load") == 1 and events.count("embed") >= 2
+
+
+def test_a_one_track_clip_is_not_embedded(analyser, context, face_clip: Path) -> None:  # type: ignore[no-untyped-def]
     events: list[str] = []
     embedder = _counting_dlib(context, events)
     with VideoReader(face_clip) as reader:
         cast = scan_cast(reader, analyser, embedder)
-    assert len(cast.people) == 1 and embedder.loaded
-    assert events[0] == "load" and events.count("load") == 1 and "embed" in events
+    assert len(cast.people) == 1 and cast.embedder == embedder.name
+    assert events == [] and not embedder.loaded
 
 
 def test_a_deferred_embedder_is_not_loaded_for_a_clip_without_faces(
