@@ -420,7 +420,11 @@ class MeshSwapper:
         # What covers the target's face (glasses, hair, a hand) is found on the untouched target and put
         # back over the result, whole: the liquify and the blend below would move or half-replace it.
         occluders = target_occluders(
-            subsample(frame[roi.slices], grid.step), grid.to_grid(original), face_size / grid.step
+            subsample(frame[roi.slices], grid.step),
+            grid.to_grid(original),
+            face_size / grid.step,
+            memory.recall_skin_model() if memory is not None else None,
+            memory,
         )
         covered = frame[roi.slices].copy() if occluders.any() else None
         out = frame if in_place else frame.copy()

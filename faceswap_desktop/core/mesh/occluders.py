@@ -20,7 +20,8 @@ from numpy.typing import NDArray
 from ..types import FloatArray, Image
 from .masks import feature_hulls_u8, ring_mask_u8
 from .mesh_topology import LEFT_EYE_RING, RIGHT_EYE_RING
-from .skin_extension import lab_float, oval_ring, skin_likelihood, skin_reference
+from .skin_extension import lab_float, oval_ring, skin_likelihood_model, skin_reference
+from .slow_stats import SkinModel, StatsTicket
 from .visibility import SEED_DARKNESS, SEED_LIKELIHOOD
 from .warp import Roi
 
@@ -61,18 +62,32 @@ def _above_brows(landmarks: FloatArray, shape: tuple[int, int], face_size: float
     return above
 
 
-def target_occluders(image: Image, landmarks: FloatArray, face_size: float) -> FloatArray:
+def target_occluders(
+    image: Image,
+    landmarks: FloatArray,
+    face_size: float,
+    remembered: SkinModel | None = None,
+    ticket: StatsTicket | None = None,
+) -> FloatArray:
     """A float32 [0, 1] mask (``image``'s size) of what covers the face in ``image`` (see the module
-    docstring); ``landmarks`` and ``face_size`` in ``image``'s pixels. All zeros when nothing does."""
+    docstring); ``landmarks`` and ``face_size`` in ``image``'s pixels. All zeros when nothing does.
+
+    ``remembered``: a video's skin model of the target from an earlier frame (its skin's mean colour,
+    spread and texture: they follow the light, see :mod:`.slow_stats`), used instead of measuring them;
+    ``ticket``: a measuring frame's, to which the model measured here is published at once."""
     shape = (image.shape[0], image.shape[1])
     roi = Roi(0, 0, shape[1], shape[0])
     zone = ring_mask_u8(landmarks[oval_ring()], roi, face_size * 0.08) > 127
     none = np.zeros(shape, dtype=np.float32)
     if int(zone.sum()) < 64:
+        if ticket is not None:
+            ticket.settle_skin_model(None)
         return none
     reference = skin_reference(landmarks, roi, face_size)
     lab = lab_float(image)
-    likelihood = skin_likelihood(image, reference, face_size, lab)
+    likelihood, model = skin_likelihood_model(image, reference, face_size, lab, remembered)
+    if ticket is not None:
+        ticket.settle_skin_model(model)
     lightness = lab[..., 0]
     skin = (zone & (likelihood > 0.3)).astype(np.float32)
     # The local skin lightness is a smooth field (a Gaussian of 8 % of the face): its masked mean is taken

@@ -20,7 +20,14 @@ from .color import LUMA_BGR, Region
 from .detail import add_correction
 from .lighting import MIN_IN_FRAME, relight_delta
 from .quality import frontal_weight
-from .skin_tone import beard_drop, in_frame_share, lower_face, skin_tone_delta, skin_weights
+from .skin_tone import (
+    beard_drop,
+    in_frame_share,
+    lower_face,
+    skin_tone_delta,
+    skin_weights,
+    skin_weights_spreads,
+)
 from .slow_stats import SlowStats, StatsTicket
 
 EDGE_TONE_BAND = 0.1
@@ -144,7 +151,8 @@ def match_tone_near_edge(
     the face to the *skin's* means (:func:`~.skin_tone.skin_weights`) over a sixth of it (see
     :func:`skin_tone_share`).
     ``remembered`` / ``ticket``: a video's slow statistics (the beard test's answer and the lighting
-    fits, see :mod:`.slow_stats`): reused from an earlier frame, or measured and passed on.
+    fits, the skin weights' spreads, see :mod:`.slow_stats`): reused from an earlier frame, or measured
+    and passed on.
     """
     # The tone field is far smoother than the texture: ~48 point samples across the face are enough, and
     # keep the blurs cheap whatever the face's size in pixels.
@@ -209,7 +217,17 @@ def match_tone_near_edge(
         wide = max(face_size / stride / scale, 1.0)
         weights = inside
         if skin_share > 0:
-            skin = skin_weights(small_face, small_target, inside, small_points, feature_margin)
+            known = remembered is not None and remembered.spreads_known
+            skin, spreads = skin_weights_spreads(
+                small_face,
+                small_target,
+                inside,
+                small_points,
+                feature_margin,
+                remembered.spreads if remembered is not None and known else None,
+            )
+            if ticket is not None:
+                ticket.settle_spreads(spreads)
             if beard is not None:
                 skin = skin * (1.0 - beard)
             weights = inside * (1.0 - skin_share) + skin * skin_share
