@@ -263,13 +263,13 @@ def match_tone_near_edge(
     return out
 
 
-def skin_tone_share(target: Face, width: int, height: int) -> float:
+def skin_tone_share(target: Face, width: int, height: int, frontal: float | None = None) -> float:
     """How much of the skin-based tone (:data:`SKIN_WEIGHTED_TONE`) a target face gets: its
     :func:`frontal_weight`, and none for a face under :data:`RELIGHT_MIN_FACE` or cut by the frame (under
     :data:`~.lighting.MIN_IN_FRAME` of its skin vertices inside). As for the relighting, these are the
     faces whose skin the mesh does not show whole (a profile's far side is MediaPipe's guess, a cut face
     has one side only); on the validation pairs their re-detected head pose moved past the limit
-    without the fade."""
+    without the fade. ``frontal``: the target's :func:`frontal_weight`, when the caller has it."""
     assert target.landmarks_478 is not None
     if target.size < RELIGHT_MIN_FACE:
         # As for the relighting: on the hamilton clip's ~120 px singer the changed frames lost MediaPipe's
@@ -277,7 +277,7 @@ def skin_tone_share(target: Face, width: int, height: int) -> float:
         return 0.0
     if in_frame_share(target.landmarks_478, width, height) < MIN_IN_FRAME:
         return 0.0
-    return frontal_weight(target)
+    return frontal_weight(target) if frontal is None else frontal
 
 
 def _skin_chroma(face: FloatArray, target: FloatArray, weights: FloatArray, size: float) -> FloatArray:
