@@ -1,7 +1,7 @@
 """One tracked person's slow statistics in a video: which frames measure them, which reuse them.
 
-The mesh swap's colour transfer statistics, lighting fits, beard test and hairline reach
-(:mod:`..mesh.slow_stats`) follow the person's lighting and pose, which change slowly. An export keeps
+The mesh swap's colour transfer statistics, lighting fits, beard test, skin-weight spreads, hairline
+reach and occluder skin model (:mod:`..mesh.slow_stats`) follow the person's lighting and pose, which change slowly. An export keeps
 one :class:`PersonMemory` per swapped person and asks it, in frame order, for each frame's
 :class:`~..mesh.slow_stats.StatsTicket`:
 a frame measures every :data:`REFRESH_EVERY` frames, and at once whenever what the statistics depend on
