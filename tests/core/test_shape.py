@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from faceswap_desktop.core.geometry import head_pose_proxies, keypoints_from_mesh
-from faceswap_desktop.core.mesh import shape
 from faceswap_desktop.core.mesh.shape import pose_keeping_correction, transfer_shape
 
 PAIRS = [
@@ -132,17 +131,3 @@ def test_shape_keeps_the_targets_eye_opening(analysed, source_path, target_path)
     assert np.abs(_eye_openings(source, source) - _eye_openings(target, target)).min() > 0.06
     moved = transfer_shape(target, source, 1.0)
     assert np.abs(_eye_openings(moved, target) - _eye_openings(target, target)).max() < 0.02
-
-
-def test_the_offset_operator_applied_by_its_non_identity_rows_gives_the_whole_product() -> None:
-    """``transfer_shape`` multiplies only the operator's 68 non-identity rows (padded to OpenCV's blocked
-    gemm): the same bits as the whole (468, 468) product, on offsets of every scale."""
-    operator = shape._offset_operator()
-    found = shape._offset_rows()
-    assert found is not None  # (None: this OpenCV's gemm sums another way, and the whole product runs)
-    rows, _padded = found
-    assert 40 < len(rows) < 120
-    rng = np.random.default_rng(7)
-    for scale in (1e-3, 0.5, 3.0, 40.0, 900.0):
-        values = rng.normal(size=(468, 3)) * scale
-        assert shape._apply_offset(values).tobytes() == shape._apply(operator, values).tobytes()

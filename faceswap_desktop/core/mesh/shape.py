@@ -169,46 +169,10 @@ def _offset_operator() -> NDArray[np.float64]:
     return _apply(pairs, operator)  # OpenCV's single-threaded gemm: see _apply
 
 
-GEMM_BLOCK_ROWS = 128
-"""Rows from which OpenCV's gemm (5.x, for the (468, 468) operator's row count) takes its blocked path:
-a product of fewer rows sums in another order (the last bit differs)."""
-
-
-@functools.lru_cache(maxsize=1)
-def _offset_rows() -> tuple[NDArray[np.intp], NDArray[np.float64]] | None:
-    """The rows of :func:`_offset_operator` that are not the identity's (the expression vertices and the
-    facing pairs: 68 of 468), and those rows padded with zero rows to :data:`GEMM_BLOCK_ROWS`; None when
-    that product does not give the whole operator's rows to the bit on a probe (another OpenCV's gemm):
-    :func:`_apply_offset` then takes the whole product."""
-    operator = _offset_operator()
-    identity = (np.count_nonzero(operator, axis=1) == 1) & (np.diagonal(operator) == 1.0)
-    rows = np.flatnonzero(~identity)
-    padded = np.zeros((max(len(rows), GEMM_BLOCK_ROWS), len(operator)))
-    padded[: len(rows)] = operator[rows]
-    probe = np.random.default_rng(0).normal(size=(len(operator), 3))
-    if _apply(padded, probe)[: len(rows)].tobytes() != _apply(operator, probe)[rows].tobytes():
-        return None
-    return rows, padded
-
-
-def _apply_offset(values: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``_apply(_offset_operator(), values)``, the same values: the 400 identity rows of the operator
-    copy their vertex's value (a sum of that value and exact zeros; finite offsets), and only the
-    others go through a product (~1/4 of the whole one's work and memory traffic, see
-    :func:`_offset_rows`)."""
-    found = _offset_rows()
-    if found is None:
-        return _apply(_offset_operator(), values)
-    rows, padded = found
-    result = np.array(values, dtype=np.float64)
-    result[rows] = _apply(padded, values)[: len(rows)]
-    return result
-
-
 def warm_up() -> None:
     """Build the cached operators :func:`transfer_shape` uses (~35 ms once per process), so a job can do
     it while it waits for its decoder rather than in its first frame."""
-    _offset_rows()
+    _offset_operator()
 
 
 def transfer_shape(target: FloatArray, source: FloatArray, amount: float) -> FloatArray:
@@ -220,7 +184,7 @@ def transfer_shape(target: FloatArray, source: FloatArray, amount: float) -> Flo
     aligned = (scale * source[surface].astype(np.float64) @ rot.T) + trans
     # Expression vertices take their smoothed neighbourhood's offset instead of their own (linear: one
     # precomputed operator, see _offset_operator).
-    offset = _apply_offset(aligned - target[surface].astype(np.float64))
+    offset = _apply(_offset_operator(), aligned - target[surface].astype(np.float64))
     points = target[surface, :2].astype(np.float64)
     offset[:, :2] -= _keypoint_anchoring(points, pose_keeping_correction(points, offset[:, :2]))
     moved = target.astype(np.float64).copy()
