@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 
 from faceswap_desktop.core.mesh.mesh_engine import MeshSwapper
+from faceswap_desktop.core.mesh.occluders import target_occluders
+from faceswap_desktop.core.mesh.skin_extension import (
+    lab_float,
+    skin_likelihood,
+    skin_likelihood_model,
+    skin_reference,
+)
 from faceswap_desktop.core.mesh.slow_stats import StatsTicket
+from faceswap_desktop.core.mesh.warp import Roi
 from faceswap_desktop.core.roles import SourcePhoto
 from faceswap_desktop.core.settings import SwapSettings
 from faceswap_desktop.core.types import Face, Image
@@ -61,6 +69,38 @@ def test_reusing_a_frames_own_statistics_gives_its_plain_swap(scene) -> None:  #
         known = measuring.slot.wait()
         assert known is not None and known.colour_known and known.shading_known
         assert known.reach_known == (settings.skin_extension > 0)
+        assert known.spreads_known and known.spreads is not None
+        assert measuring.slot.wait_model() is not None  # the occluder search's skin model
+
+
+def test_the_skin_model_is_published_before_the_swap_ends(scene) -> None:  # type: ignore[no-untyped-def]
+    """A reusing frame waits for its measuring frame's occluder skin model only until the search has
+    measured it (the swap's first step), not for the whole swap; a reused model of the same frame gives
+    the same occluder test, and the model is that frame's skin (a darker frame's is darker)."""
+    target, face, _ = scene
+    image, landmarks, size = target, face.landmarks_478, face.size
+    assert landmarks is not None
+    measuring = StatsTicket.measuring()
+    assert measuring.slot is not None
+    plain = target_occluders(image, landmarks, size)
+    np.testing.assert_array_equal(target_occluders(image, landmarks, size, None, measuring), plain)
+    model = measuring.slot.wait_model()  # (published, though the ticket is not finished)
+    assert model is not None
+    reusing = StatsTicket.reusing(measuring.slot)
+    reused = reusing.recall_skin_model()
+    np.testing.assert_array_equal(target_occluders(image, landmarks, size, reused), plain)
+    reference = skin_reference(landmarks, Roi(0, 0, image.shape[1], image.shape[0]), size)
+    lab = lab_float(image)
+    likelihood, _same = skin_likelihood_model(image, reference, size, lab, reused)
+    np.testing.assert_array_equal(likelihood, skin_likelihood(image, reference, size, lab))
+    dark = (image * 0.7).astype(np.uint8)
+    dark_likelihood, dark_model = skin_likelihood_model(dark, reference, size, lab_float(dark))
+    np.testing.assert_array_equal(dark_likelihood, skin_likelihood(dark, reference, size))
+    assert model is not None and dark_model is not None
+    assert dark_model.mean[0] < model.mean[0] - 20
+    # The bright frame's model on the dark frame: a different (stale) test, which the light check avoids.
+    stale, _ = skin_likelihood_model(dark, reference, size, lab_float(dark), model)
+    assert not np.array_equal(stale, dark_likelihood)
 
 
 def test_a_failed_measuring_frame_never_leaves_its_reusers_waiting(scene) -> None:  # type: ignore[no-untyped-def]

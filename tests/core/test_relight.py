@@ -81,3 +81,24 @@ def test_tone_zones_stay_inside_a_photo_that_cuts_the_face(analysed) -> None:
     assert zones[2].sum() < 0.6 * whole[2].sum()
     # A result that differs from the target only past the edge is not that target's tone fault.
     assert faults.check_swap(cut, cut, face.landmarks_478, face.size).tone < 0.5
+
+
+def test_vertex_normals_are_the_triangles_cross_products_summed_and_normalised(analysed) -> None:  # type: ignore[no-untyped-def]
+    """The per-coordinate cross products give ``np.cross``'s bits: the normals as the plain formula's."""
+    from faceswap_desktop.core.mesh.mesh_topology import mesh_triangles
+
+    _image, faces = analysed("identity/obama/obama.jpg")
+    rng = np.random.default_rng(3)
+    for landmarks in (faces[0].landmarks_478, (rng.normal(size=(478, 3)) * 40).astype(np.float32)):
+        points = landmarks[:468, :3].astype(np.float64)
+        triangles = mesh_triangles()
+        a, b, c = points[triangles[:, 0]], points[triangles[:, 1]], points[triangles[:, 2]]
+        normals = np.cross(b - a, c - a)
+        normals *= np.where(normals[:, 2] > 0, -1.0, 1.0)[:, None]
+        summed = np.stack(
+            [np.bincount(triangles.ravel(), np.repeat(normals[:, k], 3), minlength=468) for k in range(3)], 1
+        )
+        expected = (summed / np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-9)).astype(
+            np.float32
+        )
+        assert lighting.vertex_normals(landmarks).tobytes() == expected.tobytes()

@@ -6,11 +6,13 @@ is colour-matched to the target's skin, then blended in. Everything outside Medi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import NoFaceFound
 from ..geometry import estimate_similarity, head_pose_proxies
@@ -123,6 +125,21 @@ class MeshSource:
         object.__setattr__(self, "texture_bgra", _with_alpha(self.texture))
         closed = self.closed_mouth_texture
         object.__setattr__(self, "closed_mouth_texture_bgra", None if closed is None else _with_alpha(closed))
+
+
+@functools.lru_cache(maxsize=4)
+def _texture_triangles(source_eyes: bool, band: bool) -> NDArray[np.int32]:
+    """The texture warp's triangles (read-only; fixed by the topology): the mesh's and the mouth's, the
+    eyes' with the source's eyes, and the skin extension's band (its points follow the hubbed mesh's)."""
+    openings = opening_triangles()
+    triangles = [mesh_triangles(), openings["mouth"]]
+    if source_eyes:
+        triangles += [openings["right_eye"], openings["left_eye"]]
+    if band:
+        triangles.append(band_triangles(HUBBED_POINTS))
+    combined: NDArray[np.int32] = np.concatenate(triangles)
+    combined.flags.writeable = False
+    return combined
 
 
 def _with_alpha(image: Image) -> Image:
@@ -389,7 +406,8 @@ class MeshSwapper:
             raise NoFaceFound("the mesh engine needs 478 landmarks on the target face")
         face_size = target.size
         original = with_mouth_hub(target.landmarks_478)
-        amount = settings.shape_transfer / 100 * frontal_weight(target) * level_weight(target)
+        frontal = frontal_weight(target)  # (the shape transfer's, the relighting's and the skin tone's)
+        amount = settings.shape_transfer / 100 * frontal * level_weight(target)
         dst = with_mouth_hub(transfer_shape(target.landmarks_478, prepared.landmarks, amount))
         src = prepared.hubbed
         height, width = frame.shape[:2]
@@ -420,7 +438,11 @@ class MeshSwapper:
         # What covers the target's face (glasses, hair, a hand) is found on the untouched target and put
         # back over the result, whole: the liquify and the blend below would move or half-replace it.
         occluders = target_occluders(
-            subsample(frame[roi.slices], grid.step), grid.to_grid(original), face_size / grid.step
+            subsample(frame[roi.slices], grid.step),
+            grid.to_grid(original),
+            face_size / grid.step,
+            memory.recall_skin_model() if memory is not None else None,
+            memory,
         )
         covered = frame[roi.slices].copy() if occluders.any() else None
         out = frame if in_place else frame.copy()
@@ -491,8 +513,10 @@ class MeshSwapper:
                 normals=(prepared.normals, vertex_normals(target.landmarks_478))
                 if tone.RELIGHT and face_size >= tone.RELIGHT_MIN_FACE
                 else None,
-                relight_weight=frontal_weight(target),
-                skin_share=tone.skin_tone_share(target, width, height) if tone.SKIN_WEIGHTED_TONE else 0.0,
+                relight_weight=frontal,
+                skin_share=(
+                    tone.skin_tone_share(target, width, height, frontal) if tone.SKIN_WEIGHTED_TONE else 0.0
+                ),
                 remembered=remembered,
                 ticket=ticket,
             )
@@ -548,13 +572,7 @@ class MeshSwapper:
         similarity = estimate_similarity(dst_grid, src[:, :2])
         roi = grid.grid_roi
         map_x, map_y = similarity_maps(similarity, roi)
-        openings = opening_triangles()
-        triangles = [mesh_triangles(), openings["mouth"]]
-        if settings.eyes == "source":
-            triangles += [openings["right_eye"], openings["left_eye"]]
-        if len(dst) > HUBBED_POINTS:
-            triangles.append(band_triangles(HUBBED_POINTS))
-        all_triangles = np.concatenate(triangles)
+        all_triangles = _texture_triangles(settings.eyes == "source", len(dst) > HUBBED_POINTS)
         scale2 = float(np.linalg.det(similarity[:, :2].astype(np.float64)))  # grid->source area ratio
         stretch = (
             triangle_areas(dst_grid, all_triangles) * scale2 / (triangle_areas(src, all_triangles) + 1e-3)

@@ -28,7 +28,7 @@ from ..types import FloatArray, Image
 from . import face_mesh_connections as mesh_connections
 from .masks import boxed_morphology, polygon_mask_u8, ring_mask_u8, unit_mask
 from .mesh_topology import feature_indices
-from .slow_stats import SlowStats, StatsTicket
+from .slow_stats import SkinModel, SlowStats, StatsTicket
 from .warp import Roi, rows_where, subsample
 
 IntArray = NDArray[np.int32]
@@ -217,6 +217,37 @@ def skin_likelihood(
     return skin_likelihoods([image], reference, face_size, None if lab is None else [lab])[0]
 
 
+def skin_likelihood_model(
+    image: Image, reference: FloatArray, face_size: float, lab: FloatArray, model: SkinModel | None = None
+) -> tuple[FloatArray, SkinModel | None]:
+    """:func:`skin_likelihood` and the skin model it used (None: too little reference skin, the
+    likelihood is 0). ``model``: a video's model of an earlier frame (:mod:`.slow_stats`), used instead
+    of measuring the reference's mean, trimmed covariance and typical texture on this frame; the local
+    mean, the residuals and the texture are still this frame's. Without it, :func:`skin_likelihood`'s
+    result to the bit."""
+    selected = reference > 0.5
+    if int(selected.sum()) < 32:
+        return np.zeros(image.shape[:2], dtype=np.float32), None
+    stride, sigma, small_reference, weight, floor = _reference_weights(reference, face_size)
+    return _skin_likelihood(lab, selected, stride, sigma, small_reference, weight, floor, model)
+
+
+def _reference_weights(
+    reference: FloatArray, face_size: float
+) -> tuple[int, float, FloatArray, FloatArray, float]:
+    """What the skin test's local mean needs of the reference alone: its coarse sampling's stride, the
+    blur's sigma, the sampled reference, its blurred weight and the weight's floor."""
+    # The local mean is a very smooth field: computed on a coarse sampling (~32 cells across the face)
+    # and resized back, which keeps the wide blurs cheap.
+    stride = max(1, int(face_size / 32))
+    small_reference = reference[::stride, ::stride]
+    sigma = max(face_size * 0.2 / stride, 1.0)
+    weight = cv2.GaussianBlur(small_reference, (0, 0), sigma)
+    # Far from any reference pixel the local mean falls back to the face's overall skin colour.
+    floor = 0.05 * float(weight.max())
+    return stride, sigma, small_reference, weight, floor
+
+
 def lab_float(image: Image) -> FloatArray:
     """``image`` (BGR, 8 bits) in OpenCV's 8-bit LAB, as float32: what the skin test compares."""
     lab: FloatArray = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
@@ -235,17 +266,10 @@ def skin_likelihoods(
     selected = reference > 0.5
     if int(selected.sum()) < 32:
         return [np.zeros(image.shape[:2], dtype=np.float32) for image in images]
-    # The local mean is a very smooth field: computed on a coarse sampling (~32 cells across the face)
-    # and resized back, which keeps the wide blurs cheap.
-    stride = max(1, int(face_size / 32))
-    small_reference = reference[::stride, ::stride]
-    sigma = max(face_size * 0.2 / stride, 1.0)
-    weight = cv2.GaussianBlur(small_reference, (0, 0), sigma)
-    # Far from any reference pixel the local mean falls back to the face's overall skin colour.
-    floor = 0.05 * float(weight.max())
+    stride, sigma, small_reference, weight, floor = _reference_weights(reference, face_size)
     if labs is None:
         labs = [lab_float(image) for image in images]
-    return [_skin_likelihood(lab, selected, stride, sigma, small_reference, weight, floor) for lab in labs]
+    return [_skin_likelihood(lab, selected, stride, sigma, small_reference, weight, floor)[0] for lab in labs]
 
 
 def _skin_likelihood(
@@ -256,16 +280,18 @@ def _skin_likelihood(
     small_reference: FloatArray,
     weight: FloatArray,
     floor: float,
-) -> FloatArray:
-    """One image's part of :func:`skin_likelihoods` (``lab``: the image's :func:`lab_float`)."""
-    pixels = rows_where(lab, selected)
+    model: SkinModel | None = None,
+) -> tuple[FloatArray, SkinModel]:
+    """One image's part of :func:`skin_likelihoods` (``lab``: the image's :func:`lab_float`) and the skin
+    model it used (``model``, or the one measured here: see :func:`skin_likelihood_model`)."""
+    mean = rows_where(lab, selected).mean(0) if model is None else model.mean
     small_lab = lab[::stride, ::stride]
-    small_local = (
-        cv2.GaussianBlur(small_lab * small_reference[..., None], (0, 0), sigma) + floor * pixels.mean(0)
-    ) / (weight[..., None] + floor)
+    small_local = (cv2.GaussianBlur(small_lab * small_reference[..., None], (0, 0), sigma) + floor * mean) / (
+        weight[..., None] + floor
+    )
     local = cv2.resize(small_local, (lab.shape[1], lab.shape[0]), interpolation=cv2.INTER_LINEAR)
     residual = lab - local
-    inverse = _trimmed_inverse(rows_where(residual, selected))
+    inverse = _trimmed_inverse(rows_where(residual, selected)) if model is None else model.inverse
     # r^T A r per pixel: cv2.transform applies A to every pixel's residual in one pass.
     # The channel sum as two adds (what .sum(axis=2) does, in that order, at a fraction of its cost).
     product = cv2.transform(residual, inverse.astype(np.float32)) * residual
@@ -277,9 +303,9 @@ def _skin_likelihood(
     energy = cv2.GaussianBlur(
         cv2.magnitude(cv2.Sobel(lum, cv2.CV_32F, 1, 0), cv2.Sobel(lum, cv2.CV_32F, 0, 1)), (0, 0), 1.0
     )
-    typical = float(np.median(energy[selected])) + 1.0
+    typical = float(np.median(energy[selected])) + 1.0 if model is None else model.typical
     smooth = np.clip((TEXTURE_HIGH - energy / typical) / (TEXTURE_HIGH - TEXTURE_LOW), 0.0, 1.0)
-    return (colour * smooth).astype(np.float32)
+    return (colour * smooth).astype(np.float32), model or SkinModel(mean, inverse, typical)
 
 
 RAYS_PER_SEGMENT = 4

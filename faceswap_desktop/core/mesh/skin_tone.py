@@ -37,7 +37,7 @@ from .lighting import (
     spread_vertex_values,
 )
 from .mesh_topology import feature_indices
-from .slow_stats import SlowStats, StatsTicket
+from .slow_stats import SkinSpreads, SlowStats, StatsTicket
 
 
 def in_frame_share(landmarks: FloatArray, width: int, height: int) -> float:
@@ -103,13 +103,29 @@ mostly in and take obama's shaded cheek out (his pairs' tone checks rise by up t
 def skin_weights(
     face: FloatArray, target: FloatArray, inside: FloatArray, points: FloatArray, grow: float
 ) -> FloatArray:
+    """:func:`skin_weights_spreads`' weights."""
+    return skin_weights_spreads(face, target, inside, points, grow)[0]
+
+
+def skin_weights_spreads(
+    face: FloatArray,
+    target: FloatArray,
+    inside: FloatArray,
+    points: FloatArray,
+    grow: float,
+    spreads: SkinSpreads | None = None,
+) -> tuple[FloatArray, SkinSpreads | None]:
     """Per tone sample, 1 where both the swapped face and the target show skin: ``inside`` (the mask's
     inside, 0/1) less the brows, eyes and lips (their hulls from the mesh ``points``, grown by ``grow``
     samples) and less the samples whose luma is an outlier of either image's skin (:data:`SKIN_OUTLIER`).
 
     The tone step's broad means over these weights compare skin with skin: over the whole mask, a
     source's white brows or dark beard moved its skin's level the other way (biden's results came out
-    5-7 lightness levels darker than every target's skin, alex_lacamoire's 4-8 lighter)."""
+    5-7 lightness levels darker than every target's skin, alex_lacamoire's 4-8 lighter).
+
+    Also returns each image's skin luma median and deviation (None when too few samples are skin: the
+    weights are ``inside`` then). ``spreads``: a video's of an earlier frame (they follow the light, see
+    :mod:`.slow_stats`), used instead of measuring them; the outlier test is still this frame's."""
     height, width = inside.shape
     features = np.zeros((height, width), dtype=np.uint8)
     for region in feature_indices():
@@ -121,14 +137,16 @@ def skin_weights(
     weights = inside * (1.0 - features.astype(np.float32))
     chosen = weights > 0.5
     if chosen.sum() < 16:
-        return inside
-    for image in (face, target):
+        return inside, None
+    measured = []
+    for k, image in enumerate((face, target)):
         luma = _luma(image)
-        median, deviation = _skin_spread(luma[chosen])
+        median, deviation = _skin_spread(luma[chosen]) if spreads is None else spreads[k]
+        measured.append((median, deviation))
         offset = luma - median
         weights = weights * ((offset < SKIN_OUTLIER * deviation) & (-offset < SKIN_DARK_OUTLIER * deviation))
     result: FloatArray = weights.astype(np.float32)
-    return result if float(result.sum()) >= 16 else inside
+    return (result if float(result.sum()) >= 16 else inside), (measured[0], measured[1])
 
 
 def beard_drop(

@@ -20,7 +20,14 @@ from .color import LUMA_BGR, Region
 from .detail import add_correction
 from .lighting import MIN_IN_FRAME, relight_delta
 from .quality import frontal_weight
-from .skin_tone import beard_drop, in_frame_share, lower_face, skin_tone_delta, skin_weights
+from .skin_tone import (
+    beard_drop,
+    in_frame_share,
+    lower_face,
+    skin_tone_delta,
+    skin_weights,
+    skin_weights_spreads,
+)
 from .slow_stats import SlowStats, StatsTicket
 
 EDGE_TONE_BAND = 0.1
@@ -144,7 +151,8 @@ def match_tone_near_edge(
     the face to the *skin's* means (:func:`~.skin_tone.skin_weights`) over a sixth of it (see
     :func:`skin_tone_share`).
     ``remembered`` / ``ticket``: a video's slow statistics (the beard test's answer and the lighting
-    fits, see :mod:`.slow_stats`): reused from an earlier frame, or measured and passed on.
+    fits, the skin weights' spreads, see :mod:`.slow_stats`): reused from an earlier frame, or measured
+    and passed on.
     """
     # The tone field is far smoother than the texture: ~48 point samples across the face are enough, and
     # keep the blurs cheap whatever the face's size in pixels.
@@ -209,7 +217,17 @@ def match_tone_near_edge(
         wide = max(face_size / stride / scale, 1.0)
         weights = inside
         if skin_share > 0:
-            skin = skin_weights(small_face, small_target, inside, small_points, feature_margin)
+            known = remembered is not None and remembered.spreads_known
+            skin, spreads = skin_weights_spreads(
+                small_face,
+                small_target,
+                inside,
+                small_points,
+                feature_margin,
+                remembered.spreads if remembered is not None and known else None,
+            )
+            if ticket is not None:
+                ticket.settle_spreads(spreads)
             if beard is not None:
                 skin = skin * (1.0 - beard)
             weights = inside * (1.0 - skin_share) + skin * skin_share
@@ -245,13 +263,13 @@ def match_tone_near_edge(
     return out
 
 
-def skin_tone_share(target: Face, width: int, height: int) -> float:
+def skin_tone_share(target: Face, width: int, height: int, frontal: float | None = None) -> float:
     """How much of the skin-based tone (:data:`SKIN_WEIGHTED_TONE`) a target face gets: its
     :func:`frontal_weight`, and none for a face under :data:`RELIGHT_MIN_FACE` or cut by the frame (under
     :data:`~.lighting.MIN_IN_FRAME` of its skin vertices inside). As for the relighting, these are the
     faces whose skin the mesh does not show whole (a profile's far side is MediaPipe's guess, a cut face
     has one side only); on the validation pairs their re-detected head pose moved past the limit
-    without the fade."""
+    without the fade. ``frontal``: the target's :func:`frontal_weight`, when the caller has it."""
     assert target.landmarks_478 is not None
     if target.size < RELIGHT_MIN_FACE:
         # As for the relighting: on the hamilton clip's ~120 px singer the changed frames lost MediaPipe's
@@ -259,7 +277,7 @@ def skin_tone_share(target: Face, width: int, height: int) -> float:
         return 0.0
     if in_frame_share(target.landmarks_478, width, height) < MIN_IN_FRAME:
         return 0.0
-    return frontal_weight(target)
+    return frontal_weight(target) if frontal is None else frontal
 
 
 def _skin_chroma(face: FloatArray, target: FloatArray, weights: FloatArray, size: float) -> FloatArray:

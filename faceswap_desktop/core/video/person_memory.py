@@ -1,13 +1,13 @@
 """One tracked person's slow statistics in a video: which frames measure them, which reuse them.
 
-The mesh swap's colour transfer statistics, lighting fits, beard test and hairline reach
-(:mod:`..mesh.slow_stats`) follow the person's lighting and pose, which change slowly. An export keeps
-one :class:`PersonMemory` per swapped person and asks it, in frame order, for each frame's
-:class:`~..mesh.slow_stats.StatsTicket`:
-a frame measures every :data:`REFRESH_EVERY` frames, and at once whenever what the statistics depend on
-has moved since the last measuring frame (:func:`changed`): the face's scale, place or pose, the light on
-it (the target's mean colour over the face's middle), or the swap's settings. The export resets the
-memory at a scene cut and when the person is lost, so the next frame measures afresh.
+The mesh swap's colour transfer statistics, lighting fits, beard test, skin-weight spreads, hairline
+reach and occluder skin model (:mod:`..mesh.slow_stats`) follow the person's lighting and pose, which
+change slowly. An export keeps one :class:`PersonMemory` per swapped person and asks it, in frame
+order, for each frame's :class:`~..mesh.slow_stats.StatsTicket`: a frame measures every
+:data:`REFRESH_EVERY` frames, and at once whenever what the statistics depend on has moved since the
+last measuring frame (:func:`changed`): the face's scale, place or pose, the light on it (the target's
+mean colour over the face's middle), or the swap's settings. The export resets the memory at a scene
+cut and when the person is lost, so the next frame measures afresh.
 
 Each measuring frame uses its own statistics (see :mod:`..mesh.slow_stats` for why they are not
 averaged over measuring frames).
