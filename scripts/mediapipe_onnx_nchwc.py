@@ -59,12 +59,12 @@ def replace_prelu(model: Any) -> tuple[Any, int]:
             graph.initializer.append(initializers[one_minus])
         depthwise = {"group": channels, "kernel_shape": [1, 1]}
         nodes += [
-            helper.make_node("Conv", [x, minus_one], [f"{y}/negated"], name=f"{node.name}/neg", **depthwise),
-            helper.make_node("Relu", [f"{y}/negated"], [f"{y}/negative"], name=f"{node.name}/relu"),
+            helper.make_node("Conv", [x, minus_one], [f"{y}/negated"], name=f"{y}/neg", **depthwise),
+            helper.make_node("Relu", [f"{y}/negated"], [f"{y}/negative"], name=f"{y}/relu"),
             helper.make_node(
-                "Conv", [f"{y}/negative", one_minus], [f"{y}/scaled"], name=f"{node.name}/scale", **depthwise
+                "Conv", [f"{y}/negative", one_minus], [f"{y}/scaled"], name=f"{y}/scale", **depthwise
             ),
-            helper.make_node("Add", [f"{y}/scaled", x], [y], name=f"{node.name}/add"),
+            helper.make_node("Add", [f"{y}/scaled", x], [y], name=f"{y}/add"),
         ]
         replaced += 1
     del graph.node[:]
