@@ -16,7 +16,7 @@ Models (written to ``--out``, default ``faceswap_desktop/resources/models``):
 * ``face_landmark_with_attention.onnx``: the 478-point FaceMesh with attention, 192 px. tf2onnx leaves its
   11 MediaPipe custom nodes; they are rewritten with standard ONNX ops (opset 16, GridSample). Its 73
   PRelu activations, 9 channel Pads and 3 masked crops are then written in ops that ONNX Runtime's CPU
-  provider runs in its blocked NCHWc layout (``mediapipe_onnx_nchwc.py``): 6.0 -> 2.5 ms per run.
+  provider runs in its blocked NCHWc layout on x86 (``mediapipe_onnx_nchwc.py``): 3.4 -> 2.6 ms per run.
 
 Parity printed: raw outputs of both detectors against the TFLite interpreter on the same input tensors
 (from the shared photos), and the attention model's 478 landmarks against MediaPipe's own

@@ -10,9 +10,10 @@ residual chain pushes every later block of the chain out of the layout. The atte
 * its 9 channel Pads (the residual of each down-sampling block: MaxPool, then zero channels appended);
 * the masked GridSample output of its 3 attention crops (Mul by a [1, 1, H, W] in-bounds mask).
 
-Each is rewritten with Convs and Relu, the same function within float rounding; the optimised graph went
-from 89 ReorderOutput + 76 ReorderInput nodes to 9 + 3 (the output heads and the crops' inputs), and the
-run from 3.4 to 2.5 ms (one thread; docs/video_performance.md, round 9). Check a rewrite's effect with
+Each is rewritten in ops with NCHWc forms (BatchNormalization, Relu, Conv), the same function within
+float rounding; the optimised graph went from 89 ReorderOutput + 76 ReorderInput nodes to 9 + 3 (the
+output heads and the crops' inputs), and the run from 3.4-3.6 to 2.5-2.7 ms (one thread, x86; without
+NCHWc kernels, as on ARM, 6.5 -> 6.7 ms: docs/embedded_models.md). Check a rewrite's effect with
 ``SessionOptions.optimized_model_filepath`` and count the ``Reorder*`` nodes of the saved graph.
 """
 
@@ -26,15 +27,25 @@ import numpy as np
 def replace_prelu(model: Any) -> tuple[Any, int]:
     """PRelu(x, a) rewritten as x + (1 - a) * Relu(-x); (model, PRelus rewritten).
 
-    ``Relu(-x)`` is a depthwise 1x1 Conv by -1 with its Relu fused, and ``x + (1 - a) * r`` a depthwise
-    1x1 Conv by (1 - a) that ONNX Runtime fuses with the Add (its Sum input): two NCHWc nodes. For x >= 0
-    the result is x exactly; for x < 0 it is x + (1 - a) * (-x), which rounds like the former
+    The two per-channel scalings are BatchNormalizations with mean 0, variance 1, bias 0 and epsilon 0
+    (so exactly ``x * scale``): ONNX Runtime turns a BatchNormalization on an NCHWc tensor into a
+    depthwise 1x1 NchwcConv, fusing the Relu into the first and the Add (as its sum) into the second,
+    and runs it as one cheap per-channel pass where it has no NCHWc kernels (ARM): depthwise 1x1 Convs
+    instead measured 2.7 ms with NCHWc but 8.1 ms without (6.5 for the former Min/Mul/Add).
+    For x >= 0 the result is x exactly; for x < 0 it is x + (1 - a) * (-x), which rounds like the former
     x + (a - 1) * min(x, 0) (within one float rounding of a * x).
     """
     from onnx import helper, numpy_helper
 
     graph = model.graph
     initializers = {i.name: i for i in graph.initializer}
+
+    def constant(name: str, value: np.ndarray) -> str:
+        if name not in initializers:
+            initializers[name] = numpy_helper.from_array(value.astype(np.float32), name)
+            graph.initializer.append(initializers[name])
+        return name
+
     nodes: list[Any] = []
     replaced = 0
     for node in graph.node:
@@ -45,24 +56,26 @@ def replace_prelu(model: Any) -> tuple[Any, int]:
         y = node.output[0]
         slope = numpy_helper.to_array(initializers[slope_name]).astype(np.float32).reshape(-1)
         channels = slope.size
-        minus_one = f"prelu_rewrite/minus_one_{channels}"
-        if minus_one not in initializers:
-            initializers[minus_one] = numpy_helper.from_array(
-                np.full((channels, 1, 1, 1), -1.0, np.float32), minus_one
-            )
-            graph.initializer.append(initializers[minus_one])
-        one_minus = f"{slope_name}/one_minus"
-        if one_minus not in initializers:
-            # -(a - 1) rather than 1 - a: the same float (rounding is symmetric), as the former rewrite.
-            weight = -(slope - np.float32(1.0))
-            initializers[one_minus] = numpy_helper.from_array(weight.reshape(channels, 1, 1, 1), one_minus)
-            graph.initializer.append(initializers[one_minus])
-        depthwise = {"group": channels, "kernel_shape": [1, 1]}
+        zeros = constant(f"prelu_rewrite/zeros_{channels}", np.zeros(channels))
+        ones = constant(f"prelu_rewrite/ones_{channels}", np.ones(channels))
+        minus_one = constant(f"prelu_rewrite/minus_one_{channels}", -np.ones(channels))
+        # -(a - 1) rather than 1 - a: the same float (rounding is symmetric), as the former rewrite.
+        one_minus = constant(f"{slope_name}/one_minus", -(slope - np.float32(1.0)))
         nodes += [
-            helper.make_node("Conv", [x, minus_one], [f"{y}/negated"], name=f"{y}/neg", **depthwise),
+            helper.make_node(
+                "BatchNormalization",
+                [x, minus_one, zeros, zeros, ones],
+                [f"{y}/negated"],
+                name=f"{y}/negate",
+                epsilon=0.0,
+            ),
             helper.make_node("Relu", [f"{y}/negated"], [f"{y}/negative"], name=f"{y}/relu"),
             helper.make_node(
-                "Conv", [f"{y}/negative", one_minus], [f"{y}/scaled"], name=f"{y}/scale", **depthwise
+                "BatchNormalization",
+                [f"{y}/negative", one_minus, zeros, zeros, ones],
+                [f"{y}/scaled"],
+                name=f"{y}/scale",
+                epsilon=0.0,
             ),
             helper.make_node("Add", [f"{y}/scaled", x], [y], name=f"{y}/add"),
         ]

@@ -62,7 +62,7 @@ FACE_DETECTION_FULL_RANGE = EmbeddedModel(
 FACE_LANDMARKS_ATTENTION = EmbeddedModel(
     id="face_landmark_with_attention",
     file="face_landmark_with_attention.onnx",
-    sha256="7efadd73a86ba1a9dbe6fb5634a05d8b5c846af5f8fee85df220d986ab1660fc",
+    sha256="5b875a2b6e2a0fabc13e755024e2b22109c2fdaa41a0f6d73341f81bea9ff6a2",
     licence=_MEDIAPIPE_LICENCE,
     source="mediapipe/modules/face_landmark/face_landmark_with_attention.tflite from PyPI mediapipe 0.10.21 "
     "(custom ops in standard ONNX ops)",
