@@ -221,7 +221,12 @@ def _transform_landmarks(b: _Builder, landmarks: str, matrix: str, output: str) 
 
 
 def _transform_tensor(
-    b: _Builder, features: str, matrix: str, output: str, in_hw: tuple[int, int], out_hw: tuple[int, int]
+    b: _Builder,
+    features: str,
+    matrix: str,
+    output: str,
+    in_hwc: tuple[int, int, int],
+    out_hw: tuple[int, int],
 ) -> None:
     """TransformTensorBilinear v2: NHWC features resampled on the matrix's grid, 0 outside the input.
 
@@ -229,7 +234,7 @@ def _transform_tensor(
     outside [0, W-1] x [0, H-1] give 0 (not zero padding: the whole sample is dropped), so GridSample
     (align_corners=1, exact at those positions) is multiplied by an in-bounds mask.
     """
-    in_h, in_w = in_hw
+    in_h, in_w, channels = in_hwc
     out_h, out_w = out_hw
     a_t, t = _affine_rows(b, matrix)
     vs, us = np.meshgrid(
@@ -255,7 +260,12 @@ def _transform_tensor(
     if nchw is None:
         nchw = b.cache[("nchw", features)] = b.op("Transpose", [features], perm=[0, 3, 1, 2])
     sampled = b.op("GridSample", [nchw, grid_4d], align_corners=1, mode="bilinear", padding_mode="zeros")
-    b.op("Transpose", [b.op("Mul", [sampled, mask])], perm=[0, 2, 3, 1], output=output)
+    # The masked crop feeds a Conv and that block's residual Add: a depthwise 1x1 Conv by 1 (exact) hands
+    # both the NCHWc tensor, so the Add and the blocks after it stay in ONNX Runtime's NCHWc layout
+    # (mediapipe_onnx_nchwc.py).
+    identity = b.const(np.ones((channels, 1, 1, 1), np.float32), hint="identity")
+    masked = b.op("Conv", [b.op("Mul", [sampled, mask]), identity], group=channels, kernel_shape=[1, 1])
+    b.op("Transpose", [masked], perm=[0, 2, 3, 1], output=output)
 
 
 def replace_custom_ops(model: Any) -> tuple[Any, int]:
@@ -299,7 +309,12 @@ def replace_custom_ops(model: Any) -> tuple[Any, int]:
             in_shape = shapes[node.input[0]]
             out_hw = (int(attrs["output_height"]), int(attrs["output_width"]))
             _transform_tensor(
-                b, node.input[0], node.input[1], node.output[0], (in_shape[1], in_shape[2]), out_hw
+                b,
+                node.input[0],
+                node.input[1],
+                node.output[0],
+                (in_shape[1], in_shape[2], in_shape[3]),
+                out_hw,
             )
         else:
             raise ValueError(f"no rewrite for custom op {node.op_type}")
@@ -315,45 +330,6 @@ def replace_custom_ops(model: Any) -> tuple[Any, int]:
             opset.version = 16  # GridSample
     model = shape_inference.infer_shapes(model)
     onnx.checker.check_model(model)
-    return model, replaced
-
-
-def replace_prelu(model: Any) -> tuple[Any, int]:
-    """PRelu(x, a) rewritten as x + (a - 1) * Min(x, 0), the same function in ops ONNX Runtime's CPU
-    provider runs in its blocked (NCHWc) layout: its PRelu with a per-channel slope forces a layout
-    round trip around every activation (measured: the attention model 6.0 -> 3.0 ms per run, one
-    thread, outputs within 4e-5)."""
-    from onnx import helper, numpy_helper
-
-    graph = model.graph
-    initializers = {i.name: i for i in graph.initializer}
-    zero = "prelu_rewrite/zero"
-    graph.initializer.append(numpy_helper.from_array(np.zeros(1, np.float32), zero))
-    nodes: list[Any] = []
-    replaced = 0
-    for node in graph.node:
-        if node.op_type != "PRelu" or node.input[1] not in initializers:
-            nodes.append(node)
-            continue
-        x, slope_name = node.input
-        y = node.output[0]
-        slope = numpy_helper.to_array(initializers[slope_name]).astype(np.float32)
-        shifted = f"{slope_name}/minus_one"
-        if shifted not in initializers:
-            initializers[shifted] = numpy_helper.from_array(slope - 1.0, shifted)
-            graph.initializer.append(initializers[shifted])
-        nodes += [
-            helper.make_node("Min", [x, zero], [f"{y}/negative"], name=f"{node.name}/min"),
-            helper.make_node("Mul", [f"{y}/negative", shifted], [f"{y}/scaled"], name=f"{node.name}/mul"),
-            helper.make_node("Add", [x, f"{y}/scaled"], [y], name=f"{node.name}/add"),
-        ]
-        replaced += 1
-    del graph.node[:]
-    graph.node.extend(nodes)
-    used = {name for node in graph.node for name in node.input}
-    kept = [i for i in graph.initializer if i.name in used]
-    del graph.initializer[:]
-    graph.initializer.extend(kept)
     return model, replaced
 
 

@@ -43,7 +43,7 @@ _MEDIAPIPE_CONVERTER = "scripts/convert_mediapipe_models.py"
 FACE_DETECTION_SHORT_RANGE = EmbeddedModel(
     id="face_detection_short_range",
     file="face_detection_short_range.onnx",
-    sha256="78d5aa5e4994665804cfc557d41524d44687db66cb5e488f1e0e0d92db4118fe",
+    sha256="6be883da6aa1bd6b0118a60bd2a9fcc557ed83032161719215223b919c12511e",
     licence=_MEDIAPIPE_LICENCE,
     source="mediapipe/modules/face_detection/face_detection_short_range.tflite from PyPI mediapipe 0.10.21",
     converter=_MEDIAPIPE_CONVERTER,
@@ -62,7 +62,7 @@ FACE_DETECTION_FULL_RANGE = EmbeddedModel(
 FACE_LANDMARKS_ATTENTION = EmbeddedModel(
     id="face_landmark_with_attention",
     file="face_landmark_with_attention.onnx",
-    sha256="85dc0ebd33698a0bb5da8053a948316c7a8774c3db64b8738e96d6dc899f2281",
+    sha256="5b875a2b6e2a0fabc13e755024e2b22109c2fdaa41a0f6d73341f81bea9ff6a2",
     licence=_MEDIAPIPE_LICENCE,
     source="mediapipe/modules/face_landmark/face_landmark_with_attention.tflite from PyPI mediapipe 0.10.21 "
     "(custom ops in standard ONNX ops)",
