@@ -10,9 +10,9 @@ dependency of the app, and nothing converts at run time.
 
 Models (written to ``--out``, default ``faceswap_desktop/resources/models``):
 
-* ``face_detection_short_range.onnx``: BlazeFace short range, 128 px (tf2onnx --tflite), every feature map
-  widened by zero channels to a multiple of 16 (``mediapipe_onnx_nchwc.pad_channels``): ONNX Runtime
-  then runs all its Convs in NCHWc on x86 (1.34 -> 1.02 ms per run; 2.24 -> 2.76 ms without NCHWc).
+* ``face_detection_short_range.onnx``: BlazeFace short range, 128 px (tf2onnx --tflite). Not widened to
+  NCHWc channel widths: zero channels made it faster on x86 (1.34 -> 1.02 ms a run) but slower where
+  ONNX Runtime has no NCHWc kernels, as on ARM (2.24 -> 2.76 ms), and Apple-silicon Macs are many users.
 * ``face_detection_full_range.onnx``: BlazeFace full range, 192 px. The wheel's file stores sparse fp16
   weights (DENSIFY ops) that tf2onnx cannot read: they are decoded to dense buffers first.
 * ``face_landmark_with_attention.onnx``: the 478-point FaceMesh with attention, 192 px. tf2onnx leaves its
@@ -104,7 +104,7 @@ def worker(mediapipe_dir: Path, work: Path, inputs: Path) -> None:
     import onnxruntime as ort
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from mediapipe_onnx_nchwc import pad_channels, replace_channel_pad, replace_prelu
+    from mediapipe_onnx_nchwc import replace_channel_pad, replace_prelu
     from mediapipe_onnx_ops import canonical_graph, densify_tflite, replace_custom_ops
 
     short = mediapipe_dir / SOURCES["face_detection_short_range.onnx"]
@@ -126,12 +126,7 @@ def worker(mediapipe_dir: Path, work: Path, inputs: Path) -> None:
     onnx.save(canonical_graph(model), str(work / "face_landmark_with_attention.onnx"))
     raw.unlink()
     for name in ("face_detection_short_range.onnx", "face_detection_full_range.onnx"):
-        detector = onnx.load(str(work / name))
-        if name == "face_detection_short_range.onnx":
-            detector, widened = pad_channels(detector)  # 24..88 channels -> multiples of 16 (NCHWc)
-            onnx.checker.check_model(detector)
-            print(f"short range: {widened} convs widened to multiples of 16 channels", file=sys.stderr)
-        onnx.save(canonical_graph(detector), str(work / name))
+        onnx.save(canonical_graph(onnx.load(str(work / name))), str(work / name))
     print(
         f"attention landmarks: {replaced} custom nodes, {prelus} PRelu, {pads} channel Pads rewritten",
         file=sys.stderr,

@@ -124,108 +124,6 @@ def replace_channel_pad(model: Any) -> tuple[Any, int]:
     return model, replaced
 
 
-def pad_channels(model: Any, multiple: int = 16) -> tuple[Any, int]:
-    """Every feature map of a BlazeFace-style network (Conv, Relu, MaxPool, Add, channel Pad) widened to
-    a multiple of ``multiple`` channels by zero weights, so that ONNX Runtime runs every Conv in NCHWc
-    (it needs channel counts that are multiples of its block: 16 on AVX-512, 8 on AVX2); the convs that
-    feed the output heads keep their width. (model, Convs widened).
-
-    The added channels are zero throughout (zero weights and bias, Relu(0) = 0, max of zeros, 0 + 0), and
-    the real channels' sums only gain zero terms: the same outputs within float rounding. A channel Pad
-    that the widening already covers is dropped; one that needs more channels becomes a 1x1 identity Conv.
-    """
-    from onnx import helper, numpy_helper
-
-    graph = model.graph
-    weights = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    consumers: dict[str, list[Any]] = {}
-    for node in graph.node:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
-    inputs = {v.name for v in graph.input}
-    real: dict[str, int] = {}
-    wide: dict[str, int] = {}
-    renamed: dict[str, str] = {}
-    added: list[Any] = []
-    nodes: list[Any] = []
-    widened = 0
-
-    def up(channels: int) -> int:
-        return -(-channels // multiple) * multiple
-
-    def constant(name: str, value: np.ndarray) -> str:
-        added.append(numpy_helper.from_array(value.astype(np.float32), name))
-        return name
-
-    for node in graph.node:
-        _set_inputs(node, [renamed.get(name, name) for name in node.input])
-        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        out = node.output[0]
-        if node.op_type == "Transpose" and node.input[0] in inputs:
-            real[out] = wide[out] = 3  # the NHWC image in NCHW: 3 channels, left as they are
-        elif node.op_type == "Conv" and node.input[0] in wide:
-            kernel = weights[node.input[1]]
-            bias = weights[node.input[2]] if len(node.input) > 2 else np.zeros(kernel.shape[0], np.float32)
-            heads = all(c.op_type not in ("Conv", "Relu", "MaxPool", "Add", "Pad") for c in consumers[out])
-            channels = kernel.shape[0]
-            width = channels if heads else up(channels)
-            depthwise = attrs.get("group", 1) != 1
-            if depthwise and (attrs["group"] != channels or kernel.shape[1] != 1):
-                raise ValueError(f"{node.name}: only depthwise or plain Convs can be widened")
-            shape = (width, 1 if depthwise else wide[node.input[0]], *kernel.shape[2:])
-            new_kernel = np.zeros(shape, np.float32)
-            new_kernel[:channels, : kernel.shape[1]] = kernel
-            new_bias = np.zeros(width, np.float32)
-            new_bias[:channels] = bias
-            prefix = f"pad_channels/{out}"
-            _set_inputs(
-                node,
-                [
-                    node.input[0],
-                    constant(f"{prefix}/kernel", new_kernel),
-                    constant(f"{prefix}/bias", new_bias),
-                ],
-            )
-            if depthwise:
-                for attribute in node.attribute:
-                    if attribute.name == "group":
-                        attribute.i = width
-            real[out], wide[out] = channels, width
-            widened += int(width != channels or shape[1] != kernel.shape[1])
-        elif node.op_type in ("Relu", "MaxPool", "Add") and node.input[0] in wide:
-            if any(wide.get(name) != wide[node.input[0]] for name in node.input):
-                raise ValueError(f"{node.name}: inputs of different widths")
-            # An input whose Pad was dropped counts its real channels without the padding.
-            real[out], wide[out] = max(real[name] for name in node.input), wide[node.input[0]]
-        elif node.op_type == "Pad" and node.input[0] in wide:
-            source = node.input[0]
-            extra = _appended_channels(node, weights)
-            if extra is None:
-                raise ValueError(f"{node.name}: only channel Pads can be widened")
-            real[out], wide[out] = real[source] + extra, up(real[source] + extra)
-            if wide[out] == wide[source]:
-                renamed[out] = source  # the zero channels are there already
-                continue
-            eye = np.zeros((wide[out], wide[source], 1, 1), np.float32)
-            eye[np.arange(wide[source]), np.arange(wide[source])] = 1.0
-            node = helper.make_node(
-                "Conv",
-                [source, constant(f"pad_channels/{out}/eye", eye)],
-                [out],
-                name=node.name,
-                kernel_shape=[1, 1],
-            )
-        elif any(name in wide for name in node.input) and node.op_type != "Transpose":
-            raise ValueError(f"{node.name}: {node.op_type} on a widened feature map")
-        nodes.append(node)
-    del graph.node[:]
-    graph.node.extend(nodes)
-    graph.initializer.extend(added)
-    _drop_unused_initializers(graph)
-    del graph.value_info[:]
-    return model, widened
-
-
 def _appended_channels(node: Any, initializers: dict[str, np.ndarray]) -> int | None:
     """How many zero channels a 4-D constant-mode Pad appends (and pads nothing else), else None."""
     from onnx import helper
@@ -243,11 +141,6 @@ def _appended_channels(node: Any, initializers: dict[str, np.ndarray]) -> int | 
     if len(pads) != 8 or pads[5] <= 0 or any(p != 0 for i, p in enumerate(pads) if i != 5):
         return None
     return int(pads[5])
-
-
-def _set_inputs(node: Any, names: list[str]) -> None:
-    del node.input[:]
-    node.input.extend(names)
 
 
 def _drop_unused_initializers(graph: Any) -> None:

@@ -20,7 +20,6 @@ ort = pytest.importorskip("onnxruntime")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from faceswap_desktop.inference.embedded import (  # noqa: E402
-    FACE_DETECTION_SHORT_RANGE,
     FACE_LANDMARKS_ATTENTION,
     embedded_model_path,
 )
@@ -134,72 +133,3 @@ def test_shipped_attention_model_stays_in_the_nchwc_layout(tmp_path: Path) -> No
     model = onnx.load(str(embedded_model_path(FACE_LANDMARKS_ATTENTION)))
     _y, reorders = _run_and_count(model, np.zeros((1, 192, 192, 3), np.float32), tmp_path)
     assert reorders <= 12
-
-
-def _blaze_block(rng: np.random.Generator) -> onnx.ModelProto:
-    """NHWC image -> Conv 24 -> Relu -> (depthwise 3x3 -> Conv 1x1 28) + Pad(+4) -> Relu -> head Conv 2."""
-
-    def weight(name: str, shape: tuple[int, ...]) -> onnx.TensorProto:
-        return numpy_helper.from_array((rng.standard_normal(shape) * 0.3).astype(np.float32), name)
-
-    pads = numpy_helper.from_array(np.array([0, 0, 0, 0, 0, 4, 0, 0], np.int64), "pads")
-    nodes = [
-        helper.make_node("Transpose", ["x"], ["nchw"], perm=[0, 3, 1, 2]),
-        helper.make_node("Conv", ["nchw", "w0", "b0"], ["c0"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
-        helper.make_node("Relu", ["c0"], ["r0"]),
-        helper.make_node(
-            "Conv", ["r0", "w1", "b1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=24
-        ),
-        helper.make_node("Conv", ["c1", "w2", "b2"], ["c2"], kernel_shape=[1, 1]),
-        helper.make_node("Pad", ["r0", "pads"], ["padded"]),
-        helper.make_node("Add", ["padded", "c2"], ["sum"]),
-        helper.make_node("Relu", ["sum"], ["r1"]),
-        helper.make_node("Conv", ["r1", "w3", "b3"], ["head"], kernel_shape=[1, 1]),
-        helper.make_node("Transpose", ["head"], ["y"], perm=[0, 2, 3, 1]),
-    ]
-    initializers = [
-        weight("w0", (24, 3, 3, 3)),
-        weight("b0", (24,)),
-        weight("w1", (24, 1, 3, 3)),
-        weight("b1", (24,)),
-        weight("w2", (28, 24, 1, 1)),
-        weight("b2", (28,)),
-        pads,
-        weight("w3", (2, 28, 1, 1)),
-        weight("b3", (2,)),
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "blaze",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32, 32, 3])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 32, 32, 2])],
-        initializers,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)])
-    model.ir_version = 8
-    return model
-
-
-def test_pad_channels_widens_a_blazeface_block_to_the_same_outputs(tmp_path: Path) -> None:
-    rewrites = _rewrites()
-    rng = np.random.default_rng(3)
-    original = _blaze_block(rng)
-    copy = onnx.ModelProto()
-    copy.CopyFrom(original)
-    widened, count = rewrites.pad_channels(copy)
-    onnx.checker.check_model(widened)
-    assert count == 4  # every Conv but the head's output (its input is widened)
-    assert "Pad" not in {n.op_type for n in widened.graph.node}  # 28 channels fit in the 32 already
-    x = rng.uniform(-1.0, 1.0, (1, 32, 32, 3)).astype(np.float32)
-    expected, reorders_before = _run_and_count(original, x, tmp_path)
-    got, reorders_after = _run_and_count(widened, x, tmp_path)
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * float(np.abs(expected).max()))
-    if reorders_before:
-        assert reorders_after < reorders_before
-
-
-def test_shipped_short_range_detector_stays_in_the_nchwc_layout(tmp_path: Path) -> None:
-    """19 ReorderOutput + 14 ReorderInput before its channels were widened; now the 4 of its heads."""
-    model = onnx.load(str(embedded_model_path(FACE_DETECTION_SHORT_RANGE)))
-    _y, reorders = _run_and_count(model, np.zeros((1, 128, 128, 3), np.float32), tmp_path)
-    assert reorders <= 4
