@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -22,6 +21,7 @@ import cv2
 import numpy as np
 import platformdirs
 
+from ..core.file_digest import file_sha256
 from ..core.media.video_io import VideoSource
 from ..core.roles import Recognizer
 from ..core.video.cast import Sighting
@@ -54,28 +54,10 @@ def cache_folder() -> Path:
     return user_cache_base() / "cast"
 
 
-_hashed: dict[tuple[int, int, int, int], str] = {}
-_hashed_lock = threading.Lock()
-
-
-def content_hash(path: Path, chunk: int = 4 * 2**20) -> str:
-    """SHA-256 of the file's bytes (about 1 s a GB), once per process for a file left unchanged.
-
-    A CLI export with a progress bar asks three times (its scan, the export, the summary's person): a
-    file of the same device, inode, size and modification time (in ns) is not read again."""
-    with open(path, "rb") as handle:
-        status = os.fstat(handle.fileno())
-        key = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
-        with _hashed_lock:
-            known = _hashed.get(key)
-        if known is not None:
-            return known
-        digest = hashlib.sha256()
-        while block := handle.read(chunk):
-            digest.update(block)
-    with _hashed_lock:
-        _hashed[key] = digest.hexdigest()
-    return _hashed[key]
+def content_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes (about 1 s a GB), once per process for a file left unchanged: a CLI
+    export with a progress bar asks three times (its scan, the export, the summary's person)."""
+    return file_sha256(path)
 
 
 def cache_key(path: Path, options: CastOptions, embedder: Recognizer | None) -> str:

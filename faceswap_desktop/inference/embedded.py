@@ -7,13 +7,13 @@ before its first load, so a damaged install fails with a clear error instead of 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from ..core.errors import ModelMissing
+from ..core.file_digest import file_sha256
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def embedded_model_path(model: EmbeddedModel) -> Path:
             return path
         if not path.is_file():
             raise ModelMissing(f"the embedded model {model.file} is missing from the installation ({path})")
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = file_sha256(path)
         if digest != model.sha256:
             raise ModelMissing(
                 f"the embedded model {model.file} is damaged (sha256 {digest}, expected {model.sha256}); "

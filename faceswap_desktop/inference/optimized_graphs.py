@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..core.file_digest import file_sha256
 from .providers import CPU
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class OptimizedGraphs:
         optimisation level and :func:`machine_identity`."""
         if self._machine is None:
             self._machine = machine_identity()
-        content = hashlib.sha256(model_path.read_bytes()).hexdigest()
+        content = file_sha256(model_path)  # read once per process: the embedded models are verified too
         level = int(options.graph_optimization_level)
         text = f"{self._ort.__version__}\n{content}\n{level}\n{self._machine}"
         return hashlib.sha256(text.encode()).hexdigest()[:32]
