@@ -13,12 +13,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from .batch_tasks import Task, TaskOutcome, execute_task
+from .export_pacing import usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,7 @@ STOP_POLL_S = 0.25
 
 def default_workers() -> int:
     """All cores this process may use."""
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # macOS, Windows
-        return max(os.cpu_count() or 1, 1)
+    return usable_cores()
 
 
 def _initialise_worker() -> None:
